@@ -1,0 +1,163 @@
+import { sqlState, type Tx } from '../db/executor.js';
+import type { LedgerError } from './errors.js';
+import type { Account, Totals, Transfer, Unit } from './model.js';
+import { planUnits, type LedgerState, type PlannedRow } from './plan.js';
+import { ACCOUNT_COLUMNS, TRANSFER_COLUMNS, toAccount, toTransfer } from './rows.js';
+
+export type UnitResult =
+  | { ok: true; transfers: Transfer[]; replayed: boolean }
+  | { ok: false; error: LedgerError; leg: number };
+
+/**
+ * Applies independent units in the caller's transaction: lock every account involved in ascending id
+ * order, read references and prior resolutions under those locks, plan purely, then write all rows in
+ * one INSERT and all totals in one UPDATE. Balance checks therefore run in the same transaction as the
+ * write, on locked rows (never a read followed by an unlocked write).
+ */
+export async function applyUnits(tx: Tx, units: readonly Unit[]): Promise<UnitResult[]> {
+  const state = await loadState(tx, units);
+  const plan = planUnits(state, units);
+  const inserted = await insertRows(tx, plan.rows);
+  await updateTotals(tx, plan.totals);
+
+  const results: UnitResult[] = [];
+  for (const p of plan.units) {
+    switch (p.type) {
+      case 'apply':
+        results.push({ ok: true, transfers: p.rows.map((r) => required(inserted.get(r.ref))), replayed: false });
+        break;
+      case 'replay':
+        results.push({ ok: true, transfers: p.transfers, replayed: true });
+        break;
+      case 'same-as': {
+        const first = results[p.unit];
+        results.push(first?.ok ? { ...first, replayed: true } : required(first));
+        break;
+      }
+      case 'reject':
+        results.push({ ok: false, error: p.error, leg: p.leg });
+        break;
+    }
+  }
+  return results;
+}
+
+const required = <T>(v: T | undefined): T => {
+  if (v === undefined) throw new Error('ledger: planned row missing after insert');
+  return v;
+};
+
+async function loadState(tx: Tx, units: readonly Unit[]): Promise<LedgerState> {
+  const legs = units.flatMap((u) => u.legs);
+  const refIds = new Set<bigint>();
+  for (const leg of legs) {
+    if (leg.op === 'post' || leg.op === 'void') refIds.add(leg.pendingId);
+    if (leg.op === 'reverse') refIds.add(leg.transferId);
+  }
+  // Referenced transfers are immutable: reading them before the locks is safe.
+  const referenced = new Map<bigint, Transfer>();
+  if (refIds.size > 0) {
+    const r = await tx.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id = ANY($1::bigint[])`, [[...refIds]]);
+    for (const row of r.rows.map(toTransfer)) referenced.set(row.id, row);
+  }
+
+  const accountIds = new Set<bigint>();
+  for (const leg of legs) {
+    if (leg.op === 'transfer') {
+      accountIds.add(leg.debit);
+      accountIds.add(leg.credit);
+    } else {
+      const t = referenced.get(leg.op === 'reverse' ? leg.transferId : leg.pendingId);
+      if (t) {
+        accountIds.add(t.debitAccount);
+        accountIds.add(t.creditAccount);
+      }
+    }
+  }
+  // Lock order: ascending id, in one statement, so two writers never deadlock on accounts.
+  const locked = await tx.query(
+    `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+    [[...accountIds]],
+  );
+  const accounts = new Map<bigint, Account>(locked.rows.map(toAccount).map((a) => [a.id, a]));
+
+  const refs = [...new Set(legs.map((l) => l.ref))];
+  const existing = await tx.query(
+    `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE ref = ANY($1::text[])`,
+    [refs],
+  );
+  const existingByRef = new Map(existing.rows.map(toTransfer).map((t) => [t.ref, t]));
+
+  const resolved = new Set<bigint>();
+  const reversed = new Map<bigint, bigint>();
+  let now = new Date();
+  if (refIds.size > 0) {
+    const r = await tx.query<{ pending_id: unknown; reverses_id: unknown; amount: unknown }>(
+      `SELECT pending_id, reverses_id, amount FROM transfers
+        WHERE pending_id = ANY($1::bigint[]) OR reverses_id = ANY($1::bigint[])`,
+      [[...refIds]],
+    );
+    for (const row of r.rows) {
+      if (row.pending_id !== null) resolved.add(BigInt(row.pending_id as string));
+      if (row.reverses_id !== null) {
+        const id = BigInt(row.reverses_id as string);
+        reversed.set(id, (reversed.get(id) ?? 0n) + BigInt(row.amount as string));
+      }
+    }
+    // Hold expiry is judged by the database clock, never the host's.
+    const clock = await tx.query<{ now: Date }>('SELECT now() AS now');
+    now = clock.rows[0]?.now ?? now;
+  }
+  return { now, accounts, referenced, existingByRef, resolved, reversed };
+}
+
+async function insertRows(tx: Tx, rows: readonly PlannedRow[]): Promise<Map<string, Transfer>> {
+  const out = new Map<string, Transfer>();
+  if (rows.length === 0) return out;
+  const col = <K extends keyof PlannedRow>(k: K): PlannedRow[K][] => rows.map((r) => r[k]);
+  const result = await tx.query(
+    `INSERT INTO transfers (ref, debit_account, credit_account, amount, currency, state, pending_id, reverses_id,
+                            batch_ref, kind, meta, expires_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[],
+                          $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::timestamptz[])
+     RETURNING ${TRANSFER_COLUMNS}`,
+    [
+      col('ref'),
+      col('debitAccount'),
+      col('creditAccount'),
+      col('amount'),
+      col('currency'),
+      col('state'),
+      col('pendingId'),
+      col('reversesId'),
+      col('batchRef'),
+      col('kind'),
+      rows.map((r) => JSON.stringify(r.meta)),
+      rows.map((r) => r.expiresAt?.toISOString() ?? null),
+    ],
+  );
+  for (const t of result.rows.map(toTransfer)) out.set(t.ref, t);
+  return out;
+}
+
+async function updateTotals(tx: Tx, totals: ReadonlyMap<bigint, Totals>): Promise<void> {
+  if (totals.size === 0) return;
+  const entries = [...totals.entries()];
+  // Absolute values are correct here: the rows are locked by this transaction since loadState.
+  await tx.query(
+    `UPDATE accounts a SET debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
+       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS v(id, dp, dpo, cp, cpo)
+      WHERE a.id = v.id`,
+    [
+      entries.map(([id]) => id),
+      entries.map(([, t]) => t.debitsPending),
+      entries.map(([, t]) => t.debitsPosted),
+      entries.map(([, t]) => t.creditsPending),
+      entries.map(([, t]) => t.creditsPosted),
+    ],
+  );
+}
+
+/** Serialization failure, deadlock, or a unique reference another writer committed first. */
+export const isRetryable = (err: unknown): boolean => ['40001', '40P01', '23505'].includes(sqlState(err) ?? '');
+

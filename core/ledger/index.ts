@@ -1,0 +1,6 @@
+export { audit, type AuditReport, type Invariant, type Violation } from './audit.js';
+export { type UnitResult } from './engine.js';
+export { LEDGER_ERRORS, isLedgerError, type LedgerError } from './errors.js';
+export * from './model.js';
+export * from './queries.js';
+export { createLedger, type Ledger, type LedgerDeps } from './service.js';

@@ -1,0 +1,80 @@
+import type { Executor } from '../db/executor.js';
+import { balanceOf, systemOwner, type Account, type AccountKind, type Balance, type SystemAccount, type Transfer } from './model.js';
+import { ACCOUNT_COLUMNS, TRANSFER_COLUMNS, toAccount, toTransfer } from './rows.js';
+
+/** Opens (or returns) the account of `owner` in `currency`. Guarded unless it is a system account. */
+export async function openAccount(
+  exec: Executor,
+  spec: { kind: AccountKind; owner: string; currency: string },
+): Promise<Account> {
+  await exec.query(
+    `INSERT INTO accounts (kind, owner, currency, guarded) VALUES ($1, $2, $3, $4) ON CONFLICT (owner, currency) DO NOTHING`,
+    [spec.kind, spec.owner, spec.currency, spec.kind !== 'system'],
+  );
+  const account = await findAccount(exec, spec.owner, spec.currency);
+  if (!account) throw new Error(`account ${spec.owner}/${spec.currency} vanished after insert`);
+  if (account.kind !== spec.kind) throw new Error(`account ${spec.owner}/${spec.currency} is a ${account.kind}, not a ${spec.kind}`);
+  return account;
+}
+
+export const openSystemAccount = (exec: Executor, name: SystemAccount, currency: string): Promise<Account> =>
+  openAccount(exec, { kind: 'system', owner: systemOwner(name), currency });
+
+export async function findAccount(exec: Executor, owner: string, currency: string): Promise<Account | undefined> {
+  const r = await exec.query(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE owner = $1 AND currency = $2`, [owner, currency]);
+  return r.rows[0] ? toAccount(r.rows[0]) : undefined;
+}
+
+export async function getAccount(exec: Executor, id: bigint): Promise<Account | undefined> {
+  const r = await exec.query(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1`, [id]);
+  return r.rows[0] ? toAccount(r.rows[0]) : undefined;
+}
+
+/** Balances of every account of `owner`, by currency. */
+export async function balancesOf(exec: Executor, owner: string): Promise<Balance[]> {
+  const r = await exec.query(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE owner = $1 ORDER BY currency`, [owner]);
+  return r.rows.map(toAccount).map(balanceOf);
+}
+
+export async function getTransfer(exec: Executor, id: bigint): Promise<Transfer | undefined> {
+  const r = await exec.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id = $1`, [id]);
+  return r.rows[0] ? toTransfer(r.rows[0]) : undefined;
+}
+
+export async function getTransferByRef(exec: Executor, ref: string): Promise<Transfer | undefined> {
+  const r = await exec.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE ref = $1`, [ref]);
+  return r.rows[0] ? toTransfer(r.rows[0]) : undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass back to get the next (older) page. Null on the last page. */
+  next: string | null;
+}
+
+/** Transfers touching any of `accountIds`, newest first, with cursor pagination. */
+export async function history(
+  exec: Executor,
+  query: { accountIds: readonly bigint[]; limit: number; cursor?: string | null },
+): Promise<Page<Transfer>> {
+  const limit = Math.min(Math.max(1, Math.trunc(query.limit)), 500);
+  const before = query.cursor ? decodeCursor(query.cursor) : null;
+  const r = await exec.query(
+    `SELECT ${TRANSFER_COLUMNS} FROM transfers
+      WHERE (debit_account = ANY($1::bigint[]) OR credit_account = ANY($1::bigint[]))
+        AND ($2::bigint IS NULL OR id < $2::bigint)
+      ORDER BY id DESC LIMIT $3`,
+    [[...query.accountIds], before, limit + 1],
+  );
+  const rows = r.rows.map(toTransfer);
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, next: rows.length > limit && last ? encodeCursor(last.id) : null };
+}
+
+const encodeCursor = (id: bigint): string => Buffer.from(`t:${id}`).toString('base64url');
+
+function decodeCursor(cursor: string): bigint | null {
+  const m = /^t:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return m?.[1] ? BigInt(m[1]) : null;
+}

@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Db, Executor, Tx } from '../db/executor.js';
+import { silentLog, type Log } from '../log.js';
+import { applyUnits, isRetryable, type UnitResult } from './engine.js';
+import type { Unit } from './model.js';
+
+export interface LedgerDeps {
+  db: Db;
+  log?: Log;
+  /** Most units in one group-commit transaction. */
+  maxBatch?: number;
+  /** Group-commit transactions in flight at once. */
+  maxInFlight?: number;
+}
+
+export interface Ledger {
+  /**
+   * Applies one unit (all legs or none) in the caller's transaction when `exec` is a Tx — so a
+   * ledger change commits together with the caller's other writes — or in its own transaction.
+   */
+  apply(exec: Executor, unit: Unit): Promise<UnitResult>;
+  /**
+   * Applies one unit through group commit: units arriving while a batch commits are applied together
+   * in the next transaction (one lock hold and one fsync for many), each caller getting its own result.
+   * A unit refused (insufficient funds, conflict…) never fails its neighbours.
+   */
+  submit(unit: Unit): Promise<UnitResult>;
+  /** Waits for every submitted unit to finish. */
+  drain(): Promise<void>;
+}
+
+const ATTEMPTS = 6;
+
+export function createLedger(deps: LedgerDeps): Ledger {
+  const log = deps.log ?? silentLog;
+  const maxBatch = deps.maxBatch ?? 512;
+  const maxInFlight = deps.maxInFlight ?? 1;
+  type Waiter = { unit: Unit; resolve: (r: UnitResult) => void; reject: (e: unknown) => void };
+  let queue: Waiter[] = [];
+  let inFlight = 0;
+  let scheduled = false;
+  const idle: Array<() => void> = [];
+
+  // retry-safe: a retried attempt re-reads everything under fresh locks; unique refs make replays no-ops.
+  async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isRetryable(err) || attempt >= ATTEMPTS) throw err;
+        log.debug({ err, attempt, what }, 'ledger transaction retried');
+        await sleep(Math.random() * 2 ** attempt);
+      }
+    }
+  }
+
+  async function inSavepoint<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
+    await tx.query('SAVEPOINT chipin_ledger');
+    try {
+      const result = await fn();
+      await tx.query('RELEASE SAVEPOINT chipin_ledger');
+      return result;
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT chipin_ledger');
+      throw err;
+    }
+  }
+
+  async function apply(exec: Executor, unit: Unit): Promise<UnitResult> {
+    const results = await retrying('apply', () =>
+      exec.kind === 'tx'
+        ? inSavepoint(exec, () => applyUnits(exec, [unit]))
+        : exec.transaction((tx) => applyUnits(tx, [unit])),
+    );
+    return results[0] as UnitResult;
+  }
+
+  async function flush(batch: Waiter[]): Promise<void> {
+    try {
+      const results = await retrying('group', () => deps.db.transaction((tx) => applyUnits(tx, batch.map((w) => w.unit))));
+      batch.forEach((w, i) => w.resolve(results[i] as UnitResult));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]?.reject(err);
+        return;
+      }
+      // An unexpected error must not fail unrelated units: apply them one by one.
+      log.warn({ err, units: batch.length }, 'group commit failed; applying units one by one');
+      await Promise.all(batch.map((w) => apply(deps.db, w.unit).then(w.resolve, w.reject)));
+    }
+  }
+
+  function pump(): void {
+    scheduled = false;
+    while (inFlight < maxInFlight && queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(batch.length);
+      inFlight++;
+      void flush(batch).finally(() => {
+        inFlight--;
+        if (queue.length > 0) pump();
+        else if (inFlight === 0) idle.splice(0).forEach((f) => f());
+      });
+    }
+  }
+
+  return {
+    apply,
+    submit(unit) {
+      return new Promise<UnitResult>((resolve, reject) => {
+        queue.push({ unit, resolve, reject });
+        // Gather everything submitted in this tick before the first flush.
+        if (!scheduled && inFlight < maxInFlight) {
+          scheduled = true;
+          setImmediate(pump);
+        }
+      });
+    },
+    drain() {
+      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idle.push(resolve));
+    },
+  };
+}
