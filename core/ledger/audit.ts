@@ -15,7 +15,7 @@ export interface AuditReport {
   violations: Violation[];
 }
 
-const big = (v: unknown): bigint => BigInt(String(v ?? 0));
+const big = (v: unknown): bigint => BigInt((v ?? 0) as string | number | bigint);
 
 /** Audits INV-1..INV-5 of SPEC §5 in one REPEATABLE READ READ ONLY snapshot. */
 export function audit(db: Db): Promise<AuditReport> {

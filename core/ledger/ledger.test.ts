@@ -157,6 +157,21 @@ describe('reversals', () => {
     });
     expect(await available(alice.id)).toBe(6_00n);
   });
+
+  it('"reverse the rest" counts partial reversals made just before it, and replays as itself', async () => {
+    const alice = await fundedWallet(t.db, ledger, 'user:alice-14', 10_00n);
+    const bob = await wallet(t.db, 'user:bob-14');
+    const pay = only(await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 6_00n, kind: 'pay' }] }));
+    const rest = { legs: [{ op: 'reverse', ref: ref('undo'), transferId: pay.id }] } as const;
+    const [partial, remainder] = await Promise.all([
+      ledger.submit({ legs: [{ op: 'reverse', ref: ref(), transferId: pay.id, amount: 1_00n }] }),
+      ledger.submit(rest),
+    ]);
+    expect(partial?.ok).toBe(true);
+    expect(only(remainder).amount).toBe(5_00n);
+    expect(await ledger.apply(t.db, rest)).toMatchObject({ ok: true, replayed: true });
+    expect(await available(alice.id)).toBe(10_00n);
+  });
 });
 
 describe('idempotency', () => {

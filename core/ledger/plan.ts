@@ -27,6 +27,8 @@ export interface PlannedRow {
   kind: string;
   meta: Meta;
   expiresAt: Date | null;
+  /** A reversal without an amount reverses whatever is left: resolved against the batch's state. */
+  reverseRest?: true;
 }
 
 export type UnitPlan =
@@ -118,7 +120,8 @@ function planUnit(state: LedgerState, unit: Unit, scratch: Scratch): UnitOutcome
     next.set(d.account, { ...t, [d.field]: t[d.field] + d.by });
   };
 
-  for (const [i, row] of shaped.entries()) {
+  for (let i = 0; i < shaped.length; i++) {
+    let row = shaped[i] as PlannedRow;
     if (row.pendingId !== null) {
       if (scratch.resolved.has(row.pendingId) || resolvedNow.includes(row.pendingId)) {
         return reject('PendingAlreadyResolved', i);
@@ -127,11 +130,14 @@ function planUnit(state: LedgerState, unit: Unit, scratch: Scratch): UnitOutcome
       if (row.state === 'posted' && held?.expiresAt && held.expiresAt <= state.now) return reject('PendingExpired', i);
       resolvedNow.push(row.pendingId);
     }
-    if (row.reversesId !== null) {
-      const original = state.referenced.get(row.reversesId);
-      const sofar = reversedNow.get(row.reversesId) ?? scratch.reversed.get(row.reversesId) ?? 0n;
-      if (!original || sofar + row.amount > original.amount) return reject('ReversalExceedsTransfer', i);
-      reversedNow.set(row.reversesId, sofar + row.amount);
+    const target = row.reversesId;
+    if (target !== null) {
+      const original = state.referenced.get(target);
+      const sofar = reversedNow.get(target) ?? scratch.reversed.get(target) ?? 0n;
+      if (!original) return reject('TransferNotFound', i);
+      if (row.reverseRest) shaped[i] = row = { ...row, amount: original.amount - sofar };
+      if (row.amount <= 0n || sofar + row.amount > original.amount) return reject('ReversalExceedsTransfer', i);
+      reversedNow.set(target, sofar + row.amount);
     }
     for (const d of deltas(state, row)) apply(d);
     const debit = state.accounts.get(row.debitAccount);
@@ -185,18 +191,17 @@ function shape(state: LedgerState, leg: Leg, batchRef: string | null): PlannedRo
       const original = state.referenced.get(leg.transferId);
       if (!original) return 'TransferNotFound';
       if (original.state !== 'posted' || original.reversesId !== null) return 'NotReversible';
-      const sofar = state.reversed.get(original.id) ?? 0n;
-      const amount = leg.amount ?? original.amount - sofar;
-      if (amount <= 0n) return leg.amount === undefined ? 'ReversalExceedsTransfer' : 'InvalidAmount';
+      if (leg.amount !== undefined && leg.amount <= 0n) return 'InvalidAmount';
       return {
         ...base,
         debitAccount: original.creditAccount,
         creditAccount: original.debitAccount,
-        amount,
+        amount: leg.amount ?? original.amount,
         currency: original.currency,
         state: 'posted',
         reversesId: original.id,
         kind: leg.kind ?? 'reversal',
+        ...(leg.amount === undefined ? { reverseRest: true as const } : {}),
       };
     }
   }
@@ -230,9 +235,9 @@ function matchExisting(state: LedgerState, rows: readonly PlannedRow[], scratch:
   if (stored.every((s) => s === undefined) && inBatch.every((b) => b === undefined)) return null;
   const conflict = (leg: number): UnitPlan => ({ type: 'reject', error: 'IdempotencyConflict', leg });
 
-  if (stored.every((s) => s !== undefined)) {
+  if (stored.every((s): s is Transfer => s !== undefined)) {
     const bad = rows.findIndex((r, i) => !sameEffect(r, stored[i] as Transfer));
-    return bad === -1 ? { type: 'replay', transfers: stored as Transfer[] } : conflict(bad);
+    return bad === -1 ? { type: 'replay', transfers: stored } : conflict(bad);
   }
   const first = inBatch[0];
   if (first && inBatch.every((b) => b?.unit === first.unit)) {
@@ -246,7 +251,7 @@ function sameEffect(a: PlannedRow, b: PlannedRow | Transfer): boolean {
   return (
     a.debitAccount === b.debitAccount &&
     a.creditAccount === b.creditAccount &&
-    a.amount === b.amount &&
+    (a.amount === b.amount || a.reverseRest === true) &&
     a.currency === b.currency &&
     a.state === b.state &&
     a.pendingId === b.pendingId &&

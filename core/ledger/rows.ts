@@ -36,7 +36,7 @@ export function toTransfer(r: Row): Transfer {
     state: r.state as TransferState,
     pendingId: bigOrNull(r.pending_id),
     reversesId: bigOrNull(r.reverses_id),
-    batchRef: r.batch_ref === null ? null : String(r.batch_ref),
+    batchRef: typeof r.batch_ref === 'string' ? r.batch_ref : null,
     kind: String(r.kind),
     meta: (typeof r.meta === 'string' ? JSON.parse(r.meta) : r.meta) as Meta,
     expiresAt: r.expires_at === null ? null : date(r.expires_at),
