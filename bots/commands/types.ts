@@ -1,0 +1,107 @@
+/**
+ * The seam between platform transports (Telegram, Discord, the sandbox chat) and the shared command
+ * layer. A transport turns whatever its platform delivers into an `IncomingEvent`, calls
+ * `CommandLayer.handle`, and carries out the returned `Effect`s in order. Nothing in here knows
+ * telegraf, discord.js or express; nothing in a transport knows a business rule.
+ */
+export type Platform = 'telegram' | 'discord' | 'sandbox';
+
+/** A person as the platform shows them. `userId` is the platform's numeric id as a decimal string. */
+export interface Actor {
+  platform: Platform;
+  userId: string;
+  /** Without the leading @; absent when the user has none. Mutable: never an identity. */
+  username?: string;
+  displayName: string;
+  /** Platform language hint: Telegram `language_code`, Discord `locale` (e.g. "zh-hans", "zh-CN"). */
+  languageCode?: string;
+  isBot: boolean;
+}
+
+export interface ChatRef {
+  platform: Platform;
+  /** Telegram chat id / Discord channel id, decimal string. */
+  chatId: string;
+  kind: 'private' | 'group';
+  title?: string;
+  /** Discord only. */
+  guildId?: string;
+}
+
+/** A Telegram `@username` mention (no id) or a `text_mention` / Discord user option (with the user). */
+export type Mention = { username: string } | { user: Actor };
+
+export type IncomingEvent =
+  | {
+      type: 'command';
+      /** Idempotency key of the delivery (SPEC §5): `tg:<bot id>:<update_id>`, `dc:<interaction id>`, … */
+      key: string;
+      actor: Actor;
+      chat: ChatRef;
+      messageId?: string;
+      /** The command name without slash or bot suffix, lower-case: "pay". */
+      command: string;
+      /** Everything after the command name, as typed (Telegram) or rebuilt from options (Discord). */
+      args: string;
+      /** Mentions in `args`, in order of appearance. */
+      mentions: Mention[];
+      /** The author of the message this command replies to (Telegram reply-to). */
+      replyTo?: Actor;
+      /** Discord: the structured options by name; a USER option is an Actor. */
+      options?: Record<string, string | number | boolean | Actor>;
+    }
+  | {
+      type: 'button';
+      /** `tgcb:<callback_query id>`, `dc:<interaction id>`. */
+      key: string;
+      actor: Actor;
+      chat: ChatRef;
+      messageId?: string;
+      /** The opaque id carried by the button (callback_data / custom_id). Untrusted. */
+      actionId: string;
+    }
+  | {
+      /** Any other message from a user: refreshes their identity and username (claims wait on it). */
+      type: 'seen';
+      actor: Actor;
+      chat: ChatRef;
+    };
+
+export interface Button {
+  label: string;
+  /** Opaque single-use id of a server-side pending action (≤ 64 bytes for Telegram). */
+  actionId: string;
+}
+
+export interface Document {
+  filename: string;
+  mime: string;
+  content: string;
+}
+
+/** Already rendered in the recipient's language. Plain text: transports escape nothing and parse no markup. */
+export interface OutMessage {
+  text: string;
+  buttons?: Button[][];
+  document?: Document;
+}
+
+export type Effect =
+  /** Reply where the event came from. `private`: Telegram DM to the actor (with a pointer in the group), Discord ephemeral. */
+  | { type: 'reply'; message: OutMessage; private: boolean }
+  /** Edit the message the pressed button belongs to (status updates are idempotent edits). */
+  | { type: 'edit'; message: OutMessage }
+  /** Answer a button press (Telegram answerCallbackQuery text ≤ 200 chars). */
+  | { type: 'answer'; text?: string; alert?: boolean };
+
+export interface HandleResult {
+  effects: Effect[];
+}
+
+export interface CommandLayer {
+  /**
+   * Handles one delivery exactly once: a repeated `key` returns the recorded outcome's effects without
+   * running the command again. Never throws for user errors (they become a reply).
+   */
+  handle(event: IncomingEvent): Promise<HandleResult>;
+}
