@@ -47,7 +47,22 @@ function pgbench(clients: number): Figure {
   const u = new URL(dbUrl('chipin_bench_pgbench'));
   const out = execFileSync(
     'pgbench',
-    ['-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-c', String(clients), '-j', '2', '-T', String(SECONDS), '-n', 'chipin_bench_pgbench'],
+    [
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '5432',
+      '-U',
+      u.username || 'postgres',
+      '-c',
+      String(clients),
+      '-j',
+      '2',
+      '-T',
+      String(SECONDS),
+      '-n',
+      'chipin_bench_pgbench',
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
@@ -55,7 +70,8 @@ function pgbench(clients: number): Figure {
   return { name: 'pgbench tpcb-like', clients, tps, avg };
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function chipin(ledger: Ledger, wallets: bigint[], fund: bigint, clients: number, hot: boolean): Promise<Figure> {
   const latencies: number[] = [];
@@ -71,7 +87,16 @@ async function chipin(ledger: Ledger, wallets: bigint[], fund: bigint, clients: 
         if (to === from) to = fund;
         const started = performance.now();
         const r = await ledger.submit({
-          legs: [{ op: 'transfer', ref: `bench:${tag}:${client}:${++seq}`, debit: from, credit: to, amount: 1n, kind: 'pay' }],
+          legs: [
+            {
+              op: 'transfer',
+              ref: `bench:${tag}:${client}:${++seq}`,
+              debit: from,
+              credit: to,
+              amount: 1n,
+              kind: 'pay',
+            },
+          ],
         });
         latencies.push(performance.now() - started);
         if (!r.ok) refused++;
@@ -81,7 +106,13 @@ async function chipin(ledger: Ledger, wallets: bigint[], fund: bigint, clients: 
   await ledger.drain();
   if (refused > 0) console.error(`  (${refused} transfers refused)`);
   latencies.sort((a, b) => a - b);
-  return { name: `chipin ${hot ? 'hot' : 'uniform'}`, clients, tps: latencies.length / SECONDS, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  return {
+    name: `chipin ${hot ? 'hot' : 'uniform'}`,
+    clients,
+    tps: latencies.length / SECONDS,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+  };
 }
 
 async function setupLedger(db: Db, ledger: Ledger): Promise<{ wallets: bigint[]; fund: bigint }> {
@@ -96,13 +127,25 @@ async function setupLedger(db: Db, ledger: Ledger): Promise<{ wallets: bigint[];
   const fund = await openAccount(db, { kind: 'fund', owner: 'fund:bench', currency: 'USD' });
   await Promise.all(
     wallets.map((w, i) =>
-      ledger.submit({ legs: [{ op: 'transfer', ref: `bench:seed:${i}`, debit: faucet.id, credit: w, amount: 1_000_000_00n, kind: 'faucet' }] }),
+      ledger.submit({
+        legs: [
+          {
+            op: 'transfer',
+            ref: `bench:seed:${i}`,
+            debit: faucet.id,
+            credit: w,
+            amount: 1_000_000_00n,
+            kind: 'faucet',
+          },
+        ],
+      }),
     ),
   );
   return { wallets, fund: fund.id };
 }
 
-const fmt = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
+const fmt = (n: number | undefined, digits = 1): string =>
+  n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits);
 
 async function main(): Promise<void> {
   const figures: Figure[] = [];
@@ -110,9 +153,25 @@ async function main(): Promise<void> {
 
   await recreate('chipin_bench_pgbench');
   const u = new URL(dbUrl('chipin_bench_pgbench'));
-  execFileSync('pgbench', ['-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-i', '-s', '10', '-q', 'chipin_bench_pgbench'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    'pgbench',
+    [
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '5432',
+      '-U',
+      u.username || 'postgres',
+      '-i',
+      '-s',
+      '10',
+      '-q',
+      'chipin_bench_pgbench',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   for (const c of [8, 32]) {
     console.error(`pgbench -c ${c}…`);
     figures.push(pgbench(c));
@@ -134,17 +193,23 @@ async function main(): Promise<void> {
   await db.close();
 
   const base = new Map(figures.filter((f) => f.name.startsWith('pgbench')).map((f) => [f.clients, f.tps]));
-  console.log(`Postgres ${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}; ${SECONDS}s per run; 2 cores`);
+  console.log(
+    `Postgres ${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}; ${SECONDS}s per run; 2 cores`,
+  );
   console.log('| run | clients | transfers/s (tps) | p50 ms | p99 ms | ratio to pgbench |');
   console.log('|---|---|---|---|---|---|');
   for (const f of figures) {
     const ratio = f.tps / (base.get(f.clients) ?? NaN);
     const p50 = f.p50 ?? f.avg;
-    console.log(`| ${f.name} | ${f.clients} | ${fmt(f.tps, 0)} | ${fmt(p50)}${f.p50 === undefined ? ' (avg)' : ''} | ${fmt(f.p99)} | ${fmt(ratio, 2)}× |`);
+    console.log(
+      `| ${f.name} | ${f.clients} | ${fmt(f.tps, 0)} | ${fmt(p50)}${f.p50 === undefined ? ' (avg)' : ''} | ${fmt(f.p99)} | ${fmt(ratio, 2)}× |`,
+    );
   }
   const uni32 = figures.find((f) => f.name === 'chipin uniform' && f.clients === 32)?.tps ?? NaN;
   const hot32 = figures.find((f) => f.name === 'chipin hot' && f.clients === 32)?.tps ?? NaN;
-  console.log(`targets: uniform@32 ≥ 1.5× pgbench@32: ${fmt(uni32 / (base.get(32) ?? NaN), 2)}×; hot@32 ≥ 0.8× uniform@32: ${fmt(hot32 / uni32, 2)}×`);
+  console.log(
+    `targets: uniform@32 ≥ 1.5× pgbench@32: ${fmt(uni32 / (base.get(32) ?? NaN), 2)}×; hot@32 ≥ 0.8× uniform@32: ${fmt(hot32 / uni32, 2)}×`,
+  );
 }
 
 await main();

@@ -64,7 +64,7 @@ export function beginStatement(options: TxOptions | undefined): string {
 /** SQLSTATE of a driver error, when it has one. */
 export function sqlState(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
+    const code = err.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;

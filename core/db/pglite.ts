@@ -1,5 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
-import { beginStatement, toWireParams, type Db, type QueryResult, type Row, type Tx, type TxOptions } from './executor.js';
+import {
+  beginStatement,
+  toWireParams,
+  type Db,
+  type QueryResult,
+  type Row,
+  type Tx,
+  type TxOptions,
+} from './executor.js';
 
 /**
  * A `Db` over embedded PGlite (one process, one transaction at a time). Transactions are queued here
@@ -16,7 +24,9 @@ export async function createPgliteDb(dataDir: string): Promise<Db> {
   };
   const run = async <R extends Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
     const result = await lite.query<R>(text, toWireParams(params));
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    // As pg counts: rows returned by a row-returning statement (PGlite says 0 for a SELECT), else rows changed.
+    const rowCount = result.fields.length > 0 ? result.rows.length : (result.affectedRows ?? 0);
+    return { rows: result.rows, rowCount };
   };
 
   return {

@@ -1,5 +1,13 @@
 import pg from 'pg';
-import { beginStatement, toWireParams, type Db, type QueryResult, type Row, type Tx, type TxOptions } from './executor.js';
+import {
+  beginStatement,
+  toWireParams,
+  type Db,
+  type QueryResult,
+  type Row,
+  type Tx,
+  type TxOptions,
+} from './executor.js';
 
 export interface PostgresOptions {
   connectionString: string;

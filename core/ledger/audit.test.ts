@@ -13,8 +13,12 @@ beforeEach(async () => {
   ledger = createLedger({ db: t.db });
   const alice = await fundedWallet(t.db, ledger, 'user:alice', 10_00n);
   const bob = await wallet(t.db, 'user:bob');
-  await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 3_00n, kind: 'pay' }] });
-  const r = await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 2_00n, kind: 'pay', pending: {} }] });
+  await ledger.apply(t.db, {
+    legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 3_00n, kind: 'pay' }],
+  });
+  const r = await ledger.apply(t.db, {
+    legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 2_00n, kind: 'pay', pending: {} }],
+  });
   if (!r.ok || !r.transfers[0]) throw new Error('setup failed');
   hold = r.transfers[0].id;
 });
@@ -22,7 +26,8 @@ afterEach(async () => {
   await t.drop();
 });
 
-const invariants = async (): Promise<string[]> => [...new Set((await audit(t.db)).violations.map((v) => v.invariant))].sort();
+const invariants = async (): Promise<string[]> =>
+  [...new Set((await audit(t.db)).violations.map((v) => v.invariant))].sort();
 
 describe('the ledger audit', () => {
   it('finds nothing wrong in a healthy ledger and counts what it read', async () => {

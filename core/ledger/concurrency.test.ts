@@ -29,7 +29,16 @@ describe('a wallet under concurrent spending never goes below zero', () => {
     const results = await Promise.all(
       Array.from({ length: 500 }, (_, i) =>
         ledger.apply(t.db, {
-          legs: [{ op: 'transfer', ref: ref('flex'), debit: victim.id, credit: receivers[i % 10]!.id, amount: 1_00n, kind: 'pay' }],
+          legs: [
+            {
+              op: 'transfer',
+              ref: ref('flex'),
+              debit: victim.id,
+              credit: receivers[i % 10]!.id,
+              amount: 1_00n,
+              kind: 'pay',
+            },
+          ],
         }),
       ),
     );
@@ -48,12 +57,30 @@ describe('a wallet under concurrent spending never goes below zero', () => {
       const unit = {
         legs: [
           hold
-            ? { op: 'transfer' as const, ref: ref('hold'), debit: victim.id, credit: payouts.id, amount: 10_00n, kind: 'withdraw', pending: {} }
-            : { op: 'transfer' as const, ref: ref('flex'), debit: victim.id, credit: receiver.id, amount: 1_00n, kind: 'pay' },
+            ? {
+                op: 'transfer' as const,
+                ref: ref('hold'),
+                debit: victim.id,
+                credit: payouts.id,
+                amount: 10_00n,
+                kind: 'withdraw',
+                pending: {},
+              }
+            : {
+                op: 'transfer' as const,
+                ref: ref('flex'),
+                debit: victim.id,
+                credit: receiver.id,
+                amount: 1_00n,
+                kind: 'pay',
+              },
         ],
       };
       // Half through group commit, half one transaction each: both paths lock the same rows.
-      return (i % 2 === 0 ? ledger.submit(unit) : ledger.apply(t.db, unit)).then((r) => ({ r, amount: hold ? 10_00n : 1_00n }));
+      return (i % 2 === 0 ? ledger.submit(unit) : ledger.apply(t.db, unit)).then((r) => ({
+        r,
+        amount: hold ? 10_00n : 1_00n,
+      }));
     });
     const results = await Promise.all(requests);
     const spent = results.filter(({ r }) => r.ok).reduce((sum, { amount }) => sum + amount, 0n);
@@ -67,11 +94,22 @@ describe('a wallet under concurrent spending never goes below zero', () => {
 describe('a hot account', () => {
   it('1,000 concurrent credits into one fund add up exactly, with no deadlock and no lost update', async () => {
     const fund = await openAccount(t.db, { kind: 'fund', owner: 'fund:hot', currency: 'USD' });
-    const payers = await Promise.all(Array.from({ length: 50 }, (_, i) => fundedWallet(t.db, ledger, `user:hot-${i}`, 1_000_00n)));
+    const payers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => fundedWallet(t.db, ledger, `user:hot-${i}`, 1_000_00n)),
+    );
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => {
         const unit = {
-          legs: [{ op: 'transfer' as const, ref: ref('hot'), debit: payers[i % 50]!.id, credit: fund.id, amount: BigInt(1 + (i % 7)), kind: 'fund' }],
+          legs: [
+            {
+              op: 'transfer' as const,
+              ref: ref('hot'),
+              debit: payers[i % 50]!.id,
+              credit: fund.id,
+              amount: BigInt(1 + (i % 7)),
+              kind: 'fund',
+            },
+          ],
         };
         return i % 4 === 0 ? ledger.apply(t.db, unit) : ledger.submit(unit);
       }),

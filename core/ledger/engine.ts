@@ -5,8 +5,7 @@ import { planUnits, type LedgerState, type PlannedRow } from './plan.js';
 import { ACCOUNT_COLUMNS, TRANSFER_COLUMNS, toAccount, toTransfer } from './rows.js';
 
 export type UnitResult =
-  | { ok: true; transfers: Transfer[]; replayed: boolean }
-  | { ok: false; error: LedgerError; leg: number };
+  { ok: true; transfers: Transfer[]; replayed: boolean } | { ok: false; error: LedgerError; leg: number };
 
 /**
  * Applies independent units in the caller's transaction: lock every account involved in ascending id
@@ -82,10 +81,7 @@ async function loadState(tx: Tx, units: readonly Unit[]): Promise<LedgerState> {
   const accounts = new Map<bigint, Account>(locked.rows.map(toAccount).map((a) => [a.id, a]));
 
   const refs = [...new Set(legs.map((l) => l.ref))];
-  const existing = await tx.query(
-    `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE ref = ANY($1::text[])`,
-    [refs],
-  );
+  const existing = await tx.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE ref = ANY($1::text[])`, [refs]);
   const existingByRef = new Map(existing.rows.map(toTransfer).map((t) => [t.ref, t]));
 
   const resolved = new Set<bigint>();
@@ -160,4 +156,3 @@ async function updateTotals(tx: Tx, totals: ReadonlyMap<bigint, Totals>): Promis
 
 /** Serialization failure, deadlock, or a unique reference another writer committed first. */
 export const isRetryable = (err: unknown): boolean => ['40001', '40P01', '23505'].includes(sqlState(err) ?? '');
-

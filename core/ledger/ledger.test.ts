@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import { fundedWallet, ref, wallet } from '../../test/support/ledger.js';
-import { audit, balancesOf, createLedger, getAccount, history, openAccount, type Ledger, type Transfer } from './index.js';
+import {
+  audit,
+  balancesOf,
+  createLedger,
+  getAccount,
+  history,
+  openAccount,
+  type Ledger,
+  type Transfer,
+} from './index.js';
 
 let t: TestDatabase;
 let ledger: Ledger;
@@ -33,7 +42,9 @@ describe('transfers', () => {
   it('a payment moves money from one wallet to another', async () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-1', 10_00n);
     const bob = await wallet(t.db, 'user:bob-1');
-    const r = await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 2_50n, kind: 'pay' }] });
+    const r = await ledger.apply(t.db, {
+      legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 2_50n, kind: 'pay' }],
+    });
     expect(r.ok).toBe(true);
     expect(await available(alice.id)).toBe(7_50n);
     expect(await available(bob.id)).toBe(2_50n);
@@ -44,7 +55,9 @@ describe('transfers', () => {
   it('a wallet cannot pay more than it has, and nothing changes', async () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-2', 5_00n);
     const bob = await wallet(t.db, 'user:bob-2');
-    const r = await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 5_01n, kind: 'pay' }] });
+    const r = await ledger.apply(t.db, {
+      legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 5_01n, kind: 'pay' }],
+    });
     expect(r).toEqual({ ok: false, error: 'InsufficientFunds', leg: 0 });
     expect(await available(alice.id)).toBe(5_00n);
     expect(await available(bob.id)).toBe(0n);
@@ -95,16 +108,24 @@ describe('holds', () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-5', 10_00n);
     const escrow = await openAccount(t.db, { kind: 'escrow', owner: 'claim:5', currency: 'USD' });
     const hold = only(
-      await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: escrow.id, amount: 8_00n, kind: 'claim', pending: {} }] }),
+      await ledger.apply(t.db, {
+        legs: [
+          { op: 'transfer', ref: ref(), debit: alice.id, credit: escrow.id, amount: 8_00n, kind: 'claim', pending: {} },
+        ],
+      }),
     );
     expect(await available(alice.id)).toBe(2_00n);
     const [pending] = await balancesOf(t.db, 'user:alice-5');
     expect(pending).toMatchObject({ posted: 10_00n, available: 2_00n, pendingOut: 8_00n });
     // The reserved money cannot be spent twice.
-    const spend = await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: escrow.id, amount: 3_00n, kind: 'pay' }] });
+    const spend = await ledger.apply(t.db, {
+      legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: escrow.id, amount: 3_00n, kind: 'pay' }],
+    });
     expect(spend).toMatchObject({ ok: false, error: 'InsufficientFunds' });
 
-    const post = only(await ledger.apply(t.db, { legs: [{ op: 'post', ref: ref(), pendingId: hold.id, amount: 5_00n }] }));
+    const post = only(
+      await ledger.apply(t.db, { legs: [{ op: 'post', ref: ref(), pendingId: hold.id, amount: 5_00n }] }),
+    );
     expect(post).toMatchObject({ state: 'posted', pendingId: hold.id, amount: 5_00n });
     expect(await available(alice.id)).toBe(5_00n);
     expect(await available(escrow.id)).toBe(5_00n);
@@ -114,7 +135,11 @@ describe('holds', () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-6', 10_00n);
     const bob = await wallet(t.db, 'user:bob-6');
     const hold = only(
-      await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 3_00n, kind: 'pay', pending: {} }] }),
+      await ledger.apply(t.db, {
+        legs: [
+          { op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 3_00n, kind: 'pay', pending: {} },
+        ],
+      }),
     );
     const outcomes = await Promise.all([
       ledger.apply(t.db, { legs: [{ op: 'post', ref: ref(), pendingId: hold.id }] }),
@@ -122,7 +147,10 @@ describe('holds', () => {
       ledger.submit({ legs: [{ op: 'post', ref: ref(), pendingId: hold.id }] }),
     ]);
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
-    expect(outcomes.filter((o) => !o.ok).map((o) => !o.ok && o.error)).toEqual(['PendingAlreadyResolved', 'PendingAlreadyResolved']);
+    expect(outcomes.filter((o) => !o.ok).map((o) => !o.ok && o.error)).toEqual([
+      'PendingAlreadyResolved',
+      'PendingAlreadyResolved',
+    ]);
     const total = (await available(alice.id)) + (await available(bob.id));
     expect(total).toBe(10_00n);
   });
@@ -132,11 +160,26 @@ describe('holds', () => {
     const bob = await wallet(t.db, 'user:bob-7');
     const hold = only(
       await ledger.apply(t.db, {
-        legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 3_00n, kind: 'pay', pending: { expiresAt: new Date(Date.now() - 1000) } }],
+        legs: [
+          {
+            op: 'transfer',
+            ref: ref(),
+            debit: alice.id,
+            credit: bob.id,
+            amount: 3_00n,
+            kind: 'pay',
+            pending: { expiresAt: new Date(Date.now() - 1000) },
+          },
+        ],
       }),
     );
-    expect(await ledger.apply(t.db, { legs: [{ op: 'post', ref: ref(), pendingId: hold.id }] })).toMatchObject({ ok: false, error: 'PendingExpired' });
-    expect(only(await ledger.apply(t.db, { legs: [{ op: 'void', ref: ref(), pendingId: hold.id }] })).state).toBe('voided');
+    expect(await ledger.apply(t.db, { legs: [{ op: 'post', ref: ref(), pendingId: hold.id }] })).toMatchObject({
+      ok: false,
+      error: 'PendingExpired',
+    });
+    expect(only(await ledger.apply(t.db, { legs: [{ op: 'void', ref: ref(), pendingId: hold.id }] })).state).toBe(
+      'voided',
+    );
     expect(await available(alice.id)).toBe(10_00n);
   });
 });
@@ -146,12 +189,27 @@ describe('reversals', () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-8', 10_00n);
     const bob = await wallet(t.db, 'user:bob-8');
     const carol = await wallet(t.db, 'user:carol-8');
-    const pay = only(await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 6_00n, kind: 'pay' }] }));
-    only(await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: bob.id, credit: carol.id, amount: 4_00n, kind: 'pay' }] }));
+    const pay = only(
+      await ledger.apply(t.db, {
+        legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 6_00n, kind: 'pay' }],
+      }),
+    );
+    only(
+      await ledger.apply(t.db, {
+        legs: [{ op: 'transfer', ref: ref(), debit: bob.id, credit: carol.id, amount: 4_00n, kind: 'pay' }],
+      }),
+    );
     // Bob spent 4.00: the full undo no longer fits his balance.
-    expect(await ledger.apply(t.db, { legs: [{ op: 'reverse', ref: ref(), transferId: pay.id }] })).toMatchObject({ ok: false, error: 'InsufficientFunds' });
-    expect(only(await ledger.apply(t.db, { legs: [{ op: 'reverse', ref: ref(), transferId: pay.id, amount: 2_00n }] })).kind).toBe('reversal');
-    expect(await ledger.apply(t.db, { legs: [{ op: 'reverse', ref: ref(), transferId: pay.id, amount: 4_01n }] })).toMatchObject({
+    expect(await ledger.apply(t.db, { legs: [{ op: 'reverse', ref: ref(), transferId: pay.id }] })).toMatchObject({
+      ok: false,
+      error: 'InsufficientFunds',
+    });
+    expect(
+      only(await ledger.apply(t.db, { legs: [{ op: 'reverse', ref: ref(), transferId: pay.id, amount: 2_00n }] })).kind,
+    ).toBe('reversal');
+    expect(
+      await ledger.apply(t.db, { legs: [{ op: 'reverse', ref: ref(), transferId: pay.id, amount: 4_01n }] }),
+    ).toMatchObject({
       ok: false,
       error: 'ReversalExceedsTransfer',
     });
@@ -161,7 +219,11 @@ describe('reversals', () => {
   it('"reverse the rest" counts partial reversals made just before it, and replays as itself', async () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-14', 10_00n);
     const bob = await wallet(t.db, 'user:bob-14');
-    const pay = only(await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 6_00n, kind: 'pay' }] }));
+    const pay = only(
+      await ledger.apply(t.db, {
+        legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: 6_00n, kind: 'pay' }],
+      }),
+    );
     const rest = { legs: [{ op: 'reverse', ref: ref('undo'), transferId: pay.id }] } as const;
     const [partial, remainder] = await Promise.all([
       ledger.submit({ legs: [{ op: 'reverse', ref: ref(), transferId: pay.id, amount: 1_00n }] }),
@@ -183,7 +245,11 @@ describe('idempotency', () => {
     const first = only(await ledger.apply(t.db, { legs: [leg] }));
     const again = await ledger.apply(t.db, { legs: [leg] });
     expect(again).toEqual({ ok: true, replayed: true, transfers: [first] });
-    expect(await ledger.apply(t.db, { legs: [{ ...leg, amount: 2_00n }] })).toEqual({ ok: false, error: 'IdempotencyConflict', leg: 0 });
+    expect(await ledger.apply(t.db, { legs: [{ ...leg, amount: 2_00n }] })).toEqual({
+      ok: false,
+      error: 'IdempotencyConflict',
+      leg: 0,
+    });
     expect(await available(alice.id)).toBe(9_00n);
   });
 
@@ -191,7 +257,9 @@ describe('idempotency', () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-10', 10_00n);
     const bob = await wallet(t.db, 'user:bob-10');
     const key = ref('tg:2');
-    const unit = { legs: [{ op: 'transfer', ref: key, debit: alice.id, credit: bob.id, amount: 1_00n, kind: 'pay' }] } as const;
+    const unit = {
+      legs: [{ op: 'transfer', ref: key, debit: alice.id, credit: bob.id, amount: 1_00n, kind: 'pay' }],
+    } as const;
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? ledger.apply(t.db, unit) : ledger.submit(unit))),
     );
@@ -205,15 +273,23 @@ describe('idempotency', () => {
 describe('storage', () => {
   it('transfers can be neither updated nor deleted', async () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-11', 1_00n);
-    await expect(t.db.query('UPDATE transfers SET amount = 1 WHERE credit_account = $1', [alice.id])).rejects.toThrow(/immutable/);
-    await expect(t.db.query('DELETE FROM transfers WHERE credit_account = $1', [alice.id])).rejects.toThrow(/immutable/);
+    await expect(t.db.query('UPDATE transfers SET amount = 1 WHERE credit_account = $1', [alice.id])).rejects.toThrow(
+      /immutable/,
+    );
+    await expect(t.db.query('DELETE FROM transfers WHERE credit_account = $1', [alice.id])).rejects.toThrow(
+      /immutable/,
+    );
   });
 
   it('history pages through a wallet newest first', async () => {
     const alice = await fundedWallet(t.db, ledger, 'user:alice-12', 10_00n);
     const bob = await wallet(t.db, 'user:bob-12');
     for (let i = 1n; i <= 5n; i++) {
-      only(await ledger.apply(t.db, { legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: i, kind: 'pay' }] }));
+      only(
+        await ledger.apply(t.db, {
+          legs: [{ op: 'transfer', ref: ref(), debit: alice.id, credit: bob.id, amount: i, kind: 'pay' }],
+        }),
+      );
     }
     const first = await history(t.db, { accountIds: [bob.id], limit: 3 });
     expect(first.items.map((x) => x.amount)).toEqual([5n, 4n, 3n]);

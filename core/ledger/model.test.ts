@@ -1,7 +1,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
-import { audit, createLedger, getAccount, openAccount, openSystemAccount, type Ledger, type Leg, type LedgerError, type Transfer } from './index.js';
+import {
+  audit,
+  createLedger,
+  getAccount,
+  openAccount,
+  openSystemAccount,
+  type Ledger,
+  type Leg,
+  type LedgerError,
+  type Transfer,
+} from './index.js';
 
 /**
  * Model test: random operations (transfers, holds, posts, voids, reversals, replays, conflicts) run
@@ -31,12 +41,38 @@ type Op =
 const WALLETS = 5;
 const amount = fc.bigInt({ min: 1n, max: 60n });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ type: fc.constant('pay' as const), from: fc.nat(WALLETS - 1), to: fc.nat(WALLETS - 1), amount, hold: fc.boolean() }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      type: fc.constant('pay' as const),
+      from: fc.nat(WALLETS - 1),
+      to: fc.nat(WALLETS - 1),
+      amount,
+      hold: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('fund' as const), to: fc.nat(WALLETS - 1), amount }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('post' as const), hold: fc.nat(), amount: fc.option(amount, { nil: null }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('post' as const),
+      hold: fc.nat(),
+      amount: fc.option(amount, { nil: null }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('void' as const), hold: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('reverse' as const), transfer: fc.nat(), amount: fc.option(amount, { nil: null }) }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('replay' as const), previous: fc.nat(), tweak: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('reverse' as const),
+      transfer: fc.nat(),
+      amount: fc.option(amount, { nil: null }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ type: fc.constant('replay' as const), previous: fc.nat(), tweak: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('cross' as const), from: fc.nat(WALLETS - 1) }) },
 );
 
@@ -146,12 +182,29 @@ describe('the ledger agrees with a naive model', () => {
             const w = (n: number): bigint => wallets[n % WALLETS] as bigint;
             switch (op.type) {
               case 'pay':
-                return { op: 'transfer', ref: key, debit: w(op.from), credit: w(op.to), amount: op.amount, kind: 'pay', ...(op.hold ? { pending: {} } : {}) };
+                return {
+                  op: 'transfer',
+                  ref: key,
+                  debit: w(op.from),
+                  credit: w(op.to),
+                  amount: op.amount,
+                  kind: 'pay',
+                  ...(op.hold ? { pending: {} } : {}),
+                };
               case 'fund':
-                return { op: 'transfer', ref: key, debit: faucet.id, credit: w(op.to), amount: op.amount * 3n, kind: 'faucet' };
+                return {
+                  op: 'transfer',
+                  ref: key,
+                  debit: faucet.id,
+                  credit: w(op.to),
+                  amount: op.amount * 3n,
+                  kind: 'faucet',
+                };
               case 'post': {
                 const h = model.holds[op.hold % Math.max(1, model.holds.length)];
-                return h ? { op: 'post', ref: key, pendingId: h.id, ...(op.amount === null ? {} : { amount: op.amount }) } : null;
+                return h
+                  ? { op: 'post', ref: key, pendingId: h.id, ...(op.amount === null ? {} : { amount: op.amount }) }
+                  : null;
               }
               case 'void': {
                 const h = model.holds[op.hold % Math.max(1, model.holds.length)];
@@ -159,7 +212,9 @@ describe('the ledger agrees with a naive model', () => {
               }
               case 'reverse': {
                 const o = model.posted[op.transfer % Math.max(1, model.posted.length)];
-                return o ? { op: 'reverse', ref: key, transferId: o.id, ...(op.amount === null ? {} : { amount: op.amount }) } : null;
+                return o
+                  ? { op: 'reverse', ref: key, transferId: o.id, ...(op.amount === null ? {} : { amount: op.amount }) }
+                  : null;
               }
               case 'replay': {
                 const prev = submitted[op.previous % Math.max(1, submitted.length)];
@@ -195,7 +250,12 @@ describe('the ledger agrees with a naive model', () => {
         for (const [id, m] of model.accounts) {
           if (id === faucet.id) continue;
           const a = await getAccount(t.db, id);
-          expect(a && [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted]).toEqual([m.dp, m.dpo, m.cp, m.cpo]);
+          expect(a && [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted]).toEqual([
+            m.dp,
+            m.dpo,
+            m.cp,
+            m.cpo,
+          ]);
         }
         expect((await audit(t.db)).violations).toEqual([]);
       }),

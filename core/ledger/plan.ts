@@ -98,7 +98,10 @@ interface UnitOutcome {
 
 function planUnit(state: LedgerState, unit: Unit, scratch: Scratch): UnitOutcome {
   const none = { next: new Map<bigint, Totals>(), resolvedNow: [], reversedNow: new Map<bigint, bigint>() };
-  const reject = (error: LedgerError, leg: number): UnitOutcome => ({ result: { type: 'reject', error, leg }, ...none });
+  const reject = (error: LedgerError, leg: number): UnitOutcome => ({
+    result: { type: 'reject', error, leg },
+    ...none,
+  });
   if (unit.legs.length === 0) return reject('EmptyUnit', 0);
 
   const shaped: PlannedRow[] = [];
@@ -215,12 +218,21 @@ function deltas(state: LedgerState, row: PlannedRow): Delta[] {
   if (row.pendingId !== null) {
     const held = state.referenced.get(row.pendingId);
     if (!held) throw new Error(`pending ${row.pendingId} was not loaded`);
-    out.push({ account: d, field: 'debitsPending', by: -held.amount }, { account: c, field: 'creditsPending', by: -held.amount });
+    out.push(
+      { account: d, field: 'debitsPending', by: -held.amount },
+      { account: c, field: 'creditsPending', by: -held.amount },
+    );
   }
   if (row.state === 'pending') {
-    out.push({ account: d, field: 'debitsPending', by: row.amount }, { account: c, field: 'creditsPending', by: row.amount });
+    out.push(
+      { account: d, field: 'debitsPending', by: row.amount },
+      { account: c, field: 'creditsPending', by: row.amount },
+    );
   } else if (row.state === 'posted') {
-    out.push({ account: d, field: 'debitsPosted', by: row.amount }, { account: c, field: 'creditsPosted', by: row.amount });
+    out.push(
+      { account: d, field: 'debitsPosted', by: row.amount },
+      { account: c, field: 'creditsPosted', by: row.amount },
+    );
   }
   return out;
 }
@@ -244,7 +256,12 @@ function matchExisting(state: LedgerState, rows: readonly PlannedRow[], scratch:
     const bad = rows.findIndex((r, i) => !sameEffect(r, (inBatch[i] as { row: PlannedRow }).row));
     return bad === -1 ? { type: 'same-as', unit: first.unit } : conflict(bad);
   }
-  return conflict(Math.max(0, stored.findIndex((s) => s !== undefined)));
+  return conflict(
+    Math.max(
+      0,
+      stored.findIndex((s) => s !== undefined),
+    ),
+  );
 }
 
 function sameEffect(a: PlannedRow, b: PlannedRow | Transfer): boolean {

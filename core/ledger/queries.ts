@@ -1,5 +1,13 @@
 import type { Executor } from '../db/executor.js';
-import { balanceOf, systemOwner, type Account, type AccountKind, type Balance, type SystemAccount, type Transfer } from './model.js';
+import {
+  balanceOf,
+  systemOwner,
+  type Account,
+  type AccountKind,
+  type Balance,
+  type SystemAccount,
+  type Transfer,
+} from './model.js';
 import { ACCOUNT_COLUMNS, TRANSFER_COLUMNS, toAccount, toTransfer } from './rows.js';
 
 /** Opens (or returns) the account of `owner` in `currency`. Guarded unless it is a system account. */
@@ -13,7 +21,8 @@ export async function openAccount(
   );
   const account = await findAccount(exec, spec.owner, spec.currency);
   if (!account) throw new Error(`account ${spec.owner}/${spec.currency} vanished after insert`);
-  if (account.kind !== spec.kind) throw new Error(`account ${spec.owner}/${spec.currency} is a ${account.kind}, not a ${spec.kind}`);
+  if (account.kind !== spec.kind)
+    throw new Error(`account ${spec.owner}/${spec.currency} is a ${account.kind}, not a ${spec.kind}`);
   return account;
 }
 
@@ -21,7 +30,10 @@ export const openSystemAccount = (exec: Executor, name: SystemAccount, currency:
   openAccount(exec, { kind: 'system', owner: systemOwner(name), currency });
 
 export async function findAccount(exec: Executor, owner: string, currency: string): Promise<Account | undefined> {
-  const r = await exec.query(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE owner = $1 AND currency = $2`, [owner, currency]);
+  const r = await exec.query(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE owner = $1 AND currency = $2`, [
+    owner,
+    currency,
+  ]);
   return r.rows[0] ? toAccount(r.rows[0]) : undefined;
 }
 

@@ -77,7 +77,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
 
   async function flush(batch: Waiter[]): Promise<void> {
     try {
-      const results = await retrying('group', () => deps.db.transaction((tx) => applyUnits(tx, batch.map((w) => w.unit))));
+      const results = await retrying('group', () =>
+        deps.db.transaction((tx) =>
+          applyUnits(
+            tx,
+            batch.map((w) => w.unit),
+          ),
+        ),
+      );
       batch.forEach((w, i) => w.resolve(results[i] as UnitResult));
     } catch (err) {
       if (batch.length === 1) {

@@ -1,0 +1,142 @@
+/**
+ * Opens the app's database: a Postgres pool when DATABASE_URL is set, else embedded PGlite under
+ * `DATA_DIR/pglite`, held by this process alone through `DATA_DIR/chipin.lock` (released on close).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Log } from '../log.js';
+import type { Db } from './executor.js';
+import { lockDataDir } from './lock.js';
+import { migrate } from './migrate.js';
+import { createPgliteDb } from './pglite.js';
+import { createPostgresDb } from './postgres.js';
+
+export { DataDirLockedError } from './lock.js';
+
+/** The part of the app config this needs (config/env.ts Config satisfies it). */
+export interface DatabaseSettings {
+  readonly databaseUrl: string | undefined;
+  /** Absolute. */
+  readonly dataDir: string;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations before returning (`start`, `migrate`; never `check`). */
+  readonly migrate: boolean;
+  /** Refuse to create an empty embedded database (`check` audits what exists). */
+  readonly mustExist?: boolean;
+  /** Postgres pool size. */
+  readonly poolMax?: number;
+}
+
+export interface OpenedDatabase {
+  readonly db: Db;
+  /** Migration versions applied by this open. */
+  readonly applied: string[];
+  /** Where the data lives, without credentials: for logs and messages. */
+  readonly location: string;
+}
+
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+
+  constructor(
+    readonly reason: 'unreachable' | 'missing',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const PGLITE_DIR = 'pglite';
+
+/** A postgres URL without user and password. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+function firstLine(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
+  const code = typeof e.code === 'string' && !message.includes(e.code) ? `${e.code} ` : '';
+  return `${code}${message}`.split('\n')[0] ?? '';
+}
+
+async function openPostgres(url: string, log: Log, poolMax: number): Promise<Db> {
+  const db = createPostgresDb({
+    connectionString: url,
+    max: poolMax,
+    onError: (err) => log.warn({ err }, 'an idle Postgres connection failed'),
+  });
+  try {
+    await db.query('SELECT 1');
+    return db;
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw new DatabaseUnavailableError(
+      'unreachable',
+      `cannot use the database at DATABASE_URL (${describeDatabaseUrl(url)}): ${firstLine(err)}`,
+    );
+  }
+}
+
+async function openPglite(dataDir: string, mustExist: boolean, log: Log): Promise<Db> {
+  const dir = path.join(dataDir, PGLITE_DIR);
+  if (mustExist && !existsSync(dir)) {
+    throw new DatabaseUnavailableError(
+      'missing',
+      `no embedded database in ${dir}: run chipin migrate (or chipin start) first, or set DATABASE_URL`,
+    );
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const lock = await lockDataDir(dataDir);
+  if (lock.tookOverFrom !== undefined) {
+    log.warn({ pid: lock.tookOverFrom, lock: lock.file }, 'took over the stale lock of a process that is gone');
+  }
+  let db: Db;
+  try {
+    db = await createPgliteDb(dir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  return {
+    ...db,
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
+export async function openDatabase(
+  settings: DatabaseSettings,
+  log: Log,
+  options: OpenOptions,
+): Promise<OpenedDatabase> {
+  const { databaseUrl, dataDir } = settings;
+  const db = databaseUrl
+    ? await openPostgres(databaseUrl, log, options.poolMax ?? 10)
+    : await openPglite(dataDir, options.mustExist ?? false, log);
+  const location = databaseUrl ? describeDatabaseUrl(databaseUrl) : path.join(dataDir, PGLITE_DIR);
+  let applied: string[] = [];
+  if (options.migrate) {
+    try {
+      applied = await migrate(db);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+    if (applied.length > 0) log.info({ applied, database: location }, 'migrations applied');
+  }
+  log.debug({ engine: db.engine, database: location }, 'database open');
+  return { db, applied, location };
+}

@@ -1,0 +1,314 @@
+/**
+ * The chipin CLI and composition root (SPEC §2). `start` builds config, logger, database, Redis, metrics,
+ * the roles and the HTTP server in that order and stops them in reverse; `migrate` and `check` open the
+ * database only. Every command returns its exit code, so tests can run them in-process too.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { DestinationStream } from 'pino';
+import { createHttpApp, startHttpServer, type RouteInstaller } from './bots/http.js';
+import { createMetricsRegistry } from './bots/metrics.js';
+import { ConfigError, loadConfig, type Config, type Env } from './config/env.js';
+import { createLogger, type Logger } from './config/logger.js';
+import type { Db } from './core/db/executor.js';
+import { migrate, pendingMigrations } from './core/db/migrate.js';
+import { DataDirLockedError, DatabaseUnavailableError, openDatabase } from './core/db/open.js';
+import { audit, type AuditReport } from './core/ledger/index.js';
+import { RedisUnavailableError, resolveRedis, type RedisHandle } from './workers/redis.js';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Read instead of process.env and `.env` (tests). */
+  readonly env?: Env;
+  /** Where logs go instead of stderr (tests). */
+  readonly logDestination?: DestinationStream;
+}
+
+const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+const USAGE = `usage: chipin <command>
+  start [--http] [--bots] [--workers]   run the app (no flag: all three roles in one process)
+  migrate                               apply database migrations and exit
+  check [--json]                        audit the ledger: exit 0 sound, 1 violations, 2 could not audit
+`;
+
+/** SIGTERM grace periods are usually 30 s; stop well before the orchestrator's SIGKILL (B6). */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
+
+export const ROLES = ['http', 'bots', 'workers'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Something started that must be stopped at shutdown, in reverse order of start. */
+interface Stoppable {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+export interface App {
+  readonly roles: readonly Role[];
+  /** The bound HTTP port. */
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** What every role is built from. */
+interface RoleDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly db: Db;
+  readonly redis: RedisHandle;
+}
+
+// The roles. Later issues fill them: webhook, admin and sandbox routes; Telegram polling, the Discord gateway
+// and the processing of stored updates; BullMQ processors, the outbox relay and the sweeper.
+function httpRoutes(_deps: RoleDeps): RouteInstaller[] {
+  return [];
+}
+function startBots(_deps: RoleDeps): Promise<Stoppable[]> {
+  return Promise.resolve([]);
+}
+function startWorkers(_deps: RoleDeps): Promise<Stoppable[]> {
+  return Promise.resolve([]);
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+async function stopAll(started: readonly Stoppable[], log: Logger): Promise<void> {
+  for (const part of [...started].reverse()) {
+    try {
+      await part.stop();
+    } catch (err) {
+      log.error({ err, part: part.name }, 'stop failed');
+    }
+  }
+}
+
+/** Starts the given roles; every process also serves /healthz, /readyz and /metrics on PORT. */
+export async function startApp(config: Config, log: Logger, roles: readonly Role[]): Promise<App> {
+  const started: Stoppable[] = [];
+  try {
+    // The database first: a second process on a PGlite directory must fail before touching anything else.
+    const { db, location } = await openDatabase(config, log, { migrate: false });
+    started.push({ name: 'database', stop: () => db.close() });
+    const redis = await resolveRedis(config, log);
+    started.push({ name: 'redis', stop: () => redis.close() });
+    const applied = await migrate(db);
+    if (applied.length > 0) log.info({ applied, database: location }, 'migrations applied');
+
+    const deps: RoleDeps = { config, log, db, redis };
+    const metrics = createMetricsRegistry({ version: version() });
+    if (roles.includes('bots')) started.push(...(await startBots(deps)));
+    if (roles.includes('workers')) started.push(...(await startWorkers(deps)));
+
+    const health = redis.createConnection('producer');
+    const app = createHttpApp({
+      log,
+      metrics,
+      readiness: { postgres: () => db.query('SELECT 1'), redis: () => health.ping() },
+      routes: roles.includes('http') ? httpRoutes(deps) : [],
+    });
+    const http = await startHttpServer(app, { port: config.port, log });
+    started.push({ name: 'http', stop: () => http.stop() });
+
+    log.info({ roles, port: http.port, database: location, redis: redis.address }, 'chipin started');
+    let stopping: Promise<void> | undefined;
+    return { roles, port: http.port, stop: () => (stopping ??= stopAll(started, log)) };
+  } catch (err) {
+    await stopAll(started, log);
+    throw err;
+  }
+}
+
+/** Expected reasons a command cannot run; each prints as one line. */
+function isOperationalError(err: unknown): err is Error {
+  return (
+    err instanceof ConfigError ||
+    err instanceof DataDirLockedError ||
+    err instanceof DatabaseUnavailableError ||
+    err instanceof RedisUnavailableError ||
+    (err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE'
+  );
+}
+
+function messageOf(err: Error): string {
+  if (err instanceof ConfigError) return `invalid configuration: ${err.message}`;
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+    return 'PORT is already in use; stop that program or set PORT';
+  return err.message;
+}
+
+function loadConfigAndLogger(io: CliIo): { config: Config; log: Logger } {
+  const config = loadConfig(io.env);
+  return { config, log: createLogger(config, io.logDestination) };
+}
+
+function parseFlags<F extends string>(argv: readonly string[], allowed: readonly F[]): Set<F> | undefined {
+  const flags = new Set<F>();
+  for (const arg of argv) {
+    const flag = arg.replace(/^--/, '') as F;
+    if (!arg.startsWith('--') || !allowed.includes(flag)) return undefined;
+    flags.add(flag);
+  }
+  return flags;
+}
+
+/** One line for an expected failure; the full error, through the logger when there is one, for anything else. */
+function failure(io: CliIo, log: Logger | undefined, err: unknown, what: string): number {
+  if (isOperationalError(err)) io.stderr.write(`chipin: ${messageOf(err)}\n`);
+  else if (log) log.fatal({ err }, `${what} failed`);
+  else io.stderr.write(`chipin: ${what} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}
+
+function usage(io: CliIo, problem: string): number {
+  io.stderr.write(`chipin: ${problem}\n${USAGE}`);
+  return 2;
+}
+
+/** `chipin start [--http] [--bots] [--workers]`: runs until SIGINT/SIGTERM. Exit 0 after a clean stop, 1 otherwise. */
+export async function runStart(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const flags = parseFlags(argv, ROLES);
+  if (!flags) return usage(io, `unknown option for start: ${argv.join(' ')}`);
+  const roles = flags.size === 0 ? [...ROLES] : ROLES.filter((role) => flags.has(role));
+  let log: Logger | undefined;
+  try {
+    const loaded = loadConfigAndLogger(io);
+    log = loaded.log;
+    const app = await startApp(loaded.config, log, roles);
+    return await untilSignal(app, log);
+  } catch (err) {
+    return failure(io, log, err, 'start');
+  }
+}
+
+/** Stops the app on the first SIGINT/SIGTERM; a second one, or a stop slower than the timeout, exits at once. */
+function untilSignal(app: App, log: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without a clean stop');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out: exiting');
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      void app.stop().then(() => {
+        clearTimeout(timer);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        log.info({}, 'stopped');
+        resolve(0);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** `chipin migrate`: prints each applied version on stdout. Exit 0 done, 1 could not migrate. */
+export async function runMigrate(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  if (argv.length > 0) return usage(io, `unknown option for migrate: ${argv.join(' ')}`);
+  let log: Logger | undefined;
+  try {
+    const loaded = loadConfigAndLogger(io);
+    log = loaded.log;
+    const { db, applied, location } = await openDatabase(loaded.config, log, { migrate: true, poolMax: 2 });
+    await db.close();
+    for (const version of applied) io.stdout.write(`${version}\n`);
+    if (applied.length === 0) log.info({ database: location }, 'no pending migrations');
+    return 0;
+  } catch (err) {
+    return failure(io, log, err, 'migrate');
+  }
+}
+
+class CannotAudit extends Error {}
+
+/** Opens the database without migrating it; anything that stops the audit from running is a CannotAudit. */
+async function auditDatabase(io: CliIo): Promise<AuditReport> {
+  let db: Db | undefined;
+  try {
+    const { config, log } = loadConfigAndLogger(io);
+    db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2 })).db;
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) {
+      throw new CannotAudit(`the database is not migrated (pending: ${pending.join(', ')}); run chipin migrate`);
+    }
+    return await audit(db);
+  } catch (err) {
+    if (err instanceof CannotAudit) throw err;
+    if (isOperationalError(err)) throw new CannotAudit(messageOf(err));
+    throw new CannotAudit(`the audit failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+  } finally {
+    await db?.close().catch(() => undefined);
+  }
+}
+
+function summary(report: AuditReport): string {
+  const counts = `${report.accounts} accounts, ${report.transfers} transfers`;
+  if (report.ok) return `ledger OK: every invariant holds (${counts})\n`;
+  const lines = report.violations.map((v) => `  ${v.invariant} ${v.message}\n`);
+  return `ledger BROKEN: ${report.violations.length} violation(s) (${counts})\n${lines.join('')}`;
+}
+
+/**
+ * `chipin check [--json]`: the ledger audit of SPEC §5. Exit 0 every invariant holds, 1 violations found,
+ * 2 could not audit (bad config, database unreachable or missing, not migrated, PGlite directory locked).
+ * `--json` prints exactly one line on stdout; a failure to audit prints only its reason, on stderr.
+ */
+export async function runCheck(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const flags = parseFlags(argv, ['json']);
+  if (!flags) return usage(io, `unknown option for check: ${argv.join(' ')}`);
+  let report: AuditReport;
+  try {
+    report = await auditDatabase(io);
+  } catch (err) {
+    if (!(err instanceof CannotAudit)) throw err;
+    io.stderr.write(`chipin: could not audit: ${err.message}\n`);
+    return 2;
+  }
+  const { ok, accounts, transfers, violations } = report;
+  io.stdout.write(flags.has('json') ? `${JSON.stringify({ ok, accounts, transfers, violations })}\n` : summary(report));
+  return ok ? 0 : 1;
+}
+
+/** Runs one CLI command and returns its exit code. */
+export async function cli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return runStart(rest, io);
+    case 'migrate':
+      return runMigrate(rest, io);
+    case 'check':
+      return runCheck(rest, io);
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout.write(USAGE);
+      return 0;
+    default:
+      return usage(io, command === undefined ? 'missing command' : `unknown command: ${command}`);
+  }
+}
+
+/** The process entry (`tsx main.ts …`, bin/chipin.js): runs the command, then exits with its code. */
+export async function runProcess(argv: readonly string[]): Promise<void> {
+  const code = await cli(argv);
+  process.exitCode = code;
+  // Everything is closed by now; a handle left open must not keep the process alive.
+  setTimeout(() => process.exit(code), 2_000).unref();
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runProcess(process.argv.slice(2));
+}
