@@ -28,8 +28,18 @@ export interface ChatRef {
   guildId?: string;
 }
 
+/**
+ * Where a mention sits within `args`, in UTF-16 code units (Telegram: the entity's offset minus the
+ * index in the message text where `args` starts). Optional: without it the command layer finds an
+ * `@username` itself and a `text_mention` by the user's display name, which is less exact.
+ */
+export interface MentionSpan {
+  offset?: number;
+  length?: number;
+}
+
 /** A Telegram `@username` mention (no id) or a `text_mention` / Discord user option (with the user). */
-export type Mention = { username: string } | { user: Actor };
+export type Mention = ({ username: string } | { user: Actor }) & MentionSpan;
 
 export type IncomingEvent =
   | {

@@ -62,8 +62,8 @@ describe('the ledger audit', () => {
     await t.db.query(`UPDATE transfers SET amount = 5000 WHERE kind = 'pay' AND state = 'posted'`);
     const found = await audit(t.db);
     expect(found.ok).toBe(false);
-    expect(found.violations.filter((v) => v.invariant === 'INV-3')).toEqual([
-      expect.objectContaining({ account: expect.any(String), owner: 'user:alice', debits: '5200', credits: '1000' }),
-    ]);
+    const overdrawn = found.violations.filter((v) => v.invariant === 'INV-3');
+    expect(overdrawn).toHaveLength(1);
+    expect(overdrawn[0]).toMatchObject({ owner: 'user:alice', debits: '5200', credits: '1000' });
   });
 });

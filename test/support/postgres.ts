@@ -1,10 +1,8 @@
 import pg from 'pg';
+import { inject } from 'vitest';
 import { loadTestEnv } from '../../config/env.js';
 import { createPostgresDb } from '../../core/db/postgres.js';
 import type { Db } from '../../core/db/executor.js';
-
-/** The migrated template every test database is cloned from (created once per run in global setup). */
-export const TEMPLATE_DB = 'chipin_test_template';
 
 export const adminUrl = (): string => loadTestEnv().databaseUrl;
 
@@ -35,7 +33,8 @@ export interface TestDatabase {
 /** A fresh, migrated database of this test file's own (≤ `max` connections), cloned from the template. */
 export async function createTestDatabase(max = 10): Promise<TestDatabase> {
   const name = `chipin_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
+  // The migrated template of this run (test/support/global-setup.ts).
+  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDb')}`));
   const url = urlFor(name);
   const db = createPostgresDb({ connectionString: url, max, applicationName: 'chipin-test' });
   return {

@@ -1,0 +1,184 @@
+/**
+ * Deadlines typed after a /request: `by 8pm`, `by 8:30 pm`, `by 20:00`, `by noon`, `by midnight`,
+ * `by tomorrow`, `by tomorrow 9am`, `by tomorrow at 9am` (`today`/`明天`/`今天` likewise) and
+ * `in 2h`, `in 90m`, `in 2 hours`, `in 1 day`, `in 2 weeks`; in Chinese `明天9点前`, `20:00前`, `2小时内`. Clock times are read in the person's time zone with
+ * Intl (no date library); the result is an instant. Pure: `now` is an input.
+ */
+
+export type DeadlineError = 'BadDeadline' | 'DeadlineInPast';
+export type DeadlineResult = { ok: true; at: Date } | { ok: false; error: DeadlineError };
+
+/** The longest `in …` we accept; anything further is a typo more often than a plan. */
+const MAX_DURATION_MS = 366 * 86_400_000;
+
+const UNITS: ReadonlyArray<readonly [RegExp, number]> = [
+  [/^(?:m|min|mins|minute|minutes|分钟)$/i, 60_000],
+  [/^(?:h|hr|hrs|hour|hours|小时)$/i, 3_600_000],
+  [/^(?:d|day|days|天)$/i, 86_400_000],
+  [/^(?:w|wk|wks|week|weeks|周|星期)$/i, 7 * 86_400_000],
+];
+
+const DAY_WORDS: Readonly<Record<string, number>> = { today: 0, tonight: 0, 今天: 0, tomorrow: 1, 明天: 1 };
+
+interface Clock {
+  hour: number;
+  minute: number;
+}
+
+/**
+ * Parses a deadline clause. `text` starts with `by` or `in` (Discord passes the option value, which
+ * may omit it: a bare clock time means `by`, a bare duration means `in`).
+ */
+export function parseDeadline(text: string, context: { now: Date; timeZone: string }): DeadlineResult {
+  const words = normalizeWords(text);
+  const [first, ...rest] = words;
+  if (first === undefined) return bad();
+  if (first === 'in') return inDuration(rest.join(''), context.now);
+  if (first === 'by') return byClock(rest, context);
+  const last = words.at(-1) ?? '';
+  // Chinese puts the marker after the time: 明天9点前 ("before 9 tomorrow"), 2小时内 ("within 2 hours").
+  if (last.endsWith('前')) return byClock([...words.slice(0, -1), last.slice(0, -1)].filter(Boolean), context);
+  if (last.endsWith('内')) return inDuration(words.join('').slice(0, -1), context.now);
+  const asDuration = inDuration(words.join(''), context.now);
+  return asDuration.ok ? asDuration : byClock(words, context);
+}
+
+/**
+ * Splits the words after a /request amount into the note and a trailing deadline clause. A clause is
+ * recognised by its start (`by 8pm`, `by tomorrow`, `in 2h`, `9点前`, `2小时内`), so a note such as
+ * "dinner in paris" stays a note, while `by 8pmm` is reported as a bad deadline.
+ */
+export function splitDeadline(words: readonly string[]): { note: string[]; clause?: string } {
+  for (let index = words.length - 1; index >= 0; index--) {
+    const tail = words.slice(index);
+    if (looksLikeDeadline(tail)) return { note: words.slice(0, index), clause: tail.join(' ') };
+  }
+  return { note: [...words] };
+}
+
+function looksLikeDeadline(words: readonly string[]): boolean {
+  const [marker = '', next = ''] = normalizeWords(words.join(' '));
+  if (marker === 'in') return /^[0-9]/.test(next);
+  if (marker === 'by') return /^[0-9]/.test(next) || next in DAY_WORDS || next === 'noon' || next === 'midnight';
+  return words.length === 1 && /^(?:明天|今天)?[0-9].*[前内]$/u.test(words[0]?.normalize('NFKC') ?? '');
+}
+
+function normalizeWords(text: string): string[] {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/^(明天|今天)(?=\S)/u, '$1 ')
+    .split(/\s+/u)
+    .filter(Boolean);
+}
+
+function bad(): DeadlineResult {
+  return { ok: false, error: 'BadDeadline' };
+}
+
+function inDuration(text: string, now: Date): DeadlineResult {
+  const match = /^([0-9]{1,4})([a-z\u4e00-\u9fff]+)$/u.exec(text);
+  if (!match) return bad();
+  const unit = UNITS.find(([pattern]) => pattern.test(match[2] ?? ''))?.[1];
+  const ms = Number(match[1]) * (unit ?? 0);
+  if (ms <= 0 || ms > MAX_DURATION_MS) return bad();
+  return { ok: true, at: new Date(now.getTime() + ms) };
+}
+
+function byClock(words: readonly string[], context: { now: Date; timeZone: string }): DeadlineResult {
+  const rest = [...words];
+  const dayWord = rest[0] !== undefined && rest[0] in DAY_WORDS ? rest.shift() : undefined;
+  if (rest[0] === 'at' && dayWord !== undefined) rest.shift();
+  const today = zonedParts(context.now, context.timeZone);
+  let clock: Clock | undefined;
+  if (rest.length === 0) {
+    // "by tomorrow": the same time tomorrow; "by today"/"tonight" alone: the end of today.
+    if (dayWord === undefined) return bad();
+    clock = DAY_WORDS[dayWord] === 0 ? { hour: 23, minute: 59 } : { hour: today.hour, minute: today.minute };
+  } else {
+    clock = parseClock(rest.join(''));
+  }
+  if (!clock) return bad();
+  const days = (dayWord === undefined ? 0 : (DAY_WORDS[dayWord] ?? 0)) + (clock.hour === 24 ? 1 : 0);
+  const date = addDays(today, days);
+  const at = zonedTimeToInstant({ ...date, hour: clock.hour % 24, minute: clock.minute }, context.timeZone);
+  if (at.getTime() <= context.now.getTime()) return { ok: false, error: 'DeadlineInPast' };
+  return { ok: true, at };
+}
+
+/** `8pm`, `8:30pm`, `12am`, `20:00`, `9点`, `noon`, `midnight` (the end of the day: hour 24). */
+export function parseClock(text: string): Clock | undefined {
+  if (text === 'noon') return { hour: 12, minute: 0 };
+  if (text === 'midnight') return { hour: 24, minute: 0 };
+  const twelve = /^([0-9]{1,2})(?::([0-9]{2}))?(am|pm)$/.exec(text);
+  if (twelve) {
+    const hour = Number(twelve[1]);
+    const minute = Number(twelve[2] ?? '0');
+    if (hour < 1 || hour > 12 || minute > 59) return undefined;
+    return { hour: (hour % 12) + (twelve[3] === 'pm' ? 12 : 0), minute };
+  }
+  const day = /^([0-9]{1,2})(?::([0-9]{2})|点(?:([0-9]{1,2})分?)?)$/u.exec(text);
+  if (!day) return undefined;
+  const hour = Number(day[1]);
+  const minute = Number(day[2] ?? day[3] ?? '0');
+  return hour <= 23 && minute <= 59 ? { hour, minute } : undefined;
+}
+
+export interface ZonedParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+}
+
+const partFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock reading of `date` in `timeZone`. */
+export function zonedParts(date: Date, timeZone: string): ZonedParts {
+  let format = partFormatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    partFormatters.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(date).map((part) => [part.type, Number(part.value)]));
+  return {
+    year: parts.year ?? 0,
+    month: parts.month ?? 1,
+    day: parts.day ?? 1,
+    hour: parts.hour ?? 0,
+    minute: parts.minute ?? 0,
+  };
+}
+
+function addDays(parts: ZonedParts, days: number): { year: number; month: number; day: number } {
+  const shifted = new Date(Date.UTC(parts.year, parts.month - 1, parts.day + days));
+  return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
+}
+
+/** UTC offset of `timeZone` at `instant`, in ms (east positive). */
+function offsetAt(instant: number, timeZone: string): number {
+  const p = zonedParts(new Date(instant), timeZone);
+  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute);
+  return wall - (instant - (((instant % 60_000) + 60_000) % 60_000));
+}
+
+/**
+ * The instant a wall clock in `timeZone` shows `parts`. Two passes settle the offset around DST
+ * changes; a time inside a spring-forward gap lands just after it.
+ */
+export function zonedTimeToInstant(parts: ZonedParts, timeZone: string): Date {
+  const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
+  const first = wall - offsetAt(wall, timeZone);
+  const second = wall - offsetAt(first, timeZone);
+  return new Date(second);
+}

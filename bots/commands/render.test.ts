@@ -1,0 +1,357 @@
+import { describe, expect, it } from 'vitest';
+import type { PayOutcome, TemplateKey, TemplateParams } from '../../core/index.js';
+import { LOCALES, type Locale } from '../i18n/index.js';
+import { PARSE_ERRORS } from './parse.js';
+import {
+  PARSE_ERROR_KEYS,
+  TEXT_LIMIT,
+  renderBalances,
+  renderHistory,
+  renderNotification,
+  renderParseError,
+  renderPayOutcome,
+  renderRequestOutcome,
+  renderSettings,
+  truncate,
+  type HistoryView,
+  type Reader,
+} from './render.js';
+
+const EN: Reader = { locale: 'en', timeZone: 'Asia/Shanghai' };
+const ZH: Reader = { locale: 'zh-CN', timeZone: 'Asia/Shanghai' };
+const usd = (minor: bigint) => ({ minor, currency: 'USD' });
+
+describe('renderBalances', () => {
+  const lines = [
+    { currency: 'USD', available: usd(125075n), pendingIn: usd(0n), pendingOut: usd(500n) },
+    {
+      currency: 'JPY',
+      available: { minor: 520n, currency: 'JPY' },
+      pendingIn: { minor: 0n, currency: 'JPY' },
+      pendingOut: { minor: 0n, currency: 'JPY' },
+    },
+  ];
+
+  it('shows available first, then pending in and out, with the same amounts in both languages', () => {
+    const en = renderBalances(EN, lines).text;
+    expect(en).toBe(
+      [
+        'Your balance',
+        '• 1,250.75 USD available',
+        '   pending in: 0.00 USD',
+        '   pending out: 5.00 USD',
+        '• 520 JPY available',
+        '   pending in: 0 JPY',
+        '   pending out: 0 JPY',
+      ].join('\n'),
+    );
+    const zh = renderBalances(ZH, lines).text;
+    expect(zh).toContain('可用 1,250.75 USD');
+    expect(zh).toContain('待转出：5.00 USD');
+    expect(zh.indexOf('可用')).toBeLessThan(zh.indexOf('待入账'));
+    expect(zh.indexOf('待入账')).toBeLessThan(zh.indexOf('待转出'));
+  });
+});
+
+describe('renderHistory', () => {
+  const at = new Date('2025-11-25T12:00:00Z');
+  const entries: HistoryView[] = [
+    {
+      at,
+      direction: 'in',
+      amount: usd(1250n),
+      party: { type: 'person', name: 'Bob' },
+      note: 'lunch',
+      state: 'completed',
+    },
+    {
+      at,
+      direction: 'out',
+      amount: usd(500n),
+      party: { type: 'claim', username: 'carol', claimed: false },
+      note: null,
+      state: 'pending',
+    },
+    {
+      at,
+      direction: 'in',
+      amount: usd(10000n),
+      party: { type: 'system', name: 'faucet' },
+      note: null,
+      state: 'completed',
+    },
+    { at, direction: 'out', amount: usd(300n), party: { type: 'person', name: 'Dan' }, note: null, state: 'undone' },
+  ];
+
+  it('lists entries newest first with local times and localised counterparts', () => {
+    expect(renderHistory(EN, entries).text).toBe(
+      [
+        'Your last 4 transactions:',
+        'Nov 25, 20:00  +12.50 USD from Bob — lunch',
+        'Nov 25, 20:00  −5.00 USD to @carol (unclaimed) (pending)',
+        'Nov 25, 20:00  +100.00 USD from demo faucet',
+        'Nov 25, 20:00  −3.00 USD to Dan (undone)',
+      ].join('\n'),
+    );
+    const zh = renderHistory(ZH, entries).text;
+    expect(zh).toContain('11月25日 20:00  +12.50 USD 来自 Bob — lunch');
+    expect(zh).toContain('@carol（未领取） （处理中）');
+    expect(zh).toContain('演示资金');
+  });
+
+  it('says so when there is nothing yet', () => {
+    expect(renderHistory(ZH, []).text).toBe('还没有任何收支记录。');
+  });
+
+  it('fits one Telegram message, dropping the oldest lines with a pointer to /export', () => {
+    const long = Array.from({ length: 50 }, (_, i): HistoryView => ({
+      ...entries[0]!,
+      note: `${i} ${'x'.repeat(190)}`,
+    }));
+    const text = renderHistory(EN, long).text;
+    expect(text.length).toBeLessThanOrEqual(TEXT_LIMIT);
+    expect(text).toMatch(/^Your last \d+ transactions:/);
+    expect(text).toContain('/export');
+    expect(text).toContain('— 0 x');
+    expect(text).not.toContain('— 49 x');
+  });
+});
+
+describe('renderPayOutcome', () => {
+  const paid: PayOutcome = {
+    type: 'paid',
+    transferId: 1n,
+    amount: usd(125075n),
+    toPersonId: 2n,
+    toName: 'Bob *bold* <b>',
+    note: 'rent',
+    undoActionId: 'A'.repeat(22),
+    undoUntil: new Date(),
+  };
+
+  it('confirms a payment with an Undo button, in both languages, amounts unchanged', () => {
+    expect(renderPayOutcome(EN, paid, { undoSeconds: 10 })).toEqual({
+      text: '✅ Sent 1,250.75 USD to Bob *bold* <b>.\nNote: rent\nChanged your mind? Tap Undo within 10 seconds.',
+      buttons: [[{ label: 'Undo', actionId: 'A'.repeat(22) }]],
+    });
+    const zh = renderPayOutcome(ZH, paid, { undoSeconds: 10 });
+    expect(zh.text).toContain('1,250.75 USD');
+    expect(zh.buttons).toEqual([[{ label: '撤销', actionId: 'A'.repeat(22) }]]);
+  });
+
+  it('shows the recipient’s name and numeric id on a confirm card', () => {
+    const card = renderPayOutcome(
+      ZH,
+      {
+        type: 'confirm',
+        actionId: 'C'.repeat(22),
+        expiresAt: new Date(),
+        reason: 'username',
+        amount: usd(5000n),
+        toName: 'Mallory',
+        toPersonId: 7n,
+        toUserId: '5550001',
+        toUsername: 'alice',
+        note: null,
+      },
+      { undoSeconds: 10 },
+    );
+    expect(card.text).toContain('Mallory（ID 5550001）');
+    expect(card.text).toContain('50.00 USD');
+    expect(card.buttons).toEqual([[{ label: '确认', actionId: 'C'.repeat(22) }]]);
+  });
+
+  it('explains money held for an unseen @username, with the return date in the reader’s zone', () => {
+    const held = renderPayOutcome(
+      EN,
+      {
+        type: 'escrowed',
+        claimId: 3n,
+        amount: usd(1000n),
+        username: 'newbie',
+        platform: 'telegram',
+        expiresAt: new Date('2025-11-26T12:00:00Z'),
+        returnActionId: 'R'.repeat(22),
+        note: null,
+      },
+      { undoSeconds: 10 },
+    );
+    expect(held.text).toContain('@newbie hasn');
+    expect(held.text).toContain('10.00 USD');
+    expect(held.text).toContain('Nov 26, 2025, 20:00');
+    expect(held.buttons).toEqual([[{ label: 'Take it back', actionId: 'R'.repeat(22) }]]);
+  });
+
+  it('turns every refusal into a sentence, never a code', () => {
+    const zh = renderPayOutcome(ZH, { type: 'rejected', error: 'InsufficientFunds' }, { undoSeconds: 10 });
+    expect(zh.text).toBe('余额不足，请查看 /balance。');
+  });
+});
+
+describe('renderRequestOutcome', () => {
+  it('shows the deadline and the payer’s Pay / Decline buttons', () => {
+    const msg = renderRequestOutcome(ZH, {
+      type: 'requested',
+      requestId: 1n,
+      payActionId: 'P'.repeat(22),
+      declineActionId: 'D'.repeat(22),
+      dueAt: new Date('2025-11-25T12:00:00Z'),
+      amount: usd(2000n),
+      note: '电影票',
+      payerPersonId: 2n,
+      payerName: 'Bob',
+    });
+    expect(msg.text).toBe('📨 已向 Bob 收款 20.00 USD，对方需在 2025年11月25日 20:00 前处理。\n备注：电影票');
+    expect(msg.buttons).toEqual([
+      [
+        { label: '付款', actionId: 'P'.repeat(22) },
+        { label: '拒绝', actionId: 'D'.repeat(22) },
+      ],
+    ]);
+  });
+});
+
+describe('renderParseError', () => {
+  it('has a message for every parse error in both languages, with the command in its examples', () => {
+    for (const locale of LOCALES) {
+      for (const error of PARSE_ERRORS) {
+        const text = renderParseError({ locale, timeZone: 'UTC' }, error, {
+          command: 'pay',
+          defaultCurrency: 'USD',
+          noteMax: 200,
+        }).text;
+        expect(text, `${locale} ${error}`).not.toMatch(/\{\{|\}\}/);
+        expect(text).not.toBe(PARSE_ERROR_KEYS[error]);
+      }
+    }
+    const en = renderParseError(EN, 'MissingRecipient', { command: 'request', defaultCurrency: 'USD', noteMax: 200 });
+    expect(en.text).toContain('/request @name 10');
+  });
+});
+
+describe('renderNotification', () => {
+  // A typed sample per template: a new core template without a sample here does not compile.
+  const SAMPLES: { [K in TemplateKey]: TemplateParams[K] } = {
+    'pay.received': { amount: '12.50 USD', from: 'Alice', note: 'lunch' },
+    'pay.undone': { amount: '12.50 USD', from: 'Alice' },
+    'claim.matched': {
+      amount: '10.00 USD',
+      username: 'bob',
+      claimantName: 'Bob',
+      claimantId: '5550002',
+      platform: 'telegram',
+      expiresAt: '2025-11-26T12:00:00.000Z',
+    },
+    'claim.received': { amount: '10.00 USD', from: 'Alice' },
+    'claim.returned': { amount: '10.00 USD', username: 'bob', reason: 'expired' },
+    'request.incoming': { amount: '20.00 USD', from: 'Alice', dueAt: '2025-11-25T12:00:00.000Z', note: 'tickets' },
+    'request.nudge': { amount: '20.00 USD', from: 'Alice', dueAt: '2025-11-25T12:00:00.000Z' },
+    'request.paid': { amount: '20.00 USD', payer: 'Bob' },
+    'request.declined': { amount: '20.00 USD', payer: 'Bob' },
+    'request.expired.payer': { amount: '20.00 USD', from: 'Alice' },
+    'request.expired.requester': { amount: '20.00 USD', payer: 'Bob' },
+  };
+
+  const render = (locale: Locale, key: TemplateKey) =>
+    renderNotification(locale, { key, params: { ...SAMPLES[key] } }, { timeZone: 'Asia/Shanghai' });
+
+  it('renders every core template in both languages with its params filled in', () => {
+    for (const locale of LOCALES) {
+      for (const key of Object.keys(SAMPLES) as TemplateKey[]) {
+        const text = render(locale, key).text;
+        expect(text, `${locale} ${key}`).not.toMatch(/\{\{|\}\}/);
+        expect(text, `${locale} ${key}`).toMatch(/\d+\.\d{2} USD/);
+      }
+    }
+  });
+
+  it('shows …At params as local dates and the note on its own line', () => {
+    expect(render('en', 'request.incoming').text).toBe(
+      '📨 Alice asks you for 20.00 USD. Please answer by Nov 25, 2025, 20:00.\nNote: tickets',
+    );
+    expect(render('zh-CN', 'request.incoming').text).toBe(
+      '📨 Alice 向你收款 20.00 USD，请在 2025年11月25日 20:00 前处理。\n备注：tickets',
+    );
+  });
+
+  it('picks the variant for a reason', () => {
+    expect(render('en', 'claim.returned').text).toContain('Nobody claimed');
+    const cancelled = renderNotification(
+      'en',
+      { key: 'claim.returned', params: { amount: '1.00 USD', username: 'bob', reason: 'cancelled' } },
+      { timeZone: 'UTC' },
+    );
+    expect(cancelled.text).toContain('You took back');
+  });
+
+  it('translates button labels and keeps the action ids', () => {
+    const msg = renderNotification(
+      'zh-CN',
+      {
+        key: 'claim.matched',
+        params: { ...SAMPLES['claim.matched'] },
+        buttons: [[{ labelKey: 'button.release', actionId: 'x1' }], [{ labelKey: 'button.return', actionId: 'x2' }]],
+      },
+      { timeZone: 'Asia/Shanghai' },
+    );
+    expect(msg.text).toContain('Bob（ID 5550002）');
+    expect(msg.buttons).toEqual([[{ label: '放款', actionId: 'x1' }], [{ label: '收回', actionId: 'x2' }]]);
+  });
+
+  it('refuses an unknown template or label rather than sending a raw key', () => {
+    expect(() => renderNotification('en', { key: 'no.such', params: {} }, { timeZone: 'UTC' })).toThrow(/no.such/);
+    expect(() =>
+      renderNotification(
+        'en',
+        { key: 'pay.undone', params: {}, buttons: [[{ labelKey: 'button.nope', actionId: 'x' }]] },
+        { timeZone: 'UTC' },
+      ),
+    ).toThrow(/button.nope/);
+  });
+
+  it('never sends more than one Telegram message can hold', () => {
+    const msg = renderNotification(
+      'en',
+      { key: 'pay.received', params: { amount: '1.00 USD', from: 'A', note: 'n'.repeat(5000) } },
+      { timeZone: 'UTC' },
+    );
+    expect(msg.text.length).toBeLessThanOrEqual(TEXT_LIMIT);
+  });
+});
+
+describe('truncate', () => {
+  it('never splits a surrogate pair', () => {
+    const text = '😀'.repeat(3000);
+    const cut = truncate(text, 4096);
+    expect(cut.length).toBeLessThanOrEqual(4096);
+    expect(cut.endsWith('😀…')).toBe(true);
+  });
+});
+
+describe('renderSettings', () => {
+  const defaults = { timezone: 'UTC', confirmThreshold: usd(2000n) };
+
+  it('marks what the person has not chosen', () => {
+    const text = renderSettings(
+      EN,
+      { locale: null, timezone: null, quietHours: null, confirmThresholdMinor: null },
+      defaults,
+    ).text;
+    expect(text).toContain('Language: English (from your app)');
+    expect(text).toContain('Time zone: UTC (default)');
+    expect(text).toContain('Quiet hours (no reminders): off');
+    expect(text).toContain('confirm payments above: 20.00 USD (default)');
+  });
+
+  it('shows chosen values in Chinese', () => {
+    const text = renderSettings(
+      ZH,
+      { locale: 'zh-CN', timezone: 'Asia/Shanghai', quietHours: { start: 1320, end: 420 }, confirmThresholdMinor: 0n },
+      defaults,
+    ).text;
+    expect(text).toContain('语言：简体中文');
+    expect(text).toContain('时区：Asia/Shanghai');
+    expect(text).toContain('22:00-07:00');
+    expect(text).toContain('每笔都确认');
+  });
+});

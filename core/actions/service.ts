@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { Executor, Row, Tx } from '../db/executor.js';
+import { big, date, dateOrNull, json, textOrNull } from '../commands/db.js';
+import type { Platform } from '../people/model.js';
+import type { Action, ActionPayload, ActionState, ConsumeResult, NewAction } from './model.js';
+
+/** The shape of an id we issue; anything else (forged, truncated, oversized) is 'Unknown' without a query. */
+export const ACTION_ID = /^[A-Za-z0-9_-]{22}$/;
+
+const COLUMNS =
+  'id, ref, person_id, platform, chat_id, message_id, kind, payload, state, expires_at, created_at, consumed_at';
+
+function toAction(r: Row): Action {
+  return {
+    id: String(r.id),
+    ref: textOrNull(r.ref),
+    personId: big(r.person_id),
+    platform: textOrNull(r.platform) as Platform | null,
+    chatId: textOrNull(r.chat_id),
+    messageId: textOrNull(r.message_id),
+    kind: String(r.kind),
+    payload: json<ActionPayload>(r.payload),
+    state: r.state as ActionState,
+    expiresAt: date(r.expires_at),
+    createdAt: date(r.created_at),
+    consumedAt: dateOrNull(r.consumed_at),
+  };
+}
+
+/**
+ * Stores a pending action and returns its opaque id (RELIABILITY T7). With a `ref` that already
+ * exists, returns the existing action instead (retry-safe).
+ */
+export async function createAction(tx: Tx, input: NewAction): Promise<{ id: string; expiresAt: Date }> {
+  const id = randomBytes(16).toString('base64url');
+  const r = await tx.query(
+    `INSERT INTO actions (id, ref, person_id, platform, chat_id, kind, payload, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, now() + $8::bigint * interval '1 millisecond')
+     ON CONFLICT (ref) DO NOTHING
+     RETURNING id, expires_at`,
+    [
+      id,
+      input.ref ?? null,
+      input.personId,
+      input.platform ?? null,
+      input.chatId ?? null,
+      input.kind,
+      JSON.stringify(input.payload),
+      Math.max(1, Math.trunc(input.ttlMs)),
+    ],
+  );
+  const row = r.rows[0] ?? (await tx.query(`SELECT id, expires_at FROM actions WHERE ref = $1`, [input.ref])).rows[0];
+  if (!row) throw new Error(`action ${input.ref ?? id} vanished after insert`);
+  return { id: String(row.id), expiresAt: date(row.expires_at) };
+}
+
+/** Records the message that carries these actions' buttons (a press must then come from it). */
+export async function bindMessage(exec: Executor, ids: readonly string[], messageId: string): Promise<void> {
+  const valid = ids.filter((id) => ACTION_ID.test(id));
+  if (valid.length === 0) return;
+  await exec.query(`UPDATE actions SET message_id = $2 WHERE id = ANY($1::text[]) AND message_id IS NULL`, [
+    valid,
+    messageId,
+  ]);
+}
+
+export async function getAction(exec: Executor, id: string): Promise<Action | undefined> {
+  if (!ACTION_ID.test(id)) return undefined;
+  const r = await exec.query(`SELECT ${COLUMNS} FROM actions WHERE id = $1`, [id]);
+  return r.rows[0] ? toAction(r.rows[0]) : undefined;
+}
+
+export async function findActionByRef(exec: Executor, ref: string): Promise<Action | undefined> {
+  const r = await exec.query(`SELECT ${COLUMNS} FROM actions WHERE ref = $1`, [ref]);
+  return r.rows[0] ? toAction(r.rows[0]) : undefined;
+}
+
+export interface Press {
+  id: string;
+  personId: bigint;
+  platform: Platform;
+  chatId: string;
+  /** The message the pressed button belongs to, when the platform says. */
+  messageId?: string;
+}
+
+/**
+ * Consumes an action for the person pressing it, atomically: of two concurrent presses exactly one
+ * gets it. On refusal, says why — 'NotYours' before anything else, so a stranger learns nothing about
+ * someone else's action.
+ */
+export async function consumeAction(tx: Tx, press: Press): Promise<ConsumeResult> {
+  if (typeof press.id !== 'string' || !ACTION_ID.test(press.id)) return { ok: false, error: 'Unknown' };
+  const r = await tx.query(
+    `UPDATE actions SET state = 'consumed', consumed_at = now()
+      WHERE id = $1 AND state = 'pending' AND expires_at > now() AND person_id = $2
+        AND (platform IS NULL OR platform = $3) AND (chat_id IS NULL OR chat_id = $4)
+        AND (message_id IS NULL OR $5::text IS NULL OR message_id = $5)
+      RETURNING ${COLUMNS}`,
+    [press.id, press.personId, press.platform, press.chatId, press.messageId ?? null],
+  );
+  if (r.rows[0]) return { ok: true, action: toAction(r.rows[0]) };
+
+  const seen = await tx.query(`SELECT ${COLUMNS}, expires_at <= now() AS past FROM actions WHERE id = $1`, [press.id]);
+  const row = seen.rows[0];
+  if (!row) return { ok: false, error: 'Unknown' };
+  const action = toAction(row);
+  if (action.personId !== press.personId) return { ok: false, error: 'NotYours' };
+  if (action.state === 'consumed') return { ok: false, error: 'AlreadyUsed' };
+  if (action.state === 'expired' || row.past === true) return { ok: false, error: 'Expired' };
+  return { ok: false, error: 'WrongChat' };
+}
+
+/** Puts a consumed action back (the operation was refused for a reason the person can fix, e.g. funds). */
+export async function reopenAction(tx: Tx, id: string): Promise<void> {
+  await tx.query(`UPDATE actions SET state = 'pending', consumed_at = NULL WHERE id = $1 AND state = 'consumed'`, [id]);
+}
+
+/** Expires still-pending actions by ref (the other button of a resolved request, a resolved claim's buttons). */
+export async function expireActionsByRef(exec: Executor, refs: readonly string[]): Promise<number> {
+  if (refs.length === 0) return 0;
+  const r = await exec.query(`UPDATE actions SET state = 'expired' WHERE ref = ANY($1::text[]) AND state = 'pending'`, [
+    [...refs],
+  ]);
+  return r.rowCount;
+}
+
+/** Housekeeping: marks pending actions past their deadline as expired and deletes old ones. */
+export async function sweepActions(
+  exec: Executor,
+  deleteOlderThan: Date,
+): Promise<{ expired: number; deleted: number }> {
+  const expired = await exec.query(
+    `UPDATE actions SET state = 'expired' WHERE state = 'pending' AND expires_at <= now()`,
+  );
+  const deleted = await exec.query(`DELETE FROM actions WHERE state <> 'pending' AND expires_at < $1`, [
+    deleteOlderThan.toISOString(),
+  ]);
+  return { expired: expired.rowCount, deleted: deleted.rowCount };
+}

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ref } from '../../test/support/ledger.js';
+import { CHAT, coreFixture, fund, person, type CoreFixture } from '../../test/support/core.js';
+import { audit } from '../ledger/index.js';
+import { amountFromWire, bigintFromWire, once, pruneCommandLog, recordedOutcome, toWire } from './index.js';
+
+let f: CoreFixture;
+
+beforeAll(async () => {
+  f = await coreFixture();
+});
+afterAll(async () => {
+  expect((await audit(f.db)).violations).toEqual([]);
+  await f.t.drop();
+});
+
+const transfersWithRef = async (key: string): Promise<number> =>
+  Number((await f.db.query(`SELECT count(*) AS n FROM transfers WHERE ref = $1`, [key])).rows[0]?.n);
+
+describe('once', () => {
+  it('records a success and returns it on redelivery without running the command again', async () => {
+    const alice = await person(f.core, 'alice_once1', 50_00n);
+    const bob = await person(f.core, 'bob_once1');
+    const key = ref('tg:1');
+    let runs = 0;
+    const deliver = () =>
+      once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) => {
+        runs++;
+        return toWire(
+          await f.core.payments.pay(tx, {
+            key,
+            from: alice,
+            to: { personId: bob.id },
+            amount: { minor: 5_00n, currency: 'USD' },
+            chat: CHAT,
+          }),
+        );
+      });
+    const first = await deliver();
+    const second = await deliver();
+    expect(runs).toBe(1);
+    expect(first.replayed).toBe(false);
+    expect(second.replayed).toBe(true);
+    expect(second.outcome).toEqual(first.outcome);
+    expect(first.outcome).toMatchObject({
+      type: 'paid',
+      amount: { minor: '500', currency: 'USD' },
+      toName: 'Bob_once1',
+    });
+    expect(await transfersWithRef(key)).toBe(1);
+  });
+
+  it('records a rejection: a redelivery returns it even after the money arrived', async () => {
+    const alice = await person(f.core, 'alice_once2', 1_00n);
+    const bob = await person(f.core, 'bob_once2');
+    const key = ref('tg:2');
+    const deliver = () =>
+      once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) =>
+        toWire(
+          await f.core.payments.pay(tx, {
+            key,
+            from: alice,
+            to: { personId: bob.id },
+            amount: { minor: 5_00n, currency: 'USD' },
+            chat: CHAT,
+          }),
+        ),
+      );
+    expect((await deliver()).outcome).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    await fund(f.core, alice, 10_00n);
+    const again = await deliver();
+    expect(again).toEqual({ outcome: { type: 'rejected', error: 'InsufficientFunds' }, replayed: true });
+    expect(await transfersWithRef(key)).toBe(0);
+    expect(await recordedOutcome(f.db, key)).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
+  });
+
+  it('five concurrent deliveries of one key have exactly one ledger effect and one outcome', async () => {
+    const alice = await person(f.core, 'alice_once3', 50_00n);
+    const bob = await person(f.core, 'bob_once3');
+    const key = ref('tg:3');
+    let runs = 0;
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) => {
+          runs++;
+          return toWire(
+            await f.core.payments.pay(tx, {
+              key,
+              from: alice,
+              to: { personId: bob.id },
+              amount: { minor: 7_00n, currency: 'USD' },
+              chat: CHAT,
+            }),
+          );
+        }),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    for (const r of results) expect(r.outcome).toEqual(results[0]?.outcome);
+    expect(await transfersWithRef(key)).toBe(1);
+    const [line] = await f.core.payments.balances(f.db, alice.id);
+    expect(line?.available.minor).toBe(43_00n);
+  });
+
+  it('an exception records nothing, so a redelivery runs the command', async () => {
+    const key = ref('tg:4');
+    await expect(
+      once(f.db, { key, command: 'boom' }, async (tx) => {
+        await tx.query(`INSERT INTO outbox (key, kind, due_at) VALUES ($1, 'test', now())`, [`${key}:side-effect`]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await recordedOutcome(f.db, key)).toBeUndefined();
+    expect((await f.db.query(`SELECT 1 FROM outbox WHERE key = $1`, [`${key}:side-effect`])).rowCount).toBe(0);
+    const retried = await once(f.db, { key, command: 'boom' }, () => Promise.resolve({ ok: true }));
+    expect(retried).toEqual({ outcome: { ok: true }, replayed: false });
+  });
+
+  it('old keys are pruned after the retention period', async () => {
+    const key = ref('tg:5');
+    await once(f.db, { key, command: 'old' }, () => Promise.resolve(1));
+    await f.db.query(`UPDATE command_log SET created_at = now() - interval '8 days' WHERE key = $1`, [key]);
+    expect(await pruneCommandLog(f.db)).toBeGreaterThanOrEqual(1);
+    expect(await recordedOutcome(f.db, key)).toBeUndefined();
+  });
+
+  it('outcomes cross JSON as decimal strings and come back typed', () => {
+    const wire = toWire({
+      id: 12345678901234567890n,
+      amount: { minor: 1_250_75n, currency: 'USD' },
+      at: new Date(0),
+      note: null,
+    });
+    expect(wire).toEqual({
+      id: '12345678901234567890',
+      amount: { minor: '125075', currency: 'USD' },
+      at: '1970-01-01T00:00:00.000Z',
+      note: null,
+    });
+    expect(bigintFromWire(wire.id)).toBe(12345678901234567890n);
+    expect(amountFromWire(wire.amount)).toEqual({ minor: 1_250_75n, currency: 'USD' });
+    expect(() => bigintFromWire('1e3')).toThrow();
+  });
+});

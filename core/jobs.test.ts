@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { createTimedHandlers, InvalidJobPayload, TIMED_KINDS } from './jobs.js';
+import type { Json } from './commands/wire.js';
+import type { Db } from './db/executor.js';
+import type { Payments } from './payments/service.js';
+import type { Requests } from './requests/service.js';
+
+describe('timed handlers', () => {
+  const handlers = createTimedHandlers({ payments: {} as Payments, requests: {} as Requests });
+  it('cover every timed kind', () => {
+    expect(Object.keys(handlers).sort()).toEqual([...TIMED_KINDS].sort());
+  });
+
+  it('refuse a malformed payload without touching anything', async () => {
+    const job = { key: 'claim.expire:x:1', dueAt: new Date() };
+    const payloads: Json[] = [null, {}, { claimId: 5 }, { claimId: '1; DROP' }, ['1']];
+    for (const payload of payloads) {
+      await expect(handlers['claim.expire']({} as Db, payload, job)).rejects.toBeInstanceOf(InvalidJobPayload);
+    }
+    await expect(handlers['request.expire']({} as Db, { claimId: '1' }, job)).rejects.toBeInstanceOf(InvalidJobPayload);
+  });
+});

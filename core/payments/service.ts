@@ -1,0 +1,471 @@
+import type { Action, ActionPayload } from '../actions/model.js';
+import { createAction, reopenAction } from '../actions/service.js';
+import { notifyPerson, withNote } from '../commands/notifications.js';
+import { amountFromWire, bigintFromWire } from '../commands/wire.js';
+import type { Executor, Tx } from '../db/executor.js';
+import type { LedgerError } from '../ledger/errors.js';
+import { balancesOf, getTransfer, openAccount, openSystemAccount } from '../ledger/queries.js';
+import type { Ledger } from '../ledger/service.js';
+import { silentLog, type Log } from '../log.js';
+import type { Amount } from '../money/amount.js';
+import { isCurrency } from '../money/currencies.js';
+import { formatAmount } from '../money/format.js';
+import { PLATFORMS, walletOwner, type Person, type Platform } from '../people/model.js';
+import { cleanText, normalizeUsername, type People } from '../people/service.js';
+import { createClaims } from './claims.js';
+import { historyCsv } from './csv.js';
+import { historyOf } from './history.js';
+import type {
+  BalanceLine,
+  ChatScope,
+  ClaimOutcome,
+  ConfirmReason,
+  FaucetOutcome,
+  HistoryPage,
+  Noop,
+  PayError,
+  PayOutcome,
+  PayRecipient,
+  UndoOutcome,
+} from './model.js';
+
+export interface PaymentsConfig {
+  defaultCurrency: string;
+  /** In the default currency; a person's own threshold overrides it; 0 = confirm every payment. */
+  confirmThreshold: Amount;
+  holdTtlMs: number;
+  undoWindowMs: number;
+  demoMoney: boolean;
+  /** How long a confirm card's button stays valid (default 15 minutes). */
+  confirmTtlMs?: number;
+}
+
+export interface PaymentsDeps {
+  ledger: Ledger;
+  people: People;
+  config: PaymentsConfig;
+  log?: Log;
+}
+
+export interface PayInput {
+  /** Idempotency key of the command (SPEC §5); the ledger ref of the transfer or hold. */
+  key: string;
+  from: Person;
+  to: PayRecipient;
+  amount: Amount;
+  note?: string | null;
+  chat: ChatScope;
+  /** The payer already confirmed (a confirm card tap, a request's Pay button). */
+  confirmed?: boolean;
+  /** Offer an Undo button (default true; a paid request cannot be undone). */
+  undo?: boolean;
+  /** Send the recipient `pay.received` (default true; a paid request sends `request.paid` instead). */
+  notifyRecipient?: boolean;
+}
+
+export interface Payments {
+  /** /pay: paid at once, or a confirm card, or money held for an unseen @username, or a refusal. */
+  pay(tx: Tx, input: PayInput): Promise<PayOutcome>;
+  /** A `pay.confirm` tap: the payment on the card, with ref `act:<action id>`. */
+  confirmPay(tx: Tx, action: Action): Promise<PayOutcome>;
+  /** A `pay.undo` tap: reverses the payment while the recipient's available balance covers it. */
+  undoPay(tx: Tx, action: Action): Promise<UndoOutcome>;
+  /** A `claim.release` tap: the claimant gets the held money. */
+  releaseClaim(tx: Tx, action: Action): Promise<ClaimOutcome>;
+  /** A `claim.return` tap: the sender takes the held money back now. */
+  returnClaim(tx: Tx, action: Action): Promise<ClaimOutcome>;
+  /**
+   * Timed `claim.expire`: the hold goes back to the sender unless released meanwhile. Runs in the
+   * caller's transaction when given a Tx (the worker's, which marks the outbox row done), else in its own.
+   */
+  expireClaim(exec: Executor, claimId: bigint): Promise<ClaimOutcome | Noop>;
+  /** /faucet (DEMO_MONEY only). */
+  faucet(tx: Tx, input: { key: string; person: Person; amount: Amount }): Promise<FaucetOutcome>;
+  /** /balance: the default currency first (always present), then the others with any money. */
+  balances(exec: Executor, personId: bigint): Promise<BalanceLine[]>;
+  history(exec: Executor, personId: bigint, query: { limit: number; cursor?: string | null }): Promise<HistoryPage>;
+  /** /export: the whole history as CSV (RFC 4180, formula-safe), oldest first. */
+  exportCsv(exec: Executor, personId: bigint): Promise<string>;
+}
+
+const EXPORT_MAX_ROWS = 20_000;
+const NOTE_MAX = 200;
+
+/** A note safe to store and show: printable, one line, at most 200 characters; empty → null. */
+export function cleanNote(note: string | null | undefined): string | null {
+  const cleaned = cleanText(note, NOTE_MAX);
+  return cleaned === '' ? null : cleaned;
+}
+
+const rejected = (error: PayError): PayOutcome => ({ type: 'rejected', error });
+
+/** Ledger refusals a payment can meet; anything else is a bug and throws. */
+function payErrorOf(error: LedgerError): PayError {
+  switch (error) {
+    case 'InsufficientFunds':
+    case 'CurrencyMismatch':
+    case 'InvalidAmount':
+      return error;
+    case 'IdempotencyConflict':
+      return 'KeyConflict';
+    default:
+      throw new Error(`unexpected ledger refusal for a payment: ${error}`);
+  }
+}
+
+/** The action payload of a confirm card: everything needed to make the payment on tap. */
+function confirmPayload(input: {
+  to: { personId: bigint } | { username: string; platform: Platform };
+  amount: Amount;
+  note: string | null;
+  chat: ChatScope;
+}): ActionPayload {
+  return {
+    to:
+      'personId' in input.to
+        ? { personId: input.to.personId.toString() }
+        : { username: input.to.username, platform: input.to.platform },
+    amount: { minor: input.amount.minor.toString(), currency: input.amount.currency },
+    note: input.note,
+    chat: { platform: input.chat.platform, chatId: input.chat.chatId },
+  };
+}
+
+function readConfirmPayload(payload: ActionPayload): {
+  to: { personId: bigint } | { username: string; platform: Platform };
+  amount: Amount;
+  note: string | null;
+  chat: ChatScope;
+} {
+  const p = payload as {
+    to: { personId?: string; username?: string; platform?: string };
+    amount: { minor: string; currency: string };
+    note: string | null;
+    chat: { platform: string; chatId: string };
+  };
+  const platformOf = (v: string | undefined): Platform => {
+    const found = PLATFORMS.find((x) => x === v);
+    if (!found) throw new Error(`bad platform in action payload: ${String(v)}`);
+    return found;
+  };
+  const to =
+    p.to.personId !== undefined
+      ? { personId: bigintFromWire(p.to.personId) }
+      : { username: String(p.to.username), platform: platformOf(p.to.platform) };
+  return {
+    to,
+    amount: amountFromWire(p.amount),
+    note: p.note ?? null,
+    chat: { platform: platformOf(p.chat.platform), chatId: String(p.chat.chatId) },
+  };
+}
+
+export function createPayments(deps: PaymentsDeps): Payments {
+  const { ledger, people, config } = deps;
+  const log = deps.log ?? silentLog;
+  const confirmTtlMs = config.confirmTtlMs ?? 15 * 60_000;
+  const claims = createClaims({
+    ledger,
+    people,
+    holdTtlMs: config.holdTtlMs,
+    log,
+    mapLedgerError: payErrorOf,
+  });
+
+  function confirmReason(from: Person, amount: Amount): ConfirmReason | null {
+    if (amount.currency !== config.confirmThreshold.currency) return 'currency';
+    const threshold = from.confirmThresholdMinor ?? config.confirmThreshold.minor;
+    return amount.minor > threshold ? 'threshold' : null;
+  }
+
+  /** A confirm card: the whole payment waits in a `pay.confirm` action bound to the payer and this chat. */
+  async function confirmCard(
+    tx: Tx,
+    input: PayInput,
+    reason: ConfirmReason,
+    to: { personId: bigint } | { username: string; platform: Platform },
+    note: string | null,
+    card: { toName: string; toPersonId: bigint | null; toUserId: string | null; toUsername: string | null },
+  ): Promise<PayOutcome> {
+    const action = await createAction(tx, {
+      personId: input.from.id,
+      platform: input.chat.platform,
+      chatId: input.chat.chatId,
+      kind: 'pay.confirm',
+      payload: confirmPayload({ to, amount: input.amount, note, chat: input.chat }),
+      ttlMs: confirmTtlMs,
+      ref: `confirm:${input.key}`,
+    });
+    return {
+      type: 'confirm',
+      actionId: action.id,
+      expiresAt: action.expiresAt,
+      reason,
+      amount: input.amount,
+      note,
+      ...card,
+    };
+  }
+
+  async function pay(tx: Tx, input: PayInput): Promise<PayOutcome> {
+    const { from, amount } = input;
+    if (typeof amount.minor !== 'bigint' || amount.minor <= 0n || !isCurrency(amount.currency))
+      return rejected('InvalidAmount');
+    const note = cleanNote(input.note);
+
+    let recipient: Person;
+    let viaUsername: { userId: string; username: string } | null = null;
+    const to = input.to;
+    if ('personId' in to) {
+      if (to.personId === from.id) return rejected('SelfPayment');
+      const found = await people.get(tx, to.personId);
+      if (!found) return rejected('UnknownRecipient');
+      recipient = found;
+    } else if ('actor' in to) {
+      const touched = await people.touch(tx, to.actor);
+      if (!touched.ok) return rejected(touched.error === 'InvalidUserId' ? 'UnknownRecipient' : 'RecipientIsBot');
+      recipient = touched.person;
+    } else {
+      const username = normalizeUsername(to.username);
+      if (!username) return rejected('InvalidUsername');
+      const holder = await people.findByUsername(tx, to.platform, username);
+      if (!holder) {
+        const reason = input.confirmed ? null : confirmReason(from, amount);
+        if (reason) {
+          const card = { toName: `@${username}`, toPersonId: null, toUserId: null, toUsername: username };
+          return confirmCard(tx, input, reason, { username, platform: to.platform }, note, card);
+        }
+        return claims.escrow(tx, {
+          key: input.key,
+          from,
+          username,
+          platform: to.platform,
+          amount,
+          note,
+          chat: input.chat,
+        });
+      }
+      recipient = holder.person;
+      viaUsername = { userId: holder.identity.userId, username };
+    }
+    if (recipient.id === from.id) return rejected('SelfPayment');
+
+    // A bare @username is never enough to pay someone (SEC-6): the card shows who holds it now. An
+    // earlier confirmation does not cover it (it was for money held for the name, or for the amount).
+    const reason = viaUsername ? 'username' : input.confirmed ? null : confirmReason(from, amount);
+    if (reason) {
+      const toUserId = viaUsername?.userId ?? (await people.identityOf(tx, recipient.id))?.userId ?? null;
+      const card = {
+        toName: recipient.displayName,
+        toPersonId: recipient.id,
+        toUserId,
+        toUsername: viaUsername?.username ?? null,
+      };
+      return confirmCard(tx, input, reason, { personId: recipient.id }, note, card);
+    }
+
+    // Open wallets in person-id order: two first payments between the same pair never deadlock.
+    const open = (id: bigint) => openAccount(tx, { kind: 'wallet', owner: walletOwner(id), currency: amount.currency });
+    const lowFirst = from.id < recipient.id;
+    const low = await open(lowFirst ? from.id : recipient.id);
+    const high = await open(lowFirst ? recipient.id : from.id);
+    const [fromWallet, toWallet] = lowFirst ? [low, high] : [high, low];
+    const r = await ledger.apply(tx, {
+      legs: [
+        {
+          op: 'transfer',
+          ref: input.key,
+          debit: fromWallet.id,
+          credit: toWallet.id,
+          amount: amount.minor,
+          kind: 'pay',
+          meta: note ? { note } : {},
+        },
+      ],
+    });
+    if (!r.ok) return rejected(payErrorOf(r.error));
+    const transfer = r.transfers[0];
+    if (!transfer) throw new Error('ledger returned no transfer');
+
+    const undo =
+      input.undo === false
+        ? null
+        : await createAction(tx, {
+            personId: from.id,
+            platform: input.chat.platform,
+            chatId: input.chat.chatId,
+            kind: 'pay.undo',
+            payload: { transferId: transfer.id.toString() },
+            ttlMs: config.undoWindowMs,
+            ref: `undo:${transfer.id}`,
+          });
+    if (input.notifyRecipient !== false)
+      await notifyPerson(tx, {
+        key: `notify:transfer:${transfer.id}:received`,
+        personId: recipient.id,
+        template: 'pay.received',
+        params: { amount: formatAmount(amount), from: from.displayName, ...withNote(note) },
+      });
+    return {
+      type: 'paid',
+      transferId: transfer.id,
+      amount,
+      toPersonId: recipient.id,
+      toName: recipient.displayName,
+      note,
+      undoActionId: undo?.id ?? null,
+      undoUntil: undo?.expiresAt ?? null,
+    };
+  }
+
+  async function payer(tx: Tx, action: Action): Promise<Person> {
+    const person = await people.get(tx, action.personId);
+    if (!person) throw new Error(`person ${action.personId} of action ${action.id} is missing`);
+    return person;
+  }
+
+  async function confirmPay(tx: Tx, action: Action): Promise<PayOutcome> {
+    if (action.kind !== 'pay.confirm') throw new Error(`confirmPay got a ${action.kind} action`);
+    const p = readConfirmPayload(action.payload);
+    const outcome = await pay(tx, {
+      key: `act:${action.id}`,
+      from: await payer(tx, action),
+      to: p.to,
+      amount: p.amount,
+      note: p.note,
+      chat: p.chat,
+      confirmed: true,
+    });
+    // Short of money: the card stays usable until it expires, so a top-up and a second tap work.
+    if (outcome.type === 'rejected' && outcome.error === 'InsufficientFunds') await reopenAction(tx, action.id);
+    return outcome;
+  }
+
+  async function undoPay(tx: Tx, action: Action): Promise<UndoOutcome> {
+    if (action.kind !== 'pay.undo') throw new Error(`undoPay got a ${action.kind} action`);
+    const raw = action.payload.transferId;
+    if (typeof raw !== 'string') throw new Error(`action ${action.id} has no transfer id`);
+    const transferId = bigintFromWire(raw);
+    const original = await getTransfer(tx, transferId);
+    if (!original) throw new Error(`transfer ${transferId} of action ${action.id} is missing`);
+    const r = await ledger.apply(tx, {
+      legs: [{ op: 'reverse', ref: `act:${action.id}`, transferId, kind: 'pay.undo' }],
+    });
+    if (!r.ok) {
+      // The recipient's wallet no longer covers it: they already spent it.
+      if (r.error === 'InsufficientFunds') return { type: 'rejected', error: 'UndoTooLate' };
+      if (r.error === 'ReversalExceedsTransfer' || r.error === 'NotReversible')
+        return { type: 'rejected', error: 'AlreadyUndone' };
+      throw new Error(`undo of transfer ${transferId} refused by the ledger: ${r.error}`);
+    }
+    const reversal = r.transfers[0];
+    if (!reversal) throw new Error('ledger returned no transfer');
+    const account = await tx.query<{ owner: string }>(`SELECT owner FROM accounts WHERE id = $1`, [
+      original.creditAccount,
+    ]);
+    const owner = account.rows[0]?.owner ?? '';
+    const toPersonId = owner.startsWith('person:') ? BigInt(owner.slice('person:'.length)) : null;
+    if (toPersonId === null) throw new Error(`transfer ${transferId} was not paid to a person`);
+    const [from, recipient] = [await payer(tx, action), await people.get(tx, toPersonId)];
+    const amount = { minor: reversal.amount, currency: reversal.currency };
+    await notifyPerson(tx, {
+      key: `notify:transfer:${reversal.id}:undone`,
+      personId: toPersonId,
+      template: 'pay.undone',
+      params: { amount: formatAmount(amount), from: from.displayName },
+    });
+    log.info({ transferId, reversalId: reversal.id }, 'payment undone');
+    return {
+      type: 'undone',
+      transferId: reversal.id,
+      originalTransferId: transferId,
+      amount,
+      toPersonId,
+      toName: recipient?.displayName ?? '?',
+    };
+  }
+
+  async function faucet(tx: Tx, input: { key: string; person: Person; amount: Amount }): Promise<FaucetOutcome> {
+    if (!config.demoMoney) return { type: 'rejected', error: 'FaucetDisabled' };
+    const { amount } = input;
+    if (amount.minor <= 0n || !isCurrency(amount.currency)) return { type: 'rejected', error: 'InvalidAmount' };
+    const source = await openSystemAccount(tx, 'faucet', amount.currency);
+    const wallet = await openAccount(tx, {
+      kind: 'wallet',
+      owner: walletOwner(input.person.id),
+      currency: amount.currency,
+    });
+    const r = await ledger.apply(tx, {
+      legs: [
+        { op: 'transfer', ref: input.key, debit: source.id, credit: wallet.id, amount: amount.minor, kind: 'faucet' },
+      ],
+    });
+    if (!r.ok) {
+      if (r.error === 'IdempotencyConflict') return { type: 'rejected', error: 'KeyConflict' };
+      throw new Error(`faucet refused by the ledger: ${r.error}`);
+    }
+    const transfer = r.transfers[0];
+    if (!transfer) throw new Error('ledger returned no transfer');
+    const line = (await balances(tx, input.person.id)).find((b) => b.currency === amount.currency);
+    return {
+      type: 'funded',
+      transferId: transfer.id,
+      amount,
+      available: line?.available ?? { minor: 0n, currency: amount.currency },
+    };
+  }
+
+  async function balances(exec: Executor, personId: bigint): Promise<BalanceLine[]> {
+    const all = await balancesOf(exec, walletOwner(personId));
+    const dc = config.defaultCurrency;
+    const lines = all
+      .filter((b) => b.currency === dc || b.posted !== 0n || b.pendingIn !== 0n || b.pendingOut !== 0n)
+      .map((b): BalanceLine => {
+        const of = (minor: bigint): Amount => ({ minor, currency: b.currency });
+        return {
+          currency: b.currency,
+          available: of(b.available),
+          pendingIn: of(b.pendingIn),
+          pendingOut: of(b.pendingOut),
+          posted: of(b.posted),
+        };
+      });
+    if (!lines.some((l) => l.currency === dc)) {
+      const zero: Amount = { minor: 0n, currency: dc };
+      lines.push({ currency: dc, available: zero, pendingIn: zero, pendingOut: zero, posted: zero });
+    }
+    return lines.sort((a, b) =>
+      a.currency === dc ? -1 : b.currency === dc ? 1 : a.currency.localeCompare(b.currency),
+    );
+  }
+
+  async function exportCsv(exec: Executor, personId: bigint): Promise<string> {
+    const entries = [];
+    let cursor: string | null = null;
+    do {
+      const page: HistoryPage = await historyOf(exec, personId, { limit: 500, cursor });
+      entries.push(...page.entries);
+      cursor = page.next;
+    } while (cursor !== null && entries.length < EXPORT_MAX_ROWS);
+    return historyCsv(entries);
+  }
+
+  return {
+    pay,
+    confirmPay,
+    undoPay,
+    releaseClaim: (tx, action) => {
+      if (action.kind !== 'claim.release') throw new Error(`releaseClaim got a ${action.kind} action`);
+      return claims.release(tx, action);
+    },
+    returnClaim: (tx, action) => {
+      if (action.kind !== 'claim.return') throw new Error(`returnClaim got a ${action.kind} action`);
+      return claims.takeBack(tx, action);
+    },
+    expireClaim: (exec, claimId) => claims.expire(exec, claimId),
+    faucet,
+    balances,
+    history: historyOf,
+    exportCsv,
+  };
+}

@@ -1,0 +1,22 @@
+export { claimActionRef } from './claims.js';
+export * from './model.js';
+export {
+  cleanName,
+  cleanText,
+  createPeople,
+  newLinkCode,
+  normalizeUsername,
+  type People,
+  type PeopleDeps,
+} from './service.js';
+export {
+  formatClock,
+  formatQuietHours,
+  isQuiet,
+  localMinutes,
+  outsideQuietHours,
+  parseLocale,
+  parseQuietHours,
+  parseTimezone,
+  pickLocale,
+} from './settings.js';

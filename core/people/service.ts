@@ -1,0 +1,307 @@
+import { randomBytes } from 'node:crypto';
+import { big, bigOrNull, date, textOrNull, transact } from '../commands/db.js';
+import type { Db, Executor, Row, Tx } from '../db/executor.js';
+import { silentLog, type Log } from '../log.js';
+import type { Amount } from '../money/amount.js';
+import { matchClaims } from './claims.js';
+import {
+  MAX_LIVE_LINK_CODES,
+  TELEGRAM_SERVICE_IDS,
+  type ActorInput,
+  type Identity,
+  type LinkCodeResult,
+  type Locale,
+  type Person,
+  type Platform,
+  type SettingsPatch,
+  type SettingsResult,
+  type TouchResult,
+} from './model.js';
+import { parseLocale, parseQuietHours, parseTimezone } from './settings.js';
+
+export interface PeopleDeps {
+  db: Db;
+  defaults: { locale: Locale; timezone: string; confirmThreshold: Amount };
+  /** Largest confirm threshold a person may set, in default-currency minor units (MAX_AMOUNT). */
+  maxThresholdMinor?: bigint;
+  log?: Log;
+}
+
+export interface People {
+  /**
+   * Creates or refreshes the person behind a platform user (every command, button and message): the
+   * identity row, the username (taken from whoever held it before) and the display name. When the
+   * username has money held for it, the claims are matched and each sender is asked to release, in the
+   * same transaction. Bots and Telegram service accounts never become people.
+   */
+  touch(tx: Tx, actor: ActorInput): Promise<TouchResult>;
+  /** `touch` in its own transaction (a plain message seen in a chat). */
+  seen(actor: ActorInput): Promise<TouchResult>;
+  get(exec: Executor, personId: bigint): Promise<Person | undefined>;
+  /** The person who holds `@username` on `platform` now (the identity seen most recently with it). */
+  findByUsername(
+    exec: Executor,
+    platform: Platform,
+    username: string,
+  ): Promise<{ person: Person; identity: Identity } | undefined>;
+  findByUserId(
+    exec: Executor,
+    platform: Platform,
+    userId: string,
+  ): Promise<{ person: Person; identity: Identity } | undefined>;
+  /** The identity the person used last: where their notifications go. */
+  identityOf(exec: Executor, personId: bigint): Promise<Identity | undefined>;
+  updateSettings(tx: Tx, personId: bigint, patch: SettingsPatch): Promise<SettingsResult>;
+  /** A single-use /link code: 8 characters without look-alikes; at most 5 live per person. */
+  createLinkCode(tx: Tx, personId: bigint, ttlMs: number): Promise<LinkCodeResult>;
+  /** The configured defaults a person's null settings fall back to. */
+  defaults: PeopleDeps['defaults'];
+}
+
+const USER_ID = /^[0-9]{1,20}$/;
+const USERNAME = /^[a-z0-9_.]{1,32}$/;
+const PERSON_COLUMNS =
+  'id, display_name, locale, timezone, quiet_start, quiet_end, confirm_threshold_minor, last_platform';
+const IDENTITY_COLUMNS = 'platform, user_id, person_id, username, display_name, language_code, last_seen_at';
+
+/** Lower-case without the leading @, or null when absent or not a username at all. */
+export function normalizeUsername(text: string | undefined | null): string | null {
+  if (!text) return null;
+  const u = text.trim().replace(/^@/, '').toLowerCase();
+  return USERNAME.test(u) ? u : null;
+}
+
+// Control characters and bidi overrides in names would garble every message they appear in.
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** Text safe to store and show in one line: printable, whitespace collapsed, at most `max` characters. */
+export function cleanText(text: string | undefined | null, max: number): string {
+  const cleaned = (text ?? '').replace(UNPRINTABLE, '').replace(/\s+/g, ' ').trim();
+  return [...cleaned].slice(0, max).join('').trim();
+}
+
+/** A display name safe to store and show: printable, trimmed, at most 64 characters. */
+export const cleanName = (text: string | undefined | null): string => cleanText(text, 64);
+
+export function toPerson(r: Row): Person {
+  const start = r.quiet_start;
+  const end = r.quiet_end;
+  return {
+    id: big(r.id),
+    displayName: String(r.display_name),
+    locale: textOrNull(r.locale) as Locale | null,
+    timezone: textOrNull(r.timezone),
+    quietHours: start === null || end === null ? null : { start: Number(start), end: Number(end) },
+    confirmThresholdMinor: bigOrNull(r.confirm_threshold_minor),
+    lastPlatform: r.last_platform as Platform,
+  };
+}
+
+function toIdentity(r: Row): Identity {
+  return {
+    platform: r.platform as Platform,
+    userId: String(r.user_id),
+    personId: big(r.person_id),
+    username: textOrNull(r.username),
+    displayName: String(r.display_name),
+    languageCode: textOrNull(r.language_code),
+    lastSeenAt: date(r.last_seen_at),
+  };
+}
+
+// 32 symbols: no 0/O or 1/I, so a code read aloud or retyped survives; 32 divides 256, so no modulo bias.
+const LINK_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+export function newLinkCode(): string {
+  return [...randomBytes(8)].map((b) => LINK_ALPHABET[b % 32]).join('');
+}
+
+export function createPeople(deps: PeopleDeps): People {
+  const log = deps.log ?? silentLog;
+
+  async function get(exec: Executor, personId: bigint): Promise<Person | undefined> {
+    const r = await exec.query(`SELECT ${PERSON_COLUMNS} FROM people WHERE id = $1`, [personId]);
+    return r.rows[0] ? toPerson(r.rows[0]) : undefined;
+  }
+
+  async function withPerson(exec: Executor, identity: Row | undefined) {
+    if (!identity) return undefined;
+    const id = toIdentity(identity);
+    const person = await get(exec, id.personId);
+    return person ? { person, identity: id } : undefined;
+  }
+
+  async function touch(tx: Tx, actor: ActorInput): Promise<TouchResult> {
+    if (actor.isBot) return { ok: false, error: 'IsBot' };
+    if (!USER_ID.test(actor.userId)) return { ok: false, error: 'InvalidUserId' };
+    if (actor.platform === 'telegram' && TELEGRAM_SERVICE_IDS.has(actor.userId))
+      return { ok: false, error: 'ServiceAccount' };
+    const username = normalizeUsername(actor.username);
+    const displayName = cleanName(actor.displayName) || (username ? `@${username}` : `#${actor.userId}`);
+    const languageCode = actor.languageCode ? actor.languageCode.slice(0, 35) : null;
+    const key = [actor.platform, actor.userId];
+
+    let isNew = false;
+    // Steady-state touches write nothing (and lock nothing) unless something changed or last_seen_at is
+    // over a minute old: a command touching payer and recipient must not queue behind other commands.
+    let found = await tx.query(`SELECT person_id FROM identities WHERE platform = $1 AND user_id = $2`, key);
+    if (found.rowCount === 0) {
+      const created = await tx.query(`INSERT INTO people (display_name, last_platform) VALUES ($1, $2) RETURNING id`, [
+        displayName,
+        actor.platform,
+      ]);
+      const createdId = big(created.rows[0]?.id);
+      // A concurrent first touch of the same user waits here and then finds the twin's identity.
+      const inserted = await tx.query(
+        `INSERT INTO identities (platform, user_id, person_id, username, display_name, language_code)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform, user_id) DO NOTHING RETURNING person_id`,
+        [...key, createdId, username, displayName, languageCode],
+      );
+      if (inserted.rowCount === 1) {
+        isNew = true;
+        found = inserted;
+      } else {
+        await tx.query(`DELETE FROM people WHERE id = $1`, [createdId]);
+        found = await tx.query(`SELECT person_id FROM identities WHERE platform = $1 AND user_id = $2`, key);
+      }
+    }
+    const personId = big(found.rows[0]?.person_id);
+    if (!isNew) {
+      await tx.query(
+        `UPDATE identities SET username = $3, display_name = $4, language_code = coalesce($5, language_code), last_seen_at = now()
+          WHERE platform = $1 AND user_id = $2
+            AND (username IS DISTINCT FROM $3 OR display_name IS DISTINCT FROM $4
+                 OR ($5::text IS NOT NULL AND language_code IS DISTINCT FROM $5)
+                 OR last_seen_at < now() - interval '1 minute')`,
+        [...key, username, displayName, languageCode],
+      );
+    }
+    const updated = await tx.query(
+      `UPDATE people SET display_name = $2, last_platform = $3
+        WHERE id = $1 AND (display_name IS DISTINCT FROM $2 OR last_platform IS DISTINCT FROM $3)
+        RETURNING ${PERSON_COLUMNS}`,
+      [personId, displayName, actor.platform],
+    );
+    const personRow =
+      updated.rowCount > 0 ? updated : await tx.query(`SELECT ${PERSON_COLUMNS} FROM people WHERE id = $1`, [personId]);
+    const row = personRow.rows[0];
+    if (!row) throw new Error(`person of ${actor.platform}:${actor.userId} vanished`);
+    const person = toPerson(row);
+
+    if (username) {
+      // A username belongs to one user at a time: whoever had it before has renamed.
+      const moved = await tx.query(
+        `UPDATE identities SET username = NULL WHERE platform = $1 AND username = $2 AND user_id <> $3`,
+        [actor.platform, username, actor.userId],
+      );
+      if (moved.rowCount > 0)
+        log.info(
+          { platform: actor.platform, userId: actor.userId, previousHolders: moved.rowCount },
+          'username moved to another user',
+        );
+    }
+    const identityRow = await tx.query(
+      `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`,
+      key,
+    );
+    const identity = toIdentity(identityRow.rows[0] ?? {});
+    const matchedClaims = await matchClaims(tx, person, identity);
+    if (matchedClaims.length > 0)
+      log.info({ personId: person.id, claims: matchedClaims.map(String) }, 'held money matched to a new user');
+    return { ok: true, person, identity, isNew, matchedClaims };
+  }
+
+  async function updateSettings(tx: Tx, personId: bigint, patch: SettingsPatch): Promise<SettingsResult> {
+    const sets: string[] = [];
+    const params: unknown[] = [personId];
+    const set = (column: string, value: unknown): void => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (patch.locale !== undefined) {
+      const locale = patch.locale === null ? null : parseLocale(patch.locale);
+      if (locale === undefined) return { ok: false, error: 'UnknownLocale' };
+      set('locale', locale);
+    }
+    if (patch.timezone !== undefined) {
+      const tz = patch.timezone === null ? null : parseTimezone(patch.timezone);
+      if (tz === undefined) return { ok: false, error: 'UnknownTimezone' };
+      set('timezone', tz);
+    }
+    if (patch.quietHours !== undefined) {
+      const quiet = patch.quietHours === null ? null : parseQuietHours(patch.quietHours);
+      if (quiet === undefined) return { ok: false, error: 'BadQuietHours' };
+      set('quiet_start', quiet?.start ?? null);
+      set('quiet_end', quiet?.end ?? null);
+    }
+    if (patch.confirmThreshold !== undefined) {
+      const t = patch.confirmThreshold;
+      if (t !== null) {
+        if (t.currency !== deps.defaults.confirmThreshold.currency) return { ok: false, error: 'ThresholdCurrency' };
+        if (t.minor < 0n) return { ok: false, error: 'NegativeThreshold' };
+        if (deps.maxThresholdMinor !== undefined && t.minor > deps.maxThresholdMinor)
+          return { ok: false, error: 'ThresholdTooLarge' };
+      }
+      set('confirm_threshold_minor', t?.minor ?? null);
+    }
+    const r =
+      sets.length === 0
+        ? await tx.query(`SELECT ${PERSON_COLUMNS} FROM people WHERE id = $1`, params)
+        : await tx.query(`UPDATE people SET ${sets.join(', ')} WHERE id = $1 RETURNING ${PERSON_COLUMNS}`, params);
+    const row = r.rows[0];
+    return row ? { ok: true, person: toPerson(row) } : { ok: false, error: 'UnknownPerson' };
+  }
+
+  async function createLinkCode(tx: Tx, personId: bigint, ttlMs: number): Promise<LinkCodeResult> {
+    // The person row lock serialises concurrent /link commands of one person, so the cap holds.
+    const locked = await tx.query(`SELECT id FROM people WHERE id = $1 FOR UPDATE`, [personId]);
+    if (locked.rowCount === 0) return { ok: false, error: 'UnknownPerson' };
+    const live = await tx.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM link_codes WHERE person_id = $1 AND used_at IS NULL AND expires_at > now()`,
+      [personId],
+    );
+    if (Number(live.rows[0]?.n ?? 0) >= MAX_LIVE_LINK_CODES) return { ok: false, error: 'RateLimited' };
+    for (;;) {
+      const code = newLinkCode();
+      const r = await tx.query(
+        `INSERT INTO link_codes (code, person_id, expires_at) VALUES ($1, $2, now() + $3::bigint * interval '1 millisecond')
+         ON CONFLICT (code) DO NOTHING RETURNING expires_at`,
+        [code, personId, Math.max(1, Math.trunc(ttlMs))],
+      );
+      if (r.rows[0]) return { ok: true, code, expiresAt: date(r.rows[0].expires_at) };
+    }
+  }
+
+  return {
+    defaults: deps.defaults,
+    touch,
+    seen: (actor) => transact(deps.db, (tx) => touch(tx, actor)),
+    get,
+    async findByUsername(exec, platform, text) {
+      const username = normalizeUsername(text);
+      if (!username) return undefined;
+      const r = await exec.query(
+        `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND username = $2 ORDER BY last_seen_at DESC LIMIT 1`,
+        [platform, username],
+      );
+      return withPerson(exec, r.rows[0]);
+    },
+    async findByUserId(exec, platform, userId) {
+      const r = await exec.query(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`, [
+        platform,
+        userId,
+      ]);
+      return withPerson(exec, r.rows[0]);
+    },
+    async identityOf(exec, personId) {
+      const r = await exec.query(
+        `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE person_id = $1 ORDER BY last_seen_at DESC LIMIT 1`,
+        [personId],
+      );
+      return r.rows[0] ? toIdentity(r.rows[0]) : undefined;
+    },
+    updateSettings,
+    createLinkCode,
+  };
+}

@@ -1,0 +1,71 @@
+import type { Amount } from '../money/amount.js';
+import type { ActorInput, Platform } from '../people/model.js';
+import type { Noop, PayError } from '../payments/model.js';
+
+/** Who is asked to pay: by id (reply-to, mention with an id, Discord option) or the current holder of an @username. */
+export type RequestPayer = { personId: bigint } | { actor: ActorInput } | { username: string; platform: Platform };
+
+export const REQUEST_ERRORS = [
+  'SelfRequest',
+  'RecipientIsBot',
+  'UnknownRecipient',
+  'InvalidUsername',
+  'InvalidAmount',
+  'DeadlineInPast',
+  'DeadlineTooFar',
+] as const;
+export type RequestError = (typeof REQUEST_ERRORS)[number];
+
+/** The latest deadline a request may have. */
+export const MAX_REQUEST_TTL_MS = 30 * 24 * 3_600_000;
+
+export type RequestOutcome =
+  | {
+      type: 'requested';
+      requestId: bigint;
+      /** Bound to the payer: show them in the chat too; only the payer can press. */
+      payActionId: string;
+      declineActionId: string;
+      dueAt: Date;
+      amount: Amount;
+      note: string | null;
+      payerPersonId: bigint;
+      payerName: string;
+    }
+  | { type: 'rejected'; error: RequestError };
+
+export const REQUEST_STATE_ERRORS = ['RequestNotFound', 'RequestPaid', 'RequestDeclined', 'RequestExpired'] as const;
+export type RequestStateError = (typeof REQUEST_STATE_ERRORS)[number];
+
+export type PayRequestOutcome =
+  | {
+      type: 'paid';
+      requestId: bigint;
+      transferId: bigint;
+      amount: Amount;
+      note: string | null;
+      requesterPersonId: bigint;
+      requesterName: string;
+    }
+  | { type: 'rejected'; error: RequestStateError | PayError };
+
+export type DeclineOutcome =
+  | {
+      type: 'declined';
+      requestId: bigint;
+      amount: Amount;
+      note: string | null;
+      requesterPersonId: bigint;
+      requesterName: string;
+    }
+  | { type: 'rejected'; error: RequestStateError };
+
+/** "Ask someone else": the command layer offers the same request (amount, note) to a new payer. */
+export type ReaskOutcome =
+  | { type: 'reask'; requestId: bigint; amount: Amount; note: string | null; previousPayerName: string }
+  | { type: 'rejected'; error: 'RequestNotFound' };
+
+export type NudgeOutcome =
+  { type: 'nudged'; requestId: bigint; at: Date } | { type: 'skipped'; reason: 'QuietUntilDeadline' } | Noop;
+
+export type ExpireOutcome = { type: 'expired'; requestId: bigint } | Noop;

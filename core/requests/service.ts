@@ -1,0 +1,399 @@
+import type { Action } from '../actions/model.js';
+import { createAction, expireActionsByRef, findActionByRef, reopenAction } from '../actions/service.js';
+import { big, date, dbNow, inTx, textOrNull } from '../commands/db.js';
+import { notifyPerson, withNote } from '../commands/notifications.js';
+import type { Executor, Row, Tx } from '../db/executor.js';
+import { silentLog, type Log } from '../log.js';
+import type { Amount } from '../money/amount.js';
+import { isCurrency } from '../money/currencies.js';
+import { formatAmount } from '../money/format.js';
+import { cancel, schedule } from '../outbox/index.js';
+import type { Person, Platform } from '../people/model.js';
+import { normalizeUsername, type People } from '../people/service.js';
+import { outsideQuietHours } from '../people/settings.js';
+import type { ChatScope } from '../payments/model.js';
+import { cleanNote, type Payments } from '../payments/service.js';
+import {
+  MAX_REQUEST_TTL_MS,
+  type DeclineOutcome,
+  type ExpireOutcome,
+  type NudgeOutcome,
+  type PayRequestOutcome,
+  type ReaskOutcome,
+  type RequestError,
+  type RequestOutcome,
+  type RequestPayer,
+  type RequestStateError,
+} from './model.js';
+
+export interface RequestsDeps {
+  people: People;
+  payments: Payments;
+  config: { requestTtlMs: number };
+  log?: Log;
+}
+
+export interface RequestInput {
+  key: string;
+  requester: Person;
+  payer: RequestPayer;
+  amount: Amount;
+  note?: string | null;
+  /** The requester's "by 8pm", already resolved in their time zone; default now + REQUEST_TTL. */
+  dueAt?: Date | null;
+  chat: ChatScope;
+}
+
+export interface Requests {
+  /** /request: the payer gets Pay / Decline (privately and on the chat reply), a nudge at half-time, expiry at the deadline. */
+  request(tx: Tx, input: RequestInput): Promise<RequestOutcome>;
+  /** `request.pay` tap (payer): a payment with ref `act:<action id>`; the request becomes paid. */
+  payRequest(tx: Tx, action: Action): Promise<PayRequestOutcome>;
+  /** `request.decline` tap (payer). */
+  declineRequest(tx: Tx, action: Action): Promise<DeclineOutcome>;
+  /** `request.reask` tap (requester, after expiry): the amount and note to ask someone else for. */
+  reaskRequest(tx: Tx, action: Action): Promise<ReaskOutcome>;
+  /** Timed `request.nudge`: reminds the payer, only while the request is open (and outside their quiet hours). Tx or own transaction. */
+  nudge(exec: Executor, requestId: bigint): Promise<NudgeOutcome>;
+  /** Timed `request.expire`: an open request past its deadline expires; both sides are told. Tx or own transaction. */
+  expire(exec: Executor, requestId: bigint): Promise<ExpireOutcome>;
+}
+
+export const requestNudgeKey = (id: bigint): string => `request.nudge:${id}:1`;
+export const requestExpireKey = (id: bigint): string => `request.expire:${id}:1`;
+const actionRef = (id: bigint, kind: 'pay' | 'decline' | 'reask'): string => `request:${id}:${kind}`;
+
+interface RequestRow {
+  id: bigint;
+  requester: bigint;
+  payer: bigint;
+  amount: Amount;
+  note: string | null;
+  platform: Platform;
+  chatId: string;
+  dueAt: Date;
+  createdAt: Date;
+  state: 'open' | 'paid' | 'declined' | 'expired';
+  /** By the database clock. */
+  overdue: boolean;
+  nudgeDue: boolean;
+}
+
+function toRequest(r: Row): RequestRow {
+  return {
+    id: big(r.id),
+    requester: big(r.requester),
+    payer: big(r.payer),
+    amount: { minor: big(r.amount), currency: String(r.currency).trim() },
+    note: textOrNull(r.note),
+    platform: r.platform as Platform,
+    chatId: String(r.chat_id),
+    dueAt: date(r.due_at),
+    createdAt: date(r.created_at),
+    state: r.state as RequestRow['state'],
+    overdue: r.overdue === true,
+    nudgeDue: r.nudge_due === true,
+  };
+}
+
+async function lockRequest(tx: Tx, id: bigint): Promise<RequestRow | undefined> {
+  const r = await tx.query(
+    `SELECT *, due_at <= now() AS overdue, created_at + (due_at - created_at) / 2 <= now() AS nudge_due
+       FROM requests WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  return r.rows[0] ? toRequest(r.rows[0]) : undefined;
+}
+
+function requestIdOf(action: Action): bigint {
+  const id = action.payload.requestId;
+  if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id)) throw new Error(`action ${action.id} has no request id`);
+  return BigInt(id);
+}
+
+const stateError = (state: RequestRow['state']): RequestStateError =>
+  state === 'paid' ? 'RequestPaid' : state === 'declined' ? 'RequestDeclined' : 'RequestExpired';
+
+export function createRequests(deps: RequestsDeps): Requests {
+  const { people, payments } = deps;
+  const log = deps.log ?? silentLog;
+  const rejected = (error: RequestError): RequestOutcome => ({ type: 'rejected', error });
+
+  async function resolvePayer(tx: Tx, payer: RequestPayer): Promise<Person | RequestError> {
+    if ('personId' in payer) return (await people.get(tx, payer.personId)) ?? 'UnknownRecipient';
+    if ('actor' in payer) {
+      const touched = await people.touch(tx, payer.actor);
+      if (touched.ok) return touched.person;
+      return touched.error === 'InvalidUserId' ? 'UnknownRecipient' : 'RecipientIsBot';
+    }
+    const username = normalizeUsername(payer.username);
+    if (!username) return 'InvalidUsername';
+    // Asking is harmless (the payer decides), so the current holder of the username is asked directly.
+    return (await people.findByUsername(tx, payer.platform, username))?.person ?? 'UnknownRecipient';
+  }
+
+  async function buttons(
+    tx: Tx,
+    id: bigint,
+  ): Promise<Array<Array<{ labelKey: 'button.pay' | 'button.decline'; actionId: string }>>> {
+    const pay = await findActionByRef(tx, actionRef(id, 'pay'));
+    const decline = await findActionByRef(tx, actionRef(id, 'decline'));
+    if (!pay || !decline) throw new Error(`request ${id} has no buttons`);
+    return [
+      [
+        { labelKey: 'button.pay', actionId: pay.id },
+        { labelKey: 'button.decline', actionId: decline.id },
+      ],
+    ];
+  }
+
+  async function request(tx: Tx, input: RequestInput): Promise<RequestOutcome> {
+    const { amount, requester } = input;
+    if (typeof amount.minor !== 'bigint' || amount.minor <= 0n || !isCurrency(amount.currency))
+      return rejected('InvalidAmount');
+    const payer = await resolvePayer(tx, input.payer);
+    if (typeof payer === 'string') return rejected(payer);
+    if (payer.id === requester.id) return rejected('SelfRequest');
+    const now = await dbNow(tx);
+    const dueAt = input.dueAt ?? new Date(now.getTime() + deps.config.requestTtlMs);
+    if (dueAt.getTime() <= now.getTime()) return rejected('DeadlineInPast');
+    if (dueAt.getTime() - now.getTime() > MAX_REQUEST_TTL_MS) return rejected('DeadlineTooFar');
+    const note = cleanNote(input.note);
+
+    const created = await tx.query(
+      `INSERT INTO requests (key, requester, payer, amount, currency, note, platform, chat_id, due_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [
+        input.key,
+        requester.id,
+        payer.id,
+        amount.minor,
+        amount.currency,
+        note,
+        input.chat.platform,
+        input.chat.chatId,
+        dueAt.toISOString(),
+        now.toISOString(),
+      ],
+    );
+    const id = big(created.rows[0]?.id);
+    const ttlMs = dueAt.getTime() - now.getTime();
+    const payload = { requestId: id.toString() };
+    const pay = await createAction(tx, {
+      personId: payer.id,
+      kind: 'request.pay',
+      payload,
+      ttlMs,
+      ref: actionRef(id, 'pay'),
+    });
+    const decline = await createAction(tx, {
+      personId: payer.id,
+      kind: 'request.decline',
+      payload,
+      ttlMs,
+      ref: actionRef(id, 'decline'),
+    });
+    await schedule(tx, {
+      key: requestNudgeKey(id),
+      kind: 'request.nudge',
+      dueAt: new Date(now.getTime() + Math.floor(ttlMs / 2)),
+      payload,
+    });
+    await schedule(tx, { key: requestExpireKey(id), kind: 'request.expire', dueAt, payload });
+    await notifyPerson(tx, {
+      key: `notify:request:${id}:asked`,
+      personId: payer.id,
+      template: 'request.incoming',
+      params: {
+        amount: formatAmount(amount),
+        from: requester.displayName,
+        dueAt: dueAt.toISOString(),
+        ...withNote(note),
+      },
+      buttons: [
+        [
+          { labelKey: 'button.pay', actionId: pay.id },
+          { labelKey: 'button.decline', actionId: decline.id },
+        ],
+      ],
+    });
+    return {
+      type: 'requested',
+      requestId: id,
+      payActionId: pay.id,
+      declineActionId: decline.id,
+      dueAt,
+      amount,
+      note,
+      payerPersonId: payer.id,
+      payerName: payer.displayName,
+    };
+  }
+
+  async function settled(tx: Tx, req: RequestRow): Promise<void> {
+    await cancel(tx, requestNudgeKey(req.id));
+    await cancel(tx, requestExpireKey(req.id));
+    await expireActionsByRef(tx, [actionRef(req.id, 'pay'), actionRef(req.id, 'decline')]);
+  }
+
+  async function openRequestOf(tx: Tx, action: Action): Promise<RequestRow | RequestStateError> {
+    const req = await lockRequest(tx, requestIdOf(action));
+    if (!req || req.payer !== action.personId) return 'RequestNotFound';
+    if (req.state !== 'open') return stateError(req.state);
+    if (req.overdue) return 'RequestExpired';
+    return req;
+  }
+
+  async function payRequest(tx: Tx, action: Action): Promise<PayRequestOutcome> {
+    if (action.kind !== 'request.pay') throw new Error(`payRequest got a ${action.kind} action`);
+    const req = await openRequestOf(tx, action);
+    if (typeof req === 'string') return { type: 'rejected', error: req };
+    const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
+    if (!payer || !requester) throw new Error(`request ${req.id} lost a person`);
+    const paid = await payments.pay(tx, {
+      key: `act:${action.id}`,
+      from: payer,
+      to: { personId: requester.id },
+      amount: req.amount,
+      note: req.note,
+      chat: { platform: req.platform, chatId: req.chatId },
+      // The Pay button sits on a card showing the amount and the requester: the tap is the confirmation.
+      confirmed: true,
+      undo: false,
+      notifyRecipient: false,
+    });
+    if (paid.type === 'rejected') {
+      // Short of money: the button stays usable until the deadline, so a top-up and a second tap work.
+      if (paid.error === 'InsufficientFunds') await reopenAction(tx, action.id);
+      return { type: 'rejected', error: paid.error };
+    }
+    if (paid.type !== 'paid') throw new Error(`paying request ${req.id} did not pay (${paid.type})`);
+    await tx.query(`UPDATE requests SET state = 'paid', transfer_id = $2, resolved_at = now() WHERE id = $1`, [
+      req.id,
+      paid.transferId,
+    ]);
+    await settled(tx, req);
+    await notifyPerson(tx, {
+      key: `notify:request:${req.id}:paid`,
+      personId: requester.id,
+      template: 'request.paid',
+      params: { amount: formatAmount(req.amount), payer: payer.displayName, ...withNote(req.note) },
+    });
+    log.info({ requestId: req.id, transferId: paid.transferId }, 'request paid');
+    return {
+      type: 'paid',
+      requestId: req.id,
+      transferId: paid.transferId,
+      amount: req.amount,
+      note: req.note,
+      requesterPersonId: requester.id,
+      requesterName: requester.displayName,
+    };
+  }
+
+  async function declineRequest(tx: Tx, action: Action): Promise<DeclineOutcome> {
+    if (action.kind !== 'request.decline') throw new Error(`declineRequest got a ${action.kind} action`);
+    const req = await openRequestOf(tx, action);
+    if (typeof req === 'string') return { type: 'rejected', error: req };
+    const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
+    if (!payer || !requester) throw new Error(`request ${req.id} lost a person`);
+    await tx.query(`UPDATE requests SET state = 'declined', resolved_at = now() WHERE id = $1`, [req.id]);
+    await settled(tx, req);
+    await notifyPerson(tx, {
+      key: `notify:request:${req.id}:declined`,
+      personId: requester.id,
+      template: 'request.declined',
+      params: { amount: formatAmount(req.amount), payer: payer.displayName, ...withNote(req.note) },
+    });
+    return {
+      type: 'declined',
+      requestId: req.id,
+      amount: req.amount,
+      note: req.note,
+      requesterPersonId: requester.id,
+      requesterName: requester.displayName,
+    };
+  }
+
+  async function reaskRequest(tx: Tx, action: Action): Promise<ReaskOutcome> {
+    if (action.kind !== 'request.reask') throw new Error(`reaskRequest got a ${action.kind} action`);
+    const r = await tx.query(`SELECT * FROM requests WHERE id = $1`, [requestIdOf(action)]);
+    const req = r.rows[0] ? toRequest(r.rows[0]) : undefined;
+    if (!req || req.requester !== action.personId) return { type: 'rejected', error: 'RequestNotFound' };
+    const payer = await people.get(tx, req.payer);
+    return {
+      type: 'reask',
+      requestId: req.id,
+      amount: req.amount,
+      note: req.note,
+      previousPayerName: payer?.displayName ?? '?',
+    };
+  }
+
+  function nudge(exec: Executor, requestId: bigint): Promise<NudgeOutcome> {
+    return inTx(exec, async (tx): Promise<NudgeOutcome> => {
+      const req = await lockRequest(tx, requestId);
+      if (!req) return { type: 'noop', reason: 'Unknown', dueAt: null };
+      if (req.state !== 'open' || req.overdue) return { type: 'noop', reason: 'Resolved', dueAt: null };
+      if (!req.nudgeDue)
+        return { type: 'noop', reason: 'NotDue', dueAt: new Date((req.createdAt.getTime() + req.dueAt.getTime()) / 2) };
+      const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
+      if (!payer || !requester) throw new Error(`request ${req.id} lost a person`);
+      const now = await dbNow(tx);
+      const at = outsideQuietHours(now, payer.quietHours, payer.timezone ?? people.defaults.timezone);
+      if (at.getTime() >= req.dueAt.getTime()) return { type: 'skipped', reason: 'QuietUntilDeadline' };
+      await notifyPerson(tx, {
+        key: `notify:request:${req.id}:nudge`,
+        personId: payer.id,
+        template: 'request.nudge',
+        params: {
+          amount: formatAmount(req.amount),
+          from: requester.displayName,
+          dueAt: req.dueAt.toISOString(),
+          ...withNote(req.note),
+        },
+        buttons: await buttons(tx, req.id),
+        dueAt: at,
+      });
+      return { type: 'nudged', requestId: req.id, at };
+    });
+  }
+
+  function expire(exec: Executor, requestId: bigint): Promise<ExpireOutcome> {
+    return inTx(exec, async (tx): Promise<ExpireOutcome> => {
+      const req = await lockRequest(tx, requestId);
+      if (!req) return { type: 'noop', reason: 'Unknown', dueAt: null };
+      if (req.state !== 'open') return { type: 'noop', reason: 'Resolved', dueAt: null };
+      if (!req.overdue) return { type: 'noop', reason: 'NotDue', dueAt: req.dueAt };
+      const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
+      if (!payer || !requester) throw new Error(`request ${req.id} lost a person`);
+      await tx.query(`UPDATE requests SET state = 'expired', resolved_at = now() WHERE id = $1`, [req.id]);
+      await settled(tx, req);
+      const amount = formatAmount(req.amount);
+      await notifyPerson(tx, {
+        key: `notify:request:${req.id}:expired:payer`,
+        personId: payer.id,
+        template: 'request.expired.payer',
+        params: { amount, from: requester.displayName, ...withNote(req.note) },
+      });
+      const reask = await createAction(tx, {
+        personId: requester.id,
+        kind: 'request.reask',
+        payload: { requestId: req.id.toString() },
+        ttlMs: deps.config.requestTtlMs,
+        ref: actionRef(req.id, 'reask'),
+      });
+      await notifyPerson(tx, {
+        key: `notify:request:${req.id}:expired:requester`,
+        personId: requester.id,
+        template: 'request.expired.requester',
+        params: { amount, payer: payer.displayName, ...withNote(req.note) },
+        buttons: [[{ labelKey: 'button.askSomeoneElse', actionId: reask.id }]],
+      });
+      log.info({ requestId: req.id }, 'request expired');
+      return { type: 'expired', requestId: req.id };
+    });
+  }
+
+  return { request, payRequest, declineRequest, reaskRequest, nudge, expire };
+}
