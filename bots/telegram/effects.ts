@@ -1,0 +1,226 @@
+/**
+ * Effects → Bot API calls, through telegraf's Telegram client. Order: the callback answer first (T6), then the
+ * rest as listed. A failed effect is logged and reported, not thrown: the command already happened, and a
+ * notification's failure must not undo or repeat it (rule 4). Only a shutdown throws, leaving the row for the next
+ * start. Messages are at-least-once (T17): a row processed again after a crash sends its replies again, and its
+ * edits are idempotent.
+ */
+import type { Telegram } from 'telegraf';
+import type { Locale } from '../../config/env.js';
+import type { Log } from '../../core/log.js';
+import type { Effect, OutMessage } from '../commands/types.js';
+import { apiFailure, isForbidden, isNotModified, isQueryTooOld, logFields } from './errors.js';
+import { OutboundClosedError, type Outbound } from './outbound.js';
+import { answerText, inlineKeyboard, MAX_CAPTION_LENGTH, splitText, type InlineKeyboard } from './render.js';
+import { localeOf, TEXTS } from './texts.js';
+import type { Origin } from './update.js';
+
+export interface EffectsDeps {
+  telegram: Telegram;
+  outbound: Outbound;
+  log: Log;
+  defaultLocale: Locale;
+  /** The bot's @username (from getMe), for the deep link to a private chat. */
+  botUsername: () => string | undefined;
+  /** The `start` parameter of that deep link. Default "dm". */
+  startParam?: string;
+}
+
+/** Answers one callback query at most once: the early "stop the spinner" and the command's own answer share it. */
+export interface CallbackAnswerer {
+  readonly answered: boolean;
+  answer(text?: string, alert?: boolean): Promise<void>;
+}
+
+interface Where {
+  threadId?: number;
+  /** Message to reply to (groups). */
+  replyTo?: number;
+}
+
+export interface Effects {
+  answerer(origin: Origin | undefined): CallbackAnswerer;
+  /**
+   * Sends `message` to a chat on the bot's own initiative (notifications), through the same rate-limited sender.
+   * Resolves with the id of the last message sent; rejects with the Bot API error (see `apiFailure`).
+   */
+  deliver(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
+  /** Carries out `effects` for `origin`; resolves with a description of each one that could not be delivered. */
+  perform(origin: Origin, effects: readonly Effect[], answerer: CallbackAnswerer): Promise<string[]>;
+}
+
+const numeric = (id: string): number => Number(id);
+
+export function createEffects(deps: EffectsDeps): Effects {
+  const { telegram, outbound, log } = deps;
+  const startParam = deps.startParam ?? 'dm';
+
+  function answerer(origin: Origin | undefined): CallbackAnswerer {
+    const queryId = origin?.callbackQueryId;
+    let answered = false;
+    return {
+      get answered() {
+        return answered;
+      },
+      async answer(text, alert) {
+        if (queryId === undefined) return;
+        if (answered) {
+          if (text) log.debug({ queryId }, 'telegram: callback already answered; answer text dropped');
+          return;
+        }
+        answered = true;
+        try {
+          await telegram.answerCbQuery(queryId, answerText(text), alert ? { show_alert: true } : {});
+        } catch (err) {
+          // A late answer is benign (T6, C5): the operation itself stands.
+          if (isQueryTooOld(apiFailure(err)))
+            log.info({ queryId, ...logFields(err) }, 'telegram: callback answer too late');
+          else log.warn({ queryId, ...logFields(err) }, 'telegram: callback answer failed');
+        }
+      },
+    };
+  }
+
+  /** Sends the pieces of `text` in order; resolves with the id of the last one (undefined: nothing to send). */
+  async function sendText(
+    chatId: string,
+    text: string,
+    where: Where,
+    keyboard: InlineKeyboard | undefined,
+  ): Promise<number | undefined> {
+    const pieces = splitText(text);
+    let lastId: number | undefined;
+    for (const [i, piece] of pieces.entries()) {
+      const last = i === pieces.length - 1;
+      const sent = await outbound.send(chatId, (target) =>
+        telegram.sendMessage(numeric(target), piece, {
+          link_preview_options: { is_disabled: true },
+          ...(where.threadId !== undefined ? { message_thread_id: where.threadId } : {}),
+          ...(i === 0 && where.replyTo !== undefined
+            ? { reply_parameters: { message_id: where.replyTo, allow_sending_without_reply: true } }
+            : {}),
+          ...(last && keyboard ? { reply_markup: keyboard } : {}),
+        }),
+      );
+      lastId = sent.message_id;
+    }
+    if (pieces.length === 0) log.warn({ chatId }, 'telegram: empty message not sent');
+    return lastId;
+  }
+
+  /** Sends a message (text pieces, or a document); resolves with the id of the last message sent. */
+  async function send(chatId: string, message: OutMessage, where: Where): Promise<number | undefined> {
+    // Built first: a bad button id fails before anything is sent.
+    const keyboard = message.buttons?.length ? inlineKeyboard(message.buttons) : undefined;
+    const doc = message.document;
+    if (!doc) return sendText(chatId, message.text, where, keyboard);
+    const asCaption = message.text.length <= MAX_CAPTION_LENGTH;
+    if (!asCaption) await sendText(chatId, message.text, where, undefined);
+    const sent = await outbound.send(chatId, (target) =>
+      telegram.sendDocument(
+        numeric(target),
+        { source: Buffer.from(doc.content, 'utf8'), filename: doc.filename },
+        {
+          ...(asCaption && message.text.trim() !== '' ? { caption: message.text } : {}),
+          ...(where.threadId !== undefined ? { message_thread_id: where.threadId } : {}),
+          ...(keyboard ? { reply_markup: keyboard } : {}),
+        },
+      ),
+    );
+    return sent.message_id;
+  }
+
+  const inChat = (origin: Origin): Where => ({
+    ...(origin.threadId !== undefined ? { threadId: origin.threadId } : {}),
+    // In a group, answer the command's message; a button's message is the bot's own.
+    ...(origin.chat.kind === 'group' && origin.callbackQueryId === undefined && origin.messageId !== undefined
+      ? { replyTo: origin.messageId }
+      : {}),
+  });
+
+  const nameOf = (origin: Origin): string =>
+    origin.actor.username !== undefined ? `@${origin.actor.username}` : origin.actor.displayName;
+
+  async function reply(origin: Origin, message: OutMessage, isPrivate: boolean): Promise<void> {
+    if (!isPrivate || origin.chat.kind === 'private') {
+      await send(origin.chat.chatId, message, inChat(origin));
+      return;
+    }
+    // Private answer to something said in a group: the answer goes to the private chat, a pointer to the group.
+    const texts = TEXTS[localeOf(origin.actor.languageCode, deps.defaultLocale)];
+    try {
+      await send(origin.actor.userId, message, {});
+    } catch (err) {
+      if (!isForbidden(apiFailure(err))) throw err;
+      log.info({ userId: origin.actor.userId, ...logFields(err) }, 'telegram: private chat not open; pointing to it');
+      const link = `https://t.me/${deps.botUsername() ?? ''}?start=${startParam}`;
+      await send(origin.chat.chatId, { text: texts.dmBlocked(nameOf(origin), link) }, inChat(origin));
+      return;
+    }
+    await send(origin.chat.chatId, { text: texts.dmSent(nameOf(origin)) }, inChat(origin));
+  }
+
+  async function edit(origin: Origin, message: OutMessage): Promise<void> {
+    const messageId = origin.messageId;
+    if (origin.callbackQueryId === undefined || messageId === undefined || message.document) {
+      // Nothing of ours to edit (a typed command) or a file: say it as a new message instead.
+      return reply(origin, message, false);
+    }
+    const keyboard = message.buttons?.length ? inlineKeyboard(message.buttons) : undefined;
+    const [first = '', ...rest] = splitText(message.text);
+    try {
+      await outbound.send(origin.chat.chatId, (target) =>
+        telegram.editMessageText(numeric(target), messageId, undefined, first, {
+          link_preview_options: { is_disabled: true },
+          ...(rest.length === 0 && keyboard ? { reply_markup: keyboard } : {}),
+        }),
+      );
+    } catch (err) {
+      // The same edit again (a redelivery): it already shows this text.
+      if (!isNotModified(apiFailure(err))) throw err;
+    }
+    if (rest.length > 0) await sendText(origin.chat.chatId, rest.join(''), inChat(origin), keyboard);
+  }
+
+  async function perform(origin: Origin, effects: readonly Effect[], ack: CallbackAnswerer): Promise<string[]> {
+    const problems: string[] = [];
+    const answer = effects.find((effect) => effect.type === 'answer');
+    // First, and always for a button press: the client shows a spinner until it is answered.
+    await ack.answer(answer?.text, answer?.alert);
+    for (const effect of effects) {
+      try {
+        switch (effect.type) {
+          case 'answer':
+            break; // done above; a second answer is not possible
+          case 'reply':
+            await reply(origin, effect.message, effect.private);
+            break;
+          case 'edit':
+            await edit(origin, effect.message);
+            break;
+          default: {
+            const unknown: never = effect;
+            throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
+          }
+        }
+      } catch (err) {
+        // Shutting down: the row must stay unprocessed so the next start delivers it, not be marked done.
+        if (err instanceof OutboundClosedError) throw err;
+        log.warn({ effect: effect.type, chatId: origin.chat.chatId, ...logFields(err) }, 'telegram: effect failed');
+        const f = apiFailure(err);
+        problems.push(
+          `${effect.type}: ${f ? `${f.code} ${f.description}` : err instanceof Error ? err.message : 'failed'}`,
+        );
+      }
+    }
+    return problems;
+  }
+
+  async function deliver(chatId: string, message: OutMessage): Promise<{ messageId: string }> {
+    const id = await send(chatId, message, {});
+    if (id === undefined) throw new RangeError('nothing to send: the message text is empty');
+    return { messageId: String(id) };
+  }
+
+  return { answerer, perform, deliver };
+}

@@ -1,0 +1,54 @@
+/**
+ * One stored update, start to finish: map it, hand the event to the command layer, carry out the effects. A button
+ * press is answered within `ackWithinMs` even when the command layer is slower (T6: the client spins until then,
+ * and late answers fail); the layer's own answer text is used when it comes in time.
+ */
+import { scrubSecrets } from '../../config/logger.js';
+import type { InboxRow } from '../../core/inbox/index.js';
+import type { Log } from '../../core/log.js';
+import type { CommandLayer } from '../commands/types.js';
+import type { Effects } from './effects.js';
+import { parseUpdate, type BotIdentity } from './update.js';
+
+export interface UpdateHandlerDeps {
+  layer: CommandLayer;
+  effects: Effects;
+  log: Log;
+  bot: () => BotIdentity;
+  /** Default 700 ms: with the time to store and claim the update, the answer lands well within a second. */
+  ackWithinMs?: number;
+}
+
+export function createUpdateHandler(deps: UpdateHandlerDeps): (row: InboxRow) => Promise<{ note?: string }> {
+  const { layer, effects, log } = deps;
+  const ackWithinMs = deps.ackWithinMs ?? 700;
+
+  return async (row) => {
+    const delivery = parseUpdate(row.payload, deps.bot());
+    const answerer = effects.answerer(delivery.origin);
+    const { event, origin } = delivery;
+    if (!event || !origin) {
+      await answerer.answer();
+      log.debug({ key: row.key, reason: delivery.ignored }, 'telegram: update ignored');
+      return { note: `ignored: ${delivery.ignored ?? 'nothing to do'}` };
+    }
+    const early =
+      event.type === 'button'
+        ? setTimeout(() => {
+            void answerer.answer();
+          }, ackWithinMs)
+        : undefined;
+    try {
+      const result = await layer.handle(event);
+      clearTimeout(early);
+      const problems = await effects.perform(origin, result.effects, answerer);
+      return problems.length > 0 ? { note: scrubSecrets(`delivery: ${problems.join('; ')}`) } : {};
+    } catch (err) {
+      // The retry comes too late for this press's answer: stop the spinner now.
+      await answerer.answer();
+      throw err;
+    } finally {
+      clearTimeout(early);
+    }
+  };
+}

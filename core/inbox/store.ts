@@ -1,0 +1,177 @@
+/**
+ * Inbox persistence (RELIABILITY rules 1–2): every inbound platform delivery is stored under the platform's own
+ * id before it is acknowledged, then claimed, processed and marked. Platform-neutral: Telegram updates today,
+ * Discord interactions and Stripe events can use the same table. All timestamps are the database's `now()`.
+ */
+import type { Db, Executor } from '../db/executor.js';
+import type { JsonValue } from '../ledger/model.js';
+
+export type InboxState = 'received' | 'done' | 'failed';
+
+export interface InboxRow {
+  key: string;
+  platform: string;
+  payload: JsonValue;
+  state: InboxState;
+  /** Claims so far, this one included. */
+  attempts: number;
+  lastError: string | null;
+  receivedAt: Date;
+}
+
+interface RawRow {
+  [column: string]: unknown;
+  key: string;
+  platform: string;
+  payload: JsonValue;
+  state: InboxState;
+  attempts: number;
+  last_error: string | null;
+  received_at: Date | string;
+}
+
+const COLUMNS = 'key, platform, payload, state, attempts, last_error, received_at';
+
+const toRow = (r: RawRow): InboxRow => ({
+  key: r.key,
+  platform: r.platform,
+  payload: r.payload,
+  state: r.state,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  receivedAt: new Date(r.received_at),
+});
+
+/** Long enough for any stored error text; keeps a pathological message from bloating the row. */
+const MAX_ERROR_LENGTH = 2_000;
+
+/**
+ * Stores a delivery. `stored: false` means the key was already there (a redelivery): the caller acknowledges it
+ * again and does nothing else. Runs in the caller's transaction when given one.
+ */
+export async function receive(
+  exec: Executor,
+  input: { key: string; platform: string; payload: JsonValue },
+): Promise<{ stored: boolean }> {
+  const r = await exec.query(
+    `INSERT INTO inbox (key, platform, payload) VALUES ($1, $2, $3::jsonb) ON CONFLICT (key) DO NOTHING`,
+    [input.key, input.platform, JSON.stringify(input.payload)],
+  );
+  return { stored: r.rowCount === 1 };
+}
+
+/**
+ * Claims one row for processing: only a `received` row that nobody holds (no live lease, no pending retry delay).
+ * The claim is one conditional UPDATE, so of several processes racing for the same key exactly one wins. Counts an
+ * attempt. Returns undefined when the row is done, failed, held by someone else, waiting for a retry, or unknown.
+ */
+export async function claim(exec: Executor, key: string, leaseMs: number): Promise<InboxRow | undefined> {
+  const r = await exec.query<RawRow>(
+    `UPDATE inbox SET attempts = attempts + 1, locked_until = now() + $2::bigint * interval '1 millisecond'
+     WHERE key = $1 AND state = 'received' AND (locked_until IS NULL OR locked_until <= now())
+     RETURNING ${COLUMNS}`,
+    [key, leaseMs],
+  );
+  const row = r.rows[0];
+  return row && toRow(row);
+}
+
+/**
+ * Claims the oldest claimable row of `platform` received at least `olderThanMs` ago (SKIP LOCKED: concurrent
+ * sweepers take different rows).
+ */
+export async function claimNext(
+  exec: Executor,
+  options: { platform: string; olderThanMs: number; leaseMs: number },
+): Promise<InboxRow | undefined> {
+  const r = await exec.query<RawRow>(
+    `UPDATE inbox SET attempts = attempts + 1, locked_until = now() + $3::bigint * interval '1 millisecond'
+     WHERE key = (
+       SELECT key FROM inbox
+       WHERE state = 'received' AND platform = $1
+         AND received_at <= now() - $2::bigint * interval '1 millisecond'
+         AND (locked_until IS NULL OR locked_until <= now())
+       ORDER BY received_at, key
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED)
+     AND state = 'received' AND (locked_until IS NULL OR locked_until <= now())
+     RETURNING ${COLUMNS}`,
+    [options.platform, options.olderThanMs, options.leaseMs],
+  );
+  const row = r.rows[0];
+  return row && toRow(row);
+}
+
+/** Marks a claimed row processed. Returns false when it was not `received` (already marked elsewhere). */
+export async function markDone(exec: Executor, key: string, note?: string): Promise<boolean> {
+  const r = await exec.query(
+    `UPDATE inbox SET state = 'done', processed_at = now(), locked_until = NULL, last_error = $2
+     WHERE key = $1 AND state = 'received'`,
+    [key, note?.slice(0, MAX_ERROR_LENGTH) ?? null],
+  );
+  return r.rowCount === 1;
+}
+
+/** Dead-letters a row: processing gave up on it. It stays for inspection (and dedupe) until pruned. */
+export async function markFailed(exec: Executor, key: string, error: string): Promise<boolean> {
+  const r = await exec.query(
+    `UPDATE inbox SET state = 'failed', processed_at = now(), locked_until = NULL, last_error = $2
+     WHERE key = $1 AND state = 'received'`,
+    [key, error.slice(0, MAX_ERROR_LENGTH)],
+  );
+  return r.rowCount === 1;
+}
+
+/** Gives a claimed row back after a failed attempt; nobody claims it again for `retryInMs`. */
+export async function release(exec: Executor, key: string, error: string, retryInMs: number): Promise<boolean> {
+  const r = await exec.query(
+    `UPDATE inbox SET locked_until = now() + $3::bigint * interval '1 millisecond', last_error = $2
+     WHERE key = $1 AND state = 'received'`,
+    [key, error.slice(0, MAX_ERROR_LENGTH), retryInMs],
+  );
+  return r.rowCount === 1;
+}
+
+/**
+ * Rows a restart or a sweeper must finish: `received`, at least `olderThanMs` old, claimable now (no live lease,
+ * no pending retry delay). Oldest first.
+ */
+export async function pending(
+  db: Db,
+  options: { olderThanMs: number; platform?: string; limit?: number },
+): Promise<InboxRow[]> {
+  const r = await db.query<RawRow>(
+    `SELECT ${COLUMNS} FROM inbox
+     WHERE state = 'received' AND ($2::text IS NULL OR platform = $2)
+       AND received_at <= now() - $1::bigint * interval '1 millisecond'
+       AND (locked_until IS NULL OR locked_until <= now())
+     ORDER BY received_at, key
+     LIMIT $3`,
+    [options.olderThanMs, options.platform ?? null, options.limit ?? 100],
+  );
+  return r.rows.map(toRow);
+}
+
+/**
+ * Deletes processed (done or failed) rows received more than `olderThanMs` ago. Keys must outlive any redelivery
+ * (Telegram keeps updates 24 h) but not a quiet week, after which Telegram may reuse update ids (T4, SPEC §5):
+ * callers keep 7 days. Rows still `received` are never pruned. Returns the number deleted.
+ */
+export async function prune(db: Db, olderThanMs: number): Promise<number> {
+  const r = await db.query(
+    `DELETE FROM inbox WHERE state <> 'received' AND received_at < now() - $1::bigint * interval '1 millisecond'`,
+    [olderThanMs],
+  );
+  return r.rowCount;
+}
+
+/** How processing stands (monitoring, tests). */
+export async function counts(db: Db, platform?: string): Promise<Record<InboxState, number>> {
+  const r = await db.query<{ state: InboxState; n: number }>(
+    `SELECT state, count(*)::int AS n FROM inbox WHERE $1::text IS NULL OR platform = $1 GROUP BY state`,
+    [platform ?? null],
+  );
+  const out: Record<InboxState, number> = { received: 0, done: 0, failed: 0 };
+  for (const row of r.rows) out[row.state] = row.n;
+  return out;
+}
