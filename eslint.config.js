@@ -8,14 +8,20 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['bin/*.js', 'eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['bin/*.js', 'eslint.config.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-globals': ['error', { name: 'parseFloat', message: 'Money is bigint minor units; never parse floats.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'parseFloat', message: 'Money is bigint minor units; never parse floats.' },
+      ],
     },
   },
   {
@@ -25,7 +31,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['telegraf', 'telegraf/*', 'discord.js', '@discordjs/*', 'bullmq', 'express', 'ioredis', 'stripe'], message: 'core/ must not import a framework.' },
+            {
+              group: ['telegraf', 'telegraf/*', 'discord.js', '@discordjs/*', 'bullmq', 'express', 'ioredis', 'stripe'],
+              message: 'core/ must not import a framework.',
+            },
             { group: ['**/bots/**', '**/workers/**'], message: 'core/ must not import bots/ or workers/.' },
           ],
         },

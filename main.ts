@@ -1,20 +1,17 @@
 /**
- * The chipin CLI and composition root (SPEC §2). `start` builds config, logger, database, Redis, metrics,
- * the roles and the HTTP server in that order and stops them in reverse; `migrate` and `check` open the
+ * The chipin CLI (SPEC §2). `start` runs the app composed in app.ts; `migrate` and `check` open the
  * database only. Every command returns its exit code, so tests can run them in-process too.
  */
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { DestinationStream } from 'pino';
-import { createHttpApp, startHttpServer, type RouteInstaller } from './bots/http.js';
-import { createMetricsRegistry } from './bots/metrics.js';
+import { ROLES, startApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config, type Env } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import type { Db } from './core/db/executor.js';
-import { migrate, pendingMigrations } from './core/db/migrate.js';
+import { pendingMigrations } from './core/db/migrate.js';
 import { DataDirLockedError, DatabaseUnavailableError, openDatabase } from './core/db/open.js';
 import { audit, type AuditReport } from './core/ledger/index.js';
-import { RedisUnavailableError, resolveRedis, type RedisHandle } from './workers/redis.js';
+import { RedisUnavailableError } from './workers/redis.js';
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
@@ -35,93 +32,6 @@ const USAGE = `usage: chipin <command>
 
 /** SIGTERM grace periods are usually 30 s; stop well before the orchestrator's SIGKILL (B6). */
 const SHUTDOWN_TIMEOUT_MS = 25_000;
-
-export const ROLES = ['http', 'bots', 'workers'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Something started that must be stopped at shutdown, in reverse order of start. */
-interface Stoppable {
-  readonly name: string;
-  stop(): Promise<void>;
-}
-
-export interface App {
-  readonly roles: readonly Role[];
-  /** The bound HTTP port. */
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** What every role is built from. */
-interface RoleDeps {
-  readonly config: Config;
-  readonly log: Logger;
-  readonly db: Db;
-  readonly redis: RedisHandle;
-}
-
-// The roles. Later issues fill them: webhook, admin and sandbox routes; Telegram polling, the Discord gateway
-// and the processing of stored updates; BullMQ processors, the outbox relay and the sweeper.
-function httpRoutes(_deps: RoleDeps): RouteInstaller[] {
-  return [];
-}
-function startBots(_deps: RoleDeps): Promise<Stoppable[]> {
-  return Promise.resolve([]);
-}
-function startWorkers(_deps: RoleDeps): Promise<Stoppable[]> {
-  return Promise.resolve([]);
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
-}
-
-async function stopAll(started: readonly Stoppable[], log: Logger): Promise<void> {
-  for (const part of [...started].reverse()) {
-    try {
-      await part.stop();
-    } catch (err) {
-      log.error({ err, part: part.name }, 'stop failed');
-    }
-  }
-}
-
-/** Starts the given roles; every process also serves /healthz, /readyz and /metrics on PORT. */
-export async function startApp(config: Config, log: Logger, roles: readonly Role[]): Promise<App> {
-  const started: Stoppable[] = [];
-  try {
-    // The database first: a second process on a PGlite directory must fail before touching anything else.
-    const { db, location } = await openDatabase(config, log, { migrate: false });
-    started.push({ name: 'database', stop: () => db.close() });
-    const redis = await resolveRedis(config, log);
-    started.push({ name: 'redis', stop: () => redis.close() });
-    const applied = await migrate(db);
-    if (applied.length > 0) log.info({ applied, database: location }, 'migrations applied');
-
-    const deps: RoleDeps = { config, log, db, redis };
-    const metrics = createMetricsRegistry({ version: version() });
-    if (roles.includes('bots')) started.push(...(await startBots(deps)));
-    if (roles.includes('workers')) started.push(...(await startWorkers(deps)));
-
-    const health = redis.createConnection('producer');
-    const app = createHttpApp({
-      log,
-      metrics,
-      readiness: { postgres: () => db.query('SELECT 1'), redis: () => health.ping() },
-      routes: roles.includes('http') ? httpRoutes(deps) : [],
-    });
-    const http = await startHttpServer(app, { port: config.port, log });
-    started.push({ name: 'http', stop: () => http.stop() });
-
-    log.info({ roles, port: http.port, database: location, redis: redis.address }, 'chipin started');
-    let stopping: Promise<void> | undefined;
-    return { roles, port: http.port, stop: () => (stopping ??= stopAll(started, log)) };
-  } catch (err) {
-    await stopAll(started, log);
-    throw err;
-  }
-}
 
 /** Expected reasons a command cannot run; each prints as one line. */
 function isOperationalError(err: unknown): err is Error {

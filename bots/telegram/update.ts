@@ -163,15 +163,26 @@ function replyAuthor(m: TgMessage): Actor | undefined {
   return toActor(reply.from!);
 }
 
-/** Mentions within the args, in order, each with its place in `args` (which starts at `argsStart` in `text`). */
-function mentionsIn(text: string, entities: z.infer<typeof entitySchema>[], argsStart: number): Mention[] {
+/**
+ * Mentions within the args, in order, each with its place in `args` (which starts at `argsStart` in `text`). The bot
+ * named by its own @username is a user with an id (a bot), not a name nobody has seen: no claim is held for it.
+ */
+function mentionsIn(
+  text: string,
+  entities: z.infer<typeof entitySchema>[],
+  argsStart: number,
+  bot: BotIdentity,
+): Mention[] {
   const mentions: Mention[] = [];
   for (const e of [...entities].sort((a, b) => a.offset - b.offset)) {
     if (e.offset < argsStart) continue;
     const span = { offset: e.offset - argsStart, length: e.length };
     if (e.type === 'mention') {
       const username = text.slice(e.offset + 1, e.offset + e.length);
-      if (username !== '') mentions.push({ username, ...span });
+      if (bot.username !== undefined && username.toLowerCase() === bot.username.toLowerCase()) {
+        const self: Actor = { platform: 'telegram', userId: bot.id, displayName: username, username, isBot: true };
+        mentions.push({ user: self, ...span });
+      } else if (username !== '') mentions.push({ username, ...span });
     } else if (e.type === 'text_mention' && e.user) {
       mentions.push({ user: toActor(e.user), ...span });
     }
@@ -210,7 +221,7 @@ function fromMessage(m: TgMessage, key: string, bot: BotIdentity, edited: boolea
     messageId: str(m.message_id),
     command: name.toLowerCase(),
     args,
-    mentions: mentionsIn(text, m.entities ?? [], argsStart),
+    mentions: mentionsIn(text, m.entities ?? [], argsStart, bot),
   };
   const replyTo = replyAuthor(m);
   if (replyTo) event.replyTo = replyTo;

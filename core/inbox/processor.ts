@@ -82,7 +82,8 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const running = new Set<Promise<void>>();
   const busyPartitions = new Set<string>();
   let idleWaiters: Array<() => void> = [];
-  let stopped = false;
+  // Nothing runs before start(): an http-only process stores updates and leaves them to a bots process.
+  let stopped = true;
   let sweepTimer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
 

@@ -29,7 +29,10 @@ export async function schedule(exec: Executor, input: ScheduleInput): Promise<bo
 
 /** Cancels pending work (a paid request needs no expiry). Returns false when it was not pending. */
 export async function cancel(exec: Executor, key: string): Promise<boolean> {
-  const r = await exec.query(`UPDATE outbox SET state = 'cancelled', done_at = now() WHERE key = $1 AND state = 'pending'`, [key]);
+  const r = await exec.query(
+    `UPDATE outbox SET state = 'cancelled', done_at = now() WHERE key = $1 AND state = 'pending'`,
+    [key],
+  );
   return r.rowCount === 1;
 }
 
@@ -45,3 +48,44 @@ export function notify(
     payload: { personId: input.personId.toString(), template: input.template as unknown as JsonValue },
   });
 }
+
+/** What a `notify` row carries, as `notify` wrote it. */
+export interface NotifyPayload {
+  personId: bigint;
+  template: NotificationTemplate;
+}
+
+const isStringRecord = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+
+const isButtons = (v: unknown): v is NotificationTemplate['buttons'] =>
+  Array.isArray(v) &&
+  v.every(
+    (row) =>
+      Array.isArray(row) &&
+      row.every(
+        (b: unknown) =>
+          typeof b === 'object' &&
+          b !== null &&
+          typeof (b as { labelKey?: unknown }).labelKey === 'string' &&
+          typeof (b as { actionId?: unknown }).actionId === 'string',
+      ),
+  );
+
+/** Reads a `notify` row's payload; undefined when it is malformed (a dead letter: retrying cannot fix it). */
+export function readNotifyPayload(payload: { [key: string]: JsonValue }): NotifyPayload | undefined {
+  const { personId, template } = payload;
+  if (typeof personId !== 'string' || !/^\d{1,19}$/.test(personId)) return undefined;
+  if (typeof template !== 'object' || template === null || Array.isArray(template)) return undefined;
+  const { key, params, buttons } = template;
+  if (typeof key !== 'string' || key === '') return undefined;
+  if (params !== undefined && !isStringRecord(params)) return undefined;
+  if (buttons !== undefined && !isButtons(buttons)) return undefined;
+  return {
+    personId: BigInt(personId),
+    template: { key, ...(params ? { params } : {}), ...(buttons ? { buttons } : {}) },
+  };
+}
+
+export { JobRejected } from './errors.js';
+export * from './queries.js';

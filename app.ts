@@ -1,0 +1,238 @@
+/**
+ * The composition root of `chipin start`: builds the database, Redis, metrics, the core, the command
+ * layer and the transports in order, starts the requested roles, and stops everything in reverse.
+ * No business logic lives here; it only connects ports to their implementations.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import { createCommandLayer, localizedCommands } from './bots/commands/layer.js';
+import { renderNotification } from './bots/commands/render.js';
+import type { CommandLayer } from './bots/commands/types.js';
+import { createHttpApp, startHttpServer, type RouteInstaller } from './bots/http.js';
+import { createMetricsRegistry } from './bots/metrics.js';
+import {
+  createSandboxRouter,
+  createSandboxSender,
+  createSandboxStore,
+  type SandboxStore,
+} from './bots/sandbox/index.js';
+import {
+  apiFailure,
+  createTelegramTransport,
+  isForbidden,
+  type TelegramTransport,
+  type TelegramTransportOptions,
+} from './bots/telegram/index.js';
+import type { Config } from './config/env.js';
+import type { Logger } from './config/logger.js';
+import type { Db } from './core/db/executor.js';
+import { migrate } from './core/db/migrate.js';
+import { openDatabase } from './core/db/open.js';
+import { createCore, pickLocale, type Core } from './core/index.js';
+import { Blocked, RateLimited, startWorkers, type Directory, type Sender, type Senders } from './workers/index.js';
+import { resolveRedis, type RedisHandle } from './workers/redis.js';
+
+export const ROLES = ['http', 'bots', 'workers'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Something started that must be stopped at shutdown, in reverse order of start. */
+interface Stoppable {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+export interface App {
+  readonly roles: readonly Role[];
+  /** The bound HTTP port. */
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * In-process tuning the environment cannot reach, for benchmarks and tests that start the app with `startApp`
+ * (`chipin start` never passes any). `bench/telegram.ts` lifts the Telegram transport's outbound rate limits with
+ * `telegram.limits`, so that Telegram's 30 messages/s is not all it measures.
+ */
+export interface AppHooks {
+  readonly telegram?: TelegramTransportOptions;
+}
+
+/** What every role is built from. */
+interface Parts {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly db: Db;
+  readonly redis: RedisHandle;
+  readonly metrics: Registry;
+  readonly core: Core;
+  readonly layer: CommandLayer;
+  /** Present when TELEGRAM_BOT_TOKEN is set. */
+  readonly telegram: TelegramTransport | undefined;
+  /**
+   * The sandbox chat's transcript (never in production). In memory: its page (http role) and its
+   * notifications (workers role) meet only when both roles run in this process.
+   */
+  readonly sandbox: SandboxStore | undefined;
+}
+
+function httpRoutes(parts: Parts): RouteInstaller[] {
+  const { config, log, layer, sandbox, telegram } = parts;
+  const routes: RouteInstaller[] = [];
+  const webhook = telegram?.router;
+  if (webhook) routes.push((app) => app.use(webhook));
+  if (sandbox) {
+    const router = createSandboxRouter({
+      layer,
+      log: log.child({ transport: 'sandbox' }),
+      nodeEnv: config.nodeEnv,
+      defaultLocale: config.defaultLocale,
+      store: sandbox,
+    });
+    routes.push((app) => app.use(router));
+  }
+  return routes;
+}
+
+async function startBots(parts: Parts): Promise<Stoppable[]> {
+  const { telegram } = parts;
+  if (!telegram) return [];
+  await telegram.start();
+  return [{ name: 'telegram', stop: () => telegram.stop() }];
+}
+
+/** Where a person's notifications go: the private chat of the identity they used last. */
+function peopleDirectory(core: Core, config: Config): Directory {
+  return {
+    async resolve(personId) {
+      const person = await core.people.get(core.db, personId);
+      const identity = person && (await core.people.identityOf(core.db, personId));
+      if (!person || !identity || identity.platform === 'discord') return null;
+      return {
+        platform: identity.platform,
+        chatId: identity.userId,
+        locale: pickLocale(person.locale, identity.languageCode, config.defaultLocale),
+        timezone: person.timezone ?? config.defaultTimezone,
+        quietHours: person.quietHours,
+      };
+    },
+  };
+}
+
+/** Notifications share the transport's rate limits; Bot API failures become the notifier's typed errors. */
+function telegramSender(telegram: TelegramTransport): Sender {
+  return {
+    async send(chatId, message) {
+      try {
+        return await telegram.send(chatId, message);
+      } catch (err) {
+        const failure = apiFailure(err);
+        if (failure?.code === 429) throw new RateLimited((failure.retryAfterS ?? 1) * 1000, 'chat');
+        if (isForbidden(failure)) throw new Blocked(failure?.description ?? 'forbidden');
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Queues are named after the database they serve: processes sharing a database share queues (scale
+ * workers horizontally), and apps on different databases never take each other's jobs on one Redis.
+ */
+export function queuePrefix(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
+  const identity = config.databaseUrl ?? `pglite:${config.dataDir}`;
+  return `chipin-${createHash('sha256').update(identity).digest('hex').slice(0, 10)}`;
+}
+
+async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
+  const { config, log, db, redis, metrics, core, sandbox, telegram } = parts;
+  const senders: Senders = {
+    ...(sandbox ? { sandbox: createSandboxSender(sandbox) } : {}),
+    ...(telegram ? { telegram: telegramSender(telegram) } : {}),
+  };
+  const directory = peopleDirectory(core, config);
+  const workers = await startWorkers({
+    db,
+    redis,
+    log,
+    metrics,
+    prefix: queuePrefix(config),
+    handlers: core.timed,
+    notifier: {
+      directory,
+      renderer: { render: renderNotification },
+      senders,
+    },
+  });
+  return [{ name: 'workers', stop: () => workers.stop() }];
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+async function stopAll(started: readonly Stoppable[], log: Logger): Promise<void> {
+  for (const part of [...started].reverse()) {
+    try {
+      await part.stop();
+    } catch (err) {
+      log.error({ err, part: part.name }, 'stop failed');
+    }
+  }
+}
+
+/** Starts the given roles; every process also serves /healthz, /readyz and /metrics on PORT. */
+export async function startApp(
+  config: Config,
+  log: Logger,
+  roles: readonly Role[],
+  hooks: AppHooks = {},
+): Promise<App> {
+  const started: Stoppable[] = [];
+  try {
+    // The database first: a second process on a PGlite directory must fail before touching anything else.
+    const { db, location } = await openDatabase(config, log, { migrate: false });
+    started.push({ name: 'database', stop: () => db.close() });
+    const redis = await resolveRedis(config, log);
+    started.push({ name: 'redis', stop: () => redis.close() });
+    const applied = await migrate(db);
+    if (applied.length > 0) log.info({ applied, database: location }, 'migrations applied');
+
+    const metrics = createMetricsRegistry({ version: version() });
+    const core = createCore({ db, config, log });
+    const layer = createCommandLayer({ core, config, log });
+    const telegram = config.telegramBotToken
+      ? createTelegramTransport({
+          config,
+          db,
+          log: log.child({ transport: 'telegram' }),
+          layer,
+          commands: localizedCommands({ demoMoney: config.demoMoney }),
+          ...(hooks.telegram ? { options: hooks.telegram } : {}),
+        })
+      : undefined;
+    const sandbox = config.nodeEnv === 'production' ? undefined : createSandboxStore();
+    const parts: Parts = { config, log, db, redis, metrics, core, layer, telegram, sandbox };
+
+    if (roles.includes('bots')) started.push(...(await startBots(parts)));
+    if (roles.includes('workers')) started.push(...(await startWorkerRole(parts)));
+
+    const health = redis.createConnection('producer');
+    const app = createHttpApp({
+      log,
+      metrics,
+      readiness: { postgres: () => db.query('SELECT 1'), redis: () => health.ping() },
+      routes: roles.includes('http') ? httpRoutes(parts) : [],
+    });
+    const http = await startHttpServer(app, { port: config.port, log });
+    started.push({ name: 'http', stop: () => http.stop() });
+
+    log.info({ roles, port: http.port, database: location, redis: redis.address }, 'chipin started');
+    let stopping: Promise<void> | undefined;
+    return { roles, port: http.port, stop: () => (stopping ??= stopAll(started, log)) };
+  } catch (err) {
+    await stopAll(started, log);
+    throw err;
+  }
+}

@@ -1,0 +1,417 @@
+/**
+ * npm run bench:telegram — chipin's Telegram path against a bare telegraf echo bot, in one invocation.
+ *
+ * Both sides get the same Telegram updates POSTed to their webhook by 50 concurrent connections (closed loop: each
+ * connection sends an update, waits for the bot's reply to arrive at the fake Bot API, then sends the next), and both
+ * reply through the same fake Bot API (test/fakes/telegram-api.ts). Measured per update: from the webhook POST to the
+ * reply arriving at the fake. The updates are `/pay 0.37` in a group, in reply to another user's message (the
+ * recipient), between random users of 500 pre-funded with /faucet.
+ *
+ * - echo: telegraf `webhookCallback` in an express route, `ctx.reply` with the same text (its own process).
+ * - chipin: the real app (`startApp` from app.ts, all three roles, fresh Postgres database, the test Redis) in its own
+ *   process: webhook → inbox → command layer → ledger → reply. Telegram's rate limits are lifted on both sides (the
+ *   fake enforces none, and chipin's outbound limits are lifted through `startApp`'s `hooks.telegram.limits`), or
+ *   Telegram's 30 messages/s would be all this measures. The notifications to the recipients keep their own limits
+ *   (not on the measured path).
+ *
+ * Env: BENCH_SECONDS (20 per side), BENCH_CONNECTIONS (50), BENCH_USERS (500), BENCH_GROUPS (500),
+ * BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's), TEST_REDIS_URL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import pg from 'pg';
+import { Telegraf } from 'telegraf';
+import { ROLES, startApp } from '../app.js';
+import type { TelegramLimits } from '../bots/telegram/index.js';
+import { loadConfig, loadTestEnv } from '../config/env.js';
+import { createLogger } from '../config/logger.js';
+import { createPostgresDb } from '../core/db/postgres.js';
+import { audit } from '../core/ledger/index.js';
+import { FakeTelegramApi, type RecordedCall } from '../test/fakes/telegram-api.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const USERS = Number(process.env.BENCH_USERS ?? 500);
+const GROUPS = Number(process.env.BENCH_GROUPS ?? 500);
+const WARMUP_SECONDS = 3;
+
+const TOKEN = `123456789:${'AAbench_chipin_telegram'.padEnd(35, '0')}`;
+const SECRET = 'bench-webhook-secret_0123456789';
+const SELF = fileURLToPath(import.meta.url);
+
+/** Limits nobody reaches: the transport's outbound pacing off. */
+const UNLIMITED: TelegramLimits = {
+  perChat: { limit: 1_000_000_000, windowMs: 1 },
+  perGroup: { limit: 1_000_000_000, windowMs: 1 },
+  global: { limit: 1_000_000_000, windowMs: 1 },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// The two bots, each in a process of its own (`tsx bench/telegram.ts serve-app|serve-echo`); each prints its port.
+
+async function serveApp(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chipin-bench-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    DATABASE_URL: process.env.DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL,
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_API_ROOT: process.env.TELEGRAM_API_ROOT,
+    TELEGRAM_WEBHOOK_SECRET: SECRET,
+    DEMO_MONEY: '1',
+  });
+  const log = createLogger(config);
+  const app = await startApp(config, log, ROLES, { telegram: { limits: UNLIMITED, safetyMs: 0 } });
+  process.stdout.write(`${JSON.stringify({ port: app.port })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await app.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+async function serveEcho(): Promise<void> {
+  const bot = new Telegraf(TOKEN, { telegram: { apiRoot: process.env.TELEGRAM_API_ROOT, webhookReply: false } });
+  bot.on('message', async (ctx) => {
+    const text = 'text' in ctx.message ? ctx.message.text : '';
+    await ctx.reply(text, { reply_parameters: { message_id: ctx.message.message_id } });
+  });
+  bot.catch((err) => {
+    process.stderr.write(`echo bot: ${String(err)}\n`);
+  });
+  bot.botInfo = await bot.telegram.getMe();
+  const app = express();
+  app.post('/telegram/webhook', bot.webhookCallback('/telegram/webhook', { secretToken: SECRET }));
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  server.close();
+  process.exit(0);
+}
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  /** Where its stderr (logs at LOG_LEVEL=warn) went. */
+  logFile: string;
+  /** Lines it wrote there. */
+  logLines(): number;
+  stop(): Promise<void>;
+}
+
+async function spawnBot(mode: 'serve-app' | 'serve-echo', env: Record<string, string>): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logFile = path.join(tmpdir(), `chipin-bench-telegram-${mode}-${process.pid}.log`);
+  const log = createWriteStream(logFile);
+  let lines = 0;
+  child.stderr.on('data', (chunk: Buffer) => {
+    lines += chunk.toString('utf8').split('\n').length - 1;
+    log.write(chunk);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
+      if (line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`${mode} exited with ${String(code)} before listening; see ${logFile}`)),
+    );
+  });
+  return {
+    process: child,
+    url: `http://127.0.0.1:${port}/telegram/webhook`,
+    logFile,
+    logLines: () => lines,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Load
+
+/** Replies arriving at the fake, matched to the update they answer by (chat, replied-to message). */
+class Replies {
+  private readonly waiting = new Map<string, (at: number) => void>();
+  /** Private messages (faucet answers, notifications): counted per chat. */
+  readonly privateCount = new Map<string, number>();
+
+  constructor(fake: FakeTelegramApi) {
+    // The fake records every call; here each one is looked at as it arrives, and not kept.
+    fake.calls.push = (...calls: RecordedCall[]): number => {
+      const at = performance.now();
+      for (const call of calls) this.arrived(call, at);
+      return 0;
+    };
+  }
+
+  expect(chatId: number, messageId: number): Promise<number> {
+    return new Promise((resolve) => this.waiting.set(`${chatId}:${messageId}`, resolve));
+  }
+
+  private arrived(call: RecordedCall, at: number): void {
+    if (call.method !== 'sendMessage') return;
+    const chatId = String(call.params.chat_id);
+    const replyTo = (call.params.reply_parameters as { message_id?: number } | undefined)?.message_id;
+    if (replyTo === undefined) {
+      this.privateCount.set(chatId, (this.privateCount.get(chatId) ?? 0) + 1);
+      return;
+    }
+    const key = `${chatId}:${replyTo}`;
+    const resolve = this.waiting.get(key);
+    if (resolve) {
+      this.waiting.delete(key);
+      resolve(at);
+    }
+  }
+}
+
+interface BenchUser {
+  id: number;
+  is_bot: false;
+  first_name: string;
+  username: string;
+}
+
+const users: BenchUser[] = Array.from({ length: USERS }, (_, i) => ({
+  id: 7_000_000 + i,
+  is_bot: false,
+  first_name: `User${i}`,
+  username: `bench_user_${i}`,
+}));
+
+let nextUpdateId = 1_000_000;
+let nextMessageId = 1_000;
+
+function payUpdate(): { update: object; chatId: number; messageId: number } {
+  const from = users[Math.floor(Math.random() * users.length)]!;
+  let to = users[Math.floor(Math.random() * users.length)]!;
+  while (to.id === from.id) to = users[Math.floor(Math.random() * users.length)]!;
+  const chat = { id: -1_002_000_000_000 - Math.floor(Math.random() * GROUPS), type: 'supergroup', title: 'Bench' };
+  const messageId = nextMessageId++;
+  const text = '/pay 0.37 coffee';
+  const update = {
+    update_id: nextUpdateId++,
+    message: {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      from,
+      chat,
+      text,
+      entities: [{ type: 'bot_command', offset: 0, length: 4 }],
+      reply_to_message: { message_id: 1, date: Math.floor(Date.now() / 1000) - 60, from: to, chat, text: 'hi' },
+    },
+  };
+  return { update, chatId: chat.id, messageId };
+}
+
+async function post(url: string, update: object): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+    body: JSON.stringify(update),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+}
+
+interface Figure {
+  run: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  count: number;
+  timeouts: number;
+}
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+/** Closed loop: `CONNECTIONS` senders, each POST → wait for the reply → next, for `seconds`. */
+async function load(run: string, url: string, replies: Replies, seconds: number): Promise<Figure> {
+  const latencies: number[] = [];
+  let timeouts = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const { update, chatId, messageId } = payUpdate();
+        const replied = replies.expect(chatId, messageId);
+        const t0 = performance.now();
+        await post(url, update);
+        const at = await Promise.race([
+          replied,
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 30_000)),
+        ]);
+        if (at === null) timeouts += 1;
+        else if (at <= end) latencies.push(at - t0);
+      }
+    }),
+  );
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    run,
+    perSecond: sorted.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    count: sorted.length,
+    timeouts,
+  };
+}
+
+/** /faucet for every user (their private chats), waiting for every answer. */
+async function fund(url: string, replies: Replies): Promise<void> {
+  const queue = [...users];
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (let user = queue.shift(); user; user = queue.shift()) {
+        await post(url, {
+          update_id: nextUpdateId++,
+          message: {
+            message_id: nextMessageId++,
+            date: Math.floor(Date.now() / 1000),
+            from: user,
+            chat: { id: user.id, type: 'private', first_name: user.first_name },
+            text: '/faucet 1000',
+            entities: [{ type: 'bot_command', offset: 0, length: 7 }],
+          },
+        });
+      }
+    }),
+  );
+  const deadline = Date.now() + 120_000;
+  while (users.some((u) => (replies.privateCount.get(String(u.id)) ?? 0) === 0)) {
+    if (Date.now() > deadline) throw new Error('the faucet did not answer every user');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const testEnv = loadTestEnv();
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? testEnv.databaseUrl;
+  const dbName = `chipin_bench_telegram_${process.pid}`;
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+  const admin = async (sql: string): Promise<void> => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+
+  const fake = new FakeTelegramApi({ token: TOKEN, limits: false, callbackTimeoutMs: 60_000 });
+  const apiRoot = await fake.listen();
+  const replies = new Replies(fake);
+  const children: Child[] = [];
+  await admin(`CREATE DATABASE ${dbName}`);
+  try {
+    const echo = await spawnBot('serve-echo', { TELEGRAM_API_ROOT: apiRoot });
+    children.push(echo);
+    await load('warm-up', echo.url, replies, WARMUP_SECONDS);
+    const echoFigure = await load('telegraf echo bot', echo.url, replies, SECONDS);
+    await echo.stop();
+
+    const app = await spawnBot('serve-app', {
+      TELEGRAM_API_ROOT: apiRoot,
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL: testEnv.redisUrl,
+    });
+    children.push(app);
+    await fund(app.url, replies);
+    await load('warm-up', app.url, replies, WARMUP_SECONDS);
+    const before = await commits(dbName);
+    const appFigure = await load('chipin /pay', app.url, replies, SECONDS);
+    const after = await commits(dbName);
+    await app.stop();
+
+    const db = createPostgresDb({ connectionString: dbUrl.toString(), max: 1 });
+    const report = await audit(db);
+    const transfers = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM transfers WHERE kind = 'pay'`);
+    await db.close();
+
+    const ratio = appFigure.perSecond / echoFigure.perSecond;
+    const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+    console.log(
+      `\nTelegram webhook → reply at the fake Bot API, ${CONNECTIONS} concurrent connections (closed loop), ` +
+        `${SECONDS} s per side, ${USERS} users in ${GROUPS} groups; Node ${process.version}.`,
+    );
+    console.log(
+      "Telegram's rate limits are lifted on both sides: the fake Bot API enforces none, and chipin's outbound " +
+        'limits (1/s per chat, 20/min per group, 30/s) are lifted through startApp hooks.telegram.limits.\n',
+    );
+    console.log('| run | updates/s | p50 ms | p99 ms | ratio |');
+    console.log('|---|---|---|---|---|');
+    for (const f of [echoFigure, appFigure]) {
+      console.log(
+        `| ${f.run} | ${fmt(f.perSecond)} | ${fmt(f.p50, 1)} | ${fmt(f.p99, 1)} | ${fmt(f.perSecond / echoFigure.perSecond, 2)} |`,
+      );
+    }
+    console.log(
+      `\ntarget: chipin ≥ 0.5× the echo bot's updates/s — ${ratio >= 0.5 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}×)`,
+    );
+    console.log(
+      `chipin: ${transfers.rows[0]?.n ?? '?'} payments in the ledger; audit ${report.ok ? 'clean' : `FAILED: ${JSON.stringify(report.violations)}`}` +
+        `; replies that never came: echo ${echoFigure.timeouts}, chipin ${appFigure.timeouts}`,
+    );
+    console.log(
+      `Postgres during the chipin run: ${fmt((after.commits - before.commits) / appFigure.count, 1)} commits, ` +
+        `${fmt((after.rows - before.rows) / appFigure.count, 1)} rows written per update (workers included)`,
+    );
+    for (const child of children) {
+      if (child.logLines() > 0) console.log(`${child.logLines()} log line(s) at warn or above: ${child.logFile}`);
+    }
+    if (!report.ok) process.exitCode = 1;
+  } finally {
+    for (const child of children) await child.stop().catch(() => undefined);
+    await fake.close();
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  }
+}
+
+/** Commits and rows written in `dbName` so far (pg_stat_database; its counters are flushed about once a second). */
+async function commits(dbName: string): Promise<{ commits: number; rows: number }> {
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const c = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL ?? loadTestEnv().databaseUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ commits: string; rows: string }>(
+      `SELECT xact_commit::text AS commits, (tup_inserted + tup_updated + tup_deleted)::text AS rows
+         FROM pg_stat_database WHERE datname = $1`,
+      [dbName],
+    );
+    return { commits: Number(r.rows[0]?.commits ?? NaN), rows: Number(r.rows[0]?.rows ?? NaN) };
+  } finally {
+    await c.end();
+  }
+}
+
+const mode = process.argv[2];
+if (mode === 'serve-app') await serveApp();
+else if (mode === 'serve-echo') await serveEcho();
+else await main();

@@ -1,0 +1,166 @@
+/**
+ * The sandbox web chat in a real browser against the real app: `chipin start` as a child process on a fresh
+ * Postgres database (DEMO_MONEY=1, NODE_ENV=test), driven by Debian's chromium through playwright-core. Two
+ * users pay, request and check their balances by typing commands and pressing buttons in the page; the
+ * request's Pay button arrives as a notification through the outbox, the workers and the sandbox sender.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { t } from '../../bots/i18n/index.js';
+import { cleanUp, spawnChipin, tempDir, type Chipin } from '../support/chipin.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { startOwnRedis, type OwnRedis } from '../support/workers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
+const hasChromium = existsSync(CHROMIUM);
+
+if (!hasChromium) {
+  console.warn(`test/e2e/sandbox.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+}
+
+describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
+  let database: TestDatabase;
+  let redis: OwnRedis;
+  let app: Chipin;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(4);
+    // Redis of the test's own: BullMQ's queue prefix is fixed, and another test's app must not take our jobs.
+    redis = await startOwnRedis();
+    const cwd = tempDir('sandbox-e2e');
+    app = spawnChipin(
+      ['start'],
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        PORT: '0',
+        DATA_DIR: path.join(cwd, 'data'),
+        DATABASE_URL: database.url,
+        REDIS_URL: redis.url,
+        DEMO_MONEY: '1',
+      },
+      cwd,
+    );
+    const started = await app.logLine('chipin started');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.setDefaultTimeout(20_000);
+    await page.goto(`http://127.0.0.1:${String(started.port)}/`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await cleanUp();
+    await redis?.stop();
+    await database?.drop();
+  });
+
+  const messages = (): Locator => page.getByTestId('messages').getByTestId('message');
+  /** The bot's last message in the open chat containing `text`, once it is there. */
+  const botMessage = async (text: string | RegExp): Promise<Locator> => {
+    const found = page
+      .locator('[data-testid="messages"] [data-testid="message"][data-from="bot"]')
+      .filter({ hasText: text })
+      .last();
+    await found.waitFor();
+    return found;
+  };
+  const pointer = (username: string): string => t('en', 'private.dm_sent', { name: `@${username}` });
+
+  async function createUser(username: string, displayName: string): Promise<void> {
+    await page.getByTestId('new-username').fill(username);
+    await page.getByTestId('new-display-name').fill(displayName);
+    await page.getByTestId('create-user').click();
+    await page.locator(`[data-testid="user-${username}"][aria-current="true"]`).waitFor();
+  }
+
+  async function actAs(username: string, chat: 'group' | 'dm'): Promise<void> {
+    await page.getByTestId(`user-${username}`).click();
+    await page.locator(`[data-testid="user-${username}"][aria-current="true"]`).waitFor();
+    await page.getByTestId(`chat-${chat}`).click();
+    await page.locator(`[data-testid="chat-${chat}"][aria-current="true"]`).waitFor();
+  }
+
+  async function type(text: string): Promise<void> {
+    const before = await messages().count();
+    await page.getByTestId('composer-input').fill(text);
+    await page.getByTestId('composer-send').click();
+    // The typed message shows up, and the send button comes back once the command layer has answered.
+    await messages().nth(before).waitFor();
+    await page.locator('[data-testid="composer-send"]:not([disabled])').waitFor();
+  }
+
+  /** Presses the button `label` of `message`; resolves with the toast that answers it. */
+  async function press(message: Locator, label: string): Promise<string> {
+    const toast = page.getByTestId('toast');
+    const seq = Number((await toast.getAttribute('data-seq')) ?? '0');
+    await message.getByTestId('message-button').filter({ hasText: label }).click();
+    const answer = page.locator(`[data-testid="toast"][data-seq="${seq + 1}"]`);
+    await answer.waitFor();
+    return (await answer.textContent()) ?? '';
+  }
+
+  it('plays pay, request and balance between alice and bob by typing and pressing, and saves a screenshot', async () => {
+    await expect(page.title()).resolves.toBe('chipin sandbox');
+    await createUser('alice', 'Alice');
+    await createUser('bob', 'Bob');
+
+    await actAs('alice', 'group');
+    await type('/faucet 100');
+    await botMessage(pointer('alice'));
+
+    // A bare @username gets a card naming the holder and their id (SEC-6): alice checks it and confirms.
+    await type('/pay @bob 10 lunch');
+    const card = await botMessage('Send 10.00 USD to Bob');
+    expect(await press(card, 'Confirm')).toBe(t('en', 'action.done'));
+    const receipt = await botMessage('Sent 10.00 USD to Bob');
+    expect(await receipt.getByTestId('message-text').textContent()).toContain('10.00 USD');
+    expect(await receipt.getByTestId('message-button').allTextContents()).not.toContain('Confirm');
+
+    await actAs('bob', 'group');
+    await type('/request @alice 5 coffee');
+    await botMessage('Asked Alice for 5.00 USD');
+
+    // The request reaches alice privately, with Pay and Decline, through the notifications worker.
+    await actAs('alice', 'dm');
+    const ask = await botMessage(/5\.00 USD/);
+    expect(await ask.getByTestId('message-button').allTextContents()).toEqual(['Pay', 'Decline']);
+    expect(await press(ask, 'Pay')).toBe(t('en', 'action.done'));
+    await botMessage('You paid 5.00 USD to Bob');
+
+    await actAs('alice', 'group');
+    await type('/balance');
+    await actAs('bob', 'group');
+    await type('/balance');
+    await botMessage(pointer('bob'));
+
+    await actAs('bob', 'dm');
+    expect(await (await botMessage('Your balance')).textContent()).toContain('15.00 USD available');
+    await actAs('alice', 'dm');
+    const balance = await botMessage('Your balance');
+    expect(await balance.textContent()).toContain('85.00 USD available');
+
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUTPUT, 'sandbox.png'), fullPage: true });
+    await actAs('alice', 'group');
+    await page.screenshot({ path: path.join(OUTPUT, 'sandbox-group.png'), fullPage: true });
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * /pay through the real app (`chipin start` as a child process, Telegram webhook, fake Bot API): the amount
+ * grammar of SPEC §5 on the real command path, refused recipients, and a wallet that many concurrent payments
+ * cannot overdraw.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { t } from '../../bots/i18n/index.js';
+import type { MessageKey } from '../../bots/i18n/index.js';
+import { audit } from '../../core/ledger/index.js';
+import type { FakeTelegramApi } from '../fakes/telegram-api.js';
+import {
+  balanceOf,
+  inboxDrained,
+  replyingTo,
+  replyTo,
+  sentTo,
+  sleep,
+  startApp,
+  startFakeTelegram,
+  transferCount,
+  transfersOfUpdate,
+  waitForSent,
+  withTextMention,
+  type RunningApp,
+  type TgUser,
+} from '../support/app.js';
+import { cleanUp } from '../support/chipin.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+describe('/pay through the real app', () => {
+  let database: TestDatabase;
+  let fake: FakeTelegramApi;
+  let app: RunningApp;
+  let bob: TgUser;
+  let nextUserId = 5_300_100;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(1);
+    fake = await startFakeTelegram();
+    app = await startApp({ databaseUrl: database.url, fake });
+    bob = fake.user(5_300_001, 'Bob', { username: 'bob_pay', language_code: 'en' });
+    await post(fake.message(bob, fake.privateChat(bob), '/start'));
+  });
+
+  afterAll(async () => {
+    await cleanUp();
+    await fake?.close();
+    if (database) {
+      expect((await audit(database.db)).violations).toEqual([]);
+      await database.drop();
+    }
+  });
+
+  async function post(update: unknown): Promise<void> {
+    expect(await app.post(update)).toBe(200);
+  }
+
+  /** A new user holding `amount` USD from the faucet (each with a private chat of their own: replies in parallel). */
+  async function fundedUser(name: string, amount: string): Promise<TgUser> {
+    const user = fake.user(nextUserId++, name, {
+      username: `${name.toLowerCase()}_${nextUserId}`,
+      language_code: 'en',
+    });
+    await post(fake.message(user, fake.privateChat(user), `/faucet ${amount}`));
+    await waitForSent(fake, user.id, (m) => m.text.includes(`${amount} USD`));
+    return user;
+  }
+
+  describe('the amount grammar of SPEC §5', () => {
+    // Each refused form, with the reason it must be refused for.
+    const refused: Array<[string, MessageKey]> = [
+      ['0', 'amount.Zero'],
+      ['0.00', 'amount.Zero'],
+      ['-0', 'amount.Zero'],
+      ['-5', 'amount.Negative'],
+      ['−5', 'amount.Negative'],
+      ['+5', 'amount.LeadingPlus'],
+      ['1e3', 'amount.Exponent'],
+      ['1E3', 'amount.Exponent'],
+      ['0x10', 'amount.Hex'],
+      ['NaN', 'amount.NotANumber'],
+      ['Infinity', 'amount.NotANumber'],
+      ['1,25', 'amount.BadGrouping'],
+      ['12.5.5', 'amount.MultipleDecimalPoints'],
+      ['12.345', 'amount.TooManyDecimals'],
+      [`1.${'0'.repeat(29)}1`, 'amount.TooManyDecimals'],
+      ['10001', 'amount.TooLarge'],
+      ['9007199254740993', 'amount.TooLarge'],
+      ['20 XYZ', 'amount.UnknownCurrency'],
+      ['XYZ 20', 'amount.UnknownCurrency'],
+      ['٥', 'amount.ForeignDigits'],
+      ['١٢.٥٠', 'amount.ForeignDigits'],
+      ['۵', 'amount.ForeignDigits'],
+      ['.5', 'amount.Malformed'],
+    ];
+
+    it('every refused form gets its one-line reason and leaves the ledger untouched', async () => {
+      const payers = await Promise.all(refused.map((_, i) => fundedUser(`Payer${i}`, '50.00')));
+      const transfers = await transferCount(database.db);
+      const bobBefore = await balanceOf(database.db, bob.id);
+      const updates = refused.map(([amount], i) =>
+        withTextMention(fake, payers[i]!, fake.privateChat(payers[i]!), 'pay', bob, `${amount} for lunch`),
+      );
+      await Promise.all(updates.map(post));
+      await inboxDrained(database.db);
+
+      for (const [i, [amount, key]] of refused.entries()) {
+        const payer = payers[i]!;
+        const [reply] = await waitForSent(fake, payer.id, (m) => !m.text.includes('50.00 USD'));
+        expect({ amount, reply: reply?.text }).toEqual({ amount, reply: t('en', key) });
+        expect(await transfersOfUpdate(database.db, updates[i]!)).toBe(0);
+        expect((await balanceOf(database.db, payer.id)).available).toBe(5_000n);
+      }
+      expect(await transferCount(database.db)).toBe(transfers);
+      expect(await balanceOf(database.db, bob.id)).toEqual(bobBefore);
+    });
+
+    it('full-width digits and punctuation are read as ASCII (NFKC) and pay', async () => {
+      const payer = await fundedUser('Wide', '50.00');
+      const bobBefore = await balanceOf(database.db, bob.id);
+      const update = withTextMention(fake, payer, fake.privateChat(payer), 'pay', bob, '１２.５０ 咖啡');
+      await post(update);
+      const [reply] = await waitForSent(fake, payer.id, (m) => !m.text.includes('50.00 USD'));
+      expect(reply?.text).toContain(t('en', 'pay.paid', { amount: '12.50 USD', name: 'Bob' }));
+      expect(await transfersOfUpdate(database.db, update)).toBe(1);
+      expect((await balanceOf(database.db, payer.id)).available).toBe(3_750n);
+      expect((await balanceOf(database.db, bob.id)).available).toBe(bobBefore.available + 1_250n);
+    });
+  });
+
+  describe('refused recipients', () => {
+    let payer: TgUser;
+    const group = { id: -1_001_600_000_001, type: 'supergroup', title: 'Pay group' };
+    const botUser = (): TgUser => ({ id: fake.botId, is_bot: true, first_name: 'chipin', username: fake.username });
+
+    beforeAll(async () => {
+      payer = await fundedUser('Self', '30.00');
+    });
+
+    /** Posts the update and resolves with the reply it got (in the group, or in the payer's private chat). */
+    async function replyOf(update: ReturnType<typeof fake.message>, inGroup: boolean): Promise<string | undefined> {
+      const before = sentTo(fake, payer.id).length;
+      await post(update);
+      if (inGroup) {
+        await fake.waitFor(() => replyTo(fake, group.id, update).length > 0, 15_000, 'a reply in the group');
+        return replyTo(fake, group.id, update)[0]?.text;
+      }
+      const replies = await waitForSent(fake, payer.id, () => true, { count: before + 1 });
+      return replies[before]?.text;
+    }
+
+    it('paying yourself is refused, however you are named', async () => {
+      const transfers = await transferCount(database.db);
+      const chat = fake.privateChat(payer);
+      const self = t('en', 'error.SelfPayment');
+      expect(await replyOf(withTextMention(fake, payer, chat, 'pay', payer, '1'), false)).toBe(self);
+      expect(await replyOf(fake.message(payer, chat, `/pay @${payer.username} 1`), false)).toBe(self);
+      expect(await replyOf(replyingTo(fake, payer, group, '/pay 1', payer), true)).toBe(self);
+      await inboxDrained(database.db);
+      expect(await transferCount(database.db)).toBe(transfers);
+      expect((await balanceOf(database.db, payer.id)).available).toBe(3_000n);
+    });
+
+    it('paying the bot, or any bot, is refused', async () => {
+      const transfers = await transferCount(database.db);
+      const chat = fake.privateChat(payer);
+      const refusal = t('en', 'error.RecipientIsBot');
+      const otherBot = fake.user(5_300_999, 'Helper', { username: 'helper_bot', is_bot: true });
+      expect(await replyOf(replyingTo(fake, payer, group, '/pay 1', botUser()), true)).toBe(refusal);
+      expect(await replyOf(withTextMention(fake, payer, chat, 'pay', botUser(), '1'), false)).toBe(refusal);
+      expect(await replyOf(withTextMention(fake, payer, chat, 'pay', otherBot, '1'), false)).toBe(refusal);
+      expect(await replyOf(fake.message(payer, chat, `/pay @${fake.username} 1`), false)).toBe(refusal);
+      await inboxDrained(database.db);
+      expect(await transferCount(database.db)).toBe(transfers);
+      expect(await balanceOf(database.db, payer.id)).toMatchObject({ available: 3_000n, pendingOut: 0n });
+    });
+  });
+
+  it('40 concurrent /pay from a wallet that can afford 10: exactly 10 are paid', async () => {
+    const payer = await fundedUser('Rich', '100.00');
+    const recipients = await Promise.all([0, 1, 2, 3].map((i) => fundedUser(`Friend${i}`, '1.00')));
+    // One group per payment: the messages of one chat are processed in order, different chats at once.
+    const groups = Array.from({ length: 40 }, (_, i) => ({
+      id: -1_001_700_000_000 - i,
+      type: 'supergroup',
+      title: `Group ${i}`,
+    }));
+    const updates = groups.map((group, i) => replyingTo(fake, payer, group, '/pay 10', recipients[i % 4]!));
+    const statuses = await Promise.all(updates.map((u) => app.post(u)));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+
+    await inboxDrained(database.db);
+    for (const [i, group] of groups.entries()) {
+      await fake.waitFor(() => replyTo(fake, group.id, updates[i]!).length > 0, 20_000, `the reply in group ${i}`);
+    }
+    await sleep(500);
+    const replies = groups.map((group, i) => replyTo(fake, group.id, updates[i]!));
+    expect(replies.every((r) => r.length === 1)).toBe(true);
+    const texts = replies.map((r) => r[0]!.text);
+    const paid = texts.filter((text) => text.startsWith('✅'));
+    const refused = texts.filter((text) => text === t('en', 'error.InsufficientFunds'));
+    expect(paid).toHaveLength(10);
+    expect(refused).toHaveLength(30);
+
+    let paidUpdates = 0;
+    for (const update of updates) paidUpdates += await transfersOfUpdate(database.db, update);
+    expect(paidUpdates).toBe(10);
+    expect(await balanceOf(database.db, payer.id)).toMatchObject({ available: 0n, posted: 0n, pendingOut: 0n });
+    let received = 0n;
+    for (const r of recipients) received += (await balanceOf(database.db, r.id)).available - 100n;
+    expect(received).toBe(10_000n);
+  });
+
+  it("kept within Telegram's message limits throughout (the fake never answered 429)", () => {
+    expect(fake.rateLimited).toBe(0);
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * The workers role (`chipin start --workers`): one BullMQ Worker per queue, the outbox relay and the
+ * sweeper. Postgres is the truth, Redis only delivers: every job re-reads its outbox row, so running
+ * several worker processes side by side (horizontal scaling) or losing Redis costs time, never a
+ * double effect.
+ */
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Db } from '../core/db/executor.js';
+import type { Log } from '../core/log.js';
+import { noMetrics, registerWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { createChatPacer } from './notify/limits.js';
+import { createNotifier, type NotifierOptions } from './notify/notifier.js';
+import type { Directory, Renderer, Senders } from './notify/ports.js';
+import { notifyProcessor } from './notify/processor.js';
+import {
+  DEFAULT_RETRY,
+  NOTIFY_KIND,
+  QUEUE_NAMES,
+  closeQueues,
+  createQueues,
+  type OutboxJobData,
+  type QueueName,
+  type Queues,
+  type RetryPolicy,
+} from './queues.js';
+import type { RedisRole } from './redis.js';
+import { createRelay, every, type RelayOptions, type SweepResult } from './relay.js';
+import { timedProcessor, type OutboxJob, type TimedHandlers } from './timed.js';
+
+export { RateLimited, Blocked } from './notify/ports.js';
+export type { Directory, Recipient, Renderer, Sender, Senders, QuietHours } from './notify/ports.js';
+export { createDirectory } from './notify/directory.js';
+export type { NotifierOptions } from './notify/notifier.js';
+export type { TimedHandler, TimedHandlers } from './timed.js';
+export { registerWorkerMetrics, type WorkerMetrics } from './metrics.js';
+export { adminQueuesRoute, ADMIN_QUEUES_PATH } from './admin.js';
+export { QUEUE_NAMES, closeQueues, createQueues, jobIdFor, queueFor, type QueueName, type Queues } from './queues.js';
+
+/** The notifications worker's ports, implemented elsewhere and wired in main.ts. */
+export interface NotifierPorts {
+  directory: Directory;
+  renderer: Renderer;
+  senders: Senders;
+}
+
+export interface NotifyRates {
+  /** Least time between two messages to one chat (Telegram: about 1 s). 0: no per-chat pacing. */
+  perChatMs: number;
+  /**
+   * Most messages per second for the whole bot, across every worker process (Telegram: "30 or so";
+   * we keep a margin). Enforced by BullMQ's limiter as one job start every 1000/n ms. 0: unlimited.
+   */
+  globalPerSecond: number;
+}
+
+export const DEFAULT_RATES: NotifyRates = { perChatMs: 1_000, globalPerSecond: 25 };
+
+export interface StartWorkersOptions {
+  db: Db;
+  /** workers/redis.ts RedisHandle (or anything making ioredis connections). */
+  redis: { createConnection(role: RedisRole): Redis };
+  log: Log;
+  /** Timed kinds → handlers (core/jobs.ts createTimedHandlers). */
+  handlers: TimedHandlers;
+  notifier: NotifierPorts;
+  /** Prefix of every Redis key of the queues; one per test file. Default `chipin`. */
+  prefix?: string;
+  /** The /metrics registry; omitted, nothing is recorded. */
+  metrics?: Registry;
+  rates?: Partial<NotifyRates>;
+  relay?: Partial<RelayOptions> & {
+    /** How often the relay looks for rows to enqueue. */
+    everyMs?: number;
+    /** How often the sweeper looks for vanished jobs. */
+    sweepEveryMs?: number;
+  };
+  retry?: Partial<Record<QueueName, RetryPolicy>>;
+  concurrency?: Partial<Record<QueueName, number>>;
+  notifierOptions?: Partial<NotifierOptions>;
+  /** BullMQ job lock (B1): a worker that dies loses its jobs to another after about this long. */
+  lockDurationMs?: number;
+  /** How often BullMQ looks for stalled jobs. */
+  stalledIntervalMs?: number;
+  /** How long stop() waits for running jobs before leaving them to stall and re-run elsewhere (B6). */
+  closeTimeoutMs?: number;
+}
+
+export interface RunningWorkers {
+  readonly queues: Queues;
+  /** Runs the relay once now; resolves with how many rows it enqueued. */
+  relayNow(): Promise<number>;
+  /** Runs the sweeper once now. */
+  sweepNow(): Promise<SweepResult>;
+  /** Stops the relay and the sweeper, lets running jobs finish (bounded), closes queues and connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_CONCURRENCY: Readonly<Record<QueueName, number>> = {
+  notifications: 128,
+  expiry: 8,
+  reminders: 8,
+  recurring: 4,
+  settlement: 4,
+};
+
+export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
+  const { db, log, handlers } = options;
+  const prefix = options.prefix ?? 'chipin';
+  const rates = { ...DEFAULT_RATES, ...options.rates };
+  const retry = Object.fromEntries(
+    QUEUE_NAMES.map((name) => [name, { ...DEFAULT_RETRY, ...options.retry?.[name] }]),
+  ) as Record<QueueName, RetryPolicy>;
+
+  // One connection for every queue, worker and the pacer; each Worker adds its own blocking duplicate.
+  const connection = options.redis.createConnection('worker');
+  const queues = createQueues(connection, prefix);
+  const metrics: WorkerMetrics = options.metrics
+    ? registerWorkerMetrics(options.metrics, { queues, db, log })
+    : noMetrics;
+
+  const notifier = createNotifier({
+    db,
+    ...options.notifier,
+    pacer: rates.perChatMs > 0 ? createChatPacer(connection, prefix, rates.perChatMs) : null,
+    log,
+    metrics,
+    ...(options.notifierOptions ? { options: options.notifierOptions } : {}),
+  });
+
+  const common = {
+    connection,
+    prefix,
+    ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+    ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+  };
+  const workers = QUEUE_NAMES.map((name) => {
+    const deps = { db, log, metrics, queue: name };
+    const processor =
+      name === 'notifications'
+        ? notifyProcessor({ ...deps, notifier, notifications: queues.notifications })
+        : timedProcessor({ ...deps, handlers });
+    const worker = new Worker<OutboxJobData, void, string>(name, (job: OutboxJob, token) => processor(job, token), {
+      ...common,
+      concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
+      ...(name === 'notifications' && rates.globalPerSecond > 0
+        ? { limiter: { max: 1, duration: Math.ceil(1_000 / rates.globalPerSecond) } }
+        : {}),
+    });
+    worker.on('error', (err) => log.error({ err, queue: name }, 'worker error'));
+    // B2: a stalled job lost its lock (crashed or blocked worker) and runs again; the outbox row keeps it single.
+    worker.on('stalled', (jobId) => log.warn({ queue: name, jobId }, 'job stalled; it will run again'));
+    return worker;
+  });
+
+  try {
+    await Promise.all([
+      ...workers.map((w) => w.waitUntilReady()),
+      ...QUEUE_NAMES.map((name) => queues[name].waitUntilReady()),
+    ]);
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.close(true))).catch(() => undefined);
+    await closeQueues(queues).catch(() => undefined);
+    connection.disconnect();
+    throw err;
+  }
+
+  const relay = createRelay({
+    db,
+    queues,
+    kinds: [NOTIFY_KIND, ...Object.keys(handlers).filter((k) => k !== NOTIFY_KIND)],
+    retry,
+    log,
+    metrics,
+    ...(options.relay ? { options: options.relay } : {}),
+  });
+  const relayLoop = every(options.relay?.everyMs ?? 500, relay.relay, (err) =>
+    log.error({ err }, 'outbox relay failed; retrying'),
+  );
+  const sweepLoop = every(options.relay?.sweepEveryMs ?? 30_000, relay.sweep, (err) =>
+    log.error({ err }, 'outbox sweep failed; retrying'),
+  );
+  // After a reconnect Redis may have come back empty: look for lost jobs at once (B4).
+  connection.on('ready', () => sweepLoop.poke());
+
+  log.info({ queues: QUEUE_NAMES, prefix, kinds: Object.keys(handlers) }, 'workers started');
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    await Promise.all([relayLoop.stop(), sweepLoop.stop()]);
+    const timeoutMs = options.closeTimeoutMs ?? 20_000;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = Promise.all(workers.map((w) => w.close())).then(() => true);
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const inTime = await Promise.race([closed, timedOut]);
+    clearTimeout(timer);
+    if (!inTime) {
+      // B6: what is still running stalls and runs again elsewhere; the outbox rows keep it to one effect.
+      log.warn({ timeoutMs }, 'workers did not finish their jobs in time; closing anyway');
+      await Promise.all(workers.map((w) => w.close(true)));
+    }
+    await closeQueues(queues);
+    await connection.quit().catch(() => connection.disconnect());
+    log.info({}, 'workers stopped');
+  }
+
+  return {
+    queues,
+    relayNow: relay.relay,
+    sweepNow: relay.sweep,
+    stop: () => (stopping ??= stop()),
+  };
+}

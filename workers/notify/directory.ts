@@ -1,0 +1,26 @@
+/**
+ * The notifications Directory over core/people: a person's messages go to the private chat of the
+ * identity they used last, in their language (their setting, else their platform's hint, else the
+ * default), time zone and quiet hours.
+ */
+import type { Db } from '../../core/db/executor.js';
+import { pickLocale, type People } from '../../core/people/index.js';
+import type { Directory } from './ports.js';
+
+export function createDirectory(deps: { db: Db; people: Pick<People, 'get' | 'identityOf' | 'defaults'> }): Directory {
+  const { db, people } = deps;
+  return {
+    async resolve(personId) {
+      const [person, identity] = await Promise.all([people.get(db, personId), people.identityOf(db, personId)]);
+      if (!person || !identity) return null;
+      return {
+        platform: identity.platform,
+        // A private chat's id is the user's id on Telegram; the Discord Sender opens the DM channel from it.
+        chatId: identity.userId,
+        locale: pickLocale(person.locale, identity.languageCode, people.defaults.locale),
+        timezone: person.timezone ?? people.defaults.timezone,
+        quietHours: person.quietHours,
+      };
+    },
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * The notifications worker against real Redis and Postgres, with a recording Sender standing in for
+ * the platform (it enforces the platform's limits and answers 429 when they are exceeded).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OutMessage } from '../../bots/commands/types.js';
+import { loadTestEnv } from '../../config/env.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
+import {
+  dbNow,
+  dropPrefix,
+  fixedDirectory,
+  insertNotifications,
+  plainRenderer,
+  recordingLog,
+  redisFactory,
+  uniquePrefix,
+  waitFor,
+  type RedisFactory,
+} from '../../test/support/workers.js';
+import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../index.js';
+import { Blocked, RateLimited, type Directory, type Sender } from './ports.js';
+import { localSecondOfDay } from './quiet.js';
+
+const redisUrl = loadTestEnv().redisUrl;
+
+interface Sent {
+  chatId: string;
+  text: string;
+  buttons: OutMessage['buttons'];
+  at: number;
+  messageId: string;
+}
+
+/** A platform that records what it accepts and refuses (429) what exceeds its limits. */
+function fakePlatform(limits: { perChatMs: number; perSecond: number; toleranceMs: number }) {
+  const sent: Sent[] = [];
+  const attempts: Array<{ chatId: string; at: number; outcome: 'sent' | 'refused' | 'scripted' }> = [];
+  const violations: string[] = [];
+  const scripted = new Map<string, Error[]>();
+  const sender: Sender = {
+    send(chatId, message) {
+      const at = Date.now();
+      const failure = scripted.get(chatId)?.shift();
+      if (failure) {
+        attempts.push({ chatId, at, outcome: 'scripted' });
+        return Promise.reject(failure);
+      }
+      const last = sent.filter((s) => s.chatId === chatId).at(-1);
+      if (last && at - last.at < limits.perChatMs - limits.toleranceMs) {
+        violations.push(`chat ${chatId}: ${at - last.at} ms after the previous message`);
+        attempts.push({ chatId, at, outcome: 'refused' });
+        return Promise.reject(new RateLimited(limits.perChatMs - (at - last.at)));
+      }
+      const inWindow = sent.filter((s) => s.at > at - 1_000).length;
+      if (inWindow >= limits.perSecond) {
+        violations.push(`${inWindow + 1} messages within one second`);
+        attempts.push({ chatId, at, outcome: 'refused' });
+        return Promise.reject(new RateLimited(1_000, 'global'));
+      }
+      const messageId = String(sent.length + 1);
+      sent.push({ chatId, text: message.text, buttons: message.buttons, at, messageId });
+      attempts.push({ chatId, at, outcome: 'sent' });
+      return Promise.resolve({ messageId });
+    },
+  };
+  /** The next sends to `chatId` fail with these errors, in order. */
+  const failNext = (chatId: string, ...errors: Error[]) => scripted.set(chatId, errors);
+  return { sender, sent, attempts, violations, failNext };
+}
+
+/** Minutes after local midnight in `timezone` at `ms`, shifted by `offsetSeconds` (fractions: seconds). */
+function localMinute(ms: number, timezone: string, offsetSeconds: number): number {
+  return ((((localSecondOfDay(ms, timezone) + offsetSeconds) % 86_400) + 86_400) % 86_400) / 60;
+}
+
+describe('notifications', () => {
+  let database: TestDatabase;
+  let redis: RedisFactory;
+  let running: RunningWorkers | undefined;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(8);
+    redis = redisFactory(redisUrl);
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  afterAll(async () => {
+    await redis.close();
+    for (const prefix of prefixes) await dropPrefix(redisUrl, prefix);
+    await database.drop();
+  });
+
+  async function start(sender: Sender, directory: Directory, extra: Partial<StartWorkersOptions> = {}) {
+    const prefix = uniquePrefix('notify');
+    prefixes.push(prefix);
+    const log = recordingLog();
+    running = await startWorkers({
+      db: database.db,
+      redis,
+      log,
+      handlers: {},
+      notifier: { directory, renderer: plainRenderer, senders: { telegram: sender } },
+      prefix,
+      relay: { everyMs: 100, sweepEveryMs: 60_000 },
+      rates: { perChatMs: 1_000, globalPerSecond: 0 },
+      ...extra,
+    });
+    return { log, workers: running };
+  }
+
+  const rows = async (keyPrefix: string) =>
+    (
+      await database.db.query<{
+        key: string;
+        state: string;
+        due_at: Date;
+        last_error: string | null;
+        attempts: number;
+      }>(`SELECT key, state, due_at, last_error, attempts FROM outbox WHERE key LIKE $1 ORDER BY key`, [
+        `${keyPrefix}%`,
+      ])
+    ).rows;
+  const sentRecords = async (keyPrefix: string) =>
+    (
+      await database.db.query<{ outbox_key: string; chat_id: string; message_id: string }>(
+        `SELECT outbox_key, chat_id, message_id FROM sent_messages WHERE outbox_key LIKE $1 ORDER BY outbox_key`,
+        [`${keyPrefix}%`],
+      )
+    ).rows;
+  const allDone = (keyPrefix: string) => async () => (await rows(keyPrefix)).every((r) => r.state !== 'pending');
+
+  it('a notification due in quiet hours waits for their end, and the ones held there go out as one digest', async () => {
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30, toleranceMs: 15 });
+    const now = await dbNow(database.db);
+    const timezone = 'Asia/Shanghai';
+    // Quiet since a minute ago, until 3 s from now, in the person's own time zone.
+    const quietHours = { start: localMinute(now, timezone, -60), end: localMinute(now, timezone, 3) };
+    const quietEnds = now + 3_000;
+    await start(
+      platform.sender,
+      fixedDirectory((id) => (id === 7n ? { timezone, quietHours } : {})),
+    );
+    const k = `notify:quiet:${now}:`;
+    await insertNotifications(database.db, [
+      { personId: 7, key: `${k}a`, dueAt: new Date(now - 2_000), n: 1 },
+      { personId: 7, key: `${k}b`, dueAt: new Date(now - 1_000), n: 2 },
+      { personId: 7, key: `${k}c`, dueAt: new Date(now), n: 3 },
+      { personId: 8, key: `${k}other`, dueAt: new Date(now), n: 4 },
+    ]);
+
+    // Someone without quiet hours hears at once; the quiet person's rows moved to the end of their quiet hours.
+    await waitFor('the message to person 8', () => platform.sent.some((s) => s.chatId === 'chat-8'));
+    await waitFor('the rows moved', async () =>
+      (await rows(`${k}`))
+        .filter((r) => r.key !== `${k}other`)
+        .every((r) => Math.abs(r.due_at.getTime() - quietEnds) < 1_000),
+    );
+    expect(platform.sent.filter((s) => s.chatId === 'chat-7')).toEqual([]);
+    expect((await rows(k)).filter((r) => r.state === 'pending')).toHaveLength(3);
+
+    await waitFor('the digest', allDone(k), 15_000);
+    const toQuiet = platform.sent.filter((s) => s.chatId === 'chat-7');
+    expect(toQuiet).toHaveLength(1);
+    expect(toQuiet[0]?.at).toBeGreaterThanOrEqual(quietEnds - 5);
+    expect(toQuiet[0]?.text).toBe(
+      ['[en] test.note {"n":"1"}', '[en] test.note {"n":"2"}', '[en] test.note {"n":"3"}'].join('\n\n'),
+    );
+    const records = await sentRecords(k);
+    expect(records.map((r) => [r.outbox_key, r.chat_id])).toEqual([
+      [`${k}a`, 'chat-7'],
+      [`${k}b`, 'chat-7'],
+      [`${k}c`, 'chat-7'],
+      [`${k}other`, 'chat-8'],
+    ]);
+    expect(new Set(records.slice(0, 3).map((r) => r.message_id)).size).toBe(1);
+  });
+
+  it('several notifications due together for one person are one digest message, with the first one’s buttons', async () => {
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30, toleranceMs: 15 });
+    const now = await dbNow(database.db);
+    const k = `notify:digest:${now}:`;
+    await database.db.query(
+      `INSERT INTO outbox (key, kind, payload, due_at) VALUES
+        ($1, 'notify', '{"personId":"9","template":{"key":"request.nudge","buttons":[[{"labelKey":"pay","actionId":"act1"}]]}}', now() - interval '2 s'),
+        ($2, 'notify', '{"personId":"9","template":{"key":"request.expired","buttons":[[{"labelKey":"ask","actionId":"act2"}]]}}', now() - interval '1 s'),
+        ($3, 'notify', '{"personId":"9","template":{"key":"money.received","params":{"amount":"5.00 USD"}}}', now())`,
+      [`${k}1`, `${k}2`, `${k}3`],
+    );
+    await start(platform.sender, fixedDirectory());
+    await waitFor('the digest', allDone(k));
+    expect(platform.sent).toHaveLength(1);
+    expect(platform.sent[0]).toMatchObject({
+      chatId: 'chat-9',
+      text: '[en] request.nudge {}\n\n[en] request.expired {}\n\n[en] money.received {"amount":"5.00 USD"}',
+      buttons: [[{ label: 'pay', actionId: 'act1' }]],
+    });
+    expect(await sentRecords(k)).toHaveLength(3);
+  });
+
+  it('never exceeds the per-chat and global rates, and honours retry_after', async () => {
+    // The platform allows 1 message per second per chat and 10 per second in all; we pace at 1/s and 8/s.
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 10, toleranceMs: 15 });
+    platform.failNext('chat-130', new RateLimited(1_500));
+    await start(platform.sender, fixedDirectory(), { rates: { perChatMs: 1_000, globalPerSecond: 8 } });
+    const now = await dbNow(database.db);
+    const k = `notify:rates:${now}:`;
+    await insertNotifications(database.db, [
+      // A chatty thread: six notifications 300 ms apart to one chat.
+      ...Array.from({ length: 6 }, (_, i) => ({ personId: 100, key: `${k}a${i}`, dueAt: new Date(now + i * 300) })),
+      // A fan-out: twenty chats at once.
+      ...Array.from({ length: 20 }, (_, i) => ({ personId: 101 + i, key: `${k}b${i}`, dueAt: new Date(now) })),
+      // A chat the platform answers 429 with retry_after 1.5 s.
+      { personId: 130, key: `${k}c`, dueAt: new Date(now) },
+    ]);
+
+    await waitFor('every row done', allDone(k), 30_000);
+    expect(platform.violations).toEqual([]);
+    expect((await rows(k)).map((r) => r.state)).toEqual(Array(27).fill('done'));
+
+    // Each notification went out exactly once: one record each, and no message the records do not account for.
+    const records = await sentRecords(k);
+    expect(records).toHaveLength(27);
+    expect(new Set(records.map((r) => r.message_id)).size).toBe(platform.sent.length);
+
+    // Per chat: at least 1 s apart (the chatty thread became a few digests).
+    const chatty = platform.sent.filter((s) => s.chatId === 'chat-100');
+    expect(chatty.length).toBeLessThan(6);
+    for (let i = 1; i < chatty.length; i++)
+      expect((chatty[i]?.at ?? 0) - (chatty[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(985);
+    // Global: never more than our 8/s (+1 for a send that lands a few ms after its start) in any second.
+    for (const s of platform.sent)
+      expect(platform.sent.filter((o) => o.at > s.at - 1_000 && o.at <= s.at).length).toBeLessThanOrEqual(9);
+    // retry_after: the next attempt to that chat came at least 1.5 s after the 429.
+    const toC = platform.attempts.filter((a) => a.chatId === 'chat-130');
+    expect(toC.map((a) => a.outcome)).toEqual(['scripted', 'sent']);
+    expect((toC[1]?.at ?? 0) - (toC[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_485);
+  });
+
+  it('unreachable (no private chat, a platform not run here, blocked): done without a message, the reason kept', async () => {
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30, toleranceMs: 15 });
+    platform.failNext('chat-21', new Blocked('Forbidden: bot was blocked by the user'));
+    await start(
+      platform.sender,
+      fixedDirectory((id) => (id === 20n ? null : id === 22n ? { platform: 'discord' } : {})),
+    );
+    const now = await dbNow(database.db);
+    const k = `notify:unreachable:${now}:`;
+    await insertNotifications(database.db, [
+      { personId: 20, key: `${k}nochat`, dueAt: new Date(now) },
+      { personId: 21, key: `${k}blocked`, dueAt: new Date(now) },
+      { personId: 22, key: `${k}discord`, dueAt: new Date(now) },
+    ]);
+    await waitFor('all done', allDone(k));
+    expect(await rows(k)).toMatchObject([
+      { key: `${k}blocked`, state: 'done', last_error: 'undeliverable: the chat refuses messages' },
+      { key: `${k}discord`, state: 'done', last_error: 'undeliverable: no discord sender' },
+      { key: `${k}nochat`, state: 'done', last_error: 'undeliverable: no private chat' },
+    ]);
+    expect(platform.sent).toEqual([]);
+    expect(await sentRecords(k)).toEqual([]);
+  });
+
+  it('a message the platform keeps failing becomes a dead letter, with an error log', async () => {
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30, toleranceMs: 15 });
+    const boom = () => new Error('502 Bad Gateway');
+    platform.failNext('chat-30', boom(), boom(), boom(), boom());
+    const { log } = await start(platform.sender, fixedDirectory(), {
+      retry: { notifications: { attempts: 3, backoffMs: 50 } },
+      rates: { perChatMs: 0, globalPerSecond: 0 },
+    });
+    const now = await dbNow(database.db);
+    const k = `notify:dead:${now}:`;
+    await insertNotifications(database.db, [{ personId: 30, key: `${k}x`, dueAt: new Date(now) }]);
+    await waitFor('the dead letter', allDone(k));
+    expect(await rows(k)).toMatchObject([{ state: 'dead', attempts: 3, last_error: 'Error: 502 Bad Gateway' }]);
+    expect(platform.attempts.filter((a) => a.chatId === 'chat-30')).toHaveLength(3);
+    expect(log.entries.filter((e) => e.level === 'error').map((e) => [e.msg, e.obj.key])).toContainEqual([
+      'outbox job failed for good: dead letter',
+      `${k}x`,
+    ]);
+  });
+});

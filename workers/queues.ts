@@ -1,0 +1,94 @@
+/**
+ * The queues: one per concern, each job one outbox row. Job data holds only the row's id and business
+ * key (no secrets, no personal data); the row in Postgres is the truth and the job re-reads it. Job ids
+ * are the business keys with `-` for `:` (BullMQ rejects ids containing `:`), so adding a row's job
+ * twice is a no-op while the first exists (B5).
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export const QUEUE_NAMES = ['notifications', 'expiry', 'reminders', 'recurring', 'settlement'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** The outbox kind the notifications worker delivers (core/outbox `notify`). */
+export const NOTIFY_KIND = 'notify';
+
+/** What every job carries. */
+export interface OutboxJobData {
+  /** outbox.id, decimal. */
+  outboxId: string;
+  /** outbox.key, for operators reading Bull Board. */
+  key: string;
+}
+
+/** The job name is the outbox kind. */
+export type OutboxQueue = Queue<OutboxJobData, void, string>;
+export type Queues = Readonly<Record<QueueName, OutboxQueue>>;
+
+/** Kinds whose queue is not the default one their name implies. Later issues add theirs here or by prefix. */
+const KIND_QUEUES: Readonly<Record<string, QueueName>> = {
+  [NOTIFY_KIND]: 'notifications',
+  'claim.expire': 'expiry',
+  'request.expire': 'expiry',
+  'request.nudge': 'reminders',
+};
+
+const PREFIX_QUEUES: ReadonlyArray<readonly [string, QueueName]> = [
+  ['reminder.', 'reminders'],
+  ['recurring.', 'recurring'],
+  ['settlement.', 'settlement'],
+  ['stripe.', 'settlement'],
+];
+
+/** The queue that runs a kind: notifications, reminders (`*.nudge`, `reminder.*`), recurring, settlement, else expiry. */
+export function queueFor(kind: string): QueueName {
+  const explicit = KIND_QUEUES[kind];
+  if (explicit) return explicit;
+  for (const [prefix, queue] of PREFIX_QUEUES) if (kind.startsWith(prefix)) return queue;
+  if (kind.endsWith('.nudge') || kind.endsWith('.remind')) return 'reminders';
+  return 'expiry';
+}
+
+/** `expire:transfer:42` → `expire-transfer-42`. A key made only of digits gets a `k-` prefix (BullMQ rejects integer ids). */
+export function jobIdFor(key: string): string {
+  const id = key.replaceAll(':', '-');
+  return /^\d+$/.test(id) ? `k-${id}` : id;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** First retry delay; doubled at each retry (exponential backoff). */
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 2_000 };
+
+/** Options for every outbox job. Completed jobs are removed at once so a later re-add by the sweeper is never mistaken for a duplicate. */
+export function jobOptions(key: string, delayMs: number, retry: RetryPolicy): JobsOptions {
+  return {
+    jobId: jobIdFor(key),
+    delay: Math.max(0, delayMs),
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs },
+    removeOnComplete: true,
+    // Failed jobs stay for Bull Board; the outbox row is the dead letter.
+    removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+  };
+}
+
+/** One Queue per concern over a shared connection; `prefix` namespaces every Redis key (one per test file). */
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const make = (name: QueueName): OutboxQueue => new Queue<OutboxJobData, void, string>(name, { connection, prefix });
+  return {
+    notifications: make('notifications'),
+    expiry: make('expiry'),
+    reminders: make('reminders'),
+    recurring: make('recurring'),
+    settlement: make('settlement'),
+  };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(QUEUE_NAMES.map((name) => queues[name].close()));
+}

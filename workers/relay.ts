@@ -1,0 +1,195 @@
+/**
+ * The outbox relay and sweeper (RELIABILITY rule 3, B3/B4). The relay moves pending rows due within
+ * the lookahead into BullMQ as delayed jobs (delay by the database clock). The sweeper is the safety
+ * net for a Redis that lost its data (flushed, restarted without persistence, failed over to an empty
+ * replica): it looks for the job of every pending row enqueued more than a grace period ago and adds
+ * it again when it is gone. Both are idempotent: job ids are the rows' business keys.
+ */
+import type { Db } from '../core/db/executor.js';
+import type { Log } from '../core/log.js';
+import { sweepCandidates, takeForRelay, touchEnqueued, type RelayedRow } from '../core/outbox/index.js';
+import type { WorkerMetrics } from './metrics.js';
+import { jobIdFor, jobOptions, queueFor, type QueueName, type Queues, type RetryPolicy } from './queues.js';
+
+export interface RelayOptions {
+  /** Rows due within this window are handed to BullMQ as delayed jobs. */
+  lookaheadMs: number;
+  /** Rows per statement and per addBulk. */
+  batch: number;
+  /** A row enqueued longer ago than this and still pending has its job checked by the sweeper. */
+  graceMs: number;
+}
+
+export const DEFAULT_RELAY: RelayOptions = { lookaheadMs: 60_000, batch: 1_000, graceMs: 60_000 };
+
+export interface RelayDeps {
+  db: Db;
+  queues: Queues;
+  /** Kinds this process can run; rows of other kinds wait for a process that can (rolling deploys). */
+  kinds: readonly string[];
+  retry: Readonly<Record<QueueName, RetryPolicy>>;
+  log: Log;
+  metrics?: WorkerMetrics;
+  options?: Partial<RelayOptions>;
+}
+
+export interface SweepResult {
+  checked: number;
+  /** Jobs that were missing from Redis and were added again. */
+  rebuilt: number;
+}
+
+export interface Relay {
+  /** Enqueues every pending row due within the lookahead; returns how many. */
+  relay: () => Promise<number>;
+  /** Re-adds the jobs of pending rows that vanished from Redis. */
+  sweep: () => Promise<SweepResult>;
+}
+
+function byQueue(rows: readonly RelayedRow[]): Map<QueueName, RelayedRow[]> {
+  const groups = new Map<QueueName, RelayedRow[]>();
+  for (const row of rows) {
+    const name = queueFor(row.kind);
+    const group = groups.get(name);
+    if (group) group.push(row);
+    else groups.set(name, [row]);
+  }
+  return groups;
+}
+
+export function createRelay(deps: RelayDeps): Relay {
+  const options = { ...DEFAULT_RELAY, ...deps.options };
+  const { db, queues, log } = deps;
+
+  async function add(rows: readonly RelayedRow[]): Promise<void> {
+    await Promise.all(
+      [...byQueue(rows)].map(([name, group]) =>
+        queues[name].addBulk(
+          group.map((row) => ({
+            name: row.kind,
+            data: { outboxId: row.id, key: row.key },
+            opts: jobOptions(row.key, row.delayMs, deps.retry[name]),
+          })),
+        ),
+      ),
+    );
+  }
+
+  return {
+    relay: async () => {
+      if (deps.kinds.length === 0) return 0;
+      let total = 0;
+      for (;;) {
+        const rows = await takeForRelay(db, {
+          kinds: deps.kinds,
+          lookaheadMs: options.lookaheadMs,
+          limit: options.batch,
+        });
+        if (rows.length === 0) break;
+        // A crash here leaves the rows marked without jobs: the sweeper re-adds them after graceMs.
+        await add(rows);
+        total += rows.length;
+        deps.metrics?.relayed(rows.length);
+        if (rows.length < options.batch) break;
+      }
+      if (total > 0) log.debug({ jobs: total }, 'outbox rows relayed');
+      return total;
+    },
+
+    sweep: async () => {
+      if (deps.kinds.length === 0) return { checked: 0, rebuilt: 0 };
+      let checked = 0;
+      let rebuilt = 0;
+      let after: string | undefined;
+      for (;;) {
+        const rows = await sweepCandidates(db, {
+          kinds: deps.kinds,
+          lookaheadMs: options.lookaheadMs,
+          graceMs: options.graceMs,
+          limit: options.batch,
+          ...(after === undefined ? {} : { after }),
+        });
+        if (rows.length === 0) break;
+        after = rows.at(-1)?.id;
+        const missing: RelayedRow[] = [];
+        for (const [name, group] of byQueue(rows)) {
+          const jobs = await Promise.all(group.map((row) => queues[name].getJob(jobIdFor(row.key))));
+          await Promise.all(
+            group.map(async (row, i) => {
+              const job = jobs[i];
+              if (!job) {
+                missing.push(row);
+              } else if (job.finishedOn) {
+                // A finished job whose row is pending again (an operator revived a dead letter): replace it.
+                await job.remove();
+                missing.push(row);
+              }
+            }),
+          );
+        }
+        await add(missing);
+        await touchEnqueued(
+          db,
+          rows.map((r) => r.id),
+        );
+        checked += rows.length;
+        rebuilt += missing.length;
+        if (rows.length < options.batch) break;
+      }
+      if (rebuilt > 0) {
+        deps.metrics?.rebuilt(rebuilt);
+        // F7: the queue state was reset (Redis flushed or restarted empty); Postgres had every row.
+        log.warn({ rebuilt, checked }, 'queue state reset: jobs rebuilt from the outbox');
+      }
+      return { checked, rebuilt };
+    },
+  };
+}
+
+/** Runs `fn` every `everyMs` (never two at once) until stopped; errors are logged and the next run tries again. */
+export function every(
+  everyMs: number,
+  fn: () => Promise<unknown>,
+  onError: (err: unknown) => void,
+): { stop(): Promise<void>; poke(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let again = false;
+  const run = (): void => {
+    timer = undefined;
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = fn()
+      .then(
+        () => undefined,
+        (err: unknown) => onError(err),
+      )
+      .finally(() => {
+        running = undefined;
+        if (stopped) return;
+        if (again) {
+          again = false;
+          setImmediate(run);
+        } else {
+          timer = setTimeout(run, everyMs);
+        }
+      });
+  };
+  setImmediate(run);
+  return {
+    poke() {
+      if (stopped) return;
+      if (timer) clearTimeout(timer);
+      run();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

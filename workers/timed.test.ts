@@ -1,0 +1,244 @@
+/** Timed outbox jobs against real Redis and Postgres: exactly once, never early, dead letters (RELIABILITY B1, B5, B7, INV-7). */
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadTestEnv } from '../config/env.js';
+import type { Tx } from '../core/db/executor.js';
+import { JobNotDue, createTimedHandlers } from '../core/jobs.js';
+import { JobRejected, cancel, schedule } from '../core/outbox/index.js';
+import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
+import {
+  dbNow,
+  dropPrefix,
+  fixedDirectory,
+  plainRenderer,
+  recordingLog,
+  redisFactory,
+  uniquePrefix,
+  waitFor,
+  type RedisFactory,
+} from '../test/support/workers.js';
+import { startWorkers, type RunningWorkers, type TimedHandlers } from './index.js';
+import { closeQueues, createQueues, jobIdFor, jobOptions } from './queues.js';
+
+const redisUrl = loadTestEnv().redisUrl;
+const NEVER = 3_600_000; // relay and sweeper only when the test says so
+
+describe('timed outbox jobs', () => {
+  let database: TestDatabase;
+  let redis: RedisFactory;
+  let running: RunningWorkers | undefined;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(6);
+    await database.db.query(
+      `CREATE TABLE effects (id BIGINT GENERATED ALWAYS AS IDENTITY, key TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`,
+    );
+    redis = redisFactory(redisUrl);
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  afterAll(async () => {
+    await redis.close();
+    for (const prefix of prefixes) await dropPrefix(redisUrl, prefix);
+    await database.drop();
+  });
+
+  const effect = (tx: Tx, key: string) => tx.query(`INSERT INTO effects (key) VALUES ($1)`, [key]);
+  const effectsOf = async (key: string) =>
+    (await database.db.query<{ at: Date }>(`SELECT at FROM effects WHERE key = $1`, [key])).rows;
+  const rowOf = async (key: string) =>
+    (
+      await database.db.query<{ state: string; attempts: number; last_error: string | null; due_at: Date }>(
+        `SELECT state, attempts, last_error, due_at FROM outbox WHERE key = $1`,
+        [key],
+      )
+    ).rows[0];
+
+  async function start(
+    handlers: TimedHandlers,
+    extra: Partial<Parameters<typeof startWorkers>[0]> = {},
+    prefix = uniquePrefix('timed'),
+  ) {
+    prefixes.push(prefix);
+    const log = recordingLog();
+    running = await startWorkers({
+      db: database.db,
+      redis,
+      log,
+      handlers,
+      notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: {} },
+      prefix,
+      relay: { everyMs: NEVER, sweepEveryMs: NEVER },
+      ...extra,
+    });
+    return { log, workers: running };
+  }
+
+  it('a due row runs its handler exactly once, even when its job is added twice and first seen before it is due', async () => {
+    const key = `test.effect:${Date.now()}:1`;
+    const dueAt = new Date((await dbNow(database.db)) + 1_500);
+    await schedule(database.db, { key, kind: 'test.effect', dueAt, payload: {} });
+    const id = String((await database.db.query(`SELECT id FROM outbox WHERE key = $1`, [key])).rows[0]?.id);
+    const data = { outboxId: id, key };
+    const retry = { attempts: 3, backoffMs: 100 };
+
+    // Early: a job with no delay at all (a producer with a fast clock), waiting before the worker starts.
+    const prefix = uniquePrefix('timed');
+    const producer = redis.createConnection('producer');
+    const early = createQueues(producer, prefix);
+    await early.expiry.add('test.effect', data, jobOptions(key, 0, retry));
+    await closeQueues(early);
+
+    let calls = 0;
+    const { workers } = await start(
+      {
+        'test.effect': async (tx, _payload, job) => {
+          calls++;
+          await effect(tx, job.key);
+        },
+      },
+      {},
+      prefix,
+    );
+    // The worker took the early job, found the row not due by the database clock and put the job back to sleep.
+    await waitFor('the early job delayed', async () =>
+      (await workers.queues.expiry.getJob(jobIdFor(key)))?.isDelayed(),
+    );
+    expect(Date.now()).toBeLessThan(dueAt.getTime());
+    // Twice more while that job exists: the relay, then a duplicate add. Same job id: both are no-ops.
+    await workers.relayNow();
+    await workers.queues.expiry.add('test.effect', data, jobOptions(key, 0, retry));
+
+    await waitFor('the effect', async () => (await effectsOf(key)).length > 0, 10_000);
+    const [first] = await effectsOf(key);
+    expect(first?.at.getTime()).toBeGreaterThanOrEqual(dueAt.getTime()); // never before due_at by the database clock
+    expect((await rowOf(key))?.state).toBe('done');
+
+    // Once the job completed (and was removed), the same job added again runs, finds the row done and does nothing.
+    await workers.queues.expiry.add('test.effect', data, jobOptions(key, 0, retry));
+    await waitFor('the duplicate to finish', async () => !(await workers.queues.expiry.getJob(jobIdFor(key))), 10_000);
+    expect(await effectsOf(key)).toHaveLength(1);
+    expect(calls).toBe(1);
+  });
+
+  it('a cancelled row: its job does nothing', async () => {
+    let calls = 0;
+    const { workers } = await start({
+      'test.effect': () => {
+        calls++;
+        return Promise.resolve();
+      },
+    });
+    const key = `test.effect:${Date.now()}:cancelled`;
+    await schedule(database.db, { key, kind: 'test.effect', dueAt: new Date(Date.now() + 300), payload: {} });
+    await workers.relayNow();
+    expect(await workers.queues.expiry.getJob(jobIdFor(key))).toBeDefined();
+    expect(await cancel(database.db, key)).toBe(true);
+    await waitFor('the job to finish', async () => !(await workers.queues.expiry.getJob(jobIdFor(key))), 10_000);
+    expect(calls).toBe(0);
+    expect((await rowOf(key))?.state).toBe('cancelled');
+  });
+
+  it('exhausted retries leave a dead row with the last error, and log an error', async () => {
+    const metrics = new Registry();
+    const { workers, log } = await start(
+      {
+        'test.flaky': () => Promise.reject(new Error('downstream unavailable')),
+        'test.rejected': () => Promise.reject(new JobRejected('the request no longer exists')),
+      },
+      { retry: { expiry: { attempts: 3, backoffMs: 50 } }, metrics },
+    );
+    const flaky = `test.flaky:${Date.now()}:1`;
+    const rejected = `test.rejected:${Date.now()}:1`;
+    await schedule(database.db, { key: flaky, kind: 'test.flaky', dueAt: new Date(), payload: {} });
+    await schedule(database.db, { key: rejected, kind: 'test.rejected', dueAt: new Date(), payload: {} });
+    await workers.relayNow();
+
+    await waitFor(
+      'both dead letters',
+      async () => (await rowOf(flaky))?.state === 'dead' && (await rowOf(rejected))?.state === 'dead',
+    );
+    expect(await rowOf(flaky)).toMatchObject({ attempts: 3, last_error: 'Error: downstream unavailable' });
+    // A rejection is not retried: dead at the first attempt.
+    expect(await rowOf(rejected)).toMatchObject({
+      attempts: 1,
+      last_error: 'JobRejected: the request no longer exists',
+    });
+
+    const errors = log.entries.filter((e) => e.level === 'error');
+    expect(errors.map((e) => [e.msg, e.obj.key])).toEqual(
+      expect.arrayContaining([
+        ['outbox job failed for good: dead letter', flaky],
+        ['outbox job rejected: dead letter', rejected],
+      ]),
+    );
+    // The failed jobs stay in Redis for Bull Board; the sweeper leaves dead rows alone.
+    await waitFor('the failed job', async () => (await workers.queues.expiry.getJob(jobIdFor(flaky)))?.finishedOn);
+    const text = await metrics.metrics();
+    expect(text).toMatch(/chipin_dead_letters_total\{queue="expiry",kind="test.flaky"\} 1/);
+    expect(text).toMatch(/chipin_job_failures_total\{queue="expiry",kind="test.flaky"\} 3/);
+    expect(text).toMatch(/chipin_outbox_rows\{state="dead"\} 2/);
+    expect(text).toMatch(/chipin_queue_jobs\{queue="expiry",state="failed"\} 2/);
+  });
+
+  it('a dead row revived by an operator runs again: the sweeper replaces its failed job', async () => {
+    let fail = true;
+    const { workers } = await start(
+      {
+        'test.revive': async (tx, _p, job) => {
+          if (fail) throw new Error('not yet');
+          await effect(tx, job.key);
+        },
+      },
+      { retry: { expiry: { attempts: 1, backoffMs: 50 } }, relay: { everyMs: NEVER, sweepEveryMs: NEVER, graceMs: 0 } },
+    );
+    const key = `test.revive:${Date.now()}:1`;
+    await schedule(database.db, { key, kind: 'test.revive', dueAt: new Date(), payload: {} });
+    await workers.relayNow();
+    await waitFor('the dead letter', async () => (await rowOf(key))?.state === 'dead');
+    await waitFor('the failed job', async () => (await workers.queues.expiry.getJob(jobIdFor(key)))?.finishedOn);
+
+    fail = false;
+    await database.db.query(`UPDATE outbox SET state = 'pending', done_at = NULL WHERE key = $1`, [key]);
+    expect(await workers.sweepNow()).toMatchObject({ rebuilt: 1 });
+    await waitFor('the row done', async () => (await rowOf(key))?.state === 'done');
+    expect(await effectsOf(key)).toHaveLength(1);
+  });
+
+  it('a handler that says "not due yet" moves the row and its job to the new due time', async () => {
+    let calls = 0;
+    const later = new Date(Date.now() + 1_200);
+    const { workers } = await start({
+      'test.moved': async (tx, _payload, job) => {
+        if (++calls === 1) throw new JobNotDue(job.key, later);
+        await effect(tx, job.key);
+      },
+    });
+    const key = `test.moved:${Date.now()}:1`;
+    await schedule(database.db, { key, kind: 'test.moved', dueAt: new Date(), payload: {} });
+    await workers.relayNow();
+    await waitFor('the row moved', async () => (await rowOf(key))?.due_at.getTime() === later.getTime());
+    expect((await rowOf(key))?.state).toBe('pending');
+    await waitFor('the effect', async () => (await effectsOf(key)).length === 1);
+    expect((await effectsOf(key))[0]?.at.getTime()).toBeGreaterThanOrEqual(later.getTime());
+    expect(await rowOf(key)).toMatchObject({ state: 'done', attempts: 1, last_error: null });
+  });
+
+  it('core/jobs handlers fit the registry', () => {
+    // A compile-time check: createTimedHandlers(deps) is what main.ts passes as `handlers`.
+    const fits = (handlers: ReturnType<typeof createTimedHandlers>): TimedHandlers => handlers;
+    expect(typeof fits).toBe('function');
+  });
+
+  it('stop() is idempotent and leaves nothing running', async () => {
+    const { workers } = await start({});
+    const first = workers.stop();
+    const second = workers.stop();
+    expect(second).toBe(first);
+    await first;
+    running = undefined;
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * The processor of the timed queues (expiry, reminders, recurring, settlement): one outbox row per job,
+ * dispatched to the handler registered for its kind. The handler runs in the transaction that locks the
+ * row and marks it done, so its effect and the row's `done` commit together: a duplicate, a re-run after
+ * a crash or a job that fires early finds the row done, not due, or locked, and does nothing.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { scrubSecrets } from '../config/logger.js';
+import type { Db, Tx } from '../core/db/executor.js';
+import type { Log } from '../core/log.js';
+import { JobNotDue } from '../core/jobs.js';
+import {
+  JobRejected,
+  claimDue,
+  inspect,
+  markDone,
+  postpone,
+  recordFailure,
+  type OutboxPayload,
+} from '../core/outbox/index.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { OutboxJobData, QueueName } from './queues.js';
+
+/**
+ * Does the work of one due outbox row. `tx` is the transaction that marks the row done: write through
+ * it (ledger.apply(tx, …), outbox.schedule(tx, …)) and never through the pool. Throw `JobRejected`
+ * when retrying cannot help (the row becomes a dead letter at once); any other error is retried with
+ * exponential backoff, and the row becomes a dead letter when the attempts run out.
+ */
+export type TimedHandler = (tx: Tx, payload: OutboxPayload, job: { key: string; dueAt: Date }) => Promise<void>;
+
+/** By outbox kind (`claim.expire`, `request.nudge`, …): core/jobs.ts `createTimedHandlers(deps)`. */
+export type TimedHandlers = Readonly<Record<string, TimedHandler>>;
+
+/** How long a job waits before looking again at a row another transaction holds. */
+export const LOCKED_RECHECK_MS = 500;
+
+/** How long a job waits when its handler says "not due yet" without saying until when. */
+export const NOT_DUE_RECHECK_MS = 60_000;
+
+export type OutboxJob = Job<OutboxJobData, void, string>;
+
+export interface FailureDeps {
+  db: Db;
+  log: Log;
+  metrics: WorkerMetrics;
+  queue: QueueName;
+}
+
+const describe = (err: unknown): string =>
+  scrubSecrets(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 2_000);
+
+/**
+ * Records a failed attempt on the row and rethrows for BullMQ: a rejection (or the last attempt) makes
+ * the row a dead letter first, so the dead letter exists before the job is failed in Redis.
+ */
+export async function failAttempt(deps: FailureDeps, job: OutboxJob, err: unknown, permanent = false): Promise<never> {
+  const rejected = permanent || err instanceof JobRejected || err instanceof UnrecoverableError;
+  const dead = rejected || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const error = describe(err);
+  const context = { err, key: job.data.key, kind: job.name, queue: deps.queue, attempt: job.attemptsMade + 1 };
+  deps.metrics.failed(deps.queue, job.name);
+  try {
+    await recordFailure(deps.db, job.data.outboxId, { error, dead });
+  } catch (recordErr) {
+    // The row stays pending: if this was the last attempt, the sweeper finds the failed job and retries the row.
+    deps.log.error({ ...context, recordErr }, 'could not record a failed outbox job');
+  }
+  if (dead) {
+    deps.metrics.dead(deps.queue, job.name);
+    deps.log.error(context, rejected ? 'outbox job rejected: dead letter' : 'outbox job failed for good: dead letter');
+    throw new UnrecoverableError(error);
+  }
+  deps.log.warn(context, 'outbox job failed; will retry');
+  throw err;
+}
+
+/** Moves the job back to delayed for `waitMs` (it keeps its attempts) and ends this run. */
+export async function later(job: OutboxJob, token: string | undefined, waitMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + Math.max(1, Math.ceil(waitMs)), token);
+  throw new DelayedError();
+}
+
+export interface TimedDeps extends FailureDeps {
+  handlers: TimedHandlers;
+}
+
+export function timedProcessor(deps: TimedDeps): (job: OutboxJob, token?: string) => Promise<void> {
+  const { db, handlers } = deps;
+  return async (job, token) => {
+    const id = job.data.outboxId;
+    let ran: { kind: string; dueAt: Date } | undefined;
+    try {
+      ran = await db.transaction(async (tx) => {
+        const row = await claimDue(tx, id);
+        if (!row) return undefined;
+        const handler = handlers[row.kind];
+        // Transient on purpose: during a rolling deploy an older process may see a newer kind.
+        if (!handler) throw new Error(`no handler for outbox kind ${row.kind} in this process`);
+        await handler(tx, row.payload, { key: row.key, dueAt: row.dueAt });
+        await markDone(tx, [row.id]);
+        return { kind: row.kind, dueAt: row.dueAt };
+      });
+    } catch (err) {
+      if (err instanceof JobNotDue) {
+        // The object's own deadline moved later (core/jobs): move the row with it, so the database clock agrees.
+        if (err.dueAt) await postpone(db, [id], err.dueAt);
+        return later(job, token, err.dueAt ? err.dueAt.getTime() - Date.now() : NOT_DUE_RECHECK_MS);
+      }
+      return failAttempt(deps, job, err);
+    }
+    if (ran) {
+      deps.metrics.finished(deps.queue, ran.kind, (Date.now() - ran.dueAt.getTime()) / 1000);
+      return;
+    }
+    // Not claimed: done, cancelled or dead (a duplicate job: nothing to do), not due yet, or held by another run.
+    const [row] = await inspect(db, [id]);
+    if (!row || row.state !== 'pending') return;
+    return later(job, token, row.dueInMs > 0 ? row.dueInMs : LOCKED_RECHECK_MS);
+  };
+}
