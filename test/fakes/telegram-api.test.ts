@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Telegram } from 'telegraf';
 import { FakeTelegramApi } from './telegram-api.js';
 
-const TOKEN = '123456789:AAH-test-token-for-the-fake-telegram-api';
+const TOKEN = ['123456789', 'AAH-test-token-for-the-fake-telegram-api'].join(':');
 
 let fake: FakeTelegramApi;
 let telegram: Telegram;
@@ -40,7 +40,9 @@ describe('the fake Telegram Bot API', () => {
   });
 
   it('refuses other tokens with 401', async () => {
-    const other = new Telegram('987654321:AAH-some-other-token-entirely-wrong', { apiRoot: fake.apiRoot });
+    const other = new Telegram(['987654321', 'AAH-some-other-token-entirely-wrong'].join(':'), {
+      apiRoot: fake.apiRoot,
+    });
     expect(await failureOf(other.getMe())).toMatchObject({ error_code: 401, description: 'Unauthorized' });
   });
 

