@@ -30,7 +30,17 @@ import type { Db } from './core/db/executor.js';
 import { migrate } from './core/db/migrate.js';
 import { openDatabase } from './core/db/open.js';
 import { createCore, pickLocale, type Core } from './core/index.js';
-import { Blocked, RateLimited, startWorkers, type Directory, type Sender, type Senders } from './workers/index.js';
+import {
+  adminQueuesRoute,
+  Blocked,
+  closeQueues,
+  createQueues,
+  RateLimited,
+  startWorkers,
+  type Directory,
+  type Sender,
+  type Senders,
+} from './workers/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
 
 export const ROLES = ['http', 'bots', 'workers'] as const;
@@ -219,11 +229,18 @@ export async function startApp(
     if (roles.includes('workers')) started.push(...(await startWorkerRole(parts)));
 
     const health = redis.createConnection('producer');
+    const routes = roles.includes('http') ? httpRoutes(parts) : [];
+    if (roles.includes('http') && config.adminToken) {
+      // /admin/queues reads the queues through a producer connection of its own (fails fast).
+      const queues = createQueues(redis.createConnection('producer'), queuePrefix(config));
+      started.push({ name: 'admin queues', stop: () => closeQueues(queues) });
+      routes.push(adminQueuesRoute({ adminToken: config.adminToken, queues, db }));
+    }
     const app = createHttpApp({
       log,
       metrics,
       readiness: { postgres: () => db.query('SELECT 1'), redis: () => health.ping() },
-      routes: roles.includes('http') ? httpRoutes(parts) : [],
+      routes,
     });
     const http = await startHttpServer(app, { port: config.port, log });
     started.push({ name: 'http', stop: () => http.stop() });

@@ -11,7 +11,7 @@ import type { Db } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
 import { noMetrics, registerWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { createChatPacer } from './notify/limits.js';
-import { createNotifier, type NotifierOptions } from './notify/notifier.js';
+import { DEFAULT_NOTIFIER, createNotifier, type NotifierOptions } from './notify/notifier.js';
 import type { Directory, Renderer, Senders } from './notify/ports.js';
 import { notifyProcessor } from './notify/processor.js';
 import {
@@ -89,7 +89,7 @@ export interface StartWorkersOptions {
 
 export interface RunningWorkers {
   readonly queues: Queues;
-  /** Runs the relay once now; resolves with how many rows it enqueued. */
+  /** Runs the relay once now (after the periodic run in flight, if any); resolves with how many rows it enqueued. */
   relayNow(): Promise<number>;
   /** Runs the sweeper once now. */
   sweepNow(): Promise<SweepResult>;
@@ -120,10 +120,14 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     ? registerWorkerMetrics(options.metrics, { queues, db, log })
     : noMetrics;
 
+  const sendTimeoutMs = options.notifierOptions?.sendTimeoutMs ?? DEFAULT_NOTIFIER.sendTimeoutMs;
   const notifier = createNotifier({
     db,
     ...options.notifier,
-    pacer: rates.perChatMs > 0 ? createChatPacer(connection, prefix, rates.perChatMs) : null,
+    pacer:
+      rates.perChatMs > 0
+        ? createChatPacer(connection, prefix, { spacingMs: rates.perChatMs, holdMs: sendTimeoutMs })
+        : null,
     log,
     metrics,
     ...(options.notifierOptions ? { options: options.notifierOptions } : {}),
@@ -209,8 +213,14 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 
   return {
     queues,
-    relayNow: relay.relay,
-    sweepNow: relay.sweep,
+    relayNow: async () => {
+      await relayLoop.idle();
+      return relay.relay();
+    },
+    sweepNow: async () => {
+      await sweepLoop.idle();
+      return relay.sweep();
+    },
     stop: () => (stopping ??= stop()),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * What the workers put on /metrics: queue depth per queue and state, lateness (due → done), failures,
- * dead letters, jobs rebuilt by the sweeper (a "queue state reset" alert keys on it) and the outbox's
- * completeness (INV-7: pending rows overdue, dead letters). Gauges are read when Prometheus scrapes.
+ * dead letters, jobs rebuilt by the sweeper (a "queue state reset" alert keys on it), the outbox's
+ * completeness (INV-7: pending rows overdue, dead letters) and clock skew against the database (B7).
+ * Gauges are read when Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Db } from '../core/db/executor.js';
@@ -97,6 +98,22 @@ export function registerWorkerMetrics(registry: Registry, sources: WorkerMetrics
         this.set((await health()).oldestOverdueSeconds);
       } catch (err) {
         warn(err, 'outbox health');
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'chipin_clock_skew_seconds',
+    help: 'This process clock minus the database clock (B7, F14): jobs are timed by the database; alert above 1 s.',
+    registers,
+    async collect() {
+      try {
+        const before = Date.now();
+        const r = await sources.db.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now`);
+        const after = Date.now();
+        this.set(((before + after) / 2 - Number(r.rows[0]?.now)) / 1000);
+      } catch (err) {
+        warn(err, 'the database clock');
       }
     },
   });

@@ -151,7 +151,7 @@ export function every(
   everyMs: number,
   fn: () => Promise<unknown>,
   onError: (err: unknown) => void,
-): { stop(): Promise<void>; poke(): void } {
+): { stop(): Promise<void>; poke(): void; idle(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -181,6 +181,10 @@ export function every(
   };
   setImmediate(run);
   return {
+    /** Resolves once the run in flight (if any) has finished. */
+    idle: async () => {
+      while (running) await running;
+    },
     poke() {
       if (stopped) return;
       if (timer) clearTimeout(timer);

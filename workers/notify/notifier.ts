@@ -160,12 +160,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             rendered.map((r) => r.message),
           ) ?? joinDigest(rendered.map((r) => r.message)));
 
-    const wait = deps.pacer ? await deps.pacer.reserve(recipient.platform, recipient.chatId) : 0;
+    const wait = deps.pacer ? await deps.pacer.take(recipient.platform, recipient.chatId) : 0;
     if (wait > 0) {
       for (const row of included) out.set(row.id, { type: 'later', waitMs: wait });
       return;
     }
     const context = { platform: recipient.platform, outboxKeys: included.map((r) => r.key) };
+    let freeAfterMs: number | undefined;
     try {
       const handedAt = Date.now();
       const { messageId } = await withTimeout(sender.send(recipient.chatId, message), options.sendTimeoutMs);
@@ -179,7 +180,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (err instanceof RateLimited) {
         metrics.rateLimited(recipient.platform);
         log.warn({ ...context, retryAfterMs: err.retryAfterMs, scope: err.scope }, 'platform rate limit: waiting');
-        if (err.scope === 'chat') await deps.pacer?.hold(recipient.platform, recipient.chatId, err.retryAfterMs);
+        if (err.scope === 'chat') freeAfterMs = err.retryAfterMs;
         const delivery: Delivery =
           err.scope === 'global'
             ? { type: 'throttled', waitMs: err.retryAfterMs }
@@ -194,6 +195,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       } else {
         for (const row of included) out.set(row.id, { type: 'failed', error: err, permanent: false });
       }
+    } finally {
+      // Whatever happened (a failed call may still have reached the platform), the next message waits its turn.
+      await deps.pacer?.release(recipient.platform, recipient.chatId, freeAfterMs);
     }
   }
 
