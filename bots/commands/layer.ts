@@ -9,6 +9,7 @@ import {
   formatAmount,
   formatQuietHours,
   once,
+  pickLocale,
   type Core,
   type Json,
   type Log,
@@ -18,7 +19,7 @@ import {
   type Tx,
 } from '../../core/index.js';
 import { silentLog } from '../../core/log.js';
-import { resolveLocale, t, type Locale, type MessageKey } from '../i18n/index.js';
+import { t, type Locale, type MessageKey } from '../i18n/index.js';
 import {
   parseCommand,
   type Command,
@@ -119,12 +120,12 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const settingsDefaults = { timezone: config.defaultTimezone, confirmThreshold: config.confirmThreshold };
 
   const readerOf = (person: Person, actor: Actor): Reader => ({
-    locale: resolveLocale({ setting: person.locale, hint: actor.languageCode, fallback: config.defaultLocale }),
+    locale: pickLocale(person.locale, actor.languageCode, config.defaultLocale),
     timeZone: person.timezone ?? config.defaultTimezone,
   });
 
   const hintReader = (actor: Actor): Reader => ({
-    locale: resolveLocale({ hint: actor.languageCode, fallback: config.defaultLocale }),
+    locale: pickLocale(null, actor.languageCode, config.defaultLocale),
     timeZone: config.defaultTimezone,
   });
 

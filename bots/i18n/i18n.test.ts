@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGS, LOCALES, formatDate, localeFromHint, resolveLocale, t, translate } from './index.js';
+import { CATALOGS, LOCALES, formatDate, t, translate } from './index.js';
 
 /** key → message, for every string leaf of a nested catalog. */
 function flatten(node: unknown, prefix = ''): Map<string, string> {
@@ -60,24 +60,6 @@ describe('t', () => {
     expect(translate('zh-CN', 'button.pay')).toBe('付款');
     expect(translate('en', 'no.such.key')).toBeUndefined();
     expect(translate('en', 'pay')).toBeUndefined();
-  });
-});
-
-describe('locale resolution', () => {
-  it('maps Simplified Chinese hints to zh-CN and everything else to English', () => {
-    for (const hint of ['zh', 'zh-hans', 'zh-CN', 'zh-Hans-CN', 'zh-SG', 'zh_CN', 'ZH-HANS']) {
-      expect(localeFromHint(hint), hint).toBe('zh-CN');
-    }
-    for (const hint of ['en', 'en-US', 'fr', 'ja', 'zh-TW', 'zh-Hant', 'zhx'])
-      expect(localeFromHint(hint), hint).toBe('en');
-  });
-
-  it('prefers the person’s setting, then the platform hint, then the default', () => {
-    expect(resolveLocale({ setting: 'en', hint: 'zh-hans', fallback: 'zh-CN' })).toBe('en');
-    expect(resolveLocale({ setting: null, hint: 'zh-hans', fallback: 'en' })).toBe('zh-CN');
-    expect(resolveLocale({ setting: null, hint: 'de', fallback: 'zh-CN' })).toBe('en');
-    expect(resolveLocale({ setting: null, hint: undefined, fallback: 'zh-CN' })).toBe('zh-CN');
-    expect(resolveLocale({ setting: null, hint: '', fallback: 'zh-CN' })).toBe('zh-CN');
   });
 });
 

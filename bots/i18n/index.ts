@@ -61,22 +61,6 @@ function lookup(catalog: unknown, key: string): unknown {
   return node;
 }
 
-// Simplified Chinese: zh, zh-CN, zh-SG, zh-Hans and anything under zh-Hans. Traditional (zh-TW, zh-HK,
-// zh-Hant) is not a catalog of ours and falls to English with every other language.
-const SIMPLIFIED_CHINESE = /^zh(?:[-_](?:cn|sg|hans(?:[-_].*)?))?$/i;
-
-/** The catalog for a platform language hint (Telegram `language_code`, Discord `locale`). */
-export function localeFromHint(hint: string): Locale {
-  return SIMPLIFIED_CHINESE.test(hint.trim()) ? 'zh-CN' : 'en';
-}
-
-/** The person's own setting, else the platform hint, else the deployment default. */
-export function resolveLocale(input: { setting?: Locale | null; hint?: string | undefined; fallback: Locale }): Locale {
-  if (input.setting) return input.setting;
-  if (input.hint !== undefined && input.hint.trim() !== '') return localeFromHint(input.hint);
-  return input.fallback;
-}
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(locale: Locale, timeZone: string, style: DateStyle): Intl.DateTimeFormat {

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../../core/log.js';
 import type { Actor, CommandLayer, Effect, IncomingEvent, OutMessage } from '../commands/types.js';
-import { localeFromHint, t } from '../i18n/index.js';
+import { pickLocale } from '../../core/index.js';
+import { t } from '../i18n/index.js';
 import { actorOf, chatRefOf, eventFromText, SANDBOX_BOT } from './events.js';
 import {
   GROUP_CHAT_ID,
@@ -87,7 +88,9 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
       return;
     }
     store.post(origin.user.id, BOT, message);
-    const pointer = t(localeFromHint(origin.user.language), 'private.dm_sent', { name: `@${origin.user.username}` });
+    const pointer = t(pickLocale(null, origin.user.language, 'en'), 'private.dm_sent', {
+      name: `@${origin.user.username}`,
+    });
     store.post(origin.chat.id, BOT, { text: pointer }, answering);
   };
 

@@ -12,7 +12,8 @@ import type { Effect, OutMessage } from '../commands/types.js';
 import { apiFailure, isForbidden, isNotModified, isQueryTooOld, logFields } from './errors.js';
 import { OutboundClosedError, type Outbound } from './outbound.js';
 import { answerText, inlineKeyboard, MAX_CAPTION_LENGTH, splitText, type InlineKeyboard } from './render.js';
-import { localeOf, TEXTS } from './texts.js';
+import { pickLocale } from '../../core/index.js';
+import { t } from '../i18n/index.js';
 import type { Origin } from './update.js';
 
 export interface EffectsDeps {
@@ -147,17 +148,21 @@ export function createEffects(deps: EffectsDeps): Effects {
       return;
     }
     // Private answer to something said in a group: the answer goes to the private chat, a pointer to the group.
-    const texts = TEXTS[localeOf(origin.actor.languageCode, deps.defaultLocale)];
+    const locale = pickLocale(null, origin.actor.languageCode, deps.defaultLocale);
     try {
       await send(origin.actor.userId, message, {});
     } catch (err) {
       if (!isForbidden(apiFailure(err))) throw err;
       log.info({ userId: origin.actor.userId, ...logFields(err) }, 'telegram: private chat not open; pointing to it');
       const link = `https://t.me/${deps.botUsername() ?? ''}?start=${startParam}`;
-      await send(origin.chat.chatId, { text: texts.dmBlocked(nameOf(origin), link) }, inChat(origin));
+      await send(
+        origin.chat.chatId,
+        { text: t(locale, 'private.dm_blocked', { name: nameOf(origin), link }) },
+        inChat(origin),
+      );
       return;
     }
-    await send(origin.chat.chatId, { text: texts.dmSent(nameOf(origin)) }, inChat(origin));
+    await send(origin.chat.chatId, { text: t(locale, 'private.dm_sent', { name: nameOf(origin) }) }, inChat(origin));
   }
 
   async function edit(origin: Origin, message: OutMessage): Promise<void> {
