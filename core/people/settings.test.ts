@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isQuiet, outsideQuietHours, parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
+import { parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
 
 describe('settings parsing', () => {
   it('reads quiet hours in the usual spellings', () => {
@@ -25,22 +25,5 @@ describe('settings parsing', () => {
     expect(pickLocale(null, 'zh-TW', 'en')).toBe('zh-CN');
     expect(pickLocale('en', 'zh', 'zh-CN')).toBe('en');
     expect(pickLocale(null, 'de', 'en')).toBe('en');
-  });
-});
-
-describe('quiet hours', () => {
-  const night = { start: 22 * 60, end: 7 * 60 };
-  it('wrap midnight, in the person’s time zone', () => {
-    expect(isQuiet(new Date('2026-03-01T23:00:00Z'), night, 'UTC')).toBe(true);
-    expect(isQuiet(new Date('2026-03-01T06:59:00Z'), night, 'UTC')).toBe(true);
-    expect(isQuiet(new Date('2026-03-01T07:00:00Z'), night, 'UTC')).toBe(false);
-    // 15:00 UTC is 23:00 in Shanghai.
-    expect(isQuiet(new Date('2026-03-01T15:00:00Z'), night, 'Asia/Shanghai')).toBe(true);
-  });
-
-  it('a message due in quiet hours waits for their end', () => {
-    expect(outsideQuietHours(new Date('2026-03-01T23:30:00Z'), night, 'UTC')).toEqual(new Date('2026-03-02T07:00:00Z'));
-    expect(outsideQuietHours(new Date('2026-03-01T12:00:00Z'), night, 'UTC')).toEqual(new Date('2026-03-01T12:00:00Z'));
-    expect(outsideQuietHours(new Date('2026-03-01T12:00:00Z'), null, 'UTC')).toEqual(new Date('2026-03-01T12:00:00Z'));
   });
 });

@@ -55,30 +55,3 @@ export const formatClock = (m: number): string =>
   `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
 export const formatQuietHours = (q: QuietHours): string => `${formatClock(q.start)}-${formatClock(q.end)}`;
-
-/** Minutes after local midnight of `at` in `timezone`. */
-export function localMinutes(at: Date, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? '0');
-  return (get('hour') % 24) * 60 + get('minute');
-}
-
-export function isQuiet(at: Date, quiet: QuietHours | null, timezone: string): boolean {
-  if (!quiet) return false;
-  const m = localMinutes(at, timezone);
-  return quiet.start < quiet.end ? m >= quiet.start && m < quiet.end : m >= quiet.start || m < quiet.end;
-}
-
-/** `at` itself when it is outside quiet hours, else the end of those quiet hours (to the minute). */
-export function outsideQuietHours(at: Date, quiet: QuietHours | null, timezone: string): Date {
-  if (!quiet || !isQuiet(at, quiet, timezone)) return at;
-  const m = localMinutes(at, timezone);
-  const wait = (quiet.end - m + 1440) % 1440;
-  const startOfMinute = at.getTime() - (at.getTime() % 60_000);
-  return new Date(startOfMinute + wait * 60_000);
-}

@@ -10,7 +10,7 @@ import { formatAmount } from '../money/format.js';
 import { cancel, schedule } from '../outbox/index.js';
 import type { Person, Platform } from '../people/model.js';
 import { normalizeUsername, type People } from '../people/service.js';
-import { outsideQuietHours } from '../people/settings.js';
+import { outsideQuietHours } from '../people/quiet.js';
 import type { ChatScope } from '../payments/model.js';
 import { cleanNote, type Payments } from '../payments/service.js';
 import {

@@ -20,7 +20,7 @@ import {
 } from '../../test/support/workers.js';
 import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../index.js';
 import { Blocked, RateLimited, type Directory, type Sender } from './ports.js';
-import { localSecondOfDay } from './quiet.js';
+import { localSecondOfDay } from '../../core/people/index.js';
 
 const redisUrl = loadTestEnv().redisUrl;
 

@@ -28,7 +28,7 @@ import type { WorkerMetrics } from '../metrics.js';
 import { NOTIFY_KIND } from '../queues.js';
 import type { ChatPacer } from './limits.js';
 import { Blocked, RateLimited, type Directory, type Recipient, type Renderer, type Senders } from './ports.js';
-import { quietUntil } from './quiet.js';
+import { quietUntil } from '../../core/people/index.js';
 
 /** What became of one row's job. */
 export type Delivery =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localSecondOfDay, quietUntil } from './quiet.js';
+import { localSecondOfDay, outsideQuietHours, quietUntil } from './quiet.js';
 
 const at = (iso: string) => Date.parse(iso);
 const hm = (h: number, m = 0) => h * 60 + m;
@@ -42,5 +42,22 @@ describe('quiet hours', () => {
     expect(localSecondOfDay(until ?? 0, 'America/New_York')).toBe(8 * 3600);
     // And falling back on 2026-11-01 (UTC−4 → UTC−5): 08:00 EST = 13:00 UTC.
     expect(quietUntil(at('2026-11-01T03:00:00Z'), 'America/New_York', quiet)).toBe(at('2026-11-01T13:00:00Z'));
+  });
+});
+
+describe('quiet hours that wrap midnight', () => {
+  const night = { start: hm(22), end: hm(7) };
+  it('hold from start to end in the person’s time zone', () => {
+    expect(quietUntil(at('2026-03-01T23:00:00Z'), 'UTC', night)).not.toBeNull();
+    expect(quietUntil(at('2026-03-01T06:59:00Z'), 'UTC', night)).not.toBeNull();
+    expect(quietUntil(at('2026-03-01T07:00:00Z'), 'UTC', night)).toBeNull();
+    // 15:00 UTC is 23:00 in Shanghai.
+    expect(quietUntil(at('2026-03-01T15:00:00Z'), 'Asia/Shanghai', night)).not.toBeNull();
+  });
+
+  it('a message due in quiet hours waits for their end; outside them (or without any) it goes at once', () => {
+    expect(outsideQuietHours(new Date('2026-03-01T23:30:00Z'), night, 'UTC')).toEqual(new Date('2026-03-02T07:00:00Z'));
+    expect(outsideQuietHours(new Date('2026-03-01T12:00:00Z'), night, 'UTC')).toEqual(new Date('2026-03-01T12:00:00Z'));
+    expect(outsideQuietHours(new Date('2026-03-01T12:00:00Z'), null, 'UTC')).toEqual(new Date('2026-03-01T12:00:00Z'));
   });
 });

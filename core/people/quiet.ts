@@ -3,7 +3,7 @@
  * are core/people's: minutes after local midnight (fractions allowed: seconds), `start > end` wrapping
  * midnight. Unlike a fixed offset, the end is found on the wall clock, across a daylight-saving change.
  */
-import type { QuietHours } from './ports.js';
+import type { QuietHours } from './model.js';
 
 const DAY = 86_400;
 
@@ -55,4 +55,10 @@ export function quietUntil(atMs: number, timezone: string, quiet: QuietHours): n
     until += diff * 1000;
   }
   return Math.max(until, atMs + 1);
+}
+
+/** `at` itself outside quiet hours (or without any), else the instant they end. */
+export function outsideQuietHours(at: Date, quiet: QuietHours | null, timezone: string): Date {
+  const until = quiet ? quietUntil(at.getTime(), timezone, quiet) : null;
+  return until === null ? at : new Date(until);
 }
