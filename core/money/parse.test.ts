@@ -132,12 +132,11 @@ describe('parseAmount rejects', () => {
     expect(new Set(rejected.map(([, , reason]) => reason))).toEqual(new Set(AMOUNT_ERRORS));
   });
 
-  it('rejects a very long digit string quickly', () => {
-    const started = performance.now();
-    parse(`${'1'.repeat(1_000_000)}x`);
-    parse(`0.${'0'.repeat(1_000_000)}1`);
-    parse(`1${',000'.repeat(300_000)}`);
-    expect(performance.now() - started).toBeLessThan(1000);
+  // A backtracking parser would not finish these within the test timeout.
+  it('rejects very long digit strings with their reason', () => {
+    expect(parse(`${'1'.repeat(1_000_000)}x`)).toMatchObject({ ok: false });
+    expect(parse(`0.${'0'.repeat(1_000_000)}1`)).toEqual({ ok: false, reason: 'TooManyDecimals' });
+    expect(parse(`1${',000'.repeat(300_000)}`)).toEqual({ ok: false, reason: 'TooLarge' });
   });
 
   it('never throws and always gives a known reason, whatever the text', () => {
