@@ -29,15 +29,15 @@ import type { Logger } from './config/logger.js';
 import type { Db } from './core/db/executor.js';
 import { migrate } from './core/db/migrate.js';
 import { openDatabase } from './core/db/open.js';
-import { createCore, pickLocale, type Core } from './core/index.js';
+import { createCore, type Core } from './core/index.js';
 import {
   adminQueuesRoute,
   Blocked,
   closeQueues,
+  createDirectory,
   createQueues,
   RateLimited,
   startWorkers,
-  type Directory,
   type Sender,
   type Senders,
 } from './workers/index.js';
@@ -111,24 +111,6 @@ async function startBots(parts: Parts): Promise<Stoppable[]> {
   return [{ name: 'telegram', stop: () => telegram.stop() }];
 }
 
-/** Where a person's notifications go: the private chat of the identity they used last. */
-function peopleDirectory(core: Core, config: Config): Directory {
-  return {
-    async resolve(personId) {
-      const person = await core.people.get(core.db, personId);
-      const identity = person && (await core.people.identityOf(core.db, personId));
-      if (!person || !identity || identity.platform === 'discord') return null;
-      return {
-        platform: identity.platform,
-        chatId: identity.userId,
-        locale: pickLocale(person.locale, identity.languageCode, config.defaultLocale),
-        timezone: person.timezone ?? config.defaultTimezone,
-        quietHours: person.quietHours,
-      };
-    },
-  };
-}
-
 /** Notifications share the transport's rate limits; Bot API failures become the notifier's typed errors. */
 function telegramSender(telegram: TelegramTransport): Sender {
   return {
@@ -160,7 +142,6 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
     ...(sandbox ? { sandbox: createSandboxSender(sandbox) } : {}),
     ...(telegram ? { telegram: telegramSender(telegram) } : {}),
   };
-  const directory = peopleDirectory(core, config);
   const workers = await startWorkers({
     db,
     redis,
@@ -169,7 +150,7 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
     prefix: queuePrefix(config),
     handlers: core.timed,
     notifier: {
-      directory,
+      directory: createDirectory({ db, people: core.people }),
       renderer: { render: renderNotification },
       senders,
     },

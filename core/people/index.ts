@@ -9,5 +9,5 @@ export {
   type People,
   type PeopleDeps,
 } from './service.js';
-export { formatClock, formatQuietHours, parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
+export { formatQuietHours, parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
 export { localSecondOfDay, outsideQuietHours, quietUntil } from './quiet.js';
