@@ -15,11 +15,11 @@
  *   (not on the measured path).
  *
  * Env: BENCH_SECONDS (20 per side), BENCH_CONNECTIONS (50), BENCH_USERS (500), BENCH_GROUPS (500),
- * BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's), TEST_REDIS_URL.
+ * BENCH_NODE_ARGS (node flags for the bot processes), BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's), TEST_REDIS_URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -40,6 +40,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 500);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 500);
 const WARMUP_SECONDS = 3;
+/** Extra node flags for the two bot processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them. */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 const TOKEN = `123456789:${'AAbench_chipin_telegram'.padEnd(35, '0')}`;
 const SECRET = 'bench-webhook-secret_0123456789';
@@ -111,7 +113,7 @@ interface Child {
 }
 
 async function spawnBot(mode: 'serve-app' | 'serve-echo', env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, mode], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SELF, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -237,6 +239,8 @@ async function post(url: string, update: object): Promise<void> {
 
 interface Figure {
   run: string;
+  /** CPU milliseconds per measured update: the bot process, its Postgres backends, this process (driver + fake). */
+  cpu?: { bot: number; postgres: number; driver: number };
   perSecond: number;
   p50: number;
   p99: number;
@@ -307,6 +311,43 @@ async function fund(url: string, replies: Replies): Promise<void> {
   }
 }
 
+/** CPU time (user + system) of a process so far, in ms; 0 once it is gone. Linux clock ticks are 10 ms. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** The Postgres backends serving `dbName` now. */
+async function backends(dbName: string): Promise<number[]> {
+  const c = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL ?? loadTestEnv().databaseUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [dbName]);
+    return r.rows.map((row) => row.pid);
+  } finally {
+    await c.end();
+  }
+}
+
+/** `load` with the CPU it cost each process per update. */
+async function measured(run: string, child: Child, replies: Replies, dbName: string | undefined): Promise<Figure> {
+  const pgBefore = new Map((dbName ? await backends(dbName) : []).map((pid) => [pid, cpuMs(pid)]));
+  const botBefore = cpuMs(child.process.pid ?? 0);
+  const selfBefore = process.cpuUsage();
+  const figure = await load(run, child.url, replies, SECONDS);
+  const self = process.cpuUsage(selfBefore);
+  const bot = cpuMs(child.process.pid ?? 0) - botBefore;
+  let postgres = 0;
+  for (const pid of dbName ? await backends(dbName) : []) postgres += cpuMs(pid) - (pgBefore.get(pid) ?? 0);
+  const per = (ms: number): number => ms / Math.max(1, figure.count);
+  return { ...figure, cpu: { bot: per(bot), postgres: per(postgres), driver: per((self.user + self.system) / 1000) } };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -334,7 +375,7 @@ async function main(): Promise<void> {
     const echo = await spawnBot('serve-echo', { TELEGRAM_API_ROOT: apiRoot });
     children.push(echo);
     await load('warm-up', echo.url, replies, WARMUP_SECONDS);
-    const echoFigure = await load('telegraf echo bot', echo.url, replies, SECONDS);
+    const echoFigure = await measured('telegraf echo bot', echo, replies, undefined);
     await echo.stop();
 
     const app = await spawnBot('serve-app', {
@@ -346,7 +387,7 @@ async function main(): Promise<void> {
     await fund(app.url, replies);
     await load('warm-up', app.url, replies, WARMUP_SECONDS);
     const before = await commits(dbName);
-    const appFigure = await load('chipin /pay', app.url, replies, SECONDS);
+    const appFigure = await measured('chipin /pay', app, replies, dbName);
     const after = await commits(dbName);
     await app.stop();
 
@@ -365,11 +406,12 @@ async function main(): Promise<void> {
       "Telegram's rate limits are lifted on both sides: the fake Bot API enforces none, and chipin's outbound " +
         'limits (1/s per chat, 20/min per group, 30/s) are lifted through startApp hooks.telegram.limits.\n',
     );
-    console.log('| run | updates/s | p50 ms | p99 ms | ratio |');
-    console.log('|---|---|---|---|---|');
+    console.log('| run | updates/s | p50 ms | p99 ms | ratio | CPU ms/update: bot + Postgres (+ driver and fake) |');
+    console.log('|---|---|---|---|---|---|');
     for (const f of [echoFigure, appFigure]) {
+      const cpu = f.cpu ? `${fmt(f.cpu.bot, 2)} + ${fmt(f.cpu.postgres, 2)} (+ ${fmt(f.cpu.driver, 2)})` : '–';
       console.log(
-        `| ${f.run} | ${fmt(f.perSecond)} | ${fmt(f.p50, 1)} | ${fmt(f.p99, 1)} | ${fmt(f.perSecond / echoFigure.perSecond, 2)} |`,
+        `| ${f.run} | ${fmt(f.perSecond)} | ${fmt(f.p50, 1)} | ${fmt(f.p99, 1)} | ${fmt(f.perSecond / echoFigure.perSecond, 2)} | ${cpu} |`,
       );
     }
     console.log(

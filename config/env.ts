@@ -35,6 +35,8 @@ export interface Config {
   readonly dataDir: string;
   /** Unset: embedded Postgres (PGlite) under dataDir. */
   readonly databaseUrl: string | undefined;
+  /** Postgres connections this process keeps at most (DATABASE_POOL_SIZE, 10; not in SPEC §3: an operator's knob). */
+  readonly databasePoolSize: number;
   /** A redis:// or rediss:// URL, or a unix socket (unix:// URL or absolute path). */
   readonly redisUrl: string | undefined;
   readonly logLevel: LogLevel;
@@ -141,6 +143,10 @@ const port = parsed('must be an integer from 0 to 65535', (text) =>
   /^\d{1,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : undefined,
 );
 
+const poolSize = parsed('must be an integer from 1 to 100', (text) =>
+  /^\d{1,3}$/.test(text) && Number(text) >= 1 && Number(text) <= 100 ? Number(text) : undefined,
+);
+
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 const duration = parsed('must be a positive duration like 90s, 15m, 24h or 2d', (text) => {
@@ -178,6 +184,7 @@ const variables = z.object({
   PUBLIC_URL: httpUrl.optional(),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: poolSize.prefault('10'),
   REDIS_URL: redisUrl.optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
   DEFAULT_CURRENCY: currency.prefault('USD'),
@@ -262,6 +269,7 @@ const configSchema = variables.transform((v, ctx): Config => {
     publicUrl: v.PUBLIC_URL,
     dataDir: path.resolve(v.DATA_DIR),
     databaseUrl: v.DATABASE_URL,
+    databasePoolSize: v.DATABASE_POOL_SIZE,
     redisUrl: v.REDIS_URL,
     logLevel: v.LOG_LEVEL,
     defaultCurrency: v.DEFAULT_CURRENCY,

@@ -16,6 +16,8 @@ export { DataDirLockedError } from './lock.js';
 /** The part of the app config this needs (config/env.ts Config satisfies it). */
 export interface DatabaseSettings {
   readonly databaseUrl: string | undefined;
+  /** Postgres pool size when `OpenOptions.poolMax` does not say. */
+  readonly databasePoolSize?: number;
   /** Absolute. */
   readonly dataDir: string;
 }
@@ -124,7 +126,7 @@ export async function openDatabase(
 ): Promise<OpenedDatabase> {
   const { databaseUrl, dataDir } = settings;
   const db = databaseUrl
-    ? await openPostgres(databaseUrl, log, options.poolMax ?? 10)
+    ? await openPostgres(databaseUrl, log, options.poolMax ?? settings.databasePoolSize ?? 10)
     : await openPglite(dataDir, options.mustExist ?? false, log);
   const location = databaseUrl ? describeDatabaseUrl(databaseUrl) : path.join(dataDir, PGLITE_DIR);
   let applied: string[] = [];

@@ -8,14 +8,17 @@ import { createPgliteDb } from '../db/pglite.js';
 import { silentLog } from '../log.js';
 import {
   claim,
+  claimAll,
   claimNext,
   counts,
   createInboxProcessor,
   markDone,
+  markDoneAll,
   markFailed,
   pending,
   prune,
   receive,
+  receiveAll,
   release,
   type InboxRow,
 } from './index.js';
@@ -65,6 +68,33 @@ describe('the inbox store', () => {
       }),
     ).rejects.toThrow('rolled back');
     expect(await row(key)).toBeUndefined();
+  });
+
+  it('stores, claims and marks many deliveries in one statement each, a key given twice counting once', async () => {
+    const a = fresh('batch');
+    const b = fresh('batch');
+    const stored = await receiveAll(t.db, [
+      { ...a, payload: { n: 1 } },
+      { ...a, payload: { n: 2 } },
+      { ...b, payload: { n: 3 } },
+    ]);
+    expect(stored).toEqual([{ stored: true }, { stored: false }, { stored: true }]);
+    const claimed = await claimAll(t.db, [a.key, b.key, a.key, 'test:batch:unknown'], 60_000);
+    expect(claimed.map((row) => row?.key)).toEqual([a.key, b.key, undefined, undefined]);
+    expect(claimed[0]?.payload).toEqual({ n: 1 });
+    expect(await markDoneAll(t.db, [{ key: a.key, note: 'sent' }, { key: b.key }, { key: a.key }])).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    const rows = await t.db.query<{ key: string; state: string; last_error: string | null }>(
+      `SELECT key, state, last_error FROM inbox WHERE key = ANY($1) ORDER BY key`,
+      [[a.key, b.key]],
+    );
+    expect(rows.rows).toEqual([
+      { key: a.key, state: 'done', last_error: 'sent' },
+      { key: b.key, state: 'done', last_error: null },
+    ]);
   });
 
   it('lets exactly one of several racing processors claim a row', async () => {

@@ -1,13 +1,17 @@
 /** Inbox: persist every inbound platform delivery first, acknowledge second, process third (RELIABILITY rule 2). */
 export {
   claim,
+  claimAll,
   claimNext,
   counts,
   markDone,
+  markDoneAll,
   markFailed,
   pending,
   prune,
   receive,
+  receiveAll,
+  type InboxDelivery,
   release,
   type InboxRow,
   type InboxState,

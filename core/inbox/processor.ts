@@ -9,7 +9,8 @@
 import type { Db } from '../db/executor.js';
 import type { JsonValue } from '../ledger/model.js';
 import type { Log } from '../log.js';
-import { claim, markDone, markFailed, pending, prune, release, type InboxRow } from './store.js';
+import { createBatcher } from '../db/batch.js';
+import { claimAll, markDoneAll, markFailed, pending, prune, release, type InboxRow } from './store.js';
 
 export interface InboxProcessorDeps {
   db: Db;
@@ -77,6 +78,10 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const pruneEveryMs = deps.pruneEveryMs ?? 3_600_000;
   const describe = deps.describeError ?? defaultDescribe;
 
+  // Under load many rows start and finish at once: their claims and done marks share statements (group commit).
+  const claims = createBatcher((keys: string[]) => claimAll(db, keys, leaseMs));
+  const dones = createBatcher((rows: Array<{ key: string; note: string | undefined }>) => markDoneAll(db, rows));
+
   const queue: Array<{ key: string; partition: string | undefined }> = [];
   const queued = new Set<string>();
   const running = new Set<Promise<void>>();
@@ -97,7 +102,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   async function run(key: string): Promise<void> {
     let row: InboxRow | undefined;
     try {
-      row = await claim(db, key, leaseMs);
+      row = await claims.push(key);
     } catch (err) {
       // The sweep finds the row again once the database answers.
       log.warn({ err, key, platform }, 'inbox: claim failed');
@@ -115,7 +120,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     }
     try {
       const outcome = await deps.process(row);
-      await finish(key, () => markDone(db, key, outcome?.note));
+      await finish(key, () => dones.push({ key, note: outcome?.note }));
     } catch (err) {
       const error = describe(err);
       if (row.attempts >= maxAttempts) {

@@ -45,19 +45,34 @@ const toRow = (r: RawRow): InboxRow => ({
 /** Long enough for any stored error text; keeps a pathological message from bloating the row. */
 const MAX_ERROR_LENGTH = 2_000;
 
+export interface InboxDelivery {
+  key: string;
+  platform: string;
+  payload: JsonValue;
+}
+
 /**
  * Stores a delivery. `stored: false` means the key was already there (a redelivery): the caller acknowledges it
  * again and does nothing else. Runs in the caller's transaction when given one.
  */
-export async function receive(
+export async function receive(exec: Executor, input: InboxDelivery): Promise<{ stored: boolean }> {
+  const [result] = await receiveAll(exec, [input]);
+  return result ?? { stored: false };
+}
+
+/** `receive` for many deliveries in one statement (group commit); of two with the same key the first is stored. */
+export async function receiveAll(
   exec: Executor,
-  input: { key: string; platform: string; payload: JsonValue },
-): Promise<{ stored: boolean }> {
-  const r = await exec.query(
-    `INSERT INTO inbox (key, platform, payload) VALUES ($1, $2, $3::jsonb) ON CONFLICT (key) DO NOTHING`,
-    [input.key, input.platform, JSON.stringify(input.payload)],
+  inputs: readonly InboxDelivery[],
+): Promise<Array<{ stored: boolean }>> {
+  const r = await exec.query<{ key: string }>(
+    `INSERT INTO inbox (key, platform, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+     ON CONFLICT (key) DO NOTHING RETURNING key`,
+    [inputs.map((d) => d.key), inputs.map((d) => d.platform), inputs.map((d) => JSON.stringify(d.payload))],
   );
-  return { stored: r.rowCount === 1 };
+  const stored = new Set(r.rows.map((row) => row.key));
+  return inputs.map((d) => ({ stored: stored.delete(d.key) }));
 }
 
 /**
@@ -66,14 +81,28 @@ export async function receive(
  * attempt. Returns undefined when the row is done, failed, held by someone else, waiting for a retry, or unknown.
  */
 export async function claim(exec: Executor, key: string, leaseMs: number): Promise<InboxRow | undefined> {
+  const [row] = await claimAll(exec, [key], leaseMs);
+  return row;
+}
+
+/** `claim` for many keys in one statement (group commit): one entry per key, in order. */
+export async function claimAll(
+  exec: Executor,
+  keys: readonly string[],
+  leaseMs: number,
+): Promise<Array<InboxRow | undefined>> {
   const r = await exec.query<RawRow>(
     `UPDATE inbox SET attempts = attempts + 1, locked_until = now() + $2::bigint * interval '1 millisecond'
-     WHERE key = $1 AND state = 'received' AND (locked_until IS NULL OR locked_until <= now())
+     WHERE key = ANY($1::text[]) AND state = 'received' AND (locked_until IS NULL OR locked_until <= now())
      RETURNING ${COLUMNS}`,
-    [key, leaseMs],
+    [keys, leaseMs],
   );
-  const row = r.rows[0];
-  return row && toRow(row);
+  const rows = new Map(r.rows.map((row) => [row.key, toRow(row)]));
+  return keys.map((key) => {
+    const row = rows.get(key);
+    rows.delete(key); // a key asked for twice is claimed once
+    return row;
+  });
 }
 
 /**
@@ -104,12 +133,24 @@ export async function claimNext(
 
 /** Marks a claimed row processed. Returns false when it was not `received` (already marked elsewhere). */
 export async function markDone(exec: Executor, key: string, note?: string): Promise<boolean> {
-  const r = await exec.query(
-    `UPDATE inbox SET state = 'done', processed_at = now(), locked_until = NULL, last_error = $2
-     WHERE key = $1 AND state = 'received'`,
-    [key, note?.slice(0, MAX_ERROR_LENGTH) ?? null],
+  const [done] = await markDoneAll(exec, [{ key, note }]);
+  return done === true;
+}
+
+/** `markDone` for many rows in one statement (group commit): one flag per row, in order. */
+export async function markDoneAll(
+  exec: Executor,
+  rows: ReadonlyArray<{ key: string; note?: string | undefined }>,
+): Promise<boolean[]> {
+  const r = await exec.query<{ key: string }>(
+    `UPDATE inbox SET state = 'done', processed_at = now(), locked_until = NULL, last_error = d.note
+       FROM unnest($1::text[], $2::text[]) AS d (key, note)
+      WHERE inbox.key = d.key AND inbox.state = 'received'
+      RETURNING inbox.key`,
+    [rows.map((row) => row.key), rows.map((row) => row.note?.slice(0, MAX_ERROR_LENGTH) ?? null)],
   );
-  return r.rowCount === 1;
+  const done = new Set(r.rows.map((row) => row.key));
+  return rows.map((row) => done.delete(row.key));
 }
 
 /** Dead-letters a row: processing gave up on it. It stays for inspection (and dedupe) until pruned. */

@@ -15,15 +15,52 @@ export async function openAccount(
   exec: Executor,
   spec: { kind: AccountKind; owner: string; currency: string },
 ): Promise<Account> {
-  await exec.query(
-    `INSERT INTO accounts (kind, owner, currency, guarded) VALUES ($1, $2, $3, $4) ON CONFLICT (owner, currency) DO NOTHING`,
-    [spec.kind, spec.owner, spec.currency, spec.kind !== 'system'],
-  );
-  const account = await findAccount(exec, spec.owner, spec.currency);
-  if (!account) throw new Error(`account ${spec.owner}/${spec.currency} vanished after insert`);
-  if (account.kind !== spec.kind)
-    throw new Error(`account ${spec.owner}/${spec.currency} is a ${account.kind}, not a ${spec.kind}`);
+  const [account] = await openAccounts(exec, [spec]);
+  if (!account) throw new Error(`account ${spec.owner}/${spec.currency} was not opened`);
   return account;
+}
+
+/**
+ * Opens (or returns) several accounts, in the order given: one statement when they all exist. Missing ones are
+ * inserted in one statement ordered by owner, so two transactions opening the same pair never deadlock.
+ */
+export async function openAccounts(
+  exec: Executor,
+  specs: ReadonlyArray<{ kind: AccountKind; owner: string; currency: string }>,
+): Promise<Account[]> {
+  const find = async () => {
+    const r = await exec.query(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts
+        WHERE (owner, currency) IN (SELECT * FROM unnest($1::text[], $2::char(3)[]))`,
+      [specs.map((s) => s.owner), specs.map((s) => s.currency)],
+    );
+    return new Map(r.rows.map((row) => toAccount(row)).map((a) => [`${a.owner}/${a.currency}`, a]));
+  };
+  let found = await find();
+  const missing = specs
+    .filter((s) => !found.has(`${s.owner}/${s.currency}`))
+    .sort((a, b) => (a.owner + a.currency < b.owner + b.currency ? -1 : 1));
+  if (missing.length > 0) {
+    await exec.query(
+      `INSERT INTO accounts (kind, owner, currency, guarded)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[])
+       ON CONFLICT (owner, currency) DO NOTHING`,
+      [
+        missing.map((s) => s.kind),
+        missing.map((s) => s.owner),
+        missing.map((s) => s.currency),
+        missing.map((s) => s.kind !== 'system'),
+      ],
+    );
+    found = await find();
+  }
+  return specs.map((spec) => {
+    const account = found.get(`${spec.owner}/${spec.currency}`);
+    if (!account) throw new Error(`account ${spec.owner}/${spec.currency} vanished after insert`);
+    if (account.kind !== spec.kind)
+      throw new Error(`account ${spec.owner}/${spec.currency} is a ${account.kind}, not a ${spec.kind}`);
+    return account;
+  });
 }
 
 export const openSystemAccount = (exec: Executor, name: SystemAccount, currency: string): Promise<Account> =>

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, Executor, Tx } from '../db/executor.js';
+import { createBatcher } from '../db/batch.js';
 import { silentLog, type Log } from '../log.js';
 import { applyUnits, isRetryable, type UnitResult } from './engine.js';
 import type { Unit } from './model.js';
@@ -31,16 +32,15 @@ export interface Ledger {
 
 const ATTEMPTS = 6;
 
+/** A unit whose one-by-one fallback threw: only its own caller sees the error. */
+interface Failed {
+  failed: unknown;
+}
+
 export function createLedger(deps: LedgerDeps): Ledger {
   const log = deps.log ?? silentLog;
   const maxBatch = deps.maxBatch ?? 512;
   const maxInFlight = deps.maxInFlight ?? 1;
-  type Waiter = { unit: Unit; resolve: (r: UnitResult) => void; reject: (e: unknown) => void };
-  let queue: Waiter[] = [];
-  let inFlight = 0;
-  let scheduled = false;
-  const idle: Array<() => void> = [];
-
   // retry-safe: a retried attempt re-reads everything under fresh locks; unique refs make replays no-ops.
   async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -75,57 +75,26 @@ export function createLedger(deps: LedgerDeps): Ledger {
     return results[0] as UnitResult;
   }
 
-  async function flush(batch: Waiter[]): Promise<void> {
+  async function flush(units: Unit[]): Promise<Array<UnitResult | Failed>> {
     try {
-      const results = await retrying('group', () =>
-        deps.db.transaction((tx) =>
-          applyUnits(
-            tx,
-            batch.map((w) => w.unit),
-          ),
-        ),
-      );
-      batch.forEach((w, i) => w.resolve(results[i] as UnitResult));
+      return await retrying('group', () => deps.db.transaction((tx) => applyUnits(tx, units)));
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err);
-        return;
-      }
+      if (units.length === 1) return [{ failed: err }];
       // An unexpected error must not fail unrelated units: apply them one by one.
-      log.warn({ err, units: batch.length }, 'group commit failed; applying units one by one');
-      await Promise.all(batch.map((w) => apply(deps.db, w.unit).then(w.resolve, w.reject)));
+      log.warn({ err, units: units.length }, 'group commit failed; applying units one by one');
+      return Promise.all(units.map((unit) => apply(deps.db, unit).catch((e: unknown) => ({ failed: e }))));
     }
   }
 
-  function pump(): void {
-    scheduled = false;
-    while (inFlight < maxInFlight && queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
-      inFlight++;
-      void flush(batch).finally(() => {
-        inFlight--;
-        if (queue.length > 0) pump();
-        else if (inFlight === 0) idle.splice(0).forEach((f) => f());
-      });
-    }
-  }
+  const group = createBatcher(flush, { maxBatch, maxInFlight });
 
   return {
     apply,
-    submit(unit) {
-      return new Promise<UnitResult>((resolve, reject) => {
-        queue.push({ unit, resolve, reject });
-        // Gather everything submitted in this tick before the first flush.
-        if (!scheduled && inFlight < maxInFlight) {
-          scheduled = true;
-          setImmediate(pump);
-        }
-      });
+    async submit(unit) {
+      const result = await group.push(unit);
+      if ('failed' in result) throw result.failed;
+      return result;
     },
-    drain() {
-      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => idle.push(resolve));
-    },
+    drain: () => group.drain(),
   };
 }

@@ -4,7 +4,7 @@ import { notifyPerson, withNote } from '../commands/notifications.js';
 import { amountFromWire, bigintFromWire } from '../commands/wire.js';
 import type { Executor, Tx } from '../db/executor.js';
 import type { LedgerError } from '../ledger/errors.js';
-import { balancesOf, getTransfer, openAccount, openSystemAccount } from '../ledger/queries.js';
+import { balancesOf, getTransfer, openAccount, openAccounts, openSystemAccount } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
@@ -264,12 +264,9 @@ export function createPayments(deps: PaymentsDeps): Payments {
       return confirmCard(tx, input, reason, { personId: recipient.id }, note, card);
     }
 
-    // Open wallets in person-id order: two first payments between the same pair never deadlock.
-    const open = (id: bigint) => openAccount(tx, { kind: 'wallet', owner: walletOwner(id), currency: amount.currency });
-    const lowFirst = from.id < recipient.id;
-    const low = await open(lowFirst ? from.id : recipient.id);
-    const high = await open(lowFirst ? recipient.id : from.id);
-    const [fromWallet, toWallet] = lowFirst ? [low, high] : [high, low];
+    const wallet = (id: bigint) => ({ kind: 'wallet' as const, owner: walletOwner(id), currency: amount.currency });
+    const [fromWallet, toWallet] = await openAccounts(tx, [wallet(from.id), wallet(recipient.id)]);
+    if (!fromWallet || !toWallet) throw new Error('wallets were not opened');
     const r = await ledger.apply(tx, {
       legs: [
         {

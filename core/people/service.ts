@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { big, bigOrNull, date, textOrNull, transact } from '../commands/db.js';
+import { big, bigOrNull, date, inTx, textOrNull } from '../commands/db.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
@@ -15,6 +15,7 @@ import {
   type Platform,
   type SettingsPatch,
   type SettingsResult,
+  type TouchError,
   type TouchResult,
 } from './model.js';
 import { parseLocale, parseQuietHours, parseTimezone } from './settings.js';
@@ -62,6 +63,22 @@ const USER_ID = /^[0-9]{1,20}$/;
 const USERNAME = /^[a-z0-9_.]{1,32}$/;
 const PERSON_COLUMNS =
   'id, display_name, locale, timezone, quiet_start, quiet_end, confirm_threshold_minor, last_platform';
+/** A touch's input, cleaned. */
+interface TouchInput {
+  platform: Platform;
+  userId: string;
+  username: string | null;
+  displayName: string;
+  languageCode: string | null;
+}
+
+interface TouchRow {
+  person: Person;
+  identity: Identity;
+  /** Money is held for the username: match it (in a transaction). */
+  held: boolean;
+}
+
 const IDENTITY_COLUMNS = 'platform, user_id, person_id, username, display_name, language_code, last_seen_at';
 
 /** Lower-case without the leading @, or null when absent or not a username at all. */
@@ -132,84 +149,119 @@ export function createPeople(deps: PeopleDeps): People {
     return person ? { person, identity: id } : undefined;
   }
 
-  async function touch(tx: Tx, actor: ActorInput): Promise<TouchResult> {
-    if (actor.isBot) return { ok: false, error: 'IsBot' };
-    if (!USER_ID.test(actor.userId)) return { ok: false, error: 'InvalidUserId' };
-    if (actor.platform === 'telegram' && TELEGRAM_SERVICE_IDS.has(actor.userId))
-      return { ok: false, error: 'ServiceAccount' };
+  /**
+   * Refreshes an existing identity in one statement (a command touches payer and recipient, so this is on every
+   * hot path): the identity and person rows are written only when something changed or last_seen_at is over a
+   * minute old, the username is taken from whoever held it before, and the row says whether money is held for
+   * the username. Undefined when the user is new.
+   */
+  async function refresh(exec: Executor, input: TouchInput): Promise<TouchRow | undefined> {
+    const r = await exec.query(
+      `WITH cur AS (
+         SELECT person_id, language_code, last_seen_at FROM identities WHERE platform = $1 AND user_id = $2
+       ), ident AS (
+         UPDATE identities i SET username = $3, display_name = $4, language_code = coalesce($5, i.language_code),
+                last_seen_at = now()
+          WHERE i.platform = $1 AND i.user_id = $2
+            AND (i.username IS DISTINCT FROM $3 OR i.display_name IS DISTINCT FROM $4
+                 OR ($5::text IS NOT NULL AND i.language_code IS DISTINCT FROM $5)
+                 OR i.last_seen_at < now() - interval '1 minute')
+         RETURNING i.last_seen_at
+       ), person AS (
+         UPDATE people p SET display_name = $4, last_platform = $1
+           FROM cur
+          WHERE p.id = cur.person_id AND (p.display_name IS DISTINCT FROM $4 OR p.last_platform IS DISTINCT FROM $1)
+         RETURNING p.id
+       ), moved AS (
+         UPDATE identities o SET username = NULL
+          WHERE $3::text IS NOT NULL AND o.platform = $1 AND o.username = $3 AND o.user_id <> $2
+         RETURNING o.user_id
+       )
+       SELECT ${PERSON_COLUMNS.split(', ')
+         .map((c) => `p.${c}`)
+         .join(', ')},
+              coalesce($5, cur.language_code) AS language_code,
+              coalesce((SELECT last_seen_at FROM ident), cur.last_seen_at) AS last_seen_at,
+              (SELECT count(*) FROM moved)::int AS moved,
+              $3::text IS NOT NULL AND EXISTS (
+                SELECT 1 FROM claims c WHERE c.platform = $1 AND c.username = $3 AND c.state = 'held'
+              ) AS held
+         FROM cur JOIN people p ON p.id = cur.person_id`,
+      [input.platform, input.userId, input.username, input.displayName, input.languageCode],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    // The statement's snapshot predates its own person update: the new values are the input's.
+    const person = { ...toPerson(row), displayName: input.displayName, lastPlatform: input.platform };
+    const identity: Identity = {
+      platform: input.platform,
+      userId: input.userId,
+      personId: person.id,
+      username: input.username,
+      displayName: input.displayName,
+      languageCode: textOrNull(row.language_code),
+      lastSeenAt: date(row.last_seen_at),
+    };
+    if (Number(row.moved) > 0)
+      log.info(
+        { platform: input.platform, userId: input.userId, previousHolders: Number(row.moved) },
+        'username moved to another user',
+      );
+    return { person, identity, held: row.held === true };
+  }
+
+  /** The first touch of a user: a person and its identity (a concurrent twin's insert wins; ours is undone). */
+  async function create(tx: Tx, input: TouchInput): Promise<boolean> {
+    const created = await tx.query(`INSERT INTO people (display_name, last_platform) VALUES ($1, $2) RETURNING id`, [
+      input.displayName,
+      input.platform,
+    ]);
+    const createdId = big(created.rows[0]?.id);
+    // A concurrent first touch of the same user waits here and then finds the twin's identity.
+    const inserted = await tx.query(
+      `INSERT INTO identities (platform, user_id, person_id, username, display_name, language_code)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform, user_id) DO NOTHING`,
+      [input.platform, input.userId, createdId, input.username, input.displayName, input.languageCode],
+    );
+    if (inserted.rowCount === 1) return true;
+    await tx.query(`DELETE FROM people WHERE id = $1`, [createdId]);
+    return false;
+  }
+
+  function touchInput(actor: ActorInput): TouchInput | TouchError {
+    if (actor.isBot) return 'IsBot';
+    if (!USER_ID.test(actor.userId)) return 'InvalidUserId';
+    if (actor.platform === 'telegram' && TELEGRAM_SERVICE_IDS.has(actor.userId)) return 'ServiceAccount';
     const username = normalizeUsername(actor.username);
-    const displayName = cleanName(actor.displayName) || (username ? `@${username}` : `#${actor.userId}`);
-    const languageCode = actor.languageCode ? actor.languageCode.slice(0, 35) : null;
-    const key = [actor.platform, actor.userId];
+    return {
+      platform: actor.platform,
+      userId: actor.userId,
+      username,
+      displayName: cleanName(actor.displayName) || (username ? `@${username}` : `#${actor.userId}`),
+      languageCode: actor.languageCode ? actor.languageCode.slice(0, 35) : null,
+    };
+  }
 
-    let isNew = false;
-    // Steady-state touches write nothing (and lock nothing) unless something changed or last_seen_at is
-    // over a minute old: a command touching payer and recipient must not queue behind other commands.
-    let found = await tx.query(`SELECT person_id FROM identities WHERE platform = $1 AND user_id = $2`, key);
-    if (found.rowCount === 0) {
-      const created = await tx.query(`INSERT INTO people (display_name, last_platform) VALUES ($1, $2) RETURNING id`, [
-        displayName,
-        actor.platform,
-      ]);
-      const createdId = big(created.rows[0]?.id);
-      // A concurrent first touch of the same user waits here and then finds the twin's identity.
-      const inserted = await tx.query(
-        `INSERT INTO identities (platform, user_id, person_id, username, display_name, language_code)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform, user_id) DO NOTHING RETURNING person_id`,
-        [...key, createdId, username, displayName, languageCode],
-      );
-      if (inserted.rowCount === 1) {
-        isNew = true;
-        found = inserted;
-      } else {
-        await tx.query(`DELETE FROM people WHERE id = $1`, [createdId]);
-        found = await tx.query(`SELECT person_id FROM identities WHERE platform = $1 AND user_id = $2`, key);
-      }
-    }
-    const personId = big(found.rows[0]?.person_id);
-    if (!isNew) {
-      await tx.query(
-        `UPDATE identities SET username = $3, display_name = $4, language_code = coalesce($5, language_code), last_seen_at = now()
-          WHERE platform = $1 AND user_id = $2
-            AND (username IS DISTINCT FROM $3 OR display_name IS DISTINCT FROM $4
-                 OR ($5::text IS NOT NULL AND language_code IS DISTINCT FROM $5)
-                 OR last_seen_at < now() - interval '1 minute')`,
-        [...key, username, displayName, languageCode],
-      );
-    }
-    const updated = await tx.query(
-      `UPDATE people SET display_name = $2, last_platform = $3
-        WHERE id = $1 AND (display_name IS DISTINCT FROM $2 OR last_platform IS DISTINCT FROM $3)
-        RETURNING ${PERSON_COLUMNS}`,
-      [personId, displayName, actor.platform],
-    );
-    const personRow =
-      updated.rowCount > 0 ? updated : await tx.query(`SELECT ${PERSON_COLUMNS} FROM people WHERE id = $1`, [personId]);
-    const row = personRow.rows[0];
-    if (!row) throw new Error(`person of ${actor.platform}:${actor.userId} vanished`);
-    const person = toPerson(row);
-
-    if (username) {
-      // A username belongs to one user at a time: whoever had it before has renamed.
-      const moved = await tx.query(
-        `UPDATE identities SET username = NULL WHERE platform = $1 AND username = $2 AND user_id <> $3`,
-        [actor.platform, username, actor.userId],
-      );
-      if (moved.rowCount > 0)
-        log.info(
-          { platform: actor.platform, userId: actor.userId, previousHolders: moved.rowCount },
-          'username moved to another user',
-        );
-    }
-    const identityRow = await tx.query(
-      `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`,
-      key,
-    );
-    const identity = toIdentity(identityRow.rows[0] ?? {});
-    const matchedClaims = await matchClaims(tx, person, identity);
-    if (matchedClaims.length > 0)
-      log.info({ personId: person.id, claims: matchedClaims.map(String) }, 'held money matched to a new user');
-    return { ok: true, person, identity, isNew, matchedClaims };
+  /**
+   * `exec` a Db: the steady state is one autocommitted statement; a new user or held money opens a transaction.
+   * Steady-state touches write nothing (and lock nothing) unless something changed or last_seen_at is over a
+   * minute old: a command touching payer and recipient must not queue behind other commands.
+   */
+  async function touchWith(exec: Executor, actor: ActorInput): Promise<TouchResult> {
+    const input = touchInput(actor);
+    if (typeof input === 'string') return { ok: false, error: input };
+    const found = await refresh(exec, input);
+    if (found && !found.held)
+      return { ok: true, person: found.person, identity: found.identity, isNew: false, matchedClaims: [] };
+    return inTx(exec, async (tx) => {
+      const isNew = found ? false : await create(tx, input);
+      const row = found ?? (await refresh(tx, input));
+      if (!row) throw new Error(`person of ${actor.platform}:${actor.userId} vanished`);
+      const matchedClaims = row.held ? await matchClaims(tx, row.person, row.identity) : [];
+      if (matchedClaims.length > 0)
+        log.info({ personId: row.person.id, claims: matchedClaims.map(String) }, 'held money matched to a new user');
+      return { ok: true, person: row.person, identity: row.identity, isNew, matchedClaims };
+    });
   }
 
   async function updateSettings(tx: Tx, personId: bigint, patch: SettingsPatch): Promise<SettingsResult> {
@@ -275,8 +327,8 @@ export function createPeople(deps: PeopleDeps): People {
 
   return {
     defaults: deps.defaults,
-    touch,
-    seen: (actor) => transact(deps.db, (tx) => touch(tx, actor)),
+    touch: touchWith,
+    seen: (actor) => touchWith(deps.db, actor),
     get,
     async findByUsername(exec, platform, text) {
       const username = normalizeUsername(text);
