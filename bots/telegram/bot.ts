@@ -12,6 +12,7 @@ import { Telegraf } from 'telegraf';
 import type { Config } from '../../config/env.js';
 import { scrubSecrets, type Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
+import { bindMessage } from '../../core/actions/index.js';
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
 import type { CommandLayer, OutMessage } from '../commands/types.js';
 import { publishCommands, type BotCommandSpec } from './commands.js';
@@ -127,6 +128,8 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
     log,
     defaultLocale: config.defaultLocale,
     botUsername: () => username,
+    bindButtons: (actionIds, chatId, messageId) =>
+      bindMessage(db, actionIds, { platform: 'telegram', chatId }, messageId),
   });
   const handle = createUpdateHandler({
     layer,

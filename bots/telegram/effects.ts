@@ -25,6 +25,8 @@ export interface EffectsDeps {
   botUsername: () => string | undefined;
   /** The `start` parameter of that deep link. Default "dm". */
   startParam?: string;
+  /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessage). */
+  bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
 }
 
 /** Answers one callback query at most once: the early "stop the spinner" and the command's own answer share it. */
@@ -109,8 +111,25 @@ export function createEffects(deps: EffectsDeps): Effects {
     return lastId;
   }
 
+  /** Binds the buttons of `message` to the message that shows them; a failure only loosens that check. */
+  async function bind(chatId: string, message: OutMessage, messageId: number | undefined): Promise<void> {
+    const ids = (message.buttons ?? []).flat().map((button) => button.actionId);
+    if (ids.length === 0 || messageId === undefined || !deps.bindButtons) return;
+    try {
+      await deps.bindButtons(ids, chatId, String(messageId));
+    } catch (err) {
+      log.warn({ err, messageId }, 'telegram: could not bind buttons to their message');
+    }
+  }
+
   /** Sends a message (text pieces, or a document); resolves with the id of the last message sent. */
   async function send(chatId: string, message: OutMessage, where: Where): Promise<number | undefined> {
+    const messageId = await sendUnbound(chatId, message, where);
+    await bind(chatId, message, messageId);
+    return messageId;
+  }
+
+  async function sendUnbound(chatId: string, message: OutMessage, where: Where): Promise<number | undefined> {
     // Built first: a bad button id fails before anything is sent.
     const keyboard = message.buttons?.length ? inlineKeyboard(message.buttons) : undefined;
     const doc = message.document;
@@ -184,7 +203,9 @@ export function createEffects(deps: EffectsDeps): Effects {
       // The same edit again (a redelivery): it already shows this text.
       if (!isNotModified(apiFailure(err))) throw err;
     }
-    if (rest.length > 0) await sendText(origin.chat.chatId, rest.join(''), inChat(origin), keyboard);
+    const carrier =
+      rest.length > 0 ? await sendText(origin.chat.chatId, rest.join(''), inChat(origin), keyboard) : messageId;
+    await bind(origin.chat.chatId, message, carrier);
   }
 
   async function perform(origin: Origin, effects: readonly Effect[], ack: CallbackAnswerer): Promise<string[]> {

@@ -109,14 +109,18 @@ describe('pending actions behind buttons', () => {
       ok: false,
       error: 'WrongChat',
     });
-    await bindMessage(f.db, [id], '42');
+    await bindMessage(f.db, [id], { platform: 'telegram', chatId: '-999' }, '41'); // not its chat: no binding
+    await bindMessage(f.db, [id], CHAT, '42');
+    await bindMessage(f.db, [id], CHAT, '44'); // the first message wins
     expect(await consume(id, alice, CHAT, '43')).toEqual({ ok: false, error: 'WrongChat' });
+    expect(await consume(id, alice, CHAT, '44')).toEqual({ ok: false, error: 'WrongChat' });
     expect((await consume(id, alice, CHAT, '42')).ok).toBe(true);
   });
 
-  it('an action without a chat is pressable wherever its person sees it', async () => {
+  it('an action without a chat is pressable wherever its person sees it, on any message showing it', async () => {
     const { id } = await make({ platform: null, chatId: null });
-    expect((await consume(id, alice, { platform: 'discord', chatId: '777' })).ok).toBe(true);
+    await bindMessage(f.db, [id], { platform: 'telegram', chatId: '555' }, '7');
+    expect((await consume(id, alice, { platform: 'discord', chatId: '777' }, '8')).ok).toBe(true);
   });
 
   it('creating an action with the same business ref returns the existing one', async () => {

@@ -54,14 +54,24 @@ export async function createAction(tx: Tx, input: NewAction): Promise<{ id: stri
   return { id: String(row.id), expiresAt: date(row.expires_at) };
 }
 
-/** Records the message that carries these actions' buttons (a press must then come from it). */
-export async function bindMessage(exec: Executor, ids: readonly string[], messageId: string): Promise<void> {
+/**
+ * Records the message that carries these actions' buttons in `chat`: a press must then come from it. Only actions
+ * bound to that chat are bound to a message; an action without a chat (a notification, also shown elsewhere) stays
+ * pressable wherever its person sees it. The first message wins.
+ */
+export async function bindMessage(
+  exec: Executor,
+  ids: readonly string[],
+  chat: { platform: Platform; chatId: string },
+  messageId: string,
+): Promise<void> {
   const valid = ids.filter((id) => ACTION_ID.test(id));
   if (valid.length === 0) return;
-  await exec.query(`UPDATE actions SET message_id = $2 WHERE id = ANY($1::text[]) AND message_id IS NULL`, [
-    valid,
-    messageId,
-  ]);
+  await exec.query(
+    `UPDATE actions SET message_id = $4
+      WHERE id = ANY($1::text[]) AND message_id IS NULL AND platform = $2 AND chat_id = $3`,
+    [valid, chat.platform, chat.chatId, messageId],
+  );
 }
 
 export async function getAction(exec: Executor, id: string): Promise<Action | undefined> {

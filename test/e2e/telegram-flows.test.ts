@@ -68,13 +68,20 @@ describe('claims and requests through the real app', () => {
   }
 
   /** Presses a button as `who` on a message in their private chat (a notification) or in `chat`. */
-  async function press(who: TgUser, button: { data: string }, chat: object = fake.privateChat(who)) {
-    const update = fake.callback(who, chat, 9_001, button.data);
+  async function press(
+    who: TgUser,
+    button: { data: string; messageId: number | undefined },
+    chat: object = fake.privateChat(who),
+  ) {
+    const update = fake.callback(who, chat, button.messageId ?? 0, button.data);
     await post(update);
     return update;
   }
 
-  const button = (message: SentMessage | undefined, labelKey: Parameters<typeof t>[1]): { data: string } => {
+  const button = (
+    message: SentMessage | undefined,
+    labelKey: Parameters<typeof t>[1],
+  ): SentMessage['buttons'][number] => {
     const found = message?.buttons.find((b) => b.text === t('en', labelKey));
     if (!found) throw new Error(`no ${labelKey} button on ${JSON.stringify(message?.text)}`);
     return found;

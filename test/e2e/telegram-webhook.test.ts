@@ -147,12 +147,12 @@ describe('the Telegram webhook of the real app', () => {
   });
 
   describe('buttons', () => {
-    let card: { data: string };
+    let card: { data: string; messageId: number | undefined };
     let payUpdate: ReturnType<typeof replyingTo>;
 
-    /** Presses `data` as `who` on a message in `chat`; resolves with the update. */
-    const press = async (who: TgUser, chat: object, data: string) => {
-      const update = fake.callback(who, chat, 4_242, data);
+    /** Presses `button` as `who` on its message in `chat`; resolves with the update. */
+    const press = async (who: TgUser, chat: object, button: { data: string; messageId: number | undefined }) => {
+      const update = fake.callback(who, chat, button.messageId ?? 0, button.data);
       await post(update);
       return update;
     };
@@ -170,7 +170,7 @@ describe('the Telegram webhook of the real app', () => {
 
     it('a button pressed by someone else does nothing and says it is not theirs', async () => {
       const before = await transferCount(database.db);
-      const update = await press(mallory, group, card.data);
+      const update = await press(mallory, group, card);
       expect(await answerOf(fake, update)).toBe(t('en', 'action.NotYours'));
       await inboxDrained(database.db);
       expect(await transferCount(database.db)).toBe(before);
@@ -186,8 +186,18 @@ describe('the Telegram webhook of the real app', () => {
         'x',
       ];
       const updates = [];
-      for (const data of forgeries) updates.push(await press(alice, group, data));
+      for (const data of forgeries) updates.push(await press(alice, group, { data, messageId: card.messageId }));
       for (const update of updates) expect(await answerOf(fake, update)).toBe(t('en', 'action.Unknown'));
+      await inboxDrained(database.db);
+      expect(await transferCount(database.db)).toBe(before);
+      expect(editsIn(fake, group.id)).toHaveLength(0);
+    });
+
+    it('a real button id pressed on another message than the one it was sent on does nothing', async () => {
+      expect(card.messageId).toBeDefined();
+      const before = await transferCount(database.db);
+      const update = await press(alice, group, { data: card.data, messageId: (card.messageId ?? 0) + 1 });
+      expect(await answerOf(fake, update)).toBe(t('en', 'action.WrongChat'));
       await inboxDrained(database.db);
       expect(await transferCount(database.db)).toBe(before);
       expect(editsIn(fake, group.id)).toHaveLength(0);
@@ -196,7 +206,7 @@ describe('the Telegram webhook of the real app', () => {
     it('a button pressed twice at once pays once', async () => {
       const before = await balanceOf(database.db, alice.id);
       const bobBefore = await balanceOf(database.db, bob.id);
-      const presses = [fake.callback(alice, group, 4_242, card.data), fake.callback(alice, group, 4_242, card.data)];
+      const presses = [1, 2].map(() => fake.callback(alice, group, card.messageId ?? 0, card.data));
       expect(await Promise.all(presses.map((p) => app.post(p)))).toEqual([200, 200]);
       const answers = await Promise.all(presses.map((p) => answerOf(fake, p)));
       expect(answers.sort()).toEqual([t('en', 'action.done'), t('en', 'action.AlreadyUsed')].sort());
@@ -210,7 +220,7 @@ describe('the Telegram webhook of the real app', () => {
       expect(edits[0]?.text).toContain(t('en', 'pay.paid', { amount: '25.00 USD', name: 'Bob' }));
 
       // A third press later: already done, still one payment.
-      const late = await press(alice, group, card.data);
+      const late = await press(alice, group, card);
       expect(await answerOf(fake, late)).toBe(t('en', 'action.AlreadyUsed'));
       await inboxDrained(database.db);
       expect((await balanceOf(database.db, alice.id)).available).toBe(before.available - 2_500n);
@@ -231,7 +241,7 @@ describe('the Telegram webhook of the real app', () => {
       const edits = editsIn(fake, group.id).length;
 
       await sleep(UNDO_WINDOW_MS + 500);
-      const late = await press(alice, group, undo!.data);
+      const late = await press(alice, group, undo!);
       expect(await answerOf(fake, late)).toBe(t('en', 'action.Expired'));
       await inboxDrained(database.db);
       expect(await transferCount(database.db)).toBe(transfers);

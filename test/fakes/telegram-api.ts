@@ -55,6 +55,8 @@ export interface RecordedCall {
   at: number;
   ok: boolean;
   errorCode?: number;
+  /** What a successful call returned (a sent message, with its message_id). */
+  result?: unknown;
 }
 
 export interface ApiErrorBody {
@@ -273,6 +275,7 @@ export class FakeTelegramApi {
     const result = await this.run(method, params, files, at, res);
     if ('error_code' in result) return this.fail(res, call, result);
     call.ok = true;
+    call.result = result.result;
     this.reply(res, 200, { ok: true, result: result.result });
   }
 

@@ -155,27 +155,33 @@ export interface SentMessage {
   call: RecordedCall;
   chatId: string;
   text: string;
-  /** callback_data of every button, row by row flattened. */
-  buttons: Array<{ text: string; data: string }>;
+  /** The message's id: what the Bot API returned for a send, the edited message for an edit. */
+  messageId: number | undefined;
+  /** callback_data of every button, row by row flattened, with the message it sits on. */
+  buttons: Array<{ text: string; data: string; messageId: number | undefined }>;
   /** reply_parameters.message_id, when the message answers one. */
   replyTo: number | undefined;
 }
 
-function buttonsOf(params: Record<string, unknown>): SentMessage['buttons'] {
+function buttonsOf(params: Record<string, unknown>, messageId: number | undefined): SentMessage['buttons'] {
   const rows = (params.reply_markup as { inline_keyboard?: unknown } | undefined)?.inline_keyboard;
   if (!Array.isArray(rows)) return [];
   return (rows as Array<Array<{ text: string; callback_data: string }>>)
     .flat()
-    .map((b) => ({ text: b.text, data: b.callback_data }));
+    .map((b) => ({ text: b.text, data: b.callback_data, messageId }));
 }
 
 function toSent(call: RecordedCall): SentMessage {
   const p = call.params;
+  const returned = (call.result as { message_id?: unknown } | undefined)?.message_id;
+  const messageId =
+    typeof returned === 'number' ? returned : typeof p.message_id === 'number' ? p.message_id : undefined;
   return {
     call,
     chatId: String(p.chat_id),
     text: typeof p.text === 'string' ? p.text : '',
-    buttons: buttonsOf(p),
+    messageId,
+    buttons: buttonsOf(p, messageId),
     replyTo: (p.reply_parameters as { message_id?: number } | undefined)?.message_id,
   };
 }
