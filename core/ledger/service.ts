@@ -17,7 +17,9 @@ export interface LedgerDeps {
 export interface Ledger {
   /**
    * Applies one unit (all legs or none) in the caller's transaction when `exec` is a Tx — so a
-   * ledger change commits together with the caller's other writes — or in its own transaction.
+   * ledger change commits together with the caller's other writes — or in its own transaction
+   * (retried on a deadlock or a concurrent same-ref insert). In the caller's transaction such an error
+   * fails that transaction, and the caller retries it whole.
    */
   apply(exec: Executor, unit: Unit): Promise<UnitResult>;
   /**
@@ -54,24 +56,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
     }
   }
 
-  async function inSavepoint<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
-    await tx.query('SAVEPOINT chipin_ledger');
-    try {
-      const result = await fn();
-      await tx.query('RELEASE SAVEPOINT chipin_ledger');
-      return result;
-    } catch (err) {
-      await tx.query('ROLLBACK TO SAVEPOINT chipin_ledger');
-      throw err;
-    }
-  }
-
   async function apply(exec: Executor, unit: Unit): Promise<UnitResult> {
-    const results = await retrying('apply', () =>
+    // In the caller's transaction a deadlock or a concurrent insert of the same ref fails that transaction, and its
+    // owner retries it whole (transact, the inbox, the job queue): a savepoint per unit would cost two round trips
+    // on every command for a case that the retry covers.
+    const results =
       exec.kind === 'tx'
-        ? inSavepoint(exec, () => applyUnits(exec, [unit]))
-        : exec.transaction((tx) => applyUnits(tx, [unit])),
-    );
+        ? await applyUnits(exec, [unit])
+        : await retrying('apply', () => exec.transaction((tx) => applyUnits(tx, [unit])));
     return results[0] as UnitResult;
   }
 
