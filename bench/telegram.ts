@@ -72,7 +72,9 @@ async function serveApp(): Promise<void> {
     DEMO_MONEY: '1',
   });
   const log = createLogger(config);
-  const app = await startApp(config, log, process.env.BENCH_NO_WORKERS ? (['http', 'bots'] as const) : ROLES, { telegram: { limits: UNLIMITED, safetyMs: 0 } });
+  const app = await startApp(config, log, process.env.BENCH_NO_WORKERS ? (['http', 'bots'] as const) : ROLES, {
+    telegram: { limits: UNLIMITED, safetyMs: 0 },
+  });
   process.stdout.write(`${JSON.stringify({ port: app.port })}\n`);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   await app.stop();

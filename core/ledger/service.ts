@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Db, Executor, Tx } from '../db/executor.js';
+import type { Db, Executor } from '../db/executor.js';
 import { createBatcher } from '../db/batch.js';
 import { silentLog, type Log } from '../log.js';
 import { applyUnits, isRetryable, type UnitResult } from './engine.js';
