@@ -306,9 +306,7 @@ export class DiscordInteractions {
       channel_id: where.channelId,
       channel: { id: where.channelId, type: inGuild ? 0 : 1 },
       locale: where.locale ?? 'en-US',
-      ...(inGuild
-        ? { guild_id: where.guildId, member: { user: from, nick: null, permissions: '0' } }
-        : { user: from }),
+      ...(inGuild ? { guild_id: where.guildId, member: { user: from, nick: null, permissions: '0' } } : { user: from }),
     };
   }
 }
