@@ -10,7 +10,7 @@ import {
   Routes,
   type APIApplicationCommandBasicOption,
   type APIApplicationCommandSubcommandOption,
-  type RESTPutAPIApplicationCommandsJSONBody,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
 import type { REST } from 'discord.js';
 import { COMMANDS } from '../commands/layer.js';
@@ -116,8 +116,8 @@ function subcommand(spec: SubcommandSpec): APIApplicationCommandSubcommandOption
 }
 
 /** The body of `PUT /applications/{id}/commands`, in the command layer's menu order. */
-export function slashCommands(context: { demoMoney: boolean }): RESTPutAPIApplicationCommandsJSONBody {
-  return COMMANDS.flatMap(({ name, descriptionKey }) => {
+export function slashCommands(context: { demoMoney: boolean }): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+  return COMMANDS.flatMap(({ name, descriptionKey }): RESTPostAPIChatInputApplicationCommandsJSONBody[] => {
     const spec = DISCORD_COMMANDS[name];
     if (!spec || (spec.when && !spec.when(context))) return [];
     return [
