@@ -131,7 +131,7 @@ async function startBots(parts: Parts): Promise<Stoppable[]> {
 }
 
 /** DMs through the Discord transport; REST failures become the notifier's typed errors. */
-function discordSender(discord: DiscordTransport): Sender {
+export function discordSender(discord: DiscordTransport): Sender {
   return {
     async send(userId, message) {
       try {
