@@ -85,7 +85,7 @@ describe('Discord through the real app', () => {
     return discord.messagesOf(raw.token)[0]!;
   }
 
-  const content = (call: DiscordCall): string => String(call.body?.content ?? '');
+  const content = (call: DiscordCall): string => (typeof call.body?.content === 'string' ? call.body.content : '');
 
   async function funded(name: string, amount: string): Promise<DiscordUser> {
     const user = newUser(name);

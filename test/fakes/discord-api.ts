@@ -148,7 +148,7 @@ export class FakeDiscordApi {
       );
     }
     if (path === '/users/@me/channels' && method === 'POST') {
-      const recipient = String(body?.recipient_id ?? '');
+      const recipient = typeof body?.recipient_id === 'string' ? body.recipient_id : '';
       let channel = this.dmChannels.get(recipient);
       if (!channel) this.dmChannels.set(recipient, (channel = snowflake()));
       return answer(200, { id: channel, type: 1, recipients: [{ id: recipient }] });
