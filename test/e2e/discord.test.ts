@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { t, type MessageKey } from '../../bots/i18n/index.js';
+import { t } from '../../bots/i18n/index.js';
 import { audit, balancesOf } from '../../core/ledger/index.js';
 import {
   DiscordInteractions,
@@ -24,6 +24,7 @@ import {
   waitForSent,
   type RunningApp,
 } from '../support/app.js';
+import { REFUSED_AMOUNTS } from '../support/amounts.js';
 import { cleanUp } from '../support/chipin.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -273,21 +274,7 @@ describe('Discord through the real app', () => {
   });
 
   it('every SPEC §5 bad amount gets its reason, privately, and changes nothing', async () => {
-    const refused: Array<[string, MessageKey]> = [
-      ['0', 'amount.Zero'],
-      ['-5', 'amount.Negative'],
-      ['+5', 'amount.LeadingPlus'],
-      ['1e3', 'amount.Exponent'],
-      ['0x10', 'amount.Hex'],
-      ['NaN', 'amount.NotANumber'],
-      ['Infinity', 'amount.NotANumber'],
-      ['1,25', 'amount.BadGrouping'],
-      ['12.5.5', 'amount.MultipleDecimalPoints'],
-      ['12.345', 'amount.TooManyDecimals'],
-      ['10001', 'amount.TooLarge'],
-      ['20 XYZ', 'amount.UnknownCurrency'],
-      ['٥', 'amount.ForeignDigits'],
-    ];
+    const refused = REFUSED_AMOUNTS;
     const payer = await funded('Careful', '50.00');
     const payee = newUser('Nobody');
     const before = await transferCount(database.db);
