@@ -247,6 +247,34 @@ describe('Discord through the real app', () => {
     expect(notes.map((c) => [content(c), c.body?.flags])).toEqual([[t('en', 'action.AlreadyUsed'), EPHEMERAL]]);
   });
 
+  it('/request: the payer taps Pay in the channel and the requester hears about it in a DM', async () => {
+    const payer = await funded('Payer', '30.00');
+    const requester = await funded('Requester', '1.00');
+    const ask = interactions.command(
+      requester,
+      'request',
+      { user: payer, amount: '7.50', note: 'pizza', by: 'in 2h' },
+      GUILD,
+    );
+    expect(await send(ask)).toEqual({ type: 5 });
+    const card = await replyTo(ask);
+    expect(card.body?.flags).toBeUndefined();
+    const [payButton] = (card.body?.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components;
+    const tap = interactions.button(payer, payButton!.custom_id, snowflake(), GUILD);
+    expect(await send(tap)).toEqual({ type: 6 });
+    await discord.waitFor(() => discord.messagesOf(tap.token).some((c) => c.method === 'PATCH'), 20_000, 'the edit');
+    expect(await availableOf('discord', payer.id)).toBe(22_50n);
+    expect(await availableOf('discord', requester.id)).toBe(8_50n);
+    await discord.waitFor(
+      () => {
+        const channel = discord.dmChannelOf(requester.id);
+        return channel !== undefined && discord.channelMessages(channel).some((c) => content(c).includes('7.50 USD'));
+      },
+      20_000,
+      'a DM to the requester',
+    );
+  });
+
   it('a slow ledger still gets the deferral first; the reply follows when the work is done', async () => {
     const payer = await funded('Slow', '20.00');
     const payee = newUser('Patient');
