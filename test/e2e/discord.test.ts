@@ -88,6 +88,18 @@ describe('Discord through the real app', () => {
 
   const content = (call: DiscordCall): string => (typeof call.body?.content === 'string' ? call.body.content : '');
 
+  /** Waits for a DM to `user` containing `text`. */
+  async function dmTo(user: DiscordUser, text: string): Promise<DiscordCall> {
+    const find = () => {
+      const channel = discord.dmChannelOf(user.id);
+      return channel === undefined
+        ? undefined
+        : discord.channelMessages(channel).find((c) => content(c).includes(text));
+    };
+    await discord.waitFor(() => find() !== undefined, 20_000, `a DM to ${user.username}`);
+    return find()!;
+  }
+
   async function funded(name: string, amount: string): Promise<DiscordUser> {
     const user = newUser(name);
     const raw = interactions.command(user, 'faucet', { amount }, { channelId: snowflake() });
@@ -198,15 +210,7 @@ describe('Discord through the real app', () => {
     expect(wallets.rows[0]?.n).toBe(1);
 
     // Carol used Discord last: the "you received money" notice is a Discord DM.
-    await discord.waitFor(
-      () => {
-        const channel = discord.dmChannelOf(carolDc.id);
-        return channel !== undefined && discord.channelMessages(channel).some((c) => content(c).includes('10.00 USD'));
-      },
-      20_000,
-      'a DM to Carol on Discord',
-    );
-    const dm = discord.channelMessages(discord.dmChannelOf(carolDc.id)!).find((c) => content(c).includes('10.00'))!;
+    const dm = await dmTo(carolDc, '10.00 USD');
     expect(dm.authorized).toBe(true);
     expect(dm.body?.allowed_mentions).toEqual({ parse: [] });
 
@@ -265,14 +269,7 @@ describe('Discord through the real app', () => {
     await discord.waitFor(() => discord.messagesOf(tap.token).some((c) => c.method === 'PATCH'), 20_000, 'the edit');
     expect(await availableOf('discord', payer.id)).toBe(22_50n);
     expect(await availableOf('discord', requester.id)).toBe(8_50n);
-    await discord.waitFor(
-      () => {
-        const channel = discord.dmChannelOf(requester.id);
-        return channel !== undefined && discord.channelMessages(channel).some((c) => content(c).includes('7.50 USD'));
-      },
-      20_000,
-      'a DM to the requester',
-    );
+    await dmTo(requester, '7.50 USD');
   });
 
   it('a slow ledger still gets the deferral first; the reply follows when the work is done', async () => {
