@@ -3,57 +3,27 @@
  * process through the stored interaction token, exactly once; one whose token has run out is not run at all.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { audit } from '../../core/ledger/index.js';
-import { DiscordInteractions, FakeDiscordApi, postInteraction, snowflake } from '../fakes/discord-api.js';
-import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import { inboxDrained, startApp, startFakeTelegram, type RunningApp } from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { postInteraction, snowflake } from '../fakes/discord-api.js';
+import { inboxDrained, startApp, type RunningApp } from '../support/app.js';
+import { closeWorld, discordWorld, type DiscordWorld } from '../support/discord.js';
 
-const APP_ID = '130000000000000001';
-const DC_TOKEN = ['MTMwMDAwMDAwMDAwMDAwMDAx', 'Gx' + 'c'.repeat(4), 'r'.repeat(27)].join('.');
-
-let database: TestDatabase;
-let telegram: FakeTelegramApi;
-let discord: FakeDiscordApi;
-const interactions = new DiscordInteractions(APP_ID);
+let world: DiscordWorld;
 const apps: RunningApp[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase(2);
-  telegram = await startFakeTelegram(false);
-  discord = new FakeDiscordApi({ token: DC_TOKEN, applicationId: APP_ID });
-  await discord.listen();
+  world = await discordWorld('130000000000000001');
 });
 
-afterAll(async () => {
-  for (const app of apps) await app.kill();
-  await cleanUp();
-  await telegram?.close();
-  await discord?.close();
-  if (database) {
-    expect((await audit(database.db)).violations).toEqual([]);
-    await database.drop();
-  }
-});
+afterAll(() => closeWorld(world, apps));
 
 const start = async (roles: Array<'http' | 'bots' | 'workers'>): Promise<RunningApp> => {
-  const app = await startApp({
-    databaseUrl: database.url,
-    fake: telegram,
-    roles,
-    env: {
-      DISCORD_PUBLIC_KEY: interactions.publicKeyHex,
-      DISCORD_BOT_TOKEN: DC_TOKEN,
-      DISCORD_APPLICATION_ID: APP_ID,
-      DISCORD_API_BASE: discord.apiBase,
-    },
-  });
+  const app = await startApp({ databaseUrl: world.database.url, fake: world.telegram, roles, env: world.env });
   apps.push(app);
   return app;
 };
 
 it('an acknowledged interaction survives the crash of the process that took it; a stale one is not run', async () => {
+  const { database, discord, interactions } = world;
   const http = await start(['http']);
   const user = interactions.user(snowflake(), 'crashy');
   const faucet = interactions.command(user, 'faucet', { amount: '15' }, { channelId: snowflake() });

@@ -6,34 +6,26 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import { audit, balancesOf } from '../../core/ledger/index.js';
+import { balancesOf } from '../../core/ledger/index.js';
 import {
   DiscordInteractions,
-  FakeDiscordApi,
   postInteraction,
   snowflake,
   type DiscordCall,
+  type FakeDiscordApi,
   type DiscordUser,
 } from '../fakes/discord-api.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import {
-  inboxDrained,
-  startApp,
-  startFakeTelegram,
-  transferCount,
-  waitForSent,
-  type RunningApp,
-} from '../support/app.js';
+import { inboxDrained, startApp, transferCount, waitForSent, type RunningApp } from '../support/app.js';
 import { REFUSED_AMOUNTS } from '../support/amounts.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { closeWorld, discordWorld, type DiscordWorld } from '../support/discord.js';
+import type { TestDatabase } from '../support/postgres.js';
 
-const APP_ID = '110000000000000001';
-const DC_TOKEN = ['MTEwMDAwMDAwMDAwMDAwMDAx', 'Gx' + 'y'.repeat(4), 'z'.repeat(27)].join('.');
 const GUILD = { guildId: '310000000000000001', channelId: '410000000000000001' };
 const EPHEMERAL = 64;
 
 describe('Discord through the real app', () => {
+  let world: DiscordWorld;
   let database: TestDatabase;
   let telegram: FakeTelegramApi;
   let discord: FakeDiscordApi;
@@ -42,34 +34,16 @@ describe('Discord through the real app', () => {
   let nextUser = 210_000_000_000_000_001n;
 
   beforeAll(async () => {
-    database = await createTestDatabase(2);
-    telegram = await startFakeTelegram(false);
-    discord = new FakeDiscordApi({ token: DC_TOKEN, applicationId: APP_ID });
-    await discord.listen();
-    interactions = new DiscordInteractions(APP_ID);
+    world = await discordWorld('110000000000000001');
+    ({ database, telegram, discord, interactions } = world);
     app = await startApp({
       databaseUrl: database.url,
       fake: telegram,
-      env: {
-        DISCORD_PUBLIC_KEY: interactions.publicKeyHex,
-        DISCORD_BOT_TOKEN: DC_TOKEN,
-        DISCORD_APPLICATION_ID: APP_ID,
-        DISCORD_API_BASE: discord.apiBase,
-        CONFIRM_THRESHOLD: '20',
-      },
+      env: { ...world.env, CONFIRM_THRESHOLD: '20' },
     });
   });
 
-  afterAll(async () => {
-    await app?.stop();
-    await cleanUp();
-    await telegram?.close();
-    await discord?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
+  afterAll(() => closeWorld(world, app ? [app] : []));
 
   const newUser = (name: string): DiscordUser => interactions.user(String(nextUser++), name);
 
@@ -126,7 +100,7 @@ describe('Discord through the real app', () => {
       const ping = interactions.ping();
       expect(await postInteraction(app.url, interactions, ping)).toMatchObject({ status: 200, json: { type: 1 } });
       const text = JSON.stringify(ping);
-      const forged = new DiscordInteractions(APP_ID).sign(text);
+      const forged = new DiscordInteractions(interactions.applicationId).sign(text);
       expect((await postInteraction(app.url, interactions, text, forged)).status).toBe(401);
     });
 
@@ -137,7 +111,7 @@ describe('Discord through the real app', () => {
       const attempts: Array<[string, Record<string, string>]> = [];
       const raw = () => JSON.stringify(interactions.command(payer, 'pay', { user: victim, amount: '5' }, GUILD));
       const a = raw();
-      attempts.push([a, new DiscordInteractions(APP_ID).sign(a)]);
+      attempts.push([a, new DiscordInteractions(interactions.applicationId).sign(a)]);
       const b = raw();
       attempts.push([b.replace('"5"', '"9"'), interactions.sign(b)]);
       const c = raw();
