@@ -132,6 +132,15 @@ describe('Discord through the real app', () => {
       );
     });
 
+    it('a signed body that is not JSON gets 400; an oversized one 413; neither is stored', async () => {
+      const before = await database.db.query(`SELECT count(*)::int AS n FROM inbox WHERE platform = 'discord'`);
+      expect((await postInteraction(app.url, interactions, '{"type": 2,')).status).toBe(400);
+      const huge = JSON.stringify({ type: 2, padding: 'x'.repeat(1_000_000) });
+      expect((await postInteraction(app.url, interactions, huge)).status).toBe(413);
+      const after = await database.db.query(`SELECT count(*)::int AS n FROM inbox WHERE platform = 'discord'`);
+      expect(after.rows[0]?.n).toBe(before.rows[0]?.n);
+    });
+
     it('a replayed interaction is acknowledged again and has no second effect', async () => {
       const payer = await funded('Replayer', '50.00');
       const payee = newUser('Payee');
