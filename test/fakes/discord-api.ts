@@ -29,6 +29,8 @@ export interface DiscordUser {
   id: string;
   username: string;
   global_name: string | null;
+  discriminator?: string;
+  avatar?: string | null;
   bot?: boolean;
 }
 
@@ -43,6 +45,8 @@ export class FakeDiscordApi {
   private rateLimitSends = { n: 0, retryAfterS: 0.05, global: false };
   private readonly blockedUsers = new Set<string>();
   private readonly dmChannels = new Map<string, string>();
+  /** The gateway URL GET /gateway/bot answers with (a FakeDiscordGateway's). */
+  gatewayUrl: string | undefined;
   private server: Server | undefined;
   private base = '';
 
@@ -140,6 +144,10 @@ export class FakeDiscordApi {
       return answer(404, { message: 'Unknown Webhook', code: 10015 });
     }
     if (!authorized) return answer(401, { message: '401: Unauthorized', code: 0 });
+    if (path === '/gateway/bot' && method === 'GET' && this.gatewayUrl !== undefined) {
+      const limit = { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 };
+      return answer(200, { url: this.gatewayUrl, shards: 1, session_start_limit: limit });
+    }
     if (parts[0] === 'applications' && parts[1] === app && method === 'PUT') {
       const commands = Array.isArray(body) ? (body as Array<Record<string, unknown>>) : [];
       return answer(
@@ -238,7 +246,7 @@ export class DiscordInteractions {
   }
 
   user(id: string, username: string, globalName: string | null = null): DiscordUser {
-    return { id, username, global_name: globalName };
+    return { id, username, global_name: globalName, discriminator: '0', avatar: null };
   }
 
   /**
@@ -306,7 +314,26 @@ export class DiscordInteractions {
       channel_id: where.channelId,
       channel: { id: where.channelId, type: inGuild ? 0 : 1 },
       locale: where.locale ?? 'en-US',
-      ...(inGuild ? { guild_id: where.guildId, member: { user: from, nick: null, permissions: '0' } } : { user: from }),
+      app_permissions: '0',
+      entitlements: [],
+      authorizing_integration_owners: { '0': where.guildId ?? from.id },
+      context: inGuild ? 0 : 1,
+      attachment_size_limit: 10_485_760,
+      ...(inGuild
+        ? {
+            guild_id: where.guildId,
+            member: {
+              user: from,
+              nick: null,
+              roles: [],
+              joined_at: new Date(0).toISOString(),
+              deaf: false,
+              mute: false,
+              flags: 0,
+              permissions: '0',
+            },
+          }
+        : { user: from }),
     };
   }
 }
