@@ -131,6 +131,10 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
     async stop() {
       await gateway?.stop();
       await processor.stop(stopTimeoutMs);
+      for (const client of [rest, dmRest]) {
+        client.clearHashSweeper();
+        client.clearHandlerSweeper();
+      }
       log.info({}, 'discord transport stopped');
     },
     idle: () => processor.idle(),
