@@ -10,6 +10,13 @@ import { createCommandLayer, localizedCommands } from './bots/commands/layer.js'
 import { renderNotification } from './bots/commands/render.js';
 import type { CommandLayer } from './bots/commands/types.js';
 import { createHttpApp, startHttpServer, type RouteInstaller } from './bots/http.js';
+import {
+  createDiscordTransport,
+  discordFailure,
+  isUnreachable,
+  type DiscordTransport,
+  type DiscordTransportOptions,
+} from './bots/discord/index.js';
 import { createMetricsRegistry } from './bots/metrics.js';
 import {
   createSandboxRouter,
@@ -66,6 +73,7 @@ export interface App {
  */
 export interface AppHooks {
   readonly telegram?: TelegramTransportOptions;
+  readonly discord?: DiscordTransportOptions;
 }
 
 /** What every role is built from. */
@@ -79,6 +87,8 @@ interface Parts {
   readonly layer: CommandLayer;
   /** Present when TELEGRAM_BOT_TOKEN is set. */
   readonly telegram: TelegramTransport | undefined;
+  /** Present when DISCORD_PUBLIC_KEY (HTTP interactions) or DISCORD_BOT_TOKEN (gateway) is set. */
+  readonly discord: DiscordTransport | undefined;
   /**
    * The sandbox chat's transcript (never in production). In memory: its page (http role) and its
    * notifications (workers role) meet only when both roles run in this process.
@@ -87,10 +97,12 @@ interface Parts {
 }
 
 function httpRoutes(parts: Parts): RouteInstaller[] {
-  const { config, log, layer, sandbox, telegram } = parts;
+  const { config, log, layer, sandbox, telegram, discord } = parts;
   const routes: RouteInstaller[] = [];
   const webhook = telegram?.router;
   if (webhook) routes.push((app) => app.use(webhook));
+  const interactions = discord?.router;
+  if (interactions) routes.push((app) => app.use(interactions));
   if (sandbox) {
     const router = createSandboxRouter({
       layer,
@@ -105,10 +117,34 @@ function httpRoutes(parts: Parts): RouteInstaller[] {
 }
 
 async function startBots(parts: Parts): Promise<Stoppable[]> {
-  const { telegram } = parts;
-  if (!telegram) return [];
-  await telegram.start();
-  return [{ name: 'telegram', stop: () => telegram.stop() }];
+  const { telegram, discord } = parts;
+  const started: Stoppable[] = [];
+  if (telegram) {
+    await telegram.start();
+    started.push({ name: 'telegram', stop: () => telegram.stop() });
+  }
+  if (discord) {
+    await discord.start();
+    started.push({ name: 'discord', stop: () => discord.stop() });
+  }
+  return started;
+}
+
+/** DMs through the Discord transport; REST failures become the notifier's typed errors. */
+export function discordSender(discord: DiscordTransport): Sender {
+  return {
+    async send(userId, message) {
+      try {
+        return await discord.send(userId, message);
+      } catch (err) {
+        const failure = discordFailure(err);
+        if (failure?.status === 429)
+          throw new RateLimited(failure.retryAfterMs ?? 1_000, failure.global ? 'global' : 'chat');
+        if (isUnreachable(failure)) throw new Blocked(failure?.message ?? 'cannot message this user');
+        throw err;
+      }
+    },
+  };
 }
 
 /** Notifications share the transport's rate limits; Bot API failures become the notifier's typed errors. */
@@ -137,10 +173,11 @@ export function queuePrefix(config: Pick<Config, 'databaseUrl' | 'dataDir'>): st
 }
 
 async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
-  const { config, log, db, redis, metrics, core, sandbox, telegram } = parts;
+  const { config, log, db, redis, metrics, core, sandbox, telegram, discord } = parts;
   const senders: Senders = {
     ...(sandbox ? { sandbox: createSandboxSender(sandbox) } : {}),
     ...(telegram ? { telegram: telegramSender(telegram) } : {}),
+    ...(discord && config.discordBotToken ? { discord: discordSender(discord) } : {}),
   };
   const workers = await startWorkers({
     db,
@@ -203,8 +240,22 @@ export async function startApp(
           ...(hooks.telegram ? { options: hooks.telegram } : {}),
         })
       : undefined;
+    const discord =
+      config.discordPublicKey || config.discordBotToken
+        ? createDiscordTransport({
+            config,
+            db,
+            log: log.child({ transport: 'discord' }),
+            layer,
+            options: {
+              // D7: a gateway gone for good ends the process (graceful stop); the supervisor restarts it with backoff.
+              onFatal: () => process.kill(process.pid, 'SIGTERM'),
+              ...hooks.discord,
+            },
+          })
+        : undefined;
     const sandbox = config.nodeEnv === 'production' ? undefined : createSandboxStore();
-    const parts: Parts = { config, log, db, redis, metrics, core, layer, telegram, sandbox };
+    const parts: Parts = { config, log, db, redis, metrics, core, layer, telegram, discord, sandbox };
 
     if (roles.includes('bots')) started.push(...(await startBots(parts)));
     if (roles.includes('workers')) started.push(...(await startWorkerRole(parts)));

@@ -4,7 +4,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { DestinationStream } from 'pino';
+import { REST } from 'discord.js';
 import { ROLES, startApp, type App } from './app.js';
+import { discordFailure, registerCommands } from './bots/discord/index.js';
 import { ConfigError, loadConfig, type Config, type Env } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import type { Db } from './core/db/executor.js';
@@ -28,6 +30,7 @@ const USAGE = `usage: chipin <command>
   start [--http] [--bots] [--workers]   run the app (no flag: all three roles in one process)
   migrate                               apply database migrations and exit
   check [--json]                        audit the ledger: exit 0 sound, 1 violations, 2 could not audit
+  discord register [--guild ID]         register the Discord slash commands (globally, or on one guild)
 `;
 
 /** SIGTERM grace periods are usually 30 s; stop well before the orchestrator's SIGKILL (B6). */
@@ -191,6 +194,46 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
   return ok ? 0 : 1;
 }
 
+/**
+ * `chipin discord register [--guild ID]`: PUTs the slash commands (bots/discord/commands.ts) through
+ * DISCORD_API_BASE with the bot token and prints what Discord registered. Exit 0 done, 1 could not register.
+ */
+export async function runDiscord(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'register') return usage(io, `unknown discord command: ${argv.join(' ')}`);
+  let guildId: string | undefined;
+  if (rest.length === 2 && rest[0] === '--guild' && /^\d{1,20}$/.test(rest[1] ?? '')) guildId = rest[1];
+  else if (rest.length > 0) return usage(io, `bad option for discord register: ${rest.join(' ')}`);
+  let config: Config;
+  try {
+    config = loadConfig(io.env);
+  } catch (err) {
+    return failure(io, undefined, err, 'discord register');
+  }
+  const { discordBotToken: token, discordApplicationId: applicationId } = config;
+  const missing = [token ? '' : 'DISCORD_BOT_TOKEN', applicationId ? '' : 'DISCORD_APPLICATION_ID'].filter(Boolean);
+  if (token === undefined || applicationId === undefined) {
+    io.stderr.write(`chipin: discord register needs ${missing.join(' and ')}\n`);
+    return 1;
+  }
+  const rest10 = new REST({ api: config.discordApiBase, version: '10', retries: 1 }).setToken(token);
+  try {
+    const names = await registerCommands(rest10, {
+      applicationId,
+      demoMoney: config.demoMoney,
+      ...(guildId !== undefined ? { guildId } : {}),
+    });
+    const where = guildId === undefined ? 'globally' : `on guild ${guildId}`;
+    io.stdout.write(`registered ${names.length} commands ${where}: ${names.map((n) => `/${n}`).join(' ')}\n`);
+    return 0;
+  } catch (err) {
+    const f = discordFailure(err);
+    const reason = f ? `${f.status}${f.code !== undefined ? ` ${f.code}` : ''} ${f.message}` : String(err);
+    io.stderr.write(`chipin: discord register failed: ${reason.split('\n')[0]}\n`);
+    return 1;
+  }
+}
+
 /** Runs one CLI command and returns its exit code. */
 export async function cli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -201,6 +244,8 @@ export async function cli(argv: readonly string[], io: CliIo = processIo): Promi
       return runMigrate(rest, io);
     case 'check':
       return runCheck(rest, io);
+    case 'discord':
+      return runDiscord(rest, io);
     case 'help':
     case '--help':
     case '-h':

@@ -89,6 +89,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
       confirmThreshold: config.confirmThreshold,
     },
     maxThresholdMinor: maxFor(config.maxAmount, config.defaultCurrency),
+    ledger,
     log,
   });
   const payments = createPayments({

@@ -40,6 +40,7 @@ import {
   renderError,
   renderFaucetOutcome,
   renderHistory,
+  renderLinkOutcome,
   renderParseError,
   renderPayOutcome,
   renderPayRequestOutcome,
@@ -104,12 +105,31 @@ interface Recorded {
 }
 
 /** Commands whose replies carry private data: a DM on Telegram, an ephemeral reply on Discord. */
-const PRIVATE: ReadonlySet<Command['name']> = new Set(['balance', 'history', 'export', 'settings', 'link', 'faucet']);
+const PRIVATE: ReadonlySet<string> = new Set<Command['name']>([
+  'balance',
+  'history',
+  'export',
+  'settings',
+  'link',
+  'faucet',
+]);
+
+/**
+ * Whether the command named `command` answers privately. Discord decides its deferral (ephemeral or not) from
+ * this before the command runs.
+ */
+export const repliesPrivately = (command: string): boolean => PRIVATE.has(command.toLowerCase());
 
 /** Commands that write and must happen once per delivery (parse included: a deadline read later could differ). */
 const ONCE: ReadonlySet<Command['name']> = new Set(['pay', 'request', 'faucet', 'link']);
 
 const reply = (msg: OutMessage, isPrivate: boolean): Effect => ({ type: 'reply', message: msg, private: isPrivate });
+const refusal = (msg: OutMessage, isPrivate: boolean): Effect => ({
+  type: 'reply',
+  message: msg,
+  private: isPrivate,
+  refusal: true,
+});
 
 export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const { core, config } = deps;
@@ -153,14 +173,14 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   async function onCommand(event: CommandEvent): Promise<HandleResult> {
     const touched = await people.seen(event.actor);
     if (!touched.ok)
-      return { effects: [reply(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
+      return { effects: [refusal(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
     const person = touched.person;
     const reader = readerOf(person, event.actor);
     const first = parseCommand(event, parseContext(reader));
     const name = first.ok ? first.command.name : first.command;
     const isPrivate = PRIVATE.has(name);
     if (!ONCE.has(name)) {
-      if (!first.ok) return { effects: [reply(parseError(reader, event, first.error), isPrivate)] };
+      if (!first.ok) return { effects: [refusal(parseError(reader, event, first.error), isPrivate)] };
       return { effects: await direct(event, first.command, person, reader, isPrivate) };
     }
     return recorded(event.key, person, name, async (tx) => {
@@ -168,10 +188,11 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       if (!parsed.ok)
         return {
           result: `parse:${parsed.error}`,
-          effects: [reply(parseError(reader, event, parsed.error), isPrivate)],
+          effects: [refusal(parseError(reader, event, parsed.error), isPrivate)],
         };
       const out = await money(tx, event, person, reader, parsed.command);
-      return { result: out.result, effects: [reply(out.message, isPrivate)] };
+      const refused = out.result.startsWith('rejected');
+      return { result: out.result, effects: [(refused ? refusal : reply)(out.message, isPrivate)] };
     });
   }
 
@@ -268,7 +289,13 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
         return { result: resultOf(outcome), message: renderFaucetOutcome(reader, outcome) };
       }
       case 'link': {
-        if (command.code !== undefined) return { result: 'link:later', message: message(reader, 'link.not_yet') };
+        if (command.code !== undefined) {
+          const linked = await people.redeemLinkCode(tx, person.id, command.code);
+          return {
+            result: linked.ok ? 'link:joined' : `rejected:${linked.error}`,
+            message: renderLinkOutcome(reader, linked),
+          };
+        }
         const created = await people.createLinkCode(tx, person.id, config.linkCodeTtlMs);
         if (!created.ok)
           return {

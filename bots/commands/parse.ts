@@ -410,6 +410,8 @@ const SETTING_NAMES: Readonly<Record<string, SettingsChange['setting']>> = {
   确认: 'confirm',
 };
 
+const SHOW: ReadonlySet<string> = new Set(['show', '显示', '查看']);
+
 const LANGUAGE_NAMES: Readonly<Record<string, Locale>> = {
   en: 'en',
   english: 'en',
@@ -428,7 +430,8 @@ function parseSettings(input: Input, context: ParseContext): SettingsChange | un
   const fromOptions = (['language', 'timezone', 'quiet', 'confirm'] as const).find((name) => input.option(name));
   const [head = '', ...tail] = words(input.text).map((word) => word.text);
   const setting = fromOptions ?? SETTING_NAMES[head.normalize('NFKC').toLowerCase()];
-  if (fromOptions === undefined && head === '') return undefined;
+  // `/settings` alone, or Discord's `/settings show`: show them.
+  if (fromOptions === undefined && (head === '' || SHOW.has(head.normalize('NFKC').toLowerCase()))) return undefined;
   const value = (fromOptions ? (input.option(fromOptions) ?? '') : tail.join(' ')).normalize('NFKC').trim();
   switch (setting) {
     case 'language': {

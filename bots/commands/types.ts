@@ -97,8 +97,12 @@ export interface OutMessage {
 }
 
 export type Effect =
-  /** Reply where the event came from. `private`: Telegram DM to the actor (with a pointer in the group), Discord ephemeral. */
-  | { type: 'reply'; message: OutMessage; private: boolean }
+  /**
+   * Reply where the event came from. `private`: Telegram DM to the actor (with a pointer in the group), Discord
+   * ephemeral. `refusal`: the command was refused (bad input, not enough money…) and did nothing; Discord shows it
+   * to the actor only, Telegram answers where the command was typed.
+   */
+  | { type: 'reply'; message: OutMessage; private: boolean; refusal?: boolean }
   /** Edit the message the pressed button belongs to (status updates are idempotent edits). */
   | { type: 'edit'; message: OutMessage }
   /** Answer a button press (Telegram answerCallbackQuery text ≤ 200 chars). */

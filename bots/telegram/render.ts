@@ -3,6 +3,7 @@
  * losing a confirmation, T10/C4), split to Telegram's 4096-character limit; buttons become inline keyboards whose
  * callback_data is the opaque action id (T7: at most 64 bytes, checked here so a bad id fails in tests, C5).
  */
+import { isHighSurrogate, splitText as splitMessage } from '../commands/text.js';
 import type { Button } from '../commands/types.js';
 
 export const MAX_MESSAGE_LENGTH = 4096;
@@ -14,27 +15,8 @@ export interface InlineKeyboard {
   inline_keyboard: Array<Array<{ text: string; callback_data: string }>>;
 }
 
-const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
-
-/**
- * Cuts `text` into pieces of at most `max` UTF-16 units (what Telegram counts), preferring a line break, then a
- * space, in the second half of a piece; never inside a surrogate pair. Blank pieces are dropped (Telegram refuses
- * empty messages).
- */
-export function splitText(text: string, max = MAX_MESSAGE_LENGTH): string[] {
-  const pieces: string[] = [];
-  let rest = text;
-  while (rest.length > max) {
-    const window = rest.slice(0, max);
-    let cut = window.lastIndexOf('\n') + 1;
-    if (cut <= max / 2) cut = window.lastIndexOf(' ') + 1;
-    if (cut <= max / 2) cut = isHighSurrogate(window.charCodeAt(max - 1)) ? max - 1 : max;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(cut);
-  }
-  pieces.push(rest);
-  return pieces.filter((piece) => piece.trim() !== '');
-}
+/** `text` in pieces Telegram accepts (4096 UTF-16 units each; see bots/commands/text.ts `splitText`). */
+export const splitText = (text: string, max = MAX_MESSAGE_LENGTH): string[] => splitMessage(text, max);
 
 /** Throws on an action id Telegram would refuse: a programming error in the command layer, not a user error. */
 export function inlineKeyboard(rows: readonly (readonly Button[])[]): InlineKeyboard {

@@ -11,3 +11,4 @@ export {
 } from './service.js';
 export { formatQuietHours, parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
 export { localSecondOfDay, outsideQuietHours, quietUntil } from './quiet.js';
+export { LINK_ATTEMPT_WINDOW_MS, LINK_ERRORS, MAX_LINK_ATTEMPTS, type LinkError, type LinkResult } from './link.js';

@@ -3,7 +3,9 @@ import { big, bigOrNull, date, inTx, textOrNull } from '../commands/db.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
+import type { Ledger } from '../ledger/service.js';
 import { matchClaims } from './claims.js';
+import { redeemLinkCode, type LinkResult } from './link.js';
 import {
   MAX_LIVE_LINK_CODES,
   TELEGRAM_SERVICE_IDS,
@@ -25,6 +27,8 @@ export interface PeopleDeps {
   defaults: { locale: Locale; timezone: string; confirmThreshold: Amount };
   /** Largest confirm threshold a person may set, in default-currency minor units (MAX_AMOUNT). */
   maxThresholdMinor?: bigint;
+  /** Needed by `redeemLinkCode` only (joining two wallets is a ledger transfer). */
+  ledger?: Pick<Ledger, 'apply'>;
   log?: Log;
 }
 
@@ -50,7 +54,12 @@ export interface People {
     platform: Platform,
     userId: string,
   ): Promise<{ person: Person; identity: Identity } | undefined>;
-  /** The identity the person used last: where their notifications go. */
+  /**
+   * `/link <code>` by `personId`: joins them into the person who made the code (money, identities, open
+   * buttons and requests), in the caller's transaction. Wrong codes are rate-limited per person.
+   */
+  redeemLinkCode(tx: Tx, personId: bigint, code: string): Promise<LinkResult>;
+  /** The identity the person (or the person they were joined into) used last: where their notifications go. */
   identityOf(exec: Executor, personId: bigint): Promise<Identity | undefined>;
   updateSettings(tx: Tx, personId: bigint, patch: SettingsPatch): Promise<SettingsResult>;
   /** A single-use /link code: 8 characters without look-alikes; at most 5 live per person. */
@@ -348,12 +357,19 @@ export function createPeople(deps: PeopleDeps): People {
     },
     async identityOf(exec, personId) {
       const r = await exec.query(
-        `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE person_id = $1 ORDER BY last_seen_at DESC LIMIT 1`,
+        `SELECT ${IDENTITY_COLUMNS} FROM identities
+          WHERE person_id = (SELECT coalesce(merged_into, id) FROM people WHERE id = $1)
+          ORDER BY last_seen_at DESC LIMIT 1`,
         [personId],
       );
       return r.rows[0] ? toIdentity(r.rows[0]) : undefined;
     },
     updateSettings,
     createLinkCode,
+    redeemLinkCode(tx, personId, code) {
+      const ledger = deps.ledger;
+      if (!ledger) throw new Error('createPeople needs the ledger to redeem link codes');
+      return redeemLinkCode({ ledger, get }, tx, personId, code);
+    },
   };
 }

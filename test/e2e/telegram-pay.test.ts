@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import type { MessageKey } from '../../bots/i18n/index.js';
 import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
@@ -24,6 +23,7 @@ import {
   type RunningApp,
   type TgUser,
 } from '../support/app.js';
+import { REFUSED_AMOUNTS } from '../support/amounts.js';
 import { cleanUp } from '../support/chipin.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -67,32 +67,7 @@ describe('/pay through the real app', () => {
   }
 
   describe('the amount grammar of SPEC §5', () => {
-    // Each refused form, with the reason it must be refused for.
-    const refused: Array<[string, MessageKey]> = [
-      ['0', 'amount.Zero'],
-      ['0.00', 'amount.Zero'],
-      ['-0', 'amount.Zero'],
-      ['-5', 'amount.Negative'],
-      ['−5', 'amount.Negative'],
-      ['+5', 'amount.LeadingPlus'],
-      ['1e3', 'amount.Exponent'],
-      ['1E3', 'amount.Exponent'],
-      ['0x10', 'amount.Hex'],
-      ['NaN', 'amount.NotANumber'],
-      ['Infinity', 'amount.NotANumber'],
-      ['1,25', 'amount.BadGrouping'],
-      ['12.5.5', 'amount.MultipleDecimalPoints'],
-      ['12.345', 'amount.TooManyDecimals'],
-      [`1.${'0'.repeat(29)}1`, 'amount.TooManyDecimals'],
-      ['10001', 'amount.TooLarge'],
-      ['9007199254740993', 'amount.TooLarge'],
-      ['20 XYZ', 'amount.UnknownCurrency'],
-      ['XYZ 20', 'amount.UnknownCurrency'],
-      ['٥', 'amount.ForeignDigits'],
-      ['١٢.٥٠', 'amount.ForeignDigits'],
-      ['۵', 'amount.ForeignDigits'],
-      ['.5', 'amount.Malformed'],
-    ];
+    const refused = REFUSED_AMOUNTS;
 
     it('every refused form gets its one-line reason and leaves the ledger untouched', async () => {
       const payers = await Promise.all(refused.map((_, i) => fundedUser(`Payer${i}`, '50.00')));

@@ -11,7 +11,9 @@ export function createDirectory(deps: { db: Db; people: Pick<People, 'get' | 'id
   const { db, people } = deps;
   return {
     async resolve(personId) {
-      const [person, identity] = await Promise.all([people.get(db, personId), people.identityOf(db, personId)]);
+      // identityOf follows a /link join: the person's messages go to the platform they used last.
+      const identity = await people.identityOf(db, personId);
+      const person = identity && (await people.get(db, identity.personId));
       if (!person || !identity) return null;
       return {
         platform: identity.platform,

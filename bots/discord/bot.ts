@@ -1,0 +1,153 @@
+/**
+ * The Discord transport: two intakes, one handler. With DISCORD_PUBLIC_KEY, interactions arrive at
+ * `POST /discord/interactions` (mount `router` in an http process); otherwise, with DISCORD_BOT_TOKEN, through the
+ * gateway (started by `start()` in a bots process). Either way each interaction is stored in the inbox, deferred,
+ * and processed by the inbox processor through the command layer; replies go through the interaction webhook and
+ * notifications through `send` (a DM). Nothing here knows a business rule.
+ */
+import type { Router } from 'express';
+import { Routes } from 'discord-api-types/v10';
+import { REST } from 'discord.js';
+import type { Config } from '../../config/env.js';
+import type { Logger } from '../../config/logger.js';
+import type { Db } from '../../core/db/executor.js';
+import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
+import type { CommandLayer, OutMessage } from '../commands/types.js';
+import { createInteractionEffects } from './effects.js';
+import { describeFailure } from './errors.js';
+import { createGatewayIntake, startGateway, type Gateway } from './gateway.js';
+import { createInteractionHandler } from './processing.js';
+import { renderMessage } from './render.js';
+import { createInteractionsRoute } from './webhook.js';
+
+export type DiscordConfig = Pick<Config, 'discordBotToken' | 'discordPublicKey' | 'discordApiBase'>;
+
+export interface DiscordTransportOptions {
+  inbox?: Partial<Pick<InboxProcessorDeps, 'concurrency' | 'leaseMs' | 'sweepEveryMs' | 'graceMs' | 'maxAttempts'>>;
+  /** How long stop() waits for running work. Default 10 s. */
+  stopTimeoutMs?: number;
+  /** Gateway mode: the connection is gone for good. Default: log only. */
+  onFatal?: (reason: string) => void;
+}
+
+export interface DiscordTransportDeps {
+  config: DiscordConfig;
+  db: Db;
+  log: Logger;
+  layer: CommandLayer;
+  options?: DiscordTransportOptions;
+}
+
+export interface DiscordTransport {
+  readonly mode: 'http' | 'gateway';
+  /** `POST /discord/interactions`, in http mode. */
+  readonly router: Router | undefined;
+  /** Processing, and the gateway connection in gateway mode. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once nothing handed to this process is queued or running (tests). */
+  idle(): Promise<void>;
+  /**
+   * A DM on the bot's own initiative (the notifications worker's Discord sender): opens (or reuses) the DM channel
+   * of `userId`, then posts. Rejects with @discordjs/rest's error, readable with `discordFailure`; a 429 rejects at
+   * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping).
+   */
+  send(userId: string, message: OutMessage): Promise<{ messageId: string }>;
+}
+
+export class DiscordConfigError extends Error {
+  override name = 'DiscordConfigError';
+}
+
+export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTransport {
+  const { config, db, layer } = deps;
+  const options = deps.options ?? {};
+  const log = deps.log.child({ component: 'discord' });
+  const mode = config.discordPublicKey ? 'http' : 'gateway';
+  const token = config.discordBotToken;
+  if (mode === 'gateway' && token === undefined)
+    throw new DiscordConfigError('DISCORD_BOT_TOKEN or DISCORD_PUBLIC_KEY must be set');
+
+  // Interaction webhooks need no bot token; DMs do.
+  const rest = new REST({ api: config.discordApiBase, version: '10' });
+  const dmRest = new REST({ api: config.discordApiBase, version: '10', rejectOnRateLimit: () => true, offset: 0 });
+  if (token !== undefined) {
+    rest.setToken(token);
+    dmRest.setToken(token);
+  }
+
+  const handle = createInteractionHandler({ layer, effects: createInteractionEffects({ rest, log }), log });
+  const processor = createInboxProcessor({
+    db,
+    log,
+    platform: 'discord',
+    process: handle,
+    describeError: describeFailure,
+    ...options.inbox,
+  });
+  const enqueue = (key: string) => processor.enqueue(key);
+  const router =
+    mode === 'http'
+      ? createInteractionsRoute({ publicKey: config.discordPublicKey, db, log, onStored: enqueue })
+      : undefined;
+
+  const dmChannels = new Map<string, string>();
+  async function dmChannel(userId: string): Promise<string> {
+    const known = dmChannels.get(userId);
+    if (known) return known;
+    const channel = (await dmRest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as { id: string };
+    dmChannels.set(userId, channel.id);
+    return channel.id;
+  }
+
+  let gateway: Gateway | undefined;
+  let started = false;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+
+  return {
+    mode,
+    router,
+    async start() {
+      if (started) return;
+      started = true;
+      processor.start();
+      if (mode === 'gateway' && token !== undefined) {
+        try {
+          gateway = await startGateway({
+            token,
+            apiBase: config.discordApiBase,
+            log,
+            intake: createGatewayIntake({ db, rest, log, onStored: enqueue }),
+            onFatal: options.onFatal ?? (() => undefined),
+          });
+        } catch (err) {
+          await processor.stop(stopTimeoutMs);
+          started = false;
+          throw new Error(`discord: gateway login failed: ${describeFailure(err)}`);
+        }
+      }
+      log.info({ mode }, 'discord transport started');
+    },
+    async stop() {
+      await gateway?.stop();
+      await processor.stop(stopTimeoutMs);
+      for (const client of [rest, dmRest]) {
+        client.clearHashSweeper();
+        client.clearHandlerSweeper();
+      }
+      log.info({}, 'discord transport stopped');
+    },
+    idle: () => processor.idle(),
+    async send(userId, message) {
+      const channelId = await dmChannel(userId);
+      let last: { id: string } | undefined;
+      for (const piece of renderMessage(message, { ephemeral: false })) {
+        last = (await dmRest.post(Routes.channelMessages(channelId), { body: piece.body, files: piece.files })) as {
+          id: string;
+        };
+      }
+      if (!last) throw new RangeError('nothing to send: the message is empty');
+      return { messageId: last.id };
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * What the Discord end-to-end tests run against: a fresh database, the fake Bot API (the app always has a
+ * Telegram bot too), the fake Discord REST API and a signing key pair; the environment that points the app at
+ * them; and the teardown that ends with the ledger audit.
+ */
+import { expect } from 'vitest';
+import { audit } from '../../core/ledger/index.js';
+import { DiscordInteractions, FakeDiscordApi } from '../fakes/discord-api.js';
+import type { FakeTelegramApi } from '../fakes/telegram-api.js';
+import { startFakeTelegram, type RunningApp } from './app.js';
+import { cleanUp } from './chipin.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+export interface DiscordWorld {
+  database: TestDatabase;
+  telegram: FakeTelegramApi;
+  discord: FakeDiscordApi;
+  interactions: DiscordInteractions;
+  /** DISCORD_* for the app (plus the HTTP interactions key). */
+  env: Record<string, string>;
+}
+
+export async function discordWorld(applicationId: string): Promise<DiscordWorld> {
+  // Shaped like a bot token, built at run time so that no literal looks like a real one.
+  const token = [Buffer.from(applicationId).toString('base64url'), 'Gx' + 'k'.repeat(4), 'm'.repeat(27)].join('.');
+  const database = await createTestDatabase(2);
+  const telegram = await startFakeTelegram(false);
+  const discord = new FakeDiscordApi({ token, applicationId });
+  await discord.listen();
+  const interactions = new DiscordInteractions(applicationId);
+  const env = {
+    DISCORD_PUBLIC_KEY: interactions.publicKeyHex,
+    DISCORD_BOT_TOKEN: token,
+    DISCORD_APPLICATION_ID: applicationId,
+    DISCORD_API_BASE: discord.apiBase,
+  };
+  return { database, telegram, discord, interactions, env };
+}
+
+/** Kills the apps, closes the fakes, audits the ledger and drops the database. */
+export async function closeWorld(world: DiscordWorld | undefined, apps: readonly RunningApp[]): Promise<void> {
+  for (const app of apps) await app.kill();
+  await cleanUp();
+  if (!world) return;
+  await world.telegram.close();
+  await world.discord.close();
+  expect((await audit(world.database.db)).violations).toEqual([]);
+  await world.database.drop();
+}
