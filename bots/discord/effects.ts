@@ -25,20 +25,47 @@ export interface InteractionEffects {
   perform(target: EffectsTarget, effects: readonly Effect[]): Promise<string[]>;
 }
 
-export function createInteractionEffects(deps: { rest: REST; log: Log }): InteractionEffects {
+export interface InteractionEffectsDeps {
+  rest: REST;
+  log: Log;
+  /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessage). */
+  bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
+}
+
+/** The id and channel of a message the webhook returned. */
+function sentMessage(result: unknown): { id: string; channelId: string } | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const { id, channel_id: channelId } = result as { id?: unknown; channel_id?: unknown };
+  return typeof id === 'string' && typeof channelId === 'string' ? { id, channelId } : undefined;
+}
+
+export function createInteractionEffects(deps: InteractionEffectsDeps): InteractionEffects {
   const { rest, log } = deps;
+
+  /** Binds the buttons of `message` to the message that shows them; a failure only loosens that check. */
+  async function bind(message: OutMessage, result: unknown): Promise<void> {
+    const ids = (message.buttons ?? []).flat().map((button) => button.actionId);
+    const sent = sentMessage(result);
+    if (ids.length === 0 || !sent || !deps.bindButtons) return;
+    try {
+      await deps.bindButtons(ids, sent.channelId, sent.id);
+    } catch (err) {
+      log.warn({ err, messageId: sent.id }, 'discord: could not bind buttons to their message');
+    }
+  }
 
   const original = (ref: InteractionRef) => Routes.webhookMessage(ref.applicationId, ref.token, '@original');
   const webhook = (ref: InteractionRef) => Routes.webhook(ref.applicationId, ref.token);
 
-  async function patchOriginal(ref: InteractionRef, piece: RenderedPiece): Promise<void> {
+  /** Resolves with the message as Discord returned it. */
+  function patchOriginal(ref: InteractionRef, piece: RenderedPiece): Promise<unknown> {
     // The flags of a message cannot change on edit; the deferral fixed them.
     const { flags: _flags, ...body } = piece.body;
-    await rest.patch(original(ref), { body, files: piece.files, auth: false });
+    return rest.patch(original(ref), { body, files: piece.files, auth: false });
   }
 
-  async function followUp(ref: InteractionRef, piece: RenderedPiece): Promise<void> {
-    await rest.post(webhook(ref), { body: piece.body, files: piece.files, auth: false });
+  function followUp(ref: InteractionRef, piece: RenderedPiece): Promise<unknown> {
+    return rest.post(webhook(ref), { body: piece.body, files: piece.files, auth: false });
   }
 
   async function perform(target: EffectsTarget, effects: readonly Effect[]): Promise<string[]> {
@@ -56,15 +83,17 @@ export function createInteractionEffects(deps: { rest: REST; log: Log }): Intera
     const say = async (message: OutMessage, ephemeral: boolean) => {
       const pieces = renderMessage(message, { ephemeral });
       let remaining = pieces;
+      let last: unknown;
       if (thinking && ephemeral === target.ephemeral) {
         thinking = false;
-        await patchOriginal(ref, pieces[0]!);
+        last = await patchOriginal(ref, pieces[0]!);
         remaining = pieces.slice(1);
       } else {
         // A follow-up sent while the deferral is pending would take its place, and its privacy.
         await removeThinking();
       }
-      for (const piece of remaining) await followUp(ref, piece);
+      for (const piece of remaining) last = await followUp(ref, piece);
+      await bind(message, last);
     };
 
     const shown = effects.some((e) => e.type !== 'answer');
@@ -81,8 +110,9 @@ export function createInteractionEffects(deps: { rest: REST; log: Log }): Intera
           case 'edit':
             if (target.kind === 'button' && !effect.message.document) {
               const [first, ...more] = renderMessage(effect.message, { ephemeral: false, forEdit: true });
-              await patchOriginal(ref, first!);
-              for (const piece of more) await followUp(ref, piece);
+              let last = await patchOriginal(ref, first!);
+              for (const piece of more) last = await followUp(ref, piece);
+              await bind(effect.message, last);
             } else {
               await say(effect.message, target.ephemeral);
             }

@@ -202,7 +202,7 @@ describe('Discord through the real app', () => {
     await waitForSent(telegram, carolTg.id, (m) => m.text.includes('42.50 USD'));
   });
 
-  it('a button pressed by another member is refused privately; a double press pays once', async () => {
+  it('a button pressed on another message or by another member is refused privately; a double press pays once', async () => {
     const alice = await funded('Alice', '100.00');
     const bob = newUser('Bob');
     const eve = newUser('Eve');
@@ -211,9 +211,15 @@ describe('Discord through the real app', () => {
     const card = await replyTo(pay);
     const rows = card.body?.components as Array<{ components: Array<{ custom_id: string }> }>;
     const confirm = rows[0]!.components[0]!.custom_id;
+    // The card as Discord stored it: its buttons are bound to it.
+    const cardId = (card.response as { id: string }).id;
     const transfersBefore = await transferCount(database.db);
 
-    const hijack = interactions.button(eve, confirm, snowflake(), GUILD);
+    const elsewhere = interactions.button(alice, confirm, snowflake(), GUILD);
+    expect(await send(elsewhere)).toEqual({ type: 6 });
+    expect(content(await replyTo(elsewhere))).toBe(t('en', 'action.WrongChat'));
+
+    const hijack = interactions.button(eve, confirm, cardId, GUILD);
     expect(await send(hijack)).toEqual({ type: 6 });
     const refused = await replyTo(hijack);
     expect(refused).toMatchObject({ method: 'POST', body: { flags: EPHEMERAL } });
@@ -221,7 +227,7 @@ describe('Discord through the real app', () => {
     await inboxDrained(database.db);
     expect(await transferCount(database.db)).toBe(transfersBefore);
 
-    const presses = [1, 2].map(() => interactions.button(alice, confirm, snowflake(), GUILD));
+    const presses = [1, 2].map(() => interactions.button(alice, confirm, cardId, GUILD));
     await Promise.all(presses.map(send));
     await inboxDrained(database.db);
     expect(await transferCount(database.db)).toBe(transfersBefore + 1);
@@ -247,7 +253,7 @@ describe('Discord through the real app', () => {
     const card = await replyTo(ask);
     expect(card.body?.flags).toBeUndefined();
     const [payButton] = (card.body?.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components;
-    const tap = interactions.button(payer, payButton!.custom_id, snowflake(), GUILD);
+    const tap = interactions.button(payer, payButton!.custom_id, (card.response as { id: string }).id, GUILD);
     expect(await send(tap)).toEqual({ type: 6 });
     await discord.waitFor(() => discord.messagesOf(tap.token).some((c) => c.method === 'PATCH'), 20_000, 'the edit');
     expect(await availableOf('discord', payer.id)).toBe(22_50n);

@@ -23,7 +23,12 @@ export interface DiscordCall {
   authorized: boolean;
   status: number;
   at: number;
+  /** What the fake answered (a message, with its id and channel_id). */
+  response?: unknown;
 }
+
+/** The channel of every interaction this process made, by token: a webhook message lands there, as on Discord. */
+const interactionChannels = new Map<string, string>();
 
 export interface DiscordUser {
   id: string;
@@ -125,6 +130,7 @@ export class FakeDiscordApi {
     this.calls.push(call);
     const answer = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
+      call.response = payload;
       if (payload === undefined) {
         res.writeHead(status, headers).end();
         return;
@@ -184,7 +190,8 @@ export class FakeDiscordApi {
   }
 
   private message(token: string, body: Record<string, unknown> | undefined) {
-    return { id: snowflake(), channel_id: '0', content: body?.content ?? '', flags: body?.flags ?? 0, token };
+    const channelId = interactionChannels.get(token) ?? '0';
+    return { id: snowflake(), channel_id: channelId, content: body?.content ?? '', flags: body?.flags ?? 0, token };
   }
 
   private json(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
@@ -304,11 +311,13 @@ export class DiscordInteractions {
 
   private base(from: DiscordUser, where: Where, type: number, data: Record<string, unknown>) {
     const inGuild = where.guildId !== undefined;
+    const token = randomToken();
+    interactionChannels.set(token, where.channelId);
     return {
       id: snowflake(),
       application_id: this.applicationId,
       type,
-      token: randomToken(),
+      token,
       version: 1,
       data,
       channel_id: where.channelId,
