@@ -11,3 +11,4 @@ export {
 } from './service.js';
 export { formatQuietHours, parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
 export { localSecondOfDay, outsideQuietHours, quietUntil } from './quiet.js';
+export { zonedParts, zonedTimeToInstant, type ZonedParts } from './zoned.js';
