@@ -35,7 +35,12 @@ import {
   TOUCH_ERROR_KEYS,
   message,
   renderBalances,
+  renderActivateOutcome,
+  renderCancelOutcome,
   renderClaimOutcome,
+  renderEveryOutcome,
+  renderMuteOutcome,
+  renderSchedules,
   renderDeclineOutcome,
   renderError,
   renderFaucetOutcome,
@@ -56,6 +61,9 @@ import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessa
 export const COMMANDS = [
   { name: 'pay', descriptionKey: 'commands.pay' },
   { name: 'request', descriptionKey: 'commands.request' },
+  { name: 'every', descriptionKey: 'commands.every' },
+  { name: 'schedules', descriptionKey: 'commands.schedules' },
+  { name: 'cancel', descriptionKey: 'commands.cancel' },
   { name: 'balance', descriptionKey: 'commands.balance' },
   { name: 'history', descriptionKey: 'commands.history' },
   { name: 'export', descriptionKey: 'commands.export' },
@@ -90,7 +98,7 @@ export type CommandLayerConfig = Pick<
 
 export interface CommandLayerDeps {
   /** The core services (core/index.ts `createCore`). */
-  core: Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'press'>;
+  core: Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press'>;
   config: CommandLayerConfig;
   log?: Log;
   /** The clock deadlines are read against (tests). */
@@ -104,16 +112,24 @@ interface Recorded {
 }
 
 /** Commands whose replies carry private data: a DM on Telegram, an ephemeral reply on Discord. */
-const PRIVATE: ReadonlySet<Command['name']> = new Set(['balance', 'history', 'export', 'settings', 'link', 'faucet']);
+const PRIVATE: ReadonlySet<Command['name']> = new Set([
+  'balance',
+  'history',
+  'export',
+  'settings',
+  'link',
+  'faucet',
+  'schedules',
+]);
 
 /** Commands that write and must happen once per delivery (parse included: a deadline read later could differ). */
-const ONCE: ReadonlySet<Command['name']> = new Set(['pay', 'request', 'faucet', 'link']);
+const ONCE: ReadonlySet<Command['name']> = new Set(['pay', 'request', 'faucet', 'link', 'every', 'cancel']);
 
 const reply = (msg: OutMessage, isPrivate: boolean): Effect => ({ type: 'reply', message: msg, private: isPrivate });
 
 export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const { core, config } = deps;
-  const { db, people, payments, requests } = core;
+  const { db, people, payments, requests, schedules } = core;
   const log = deps.log ?? silentLog;
   const now = deps.now ?? (() => new Date());
   const undoSeconds = Math.round(config.undoWindowMs / 1000);
@@ -160,7 +176,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     const name = first.ok ? first.command.name : first.command;
     const isPrivate = PRIVATE.has(name);
     if (!ONCE.has(name)) {
-      if (!first.ok) return { effects: [reply(parseError(reader, event, first.error), isPrivate)] };
+      if (!first.ok) return { effects: [reply(parseError(reader, event, first.error, first.detail), isPrivate)] };
       return { effects: await direct(event, first.command, person, reader, isPrivate) };
     }
     return recorded(event.key, person, name, async (tx) => {
@@ -168,18 +184,19 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       if (!parsed.ok)
         return {
           result: `parse:${parsed.error}`,
-          effects: [reply(parseError(reader, event, parsed.error), isPrivate)],
+          effects: [reply(parseError(reader, event, parsed.error, parsed.detail), isPrivate)],
         };
       const out = await money(tx, event, person, reader, parsed.command);
       return { result: out.result, effects: [reply(out.message, isPrivate)] };
     });
   }
 
-  function parseError(reader: Reader, event: CommandEvent, error: ParseError): OutMessage {
+  function parseError(reader: Reader, event: CommandEvent, error: ParseError, detail?: string): OutMessage {
     return renderParseError(reader, error, {
       command: event.command,
       defaultCurrency: config.defaultCurrency,
       noteMax: NOTE_MAX_CHARS,
+      ...(detail !== undefined ? { detail } : {}),
     });
   }
 
@@ -215,6 +232,8 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       }
       case 'settings':
         return answer(await settings(person, event.actor, command.change));
+      case 'schedules':
+        return answer(renderSchedules(reader, await schedules.list(db, person.id)));
       case 'unknown':
         // In a group the command may be meant for another bot: stay quiet there.
         return event.chat.kind === 'private'
@@ -224,6 +243,8 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       case 'request':
       case 'faucet':
       case 'link':
+      case 'every':
+      case 'cancel':
         throw new Error(`${command.name} must run once per delivery`);
     }
   }
@@ -262,6 +283,22 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
           chat,
         });
         return { result: resultOf(outcome), message: renderRequestOutcome(reader, outcome) };
+      }
+      case 'every': {
+        const outcome = await schedules.create(tx, {
+          key: event.key,
+          payer: person,
+          payee: recipientOf(command.recipient, event),
+          amount: command.amount,
+          note: command.note,
+          spec: command.spec,
+          chat,
+        });
+        return { result: resultOf(outcome), message: renderEveryOutcome(reader, outcome) };
+      }
+      case 'cancel': {
+        const outcome = await schedules.cancel(tx, { personId: person.id, scheduleId: command.id });
+        return { result: resultOf(outcome), message: renderCancelOutcome(reader, outcome) };
       }
       case 'faucet': {
         const outcome = await payments.faucet(tx, { key: event.key, person, amount: command.amount });
@@ -352,6 +389,10 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
         return renderPayRequestOutcome(reader, press.outcome);
       case 'request.decline':
         return renderDeclineOutcome(reader, press.outcome);
+      case 'schedule.activate':
+        return renderActivateOutcome(reader, press.outcome);
+      case 'reminder.mute':
+        return renderMuteOutcome(reader, press.outcome);
       case 'request.reask': {
         const outcome = press.outcome;
         if (outcome.type === 'rejected') return message(reader, 'error.RequestNotFound');

@@ -250,6 +250,11 @@ describe('renderNotification', () => {
     'request.declined': { amount: '20.00 USD', payer: 'Bob' },
     'request.expired.payer': { amount: '20.00 USD', from: 'Alice' },
     'request.expired.requester': { amount: '20.00 USD', payer: 'Bob' },
+    'schedule.notice': { amount: '50.00 USD', to: 'Mum', runAt: '2026-03-01T08:00:00.000Z', note: 'rent' },
+    'schedule.paid': { amount: '50.00 USD', to: 'Mum' },
+    'schedule.received': { amount: '50.00 USD', from: 'Alice' },
+    'schedule.short': { amount: '50.00 USD', to: 'Mum', retryAt: '2026-03-02T08:00:00.000Z' },
+    'schedule.skipped': { amount: '50.00 USD', to: 'Mum', tries: '3' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>
