@@ -126,7 +126,10 @@ export function parseClock(text: string): Clock | undefined {
   return hour <= 23 && minute <= 59 ? { hour, minute } : undefined;
 }
 
-function addDays(parts: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number } {
+function addDays(
+  parts: { year: number; month: number; day: number },
+  days: number,
+): { year: number; month: number; day: number } {
   const shifted = new Date(Date.UTC(parts.year, parts.month - 1, parts.day + days));
   return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
 }

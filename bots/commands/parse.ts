@@ -17,12 +17,7 @@ import {
   type AmountError,
   type MaxAmount,
 } from '../../core/money/index.js';
-import {
-  SCHEDULE_ERRORS,
-  parseSchedule,
-  type ScheduleError,
-  type ScheduleSpec,
-} from '../../core/schedules/index.js';
+import { SCHEDULE_ERRORS, parseSchedule, type ScheduleError, type ScheduleSpec } from '../../core/schedules/index.js';
 import { parseDeadline, splitDeadline, type DeadlineError } from './deadline.js';
 import { cleanNote, words, type Word } from './text.js';
 import type { Actor, IncomingEvent, Mention } from './types.js';
@@ -90,8 +85,7 @@ export const PARSE_ERRORS: readonly ParseError[] = [...COMMAND_ERRORS, ...AMOUNT
 
 /** `detail`: the words a refusal is about (a schedule that was not understood), shown back to the person. */
 export type Parsed =
-  | { ok: true; command: Command }
-  | { ok: false; command: CommandName; error: ParseError; detail?: string };
+  { ok: true; command: Command } | { ok: false; command: CommandName; error: ParseError; detail?: string };
 
 export interface ParseContext {
   defaultCurrency: string;

@@ -9,7 +9,9 @@ describe('reminder policy', () => {
   it('request nudge: once, at half-time, only while the request is open', () => {
     const createdAt = at('2026-05-01T10:00:00Z');
     const dueAt = at('2026-05-02T10:00:00Z');
-    expect(nextReminder('request.nudge', { createdAt, dueAt, open: true, sent: 0 })).toEqual(at('2026-05-01T22:00:00Z'));
+    expect(nextReminder('request.nudge', { createdAt, dueAt, open: true, sent: 0 })).toEqual(
+      at('2026-05-01T22:00:00Z'),
+    );
     expect(nextReminder('request.nudge', { createdAt, dueAt, open: true, sent: 1 })).toBeNull();
     expect(nextReminder('request.nudge', { createdAt, dueAt, open: false, sent: 0 })).toBeNull();
   });

@@ -98,10 +98,7 @@ function toRequest(r: Row): RequestRow {
 }
 
 async function lockRequest(tx: Tx, id: bigint): Promise<RequestRow | undefined> {
-  const r = await tx.query(
-    `SELECT *, due_at <= now() AS overdue FROM requests WHERE id = $1 FOR UPDATE`,
-    [id],
-  );
+  const r = await tx.query(`SELECT *, due_at <= now() AS overdue FROM requests WHERE id = $1 FOR UPDATE`, [id]);
   return r.rows[0] ? toRequest(r.rows[0]) : undefined;
 }
 

@@ -5,7 +5,12 @@ import { occurrences, ruleText, wallClockAt } from './rule.js';
 
 const BERLIN = 'Europe/Berlin';
 
-function next(text: string, now: string, count = 3, timeZone = BERLIN): { runs: string[]; rest: string; spec: ScheduleSpec } {
+function next(
+  text: string,
+  now: string,
+  count = 3,
+  timeZone = BERLIN,
+): { runs: string[]; rest: string; spec: ScheduleSpec } {
   const at = new Date(now);
   const parsed = parseSchedule(text, { now: at, timeZone });
   if (!parsed.ok) throw new Error(`${text}: ${parsed.error} (${parsed.text})`);
@@ -97,7 +102,11 @@ describe('schedules in plain words', () => {
   it('refuses what it does not understand, naming it, and ends in the past', () => {
     const at = { now: new Date(FRIDAY), timeZone: BERLIN };
     expect(parseSchedule('', at)).toEqual({ ok: false, error: 'MissingSchedule', text: '' });
-    expect(parseSchedule('fortnightly rent', at)).toEqual({ ok: false, error: 'BadSchedule', text: 'fortnightly rent' });
+    expect(parseSchedule('fortnightly rent', at)).toEqual({
+      ok: false,
+      error: 'BadSchedule',
+      text: 'fortnightly rent',
+    });
     expect(parseSchedule('every 0 days', at)).toMatchObject({ ok: false, error: 'BadSchedule' });
     expect(parseSchedule('monthly on 32', at)).toMatchObject({ ok: false, error: 'BadSchedule' });
     expect(parseSchedule('every blursday', at)).toMatchObject({ ok: false, error: 'BadSchedule' });

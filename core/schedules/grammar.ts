@@ -119,7 +119,8 @@ function matchEnglish(text: string): Match {
   let m: RegExpExecArray | null;
   if ((m = /^(daily|weekly|monthly)\b/.exec(text))) {
     const unit = m[1] === 'daily' ? 'day' : m[1] === 'weekly' ? 'week' : 'month';
-    const day = unit === 'month' ? /^\s+on\s+(?:the\s+)?([0-9]{1,2})(?:st|nd|rd|th)?\b/.exec(text.slice(m[0].length)) : null;
+    const day =
+      unit === 'month' ? /^\s+on\s+(?:the\s+)?([0-9]{1,2})(?:st|nd|rd|th)?\b/.exec(text.slice(m[0].length)) : null;
     if (day) {
       const n = Number(day[1]);
       return validDay(n) ? { cadence: { unit: 'monthday', day: n }, length: m[0].length + day[0].length } : undefined;
@@ -178,7 +179,11 @@ function matchChinese(text: string): Match {
     return n !== undefined && validDay(n) ? { cadence: { unit: 'monthday', day: n }, length: m[0].length } : undefined;
   }
   // 每周五, 每星期五, 每礼拜五 (and 每两周五)
-  if ((m = /^每(?:隔)?([0-9]{1,2}|[一二两三四五六七八九十]{0,3})?(?:个)?(?:周|星期|礼拜)([一二三四五六日天1-7])/u.exec(text))) {
+  if (
+    (m = /^每(?:隔)?([0-9]{1,2}|[一二两三四五六七八九十]{0,3})?(?:个)?(?:周|星期|礼拜)([一二三四五六日天1-7])/u.exec(
+      text,
+    ))
+  ) {
     const weekday = ZH_WEEKDAYS[m[2] ?? ''];
     const raw = m[1] ?? '';
     const interval = raw === '' ? 1 : (zhNumber(raw) ?? 0) + (m[0].startsWith('每隔') ? 1 : 0);
@@ -206,7 +211,10 @@ function localDate(now: Date, timeZone: string): string {
 
 function matchEnd(text: string, context: { now: Date; timeZone: string }): EndMatch {
   let m: RegExpExecArray | null;
-  if ((m = /^(?:for\s+)?([0-9]{1,4})\s*(?:times|x)\b/u.exec(text)) || (m = /^共?([0-9]{1,4}|[一二两三四五六七八九十]{1,3})次/u.exec(text))) {
+  if (
+    (m = /^(?:for\s+)?([0-9]{1,4})\s*(?:times|x)\b/u.exec(text)) ||
+    (m = /^共?([0-9]{1,4}|[一二两三四五六七八九十]{1,3})次/u.exec(text))
+  ) {
     const count = zhNumber(m[1] ?? '');
     if (count === undefined || count < 1 || count > MAX_COUNT) return { error: 'BadScheduleEnd', text: m[0] };
     return { end: { count }, length: m[0].length };

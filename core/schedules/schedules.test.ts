@@ -1,7 +1,15 @@
 /** Recurring transfers in the core against real Postgres: create → Activate → runs in the outbox; cancel; mute. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
-import { CHAT, coreFixture, notificationsOf, outbox, person, press, type CoreFixture } from '../../test/support/core.js';
+import {
+  CHAT,
+  coreFixture,
+  notificationsOf,
+  outbox,
+  person,
+  press,
+  type CoreFixture,
+} from '../../test/support/core.js';
 import { once, toWire } from '../commands/index.js';
 import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';

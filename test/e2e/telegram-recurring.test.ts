@@ -93,12 +93,9 @@ describe('recurring transfers through the real app', () => {
     const cancelled = await say(alice, `/cancel ${id}`, (text) => text.startsWith('🛑'));
     expect(cancelled.text).toBe(t('en', 'schedule.cancelled', { id, amount: '50.00 USD', name: 'Bob' }));
     await post(fake.message(alice, fake.privateChat(alice), '/schedules'));
-    const [, again] = await waitForSent(
-      fake,
-      alice.id,
-      (m) => m.text.startsWith(t('en', 'schedule.list_title')),
-      { count: 2 },
-    );
+    const [, again] = await waitForSent(fake, alice.id, (m) => m.text.startsWith(t('en', 'schedule.list_title')), {
+      count: 2,
+    });
     expect(again?.text).toContain(`#${id} 50.00 USD to Bob, monthly on day 1 — ${t('en', 'schedule.state.cancelled')}`);
     await inboxDrained(database.db);
     expect(await transferCount(database.db)).toBe(transfers);
