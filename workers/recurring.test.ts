@@ -129,6 +129,8 @@ describe('recurring transfers through the workers', () => {
     const text = await metrics.metrics();
     expect(text).toMatch(/chipin_job_lateness_seconds_count\{queue="recurring"\} [3-9]/);
     expect(text).toMatch(/chipin_queue_jobs\{queue="recurring",state="waiting"\} \d+/);
+    expect(text).toMatch(/chipin_job_failures_total\{queue="recurring",kind="schedule.run"\} 0/);
+    expect(text).toMatch(/chipin_dead_letters_total\{queue="reminders",kind="schedule.notice"\} 0/);
   });
 
   async function transferCount(id: bigint): Promise<number> {
