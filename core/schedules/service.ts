@@ -291,7 +291,12 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       `SELECT s.*, p.display_name AS payee_name,
               (SELECT count(*) FROM schedule_runs WHERE schedule_id = s.id AND state = 'paid')::int AS paid_runs
          FROM schedules s JOIN people p ON p.id = s.payee
-        WHERE s.payer = $1 ORDER BY s.id DESC LIMIT $2`,
+        WHERE s.payer = $1
+          -- A card nobody tapped in time is not a schedule: leave it out once its button has expired.
+          AND NOT (s.state = 'awaiting' AND NOT EXISTS (
+                SELECT 1 FROM actions a WHERE a.ref = 'schedule:' || s.id || ':activate'
+                   AND a.state = 'pending' AND a.expires_at > now()))
+        ORDER BY s.id DESC LIMIT $2`,
       [personId, limit],
     );
     return r.rows.map((row) => {
