@@ -156,4 +156,15 @@ describe('recurring transfers', () => {
       toName: 'Ben_sc4',
     });
   });
+
+  it('a card nobody activated in time is not listed, and its button no longer works', async () => {
+    const anna = await person(f.core, 'anna_sc5', 50_00n);
+    const ben = await person(f.core, 'ben_sc5');
+    const card = await every(anna, { personId: ben.id });
+    if (card.type !== 'confirm') throw new Error('no card');
+    expect((await f.core.schedules.list(f.db, anna.id)).map((s) => s.state)).toEqual(['awaiting']);
+    await f.db.query(`UPDATE actions SET expires_at = now() - interval '1 second' WHERE id = $1`, [card.actionId]);
+    expect(await f.core.schedules.list(f.db, anna.id)).toEqual([]);
+    expect(await press(f.core, anna, card.actionId)).toEqual({ type: 'refused', error: 'Expired' });
+  });
 });
