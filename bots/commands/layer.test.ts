@@ -330,7 +330,9 @@ describe('recurring transfers', () => {
 
     const activate = buttonId(first.effects, 'Activate');
     const pressed = await layer.handle(press(payer, activate));
-    expect(only(pressed.effects, 'edit').message.text).toMatch(/^✅ Recurring transfer #\d+ is on: 25\.00 USD to Sam\./);
+    expect(only(pressed.effects, 'edit').message.text).toMatch(
+      /^✅ Recurring transfer #\d+ is on: 25\.00 USD to Sam\./,
+    );
 
     const list = only((await layer.handle(command(payer, '/schedules'))).effects, 'reply');
     expect(list.private).toBe(true);
