@@ -36,7 +36,7 @@ import type {
   UndoError,
   UndoOutcome,
 } from '../../core/index.js';
-import { formatAmount, formatQuietHours } from '../../core/index.js';
+import { RUN_HOUR, formatAmount, formatQuietHours } from '../../core/index.js';
 import { formatDate, t, translate, type Locale, type MessageKey, type Params } from '../i18n/index.js';
 import type { ParseError } from './parse.js';
 import type { Button, OutMessage } from './types.js';
@@ -553,6 +553,7 @@ export function renderEveryOutcome(reader: Reader, outcome: CreateOutcome): OutM
     id: outcome.toUserId ?? '?',
     cadence: renderCadence(reader, outcome.spec),
     timezone: outcome.timezone,
+    time: `${String(RUN_HOUR).padStart(2, '0')}:00`,
     next: dateList(reader, outcome.next),
   });
   return {
