@@ -19,7 +19,7 @@ import { createPayments, type Payments } from './payments/service.js';
 import type { DeclineOutcome, PayRequestOutcome, ReaskOutcome } from './requests/model.js';
 import { createRequests, type Requests } from './requests/service.js';
 import { pressMute, type MuteOutcome } from './reminders/mute.js';
-import type { ActivateOutcome } from './schedules/model.js';
+import type { ScheduleActivateOutcome } from './schedules/model.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
 
 export * from './actions/index.js';
@@ -61,7 +61,7 @@ export type PressOutcome =
   | { type: 'done'; kind: 'request.pay'; outcome: PayRequestOutcome }
   | { type: 'done'; kind: 'request.decline'; outcome: DeclineOutcome }
   | { type: 'done'; kind: 'request.reask'; outcome: ReaskOutcome }
-  | { type: 'done'; kind: 'schedule.activate'; outcome: ActivateOutcome }
+  | { type: 'done'; kind: 'schedule.activate'; outcome: ScheduleActivateOutcome }
   | { type: 'done'; kind: 'reminder.mute'; outcome: MuteOutcome };
 
 export interface PressInput {

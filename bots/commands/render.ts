@@ -6,11 +6,11 @@
  * so a new code without a message does not compile.
  */
 import type {
-  ActivateOutcome,
+  ScheduleActivateOutcome,
   AmountError,
-  CancelOutcome,
-  CreateError,
-  CreateOutcome,
+  ScheduleCancelOutcome,
+  ScheduleCreateError,
+  ScheduleCreateOutcome,
   MuteOutcome,
   ScheduleSpec,
   ScheduleStateError,
@@ -36,7 +36,7 @@ import type {
   UndoError,
   UndoOutcome,
 } from '../../core/index.js';
-import { RUN_HOUR, formatAmount, formatQuietHours } from '../../core/index.js';
+import { SCHEDULE_RUN_HOUR, formatAmount, formatQuietHours } from '../../core/index.js';
 import { formatDate, t, translate, type Locale, type MessageKey, type Params } from '../i18n/index.js';
 import type { ParseError } from './parse.js';
 import type { Button, OutMessage } from './types.js';
@@ -486,7 +486,7 @@ export function renderDeclineOutcome(reader: Reader, outcome: DeclineOutcome): O
 // ---------------------------------------------------------------------------------------------------------------
 // Recurring transfers
 
-export const SCHEDULE_CREATE_ERROR_KEYS: Record<CreateError, MessageKey> = {
+export const SCHEDULE_CREATE_ERROR_KEYS: Record<ScheduleCreateError, MessageKey> = {
   SelfSchedule: 'error.SelfSchedule',
   RecipientIsBot: 'error.RecipientIsBot',
   UnknownRecipient: 'error.UnknownRecipient',
@@ -545,7 +545,7 @@ const dateList = (reader: Reader, dates: readonly Date[]): string =>
   dates.map((d) => date(reader, d)).join(reader.locale === 'zh-CN' ? '；' : '; ');
 
 /** The reply to /every: the confirm card with the next runs and the Activate button. */
-export function renderEveryOutcome(reader: Reader, outcome: CreateOutcome): OutMessage {
+export function renderEveryOutcome(reader: Reader, outcome: ScheduleCreateOutcome): OutMessage {
   if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_CREATE_ERROR_KEYS, outcome.error);
   const text = t(reader.locale, 'schedule.confirm', {
     amount: formatAmount(outcome.amount),
@@ -553,7 +553,7 @@ export function renderEveryOutcome(reader: Reader, outcome: CreateOutcome): OutM
     id: outcome.toUserId ?? '?',
     cadence: renderCadence(reader, outcome.spec),
     timezone: outcome.timezone,
-    time: `${String(RUN_HOUR).padStart(2, '0')}:00`,
+    time: `${String(SCHEDULE_RUN_HOUR).padStart(2, '0')}:00`,
     next: dateList(reader, outcome.next),
   });
   return {
@@ -562,7 +562,7 @@ export function renderEveryOutcome(reader: Reader, outcome: CreateOutcome): OutM
   };
 }
 
-export function renderActivateOutcome(reader: Reader, outcome: ActivateOutcome): OutMessage {
+export function renderActivateOutcome(reader: Reader, outcome: ScheduleActivateOutcome): OutMessage {
   if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_STATE_ERROR_KEYS, outcome.error);
   return message(reader, 'schedule.activated', {
     id: outcome.scheduleId.toString(),
@@ -572,7 +572,7 @@ export function renderActivateOutcome(reader: Reader, outcome: ActivateOutcome):
   });
 }
 
-export function renderCancelOutcome(reader: Reader, outcome: CancelOutcome): OutMessage {
+export function renderCancelOutcome(reader: Reader, outcome: ScheduleCancelOutcome): OutMessage {
   if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_STATE_ERROR_KEYS, outcome.error);
   return message(reader, 'schedule.cancelled', {
     id: outcome.scheduleId.toString(),

@@ -12,12 +12,12 @@ import * as chrono from 'chrono-node';
 import { zonedParts } from '../people/zoned.js';
 
 /** Monday first, as RRULE's MO..SU. */
-export const WEEKDAYS = ['mo', 'tu', 'we', 'th', 'fr', 'sa', 'su'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+export const SCHEDULE_WEEKDAYS = ['mo', 'tu', 'we', 'th', 'fr', 'sa', 'su'] as const;
+export type ScheduleWeekday = (typeof SCHEDULE_WEEKDAYS)[number];
 
-export type Cadence =
+export type ScheduleCadence =
   | { unit: 'day' | 'week' | 'month'; interval: number }
-  | { unit: 'weekday'; weekday: Weekday; interval: number }
+  | { unit: 'weekday'; weekday: ScheduleWeekday; interval: number }
   | { unit: 'monthday'; day: number }
   /** Internal rules through the core API only (tests): e.g. `FREQ=SECONDLY;INTERVAL=2`. */
   | { unit: 'rule'; rule: string };
@@ -25,7 +25,7 @@ export type Cadence =
 export type ScheduleEnd = { count: number } | { until: string /* YYYY-MM-DD, inclusive, payer's wall clock */ };
 
 export interface ScheduleSpec {
-  cadence: Cadence;
+  cadence: ScheduleCadence;
   end?: ScheduleEnd;
 }
 
@@ -38,12 +38,12 @@ export type ScheduleParse =
   | { ok: false; error: ScheduleError; text: string };
 
 /** The hour of the payer's day runs happen at. */
-export const RUN_HOUR = 9;
+export const SCHEDULE_RUN_HOUR = 9;
 /** The longest run of a schedule with a count. */
-export const MAX_COUNT = 1000;
-export const MAX_INTERVAL = 99;
+export const MAX_SCHEDULE_COUNT = 1000;
+export const MAX_SCHEDULE_INTERVAL = 99;
 
-const WEEKDAY_WORDS: ReadonlyArray<readonly [RegExp, Weekday]> = [
+const WEEKDAY_WORDS: ReadonlyArray<readonly [RegExp, ScheduleWeekday]> = [
   [/^(?:mon|monday)s?\b/, 'mo'],
   [/^(?:tue|tues|tuesday)s?\b/, 'tu'],
   [/^(?:wed|weds|wednesday)s?\b/, 'we'],
@@ -53,7 +53,7 @@ const WEEKDAY_WORDS: ReadonlyArray<readonly [RegExp, Weekday]> = [
   [/^(?:sun|sunday)s?\b/, 'su'],
 ];
 
-const ZH_WEEKDAYS: Readonly<Record<string, Weekday>> = {
+const ZH_WEEKDAYS: Readonly<Record<string, ScheduleWeekday>> = {
   一: 'mo',
   二: 'tu',
   三: 'we',
@@ -101,7 +101,7 @@ const UNIT_WORDS: Readonly<Record<string, 'day' | 'week' | 'month'>> = {
   个月: 'month',
 };
 
-type Match = { cadence: Cadence; length: number } | undefined;
+type Match = { cadence: ScheduleCadence; length: number } | undefined;
 
 function zhNumber(text: string): number | undefined {
   if (/^[0-9]+$/.test(text)) return Number(text);
@@ -112,7 +112,7 @@ function zhNumber(text: string): number | undefined {
   return text.length === 1 ? ZH_NUMBERS[text] : undefined;
 }
 
-const validInterval = (n: number | undefined): n is number => n !== undefined && n >= 1 && n <= MAX_INTERVAL;
+const validInterval = (n: number | undefined): n is number => n !== undefined && n >= 1 && n <= MAX_SCHEDULE_INTERVAL;
 const validDay = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 31;
 
 function matchEnglish(text: string): Match {
@@ -216,7 +216,7 @@ function matchEnd(text: string, context: { now: Date; timeZone: string }): EndMa
     (m = /^共?([0-9]{1,4}|[一二两三四五六七八九十]{1,3})次/u.exec(text))
   ) {
     const count = zhNumber(m[1] ?? '');
-    if (count === undefined || count < 1 || count > MAX_COUNT) return { error: 'BadScheduleEnd', text: m[0] };
+    if (count === undefined || count < 1 || count > MAX_SCHEDULE_COUNT) return { error: 'BadScheduleEnd', text: m[0] };
     return { end: { count }, length: m[0].length };
   }
   const until = /^(?:until|till|through|直到|到)\s*/u.exec(text);

@@ -1,15 +1,14 @@
 export * from './model.js';
 export * from './grammar.js';
-export { occurrence, occurrences, ruleText, wallClockAt, type WallClock } from './rule.js';
 export {
-  DEFAULT_MAX_TRIES,
-  DEFAULT_RETRY_DELAY_MS,
+  SCHEDULE_MAX_TRIES,
+  SCHEDULE_RETRY_DELAY_MS,
   createSchedules,
   scheduleNoticeKey,
   scheduleRef,
   scheduleRunKey,
   scheduleThread,
-  type CreateInput,
+  type ScheduleCreateInput,
   type Schedules,
   type SchedulesConfig,
   type SchedulesDeps,

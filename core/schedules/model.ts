@@ -9,7 +9,7 @@ export type SchedulePayee = { personId: bigint } | { actor: ActorInput } | { use
 export const SCHEDULE_STATES = ['awaiting', 'active', 'finished', 'cancelled'] as const;
 export type ScheduleState = (typeof SCHEDULE_STATES)[number];
 
-export const CREATE_ERRORS = [
+export const SCHEDULE_CREATE_ERRORS = [
   'SelfSchedule',
   'RecipientIsBot',
   'UnknownRecipient',
@@ -18,9 +18,9 @@ export const CREATE_ERRORS = [
   'BadRule',
   'NeverRuns',
 ] as const;
-export type CreateError = (typeof CREATE_ERRORS)[number];
+export type ScheduleCreateError = (typeof SCHEDULE_CREATE_ERRORS)[number];
 
-export type CreateOutcome =
+export type ScheduleCreateOutcome =
   | {
       type: 'confirm';
       scheduleId: bigint;
@@ -36,16 +36,16 @@ export type CreateOutcome =
       next: Date[];
       timezone: string;
     }
-  | { type: 'rejected'; error: CreateError };
+  | { type: 'rejected'; error: ScheduleCreateError };
 
 export const SCHEDULE_STATE_ERRORS = ['ScheduleNotFound', 'NotYourSchedule', 'ScheduleEnded', 'NeverRuns'] as const;
 export type ScheduleStateError = (typeof SCHEDULE_STATE_ERRORS)[number];
 
-export type ActivateOutcome =
+export type ScheduleActivateOutcome =
   | { type: 'activated'; scheduleId: bigint; amount: Amount; toName: string; next: Date[] }
   | { type: 'rejected'; error: ScheduleStateError };
 
-export type CancelOutcome =
+export type ScheduleCancelOutcome =
   | { type: 'cancelled'; scheduleId: bigint; amount: Amount; toName: string }
   | { type: 'rejected'; error: ScheduleStateError };
 
@@ -62,7 +62,7 @@ export interface ScheduleView {
   paidRuns: number;
 }
 
-export type RunOutcome =
+export type ScheduleRunOutcome =
   | { type: 'paid'; scheduleId: bigint; n: number; transferId: bigint }
   /** Too little money: tried again at `retryAt`. */
   | { type: 'short'; scheduleId: bigint; n: number; retryAt: Date }
@@ -70,4 +70,4 @@ export type RunOutcome =
   | { type: 'skipped'; scheduleId: bigint; n: number }
   | Noop;
 
-export type NoticeOutcome = { type: 'noticed'; scheduleId: bigint; n: number } | { type: 'muted' } | Noop;
+export type ScheduleNoticeOutcome = { type: 'noticed'; scheduleId: bigint; n: number } | { type: 'muted' } | Noop;

@@ -6,7 +6,7 @@
  */
 import rrulePkg from 'rrule';
 import { zonedParts, zonedTimeToInstant } from '../people/zoned.js';
-import { MAX_COUNT, RUN_HOUR, type ScheduleSpec } from './grammar.js';
+import { MAX_SCHEDULE_COUNT, SCHEDULE_RUN_HOUR, type ScheduleSpec } from './grammar.js';
 
 const { RRule } = rrulePkg;
 type RRuleType = InstanceType<typeof RRule>;
@@ -47,7 +47,7 @@ function instantOf(f: Date, timeZone: string): Date {
 
 /** The RRULE text of a spec (without DTSTART), e.g. `FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;…`. */
 export function ruleText(spec: ScheduleSpec): string {
-  const at = `BYHOUR=${RUN_HOUR};BYMINUTE=0;BYSECOND=0`;
+  const at = `BYHOUR=${SCHEDULE_RUN_HOUR};BYMINUTE=0;BYSECOND=0`;
   const c = spec.cadence;
   let body: string;
   switch (c.unit) {
@@ -107,7 +107,7 @@ export function occurrences(
   count: number,
 ): Array<{ n: number; at: Date }> {
   const rule = ruleOf(spec, anchor);
-  const last = Math.min(from + count - 1, MAX_COUNT * 10);
+  const last = Math.min(from + count - 1, MAX_SCHEDULE_COUNT * 10);
   const out: Array<{ n: number; at: Date }> = [];
   rule.all((date, i) => {
     const n = i + 1;

@@ -14,7 +14,7 @@ import { once, toWire } from '../commands/index.js';
 import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
 import type { ScheduleSpec } from './grammar.js';
-import type { CreateInput } from './service.js';
+import type { ScheduleCreateInput } from './service.js';
 
 let f: CoreFixture;
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 const WEEKLY: ScheduleSpec = { cadence: { unit: 'week', interval: 1 } };
 
-function every(payer: Person, payee: CreateInput['payee'], spec: ScheduleSpec = WEEKLY, minor = 5_00n) {
+function every(payer: Person, payee: ScheduleCreateInput['payee'], spec: ScheduleSpec = WEEKLY, minor = 5_00n) {
   const key = ref('tg:every');
   return once(f.db, { key, personId: payer.id, command: 'every' }, async (tx) =>
     toWire(

@@ -25,12 +25,12 @@ import { isMuted, muteButton } from '../reminders/mute.js';
 import { nextReminder } from '../reminders/policy.js';
 import type { ScheduleSpec } from './grammar.js';
 import type {
-  ActivateOutcome,
-  CancelOutcome,
-  CreateError,
-  CreateOutcome,
-  NoticeOutcome,
-  RunOutcome,
+  ScheduleActivateOutcome,
+  ScheduleCancelOutcome,
+  ScheduleCreateError,
+  ScheduleCreateOutcome,
+  ScheduleNoticeOutcome,
+  ScheduleRunOutcome,
   ScheduleState,
   SchedulePayee,
   ScheduleStateError,
@@ -54,7 +54,7 @@ export interface SchedulesDeps {
   log?: Log;
 }
 
-export interface CreateInput {
+export interface ScheduleCreateInput {
   /** Idempotency key of the command. */
   key: string;
   payer: Person;
@@ -68,21 +68,21 @@ export interface CreateInput {
 
 export interface Schedules {
   /** /every: a schedule awaiting the payer's Activate tap. */
-  create(tx: Tx, input: CreateInput): Promise<CreateOutcome>;
+  create(tx: Tx, input: ScheduleCreateInput): Promise<ScheduleCreateOutcome>;
   /** A `schedule.activate` tap (payer): anchored now, first run written to the outbox. */
-  activate(tx: Tx, action: Action): Promise<ActivateOutcome>;
+  activate(tx: Tx, action: Action): Promise<ScheduleActivateOutcome>;
   /** /schedules: the person's schedules as payer, newest first. */
   list(exec: Executor, personId: bigint, limit?: number): Promise<ScheduleView[]>;
   /** /cancel: only the payer; future runs and notices are cancelled in the same transaction. */
-  cancel(tx: Tx, input: { personId: bigint; scheduleId: bigint }): Promise<CancelOutcome>;
+  cancel(tx: Tx, input: { personId: bigint; scheduleId: bigint }): Promise<ScheduleCancelOutcome>;
   /** Timed `schedule.run` (try `attempt` of occurrence `n`). Tx or own transaction. */
-  run(exec: Executor, scheduleId: bigint, n: number, attempt: number): Promise<RunOutcome>;
+  run(exec: Executor, scheduleId: bigint, n: number, attempt: number): Promise<ScheduleRunOutcome>;
   /** Timed `schedule.notice`: the day-before notice of occurrence `n`, unless the payer muted it. */
-  notice(exec: Executor, scheduleId: bigint, n: number): Promise<NoticeOutcome>;
+  notice(exec: Executor, scheduleId: bigint, n: number): Promise<ScheduleNoticeOutcome>;
 }
 
-export const DEFAULT_RETRY_DELAY_MS = 24 * 3_600_000;
-export const DEFAULT_MAX_TRIES = 3;
+export const SCHEDULE_RETRY_DELAY_MS = 24 * 3_600_000;
+export const SCHEDULE_MAX_TRIES = 3;
 
 /** Outbox key of try `attempt` of occurrence `n`: `schedule.run:<id>:<n>`, retries `schedule.run:<id>:<n>.<try>`. */
 export const scheduleRunKey = (id: bigint, n: number, attempt = 1): string =>
@@ -143,15 +143,15 @@ function scheduleIdOf(action: Action): bigint {
 export function createSchedules(deps: SchedulesDeps): Schedules {
   const { people, payments } = deps;
   const log = deps.log ?? silentLog;
-  const retryDelayMs = deps.config?.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
-  const maxTries = deps.config?.maxTries ?? DEFAULT_MAX_TRIES;
+  const retryDelayMs = deps.config?.retryDelayMs ?? SCHEDULE_RETRY_DELAY_MS;
+  const maxTries = deps.config?.maxTries ?? SCHEDULE_MAX_TRIES;
   const confirmTtlMs = deps.config?.confirmTtlMs ?? 15 * 60_000;
-  const rejected = (error: CreateError): CreateOutcome => ({ type: 'rejected', error });
+  const rejected = (error: ScheduleCreateError): ScheduleCreateOutcome => ({ type: 'rejected', error });
 
   async function resolvePayee(
     tx: Tx,
     payee: SchedulePayee,
-  ): Promise<{ person: Person; userId: string | null } | CreateError> {
+  ): Promise<{ person: Person; userId: string | null } | ScheduleCreateError> {
     if ('personId' in payee) {
       const person = await people.get(tx, payee.personId);
       return person ? { person, userId: (await people.identityOf(tx, person.id))?.userId ?? null } : 'UnknownRecipient';
@@ -210,7 +210,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     return { payer, payee };
   }
 
-  async function create(tx: Tx, input: CreateInput): Promise<CreateOutcome> {
+  async function create(tx: Tx, input: ScheduleCreateInput): Promise<ScheduleCreateOutcome> {
     const { amount, payer, spec } = input;
     if (typeof amount.minor !== 'bigint' || amount.minor <= 0n || !isCurrency(amount.currency))
       return rejected('InvalidAmount');
@@ -267,7 +267,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     };
   }
 
-  async function activate(tx: Tx, action: Action): Promise<ActivateOutcome> {
+  async function activate(tx: Tx, action: Action): Promise<ScheduleActivateOutcome> {
     if (action.kind !== 'schedule.activate') throw new Error(`activate got a ${action.kind} action`);
     const s = await lockSchedule(tx, scheduleIdOf(action));
     if (!s || s.payer !== action.personId) return { type: 'rejected', error: 'ScheduleNotFound' };
@@ -314,9 +314,12 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     });
   }
 
-  async function cancelSchedule(tx: Tx, input: { personId: bigint; scheduleId: bigint }): Promise<CancelOutcome> {
+  async function cancelSchedule(
+    tx: Tx,
+    input: { personId: bigint; scheduleId: bigint },
+  ): Promise<ScheduleCancelOutcome> {
     const s = await lockSchedule(tx, input.scheduleId);
-    const refuse = (error: ScheduleStateError): CancelOutcome => ({ type: 'rejected', error });
+    const refuse = (error: ScheduleStateError): ScheduleCancelOutcome => ({ type: 'rejected', error });
     if (!s) return refuse('ScheduleNotFound');
     if (s.payer !== input.personId) return refuse('NotYourSchedule');
     if (s.state === 'finished' || s.state === 'cancelled') return refuse('ScheduleEnded');
@@ -335,8 +338,8 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     return { type: 'cancelled', scheduleId: s.id, amount: s.amount, toName: payee.displayName };
   }
 
-  function run(exec: Executor, scheduleId: bigint, n: number, attempt: number): Promise<RunOutcome> {
-    return inTx(exec, async (tx): Promise<RunOutcome> => {
+  function run(exec: Executor, scheduleId: bigint, n: number, attempt: number): Promise<ScheduleRunOutcome> {
+    return inTx(exec, async (tx): Promise<ScheduleRunOutcome> => {
       const s = await lockSchedule(tx, scheduleId);
       if (!s) return { type: 'noop', reason: 'Unknown', dueAt: null };
       // Not this occurrence's current try any more (cancelled, finished, paid, or moved on): a duplicate.
@@ -415,8 +418,8 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     });
   }
 
-  function notice(exec: Executor, scheduleId: bigint, n: number): Promise<NoticeOutcome> {
-    return inTx(exec, async (tx): Promise<NoticeOutcome> => {
+  function notice(exec: Executor, scheduleId: bigint, n: number): Promise<ScheduleNoticeOutcome> {
+    return inTx(exec, async (tx): Promise<ScheduleNoticeOutcome> => {
       const r = await tx.query(`SELECT * FROM schedules WHERE id = $1`, [scheduleId]);
       const s = r.rows[0] ? toSchedule(r.rows[0]) : undefined;
       if (!s) return { type: 'noop', reason: 'Unknown', dueAt: null };
