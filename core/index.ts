@@ -18,6 +18,9 @@ import type { ClaimOutcome, PayOutcome, UndoOutcome } from './payments/model.js'
 import { createPayments, type Payments } from './payments/service.js';
 import type { DeclineOutcome, PayRequestOutcome, ReaskOutcome } from './requests/model.js';
 import { createRequests, type Requests } from './requests/service.js';
+import { pressMute, type MuteOutcome } from './reminders/mute.js';
+import type { ScheduleActivateOutcome } from './schedules/model.js';
+import { createSchedules, type Schedules } from './schedules/service.js';
 
 export * from './actions/index.js';
 export * from './commands/index.js';
@@ -31,6 +34,8 @@ export { cancel, notify, schedule, type NotificationTemplate, type ScheduleInput
 export * from './payments/index.js';
 export * from './people/index.js';
 export * from './requests/index.js';
+export * from './reminders/index.js';
+export * from './schedules/index.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
 export interface CoreConfig {
@@ -43,6 +48,8 @@ export interface CoreConfig {
   readonly holdTtlMs: number;
   readonly requestTtlMs: number;
   readonly undoWindowMs: number;
+  /** How long after a recurring run short of money it is tried again (default 24 h; tests shorten it). */
+  readonly scheduleRetryMs?: number;
 }
 
 /** What pressing a button did: refused (and why), or the outcome of the action's kind. */
@@ -53,7 +60,9 @@ export type PressOutcome =
   | { type: 'done'; kind: 'claim.release' | 'claim.return'; outcome: ClaimOutcome }
   | { type: 'done'; kind: 'request.pay'; outcome: PayRequestOutcome }
   | { type: 'done'; kind: 'request.decline'; outcome: DeclineOutcome }
-  | { type: 'done'; kind: 'request.reask'; outcome: ReaskOutcome };
+  | { type: 'done'; kind: 'request.reask'; outcome: ReaskOutcome }
+  | { type: 'done'; kind: 'schedule.activate'; outcome: ScheduleActivateOutcome }
+  | { type: 'done'; kind: 'reminder.mute'; outcome: MuteOutcome };
 
 export interface PressInput {
   /** The untrusted id the button carried. */
@@ -71,6 +80,7 @@ export interface Core {
   people: People;
   payments: Payments;
   requests: Requests;
+  schedules: Schedules;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -105,7 +115,13 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
     log,
   });
   const requests = createRequests({ people, payments, config: { requestTtlMs: config.requestTtlMs }, log });
-  const timed = createTimedHandlers({ payments, requests, log });
+  const schedules = createSchedules({
+    people,
+    payments,
+    config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
+    log,
+  });
+  const timed = createTimedHandlers({ payments, requests, schedules, log });
 
   async function run(tx: Tx, action: Action): Promise<PressOutcome> {
     const kind = action.kind as ActionKind;
@@ -124,6 +140,10 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
         return { type: 'done', kind, outcome: await requests.declineRequest(tx, action) };
       case 'request.reask':
         return { type: 'done', kind, outcome: await requests.reaskRequest(tx, action) };
+      case 'schedule.activate':
+        return { type: 'done', kind, outcome: await schedules.activate(tx, action) };
+      case 'reminder.mute':
+        return { type: 'done', kind, outcome: await pressMute(tx, action) };
       default: {
         const unknown: never = kind;
         throw new Error(`no handler for action kind ${String(unknown)}`);
@@ -137,6 +157,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
     people,
     payments,
     requests,
+    schedules,
     timed,
     async press(tx, input) {
       const consumed = await consumeAction(tx, {

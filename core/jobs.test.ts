@@ -4,9 +4,14 @@ import type { Json } from './commands/wire.js';
 import type { Db } from './db/executor.js';
 import type { Payments } from './payments/service.js';
 import type { Requests } from './requests/service.js';
+import type { Schedules } from './schedules/service.js';
 
 describe('timed handlers', () => {
-  const handlers = createTimedHandlers({ payments: {} as Payments, requests: {} as Requests });
+  const handlers = createTimedHandlers({
+    payments: {} as Payments,
+    requests: {} as Requests,
+    schedules: {} as Schedules,
+  });
   it('cover every timed kind', () => {
     expect(Object.keys(handlers).sort()).toEqual([...TIMED_KINDS].sort());
   });
@@ -18,5 +23,9 @@ describe('timed handlers', () => {
       await expect(handlers['claim.expire']({} as Db, payload, job)).rejects.toBeInstanceOf(InvalidJobPayload);
     }
     await expect(handlers['request.expire']({} as Db, { claimId: '1' }, job)).rejects.toBeInstanceOf(InvalidJobPayload);
+    const run = { key: 'schedule.run:1:1', dueAt: new Date() };
+    const bad: Json[] = [{ scheduleId: '1' }, { scheduleId: '1', n: '0' }, { scheduleId: '1', n: '1', try: 'x' }];
+    for (const payload of bad)
+      await expect(handlers['schedule.run']({} as Db, payload, run)).rejects.toBeInstanceOf(InvalidJobPayload);
   });
 });

@@ -12,8 +12,15 @@ import { silentLog, type Log } from './log.js';
 import { JobRejected } from './outbox/errors.js';
 import type { Payments } from './payments/service.js';
 import type { Requests } from './requests/service.js';
+import type { Schedules } from './schedules/service.js';
 
-export const TIMED_KINDS = ['claim.expire', 'request.nudge', 'request.expire'] as const;
+export const TIMED_KINDS = [
+  'claim.expire',
+  'request.nudge',
+  'request.expire',
+  'schedule.run',
+  'schedule.notice',
+] as const;
 export type TimedKind = (typeof TIMED_KINDS)[number];
 
 export interface TimedJob {
@@ -46,9 +53,18 @@ function idFrom(payload: Json, field: string, key: string): bigint {
   return BigInt(value);
 }
 
+function countFrom(payload: Json, field: string, key: string, fallback?: number): number {
+  const value = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? payload[field] : undefined;
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || !/^[1-9][0-9]{0,8}$/.test(value))
+    throw new InvalidJobPayload(`${key}: payload.${field} is not a count`);
+  return Number(value);
+}
+
 export interface TimedDeps {
   payments: Payments;
   requests: Requests;
+  schedules: Schedules;
   log?: Log;
 }
 
@@ -65,5 +81,20 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
       settle(job, await deps.requests.nudge(db, idFrom(payload, 'requestId', job.key))),
     'request.expire': async (db, payload, job) =>
       settle(job, await deps.requests.expire(db, idFrom(payload, 'requestId', job.key))),
+    'schedule.run': async (db, payload, job) =>
+      settle(
+        job,
+        await deps.schedules.run(
+          db,
+          idFrom(payload, 'scheduleId', job.key),
+          countFrom(payload, 'n', job.key),
+          countFrom(payload, 'try', job.key, 1),
+        ),
+      ),
+    'schedule.notice': async (db, payload, job) =>
+      settle(
+        job,
+        await deps.schedules.notice(db, idFrom(payload, 'scheduleId', job.key), countFrom(payload, 'n', job.key)),
+      ),
   };
 }

@@ -1,4 +1,4 @@
-/** /admin/queues: Basic auth with ADMIN_TOKEN, 404 without it (SPEC §4). */
+/** /admin/queues: Bull Board behind Basic auth with ADMIN_TOKEN, 404 without it (SPEC §4); dead letters as JSON. */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp, startHttpServer, type RunningHttpServer } from '../bots/http.js';
@@ -57,15 +57,36 @@ describe('/admin/queues', () => {
     expect((await fetch(await serve(undefined))).status).toBe(404);
   });
 
-  it('asks for the token, refuses a wrong one, and shows queue depth and dead letters with it', async () => {
+  it('asks for the token, refuses a wrong one, and serves Bull Board with it', async () => {
     const url = await serve('s3cret-token');
     const anonymous = await fetch(url);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
     expect((await fetch(url, { headers: { authorization: basic('admin', 's3cret-tokeN') } })).status).toBe(401);
     expect((await fetch(url, { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(401);
+    // Every route under it is guarded, Bull Board's own API included.
+    expect((await fetch(`${url}/api/queues`)).status).toBe(401);
+    expect((await fetch(`${url}/api/dead-letters`)).status).toBe(401);
 
-    const ok = await fetch(url, { headers: { authorization: basic('anyone', 's3cret-token') } });
+    const auth = { authorization: basic('anyone', 's3cret-token') };
+    const page = await fetch(url, { headers: auth });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/<html/i);
+
+    // Bull Board's API sees every queue, the delayed expiry job included.
+    const api = await fetch(`${url}/api/queues`, { headers: auth });
+    expect(api.status).toBe(200);
+    const board = (await api.json()) as { queues: Array<{ name: string; counts: Record<string, number> }> };
+    expect(board.queues.map((q) => q.name).sort()).toEqual(
+      ['notifications', 'expiry', 'reminders', 'recurring', 'settlement'].sort(),
+    );
+    expect(board.queues.find((q) => q.name === 'expiry')?.counts).toMatchObject({ delayed: 1 });
+  });
+
+  it('lists the dead letters (kept in Postgres) and the job counts as JSON', async () => {
+    const url = await serve('s3cret-token');
+    const ok = await fetch(`${url}/api/dead-letters`, { headers: { authorization: basic('anyone', 's3cret-token') } });
     expect(ok.status).toBe(200);
     const body = (await ok.json()) as {
       queues: Record<string, Record<string, number>>;

@@ -1,10 +1,13 @@
 /**
- * `/admin/queues` (SPEC §4): behind HTTP Basic auth (any user name, password ADMIN_TOKEN), absent
- * (404) when ADMIN_TOKEN is unset. Until Bull Board (@bull-board/express + @bull-board/api) is
- * installed, it serves a read-only JSON overview: job counts per queue and the latest dead letters.
- * With Bull Board, mount its ExpressAdapter router (base path /admin/queues) behind the same guard.
+ * `/admin/queues` (SPEC §4): Bull Board (@bull-board/express over every queue) behind HTTP Basic auth
+ * (any user name, password ADMIN_TOKEN), absent (404) when ADMIN_TOKEN is unset. Dead letters live in
+ * Postgres (the outbox), not in Redis, so they have a JSON route of their own under the same guard:
+ * `/admin/queues/api/dead-letters` (the latest dead letters and the job counts per queue).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
 import type { RequestHandler } from 'express';
 import type { RouteInstaller } from '../bots/http.js';
 import type { Db } from '../core/db/executor.js';
@@ -12,6 +15,7 @@ import { deadLetters } from '../core/outbox/index.js';
 import { QUEUE_NAMES, type Queues } from './queues.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
+export const DEAD_LETTERS_PATH = `${ADMIN_QUEUES_PATH}/api/dead-letters`;
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
@@ -36,7 +40,8 @@ export function basicAuth(token: string): RequestHandler {
 export function adminQueuesRoute(deps: { adminToken: string | undefined; queues: Queues; db: Db }): RouteInstaller {
   return (app) => {
     if (!deps.adminToken) return;
-    app.get(ADMIN_QUEUES_PATH, basicAuth(deps.adminToken), async (_req, res) => {
+    const guard = basicAuth(deps.adminToken);
+    app.get(DEAD_LETTERS_PATH, guard, async (_req, res) => {
       const counts = await Promise.all(
         QUEUE_NAMES.map(
           async (name) =>
@@ -57,5 +62,13 @@ export function adminQueuesRoute(deps: { adminToken: string | undefined; queues:
       res.set('Cache-Control', 'no-store');
       res.json({ queues: Object.fromEntries(counts), deadLetters: dead });
     });
+    const board = new ExpressAdapter();
+    board.setBasePath(ADMIN_QUEUES_PATH);
+    createBullBoard({
+      queues: QUEUE_NAMES.map((name) => new BullMQAdapter(deps.queues[name], { readOnlyMode: false })),
+      serverAdapter: board,
+      options: { uiConfig: { boardTitle: 'chipin queues' } },
+    });
+    app.use(ADMIN_QUEUES_PATH, guard, board.getRouter() as RequestHandler);
   };
 }

@@ -99,7 +99,9 @@ describe('a worker killed mid-job', () => {
       },
       notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: {} },
       prefix,
-      relay: { everyMs: 100, sweepEveryMs: 60_000 },
+      // A kill between the relay marking rows and adding their jobs leaves rows without jobs: the sweeper is
+      // what re-adds them (after its grace), so the survivor sweeps often with a short grace.
+      relay: { everyMs: 100, sweepEveryMs: 500, graceMs: 1_000 },
       lockDurationMs: 1_000,
       stalledIntervalMs: 500,
     });

@@ -117,7 +117,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const connection = options.redis.createConnection('worker');
   const queues = createQueues(connection, prefix);
   const metrics: WorkerMetrics = options.metrics
-    ? registerWorkerMetrics(options.metrics, { queues, db, log })
+    ? registerWorkerMetrics(options.metrics, { queues, db, log, kinds: [NOTIFY_KIND, ...Object.keys(handlers)] })
     : noMetrics;
 
   const sendTimeoutMs = options.notifierOptions?.sendTimeoutMs ?? DEFAULT_NOTIFIER.sendTimeoutMs;

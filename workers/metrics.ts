@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Db } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
 import { outboxHealth, type OutboxHealth } from '../core/outbox/index.js';
-import { QUEUE_NAMES, type QueueName, type Queues } from './queues.js';
+import { QUEUE_NAMES, queueFor, type QueueName, type Queues } from './queues.js';
 
 /** Recorders the relay and the processors call. */
 export interface WorkerMetrics {
@@ -31,6 +31,11 @@ export interface WorkerMetricsSources {
   db: Db;
   /** A pending row due longer ago than this counts as overdue (INV-7 SLA). */
   overdueMs?: number;
+  /**
+   * The outbox kinds this process runs: their failure and dead-letter counters, and the lateness of
+   * their queues, are exported at zero from the start (an alert on a rate needs the series to exist).
+   */
+  kinds?: readonly string[];
   log?: Log;
 }
 
@@ -159,6 +164,12 @@ export function registerWorkerMetrics(registry: Registry, sources: WorkerMetrics
     labelNames: ['platform'],
     registers,
   });
+
+  for (const queue of QUEUE_NAMES) lateness.zero({ queue });
+  for (const kind of sources.kinds ?? []) {
+    failures.inc({ queue: queueFor(kind), kind }, 0);
+    dead.inc({ queue: queueFor(kind), kind }, 0);
+  }
 
   return {
     relayed: (count) => relayed.inc(count),

@@ -31,6 +31,8 @@ const KIND_QUEUES: Readonly<Record<string, QueueName>> = {
   'claim.expire': 'expiry',
   'request.expire': 'expiry',
   'request.nudge': 'reminders',
+  'schedule.run': 'recurring',
+  'schedule.notice': 'reminders',
 };
 
 const PREFIX_QUEUES: ReadonlyArray<readonly [string, QueueName]> = [

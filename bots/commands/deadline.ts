@@ -5,6 +5,8 @@
  * Intl (no date library); the result is an instant. Pure: `now` is an input.
  */
 
+import { zonedParts, zonedTimeToInstant } from '../../core/index.js';
+
 export type DeadlineError = 'BadDeadline' | 'DeadlineInPast';
 export type DeadlineResult = { ok: true; at: Date } | { ok: false; error: DeadlineError };
 
@@ -124,61 +126,10 @@ export function parseClock(text: string): Clock | undefined {
   return hour <= 23 && minute <= 59 ? { hour, minute } : undefined;
 }
 
-export interface ZonedParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-}
-
-const partFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The wall-clock reading of `date` in `timeZone`. */
-export function zonedParts(date: Date, timeZone: string): ZonedParts {
-  let format = partFormatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    partFormatters.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(date).map((part) => [part.type, Number(part.value)]));
-  return {
-    year: parts.year ?? 0,
-    month: parts.month ?? 1,
-    day: parts.day ?? 1,
-    hour: parts.hour ?? 0,
-    minute: parts.minute ?? 0,
-  };
-}
-
-function addDays(parts: ZonedParts, days: number): { year: number; month: number; day: number } {
+function addDays(
+  parts: { year: number; month: number; day: number },
+  days: number,
+): { year: number; month: number; day: number } {
   const shifted = new Date(Date.UTC(parts.year, parts.month - 1, parts.day + days));
   return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
-}
-
-/** UTC offset of `timeZone` at `instant`, in ms (east positive). */
-function offsetAt(instant: number, timeZone: string): number {
-  const p = zonedParts(new Date(instant), timeZone);
-  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute);
-  return wall - (instant - (((instant % 60_000) + 60_000) % 60_000));
-}
-
-/**
- * The instant a wall clock in `timeZone` shows `parts`. Two passes settle the offset around DST
- * changes; a time inside a spring-forward gap lands just after it.
- */
-export function zonedTimeToInstant(parts: ZonedParts, timeZone: string): Date {
-  const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
-  const first = wall - offsetAt(wall, timeZone);
-  const second = wall - offsetAt(first, timeZone);
-  return new Date(second);
 }

@@ -311,3 +311,31 @@ describe('the command layer, against the real core and Postgres', () => {
     expect(await replyText(command(alice, '/teleport', { chat: DM(alice) }))).toContain("I don't know /teleport");
   });
 });
+
+describe('recurring transfers', () => {
+  it('a replayed /every delivery returns the same card and creates one schedule; /schedules answers privately', async () => {
+    const payer = await funded('Ruth', '100');
+    const payee = await funded('Sam', '1');
+    const event = command(payer, `/every @${payee.username} 25 every monday pocket money`, {
+      mentions: [{ username: payee.username ?? '', offset: 0, length: (payee.username ?? '').length + 1 }],
+    });
+    const first = await layer.handle(event);
+    const again = await layer.handle(event);
+    expect(again).toEqual(first);
+    const card = only(first.effects, 'reply');
+    expect(card.private).toBe(false);
+    expect(card.message.text).toContain('every Monday');
+    const count = await database.db.query(`SELECT count(*)::int AS n FROM schedules WHERE key = $1`, [event.key]);
+    expect(count.rows[0]?.n).toBe(1);
+
+    const activate = buttonId(first.effects, 'Activate');
+    const pressed = await layer.handle(press(payer, activate));
+    expect(only(pressed.effects, 'edit').message.text).toMatch(
+      /^✅ Recurring transfer #\d+ is on: 25\.00 USD to Sam\./,
+    );
+
+    const list = only((await layer.handle(command(payer, '/schedules'))).effects, 'reply');
+    expect(list.private).toBe(true);
+    expect(list.message.text).toContain('25.00 USD to Sam, every Monday — active');
+  });
+});

@@ -35,7 +35,12 @@ import {
   TOUCH_ERROR_KEYS,
   message,
   renderBalances,
+  renderActivateOutcome,
+  renderCancelOutcome,
   renderClaimOutcome,
+  renderEveryOutcome,
+  renderMuteOutcome,
+  renderSchedules,
   renderDeclineOutcome,
   renderError,
   renderFaucetOutcome,
@@ -57,6 +62,9 @@ import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessa
 export const COMMANDS = [
   { name: 'pay', descriptionKey: 'commands.pay' },
   { name: 'request', descriptionKey: 'commands.request' },
+  { name: 'every', descriptionKey: 'commands.every' },
+  { name: 'schedules', descriptionKey: 'commands.schedules' },
+  { name: 'cancel', descriptionKey: 'commands.cancel' },
   { name: 'balance', descriptionKey: 'commands.balance' },
   { name: 'history', descriptionKey: 'commands.history' },
   { name: 'export', descriptionKey: 'commands.export' },
@@ -91,7 +99,7 @@ export type CommandLayerConfig = Pick<
 
 export interface CommandLayerDeps {
   /** The core services (core/index.ts `createCore`). */
-  core: Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'press'>;
+  core: Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press'>;
   config: CommandLayerConfig;
   log?: Log;
   /** The clock deadlines are read against (tests). */
@@ -112,6 +120,7 @@ const PRIVATE: ReadonlySet<string> = new Set<Command['name']>([
   'settings',
   'link',
   'faucet',
+  'schedules',
 ]);
 
 /**
@@ -121,7 +130,7 @@ const PRIVATE: ReadonlySet<string> = new Set<Command['name']>([
 export const repliesPrivately = (command: string): boolean => PRIVATE.has(command.toLowerCase());
 
 /** Commands that write and must happen once per delivery (parse included: a deadline read later could differ). */
-const ONCE: ReadonlySet<Command['name']> = new Set(['pay', 'request', 'faucet', 'link']);
+const ONCE: ReadonlySet<Command['name']> = new Set(['pay', 'request', 'faucet', 'link', 'every', 'cancel']);
 
 const reply = (msg: OutMessage, isPrivate: boolean): Effect => ({ type: 'reply', message: msg, private: isPrivate });
 const refusal = (msg: OutMessage, isPrivate: boolean): Effect => ({
@@ -133,7 +142,7 @@ const refusal = (msg: OutMessage, isPrivate: boolean): Effect => ({
 
 export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const { core, config } = deps;
-  const { db, people, payments, requests } = core;
+  const { db, people, payments, requests, schedules } = core;
   const log = deps.log ?? silentLog;
   const now = deps.now ?? (() => new Date());
   const undoSeconds = Math.round(config.undoWindowMs / 1000);
@@ -180,7 +189,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     const name = first.ok ? first.command.name : first.command;
     const isPrivate = PRIVATE.has(name);
     if (!ONCE.has(name)) {
-      if (!first.ok) return { effects: [refusal(parseError(reader, event, first.error), isPrivate)] };
+      if (!first.ok) return { effects: [refusal(parseError(reader, event, first.error, first.detail), isPrivate)] };
       return { effects: await direct(event, first.command, person, reader, isPrivate) };
     }
     return recorded(event.key, person, name, async (tx) => {
@@ -188,7 +197,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       if (!parsed.ok)
         return {
           result: `parse:${parsed.error}`,
-          effects: [refusal(parseError(reader, event, parsed.error), isPrivate)],
+          effects: [refusal(parseError(reader, event, parsed.error, parsed.detail), isPrivate)],
         };
       const out = await money(tx, event, person, reader, parsed.command);
       const refused = out.result.startsWith('rejected');
@@ -196,11 +205,12 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     });
   }
 
-  function parseError(reader: Reader, event: CommandEvent, error: ParseError): OutMessage {
+  function parseError(reader: Reader, event: CommandEvent, error: ParseError, detail?: string): OutMessage {
     return renderParseError(reader, error, {
       command: event.command,
       defaultCurrency: config.defaultCurrency,
       noteMax: NOTE_MAX_CHARS,
+      ...(detail !== undefined ? { detail } : {}),
     });
   }
 
@@ -236,6 +246,8 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       }
       case 'settings':
         return answer(await settings(person, event.actor, command.change));
+      case 'schedules':
+        return answer(renderSchedules(reader, await schedules.list(db, person.id)));
       case 'unknown':
         // In a group the command may be meant for another bot: stay quiet there.
         return event.chat.kind === 'private'
@@ -245,6 +257,8 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       case 'request':
       case 'faucet':
       case 'link':
+      case 'every':
+      case 'cancel':
         throw new Error(`${command.name} must run once per delivery`);
     }
   }
@@ -283,6 +297,22 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
           chat,
         });
         return { result: resultOf(outcome), message: renderRequestOutcome(reader, outcome) };
+      }
+      case 'every': {
+        const outcome = await schedules.create(tx, {
+          key: event.key,
+          payer: person,
+          payee: recipientOf(command.recipient, event),
+          amount: command.amount,
+          note: command.note,
+          spec: command.spec,
+          chat,
+        });
+        return { result: resultOf(outcome), message: renderEveryOutcome(reader, outcome) };
+      }
+      case 'cancel': {
+        const outcome = await schedules.cancel(tx, { personId: person.id, scheduleId: command.id });
+        return { result: resultOf(outcome), message: renderCancelOutcome(reader, outcome) };
       }
       case 'faucet': {
         const outcome = await payments.faucet(tx, { key: event.key, person, amount: command.amount });
@@ -379,6 +409,10 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
         return renderPayRequestOutcome(reader, press.outcome);
       case 'request.decline':
         return renderDeclineOutcome(reader, press.outcome);
+      case 'schedule.activate':
+        return renderActivateOutcome(reader, press.outcome);
+      case 'reminder.mute':
+        return renderMuteOutcome(reader, press.outcome);
       case 'request.reask': {
         const outcome = press.outcome;
         if (outcome.type === 'rejected') return message(reader, 'error.RequestNotFound');

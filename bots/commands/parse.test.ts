@@ -464,3 +464,61 @@ describe('/pay under fuzzing (RELIABILITY C3)', () => {
     );
   });
 });
+
+describe('/every, /schedules, /cancel', () => {
+  const every = (rest: string) =>
+    parseCommand(event('every', `@bob ${rest}`, { mentions: [{ username: 'bob', offset: 0, length: 4 }] }), CONTEXT);
+
+  it('reads the recipient, the amount, the schedule with its end, and the note', () => {
+    expect(command(every('50 monthly on 1 until 2025-12-31 rent'))).toEqual({
+      name: 'every',
+      recipient: { kind: 'username', username: 'bob' },
+      amount: { minor: 5_000n, currency: 'USD' },
+      spec: { cadence: { unit: 'monthday', day: 1 }, end: { until: '2025-12-31' } },
+      note: 'rent',
+    });
+    expect(command(every('20 every friday'))).toMatchObject({
+      spec: { cadence: { unit: 'weekday', weekday: 'fr', interval: 1 } },
+    });
+    expect(command(every('500元 每两周 共6次 生活费'))).toMatchObject({
+      amount: { minor: 50_000n, currency: 'CNY' },
+      spec: { cadence: { unit: 'week', interval: 2 }, end: { count: 6 } },
+      note: '生活费',
+    });
+  });
+
+  it('refuses a schedule it cannot read, naming the words; a missing schedule; an ambiguous amount', () => {
+    expect(every('50 fortnightly rent')).toEqual({
+      ok: false,
+      command: 'every',
+      error: 'BadSchedule',
+      detail: 'fortnightly rent',
+    });
+    expect(every('50')).toMatchObject({ ok: false, error: 'MissingSchedule' });
+    expect(every('50 daily until whenever')).toMatchObject({ ok: false, error: 'BadScheduleEnd' });
+    expect(every('50 10 daily')).toMatchObject({ ok: false, error: 'AmbiguousAmount' });
+    expect(parseCommand(event('every', '50 daily'), CONTEXT)).toMatchObject({ ok: false, error: 'MissingRecipient' });
+  });
+
+  it('takes Discord options: user, amount, schedule, note', () => {
+    const parsed = parseCommand(
+      event('every', '', { options: { user: BOB, amount: '12.50', schedule: 'weekly', note: 'lunch money' } }),
+      CONTEXT,
+    );
+    expect(command(parsed)).toEqual({
+      name: 'every',
+      recipient: { kind: 'user', actor: BOB },
+      amount: { minor: 1_250n, currency: 'USD' },
+      spec: { cadence: { unit: 'week', interval: 1 } },
+      note: 'lunch money',
+    });
+  });
+
+  it('/cancel takes a schedule number (also #12); /schedules takes nothing', () => {
+    expect(command(parseCommand(event('cancel', '12'), CONTEXT))).toEqual({ name: 'cancel', id: 12n });
+    expect(command(parseCommand(event('cancel', '#12'), CONTEXT))).toEqual({ name: 'cancel', id: 12n });
+    expect(parseCommand(event('cancel', ''), CONTEXT)).toMatchObject({ ok: false, error: 'BadScheduleId' });
+    expect(parseCommand(event('cancel', 'rent'), CONTEXT)).toMatchObject({ ok: false, error: 'BadScheduleId' });
+    expect(command(parseCommand(event('schedules', ''), CONTEXT))).toEqual({ name: 'schedules' });
+  });
+});

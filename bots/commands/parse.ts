@@ -17,6 +17,7 @@ import {
   type AmountError,
   type MaxAmount,
 } from '../../core/money/index.js';
+import { SCHEDULE_ERRORS, parseSchedule, type ScheduleError, type ScheduleSpec } from '../../core/schedules/index.js';
 import { parseDeadline, splitDeadline, type DeadlineError } from './deadline.js';
 import { cleanNote, words, type Word } from './text.js';
 import type { Actor, IncomingEvent, Mention } from './types.js';
@@ -46,6 +47,9 @@ export type Command =
   | { name: 'export' }
   | { name: 'pay'; recipient: Recipient; amount: Amount; note?: string }
   | { name: 'request'; recipient: Recipient; amount: Amount; note?: string; by?: Date }
+  | { name: 'every'; recipient: Recipient; amount: Amount; spec: ScheduleSpec; note?: string }
+  | { name: 'schedules' }
+  | { name: 'cancel'; id: bigint }
   | { name: 'faucet'; amount: Amount }
   | { name: 'settings'; change?: SettingsChange }
   | { name: 'link'; code?: string }
@@ -70,15 +74,18 @@ export const COMMAND_ERRORS = [
   'BadQuietHours',
   'BadThreshold',
   'BadLinkCode',
+  'BadScheduleId',
 ] as const satisfies ReadonlyArray<string>;
 
 export type CommandError = (typeof COMMAND_ERRORS)[number] | DeadlineError;
-export type ParseError = CommandError | AmountError;
+export type ParseError = CommandError | AmountError | ScheduleError;
 
 /** Every code `parseCommand` can refuse with. */
-export const PARSE_ERRORS: readonly ParseError[] = [...COMMAND_ERRORS, ...AMOUNT_ERRORS];
+export const PARSE_ERRORS: readonly ParseError[] = [...COMMAND_ERRORS, ...AMOUNT_ERRORS, ...SCHEDULE_ERRORS];
 
-export type Parsed = { ok: true; command: Command } | { ok: false; command: CommandName; error: ParseError };
+/** `detail`: the words a refusal is about (a schedule that was not understood), shown back to the person. */
+export type Parsed =
+  { ok: true; command: Command } | { ok: false; command: CommandName; error: ParseError; detail?: string };
 
 export interface ParseContext {
   defaultCurrency: string;
@@ -102,10 +109,14 @@ const KNOWN: Readonly<Record<string, CommandName>> = {
   faucet: 'faucet',
   settings: 'settings',
   link: 'link',
+  every: 'every',
+  schedules: 'schedules',
+  cancel: 'cancel',
 };
 
-type Failure = { fail: ParseError };
-const fail = (error: ParseError): Failure => ({ fail: error });
+type Failure = { fail: ParseError; detail?: string };
+const fail = (error: ParseError, detail?: string): Failure =>
+  detail === undefined ? { fail: error } : { fail: error, detail };
 const failed = <T>(value: T | Failure): value is Failure =>
   typeof value === 'object' && value !== null && 'fail' in value;
 
@@ -114,7 +125,9 @@ export function parseCommand(event: CommandEvent, context: ParseContext): Parsed
   const name = KNOWN[event.command.toLowerCase()];
   if (name === undefined) return { ok: true, command: { name: 'unknown', command: event.command } };
   const result = PARSERS[name](new Input(event), context);
-  return failed(result) ? { ok: false, command: name, error: result.fail } : { ok: true, command: result };
+  if (!failed(result)) return { ok: true, command: result };
+  const refused: Parsed = { ok: false, command: name, error: result.fail };
+  return result.detail === undefined ? refused : { ...refused, detail: result.detail };
 }
 
 type Parser = (input: Input, context: ParseContext) => Command | Failure;
@@ -151,6 +164,12 @@ const PARSERS: Record<CommandName, Parser> = {
   settings: (input, context) => {
     const change = parseSettings(input, context);
     return failed(change) ? change : { name: 'settings', change };
+  },
+  every: (input, context) => parseEvery(input, context),
+  schedules: () => ({ name: 'schedules' }),
+  cancel: (input) => {
+    const id = (input.option('id') ?? input.text).normalize('NFKC').trim().replace(/^#/, '');
+    return /^[1-9][0-9]{0,17}$/.test(id) ? { name: 'cancel', id: BigInt(id) } : fail('BadScheduleId');
   },
   link: (input) => {
     const code = (input.option('code') ?? input.text).normalize('NFKC').trim().toUpperCase();
@@ -204,8 +223,11 @@ interface Transfer {
   by?: Date;
 }
 
-function parseTransfer(input: Input, context: ParseContext, withDeadline: boolean): Transfer | Failure {
-  if (input.usesOptions) return transferFromOptions(input, context, withDeadline);
+/** The recipient and the amount at the start of a command's text, and the words after them. */
+function recipientAndAmount(
+  input: Input,
+  context: ParseContext,
+): { recipient: Recipient; amount: Amount; rest: string[] } | Failure {
   const event = input.event;
   const split = splitMentions(event.args, event.mentions);
   let body = split.body;
@@ -220,11 +242,48 @@ function parseTransfer(input: Input, context: ParseContext, withDeadline: boolea
   const recipient = chooseRecipient(event.replyTo, candidates);
   if (failed(recipient)) return recipient;
   if (failed(amount)) return amount;
-  const rest = body.slice(amount.used).map((word) => word.text);
+  return { recipient, amount: amount.amount, rest: body.slice(amount.used).map((word) => word.text) };
+}
+
+function parseTransfer(input: Input, context: ParseContext, withDeadline: boolean): Transfer | Failure {
+  if (input.usesOptions) return transferFromOptions(input, context, withDeadline);
+  const taken = recipientAndAmount(input, context);
+  if (failed(taken)) return taken;
+  const { recipient, rest } = taken;
   // `5 USD 10`: which number is meant? (A deadline right after the amount, `20 2小时内`, is fine.)
   const deadlineNext = withDeadline && splitDeadline(rest).note.length === 0;
   if (startsNumeric(rest[0]) && !deadlineNext) return fail('AmbiguousAmount');
-  return finishTransfer(recipient, amount.amount, rest, context, withDeadline);
+  return finishTransfer(recipient, taken.amount, rest, context, withDeadline);
+}
+
+/** `/every @name 50 monthly on 1 [until …|for 6 times] [note]`; Discord: user, amount, schedule, note. */
+function parseEvery(input: Input, context: ParseContext): Command | Failure {
+  let recipient: Recipient;
+  let amount: Amount;
+  let text: string;
+  let note: string | undefined;
+  if (input.usesOptions) {
+    const user = input.actorOption('user');
+    if (!user) return fail('MissingRecipient');
+    const parsed = wholeAmount(input.option('amount') ?? '', context);
+    if (failed(parsed)) return parsed;
+    recipient = { kind: 'user', actor: user };
+    amount = parsed;
+    text = input.option('schedule') ?? '';
+    note = input.option('note');
+  } else {
+    const taken = recipientAndAmount(input, context);
+    if (failed(taken)) return taken;
+    if (startsNumeric(taken.rest[0]) && !/^[0-9]+\s*(?:天|周|个月|月)/u.test(taken.rest[0] ?? ''))
+      return fail('AmbiguousAmount');
+    ({ recipient, amount } = taken);
+    text = taken.rest.join(' ');
+  }
+  const schedule = parseSchedule(text, { now: context.now, timeZone: context.timeZone });
+  if (!schedule.ok) return fail(schedule.error, schedule.text);
+  const cleaned = cleanNote([schedule.rest, note ?? ''].join(' '));
+  if (cleaned === 'NoteTooLong') return fail(cleaned);
+  return { name: 'every', recipient, amount, spec: schedule.spec, ...(cleaned.note ? { note: cleaned.note } : {}) };
 }
 
 function transferFromOptions(input: Input, context: ParseContext, withDeadline: boolean): Transfer | Failure {

@@ -3,6 +3,8 @@ import type { PayOutcome, TemplateKey, TemplateParams } from '../../core/index.j
 import { LOCALES, type Locale } from '../i18n/index.js';
 import { PARSE_ERRORS } from './parse.js';
 import {
+  renderCadence,
+  renderSchedules,
   PARSE_ERROR_KEYS,
   TEXT_LIMIT,
   renderBalances,
@@ -250,6 +252,11 @@ describe('renderNotification', () => {
     'request.declined': { amount: '20.00 USD', payer: 'Bob' },
     'request.expired.payer': { amount: '20.00 USD', from: 'Alice' },
     'request.expired.requester': { amount: '20.00 USD', payer: 'Bob' },
+    'schedule.notice': { amount: '50.00 USD', to: 'Mum', runAt: '2026-03-01T08:00:00.000Z', note: 'rent' },
+    'schedule.paid': { amount: '50.00 USD', to: 'Mum' },
+    'schedule.received': { amount: '50.00 USD', from: 'Alice' },
+    'schedule.short': { amount: '50.00 USD', to: 'Mum', retryAt: '2026-03-02T08:00:00.000Z' },
+    'schedule.skipped': { amount: '50.00 USD', to: 'Mum', tries: '3' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>
@@ -353,5 +360,44 @@ describe('renderSettings', () => {
     expect(text).toContain('时区：Asia/Shanghai');
     expect(text).toContain('22:00-07:00');
     expect(text).toContain('每笔都确认');
+  });
+});
+
+describe('recurring transfers', () => {
+  it('describes schedules in both languages, with their end', () => {
+    const cases: Array<[Parameters<typeof renderCadence>[1], string, string]> = [
+      [{ cadence: { unit: 'monthday', day: 1 } }, 'monthly on day 1', '每月1号'],
+      [{ cadence: { unit: 'weekday', weekday: 'fr', interval: 1 } }, 'every Friday', '每周五'],
+      [{ cadence: { unit: 'week', interval: 2 } }, 'every 2 weeks', '每2周'],
+      [{ cadence: { unit: 'day', interval: 1 }, end: { count: 6 } }, 'every day, 6 times', '每天，共 6 次'],
+      [
+        { cadence: { unit: 'month', interval: 1 }, end: { until: '2026-12-31' } },
+        'every month, until 2026-12-31',
+        '每月，直到 2026-12-31',
+      ],
+    ];
+    for (const [spec, en, zh] of cases) {
+      expect(renderCadence(EN, spec)).toBe(en);
+      expect(renderCadence(ZH, spec)).toBe(zh);
+    }
+  });
+
+  it('lists schedules with their state, next run and paid runs', () => {
+    const text = renderSchedules(EN, [
+      {
+        id: 12n,
+        state: 'active',
+        amount: { minor: 5_000n, currency: 'USD' },
+        note: null,
+        spec: { cadence: { unit: 'monthday', day: 1 } },
+        toName: 'Mum',
+        nextAt: new Date('2026-03-01T01:00:00Z'),
+        paidRuns: 2,
+      },
+    ]).text;
+    expect(text).toBe(
+      'Your recurring transfers:\n#12 50.00 USD to Mum, monthly on day 1 — active\n   next run Mar 1, 2026, 09:00 · 2 paid so far',
+    );
+    expect(renderSchedules(ZH, []).text).toBe('你还没有定期转账。发送 /every @用户名 50 每月1号 开始一个。');
   });
 });

@@ -53,6 +53,16 @@ export const DISCORD_COMMANDS: Readonly<Partial<Record<(typeof COMMANDS)[number]
   request: {
     options: [user, amount, note, { name: 'by', kind: 'string', descriptionKey: 'discord.options.by' }],
   },
+  every: {
+    options: [
+      user,
+      amount,
+      { name: 'schedule', kind: 'string', descriptionKey: 'discord.options.schedule', required: true },
+      note,
+    ],
+  },
+  schedules: {},
+  cancel: { options: [{ name: 'id', kind: 'string', descriptionKey: 'discord.options.schedule_id', required: true }] },
   balance: {},
   history: {
     options: [{ name: 'count', kind: 'integer', descriptionKey: 'discord.options.count', min: 1, max: 50 }],

@@ -11,6 +11,8 @@ import type { Platform } from '../people/model.js';
  * - `request.pay`      payer: pay a money request (payload: requestId)
  * - `request.decline`  payer: decline a money request (payload: requestId)
  * - `request.reask`    requester, after expiry: start the same request to someone else (payload: amount, note)
+ * - `schedule.activate` payer: start a recurring transfer shown on its confirm card (payload: scheduleId)
+ * - `reminder.mute`    anyone reminded: stop the reminders of a thread (payload: thread)
  */
 export const ACTION_KINDS = [
   'pay.confirm',
@@ -20,6 +22,8 @@ export const ACTION_KINDS = [
   'request.pay',
   'request.decline',
   'request.reask',
+  'schedule.activate',
+  'reminder.mute',
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 

@@ -1,6 +1,7 @@
 export { dbNow, transact, withSavepoint } from './db.js';
 export {
   BUTTON_LABELS,
+  DEFERRABLE,
   notifyPerson,
   type ButtonLabel,
   type TemplateKey,

@@ -37,7 +37,41 @@ export interface TemplateParams {
   'request.expired.payer': { amount: string; from: string; note?: string };
   /** To a requester: their request expired unanswered. Button: Ask someone else. */
   'request.expired.requester': { amount: string; payer: string; note?: string };
+  /** To a payer, the day before a recurring run. Button: Stop reminding me. */
+  'schedule.notice': { amount: string; to: string; runAt: string; note?: string };
+  /** To a payer: a recurring run paid. */
+  'schedule.paid': { amount: string; to: string; note?: string };
+  /** To a payee: money from a recurring transfer. */
+  'schedule.received': { amount: string; from: string; note?: string };
+  /** To a payer: a run found too little money; it is tried again at `retryAt`. */
+  'schedule.short': { amount: string; to: string; retryAt: string };
+  /** To a payer: a run was skipped after its tries; the schedule goes on. */
+  'schedule.skipped': { amount: string; to: string; tries: string };
 }
+
+/**
+ * Which templates may wait for the end of the recipient's quiet hours (reminders and non-urgent
+ * notices) and which go out at once (money received or sent, something to answer now). Exhaustive: a
+ * new template must choose.
+ */
+export const DEFERRABLE: Readonly<Record<TemplateKey, boolean>> = {
+  'pay.received': false,
+  'pay.undone': false,
+  'claim.matched': false,
+  'claim.received': false,
+  'claim.returned': true,
+  'request.incoming': false,
+  'request.nudge': true,
+  'request.paid': false,
+  'request.declined': false,
+  'request.expired.payer': true,
+  'request.expired.requester': true,
+  'schedule.notice': true,
+  'schedule.paid': false,
+  'schedule.received': false,
+  'schedule.short': false,
+  'schedule.skipped': true,
+};
 
 export type TemplateKey = keyof TemplateParams;
 
@@ -48,6 +82,8 @@ export const BUTTON_LABELS = {
   pay: 'button.pay',
   decline: 'button.decline',
   askSomeoneElse: 'button.askSomeoneElse',
+  stopReminding: 'button.stopReminding',
+  activate: 'button.activate',
 } as const;
 export type ButtonLabel = (typeof BUTTON_LABELS)[keyof typeof BUTTON_LABELS];
 
@@ -61,6 +97,8 @@ export function notifyPerson<K extends TemplateKey>(
     params: TemplateParams[K];
     buttons?: Array<Array<{ labelKey: ButtonLabel; actionId: string }>>;
     dueAt?: Date;
+    /** The reminder thread (`schedule:<id>`): muting it cancels this notification while it waits. */
+    thread?: string;
   },
 ): Promise<boolean> {
   const params: Record<string, string> = {};
@@ -68,7 +106,14 @@ export function notifyPerson<K extends TemplateKey>(
   return notify(exec, {
     key: input.key,
     personId: input.personId,
-    template: { key: input.template, params, ...(input.buttons ? { buttons: input.buttons } : {}) },
+    template: {
+      key: input.template,
+      params,
+      ...(input.buttons ? { buttons: input.buttons } : {}),
+      // Only the exception is written: rows without the flag are deferrable.
+      ...(DEFERRABLE[input.template] ? {} : { deferrable: false }),
+      ...(input.thread ? { thread: input.thread } : {}),
+    },
     ...(input.dueAt ? { dueAt: input.dueAt } : {}),
   });
 }

@@ -8,6 +8,13 @@ export interface NotificationTemplate {
   params?: Record<string, string>;
   /** Buttons: i18n label key + the opaque pending-action id they carry. */
   buttons?: Array<Array<{ labelKey: string; actionId: string }>>;
+  /**
+   * May wait for the end of the person's quiet hours (reminders, non-urgent notices). Absent means
+   * true; `false` goes out at once ("you received money").
+   */
+  deferrable?: boolean;
+  /** The reminder thread it belongs to (`schedule:<id>`): muting the thread cancels it. */
+  thread?: string;
 }
 
 export interface ScheduleInput {
@@ -77,13 +84,21 @@ export function readNotifyPayload(payload: { [key: string]: JsonValue }): Notify
   const { personId, template } = payload;
   if (typeof personId !== 'string' || !/^\d{1,19}$/.test(personId)) return undefined;
   if (typeof template !== 'object' || template === null || Array.isArray(template)) return undefined;
-  const { key, params, buttons } = template;
+  const { key, params, buttons, deferrable, thread } = template;
   if (typeof key !== 'string' || key === '') return undefined;
   if (params !== undefined && !isStringRecord(params)) return undefined;
   if (buttons !== undefined && !isButtons(buttons)) return undefined;
+  if (deferrable !== undefined && typeof deferrable !== 'boolean') return undefined;
+  if (thread !== undefined && typeof thread !== 'string') return undefined;
   return {
     personId: BigInt(personId),
-    template: { key, ...(params ? { params } : {}), ...(buttons ? { buttons } : {}) },
+    template: {
+      key,
+      ...(params ? { params } : {}),
+      ...(buttons ? { buttons } : {}),
+      ...(deferrable !== undefined ? { deferrable } : {}),
+      ...(thread !== undefined ? { thread } : {}),
+    },
   };
 }
 

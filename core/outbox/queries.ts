@@ -80,6 +80,9 @@ const toClaimed = (r: Row): ClaimedRow => ({
  */
 const DUE = '(due_at <= now()) IS TRUE';
 
+/** A notify row's template may wait for the end of quiet hours (only an explicit `false` says no). */
+const DEFERRABLE = `((payload -> 'template' ->> 'deferrable') IS DISTINCT FROM 'false')`;
+
 const ROW_COLUMNS = `id, key, kind, payload, state, due_at, attempts, ${ms('due_at - now()')} AS due_in_ms, ${ms('now()')} AS now_ms`;
 
 /**
@@ -148,6 +151,8 @@ export interface NotifyRowState {
   kind: string;
   /** payload.personId as written by `notify` (validated when the row is claimed). */
   personId: string | null;
+  /** The template may wait for the end of quiet hours (absent flag: yes). */
+  deferrable: boolean;
   dueInMs: number;
   nowMs: number;
 }
@@ -156,7 +161,8 @@ export interface NotifyRowState {
 export async function inspectNotifications(exec: Executor, ids: readonly string[]): Promise<NotifyRowState[]> {
   if (ids.length === 0) return [];
   const r = await exec.query(
-    `SELECT id, state, kind, payload ->> 'personId' AS person_id, ${ms('due_at - now()')} AS due_in_ms, ${ms('now()')} AS now_ms
+    `SELECT id, state, kind, payload ->> 'personId' AS person_id, ${DEFERRABLE} AS deferrable,
+            ${ms('due_at - now()')} AS due_in_ms, ${ms('now()')} AS now_ms
        FROM outbox WHERE id = ANY($1::bigint[])`,
     [ids],
   );
@@ -165,6 +171,7 @@ export async function inspectNotifications(exec: Executor, ids: readonly string[
     state: row.state as OutboxState,
     kind: String(row.kind),
     personId: typeof row.person_id === 'string' ? row.person_id : null,
+    deferrable: row.deferrable !== false,
     dueInMs: Number(row.due_in_ms),
     nowMs: Number(row.now_ms),
   }));
@@ -187,11 +194,17 @@ export async function claimDue(tx: Tx, id: string): Promise<ClaimedRow | undefin
 /**
  * Locks the pending, due `notify` rows among `ids`, and up to `companions` more of `personIds` (their
  * digest companions) in due order; `ids` first. Rows another transaction holds are skipped. Each part
- * goes by its own index (primary key, person).
+ * goes by its own index (primary key, person). People in `quietPersonIds` are inside their quiet
+ * hours: only their non-deferrable rows are taken as companions.
  */
 export async function claimNotifications(
   tx: Tx,
-  query: { ids: readonly string[]; personIds: readonly string[]; companions: number },
+  query: {
+    ids: readonly string[];
+    personIds: readonly string[];
+    companions: number;
+    quietPersonIds?: readonly string[];
+  },
 ): Promise<ClaimedRow[]> {
   if (query.ids.length === 0) return [];
   const r = await tx.query(
@@ -203,9 +216,10 @@ export async function claimNotifications(
        SELECT id, key, kind, payload, due_at FROM outbox
         WHERE payload ->> 'personId' = ANY($2::text[]) AND kind = 'notify' AND state = 'pending' AND ${DUE}
           AND NOT (id = ANY($1::bigint[]))
+          AND NOT (payload ->> 'personId' = ANY($4::text[]) AND ${DEFERRABLE})
         ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
      SELECT * FROM own UNION ALL SELECT * FROM companions`,
-    [query.ids, query.personIds, Math.max(0, query.companions)],
+    [query.ids, query.personIds, Math.max(0, query.companions), query.quietPersonIds ?? []],
   );
   return r.rows.map(toClaimed);
 }

@@ -144,7 +144,7 @@ describe('money for an @username nobody has seen', () => {
     expect(line).toMatchObject({ available: usd(14_00n), pendingOut: usd(0n), posted: usd(14_00n) });
     expect(await claimState(o.claimId)).toBe('released');
     expect((await notificationsOf(f.db, ghost)).map((n) => n.template)).toEqual([
-      { key: 'claim.received', params: { amount: '6.00 USD', from: 'Alice_cl4' } },
+      { key: 'claim.received', params: { amount: '6.00 USD', from: 'Alice_cl4' }, deferrable: false },
     ]);
     expect(await outbox(f.db, `claim.expire:${o.claimId}:`)).toMatchObject([{ state: 'cancelled' }]);
     // A second tap does nothing more; the expiry job finds nothing to do.

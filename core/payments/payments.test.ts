@@ -58,7 +58,7 @@ describe('pay', () => {
     expect(await available(f.core, alice)).toBe(37_50n);
     expect(await available(f.core, bob)).toBe(12_50n);
     expect((await notificationsOf(f.db, bob)).map((n) => n.template)).toEqual([
-      { key: 'pay.received', params: { amount: '12.50 USD', from: 'Alice_pay1', note: 'pizza 🍕' } },
+      { key: 'pay.received', params: { amount: '12.50 USD', from: 'Alice_pay1', note: 'pizza 🍕' }, deferrable: false },
     ]);
   });
 

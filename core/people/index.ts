@@ -12,3 +12,4 @@ export {
 export { formatQuietHours, parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
 export { localSecondOfDay, outsideQuietHours, quietUntil } from './quiet.js';
 export { LINK_ATTEMPT_WINDOW_MS, LINK_ERRORS, MAX_LINK_ATTEMPTS, type LinkError, type LinkResult } from './link.js';
+export { zonedParts, zonedTimeToInstant, type ZonedParts } from './zoned.js';

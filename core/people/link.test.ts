@@ -102,6 +102,36 @@ describe('/link <code>', () => {
     expect(await available(f.core, dc)).toBe(4_00n);
   });
 
+  it('recurring transfers follow the survivor, and one between the two joined accounts ends', async () => {
+    const tg = await telegramUser('gu_tg');
+    const dc = await discordUser('gu_dc');
+    const friend = await telegramUser('gu_friend');
+    const spec = { cadence: { unit: 'rule', rule: 'FREQ=DAILY' } } as const;
+    const chat = { platform: 'telegram', chatId: '-100' } as const;
+    const make = (key: string, payer: Person, payee: Person) =>
+      f.db.transaction((tx) =>
+        f.core.schedules.create(tx, {
+          key,
+          payer,
+          payee: { personId: payee.id },
+          amount: { minor: 1_00n, currency: 'USD' },
+          spec,
+          chat,
+        }),
+      );
+    for (const made of [await make('link:s1', dc, friend), await make('link:s2', dc, tg)])
+      expect(made.type).not.toBe('rejected');
+
+    expect((await redeem(dc, await codeOf(tg))).ok).toBe(true);
+    const rows = await f.db.query<{ key: string; payer: string; state: string }>(
+      `SELECT key, payer::text, state FROM schedules WHERE key IN ('link:s1', 'link:s2') ORDER BY key`,
+    );
+    expect(rows.rows).toEqual([
+      { key: 'link:s1', payer: tg.id.toString(), state: 'awaiting' },
+      { key: 'link:s2', payer: dc.id.toString(), state: 'cancelled' },
+    ]);
+  });
+
   it('wrong codes are rate-limited per person', async () => {
     const dc = await discordUser('fi_dc');
     for (let i = 0; i < MAX_LINK_ATTEMPTS; i++) {

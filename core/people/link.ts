@@ -136,6 +136,19 @@ async function moveRows(tx: Tx, from: bigint, to: bigint): Promise<void> {
   );
   await tx.query(`UPDATE requests SET requester = $2 WHERE requester = $1 AND state = 'open'`, ids);
   await tx.query(`UPDATE requests SET payer = $2 WHERE payer = $1 AND state = 'open'`, ids);
+  // Likewise a recurring transfer between the two ends; the others follow the survivor.
+  await tx.query(
+    `UPDATE schedules SET state = 'cancelled', next_n = NULL, next_at = NULL, ended_at = now()
+      WHERE state IN ('awaiting', 'active') AND ((payer = $1 AND payee = $2) OR (payer = $2 AND payee = $1))`,
+    ids,
+  );
+  await tx.query(`UPDATE schedules SET payer = $2 WHERE payer = $1 AND state IN ('awaiting', 'active')`, ids);
+  await tx.query(`UPDATE schedules SET payee = $2 WHERE payee = $1 AND state IN ('awaiting', 'active')`, ids);
+  await tx.query(
+    `INSERT INTO reminder_mutes (person_id, thread) SELECT $2, thread FROM reminder_mutes WHERE person_id = $1
+     ON CONFLICT DO NOTHING`,
+    ids,
+  );
   await tx.query(
     `UPDATE people s SET locale = coalesce(s.locale, r.locale), timezone = coalesce(s.timezone, r.timezone),
             quiet_start = CASE WHEN s.quiet_start IS NULL THEN r.quiet_start ELSE s.quiet_start END,

@@ -3,6 +3,7 @@ export {
   createRequests,
   requestExpireKey,
   requestNudgeKey,
+  requestThread,
   type RequestInput,
   type Requests,
   type RequestsDeps,

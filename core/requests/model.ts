@@ -66,6 +66,6 @@ export type ReaskOutcome =
   | { type: 'rejected'; error: 'RequestNotFound' };
 
 export type NudgeOutcome =
-  { type: 'nudged'; requestId: bigint; at: Date } | { type: 'skipped'; reason: 'QuietUntilDeadline' } | Noop;
+  { type: 'nudged'; requestId: bigint; at: Date } | { type: 'skipped'; reason: 'QuietUntilDeadline' | 'Muted' } | Noop;
 
 export type ExpireOutcome = { type: 'expired'; requestId: bigint } | Noop;

@@ -76,6 +76,7 @@ describe('requests', () => {
           { labelKey: 'button.decline', actionId: o.declineActionId },
         ],
       ],
+      deferrable: false,
     });
     expect(
       (await outbox(f.db, `request.`)).filter((r) => r.payload.requestId === o.requestId).map((r) => r.kind),
@@ -92,7 +93,7 @@ describe('requests', () => {
     expect(await available(f.core, ben)).toBe(12_00n);
     expect(await requestState(o.requestId)).toBe('paid');
     expect((await notificationsOf(f.db, anna)).map((n) => n.template)).toEqual([
-      { key: 'request.paid', params: { amount: '8.00 USD', payer: 'Ben_rq1', note: 'tickets' } },
+      { key: 'request.paid', params: { amount: '8.00 USD', payer: 'Ben_rq1', note: 'tickets' }, deferrable: false },
     ]);
     expect(
       (await outbox(f.db, `request.`)).filter((r) => r.payload.requestId === o.requestId).map((r) => r.state),
@@ -147,12 +148,17 @@ describe('requests', () => {
     await f.core.timed['request.nudge'](f.db, { requestId: open.requestId }, job('request.nudge', open.requestId));
     const nudges = (await notificationsOf(f.db, ben)).filter((n) => n.template.key === 'request.nudge');
     expect(nudges).toHaveLength(1);
-    expect(nudges[0]?.template.buttons).toEqual([
-      [
-        { labelKey: 'button.pay', actionId: open.payActionId },
-        { labelKey: 'button.decline', actionId: open.declineActionId },
-      ],
+    const [payRow, stopRow] = nudges[0]?.template.buttons ?? [];
+    expect(payRow).toEqual([
+      { labelKey: 'button.pay', actionId: open.payActionId },
+      { labelKey: 'button.decline', actionId: open.declineActionId },
     ]);
+    expect(stopRow?.map((b) => b.labelKey)).toEqual(['button.stopReminding']);
+    expect(nudges[0]?.template).toMatchObject({ thread: `request:${open.requestId}` });
+    // "Stop reminding me" mutes the request for the payer: the waiting nudge is not sent.
+    const stop = stopRow?.[0]?.actionId ?? '';
+    expect(await press(f.core, ben, stop)).toMatchObject({ kind: 'reminder.mute', outcome: { type: 'muted' } });
+    expect((await outbox(f.db, `notify:request:${open.requestId}:nudge`))[0]?.state).toBe('cancelled');
   });
 
   it('a nudge due in the payer’s quiet hours waits for their end, and is skipped when they last past the deadline', async () => {

@@ -11,6 +11,8 @@ import { cancel, schedule } from '../outbox/index.js';
 import type { Person, Platform } from '../people/model.js';
 import { normalizeUsername, type People } from '../people/service.js';
 import { outsideQuietHours } from '../people/quiet.js';
+import { isMuted, muteButton } from '../reminders/mute.js';
+import { nextReminder } from '../reminders/policy.js';
 import type { ChatScope } from '../payments/model.js';
 import { cleanNote, type Payments } from '../payments/service.js';
 import {
@@ -61,6 +63,7 @@ export interface Requests {
 
 export const requestNudgeKey = (id: bigint): string => `request.nudge:${id}:1`;
 export const requestExpireKey = (id: bigint): string => `request.expire:${id}:1`;
+export const requestThread = (id: bigint): string => `request:${id}`;
 const actionRef = (id: bigint, kind: 'pay' | 'decline' | 'reask'): string => `request:${id}:${kind}`;
 
 interface RequestRow {
@@ -76,7 +79,6 @@ interface RequestRow {
   state: 'open' | 'paid' | 'declined' | 'expired';
   /** By the database clock. */
   overdue: boolean;
-  nudgeDue: boolean;
 }
 
 function toRequest(r: Row): RequestRow {
@@ -92,16 +94,11 @@ function toRequest(r: Row): RequestRow {
     createdAt: date(r.created_at),
     state: r.state as RequestRow['state'],
     overdue: r.overdue === true,
-    nudgeDue: r.nudge_due === true,
   };
 }
 
 async function lockRequest(tx: Tx, id: bigint): Promise<RequestRow | undefined> {
-  const r = await tx.query(
-    `SELECT *, due_at <= now() AS overdue, created_at + (due_at - created_at) / 2 <= now() AS nudge_due
-       FROM requests WHERE id = $1 FOR UPDATE`,
-    [id],
-  );
+  const r = await tx.query(`SELECT *, due_at <= now() AS overdue FROM requests WHERE id = $1 FOR UPDATE`, [id]);
   return r.rows[0] ? toRequest(r.rows[0]) : undefined;
 }
 
@@ -193,12 +190,8 @@ export function createRequests(deps: RequestsDeps): Requests {
       ttlMs,
       ref: actionRef(id, 'decline'),
     });
-    await schedule(tx, {
-      key: requestNudgeKey(id),
-      kind: 'request.nudge',
-      dueAt: new Date(now.getTime() + Math.floor(ttlMs / 2)),
-      payload,
-    });
+    const nudgeAt = nextReminder('request.nudge', { createdAt: now, dueAt, open: true, sent: 0 });
+    if (nudgeAt) await schedule(tx, { key: requestNudgeKey(id), kind: 'request.nudge', dueAt: nudgeAt, payload });
     await schedule(tx, { key: requestExpireKey(id), kind: 'request.expire', dueAt, payload });
     await notifyPerson(tx, {
       key: `notify:request:${id}:asked`,
@@ -335,11 +328,19 @@ export function createRequests(deps: RequestsDeps): Requests {
       const req = await lockRequest(tx, requestId);
       if (!req) return { type: 'noop', reason: 'Unknown', dueAt: null };
       if (req.state !== 'open' || req.overdue) return { type: 'noop', reason: 'Resolved', dueAt: null };
-      if (!req.nudgeDue)
-        return { type: 'noop', reason: 'NotDue', dueAt: new Date((req.createdAt.getTime() + req.dueAt.getTime()) / 2) };
+      const now = await dbNow(tx);
+      const nudgeAt = nextReminder('request.nudge', {
+        createdAt: req.createdAt,
+        dueAt: req.dueAt,
+        open: true,
+        sent: 0,
+      });
+      if (!nudgeAt) return { type: 'noop', reason: 'Resolved', dueAt: null };
+      if (nudgeAt.getTime() > now.getTime()) return { type: 'noop', reason: 'NotDue', dueAt: nudgeAt };
+      const thread = requestThread(req.id);
+      if (await isMuted(tx, req.payer, thread)) return { type: 'skipped', reason: 'Muted' };
       const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
       if (!payer || !requester) throw new Error(`request ${req.id} lost a person`);
-      const now = await dbNow(tx);
       const at = outsideQuietHours(now, payer.quietHours, payer.timezone ?? people.defaults.timezone);
       if (at.getTime() >= req.dueAt.getTime()) return { type: 'skipped', reason: 'QuietUntilDeadline' };
       await notifyPerson(tx, {
@@ -352,8 +353,9 @@ export function createRequests(deps: RequestsDeps): Requests {
           dueAt: req.dueAt.toISOString(),
           ...withNote(req.note),
         },
-        buttons: await buttons(tx, req.id),
+        buttons: [...(await buttons(tx, req.id)), [await muteButton(tx, payer.id, thread)]],
         dueAt: at,
+        thread,
       });
       return { type: 'nudged', requestId: req.id, at };
     });

@@ -178,6 +178,42 @@ describe('notifications', () => {
     ]);
     expect(new Set(records.slice(0, 3).map((r) => r.message_id)).size).toBe(1);
   });
+  it('quiet hours hold a reminder but not a "you received money" notice (template flag deferrable)', async () => {
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30 });
+    const now = await dbNow(database.db);
+    const timezone = 'Europe/Berlin';
+    const quietHours = { start: localMinute(now, timezone, -60), end: localMinute(now, timezone, 4) };
+    const quietEnds = now + 4_000;
+    await start(
+      platform.sender,
+      fixedDirectory((id) => (id === 17n ? { timezone, quietHours } : {})),
+    );
+    const k = `notify:deferrable:${now}:`;
+    // As core/commands notifyPerson writes them: a reminder (no flag: deferrable) and money received (deferrable: false).
+    const row = (key: string, template: object) =>
+      database.db.query(`INSERT INTO outbox (key, kind, payload, due_at) VALUES ($1, 'notify', $2::jsonb, now())`, [
+        key,
+        JSON.stringify({ personId: '17', template }),
+      ]);
+    await row(`${k}reminder`, { key: 'schedule.notice', params: { n: 'reminder' }, thread: 'schedule:1' });
+    await row(`${k}received`, { key: 'schedule.received', params: { n: 'received' }, deferrable: false });
+
+    await waitFor('the received notice', () => platform.sent.some((s) => s.chatId === 'chat-17'));
+    const [first] = platform.sent.filter((s) => s.chatId === 'chat-17');
+    expect(first?.text).toBe('[en] schedule.received {"n":"received"}');
+    expect(first?.at).toBeLessThan(quietEnds); // sent inside the quiet hours
+    const reminder = (await rows(`${k}reminder`))[0];
+    expect(reminder?.state).toBe('pending');
+    expect(Math.abs((reminder?.due_at.getTime() ?? 0) - quietEnds)).toBeLessThan(1_000);
+
+    await waitFor('the reminder after the quiet hours', allDone(k), 15_000);
+    const toQuiet = platform.sent.filter((s) => s.chatId === 'chat-17');
+    expect(toQuiet.map((s) => s.text)).toEqual([
+      '[en] schedule.received {"n":"received"}',
+      '[en] schedule.notice {"n":"reminder"}',
+    ]);
+    expect(toQuiet[1]?.at).toBeGreaterThanOrEqual(quietEnds - 5);
+  });
 
   it('several notifications due together for one person are one digest message, with the first one’s buttons', async () => {
     const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30 });

@@ -7,7 +7,7 @@
  * message (T17: platforms do not deduplicate). The ledger never waits on any of this.
  *
  * Per person, in order: unreachable (no private chat) → done, undelivered; inside quiet hours → the
- * rows move to the end of the quiet hours; the chat's pace slot busy → the job waits for it; else
+ * deferrable rows (reminders, non-urgent notices) move to the end of the quiet hours, the others go on; the chat's pace slot busy → the job waits for it; else
  * every due notification of that person goes out as one message (a digest when several).
  */
 import type { OutMessage } from '../../bots/commands/types.js';
@@ -88,6 +88,8 @@ interface Person {
   recipient: Recipient;
   /** Its rows in this batch. */
   rows: NotifyRowState[];
+  /** Inside quiet hours: only non-deferrable rows go (and only such companions join them). */
+  quiet: boolean;
 }
 
 class SendTimeout extends Error {
@@ -252,12 +254,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         }
         const nowMs = Math.max(...rows.map((r) => r.nowMs));
         const until = recipient.quietHours ? quietUntil(nowMs, recipient.timezone, recipient.quietHours) : null;
-        if (until !== null) {
-          await postpone(db, ids, new Date(until));
-          for (const id of ids) out.set(id, { type: 'later', waitMs: until - nowMs });
+        if (until === null) {
+          people.set(personId, { recipient, rows, quiet: false });
           return;
         }
-        people.set(personId, { recipient, rows });
+        // Quiet hours hold reminders and other deferrable notices; "you received money" goes at once.
+        const held = rows.filter((r) => r.deferrable);
+        const urgent = rows.filter((r) => !r.deferrable);
+        if (held.length > 0) {
+          await postpone(
+            db,
+            held.map((r) => r.id),
+            new Date(until),
+          );
+          for (const r of held) out.set(r.id, { type: 'later', waitMs: until - nowMs });
+        }
+        if (urgent.length > 0) people.set(personId, { recipient, rows: urgent, quiet: true });
       }),
     );
     if (people.size === 0) return out;
@@ -269,6 +281,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           ids: [...own],
           personIds: [...people.keys()],
           companions: people.size * (options.digestMax - 1),
+          quietPersonIds: [...people].filter(([, p]) => p.quiet).map(([id]) => id),
         });
         const byPerson = new Map<string, ClaimedRow[]>();
         for (const row of claimed) {
