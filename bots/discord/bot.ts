@@ -11,7 +11,7 @@ import { REST } from 'discord.js';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
-import { bindMessage } from '../../core/actions/index.js';
+import { createButtonBinder } from '../../core/actions/index.js';
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
 import type { CommandLayer, OutMessage } from '../commands/types.js';
 import { createInteractionEffects } from './effects.js';
@@ -77,13 +77,13 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
     dmRest.setToken(token);
   }
 
+  const bindButtons = createButtonBinder(db);
   const handle = createInteractionHandler({
     layer,
     effects: createInteractionEffects({
       rest,
       log,
-      bindButtons: (actionIds, chatId, messageId) =>
-        bindMessage(db, actionIds, { platform: 'discord', chatId }, messageId),
+      bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'discord', chatId }, messageId }),
     }),
     log,
   });

@@ -12,7 +12,7 @@ import { Telegraf } from 'telegraf';
 import type { Config } from '../../config/env.js';
 import { scrubSecrets, type Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
-import { bindMessage } from '../../core/actions/index.js';
+import { createButtonBinder } from '../../core/actions/index.js';
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
 import type { CommandLayer, OutMessage } from '../commands/types.js';
 import { publishCommands, type BotCommandSpec } from './commands.js';
@@ -122,14 +122,14 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.safetyMs !== undefined ? { safetyMs: options.safetyMs } : {}),
   });
+  const bindButtons = createButtonBinder(db);
   const effects = createEffects({
     telegram: bot.telegram,
     outbound,
     log,
     defaultLocale: config.defaultLocale,
     botUsername: () => username,
-    bindButtons: (actionIds, chatId, messageId) =>
-      bindMessage(db, actionIds, { platform: 'telegram', chatId }, messageId),
+    bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'telegram', chatId }, messageId }),
   });
   const handle = createUpdateHandler({
     layer,

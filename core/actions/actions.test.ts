@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT, coreFixture, person, sleep, type CoreFixture } from '../../test/support/core.js';
 import { audit } from '../ledger/index.js';
 import type { Person, Platform } from '../people/index.js';
-import { bindMessage, consumeAction, createAction, getAction, type NewAction } from './index.js';
+import { bindMessage, bindMessages, consumeAction, createAction, getAction, type NewAction } from './index.js';
 
 let f: CoreFixture;
 let alice: Person;
@@ -115,6 +115,19 @@ describe('pending actions behind buttons', () => {
     expect(await consume(id, alice, CHAT, '43')).toEqual({ ok: false, error: 'WrongChat' });
     expect(await consume(id, alice, CHAT, '44')).toEqual({ ok: false, error: 'WrongChat' });
     expect((await consume(id, alice, CHAT, '42')).ok).toBe(true);
+  });
+
+  it('the buttons of several messages are bound by one statement, each to its own message', async () => {
+    const a = await make();
+    const b = await make();
+    await bindMessages(f.db, [
+      { ids: [a.id], chat: CHAT, messageId: '100' },
+      { ids: [b.id, 'not-an-id'], chat: CHAT, messageId: '200' },
+    ]);
+    expect(await consume(a.id, alice, CHAT, '200')).toEqual({ ok: false, error: 'WrongChat' });
+    expect(await consume(b.id, alice, CHAT, '100')).toEqual({ ok: false, error: 'WrongChat' });
+    expect((await consume(a.id, alice, CHAT, '100')).ok).toBe(true);
+    expect((await consume(b.id, alice, CHAT, '200')).ok).toBe(true);
   });
 
   it('an action without a chat is pressable wherever its person sees it, on any message showing it', async () => {

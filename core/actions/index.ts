@@ -2,6 +2,9 @@ export * from './model.js';
 export {
   ACTION_ID,
   bindMessage,
+  bindMessages,
+  createButtonBinder,
+  type ButtonsShown,
   consumeAction,
   createAction,
   expireActionsByRef,

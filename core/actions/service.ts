@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Executor, Row, Tx } from '../db/executor.js';
+import { createBatcher } from '../db/batch.js';
+import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { big, date, dateOrNull, json, textOrNull } from '../commands/db.js';
 import type { Platform } from '../people/model.js';
 import type { Action, ActionPayload, ActionState, ConsumeResult, NewAction } from './model.js';
@@ -54,6 +55,12 @@ export async function createAction(tx: Tx, input: NewAction): Promise<{ id: stri
   return { id: String(row.id), expiresAt: date(row.expires_at) };
 }
 
+export interface ButtonsShown {
+  ids: readonly string[];
+  chat: { platform: Platform; chatId: string };
+  messageId: string;
+}
+
 /**
  * Records the message that carries these actions' buttons in `chat`: a press must then come from it. Only actions
  * bound to that chat are bound to a message; an action without a chat (a notification, also shown elsewhere) stays
@@ -65,13 +72,33 @@ export async function bindMessage(
   chat: { platform: Platform; chatId: string },
   messageId: string,
 ): Promise<void> {
-  const valid = ids.filter((id) => ACTION_ID.test(id));
-  if (valid.length === 0) return;
+  await bindMessages(exec, [{ ids, chat, messageId }]);
+}
+
+/** `bindMessage` for many messages in one statement (group commit). */
+export async function bindMessages(exec: Executor, shown: readonly ButtonsShown[]): Promise<void> {
+  const rows = shown.flatMap((s) => s.ids.filter((id) => ACTION_ID.test(id)).map((id) => ({ id, ...s })));
+  if (rows.length === 0) return;
   await exec.query(
-    `UPDATE actions SET message_id = $4
-      WHERE id = ANY($1::text[]) AND message_id IS NULL AND platform = $2 AND chat_id = $3`,
-    [valid, chat.platform, chat.chatId, messageId],
+    `UPDATE actions a SET message_id = b.message_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS b (id, platform, chat_id, message_id)
+      WHERE a.id = b.id AND a.message_id IS NULL AND a.platform = b.platform AND a.chat_id = b.chat_id`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.chat.platform),
+      rows.map((r) => r.chat.chatId),
+      rows.map((r) => r.messageId),
+    ],
   );
+}
+
+/** Binds through group commit: the buttons of messages sent at the same time share one statement. */
+export function createButtonBinder(db: Db): (shown: ButtonsShown) => Promise<void> {
+  const batcher = createBatcher(async (shown: ButtonsShown[]) => {
+    await bindMessages(db, shown);
+    return shown.map(() => undefined);
+  });
+  return (shown) => batcher.push(shown);
 }
 
 export async function getAction(exec: Executor, id: string): Promise<Action | undefined> {
