@@ -121,7 +121,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
-  const timed = createTimedHandlers({ payments, requests, schedules, log });
+  const timed = createTimedHandlers({ people, payments, requests, schedules, log });
 
   async function run(tx: Tx, action: Action): Promise<PressOutcome> {
     const kind = action.kind as ActionKind;

@@ -3,11 +3,13 @@ import { createTimedHandlers, InvalidJobPayload, TIMED_KINDS } from './jobs.js';
 import type { Json } from './commands/wire.js';
 import type { Db } from './db/executor.js';
 import type { Payments } from './payments/service.js';
+import type { People } from './people/service.js';
 import type { Requests } from './requests/service.js';
 import type { Schedules } from './schedules/service.js';
 
 describe('timed handlers', () => {
   const handlers = createTimedHandlers({
+    people: {} as People,
     payments: {} as Payments,
     requests: {} as Requests,
     schedules: {} as Schedules,
@@ -27,5 +29,8 @@ describe('timed handlers', () => {
     const bad: Json[] = [{ scheduleId: '1' }, { scheduleId: '1', n: '0' }, { scheduleId: '1', n: '1', try: 'x' }];
     for (const payload of bad)
       await expect(handlers['schedule.run']({} as Db, payload, run)).rejects.toBeInstanceOf(InvalidJobPayload);
+    const sweep = { key: 'link.sweep:1', dueAt: new Date() };
+    for (const payload of [{ from: '1' }, { from: '1', to: 'x' }] as Json[])
+      await expect(handlers['link.sweep']({} as Db, payload, sweep)).rejects.toBeInstanceOf(InvalidJobPayload);
   });
 });

@@ -11,6 +11,7 @@ import type { Executor } from './db/executor.js';
 import { silentLog, type Log } from './log.js';
 import { JobRejected } from './outbox/errors.js';
 import type { Payments } from './payments/service.js';
+import type { People } from './people/service.js';
 import type { Requests } from './requests/service.js';
 import type { Schedules } from './schedules/service.js';
 
@@ -20,6 +21,7 @@ export const TIMED_KINDS = [
   'request.expire',
   'schedule.run',
   'schedule.notice',
+  'link.sweep',
 ] as const;
 export type TimedKind = (typeof TIMED_KINDS)[number];
 
@@ -62,6 +64,7 @@ function countFrom(payload: Json, field: string, key: string, fallback?: number)
 }
 
 export interface TimedDeps {
+  people: Pick<People, 'sweepJoinedWallets'>;
   payments: Payments;
   requests: Requests;
   schedules: Schedules;
@@ -91,6 +94,14 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
           countFrom(payload, 'try', job.key, 1),
         ),
       ),
+    'link.sweep': async (db, payload, job) => {
+      const moved = await deps.people.sweepJoinedWallets(
+        db,
+        idFrom(payload, 'from', job.key),
+        idFrom(payload, 'to', job.key),
+      );
+      if (moved.length > 0) log.info({ job: job.key, moved }, 'money that reached a joined wallet was swept over');
+    },
     'schedule.notice': async (db, payload, job) =>
       settle(
         job,

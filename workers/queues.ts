@@ -30,6 +30,7 @@ const KIND_QUEUES: Readonly<Record<string, QueueName>> = {
   [NOTIFY_KIND]: 'notifications',
   'claim.expire': 'expiry',
   'request.expire': 'expiry',
+  'link.sweep': 'expiry',
   'request.nudge': 'reminders',
   'schedule.run': 'recurring',
   'schedule.notice': 'reminders',

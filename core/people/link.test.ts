@@ -132,6 +132,34 @@ describe('/link <code>', () => {
     ]);
   });
 
+  it('money that reaches the old wallet after the join (a payment racing it) is swept to the survivor', async () => {
+    const tg = await telegramUser('ha_tg');
+    const dc = await discordUser('ha_dc');
+    expect((await redeem(dc, await codeOf(tg))).ok).toBe(true);
+    const job = await f.db.query<{ kind: string; payload: unknown }>(
+      `SELECT kind, payload FROM outbox WHERE key = $1 AND state = 'pending'`,
+      [`link.sweep:${dc.id}`],
+    );
+    expect(job.rows).toEqual([{ kind: 'link.sweep', payload: { from: dc.id.toString(), to: tg.id.toString() } }]);
+
+    // The race: a payment that resolved the old person before the join commits after it.
+    await fund(f.core, dc, 3_00n);
+    expect(await available(f.core, dc)).toBe(3_00n);
+    const run = () =>
+      f.core.timed['link.sweep'](
+        f.db,
+        { from: dc.id.toString(), to: tg.id.toString() },
+        {
+          key: `link.sweep:${dc.id}`,
+          dueAt: new Date(),
+        },
+      );
+    await run();
+    await run(); // a repeated job moves nothing twice
+    expect(await available(f.core, dc)).toBe(0n);
+    expect(await available(f.core, tg)).toBe(3_00n);
+  });
+
   it('wrong codes are rate-limited per person', async () => {
     const dc = await discordUser('fi_dc');
     for (let i = 0; i < MAX_LINK_ATTEMPTS; i++) {

@@ -5,8 +5,9 @@
  * Money moves through ledger transfers in the caller's transaction, never by editing balances. Wrong codes are
  * counted per person and rate-limited, so codes cannot be guessed.
  */
-import { big } from '../commands/db.js';
-import type { Tx } from '../db/executor.js';
+import { big, dbNow, inTx } from '../commands/db.js';
+import type { Executor, Tx } from '../db/executor.js';
+import { schedule } from '../outbox/index.js';
 import { openAccount } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
 import type { Leg } from '../ledger/model.js';
@@ -33,6 +34,12 @@ export type LinkResult = { ok: true; person: Person; moved: Amount[] } | { ok: f
 /** Wrong codes a person may enter within `LINK_ATTEMPT_WINDOW_MS`. */
 export const MAX_LINK_ATTEMPTS = 5;
 export const LINK_ATTEMPT_WINDOW_MS = 10 * 60_000;
+
+/**
+ * A payment that found the redeemer's old person just before the join committed may credit the old wallet just
+ * after it: this long after a join, whatever reached the old wallets is swept to the survivor (`link.sweep`).
+ */
+export const LINK_SWEEP_AFTER_MS = 60_000;
 
 export interface LinkDeps {
   ledger: Pick<Ledger, 'apply'>;
@@ -81,9 +88,31 @@ export async function redeemLinkCode(deps: LinkDeps, tx: Tx, redeemerId: bigint,
   if (moved === 'PendingPayments') return { ok: false, error: moved };
   await moveRows(tx, redeemerId, survivorId);
   await tx.query(`UPDATE link_codes SET used_at = now(), used_by = $2 WHERE code = $1`, [code, redeemerId]);
+  await schedule(tx, {
+    key: `link.sweep:${redeemerId}`,
+    kind: 'link.sweep',
+    payload: { from: redeemerId.toString(), to: survivorId.toString() },
+    dueAt: new Date((await dbNow(tx)).getTime() + LINK_SWEEP_AFTER_MS),
+  });
   const person = await deps.get(tx, survivorId);
   if (!person) throw new Error(`person ${survivorId} vanished while linking`);
   return { ok: true, person, moved };
+}
+
+/**
+ * The `link.sweep` job: money that reached a joined person's old wallets after the join goes to the survivor. The
+ * refs name the old wallet's credits so far, so a repeated run moves nothing twice and later money gets its own.
+ */
+export function sweepJoinedWallets(deps: LinkDeps, exec: Executor, from: bigint, to: bigint): Promise<Amount[]> {
+  return inTx(exec, async (tx) => {
+    const credits = await tx.query(
+      `SELECT coalesce(sum(credits_posted), 0)::text AS n FROM accounts WHERE owner = $1`,
+      [walletOwner(from)],
+    );
+    const moved = await moveMoney(deps, tx, { from, to, batchRef: `link.sweep:${from}:${String(credits.rows[0]?.n)}` });
+    // A hold on an old wallet (it cannot have one: joins wait for them) stays where it is.
+    return moved === 'PendingPayments' ? [] : moved;
+  });
 }
 
 /** Every wallet balance of `from` to the wallet of `to` in the same currency, in one ledger unit. */

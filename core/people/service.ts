@@ -5,7 +5,7 @@ import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import type { Ledger } from '../ledger/service.js';
 import { matchClaims } from './claims.js';
-import { redeemLinkCode, type LinkResult } from './link.js';
+import { redeemLinkCode, sweepJoinedWallets, type LinkResult } from './link.js';
 import {
   MAX_LIVE_LINK_CODES,
   TELEGRAM_SERVICE_IDS,
@@ -59,6 +59,8 @@ export interface People {
    * buttons and requests), in the caller's transaction. Wrong codes are rate-limited per person.
    */
   redeemLinkCode(tx: Tx, personId: bigint, code: string): Promise<LinkResult>;
+  /** The `link.sweep` job: money that reached `from`'s old wallets after the join moves to `to`. */
+  sweepJoinedWallets(exec: Executor, from: bigint, to: bigint): Promise<Amount[]>;
   /** The identity the person (or the person they were joined into) used last: where their notifications go. */
   identityOf(exec: Executor, personId: bigint): Promise<Identity | undefined>;
   updateSettings(tx: Tx, personId: bigint, patch: SettingsPatch): Promise<SettingsResult>;
@@ -370,6 +372,11 @@ export function createPeople(deps: PeopleDeps): People {
       const ledger = deps.ledger;
       if (!ledger) throw new Error('createPeople needs the ledger to redeem link codes');
       return redeemLinkCode({ ledger, get }, tx, personId, code);
+    },
+    sweepJoinedWallets(exec, from, to) {
+      const ledger = deps.ledger;
+      if (!ledger) throw new Error('createPeople needs the ledger to sweep joined wallets');
+      return sweepJoinedWallets({ ledger, get }, exec, from, to);
     },
   };
 }
