@@ -14,6 +14,10 @@
  *   Telegram's 30 messages/s would be all this measures. The notifications to the recipients keep their own limits
  *   (not on the measured path).
  *
+ * Then the Undo buttons of up to 5,000 of chipin's replies are pressed by their payers, 50 at a time (each press a real
+ * reversal: UNDO_WINDOW is 10 minutes here), measuring from the callback POST to the answerCallbackQuery arriving
+ * at the fake: Telegram's client spins until then, and the target is under a second (T6).
+ *
  * Env: BENCH_SECONDS (20 per side), BENCH_CONNECTIONS (50), BENCH_USERS (500), BENCH_GROUPS (500),
  * BENCH_NODE_ARGS (node flags for the bot processes), BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's), TEST_REDIS_URL.
  */
@@ -70,6 +74,8 @@ async function serveApp(): Promise<void> {
     TELEGRAM_API_ROOT: process.env.TELEGRAM_API_ROOT,
     TELEGRAM_WEBHOOK_SECRET: SECRET,
     DEMO_MONEY: '1',
+    // The Undo buttons of the /pay replies are pressed after the /pay run: they must still be live.
+    UNDO_WINDOW: '10m',
   });
   const log = createLogger(config);
   const app = await startApp(config, log, process.env.BENCH_NO_WORKERS ? (['http', 'bots'] as const) : ROLES, {
@@ -156,7 +162,8 @@ async function spawnBot(mode: 'serve-app' | 'serve-echo', env: Record<string, st
 
 /** Replies arriving at the fake, matched to the update they answer by (chat, replied-to message). */
 class Replies {
-  private readonly waiting = new Map<string, (at: number) => void>();
+  private readonly waiting = new Map<string, (arrival: Arrival) => void>();
+  private readonly answers = new Map<string, (arrival: Arrival) => void>();
   /** Private messages (faucet answers, notifications): counted per chat. */
   readonly privateCount = new Map<string, number>();
 
@@ -169,11 +176,23 @@ class Replies {
     };
   }
 
-  expect(chatId: number, messageId: number): Promise<number> {
+  /** The reply to the message `messageId` in `chatId`. Its call gets its `result` (the message id) once answered. */
+  expect(chatId: number, messageId: number): Promise<Arrival> {
     return new Promise((resolve) => this.waiting.set(`${chatId}:${messageId}`, resolve));
   }
 
+  /** The answerCallbackQuery for the callback query `id`. */
+  expectAnswer(id: string): Promise<Arrival> {
+    return new Promise((resolve) => this.answers.set(id, resolve));
+  }
+
   private arrived(call: RecordedCall, at: number): void {
+    if (call.method === 'answerCallbackQuery') {
+      const id = String(call.params.callback_query_id);
+      this.answers.get(id)?.({ at, call });
+      this.answers.delete(id);
+      return;
+    }
     if (call.method !== 'sendMessage') return;
     const chatId = String(call.params.chat_id);
     const replyTo = (call.params.reply_parameters as { message_id?: number } | undefined)?.message_id;
@@ -185,9 +204,22 @@ class Replies {
     const resolve = this.waiting.get(key);
     if (resolve) {
       this.waiting.delete(key);
-      resolve(at);
+      resolve({ at, call });
     }
   }
+}
+
+interface Arrival {
+  at: number;
+  call: RecordedCall;
+}
+
+/** A button on a /pay reply, to be pressed by the payer where it was sent. */
+interface Press {
+  from: BenchUser;
+  chat: object;
+  reply: RecordedCall;
+  data: string;
 }
 
 interface BenchUser {
@@ -207,7 +239,7 @@ const users: BenchUser[] = Array.from({ length: USERS }, (_, i) => ({
 let nextUpdateId = 1_000_000;
 let nextMessageId = 1_000;
 
-function payUpdate(): { update: object; chatId: number; messageId: number } {
+function payUpdate(): { update: object; chatId: number; messageId: number; from: BenchUser; chat: object } {
   const from = users[Math.floor(Math.random() * users.length)]!;
   let to = users[Math.floor(Math.random() * users.length)]!;
   while (to.id === from.id) to = users[Math.floor(Math.random() * users.length)]!;
@@ -226,7 +258,7 @@ function payUpdate(): { update: object; chatId: number; messageId: number } {
       reply_to_message: { message_id: 1, date: Math.floor(Date.now() / 1000) - 60, from: to, chat, text: 'hi' },
     },
   };
-  return { update, chatId: chat.id, messageId };
+  return { update, chatId: chat.id, messageId, from, chat };
 }
 
 async function post(url: string, update: object): Promise<void> {
@@ -254,7 +286,7 @@ const percentile = (sorted: readonly number[], p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /** Closed loop: `CONNECTIONS` senders, each POST → wait for the reply → next, for `seconds`. */
-async function load(run: string, url: string, replies: Replies, seconds: number): Promise<Figure> {
+async function load(run: string, url: string, replies: Replies, seconds: number, presses?: Press[]): Promise<Figure> {
   const latencies: number[] = [];
   let timeouts = 0;
   const started = performance.now();
@@ -262,16 +294,18 @@ async function load(run: string, url: string, replies: Replies, seconds: number)
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (performance.now() < end) {
-        const { update, chatId, messageId } = payUpdate();
+        const { update, chatId, messageId, from, chat } = payUpdate();
         const replied = replies.expect(chatId, messageId);
         const t0 = performance.now();
         await post(url, update);
-        const at = await Promise.race([
+        const arrival = await Promise.race([
           replied,
           new Promise<null>((resolve) => setTimeout(() => resolve(null), 30_000)),
         ]);
-        if (at === null) timeouts += 1;
-        else if (at <= end) latencies.push(at - t0);
+        if (arrival === null) timeouts += 1;
+        else if (arrival.at <= end) latencies.push(arrival.at - t0);
+        const undo = arrival ? buttonsOf(arrival.call)[0] : undefined;
+        if (arrival && undo !== undefined) presses?.push({ from, chat, reply: arrival.call, data: undo });
       }
     }),
   );
@@ -283,6 +317,68 @@ async function load(run: string, url: string, replies: Replies, seconds: number)
     p99: percentile(sorted, 99),
     count: sorted.length,
     timeouts,
+  };
+}
+
+/** callback_data of the buttons on a sent message. */
+function buttonsOf(call: RecordedCall): string[] {
+  const rows = (call.params.reply_markup as { inline_keyboard?: Array<Array<{ callback_data?: string }>> } | undefined)
+    ?.inline_keyboard;
+  return (rows ?? []).flat().flatMap((b) => (b.callback_data ? [b.callback_data] : []));
+}
+
+/**
+ * Closed loop over `presses`: each connection presses the next Undo button as its payer, on the message it sits on,
+ * and waits for the answerCallbackQuery (T6: Telegram's client spins until then). Measured from the POST to the
+ * answer arriving at the fake. Resolves with the figure and the answer texts seen.
+ */
+async function pressLoad(
+  url: string,
+  fake: FakeTelegramApi,
+  replies: Replies,
+  presses: Press[],
+): Promise<{ figure: Figure; texts: Map<string, number> }> {
+  const latencies: number[] = [];
+  const texts = new Map<string, number>();
+  let timeouts = 0;
+  const queue = [...presses];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (let press = queue.shift(); press; press = queue.shift()) {
+        const messageId = (press.reply.result as { message_id?: number } | undefined)?.message_id ?? 0;
+        const update = fake.callback(press.from, press.chat, messageId, press.data) as unknown as {
+          callback_query: { id: string };
+        };
+        const answered = replies.expectAnswer(update.callback_query.id);
+        const t0 = performance.now();
+        await post(url, update);
+        const arrival = await Promise.race([
+          answered,
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 30_000)),
+        ]);
+        if (arrival === null) {
+          timeouts += 1;
+          continue;
+        }
+        latencies.push(arrival.at - t0);
+        const text = typeof arrival.call.params.text === 'string' ? arrival.call.params.text : '';
+        texts.set(text, (texts.get(text) ?? 0) + 1);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    figure: {
+      run: 'chipin Undo press → callback answered',
+      perSecond: sorted.length / seconds,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      count: sorted.length,
+      timeouts,
+    },
+    texts,
   };
 }
 
@@ -337,11 +433,17 @@ async function backends(dbName: string): Promise<number[]> {
 }
 
 /** `load` with the CPU it cost each process per update. */
-async function measured(run: string, child: Child, replies: Replies, dbName: string | undefined): Promise<Figure> {
+async function measured(
+  run: string,
+  child: Child,
+  replies: Replies,
+  dbName: string | undefined,
+  presses?: Press[],
+): Promise<Figure> {
   const pgBefore = new Map((dbName ? await backends(dbName) : []).map((pid) => [pid, cpuMs(pid)]));
   const botBefore = cpuMs(child.process.pid ?? 0);
   const selfBefore = process.cpuUsage();
-  const figure = await load(run, child.url, replies, SECONDS);
+  const figure = await load(run, child.url, replies, SECONDS, presses);
   const self = process.cpuUsage(selfBefore);
   const bot = cpuMs(child.process.pid ?? 0) - botBefore;
   let postgres = 0;
@@ -389,8 +491,10 @@ async function main(): Promise<void> {
     await fund(app.url, replies);
     await load('warm-up', app.url, replies, WARMUP_SECONDS);
     const before = await commits(dbName);
-    const appFigure = await measured('chipin /pay', app, replies, dbName);
+    const presses: Press[] = [];
+    const appFigure = await measured('chipin /pay', app, replies, dbName, presses);
     const after = await commits(dbName);
+    const pressed = await pressLoad(app.url, fake, replies, presses.slice(0, 5_000));
     await app.stop();
 
     const db = createPostgresDb({ connectionString: dbUrl.toString(), max: 1 });
@@ -418,6 +522,14 @@ async function main(): Promise<void> {
     }
     console.log(
       `\ntarget: chipin ≥ 0.5× the echo bot's updates/s — ${ratio >= 0.5 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}×)`,
+    );
+    const undo = pressed.figure;
+    const answers = [...pressed.texts].map(([text, n]) => `${n} × ${JSON.stringify(text)}`).join(', ');
+    console.log(
+      `\nUndo buttons of those replies pressed by their payers (${undo.count} presses, ${CONNECTIONS} at a time, ` +
+        `each a real reversal): ${fmt(undo.perSecond)}/s; callback answered p50 ${fmt(undo.p50, 1)} ms, ` +
+        `p99 ${fmt(undo.p99, 1)} ms — target answered within 1 s (T6): ${undo.p99 <= 1_000 && undo.timeouts === 0 ? 'met' : 'NOT met'}; ` +
+        `answers: ${answers}; never answered: ${undo.timeouts}`,
     );
     console.log(
       `chipin: ${transfers.rows[0]?.n ?? '?'} payments in the ledger; audit ${report.ok ? 'clean' : `FAILED: ${JSON.stringify(report.violations)}`}` +
