@@ -114,13 +114,20 @@ function untilSignal(app: App, log: Logger): Promise<number> {
         process.exit(1);
       }, SHUTDOWN_TIMEOUT_MS);
       timer.unref();
-      void app.stop().then(() => {
-        clearTimeout(timer);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        log.info({}, 'stopped');
-        resolve(0);
-      });
+      app.stop().then(
+        () => {
+          clearTimeout(timer);
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          log.info({}, 'stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          log.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

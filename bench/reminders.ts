@@ -13,7 +13,8 @@
  *
  * Env: BENCH_REMINDERS (100000), BENCH_CONCURRENCY (256, both runs), BENCH_BATCHES (the notifier's
  * batches in flight, default its own), BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's),
- * BENCH_REDIS_URL (default TEST_REDIS_URL's; only keys under a fresh prefix, removed after).
+ * BENCH_REDIS_URL (default TEST_REDIS_URL's; only keys under a fresh prefix, removed after), BENCH_ONLY=chipin (skip
+ * the bare run, e.g. to profile chipin's path).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -298,8 +299,13 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const cpu = (c: Cpu) => `${c.node.toFixed(1)} / ${c.postgres.toFixed(1)} / ${c.redis.toFixed(1)}`;
 
 console.error(`bench:reminders: ${N.toLocaleString('en')} due at one moment, worker concurrency ${CONCURRENCY}`);
-const b = await bare();
+// BENCH_ONLY=chipin skips the bare run (profiling chipin's path alone); the comparison then has nothing to compare.
+const b = process.env.BENCH_ONLY === 'chipin' ? undefined : await bare();
 const c = await chipin();
+if (!b) {
+  console.log(`chipin alone: ${Math.round(c.rate).toLocaleString('en')}/s, p99 ${(c.p99 / 1000).toFixed(2)} s`);
+  process.exit(0);
+}
 const ratio = c.rate / b.rate;
 const p99Target = (N / 10_000) * 1000;
 console.log(
