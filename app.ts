@@ -220,8 +220,8 @@ export async function startApp(
   const started: Stoppable[] = [];
   try {
     // The database first: a second process on a PGlite directory must fail before touching anything else.
-    const { db, location } = await openDatabase(config, log, { migrate: false });
-    started.push({ name: 'database', stop: () => db.close() });
+    const { db, intake, close, location } = await openDatabase(config, log, { migrate: false, intake: true });
+    started.push({ name: 'database', stop: close });
     const redis = await resolveRedis(config, log);
     started.push({ name: 'redis', stop: () => redis.close() });
     const applied = await migrate(db);
@@ -234,6 +234,7 @@ export async function startApp(
       ? createTelegramTransport({
           config,
           db,
+          intake,
           log: log.child({ transport: 'telegram' }),
           layer,
           commands: localizedCommands({ demoMoney: config.demoMoney }),
@@ -245,6 +246,7 @@ export async function startApp(
         ? createDiscordTransport({
             config,
             db,
+            intake,
             log: log.child({ transport: 'discord' }),
             layer,
             options: {

@@ -29,10 +29,20 @@ export interface OpenOptions {
   readonly mustExist?: boolean;
   /** Postgres pool size. */
   readonly poolMax?: number;
+  /** Set aside intake connections (see `OpenedDatabase.intake`): the app does, one-shot commands do not. */
+  readonly intake?: boolean;
 }
 
 export interface OpenedDatabase {
   readonly db: Db;
+  /**
+   * Connections of their own for storing inbound deliveries before they are acknowledged (INTAKE_CONNECTIONS of
+   * the pool size), so a slow ledger holding every other connection never delays an acknowledgement. The same as
+   * `db` on PGlite (one connection) or a pool too small to split. Closed by `close`.
+   */
+  readonly intake: Db;
+  /** Closes `db` and `intake`. */
+  readonly close: () => Promise<void>;
   /** Migration versions applied by this open. */
   readonly applied: string[];
   /** Where the data lives, without credentials: for logs and messages. */
@@ -52,6 +62,9 @@ export class DatabaseUnavailableError extends Error {
 
 export const PGLITE_DIR = 'pglite';
 
+/** Connections set aside for the intake out of the pool size (when the pool has room for at least 2 more). */
+export const INTAKE_CONNECTIONS = 2;
+
 /** A postgres URL without user and password. */
 export function describeDatabaseUrl(url: string): string {
   try {
@@ -69,10 +82,11 @@ function firstLine(err: unknown): string {
   return `${code}${message}`.split('\n')[0] ?? '';
 }
 
-async function openPostgres(url: string, log: Log, poolMax: number): Promise<Db> {
+async function openPostgres(url: string, log: Log, poolMax: number, applicationName?: string): Promise<Db> {
   const db = createPostgresDb({
     connectionString: url,
     max: poolMax,
+    ...(applicationName ? { applicationName } : {}),
     onError: (err) => log.warn({ err }, 'an idle Postgres connection failed'),
   });
   try {
@@ -125,20 +139,35 @@ export async function openDatabase(
   options: OpenOptions,
 ): Promise<OpenedDatabase> {
   const { databaseUrl, dataDir } = settings;
+  const poolSize = options.poolMax ?? settings.databasePoolSize ?? 10;
+  const split = databaseUrl !== undefined && options.intake === true && poolSize >= INTAKE_CONNECTIONS + 2;
   const db = databaseUrl
-    ? await openPostgres(databaseUrl, log, options.poolMax ?? settings.databasePoolSize ?? 10)
+    ? await openPostgres(databaseUrl, log, split ? poolSize - INTAKE_CONNECTIONS : poolSize)
     : await openPglite(dataDir, options.mustExist ?? false, log);
+  let intake = db;
+  if (split) {
+    try {
+      intake = await openPostgres(databaseUrl, log, INTAKE_CONNECTIONS, 'chipin-intake');
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  const close = async () => {
+    if (intake !== db) await intake.close();
+    await db.close();
+  };
   const location = databaseUrl ? describeDatabaseUrl(databaseUrl) : path.join(dataDir, PGLITE_DIR);
   let applied: string[] = [];
   if (options.migrate) {
     try {
       applied = await migrate(db);
     } catch (err) {
-      await db.close().catch(() => undefined);
+      await close().catch(() => undefined);
       throw err;
     }
     if (applied.length > 0) log.info({ applied, database: location }, 'migrations applied');
   }
   log.debug({ engine: db.engine, database: location }, 'database open');
-  return { db, applied, location };
+  return { db, intake, close, applied, location };
 }

@@ -3,6 +3,7 @@
  * /discord/interactions, replies through the fake Discord REST API's interaction webhook, DMs for notifications,
  * and a Telegram account (fake Bot API) joined to a Discord one with /link.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
@@ -282,6 +283,56 @@ describe('Discord through the real app', () => {
       const reply = await replyTo(pay);
       expect(reply.at).toBeGreaterThanOrEqual(res.receivedAt);
       expect(content(reply)).toContain('3.00 USD');
+    } finally {
+      await blocker.end();
+    }
+  });
+
+  it('many payments stuck behind a slow ledger at once still leave every acknowledgement on time (A4)', async () => {
+    // More stuck payments than the app has database connections: their acknowledgements must not wait for them.
+    const payers = await Promise.all(Array.from({ length: 12 }, (_, i) => funded(`Stuck${i}`, '10.00')));
+    const payee = newUser('Waiting');
+    const owners = await Promise.all(payers.map(async (p) => `person:${await personOf('discord', p.id)}`));
+    const before = await transferCount(database.db);
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT id FROM accounts WHERE owner = ANY($1) FOR UPDATE`, [owners]);
+      // Each in a channel of its own: a channel's commands run one at a time, different channels alongside.
+      const pays = payers.map((payer, i) =>
+        interactions.command(
+          payer,
+          'pay',
+          { user: payee, amount: '1' },
+          { ...GUILD, channelId: `4200000000000000${10 + i}` },
+        ),
+      );
+      const acks = await Promise.all(pays.map((pay) => postInteraction(app.url, interactions, pay)));
+      expect(acks.map((res) => res.json)).toEqual(pays.map(() => ({ type: 5 })));
+      // Wait until the payments hold the app's connections, waiting on the locked wallets…
+      const waiting = async () => {
+        const r = await blocker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+          [database.name],
+        );
+        return r.rows[0]?.n ?? 0;
+      };
+      for (let i = 0; i < 300 && (await waiting()) < 6; i++) await sleep(50);
+      expect(await waiting()).toBeGreaterThanOrEqual(6);
+      // …then someone else's command must still be acknowledged (a liveness bound, not a timing: a starved intake
+      // would simply hang until the locks go).
+      const other = interactions.command(newUser('Bystander'), 'balance', {}, GUILD);
+      const outcome = await Promise.race([
+        postInteraction(app.url, interactions, other),
+        sleep(15_000).then(() => 'still waiting' as const),
+      ]);
+      expect(outcome).toMatchObject({ status: 200, json: { type: 5 } });
+      expect(await transferCount(database.db)).toBe(before);
+      await blocker.query('COMMIT');
+      for (const pay of pays) expect(content(await replyTo(pay))).toContain('1.00 USD');
+      await inboxDrained(database.db);
+      expect(await transferCount(database.db)).toBe(before + 12);
     } finally {
       await blocker.end();
     }
