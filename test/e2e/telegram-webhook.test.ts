@@ -3,6 +3,7 @@
  * Telegram updates POSTed to `/telegram/webhook`, with replies observed at the fake Bot API and money in the
  * ledger. Forged deliveries, redeliveries, edits and stray button presses must never add an effect.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
 import { audit } from '../../core/ledger/index.js';
@@ -248,6 +249,53 @@ describe('the Telegram webhook of the real app', () => {
       expect(await balanceOf(database.db, alice.id)).toEqual(before);
       expect(editsIn(fake, group.id)).toHaveLength(edits);
     });
+  });
+
+  it('payments stuck behind a slow ledger never hold up storing and acknowledging other updates', async () => {
+    const person = await database.db.query<{ person_id: string }>(
+      `SELECT person_id::text FROM identities WHERE platform = 'telegram' AND user_id = $1`,
+      [String(alice.id)],
+    );
+    const owner = `person:${person.rows[0]?.person_id ?? '?'}`;
+    const before = await transferCount(database.db);
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT id FROM accounts WHERE owner = $1 FOR UPDATE`, [owner]);
+      // Twelve payments in twelve groups (a chat's updates run one at a time): more than the app's connections.
+      const pays = Array.from({ length: 12 }, (_, i) =>
+        replyingTo(
+          fake,
+          alice,
+          { id: -1_001_600_000_000 - i, type: 'supergroup', title: `Stuck ${i}` },
+          '/pay 0.50',
+          bob,
+        ),
+      );
+      for (const pay of pays) await post(pay);
+      const waiting = async () => {
+        const r = await blocker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+          [database.name],
+        );
+        return r.rows[0]?.n ?? 0;
+      };
+      for (let i = 0; i < 300 && (await waiting()) < 6; i++) await sleep(50);
+      expect(await waiting()).toBeGreaterThanOrEqual(6);
+      // A liveness bound, not a timing: a starved intake would hang until the locks go, then answer 503.
+      const status = await Promise.race([
+        app.post(fake.message(mallory, fake.privateChat(mallory), '/help')),
+        sleep(15_000).then(() => 'still waiting' as const),
+      ]);
+      expect(status).toBe(200);
+      expect(await transferCount(database.db)).toBe(before);
+      await blocker.query('COMMIT');
+      await settled(database.db);
+      expect(await transferCount(database.db)).toBe(before + 12);
+    } finally {
+      await blocker.end();
+    }
   });
 
   it('a user whose Telegram language is zh-hans gets Chinese replies', async () => {
