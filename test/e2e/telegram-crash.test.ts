@@ -3,6 +3,7 @@
  * acknowledges it but does not process it; it is killed with SIGKILL; a full `chipin start` on the same database
  * then processes the stored update exactly once (one reply, one transfer).
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
@@ -10,6 +11,7 @@ import {
   balanceOf,
   BOT_ID,
   inboxDrained,
+  replyingTo,
   sentTo,
   settled,
   sleep,
@@ -80,5 +82,55 @@ describe('a crash between storing an update and processing it', () => {
     expect(sentTo(fake, alice.id)).toHaveLength(1);
     expect(await transfersOfUpdate(database.db, update)).toBe(1);
     expect((await balanceOf(database.db, alice.id)).available).toBe(2_500n);
+  });
+
+  it('a second SIGTERM while shutdown waits for a stuck payment exits at once with 1, leaving the payment undone', async () => {
+    const carol = fake.user(5_100_003, 'Carol', { username: 'carol_crash' });
+    const dave = fake.user(5_100_004, 'Dave', { username: 'dave_crash' });
+    const app = await startApp({ databaseUrl: database.url, fake });
+    started.push(app);
+    expect(await app.post(fake.message(dave, fake.privateChat(dave), '/start'))).toBe(200);
+    expect(await app.post(fake.message(carol, fake.privateChat(carol), '/faucet 10'))).toBe(200);
+    await waitForSent(fake, carol.id, (m) => m.text.includes('10.00 USD'));
+    const person = await database.db.query<{ person_id: string }>(
+      `SELECT person_id::text FROM identities WHERE platform = 'telegram' AND user_id = $1`,
+      [String(carol.id)],
+    );
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT id FROM accounts WHERE owner = $1 FOR UPDATE`, [
+        `person:${person.rows[0]?.person_id}`,
+      ]);
+      const group = { id: -1_001_700_000_001, type: 'supergroup', title: 'Shutdown' };
+      const pay = replyingTo(fake, carol, group, '/pay 2', dave);
+      expect(await app.post(pay)).toBe(200);
+      const waiting = async () => {
+        const r = await blocker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+          [database.name],
+        );
+        return r.rows[0]?.n ?? 0;
+      };
+      for (let i = 0; i < 300 && (await waiting()) < 1; i++) await sleep(50);
+      expect(await waiting()).toBe(1);
+
+      // The first signal starts a clean stop, which waits for the running payment…
+      app.chipin.child.kill('SIGTERM');
+      await app.chipin.logLine('shutting down');
+      // …the second does not wait.
+      app.chipin.child.kill('SIGTERM');
+      expect(await app.chipin.exited).toBe(1);
+      expect(await app.chipin.logLine('second signal: exiting without a clean stop')).toMatchObject({
+        signal: 'SIGTERM',
+      });
+      // Nothing half-done: the update waits, unprocessed, for the next start (after its lease runs out).
+      expect(await inboxState(pay.update_id)).toBe('received');
+      expect(await transfersOfUpdate(database.db, pay)).toBe(0);
+      await blocker.query('COMMIT');
+    } finally {
+      await blocker.end();
+    }
   });
 });
