@@ -258,6 +258,43 @@ describe('the inbox processor', () => {
     expect(await row(key)).toMatchObject({ state: 'failed', attempts: 3, last_error: 'Error: layer down 3' });
   });
 
+  it('a slow run keeps its claim by renewing it; once its process is gone another picks the row up', async () => {
+    const { key, platform } = fresh('lease');
+    await receive(t.db, { key, platform, payload: {} });
+    let finishSlow: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const slow = createInboxProcessor({
+      db: t.db,
+      log: silentLog,
+      platform,
+      leaseMs: 300,
+      process: () => {
+        started();
+        return new Promise<void>((done) => (finishSlow = done));
+      },
+    });
+    slow.start();
+    slow.enqueue(key);
+    await running;
+    // Three leases later the row is still held: its lease was renewed while it ran.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(await claim(t.db, key, 300)).toBeUndefined();
+    finishSlow();
+    const deadline = Date.now() + 5_000;
+    while ((await row(key))?.state !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await row(key)).toMatchObject({ state: 'done', attempts: 1 });
+    await slow.stop();
+
+    // A claim nobody renews (its process died) runs out, and the row is claimed again.
+    const { key: orphan } = fresh('lease');
+    await receive(t.db, { key: orphan, platform, payload: {} });
+    expect(await claim(t.db, orphan, 200)).toBeDefined();
+    expect(await claim(t.db, orphan, 200)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await claim(t.db, orphan, 200)).toMatchObject({ attempts: 2 });
+  });
+
   it('dead-letters a row whose process kept dying on it, without running it again', async () => {
     const { key, platform } = fresh('poison');
     await receive(t.db, { key, platform, payload: {} });

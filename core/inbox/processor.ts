@@ -10,7 +10,7 @@ import type { Db } from '../db/executor.js';
 import type { JsonValue } from '../ledger/model.js';
 import type { Log } from '../log.js';
 import { createBatcher } from '../db/batch.js';
-import { claimAll, markDoneAll, markFailed, pending, prune, release, type InboxRow } from './store.js';
+import { claimAll, markDoneAll, markFailed, pending, prune, release, renew, type InboxRow } from './store.js';
 
 export interface InboxProcessorDeps {
   db: Db;
@@ -30,7 +30,10 @@ export interface InboxProcessorDeps {
   describeError?: (err: unknown) => string;
   /** Rows processed at once (each mostly waits on the database or the outbound rate limits). Default 32. */
   concurrency?: number;
-  /** A claim holds the row this long; longer than any single run. Default 5 min. */
+  /**
+   * A claim holds the row this long, renewed every third of it while the row runs: a row whose process died is
+   * picked up by another within about this long. Default 60 s.
+   */
   leaseMs?: number;
   /** Default 5 s. */
   sweepEveryMs?: number;
@@ -69,7 +72,7 @@ const defaultRetryDelay = (attempt: number): number => Math.min(2 ** attempt * 1
 export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const { db, log, platform } = deps;
   const concurrency = deps.concurrency ?? 32;
-  const leaseMs = deps.leaseMs ?? 300_000;
+  const leaseMs = deps.leaseMs ?? 60_000;
   const sweepEveryMs = deps.sweepEveryMs ?? 5_000;
   const graceMs = deps.graceMs ?? 3_000;
   const maxAttempts = deps.maxAttempts ?? 5;
@@ -118,10 +121,17 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       );
       return;
     }
+    // A long run (a reply waiting for Telegram's group limit) keeps its claim; a dead process stops renewing it.
+    const renewal = setInterval(() => {
+      renew(db, key, leaseMs).catch((err: unknown) => log.warn({ err, key, platform }, 'inbox: lease renewal failed'));
+    }, leaseMs / 3);
+    renewal.unref();
     try {
       const outcome = await deps.process(row);
+      clearInterval(renewal);
       await finish(key, () => dones.push({ key, note: outcome?.note }));
     } catch (err) {
+      clearInterval(renewal);
       const error = describe(err);
       if (row.attempts >= maxAttempts) {
         log.error({ err, key, platform, attempts: row.attempts }, 'inbox: row dead-lettered after its last attempt');

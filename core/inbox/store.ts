@@ -163,6 +163,15 @@ export async function markFailed(exec: Executor, key: string, error: string): Pr
   return r.rowCount === 1;
 }
 
+/** Extends the lease of a row still being processed. False when it is no longer `received`. */
+export async function renew(exec: Executor, key: string, leaseMs: number): Promise<boolean> {
+  const r = await exec.query(
+    `UPDATE inbox SET locked_until = now() + $2::bigint * interval '1 millisecond' WHERE key = $1 AND state = 'received'`,
+    [key, leaseMs],
+  );
+  return r.rowCount === 1;
+}
+
 /** Gives a claimed row back after a failed attempt; nobody claims it again for `retryInMs`. */
 export async function release(exec: Executor, key: string, error: string, retryInMs: number): Promise<boolean> {
   const r = await exec.query(
