@@ -1,6 +1,7 @@
 import pg from 'pg';
 import {
   beginStatement,
+  sqlState,
   toWireParams,
   type Db,
   type QueryResult,
@@ -24,8 +25,18 @@ const MAX_PREPARED = 2_000;
 const UNPLANNED = /^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
 /**
+ * A prepared statement whose result columns changed under it (a migration added a column to a `SELECT *` while this
+ * process ran): Postgres refuses to run it again on that connection.
+ */
+const isStalePlan = (err: unknown): boolean =>
+  sqlState(err) === '0A000' && err instanceof Error && err.message.includes('cached plan must not change result type');
+
+/**
  * A `Db` over a `pg` pool. Every statement with a plan is a named prepared statement: each connection parses and
  * plans a text once, then only binds and executes it (planning was a large share of the database's CPU per command).
+ * After a schema change that alters a prepared statement's result, every text gets a new name (so each connection
+ * prepares it afresh); a statement outside a transaction is retried at once, one inside fails its transaction, whose
+ * owner retries it.
  */
 export function createPostgresDb(options: PostgresOptions): Db {
   const pool = new pg.Pool({
@@ -38,10 +49,12 @@ export function createPostgresDb(options: PostgresOptions): Db {
   pool.on('error', (err) => options.onError?.(err));
 
   const names = new Map<string, string>();
+  // Never reused: a connection still holds every name it prepared.
+  let prepared = 0;
   const nameOf = (text: string): string | undefined => {
     let name = names.get(text);
     if (name === undefined && names.size < MAX_PREPARED && !UNPLANNED.test(text)) {
-      name = `chipin_${names.size + 1}`;
+      name = `chipin_${++prepared}`;
       names.set(text, name);
     }
     return name;
@@ -52,10 +65,22 @@ export function createPostgresDb(options: PostgresOptions): Db {
     text: string,
     params?: readonly unknown[],
   ): Promise<QueryResult<R>> => {
-    const name = nameOf(text);
     const values = toWireParams(params);
-    const result = await (name === undefined ? client.query<R>(text, values) : client.query<R>({ name, text, values }));
-    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    const once = async () => {
+      const name = nameOf(text);
+      const result = await (name === undefined
+        ? client.query<R>(text, values)
+        : client.query<R>({ name, text, values }));
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    };
+    try {
+      return await once();
+    } catch (err) {
+      if (!isStalePlan(err)) throw err;
+      names.clear();
+      if (client !== pool) throw err; // the transaction is aborted: its owner retries it
+      return once();
+    }
   };
 
   return {
