@@ -3,8 +3,6 @@
  * /discord/interactions, replies through the fake Discord REST API's interaction webhook, DMs for notifications,
  * and a Telegram account (fake Bot API) joined to a Discord one with /link.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
 import { balancesOf } from '../../core/ledger/index.js';
@@ -20,7 +18,7 @@ import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { inboxDrained, startApp, transferCount, waitForSent, type RunningApp } from '../support/app.js';
 import { REFUSED_AMOUNTS } from '../support/amounts.js';
 import { closeWorld, discordWorld, type DiscordWorld } from '../support/discord.js';
-import type { TestDatabase } from '../support/postgres.js';
+import { lockWallets, type TestDatabase } from '../support/postgres.js';
 
 const GUILD = { guildId: '310000000000000001', channelId: '410000000000000001' };
 const EPHEMERAL = 64;
@@ -266,12 +264,9 @@ describe('Discord through the real app', () => {
     const payer = await funded('Slow', '20.00');
     const payee = newUser('Patient');
     const owner = `person:${await personOf('discord', payer.id)}`;
-    const blocker = new pg.Client({ connectionString: database.url });
-    await blocker.connect();
+    // Holds the payer's wallet row: the payment waits on it inside the ledger.
+    const lock = await lockWallets(database, [owner]);
     try {
-      // Holds the payer's wallet row: the payment waits on it inside the ledger.
-      await blocker.query('BEGIN');
-      await blocker.query(`SELECT id FROM accounts WHERE owner = $1 FOR UPDATE`, [owner]);
       const pay = interactions.command(payer, 'pay', { user: payee, amount: '3' }, GUILD);
       const res = await postInteraction(app.url, interactions, pay);
       expect(res).toMatchObject({ status: 200, json: { type: 5 } });
@@ -279,12 +274,12 @@ describe('Discord through the real app', () => {
       const row = await database.db.query(`SELECT state FROM inbox WHERE key = $1`, [`dc:${pay.id}`]);
       expect(row.rows[0]?.state).toBe('received');
       expect(discord.webhookCalls(pay.token)).toEqual([]);
-      await blocker.query('COMMIT');
+      await lock.release();
       const reply = await replyTo(pay);
       expect(reply.at).toBeGreaterThanOrEqual(res.receivedAt);
       expect(content(reply)).toContain('3.00 USD');
     } finally {
-      await blocker.end();
+      await lock.release();
     }
   });
 
@@ -294,11 +289,8 @@ describe('Discord through the real app', () => {
     const payee = newUser('Waiting');
     const owners = await Promise.all(payers.map(async (p) => `person:${await personOf('discord', p.id)}`));
     const before = await transferCount(database.db);
-    const blocker = new pg.Client({ connectionString: database.url });
-    await blocker.connect();
+    const lock = await lockWallets(database, owners);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query(`SELECT id FROM accounts WHERE owner = ANY($1) FOR UPDATE`, [owners]);
       // Each in a channel of its own: a channel's commands run one at a time, different channels alongside.
       const pays = payers.map((payer, i) =>
         interactions.command(
@@ -310,31 +302,18 @@ describe('Discord through the real app', () => {
       );
       const acks = await Promise.all(pays.map((pay) => postInteraction(app.url, interactions, pay)));
       expect(acks.map((res) => res.json)).toEqual(pays.map(() => ({ type: 5 })));
-      // Wait until the payments hold the app's connections, waiting on the locked wallets…
-      const waiting = async () => {
-        const r = await blocker.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
-          [database.name],
-        );
-        return r.rows[0]?.n ?? 0;
-      };
-      for (let i = 0; i < 300 && (await waiting()) < 6; i++) await sleep(50);
-      expect(await waiting()).toBeGreaterThanOrEqual(6);
-      // …then someone else's command must still be acknowledged (a liveness bound, not a timing: a starved intake
-      // would simply hang until the locks go).
+      // Once the payments hold the app's connections, waiting on the locked wallets, someone else's command must
+      // still be acknowledged (a starved intake would answer 503 once its connection wait ran out).
+      expect(await lock.waiters(6)).toBeGreaterThanOrEqual(6);
       const other = interactions.command(newUser('Bystander'), 'balance', {}, GUILD);
-      const outcome = await Promise.race([
-        postInteraction(app.url, interactions, other),
-        sleep(15_000).then(() => 'still waiting' as const),
-      ]);
-      expect(outcome).toMatchObject({ status: 200, json: { type: 5 } });
+      expect(await postInteraction(app.url, interactions, other)).toMatchObject({ status: 200, json: { type: 5 } });
       expect(await transferCount(database.db)).toBe(before);
-      await blocker.query('COMMIT');
+      await lock.release();
       for (const pay of pays) expect(content(await replyTo(pay))).toContain('1.00 USD');
       await inboxDrained(database.db);
       expect(await transferCount(database.db)).toBe(before + 12);
     } finally {
-      await blocker.end();
+      await lock.release();
     }
   });
 

@@ -3,7 +3,6 @@
  * acknowledges it but does not process it; it is killed with SIGKILL; a full `chipin start` on the same database
  * then processes the stored update exactly once (one reply, one transfer).
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
@@ -23,7 +22,7 @@ import {
   type RunningApp,
 } from '../support/app.js';
 import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, lockWallets, type TestDatabase } from '../support/postgres.js';
 
 describe('a crash between storing an update and processing it', () => {
   let database: TestDatabase;
@@ -96,25 +95,12 @@ describe('a crash between storing an update and processing it', () => {
       `SELECT person_id::text FROM identities WHERE platform = 'telegram' AND user_id = $1`,
       [String(carol.id)],
     );
-    const blocker = new pg.Client({ connectionString: database.url });
-    await blocker.connect();
+    const lock = await lockWallets(database, [`person:${person.rows[0]?.person_id}`]);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query(`SELECT id FROM accounts WHERE owner = $1 FOR UPDATE`, [
-        `person:${person.rows[0]?.person_id}`,
-      ]);
       const group = { id: -1_001_700_000_001, type: 'supergroup', title: 'Shutdown' };
       const pay = replyingTo(fake, carol, group, '/pay 2', dave);
       expect(await app.post(pay)).toBe(200);
-      const waiting = async () => {
-        const r = await blocker.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
-          [database.name],
-        );
-        return r.rows[0]?.n ?? 0;
-      };
-      for (let i = 0; i < 300 && (await waiting()) < 1; i++) await sleep(50);
-      expect(await waiting()).toBe(1);
+      expect(await lock.waiters(1)).toBe(1);
 
       // The first signal starts a clean stop, which waits for the running payment…
       app.chipin.child.kill('SIGTERM');
@@ -128,9 +114,8 @@ describe('a crash between storing an update and processing it', () => {
       // Nothing half-done: the update waits, unprocessed, for the next start (after its lease runs out).
       expect(await inboxState(pay.update_id)).toBe('received');
       expect(await transfersOfUpdate(database.db, pay)).toBe(0);
-      await blocker.query('COMMIT');
     } finally {
-      await blocker.end();
+      await lock.release();
     }
   });
 });

@@ -3,7 +3,6 @@
  * Telegram updates POSTed to `/telegram/webhook`, with replies observed at the fake Bot API and money in the
  * ledger. Forged deliveries, redeliveries, edits and stray button presses must never add an effect.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
 import { audit } from '../../core/ledger/index.js';
@@ -30,7 +29,7 @@ import {
   type TgUser,
 } from '../support/app.js';
 import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, lockWallets, type TestDatabase } from '../support/postgres.js';
 
 const UNDO_WINDOW_MS = 2_000;
 
@@ -258,11 +257,8 @@ describe('the Telegram webhook of the real app', () => {
     );
     const owner = `person:${person.rows[0]?.person_id ?? '?'}`;
     const before = await transferCount(database.db);
-    const blocker = new pg.Client({ connectionString: database.url });
-    await blocker.connect();
+    const lock = await lockWallets(database, [owner]);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query(`SELECT id FROM accounts WHERE owner = $1 FOR UPDATE`, [owner]);
       // Twelve payments in twelve groups (a chat's updates run one at a time): more than the app's connections.
       const pays = Array.from({ length: 12 }, (_, i) =>
         replyingTo(
@@ -274,27 +270,15 @@ describe('the Telegram webhook of the real app', () => {
         ),
       );
       for (const pay of pays) await post(pay);
-      const waiting = async () => {
-        const r = await blocker.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
-          [database.name],
-        );
-        return r.rows[0]?.n ?? 0;
-      };
-      for (let i = 0; i < 300 && (await waiting()) < 6; i++) await sleep(50);
-      expect(await waiting()).toBeGreaterThanOrEqual(6);
-      // A liveness bound, not a timing: a starved intake would hang until the locks go, then answer 503.
-      const status = await Promise.race([
-        app.post(fake.message(mallory, fake.privateChat(mallory), '/help')),
-        sleep(15_000).then(() => 'still waiting' as const),
-      ]);
-      expect(status).toBe(200);
+      expect(await lock.waiters(6)).toBeGreaterThanOrEqual(6);
+      // A starved intake would answer 503 once its connection wait ran out.
+      expect(await app.post(fake.message(mallory, fake.privateChat(mallory), '/help'))).toBe(200);
       expect(await transferCount(database.db)).toBe(before);
-      await blocker.query('COMMIT');
+      await lock.release();
       await settled(database.db);
       expect(await transferCount(database.db)).toBe(before + 12);
     } finally {
-      await blocker.end();
+      await lock.release();
     }
   });
 

@@ -47,3 +47,46 @@ export async function createTestDatabase(max = 10): Promise<TestDatabase> {
     },
   };
 }
+
+export interface WalletLock {
+  /** Resolves with how many of the database's sessions wait on a lock, once at least `n` do (or after 15 s). */
+  waiters(n: number): Promise<number>;
+  /** Commits the locking transaction: whatever waited goes on. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * Holds the accounts of `owners` (`person:<id>`) locked FOR UPDATE in a transaction of its own, as a slow ledger
+ * would: every payment touching them waits, holding its connection, until `release`.
+ */
+export async function lockWallets(database: TestDatabase, owners: readonly string[]): Promise<WalletLock> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`SELECT id FROM accounts WHERE owner = ANY($1) FOR UPDATE`, [[...owners]]);
+  let released = false;
+  const count = async () => {
+    const r = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+      [database.name],
+    );
+    return r.rows[0]?.n ?? 0;
+  };
+  return {
+    async waiters(n) {
+      const deadline = Date.now() + 15_000;
+      let seen = await count();
+      while (seen < n && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        seen = await count();
+      }
+      return seen;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      await client.query('COMMIT');
+      await client.end();
+    },
+  };
+}
