@@ -7,6 +7,8 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { sweepActions } from '../core/actions/index.js';
+import { COMMAND_LOG_RETENTION_MS, pruneCommandLog } from '../core/commands/index.js';
 import type { Db } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
 import { noMetrics, registerWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -85,6 +87,8 @@ export interface StartWorkersOptions {
   stalledIntervalMs?: number;
   /** How long stop() waits for running jobs before leaving them to stall and re-run elsewhere (B6). */
   closeTimeoutMs?: number;
+  /** How often recorded command outcomes and used or expired buttons older than 7 days are deleted. Default 1 h. */
+  housekeepingEveryMs?: number;
 }
 
 export interface RunningWorkers {
@@ -185,6 +189,18 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const sweepLoop = every(options.relay?.sweepEveryMs ?? 30_000, relay.sweep, (err) =>
     log.error({ err }, 'outbox sweep failed; retrying'),
   );
+  // Command outcomes are kept 7 days (SPEC §5: Telegram may reuse update ids after a quiet week); button actions
+  // past their deadline are marked expired, and used or expired ones go after the same 7 days.
+  const housekeepingLoop = every(
+    options.housekeepingEveryMs ?? 3_600_000,
+    async () => {
+      const cutoff = new Date(Date.now() - COMMAND_LOG_RETENTION_MS);
+      const commands = await pruneCommandLog(db, cutoff);
+      const actions = await sweepActions(db, cutoff);
+      if (commands + actions.expired + actions.deleted > 0) log.info({ commands, actions }, 'housekeeping done');
+    },
+    (err) => log.error({ err }, 'housekeeping failed; retrying'),
+  );
   // After a reconnect Redis may have come back empty: look for lost jobs at once (B4).
   connection.on('ready', () => sweepLoop.poke());
 
@@ -192,7 +208,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
-    await Promise.all([relayLoop.stop(), sweepLoop.stop()]);
+    await Promise.all([relayLoop.stop(), sweepLoop.stop(), housekeepingLoop.stop()]);
     const timeoutMs = options.closeTimeoutMs ?? 20_000;
     let timer: NodeJS.Timeout | undefined;
     const closed = Promise.all(workers.map((w) => w.close())).then(() => true);

@@ -228,6 +228,41 @@ describe('timed outbox jobs', () => {
     expect(await rowOf(key)).toMatchObject({ state: 'done', attempts: 1, last_error: null });
   });
 
+  it('housekeeping forgets command outcomes and spent buttons after 7 days, and nothing newer', async () => {
+    await database.db.query(
+      `INSERT INTO command_log (key, command, outcome, created_at)
+       VALUES ('hk:old', 'pay', '{}', now() - interval '8 days'), ('hk:new', 'pay', '{}', now() - interval '1 day')`,
+    );
+    const person = await database.db.query<{ id: string }>(
+      `INSERT INTO people (display_name, last_platform) VALUES ('Keeper', 'telegram') RETURNING id::text`,
+    );
+    const personId = person.rows[0]?.id;
+    await database.db.query(
+      `INSERT INTO actions (id, person_id, kind, state, expires_at, consumed_at) VALUES
+         ($1, $4, 'pay.undo', 'consumed', now() - interval '8 days', now() - interval '8 days'),
+         ($2, $4, 'pay.undo', 'pending', now() - interval '1 hour', NULL),
+         ($3, $4, 'pay.undo', 'pending', now() + interval '1 hour', NULL)`,
+      ['H'.repeat(22), 'I'.repeat(22), 'J'.repeat(22), personId],
+    );
+    // The loop runs once at start, then every hour.
+    await start({});
+    const actions = async () =>
+      (
+        await database.db.query<{ id: string; state: string }>(
+          `SELECT id, state FROM actions WHERE person_id = $1 ORDER BY id`,
+          [personId],
+        )
+      ).rows;
+    // Actions are swept after the outcomes are pruned: once the spent one is gone, both have run.
+    await waitFor('the spent button to go', async () => (await actions()).length === 2);
+    expect(await actions()).toEqual([
+      { id: 'I'.repeat(22), state: 'expired' },
+      { id: 'J'.repeat(22), state: 'pending' },
+    ]);
+    const keys = await database.db.query<{ key: string }>(`SELECT key FROM command_log WHERE key LIKE 'hk:%'`);
+    expect(keys.rows).toEqual([{ key: 'hk:new' }]);
+  });
+
   it('core/jobs handlers fit the registry', () => {
     // A compile-time check: createTimedHandlers(deps) is what main.ts passes as `handlers`.
     const fits = (handlers: ReturnType<typeof createTimedHandlers>): TimedHandlers => handlers;
