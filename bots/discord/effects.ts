@@ -28,7 +28,7 @@ export interface InteractionEffects {
 export interface InteractionEffectsDeps {
   rest: REST;
   log: Log;
-  /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessage). */
+  /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessages). */
   bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
 }
 

@@ -25,7 +25,7 @@ export interface EffectsDeps {
   botUsername: () => string | undefined;
   /** The `start` parameter of that deep link. Default "dm". */
   startParam?: string;
-  /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessage). */
+  /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessages). */
   bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
 }
 

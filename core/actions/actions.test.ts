@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT, coreFixture, person, sleep, type CoreFixture } from '../../test/support/core.js';
 import { audit } from '../ledger/index.js';
 import type { Person, Platform } from '../people/index.js';
-import { bindMessage, bindMessages, consumeAction, createAction, getAction, type NewAction } from './index.js';
+import { bindMessages, consumeAction, createAction, type NewAction } from './index.js';
 
 let f: CoreFixture;
 let alice: Person;
@@ -83,7 +83,7 @@ describe('pending actions behind buttons', () => {
     const { id } = await make({ ttlMs: 1 });
     await sleep(20);
     expect(await consume(id)).toEqual({ ok: false, error: 'Expired' });
-    expect((await getAction(f.db, id))?.state).toBe('pending');
+    expect((await f.db.query(`SELECT state FROM actions WHERE id = $1`, [id])).rows).toEqual([{ state: 'pending' }]);
   });
 
   it('forged, malformed and oversized ids are unknown', async () => {
@@ -109,9 +109,9 @@ describe('pending actions behind buttons', () => {
       ok: false,
       error: 'WrongChat',
     });
-    await bindMessage(f.db, [id], { platform: 'telegram', chatId: '-999' }, '41'); // not its chat: no binding
-    await bindMessage(f.db, [id], CHAT, '42');
-    await bindMessage(f.db, [id], CHAT, '44'); // the first message wins
+    await bindMessages(f.db, [{ ids: [id], chat: { platform: 'telegram', chatId: '-999' }, messageId: '41' }]); // not its chat: no binding
+    await bindMessages(f.db, [{ ids: [id], chat: CHAT, messageId: '42' }]);
+    await bindMessages(f.db, [{ ids: [id], chat: CHAT, messageId: '44' }]); // the first message wins
     expect(await consume(id, alice, CHAT, '43')).toEqual({ ok: false, error: 'WrongChat' });
     expect(await consume(id, alice, CHAT, '44')).toEqual({ ok: false, error: 'WrongChat' });
     expect((await consume(id, alice, CHAT, '42')).ok).toBe(true);
@@ -132,7 +132,7 @@ describe('pending actions behind buttons', () => {
 
   it('an action without a chat is pressable wherever its person sees it, on any message showing it', async () => {
     const { id } = await make({ platform: null, chatId: null });
-    await bindMessage(f.db, [id], { platform: 'telegram', chatId: '555' }, '7');
+    await bindMessages(f.db, [{ ids: [id], chat: { platform: 'telegram', chatId: '555' }, messageId: '7' }]);
     expect((await consume(id, alice, { platform: 'discord', chatId: '777' }, '8')).ok).toBe(true);
   });
 

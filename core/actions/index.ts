@@ -1,7 +1,6 @@
 export * from './model.js';
 export {
   ACTION_ID,
-  bindMessage,
   bindMessages,
   createButtonBinder,
   type ButtonsShown,
@@ -9,7 +8,6 @@ export {
   createAction,
   expireActionsByRef,
   findActionByRef,
-  getAction,
   reopenAction,
   sweepActions,
   type Press,

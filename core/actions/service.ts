@@ -62,20 +62,10 @@ export interface ButtonsShown {
 }
 
 /**
- * Records the message that carries these actions' buttons in `chat`: a press must then come from it. Only actions
- * bound to that chat are bound to a message; an action without a chat (a notification, also shown elsewhere) stays
- * pressable wherever its person sees it. The first message wins.
+ * Records the messages that carry these actions' buttons, one statement for many (group commit): a press must then
+ * come from that message. Only actions bound to the message's chat are bound to it; an action without a chat (a
+ * notification, also shown elsewhere) stays pressable wherever its person sees it. The first message wins.
  */
-export async function bindMessage(
-  exec: Executor,
-  ids: readonly string[],
-  chat: { platform: Platform; chatId: string },
-  messageId: string,
-): Promise<void> {
-  await bindMessages(exec, [{ ids, chat, messageId }]);
-}
-
-/** `bindMessage` for many messages in one statement (group commit). */
 export async function bindMessages(exec: Executor, shown: readonly ButtonsShown[]): Promise<void> {
   const rows = shown.flatMap((s) => s.ids.filter((id) => ACTION_ID.test(id)).map((id) => ({ id, ...s })));
   if (rows.length === 0) return;
@@ -99,12 +89,6 @@ export function createButtonBinder(db: Db): (shown: ButtonsShown) => Promise<voi
     return shown.map(() => undefined);
   });
   return (shown) => batcher.push(shown);
-}
-
-export async function getAction(exec: Executor, id: string): Promise<Action | undefined> {
-  if (!ACTION_ID.test(id)) return undefined;
-  const r = await exec.query(`SELECT ${COLUMNS} FROM actions WHERE id = $1`, [id]);
-  return r.rows[0] ? toAction(r.rows[0]) : undefined;
 }
 
 export async function findActionByRef(exec: Executor, ref: string): Promise<Action | undefined> {

@@ -7,12 +7,5 @@ export {
   type TemplateKey,
   type TemplateParams,
 } from './notifications.js';
-export {
-  COMMAND_LOG_RETENTION_MS,
-  once,
-  pruneCommandLog,
-  recordedOutcome,
-  type OnceInput,
-  type OnceResult,
-} from './once.js';
+export { COMMAND_LOG_RETENTION_MS, once, pruneCommandLog, type OnceInput, type OnceResult } from './once.js';
 export { amountFromWire, bigintFromWire, dateFromWire, toWire, type Json, type Wire } from './wire.js';

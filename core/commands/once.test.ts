@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import { CHAT, coreFixture, fund, person, type CoreFixture } from '../../test/support/core.js';
 import { audit } from '../ledger/index.js';
-import { amountFromWire, bigintFromWire, once, pruneCommandLog, recordedOutcome, toWire } from './index.js';
+import { amountFromWire, bigintFromWire, once, pruneCommandLog, toWire } from './index.js';
 
 let f: CoreFixture;
 
@@ -16,6 +16,12 @@ afterAll(async () => {
 
 const transfersWithRef = async (key: string): Promise<number> =>
   Number((await f.db.query(`SELECT count(*) AS n FROM transfers WHERE ref = $1`, [key])).rows[0]?.n);
+
+/** What the command log holds for `key` (undefined: nothing recorded). */
+async function recordedOutcome(key: string): Promise<unknown> {
+  const r = await f.db.query<{ outcome: unknown }>(`SELECT outcome FROM command_log WHERE key = $1`, [key]);
+  return r.rows[0]?.outcome ?? undefined;
+}
 
 describe('once', () => {
   it('records a success and returns it on redelivery without running the command again', async () => {
@@ -71,7 +77,7 @@ describe('once', () => {
     const again = await deliver();
     expect(again).toEqual({ outcome: { type: 'rejected', error: 'InsufficientFunds' }, replayed: true });
     expect(await transfersWithRef(key)).toBe(0);
-    expect(await recordedOutcome(f.db, key)).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    expect(await recordedOutcome(key)).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
   });
 
   it('five concurrent deliveries of one key have exactly one ledger effect and one outcome', async () => {
@@ -111,7 +117,7 @@ describe('once', () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    expect(await recordedOutcome(f.db, key)).toBeUndefined();
+    expect(await recordedOutcome(key)).toBeUndefined();
     expect((await f.db.query(`SELECT 1 FROM outbox WHERE key = $1`, [`${key}:side-effect`])).rowCount).toBe(0);
     const retried = await once(f.db, { key, command: 'boom' }, () => Promise.resolve({ ok: true }));
     expect(retried).toEqual({ outcome: { ok: true }, replayed: false });
@@ -122,7 +128,7 @@ describe('once', () => {
     await once(f.db, { key, command: 'old' }, () => Promise.resolve(1));
     await f.db.query(`UPDATE command_log SET created_at = now() - interval '8 days' WHERE key = $1`, [key]);
     expect(await pruneCommandLog(f.db)).toBeGreaterThanOrEqual(1);
-    expect(await recordedOutcome(f.db, key)).toBeUndefined();
+    expect(await recordedOutcome(key)).toBeUndefined();
   });
 
   it('outcomes cross JSON as decimal strings and come back typed', () => {

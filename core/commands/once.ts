@@ -46,13 +46,6 @@ export function once<T extends Json>(db: Db, input: OnceInput, fn: (tx: Tx) => P
   });
 }
 
-/** The recorded outcome of a key, if any. */
-export async function recordedOutcome<T extends Json>(exec: Executor, key: string): Promise<T | undefined> {
-  const r = await exec.query<{ outcome: unknown }>(`SELECT outcome FROM command_log WHERE key = $1`, [key]);
-  const outcome = r.rows[0]?.outcome;
-  return outcome === undefined || outcome === null ? undefined : json<T>(outcome);
-}
-
 /** Deletes keys recorded before `olderThan` (default: the 7-day retention). Returns how many. */
 export async function pruneCommandLog(db: Db, olderThan?: Date): Promise<number> {
   const before = olderThan ?? new Date(Date.now() - COMMAND_LOG_RETENTION_MS);

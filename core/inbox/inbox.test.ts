@@ -9,7 +9,6 @@ import { silentLog } from '../log.js';
 import {
   claim,
   claimAll,
-  claimNext,
   counts,
   createInboxProcessor,
   markDone,
@@ -147,20 +146,6 @@ describe('the inbox store', () => {
     await markDone(t.db, keys[2]!);
     expect((await pending(t.db, { olderThanMs: 5_000, platform })).map((r) => r.key)).toEqual([keys[0]]);
     expect((await pending(t.db, { olderThanMs: 0, platform })).map((r) => r.key)).toEqual([keys[0], keys[3]]);
-  });
-
-  it('claims the oldest claimable row of a platform, each to one sweeper', async () => {
-    const platform = fresh('next').platform;
-    for (const k of ['x', 'y', 'z']) await receive(t.db, { key: `test:next:${k}`, platform, payload: {} });
-    const got = await Promise.all(
-      Array.from({ length: 4 }, () => claimNext(t.db, { platform, olderThanMs: 0, leaseMs: 60_000 })),
-    );
-    expect(
-      got
-        .map((r) => r?.key)
-        .filter(Boolean)
-        .sort(),
-    ).toEqual(['test:next:x', 'test:next:y', 'test:next:z']);
   });
 
   it('prunes processed rows after the retention, never unprocessed ones', async () => {
@@ -390,9 +375,7 @@ describe('the inbox on the embedded database (PGlite)', () => {
       expect(await claim(db, 'tg:1:1', 60_000)).toMatchObject({ attempts: 1, payload: { update_id: 1 } });
       expect(await claim(db, 'tg:1:1', 60_000)).toBeUndefined();
       expect(await release(db, 'tg:1:1', 'x', 0)).toBe(true);
-      expect(await claimNext(db, { platform: 'telegram', olderThanMs: 0, leaseMs: 1_000 })).toMatchObject({
-        attempts: 2,
-      });
+      expect(await claim(db, 'tg:1:1', 1_000)).toMatchObject({ attempts: 2 });
       expect(await markDone(db, 'tg:1:1')).toBe(true);
       expect(await prune(db, 0)).toBe(1);
       expect(await counts(db)).toEqual({ received: 0, done: 0, failed: 0 });

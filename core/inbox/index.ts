@@ -2,7 +2,6 @@
 export {
   claim,
   claimAll,
-  claimNext,
   counts,
   markDone,
   markDoneAll,

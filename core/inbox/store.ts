@@ -105,32 +105,6 @@ export async function claimAll(
   });
 }
 
-/**
- * Claims the oldest claimable row of `platform` received at least `olderThanMs` ago (SKIP LOCKED: concurrent
- * sweepers take different rows).
- */
-export async function claimNext(
-  exec: Executor,
-  options: { platform: string; olderThanMs: number; leaseMs: number },
-): Promise<InboxRow | undefined> {
-  const r = await exec.query<RawRow>(
-    `UPDATE inbox SET attempts = attempts + 1, locked_until = now() + $3::bigint * interval '1 millisecond'
-     WHERE key = (
-       SELECT key FROM inbox
-       WHERE state = 'received' AND platform = $1
-         AND received_at <= now() - $2::bigint * interval '1 millisecond'
-         AND (locked_until IS NULL OR locked_until <= now())
-       ORDER BY received_at, key
-       LIMIT 1
-       FOR UPDATE SKIP LOCKED)
-     AND state = 'received' AND (locked_until IS NULL OR locked_until <= now())
-     RETURNING ${COLUMNS}`,
-    [options.platform, options.olderThanMs, options.leaseMs],
-  );
-  const row = r.rows[0];
-  return row && toRow(row);
-}
-
 /** Marks a claimed row processed. Returns false when it was not `received` (already marked elsewhere). */
 export async function markDone(exec: Executor, key: string, note?: string): Promise<boolean> {
   const [done] = await markDoneAll(exec, [{ key, note }]);
