@@ -1,4 +1,4 @@
-import type { Db, Executor, Tx } from '../db/executor.js';
+import type { Db, Tx } from '../db/executor.js';
 import { json, transact } from './db.js';
 import type { Json } from './wire.js';
 
