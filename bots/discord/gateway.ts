@@ -9,7 +9,7 @@
 import { Routes } from 'discord-api-types/v10';
 import { Client, Events, GatewayIntentBits, type REST } from 'discord.js';
 import type { Db } from '../../core/db/executor.js';
-import { receive } from '../../core/inbox/index.js';
+import { createReceiver } from '../../core/inbox/index.js';
 import type { JsonValue } from '../../core/ledger/model.js';
 import type { Log } from '../../core/log.js';
 import { describeFailure } from './errors.js';
@@ -25,6 +25,7 @@ export interface GatewayIntakeDeps {
 /** Store, defer, enqueue: one gateway interaction (the `d` of an INTERACTION_CREATE packet). */
 export function createGatewayIntake(deps: GatewayIntakeDeps): (data: unknown) => Promise<void> {
   const { db, rest, log } = deps;
+  const receive = createReceiver(db);
   return async (data) => {
     const interaction = parseInteraction(data);
     if (interaction.kind !== 'event') {
@@ -38,7 +39,7 @@ export function createGatewayIntake(deps: GatewayIntakeDeps): (data: unknown) =>
       return;
     }
     const key = interactionKey(interaction.ref.id);
-    const { stored } = await receive(db, { key, platform: 'discord', payload: data as JsonValue });
+    const { stored } = await receive({ key, platform: 'discord', payload: data as JsonValue });
     if (!stored) {
       log.info({ key }, 'discord gateway: replayed interaction ignored');
       return;

@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import type { Db } from '../../core/db/executor.js';
-import { receive } from '../../core/inbox/index.js';
+import { createReceiver } from '../../core/inbox/index.js';
 import type { JsonValue } from '../../core/ledger/model.js';
 import type { Log } from '../../core/log.js';
 import { interactionKey, parseInteraction } from './interaction.js';
@@ -27,6 +27,7 @@ export interface InteractionsRouteDeps {
 
 export function createInteractionsRoute(deps: InteractionsRouteDeps): Router {
   const { db, log } = deps;
+  const receive = createReceiver(db);
   const now = deps.now ?? Date.now;
   const router = express.Router();
   if (deps.publicKey === undefined || deps.publicKey === '') {
@@ -82,7 +83,7 @@ export function createInteractionsRoute(deps: InteractionsRouteDeps): Router {
     const inboxKey = interactionKey(interaction.ref.id);
     let stored: boolean;
     try {
-      ({ stored } = await receive(db, { key: inboxKey, platform: 'discord', payload: json as JsonValue }));
+      ({ stored } = await receive({ key: inboxKey, platform: 'discord', payload: json as JsonValue }));
     } catch (err) {
       // Not stored, so not acknowledged: the user sees the interaction fail rather than a silent loss.
       log.error({ err, key: inboxKey }, 'discord interactions: could not store the interaction');

@@ -7,7 +7,7 @@
  */
 import type { Telegraf } from 'telegraf';
 import type { Db } from '../../core/db/executor.js';
-import { receive } from '../../core/inbox/index.js';
+import { createReceiver } from '../../core/inbox/index.js';
 import type { JsonValue } from '../../core/ledger/model.js';
 import type { Log } from '../../core/log.js';
 import { apiFailure, logFields } from './errors.js';
@@ -35,13 +35,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export function startPolling(deps: PollingDeps): Polling {
   const { bot, db, log, botId } = deps;
+  const receive = createReceiver(db);
   const maxBackoffMs = deps.maxStoreBackoffMs ?? 10_000;
   let stopping = false;
 
   async function store(key: string, payload: JsonValue): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await receive(db, { key, platform: 'telegram', payload })).stored;
+        return (await receive({ key, platform: 'telegram', payload })).stored;
       } catch (err) {
         if (stopping) {
           log.error(

@@ -7,8 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import type { Db } from '../../core/db/executor.js';
-import { createBatcher } from '../../core/db/batch.js';
-import { receiveAll, type InboxDelivery } from '../../core/inbox/index.js';
+import { createReceiver } from '../../core/inbox/index.js';
 import type { JsonValue } from '../../core/ledger/model.js';
 import type { Log } from '../../core/log.js';
 import { updateKey } from './update.js';
@@ -47,7 +46,7 @@ export function createTelegramWebhook(deps: TelegramWebhookDeps): Router {
   }
   const expected = digest(secret);
   // Concurrent updates are stored by one statement (group commit): one fsync acknowledges many.
-  const inbox = createBatcher((updates: InboxDelivery[]) => receiveAll(db, updates));
+  const receive = createReceiver(db);
 
   // Before any body parsing: a forged request costs a header comparison and nothing else.
   const verify: RequestHandler = (req, res, next) => {
@@ -73,7 +72,7 @@ export function createTelegramWebhook(deps: TelegramWebhookDeps): Router {
     const key = updateKey(botId, updateId);
     let stored: boolean;
     try {
-      ({ stored } = await inbox.push({ key, platform: 'telegram', payload: body as JsonValue }));
+      ({ stored } = await receive({ key, platform: 'telegram', payload: body as JsonValue }));
     } catch (err) {
       // Not stored, so not acknowledged: Telegram delivers it again (F5).
       log.error({ err, updateId }, 'telegram webhook: could not store the update');

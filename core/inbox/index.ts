@@ -3,6 +3,7 @@ export {
   claim,
   claimAll,
   counts,
+  createReceiver,
   markDone,
   markDoneAll,
   markFailed,

@@ -3,6 +3,7 @@
  * id before it is acknowledged, then claimed, processed and marked. Platform-neutral: Telegram updates today,
  * Discord interactions and Stripe events can use the same table. All timestamps are the database's `now()`.
  */
+import { createBatcher } from '../db/batch.js';
 import type { Db, Executor } from '../db/executor.js';
 import type { JsonValue } from '../ledger/model.js';
 
@@ -58,6 +59,15 @@ export interface InboxDelivery {
 export async function receive(exec: Executor, input: InboxDelivery): Promise<{ stored: boolean }> {
   const [result] = await receiveAll(exec, [input]);
   return result ?? { stored: false };
+}
+
+/**
+ * How an intake (webhook route, poller, gateway) stores deliveries: `receive` through group commit, so concurrent
+ * deliveries share one statement and one fsync.
+ */
+export function createReceiver(db: Db): (delivery: InboxDelivery) => Promise<{ stored: boolean }> {
+  const batcher = createBatcher((deliveries: InboxDelivery[]) => receiveAll(db, deliveries));
+  return (delivery) => batcher.push(delivery);
 }
 
 /** `receive` for many deliveries in one statement (group commit); of two with the same key the first is stored. */
