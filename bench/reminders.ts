@@ -28,6 +28,7 @@ import { createPostgresDb } from '../core/db/postgres.js';
 import { silentLog } from '../core/log.js';
 import { startWorkers } from '../workers/index.js';
 import type { RedisRole } from '../workers/redis.js';
+import { procStat } from './proc.js';
 
 const N = Number(process.env.BENCH_REMINDERS ?? 100_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
@@ -70,11 +71,10 @@ function cpuNow(): Cpu {
     return out;
   }
   for (const pid of dirs) {
+    const stat = procStat(pid);
+    if (!stat) continue; // the process ended meanwhile
+    const { name, cpuSeconds: seconds } = stat;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = /\((.*)\)/.exec(stat)?.[1] ?? '';
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
       const title = name.startsWith('postgres') ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
       const key: keyof Cpu =
         pid === String(process.pid)

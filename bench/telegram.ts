@@ -23,7 +23,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +38,7 @@ import { createLogger } from '../config/logger.js';
 import { createPostgresDb } from '../core/db/postgres.js';
 import { audit } from '../core/ledger/index.js';
 import { FakeTelegramApi, type RecordedCall } from '../test/fakes/telegram-api.js';
+import { procStat } from './proc.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -409,16 +410,8 @@ async function fund(url: string, replies: Replies): Promise<void> {
   }
 }
 
-/** CPU time (user + system) of a process so far, in ms; 0 once it is gone. Linux clock ticks are 10 ms. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
+/** CPU time (user + system) of a process so far, in ms; 0 once it is gone. */
+const cpuMs = (pid: number): number => (procStat(pid)?.cpuSeconds ?? 0) * 1000;
 
 /** The Postgres backends serving `dbName` now. */
 async function backends(dbName: string): Promise<number[]> {
