@@ -253,7 +253,7 @@ describe('the inbox processor', () => {
       db: t.db,
       log: silentLog,
       platform,
-      leaseMs: 300,
+      leaseMs: 600,
       process: () => {
         started();
         return new Promise<void>((done) => (finishSlow = done));
@@ -263,8 +263,8 @@ describe('the inbox processor', () => {
     slow.enqueue(key);
     await running;
     // Three leases later the row is still held: its lease was renewed while it ran.
-    await new Promise((resolve) => setTimeout(resolve, 900));
-    expect(await claim(t.db, key, 300)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 1_800));
+    expect(await claim(t.db, key, 600)).toBeUndefined();
     finishSlow();
     const deadline = Date.now() + 5_000;
     while ((await row(key))?.state !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -276,7 +276,7 @@ describe('the inbox processor', () => {
     await receive(t.db, { key: orphan, platform, payload: {} });
     expect(await claim(t.db, orphan, 200)).toBeDefined();
     expect(await claim(t.db, orphan, 200)).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await claim(t.db, orphan, 200)).toMatchObject({ attempts: 2 });
   });
 
