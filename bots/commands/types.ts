@@ -4,19 +4,12 @@
  * `CommandLayer.handle`, and carries out the returned `Effect`s in order. Nothing in here knows
  * telegraf, discord.js or express; nothing in a transport knows a business rule.
  */
-export type Platform = 'telegram' | 'discord' | 'sandbox';
+import type { ActorInput, Platform } from '../../core/people/model.js';
 
-/** A person as the platform shows them. `userId` is the platform's numeric id as a decimal string. */
-export interface Actor {
-  platform: Platform;
-  userId: string;
-  /** Without the leading @; absent when the user has none. Mutable: never an identity. */
-  username?: string;
-  displayName: string;
-  /** Platform language hint: Telegram `language_code`, Discord `locale` (e.g. "zh-hans", "zh-CN"). */
-  languageCode?: string;
-  isBot: boolean;
-}
+export type { Platform };
+
+/** A person as the platform shows them: the same shape core/people takes (`ActorInput`). */
+export type Actor = ActorInput;
 
 export interface ChatRef {
   platform: Platform;

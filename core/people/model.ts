@@ -40,12 +40,15 @@ export interface Identity {
   lastSeenAt: Date;
 }
 
-/** What a transport knows about a user (structurally the `Actor` of bots/commands/types.ts). */
+/** What a transport knows about a user (the `Actor` of bots/commands/types.ts). */
 export interface ActorInput {
   platform: Platform;
+  /** The platform's numeric id as a decimal string. */
   userId: string;
+  /** Without the leading @; absent when the user has none. Mutable: never an identity. */
   username?: string;
   displayName: string;
+  /** Platform language hint: Telegram `language_code`, Discord `locale` (e.g. "zh-hans", "zh-CN"). */
   languageCode?: string;
   isBot: boolean;
 }
