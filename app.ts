@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { createCommandLayer, localizedCommands } from './bots/commands/layer.js';
 import { renderNotification } from './bots/commands/render.js';
-import type { CommandLayer } from './bots/commands/types.js';
+import type { CommandLayer, OutMessage } from './bots/commands/types.js';
 import { createHttpApp, startHttpServer, type RouteInstaller } from './bots/http.js';
 import {
   createDiscordTransport,
@@ -130,37 +130,47 @@ async function startBots(parts: Parts): Promise<Stoppable[]> {
   return started;
 }
 
-/** DMs through the Discord transport; REST failures become the notifier's typed errors. */
-export function discordSender(discord: DiscordTransport): Sender {
+/** A transport's send as the notifier's Sender: `typed` turns the platform's failures into RateLimited / Blocked. */
+function senderOf(
+  send: (to: string, message: OutMessage) => Promise<{ messageId: string }>,
+  typed: (err: unknown) => Error | undefined,
+): Sender {
   return {
-    async send(userId, message) {
+    async send(to, message) {
       try {
-        return await discord.send(userId, message);
+        return await send(to, message);
       } catch (err) {
-        const failure = discordFailure(err);
-        if (failure?.status === 429)
-          throw new RateLimited(failure.retryAfterMs ?? 1_000, failure.global ? 'global' : 'chat');
-        if (isUnreachable(failure)) throw new Blocked(failure?.message ?? 'cannot message this user');
-        throw err;
+        throw typed(err) ?? err;
       }
     },
   };
 }
 
-/** Notifications share the transport's rate limits; Bot API failures become the notifier's typed errors. */
-function telegramSender(telegram: TelegramTransport): Sender {
-  return {
-    async send(chatId, message) {
-      try {
-        return await telegram.send(chatId, message);
-      } catch (err) {
-        const failure = apiFailure(err);
-        if (failure?.code === 429) throw new RateLimited((failure.retryAfterS ?? 1) * 1000, 'chat');
-        if (isForbidden(failure)) throw new Blocked(failure?.description ?? 'forbidden');
-        throw err;
-      }
+/** DMs through the Discord transport. */
+export function discordSender(discord: DiscordTransport): Sender {
+  return senderOf(
+    (userId, message) => discord.send(userId, message),
+    (err) => {
+      const failure = discordFailure(err);
+      if (failure?.status === 429)
+        return new RateLimited(failure.retryAfterMs ?? 1_000, failure.global ? 'global' : 'chat');
+      if (isUnreachable(failure)) return new Blocked(failure?.message ?? 'cannot message this user');
+      return undefined;
     },
-  };
+  );
+}
+
+/** Notifications share the transport's rate limits. */
+function telegramSender(telegram: TelegramTransport): Sender {
+  return senderOf(
+    (chatId, message) => telegram.send(chatId, message),
+    (err) => {
+      const failure = apiFailure(err);
+      if (failure?.code === 429) return new RateLimited((failure.retryAfterS ?? 1) * 1000, 'chat');
+      if (isForbidden(failure)) return new Blocked(failure?.description ?? 'forbidden');
+      return undefined;
+    },
+  );
 }
 
 /**
