@@ -19,7 +19,8 @@
  * at the fake: Telegram's client spins until then, and the target is under a second (T6).
  *
  * Env: BENCH_SECONDS (20 per side), BENCH_CONNECTIONS (50), BENCH_USERS (500), BENCH_GROUPS (500),
- * BENCH_NODE_ARGS (node flags for the bot processes), BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's), TEST_REDIS_URL.
+ * BENCH_NODE_ARGS (node flags for the bot processes), BENCH_NO_WORKERS=1 (chipin without its workers role: the
+ * notifications to recipients are then not sent, to see what they cost), BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's), TEST_REDIS_URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
