@@ -74,6 +74,10 @@ const USER_ID = /^[0-9]{1,20}$/;
 const USERNAME = /^[a-z0-9_.]{1,32}$/;
 const PERSON_COLUMNS =
   'id, display_name, locale, timezone, quiet_start, quiet_end, confirm_threshold_minor, last_platform';
+/** PERSON_COLUMNS qualified with the alias `p`. */
+const PERSON_COLUMNS_OF_P = PERSON_COLUMNS.split(', ')
+  .map((c) => `p.${c}`)
+  .join(', ');
 /** A touch's input, cleaned. */
 interface TouchInput {
   platform: Platform;
@@ -188,9 +192,7 @@ export function createPeople(deps: PeopleDeps): People {
           WHERE $3::text IS NOT NULL AND o.platform = $1 AND o.username = $3 AND o.user_id <> $2
          RETURNING o.user_id
        )
-       SELECT ${PERSON_COLUMNS.split(', ')
-         .map((c) => `p.${c}`)
-         .join(', ')},
+       SELECT ${PERSON_COLUMNS_OF_P},
               coalesce($5, cur.language_code) AS language_code,
               coalesce((SELECT last_seen_at FROM ident), cur.last_seen_at) AS last_seen_at,
               (SELECT count(*) FROM moved)::int AS moved,
