@@ -12,8 +12,8 @@ import { COMMAND_LOG_RETENTION_MS, pruneCommandLog } from '../core/commands/inde
 import type { Db } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
 import { noMetrics, registerWorkerMetrics, type WorkerMetrics } from './metrics.js';
-import { createChatPacer } from './notify/limits.js';
-import { DEFAULT_NOTIFIER, createNotifier, type NotifierOptions } from './notify/notifier.js';
+import { createNotifyLimits, type NotifyRates } from './notify/limits.js';
+import { createNotifier, type NotifierOptions } from './notify/notifier.js';
 import type { Directory, Renderer, Senders } from './notify/ports.js';
 import { notifyProcessor } from './notify/processor.js';
 import {
@@ -22,7 +22,7 @@ import {
   QUEUE_NAMES,
   closeQueues,
   createQueues,
-  type OutboxJobData,
+  type JobData,
   type QueueName,
   type Queues,
   type RetryPolicy,
@@ -47,15 +47,7 @@ export interface NotifierPorts {
   senders: Senders;
 }
 
-export interface NotifyRates {
-  /** Least time between two messages to one chat (Telegram: about 1 s). 0: no per-chat pacing. */
-  perChatMs: number;
-  /**
-   * Most messages per second for the whole bot, across every worker process (Telegram: "30 or so";
-   * we keep a margin). Enforced by BullMQ's limiter as one job start every 1000/n ms. 0: unlimited.
-   */
-  globalPerSecond: number;
-}
+export type { NotifyRates } from './notify/limits.js';
 
 export const DEFAULT_RATES: NotifyRates = { perChatMs: 1_000, globalPerSecond: 25 };
 
@@ -102,7 +94,8 @@ export interface RunningWorkers {
 }
 
 const DEFAULT_CONCURRENCY: Readonly<Record<QueueName, number>> = {
-  notifications: 128,
+  // Ticks: each drains every due notification, with several batches in flight of its own.
+  notifications: 4,
   expiry: 8,
   reminders: 8,
   recurring: 4,
@@ -124,14 +117,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     ? registerWorkerMetrics(options.metrics, { queues, db, log, kinds: [NOTIFY_KIND, ...Object.keys(handlers)] })
     : noMetrics;
 
-  const sendTimeoutMs = options.notifierOptions?.sendTimeoutMs ?? DEFAULT_NOTIFIER.sendTimeoutMs;
   const notifier = createNotifier({
     db,
     ...options.notifier,
-    pacer:
-      rates.perChatMs > 0
-        ? createChatPacer(connection, prefix, { spacingMs: rates.perChatMs, holdMs: sendTimeoutMs })
-        : null,
+    limits: rates.perChatMs > 0 || rates.globalPerSecond > 0 ? createNotifyLimits(connection, prefix, rates) : null,
+    retry: retry.notifications,
     log,
     metrics,
     ...(options.notifierOptions ? { options: options.notifierOptions } : {}),
@@ -146,15 +136,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const workers = QUEUE_NAMES.map((name) => {
     const deps = { db, log, metrics, queue: name };
     const processor =
-      name === 'notifications'
-        ? notifyProcessor({ ...deps, notifier, notifications: queues.notifications })
-        : timedProcessor({ ...deps, handlers });
-    const worker = new Worker<OutboxJobData, void, string>(name, (job: OutboxJob, token) => processor(job, token), {
+      name === 'notifications' ? notifyProcessor({ db, log, notifier }) : timedProcessor({ ...deps, handlers });
+    const worker = new Worker<JobData, void, string>(name, (job: OutboxJob, token) => processor(job, token), {
       ...common,
       concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
-      ...(name === 'notifications' && rates.globalPerSecond > 0
-        ? { limiter: { max: 1, duration: Math.ceil(1_000 / rates.globalPerSecond) } }
-        : {}),
     });
     worker.on('error', (err) => log.error({ err, queue: name }, 'worker error'));
     // B2: a stalled job lost its lock (crashed or blocked worker) and runs again; the outbox row keeps it single.

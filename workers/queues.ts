@@ -1,8 +1,10 @@
 /**
- * The queues: one per concern, each job one outbox row. Job data holds only the row's id and business
- * key (no secrets, no personal data); the row in Postgres is the truth and the job re-reads it. Job ids
- * are the business keys with `-` for `:` (BullMQ rejects ids containing `:`), so adding a row's job
- * twice is a no-op while the first exists (B5).
+ * The queues: one per concern. A job of the timed queues is one outbox row: its data holds only the
+ * row's id and business key (no secrets, no personal data); the row in Postgres is the truth and the
+ * job re-reads it. Job ids are the business keys with `-` for `:` (BullMQ rejects ids containing `:`),
+ * so adding a row's job twice is a no-op while the first exists (B5). The notifications queue carries
+ * ticks instead: a tick drains every due `notify` row (workers/notify), so a burst of reminders costs
+ * one job per due second, not one per message.
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -21,8 +23,18 @@ export interface OutboxJobData {
   key: string;
 }
 
-/** The job name is the outbox kind. */
-export type OutboxQueue = Queue<OutboxJobData, void, string>;
+/** A notifications tick: deliver every `notify` row due by now, and wait for those due by `untilMs`. */
+export interface NotifyTickData {
+  /** The end of the due second it was armed for, ms since the epoch. */
+  untilMs: number;
+}
+
+export type JobData = OutboxJobData | NotifyTickData;
+
+export const isTick = (data: JobData): data is NotifyTickData => 'untilMs' in data;
+
+/** The job name is the outbox kind (a tick's is `notify`). */
+export type OutboxQueue = Queue<JobData, void, string>;
 export type Queues = Readonly<Record<QueueName, OutboxQueue>>;
 
 /** Kinds whose queue is not the default one their name implies. Later issues add theirs here or by prefix. */
@@ -82,7 +94,7 @@ export function jobOptions(key: string, delayMs: number, retry: RetryPolicy): Jo
 
 /** One Queue per concern over a shared connection; `prefix` namespaces every Redis key (one per test file). */
 export function createQueues(connection: Redis, prefix: string): Queues {
-  const make = (name: QueueName): OutboxQueue => new Queue<OutboxJobData, void, string>(name, { connection, prefix });
+  const make = (name: QueueName): OutboxQueue => new Queue<JobData, void, string>(name, { connection, prefix });
   return {
     notifications: make('notifications'),
     expiry: make('expiry'),
@@ -94,4 +106,24 @@ export function createQueues(connection: Redis, prefix: string): Queues {
 
 export async function closeQueues(queues: Queues): Promise<void> {
   await Promise.all(QUEUE_NAMES.map((name) => queues[name].close()));
+}
+
+/** A tick armed less than this ahead may already be running (and have looked for its rows): see `tickJob`. */
+export const TICK_LEAD_MS = 2_000;
+
+/**
+ * The job of the tick for rows due within the second that ends at `untilMs`, `delayMs` from now. Ticks
+ * armed well ahead share one id per second, so relaying many rows due in one second adds one job. A
+ * tick armed less than `TICK_LEAD_MS` ahead may already be running, past its look for rows: it gets an
+ * id of its own (`run`), so adding it is never a no-op.
+ */
+export function tickJob(
+  untilMs: number,
+  delayMs: number,
+  run: string,
+  retry: RetryPolicy,
+): { id: string; name: string; data: NotifyTickData; opts: JobsOptions } {
+  const second = `notify-tick-${Math.round(untilMs / 1_000)}`;
+  const id = delayMs >= TICK_LEAD_MS ? second : `${second}-${run}`;
+  return { id, name: NOTIFY_KIND, data: { untilMs }, opts: { ...jobOptions(id, delayMs, retry), jobId: id } };
 }

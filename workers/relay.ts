@@ -1,15 +1,27 @@
 /**
  * The outbox relay and sweeper (RELIABILITY rule 3, B3/B4). The relay moves pending rows due within
- * the lookahead into BullMQ as delayed jobs (delay by the database clock). The sweeper is the safety
- * net for a Redis that lost its data (flushed, restarted without persistence, failed over to an empty
- * replica): it looks for the job of every pending row enqueued more than a grace period ago and adds
- * it again when it is gone. Both are idempotent: job ids are the rows' business keys.
+ * the lookahead into BullMQ as delayed jobs (delay by the database clock): one job per row, except
+ * `notify` rows, which get one notifications tick per due second (queues.ts `tickJob`). The sweeper is
+ * the safety net for a Redis that lost its data (flushed, restarted without persistence, failed over
+ * to an empty replica): it looks for the job of every pending row enqueued more than a grace period
+ * ago and adds it again when it is gone. Both are idempotent: job ids are the rows' business keys (a
+ * tick's, its second).
  */
 import type { Db } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
 import { sweepCandidates, takeForRelay, touchEnqueued, type RelayedRow } from '../core/outbox/index.js';
 import type { WorkerMetrics } from './metrics.js';
-import { jobIdFor, jobOptions, queueFor, type QueueName, type Queues, type RetryPolicy } from './queues.js';
+import {
+  NOTIFY_KIND,
+  TICK_LEAD_MS,
+  jobIdFor,
+  jobOptions,
+  queueFor,
+  tickJob,
+  type QueueName,
+  type Queues,
+  type RetryPolicy,
+} from './queues.js';
 
 export interface RelayOptions {
   /** Rows due within this window are handed to BullMQ as delayed jobs. */
@@ -57,13 +69,35 @@ function byQueue(rows: readonly RelayedRow[]): Map<QueueName, RelayedRow[]> {
   return groups;
 }
 
+/** The tick of a notify row: the one for its due second, armed for its own due time. */
+const tickOf = (row: RelayedRow, run: string, retry: RetryPolicy) =>
+  tickJob(Math.ceil(row.dueMs / 1_000) * 1_000, row.delayMs, run, retry);
+
+/**
+ * The ticks that deliver `rows` (notify rows): one per due second, armed for the earliest row of the
+ * second; a row due later in its second is waited for by the tick (core/outbox notifyWaitMs).
+ */
+function ticksFor(rows: readonly RelayedRow[], run: string, retry: RetryPolicy): Array<ReturnType<typeof tickJob>> {
+  const byId = new Map<string, ReturnType<typeof tickJob>>();
+  for (const row of rows) {
+    const tick = tickOf(row, run, retry);
+    const seen = byId.get(tick.id);
+    if (!seen || (seen.opts.delay ?? 0) > (tick.opts.delay ?? 0)) byId.set(tick.id, tick);
+  }
+  return [...byId.values()];
+}
+
 export function createRelay(deps: RelayDeps): Relay {
   const options = { ...DEFAULT_RELAY, ...deps.options };
   const { db, queues, log } = deps;
+  let runs = 0;
+  /** Tells apart the ticks of two relay runs (and processes) armed for the same second. */
+  const nextRun = () => `${process.pid}-${(runs++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 
   async function add(rows: readonly RelayedRow[]): Promise<void> {
-    await Promise.all(
-      [...byQueue(rows)].map(([name, group]) =>
+    const notify = rows.filter((row) => row.kind === NOTIFY_KIND);
+    await Promise.all([
+      ...[...byQueue(rows.filter((row) => row.kind !== NOTIFY_KIND))].map(([name, group]) =>
         queues[name].addBulk(
           group.map((row) => ({
             name: row.kind,
@@ -72,7 +106,43 @@ export function createRelay(deps: RelayDeps): Relay {
           })),
         ),
       ),
-    );
+      notify.length > 0
+        ? queues.notifications.addBulk(
+            ticksFor(notify, nextRun(), deps.retry.notifications).map(({ name, data, opts }) => ({ name, data, opts })),
+          )
+        : null,
+    ]);
+  }
+
+  /** The candidates among `rows` whose job (for a notify row, its tick) is gone from Redis. */
+  async function lost(rows: readonly RelayedRow[]): Promise<RelayedRow[]> {
+    // A tick armed less than its lead ahead has an id of its own: there is none to look for; it is armed again.
+    const jobIdOf = (row: RelayedRow): string | undefined =>
+      row.kind !== NOTIFY_KIND
+        ? jobIdFor(row.key)
+        : row.delayMs >= TICK_LEAD_MS
+          ? tickOf(row, '', deps.retry.notifications).id
+          : undefined;
+    const gone = new Set<string>();
+    for (const [name, group] of byQueue(rows)) {
+      const ids = [...new Set(group.map(jobIdOf).filter((id) => id !== undefined))];
+      await Promise.all(
+        ids.map(async (id) => {
+          const job = await queues[name].getJob(id);
+          if (!job) {
+            gone.add(id);
+          } else if (job.finishedOn) {
+            // A finished job whose row is pending again (an operator revived a dead letter): replace it.
+            await job.remove();
+            gone.add(id);
+          }
+        }),
+      );
+    }
+    return rows.filter((row) => {
+      const id = jobIdOf(row);
+      return id === undefined || gone.has(id);
+    });
   }
 
   return {
@@ -111,22 +181,7 @@ export function createRelay(deps: RelayDeps): Relay {
         });
         if (rows.length === 0) break;
         after = rows.at(-1)?.id;
-        const missing: RelayedRow[] = [];
-        for (const [name, group] of byQueue(rows)) {
-          const jobs = await Promise.all(group.map((row) => queues[name].getJob(jobIdFor(row.key))));
-          await Promise.all(
-            group.map(async (row, i) => {
-              const job = jobs[i];
-              if (!job) {
-                missing.push(row);
-              } else if (job.finishedOn) {
-                // A finished job whose row is pending again (an operator revived a dead letter): replace it.
-                await job.remove();
-                missing.push(row);
-              }
-            }),
-          );
-        }
+        const missing = await lost(rows);
         await add(missing);
         await touchEnqueued(
           db,

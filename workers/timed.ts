@@ -19,7 +19,7 @@ import {
   type OutboxPayload,
 } from '../core/outbox/index.js';
 import type { WorkerMetrics } from './metrics.js';
-import type { OutboxJobData, QueueName } from './queues.js';
+import { isTick, type JobData, type OutboxJobData, type QueueName } from './queues.js';
 
 /**
  * Does the work of one due outbox row. `tx` is the transaction that marks the row done: write through
@@ -38,30 +38,31 @@ export const LOCKED_RECHECK_MS = 500;
 /** How long a job waits when its handler says "not due yet" without saying until when. */
 export const NOT_DUE_RECHECK_MS = 60_000;
 
-export type OutboxJob = Job<OutboxJobData, void, string>;
+export type OutboxJob = Job<JobData, void, string>;
 
-export interface FailureDeps {
+interface FailureDeps {
   db: Db;
   log: Log;
   metrics: WorkerMetrics;
   queue: QueueName;
 }
 
-const describe = (err: unknown): string =>
+/** An error as one scrubbed line for `outbox.last_error`. */
+export const describeError = (err: unknown): string =>
   scrubSecrets(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 2_000);
 
 /**
  * Records a failed attempt on the row and rethrows for BullMQ: a rejection (or the last attempt) makes
  * the row a dead letter first, so the dead letter exists before the job is failed in Redis.
  */
-export async function failAttempt(deps: FailureDeps, job: OutboxJob, err: unknown, permanent = false): Promise<never> {
-  const rejected = permanent || err instanceof JobRejected || err instanceof UnrecoverableError;
+async function failAttempt(deps: FailureDeps, job: OutboxJob, data: OutboxJobData, err: unknown): Promise<never> {
+  const rejected = err instanceof JobRejected || err instanceof UnrecoverableError;
   const dead = rejected || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  const error = describe(err);
-  const context = { err, key: job.data.key, kind: job.name, queue: deps.queue, attempt: job.attemptsMade + 1 };
+  const error = describeError(err);
+  const context = { err, key: data.key, kind: job.name, queue: deps.queue, attempt: job.attemptsMade + 1 };
   deps.metrics.failed(deps.queue, job.name);
   try {
-    await recordFailure(deps.db, job.data.outboxId, { error, dead });
+    await recordFailure(deps.db, data.outboxId, { error, dead });
   } catch (recordErr) {
     // The row stays pending: if this was the last attempt, the sweeper finds the failed job and retries the row.
     deps.log.error({ ...context, recordErr }, 'could not record a failed outbox job');
@@ -88,7 +89,9 @@ export interface TimedDeps extends FailureDeps {
 export function timedProcessor(deps: TimedDeps): (job: OutboxJob, token?: string) => Promise<void> {
   const { db, handlers } = deps;
   return async (job, token) => {
-    const id = job.data.outboxId;
+    const data = job.data;
+    if (isTick(data)) throw new UnrecoverableError(`a notifications tick on the ${deps.queue} queue`);
+    const id = data.outboxId;
     let ran: { kind: string; dueAt: Date } | undefined;
     try {
       ran = await db.transaction(async (tx) => {
@@ -107,7 +110,7 @@ export function timedProcessor(deps: TimedDeps): (job: OutboxJob, token?: string
         if (err.dueAt) await postpone(db, [id], err.dueAt);
         return later(job, token, err.dueAt ? err.dueAt.getTime() - Date.now() : NOT_DUE_RECHECK_MS);
       }
-      return failAttempt(deps, job, err);
+      return failAttempt(deps, job, data, err);
     }
     if (ran) {
       deps.metrics.finished(deps.queue, ran.kind, (Date.now() - ran.dueAt.getTime()) / 1000);

@@ -16,6 +16,8 @@ export interface RelayedRow {
   key: string;
   kind: string;
   delayMs: number;
+  /** due_at in ms since the epoch. */
+  dueMs: number;
 }
 
 /** A row as a job sees it before acting. */
@@ -51,6 +53,7 @@ const toRelayed = (r: Row): RelayedRow => ({
   key: String(r.key),
   kind: String(r.kind),
   delayMs: Math.max(0, Math.ceil(Number(r.delay_ms))),
+  dueMs: Number(r.due_ms),
 });
 
 const toRow = (r: Row): OutboxRow => ({
@@ -80,9 +83,6 @@ const toClaimed = (r: Row): ClaimedRow => ({
  */
 const DUE = '(due_at <= now()) IS TRUE';
 
-/** A notify row's template may wait for the end of quiet hours (only an explicit `false` says no). */
-const DEFERRABLE = `((payload -> 'template' ->> 'deferrable') IS DISTINCT FROM 'false')`;
-
 const ROW_COLUMNS = `id, key, kind, payload, state, due_at, attempts, ${ms('due_at - now()')} AS due_in_ms, ${ms('now()')} AS now_ms`;
 
 /**
@@ -101,7 +101,7 @@ export async function takeForRelay(
                     WHERE state = 'pending' AND enqueued_at IS NULL AND kind = ANY($1::text[])
                       AND due_at <= now() + $2 * interval '1 millisecond'
                     ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-      RETURNING id, key, kind, ${ms('due_at - now()')} AS delay_ms`,
+      RETURNING id, key, kind, ${ms('due_at - now()')} AS delay_ms, (extract(epoch FROM due_at) * 1000)::float8 AS due_ms`,
     [query.kinds, query.lookaheadMs, query.limit],
   );
   return r.rows.map(toRelayed).sort((a, b) => a.delayMs - b.delayMs);
@@ -116,7 +116,7 @@ export async function sweepCandidates(
   query: { kinds: readonly string[]; lookaheadMs: number; graceMs: number; limit: number; after?: string },
 ): Promise<RelayedRow[]> {
   const r = await exec.query(
-    `SELECT id, key, kind, ${ms('due_at - now()')} AS delay_ms FROM outbox
+    `SELECT id, key, kind, ${ms('due_at - now()')} AS delay_ms, (extract(epoch FROM due_at) * 1000)::float8 AS due_ms FROM outbox
       WHERE state = 'pending' AND kind = ANY($1::text[])
         AND due_at <= now() + $2 * interval '1 millisecond'
         AND enqueued_at < now() - $3 * interval '1 millisecond'
@@ -144,39 +144,6 @@ export async function inspect(exec: Executor, ids: readonly string[]): Promise<O
   return r.rows.map(toRow);
 }
 
-/** A `notify` row as the notifications worker first sees it: who it is for, whether it is due. */
-export interface NotifyRowState {
-  id: string;
-  state: OutboxState;
-  kind: string;
-  /** payload.personId as written by `notify` (validated when the row is claimed). */
-  personId: string | null;
-  /** The template may wait for the end of quiet hours (absent flag: yes). */
-  deferrable: boolean;
-  dueInMs: number;
-  nowMs: number;
-}
-
-/** `inspect` for the notifications worker: no payload to parse, only whom each row is for. */
-export async function inspectNotifications(exec: Executor, ids: readonly string[]): Promise<NotifyRowState[]> {
-  if (ids.length === 0) return [];
-  const r = await exec.query(
-    `SELECT id, state, kind, payload ->> 'personId' AS person_id, ${DEFERRABLE} AS deferrable,
-            ${ms('due_at - now()')} AS due_in_ms, ${ms('now()')} AS now_ms
-       FROM outbox WHERE id = ANY($1::bigint[])`,
-    [ids],
-  );
-  return r.rows.map((row) => ({
-    id: String(row.id),
-    state: row.state as OutboxState,
-    kind: String(row.kind),
-    personId: typeof row.person_id === 'string' ? row.person_id : null,
-    deferrable: row.deferrable !== false,
-    dueInMs: Number(row.due_in_ms),
-    nowMs: Number(row.now_ms),
-  }));
-}
-
 /**
  * Locks the row for the caller's transaction when it is pending and due by the database clock.
  * Undefined when it is not (done, cancelled, dead, not due yet) or when another transaction holds it:
@@ -192,36 +159,88 @@ export async function claimDue(tx: Tx, id: string): Promise<ClaimedRow | undefin
 }
 
 /**
- * Locks the pending, due `notify` rows among `ids`, and up to `companions` more of `personIds` (their
- * digest companions) in due order; `ids` first. Rows another transaction holds are skipped. Each part
- * goes by its own index (primary key, person). People in `quietPersonIds` are inside their quiet
- * hours: only their non-deferrable rows are taken as companions.
+ * Locks up to `limit` pending `notify` rows due by the database clock, oldest first, and up to
+ * `companions` more due rows of the same people (their digest companions); rows another transaction
+ * holds are skipped. The notifications worker drains the outbox with this: one statement per batch,
+ * whatever the number of rows.
  */
-export async function claimNotifications(
+export async function claimDueNotifications(
   tx: Tx,
-  query: {
-    ids: readonly string[];
-    personIds: readonly string[];
-    companions: number;
-    quietPersonIds?: readonly string[];
-  },
-): Promise<ClaimedRow[]> {
-  if (query.ids.length === 0) return [];
+  query: { limit: number; companions: number },
+): Promise<{ rows: ClaimedRow[]; nowMs: number }> {
   const r = await tx.query(
-    `WITH own AS (
+    `WITH due AS (
        SELECT id, key, kind, payload, due_at FROM outbox
-        WHERE id = ANY($1::bigint[]) AND kind = 'notify' AND state = 'pending' AND ${DUE}
-        ORDER BY id FOR UPDATE SKIP LOCKED),
+        WHERE kind = 'notify' AND state = 'pending' AND due_at <= now()
+        ORDER BY due_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),
      companions AS (
        SELECT id, key, kind, payload, due_at FROM outbox
-        WHERE payload ->> 'personId' = ANY($2::text[]) AND kind = 'notify' AND state = 'pending' AND ${DUE}
-          AND NOT (id = ANY($1::bigint[]))
-          AND NOT (payload ->> 'personId' = ANY($4::text[]) AND ${DEFERRABLE})
-        ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-     SELECT * FROM own UNION ALL SELECT * FROM companions`,
-    [query.ids, query.personIds, Math.max(0, query.companions), query.quietPersonIds ?? []],
+        WHERE payload ->> 'personId' IN (SELECT payload ->> 'personId' FROM due)
+          AND kind = 'notify' AND state = 'pending' AND ${DUE}
+          AND id NOT IN (SELECT id FROM due)
+        ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+     SELECT *, ${ms('now()')} AS now_ms FROM due UNION ALL SELECT *, ${ms('now()')} AS now_ms FROM companions`,
+    [query.limit, Math.max(0, query.companions)],
   );
-  return r.rows.map(toClaimed);
+  return { rows: r.rows.map(toClaimed), nowMs: r.rows[0] ? Number(r.rows[0].now_ms) : Date.now() };
+}
+
+/**
+ * Moves pending `notify` rows to `dueAt` (quiet hours, a chat's pace, a rate limit) and hands them back
+ * to the relay, which arms the notifications worker for their new time.
+ */
+export async function deferNotifications(exec: Executor, ids: readonly string[], dueAt: Date): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await exec.query(
+    `UPDATE outbox SET due_at = GREATEST(due_at, $2), enqueued_at = NULL
+      WHERE id = ANY($1::bigint[]) AND state = 'pending'`,
+    [ids, dueAt.toISOString()],
+  );
+  return r.rowCount;
+}
+
+/**
+ * Records a failed delivery of pending `notify` rows. A permanent failure, or the last of `attempts`,
+ * makes a row a dead letter; otherwise it is tried again `backoffMs` later, doubled per attempt already
+ * made (exponential backoff by the database clock). Returns each row's key, attempts and whether it died.
+ */
+export async function failNotifications(
+  exec: Executor,
+  ids: readonly string[],
+  failure: { error: string; permanent: boolean; attempts: number; backoffMs: number },
+): Promise<Array<{ key: string; attempts: number; dead: boolean }>> {
+  if (ids.length === 0) return [];
+  const r = await exec.query(
+    `WITH failed AS (
+       SELECT id, ($3 OR attempts + 1 >= $4) AS dead FROM outbox
+        WHERE id = ANY($1::bigint[]) AND state = 'pending')
+     UPDATE outbox o SET attempts = o.attempts + 1, last_error = $2,
+            state = CASE WHEN f.dead THEN 'dead' ELSE o.state END,
+            done_at = CASE WHEN f.dead THEN now() ELSE o.done_at END,
+            due_at = CASE WHEN f.dead THEN o.due_at
+                          ELSE now() + $5 * power(2, o.attempts) * interval '1 millisecond' END,
+            enqueued_at = NULL
+       FROM failed f WHERE o.id = f.id
+     RETURNING o.key, o.attempts, f.dead`,
+    [ids, failure.error.slice(0, 2000), failure.permanent, failure.attempts, failure.backoffMs],
+  );
+  return r.rows.map((row) => ({ key: String(row.key), attempts: Number(row.attempts), dead: row.dead === true }));
+}
+
+/**
+ * For a notifications tick armed for `untilMs` (epoch ms): how long until the earliest relayed, pending
+ * `notify` row due by then is due by the database clock. Null when none is still to come, so a tick the
+ * worker's clock fired early waits for its rows instead of ending without them.
+ */
+export async function notifyWaitMs(exec: Executor, untilMs: number): Promise<number | null> {
+  const r = await exec.query(
+    `SELECT ${ms('min(due_at) - now()')} AS wait_ms FROM outbox
+      WHERE kind = 'notify' AND state = 'pending' AND enqueued_at IS NOT NULL
+        AND due_at > now() AND due_at <= to_timestamp($1::float8 / 1000)`,
+    [untilMs],
+  );
+  const wait = r.rows[0]?.wait_ms;
+  return wait === null || wait === undefined ? null : Math.max(1, Math.ceil(Number(wait)));
 }
 
 /** Marks pending rows done (`note` kept in last_error, e.g. why a message was not delivered). Returns how many. */

@@ -1,38 +1,87 @@
 /**
- * Per-chat pacing (RELIABILITY rule 9, T8: about one message per second per chat). BullMQ's limiter
- * is queue-wide, so it sets the global cap; a chat's pace is one Redis key per chat, shared by every
- * worker process. A send takes the key (SET NX) for as long as the send may last; when the send ends
- * the key is set to expire `spacingMs` later (or after the platform's retry_after on a 429). The next
- * message to that chat therefore starts at least `spacingMs` after the previous one ended, whatever
- * the event-loop or network jitter. A job that finds its chat busy is delayed until the key expires.
+ * Outgoing rate limits of the notifications worker (RELIABILITY rule 9, T8), kept in Redis by
+ * rate-limiter-flexible so every worker process shares them:
+ * - per chat: one message at a time, the next one no sooner than `perChatMs` after the previous send
+ *   ended (a point taken before the send, the chat blocked for the spacing when it ends, or for the
+ *   platform's retry_after on a 429);
+ * - per bot (platform): at most `globalPerSecond` messages a second, spread evenly over the second
+ *   (`execEvenly`), so that no sliding second holds a burst from the end of one window and the start of
+ *   the next; a bot-wide 429 blocks it for the platform's retry_after.
  */
 import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
-export interface ChatPacer {
-  /** 0 when the chat is now held for one send; otherwise the ms until it frees. */
-  take(platform: string, chatId: string): Promise<number>;
-  /** Ends the send: the chat frees `afterMs` from now (default: the spacing). */
-  release(platform: string, chatId: string, afterMs?: number): Promise<void>;
+export interface NotifyRates {
+  /** Least time between two messages to one chat (Telegram: about 1 s), whole seconds. 0: no per-chat pacing. */
+  perChatMs: number;
+  /** Most messages per second for the whole bot, across every worker process (Telegram: "30 or so"). 0: unlimited. */
+  globalPerSecond: number;
 }
 
-const TAKE = `if redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then return 0 end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 1 then return 1 end
-return ttl`;
+export interface NotifyLimits {
+  /** 0 when a message may go to the chat now (its turn is taken); otherwise the ms to wait. */
+  take(platform: string, chatId: string): Promise<number>;
+  /** The send ended: the chat's next message waits `afterMs` (default: the spacing). */
+  release(platform: string, chatId: string, afterMs?: number): Promise<void>;
+  /** The platform refused every send of the bot for `ms` (a global 429). */
+  throttle(platform: string, ms: number): Promise<void>;
+}
 
-export function createChatPacer(
-  redis: Redis,
-  prefix: string,
-  options: { spacingMs: number; /** Longest a send may hold the chat (the send timeout). */ holdMs: number },
-): ChatPacer {
-  const key = (platform: string, chatId: string) => `${prefix}:chipin:chat-pace:${platform}:${chatId}`;
+/** Milliseconds to wait when `err` is the limiter's refusal; anything else (Redis down) is rethrown. */
+function refusedFor(err: unknown): number {
+  if (err instanceof RateLimiterRes) return Math.max(1, err.msBeforeNext);
+  throw err;
+}
+
+const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1_000));
+
+export function createNotifyLimits(redis: Redis, prefix: string, rates: NotifyRates): NotifyLimits {
+  const chats =
+    rates.perChatMs > 0
+      ? new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${prefix}:chipin:rate:chat`,
+          points: 1,
+          duration: seconds(rates.perChatMs),
+        })
+      : null;
+  const bots =
+    rates.globalPerSecond > 0
+      ? new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${prefix}:chipin:rate:bot`,
+          points: rates.globalPerSecond,
+          duration: 1,
+          execEvenly: true,
+        })
+      : null;
+  const chatKey = (platform: string, chatId: string) => `${platform}:${chatId}`;
+
   return {
     async take(platform, chatId) {
-      const holdMs = options.spacingMs + options.holdMs;
-      return Number(await redis.eval(TAKE, 1, key(platform, chatId), String(holdMs)));
+      if (chats) {
+        try {
+          await chats.consume(chatKey(platform, chatId));
+        } catch (err) {
+          return refusedFor(err);
+        }
+      }
+      if (bots) {
+        try {
+          await bots.consume(platform);
+        } catch (err) {
+          // The chat's turn was not used: give it back.
+          await chats?.reward(chatKey(platform, chatId), 1);
+          return refusedFor(err);
+        }
+      }
+      return 0;
     },
-    async release(platform, chatId, afterMs = options.spacingMs) {
-      await redis.set(key(platform, chatId), '1', 'PX', Math.max(1, Math.ceil(afterMs)));
+    async release(platform, chatId, afterMs = rates.perChatMs) {
+      if (chats && afterMs > 0) await chats.block(chatKey(platform, chatId), seconds(afterMs));
+    },
+    async throttle(platform, ms) {
+      await bots?.block(platform, seconds(ms));
     },
   };
 }

@@ -1,35 +1,33 @@
-/** The processor of the notifications queue: one call to the notifier, its answer mapped onto BullMQ. */
-import { Worker } from 'bullmq';
-import { failAttempt, later, type FailureDeps, type OutboxJob } from '../timed.js';
-import type { OutboxQueue } from '../queues.js';
-import type { Delivery, Notifier } from './notifier.js';
+/**
+ * The processor of the notifications queue: a tick drains every due `notify` row (workers/notify
+ * notifier), then waits for the rows due by the end of its second that are not due yet by the database
+ * clock (the worker's clock ran ahead). A failed drain is retried by BullMQ with backoff; the rows it
+ * had claimed went back to pending with its transaction.
+ */
+import { UnrecoverableError } from 'bullmq';
+import type { Db } from '../../core/db/executor.js';
+import { notifyWaitMs } from '../../core/outbox/index.js';
+import type { Log } from '../../core/log.js';
+import { later, type OutboxJob } from '../timed.js';
+import { isTick } from '../queues.js';
+import type { Notifier } from './notifier.js';
 
-export interface NotifyProcessorDeps extends FailureDeps {
+export interface NotifyProcessorDeps {
+  db: Db;
+  log: Log;
   notifier: Notifier;
-  /** The notifications queue, paused as a whole on a bot-wide 429. */
-  notifications: OutboxQueue;
 }
 
 export function notifyProcessor(deps: NotifyProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
   return async (job, token) => {
-    const delivery: Delivery = await deps.notifier.deliver(job.data.outboxId);
-    switch (delivery.type) {
-      case 'gone':
-      case 'sent':
-      case 'dropped':
-        return;
-      case 'later':
-        return later(job, token, delivery.waitMs);
-      case 'throttled':
-        // BullMQ's manual rate limit: the job goes back to waiting and no worker fetches until it expires.
-        await deps.notifications.rateLimit(delivery.waitMs);
-        throw Worker.RateLimitError();
-      case 'failed':
-        return failAttempt(deps, job, delivery.error, delivery.permanent);
-      default: {
-        const unexpected: never = delivery;
-        throw new Error(`unknown delivery ${JSON.stringify(unexpected)}`);
-      }
+    if (!isTick(job.data)) throw new UnrecoverableError(`not a notifications tick: ${JSON.stringify(job.data)}`);
+    try {
+      await deps.notifier.drain();
+    } catch (err) {
+      deps.log.error({ err, jobId: job.id, attempt: job.attemptsMade + 1 }, 'notifications tick failed; will retry');
+      throw err;
     }
+    const waitMs = await notifyWaitMs(deps.db, job.data.untilMs);
+    if (waitMs !== null) await later(job, token, waitMs);
   };
 }
