@@ -175,10 +175,10 @@ export async function claimDueNotifications(
         ORDER BY due_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),
      companions AS (
        SELECT id, key, kind, payload, due_at FROM outbox
-        WHERE payload ->> 'personId' IN (SELECT payload ->> 'personId' FROM due)
+        WHERE payload ->> 'personId' = ANY (ARRAY(SELECT DISTINCT payload ->> 'personId' FROM due))
           AND kind = 'notify' AND state = 'pending' AND ${DUE}
-          AND id NOT IN (SELECT id FROM due)
-        ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+          AND NOT (id = ANY (ARRAY(SELECT id FROM due)))
+        ORDER BY payload ->> 'personId', due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
      SELECT *, ${ms('now()')} AS now_ms FROM due UNION ALL SELECT *, ${ms('now()')} AS now_ms FROM companions`,
     [query.limit, Math.max(0, query.companions)],
   );
