@@ -13,7 +13,7 @@ import {
 import { once, toWire } from '../commands/index.js';
 import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
-import type { ScheduleSpec } from './grammar.js';
+import { SCHEDULE_WEEKDAYS, type ScheduleSpec } from './grammar.js';
 import type { ScheduleCreateInput } from './service.js';
 
 let f: CoreFixture;
@@ -26,7 +26,13 @@ afterAll(async () => {
   await f.t.drop();
 });
 
-const WEEKLY: ScheduleSpec = { cadence: { unit: 'week', interval: 1 } };
+/**
+ * Weekly on the weekday three days from now (UTC, the payers' zone): the first run is always more than a day
+ * away, so it has its day-before notice whatever the hour the tests run at.
+ */
+const WEEKLY: ScheduleSpec = {
+  cadence: { unit: 'weekday', weekday: SCHEDULE_WEEKDAYS[(new Date().getUTCDay() + 6 + 3) % 7] ?? 'mo', interval: 1 },
+};
 
 function every(payer: Person, payee: ScheduleCreateInput['payee'], spec: ScheduleSpec = WEEKLY, minor = 5_00n) {
   const key = ref('tg:every');
