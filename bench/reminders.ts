@@ -3,8 +3,9 @@
  *
  * 1. bare: the same count of no-op BullMQ jobs, delayed to one moment, processed by a bare Worker.
  * 2. chipin: outbox rows of kind `notify` (one person each, so no digest merges them) due at one
- *    moment, through the real path: relay → delayed jobs → notifications worker → batch transaction
- *    (rows locked, `sent_messages` written, rows done, one fsync'd commit) → a no-op Sender.
+ *    moment, through the real path: relay → one delayed tick job for that second → notifications worker
+ *    draining the due rows in batch transactions (rows locked, `sent_messages` written, rows done, one
+ *    fsync'd commit) → a no-op Sender.
  *    Platform rate limits off (they would cap it at 25/s).
  * Lateness runs from the due moment to the job done (bare) or the message handed to the Sender
  * (chipin). Both runs use the same worker concurrency, Redis and process. While each run processes,
