@@ -197,7 +197,7 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
     prefix: queuePrefix(config),
     handlers: core.timed,
     notifier: {
-      directory: createDirectory({ db, people: core.people }),
+      directory: createDirectory({ people: core.people }),
       renderer: { render: renderNotification },
       senders,
     },

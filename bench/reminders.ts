@@ -245,7 +245,7 @@ async function chipin(): Promise<Figure> {
     handlers: {},
     notifier: {
       directory: {
-        resolve: (personId) =>
+        resolve: (_exec, personId) =>
           Promise.resolve({
             platform: 'telegram',
             chatId: String(personId),

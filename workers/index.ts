@@ -94,7 +94,8 @@ export interface RunningWorkers {
 }
 
 const DEFAULT_CONCURRENCY: Readonly<Record<QueueName, number>> = {
-  // Ticks: each drains every due notification, with several batches in flight of its own.
+  // Ticks: each drains every due notification; the batches in flight (each holding a pooled connection) are
+  // bounded per process by the notifier's `inFlight`, whatever the number of ticks.
   notifications: 4,
   expiry: 8,
   reminders: 8,

@@ -151,7 +151,7 @@ export function fixedDirectory(
   overrides: (personId: bigint) => Partial<Recipient> | null | undefined = () => undefined,
 ): Directory {
   return {
-    resolve(personId) {
+    resolve(_exec, personId) {
       const o = overrides(personId);
       if (o === null) return Promise.resolve(null);
       return Promise.resolve({

@@ -33,8 +33,8 @@ describe('the notifications directory', () => {
 
   it('sends to the private chat of the identity last used, in the person’s language, time zone and quiet hours', async () => {
     const id = await touch('4242', 'zh-hans');
-    const directory = createDirectory({ db: database.db, people });
-    expect(await directory.resolve(id)).toEqual({
+    const directory = createDirectory({ people });
+    expect(await directory.resolve(database.db, id)).toEqual({
       platform: 'telegram',
       chatId: '4242',
       locale: 'zh-CN', // from Telegram's language_code until they choose
@@ -45,7 +45,7 @@ describe('the notifications directory', () => {
       people.updateSettings(tx, id, { locale: 'en', timezone: 'Asia/Shanghai', quietHours: '22:00-07:30' }),
     );
     expect(r.ok).toBe(true);
-    expect(await directory.resolve(id)).toEqual({
+    expect(await directory.resolve(database.db, id)).toEqual({
       platform: 'telegram',
       chatId: '4242',
       locale: 'en',
@@ -55,6 +55,6 @@ describe('the notifications directory', () => {
   });
 
   it('an unknown person cannot be reached', async () => {
-    expect(await createDirectory({ db: database.db, people }).resolve(987_654_321n)).toBeNull();
+    expect(await createDirectory({ people }).resolve(database.db, 987_654_321n)).toBeNull();
   });
 });

@@ -3,14 +3,13 @@
  * identity they used last, in their language (their setting, else their platform's hint, else the
  * default), time zone and quiet hours.
  */
-import type { Db } from '../../core/db/executor.js';
 import { pickLocale, type People } from '../../core/people/index.js';
 import type { Directory } from './ports.js';
 
-export function createDirectory(deps: { db: Db; people: Pick<People, 'get' | 'identityOf' | 'defaults'> }): Directory {
-  const { db, people } = deps;
+export function createDirectory(deps: { people: Pick<People, 'get' | 'identityOf' | 'defaults'> }): Directory {
+  const { people } = deps;
   return {
-    async resolve(personId) {
+    async resolve(db, personId) {
       // identityOf follows a /link join: the person's messages go to the platform they used last.
       const identity = await people.identityOf(db, personId);
       const person = identity && (await people.get(db, identity.personId));

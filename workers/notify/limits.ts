@@ -18,18 +18,26 @@ export interface NotifyRates {
   globalPerSecond: number;
 }
 
+/** Why a message may not go now, and for how long: its chat's turn, or the whole bot's rate. */
+export interface Refusal {
+  scope: 'chat' | 'bot';
+  waitMs: number;
+}
+
 export interface NotifyLimits {
-  /** 0 when a message may go to the chat now (its turn is taken); otherwise the ms to wait. */
-  take(platform: string, chatId: string): Promise<number>;
+  /** Sends the bot may make per second (the size of a useful batch); null: unlimited. */
+  readonly perSecond: number | null;
+  /** Null when a message may go to the chat now (its turn is taken); otherwise who refuses and for how long. */
+  take(platform: string, chatId: string): Promise<Refusal | null>;
   /** The send ended: the chat's next message waits `afterMs` (default: the spacing). */
   release(platform: string, chatId: string, afterMs?: number): Promise<void>;
   /** The platform refused every send of the bot for `ms` (a global 429). */
   throttle(platform: string, ms: number): Promise<void>;
 }
 
-/** Milliseconds to wait when `err` is the limiter's refusal; anything else (Redis down) is rethrown. */
-function refusedFor(err: unknown): number {
-  if (err instanceof RateLimiterRes) return Math.max(1, err.msBeforeNext);
+/** The refusal when `err` is the limiter's; anything else (Redis down) is rethrown. */
+function refusedFor(scope: Refusal['scope'], err: unknown): Refusal {
+  if (err instanceof RateLimiterRes) return { scope, waitMs: Math.max(1, err.msBeforeNext) };
   throw err;
 }
 
@@ -58,12 +66,13 @@ export function createNotifyLimits(redis: Redis, prefix: string, rates: NotifyRa
   const chatKey = (platform: string, chatId: string) => `${platform}:${chatId}`;
 
   return {
+    perSecond: rates.globalPerSecond > 0 ? rates.globalPerSecond : null,
     async take(platform, chatId) {
       if (chats) {
         try {
           await chats.consume(chatKey(platform, chatId));
         } catch (err) {
-          return refusedFor(err);
+          return refusedFor('chat', err);
         }
       }
       if (bots) {
@@ -72,10 +81,10 @@ export function createNotifyLimits(redis: Redis, prefix: string, rates: NotifyRa
         } catch (err) {
           // The chat's turn was not used: give it back.
           await chats?.reward(chatKey(platform, chatId), 1);
-          return refusedFor(err);
+          return refusedFor('bot', err);
         }
       }
-      return 0;
+      return null;
     },
     async release(platform, chatId, afterMs = rates.perChatMs) {
       if (chats && afterMs > 0) await chats.block(chatKey(platform, chatId), seconds(afterMs));

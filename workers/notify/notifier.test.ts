@@ -262,6 +262,8 @@ describe('notifications', () => {
     expect(records).toHaveLength(27);
     expect(new Set(records.map((r) => r.message_id)).size).toBe(platform.sent.length);
 
+    // The fan-out waited for the bot's rate without its rows being rewritten: each kept its due time.
+    expect((await rows(`${k}b`)).map((r) => r.due_at.getTime())).toEqual(Array(20).fill(new Date(now).getTime()));
     // Per chat: at least 1 s apart (the chatty thread became a few digests).
     const chatty = platform.sent.filter((s) => s.chatId === 'chat-100');
     expect(chatty.length).toBeLessThan(6);
@@ -318,5 +320,57 @@ describe('notifications', () => {
       'outbox job failed for good: dead letter',
       `${k}x`,
     ]);
+  });
+  it('however many ticks drain at once, the notifications hold at most `inFlight` pooled connections', async () => {
+    // Sends hang until released, so every batch that starts stays open, holding its connection.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let sends = 0;
+    const sender: Sender = {
+      async send() {
+        sends += 1;
+        await gate;
+        return { messageId: String(sends) };
+      },
+    };
+    const { workers } = await start(sender, fixedDirectory(), {
+      concurrency: { notifications: 8 },
+      notifierOptions: { batch: 2, inFlight: 2 },
+      rates: { perChatMs: 0, globalPerSecond: 0 },
+    });
+    const now = await dbNow(database.db);
+    const k = `notify:pool:${now}:`;
+    // 40 people, due over 8 different past seconds: 8 ticks, all running at once.
+    await insertNotifications(
+      database.db,
+      Array.from({ length: 40 }, (_, i) => ({
+        personId: 400 + i,
+        key: `${k}${i}`,
+        dueAt: new Date(now - (i % 8) * 1_000),
+      })),
+    );
+    try {
+      await waitFor('8 ticks running', async () => (await workers.queues.notifications.getActiveCount()) === 8);
+      await waitFor('batches sending', () => sends >= 4);
+      const open = async () =>
+        Number(
+          (
+            await database.db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND state LIKE 'idle in transaction%'
+                AND query LIKE '%companions AS%'`,
+            )
+          ).rows[0]?.n,
+        );
+      // Every tick has had its turn to start batches (they are all active); only two batches are open, each
+      // waiting in its send after its claim.
+      expect(await open()).toBe(2);
+      expect(sends).toBe(4);
+    } finally {
+      release(); // a failed check must not leave the sends hanging
+    }
+    await waitFor('every row done', allDone(k));
+    expect(await sentRecords(k)).toHaveLength(40);
+    expect(sends).toBe(40);
   });
 });

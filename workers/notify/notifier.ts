@@ -8,10 +8,12 @@
  *
  * Per person, in order: unreachable (no private chat, no sender for the platform) → done, undelivered;
  * inside quiet hours → the deferrable rows (reminders, non-urgent notices) move to the end of the quiet
- * hours, the others go on; the chat's turn or the bot's rate used up → the rows move to when it frees;
- * else every due notification of that person goes out as one message (a digest when several). A row
- * that is moved goes back to the relay, which arms a tick for its new time.
+ * hours, the others go on; the chat's turn used up → the rows move to when it frees; the bot's rate used
+ * up → the rows stay due, untouched, the drain stops and its tick comes back when the rate frees; else
+ * every due notification of that person goes out as one message (a digest when several). A row that is
+ * moved goes back to the relay, which arms a tick for its new time.
  */
+import pLimit from 'p-limit';
 import type { OutMessage } from '../../bots/commands/types.js';
 import type { Db, Tx } from '../../core/db/executor.js';
 import type { Log } from '../../core/log.js';
@@ -36,7 +38,10 @@ import { Blocked, RateLimited, type Directory, type Recipient, type Renderer, ty
 export interface NotifierOptions {
   /** Due rows claimed per batch (their digest companions come on top). */
   batch: number;
-  /** Batches in flight at once within one tick. */
+  /**
+   * Batches in flight at once in this process, whatever the number of ticks draining: each holds a pooled
+   * connection while it sends, so the notifications never take more of the pool than this.
+   */
   inFlight: number;
   /** Most notifications in one digest message. */
   digestMax: number;
@@ -68,9 +73,19 @@ export interface NotifierDeps {
   options?: Partial<NotifierOptions>;
 }
 
+export interface Drained {
+  /** Rows the batches claimed. */
+  claimed: number;
+  /**
+   * Set when the drain stopped because the bot's rate was used up: the rows it could not send are untouched
+   * (still due), and the tick should come back this many ms later.
+   */
+  busyMs: number | null;
+}
+
 export interface Notifier {
-  /** Delivers due rows batch by batch until none is left; returns how many rows the batches claimed. */
-  drain(): Promise<number>;
+  /** Delivers due rows batch by batch until none is left or the bot's rate is used up. */
+  drain(): Promise<Drained>;
 }
 
 class SendTimeout extends Error {
@@ -100,6 +115,8 @@ class Outcomes {
   /** Moved to a later time (epoch ms). */
   readonly deferred = new Map<number, string[]>();
   readonly failed: Array<{ rows: ClaimedRow[]; error: unknown; permanent: boolean }> = [];
+  /** The bot's rate refused a send: its rows are left as they are, due, for this many ms. */
+  busyMs: number | null = null;
 
   drop(reason: string, rows: readonly ClaimedRow[]): void {
     this.dropped.set(reason, [...(this.dropped.get(reason) ?? []), ...rows.map((r) => r.id)]);
@@ -118,6 +135,7 @@ interface Person {
 export function createNotifier(deps: NotifierDeps): Notifier {
   const options = { ...DEFAULT_NOTIFIER, ...deps.options };
   const { db, log, metrics } = deps;
+  const batches = pLimit(Math.max(1, options.inFlight));
 
   /** One message (or none) for the due rows of one person. */
   async function deliverTo(recipient: Recipient, rows: ClaimedRow[], person: Person, nowMs: number, out: Outcomes) {
@@ -171,9 +189,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             rendered.map((r) => r.message),
           ) ?? joinDigest(rendered.map((r) => r.message)));
 
-    const wait = deps.limits ? await deps.limits.take(recipient.platform, recipient.chatId) : 0;
-    if (wait > 0) {
-      out.defer(Date.now() + wait, included);
+    const refusal = deps.limits ? await deps.limits.take(recipient.platform, recipient.chatId) : null;
+    if (refusal?.scope === 'bot') {
+      // Rewriting rows that only wait for the bot's next second would cost more than sending them: they stay
+      // due, untouched, and the tick comes back when the rate frees.
+      out.busyMs = Math.max(out.busyMs ?? 0, refusal.waitMs);
+      return;
+    }
+    if (refusal) {
+      out.defer(Date.now() + refusal.waitMs, included);
       return;
     }
     const context = { platform: recipient.platform, outboxKeys: included.map((r) => r.key) };
@@ -232,13 +256,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     }
   }
 
-  async function deliverBatch(): Promise<number> {
+  // With a bot-wide rate, a batch claims no more rows than a second of it can send.
+  const limit = Math.max(1, Math.min(options.batch, deps.limits?.perSecond ?? options.batch));
+
+  async function deliverBatch(): Promise<{ claimed: number; busyMs: number | null }> {
     return db.transaction(async (tx) => {
-      const { rows, nowMs } = await claimDueNotifications(tx, {
-        limit: options.batch,
-        companions: options.batch,
-      });
-      if (rows.length === 0) return 0;
+      const { rows, nowMs } = await claimDueNotifications(tx, { limit, companions: limit });
+      if (rows.length === 0) return { claimed: 0, busyMs: null };
       const out = new Outcomes();
       const people = new Map<string, Person>();
       for (const row of rows.sort(byDue)) {
@@ -253,37 +277,34 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         person.payloads.set(row.id, payload);
         people.set(personId, person);
       }
-      await Promise.all(
-        [...people].map(async ([personId, person]) => {
-          let recipient: Recipient | null;
-          try {
-            // The directory reads through the pool, not this transaction.
-            recipient = await deps.directory.resolve(BigInt(personId));
-          } catch (err) {
-            out.failed.push({ rows: person.rows, error: err, permanent: false });
-            return;
-          }
-          if (!recipient) out.drop('undeliverable: no private chat', person.rows);
-          else await deliverTo(recipient, person.rows, person, nowMs, out);
-        }),
-      );
+      // Recipients are read through this transaction, one after another (one connection runs one statement at
+      // a time): a batch never waits for a second pooled connection. A failed read fails the batch before
+      // anything is sent (its rows go back to pending, the tick is retried). Then every person's message goes.
+      const reachable: Array<[Recipient, Person]> = [];
+      for (const [personId, person] of people) {
+        const recipient = await deps.directory.resolve(tx, BigInt(personId));
+        if (!recipient) out.drop('undeliverable: no private chat', person.rows);
+        else reachable.push([recipient, person]);
+      }
+      await Promise.all(reachable.map(([recipient, person]) => deliverTo(recipient, person.rows, person, nowMs, out)));
       await record(tx, out);
-      return rows.length;
+      return { claimed: rows.length, busyMs: out.busyMs };
     });
   }
 
   return {
     async drain() {
-      let total = 0;
+      const drained: Drained = { claimed: 0, busyMs: null };
       const loop = async (): Promise<void> => {
-        for (;;) {
-          const claimed = await deliverBatch();
-          total += claimed;
-          if (claimed < options.batch) return;
+        while (drained.busyMs === null) {
+          const batch = await batches(deliverBatch);
+          drained.claimed += batch.claimed;
+          if (batch.busyMs !== null) drained.busyMs = Math.max(drained.busyMs ?? 0, batch.busyMs);
+          if (batch.claimed < limit) return;
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, options.inFlight) }, loop));
-      return total;
+      return drained;
     },
   };
 }

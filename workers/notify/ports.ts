@@ -4,6 +4,7 @@
  * Directory over core/people, the Renderer of bots/commands, one Sender per platform.
  */
 import type { OutMessage, Platform } from '../../bots/commands/types.js';
+import type { Executor } from '../../core/db/executor.js';
 import type { NotificationTemplate } from '../../core/outbox/index.js';
 import type { Locale, QuietHours } from '../../core/people/index.js';
 
@@ -25,8 +26,11 @@ export interface Recipient {
 }
 
 export interface Directory {
-  /** Null when the person cannot be reached in private (never started the bot, or unknown). */
-  resolve(personId: bigint): Promise<Recipient | null>;
+  /**
+   * Null when the person cannot be reached in private (never started the bot, or unknown). Reads through
+   * `exec`, the notifier's batch transaction.
+   */
+  resolve(exec: Executor, personId: bigint): Promise<Recipient | null>;
 }
 
 export interface Renderer {

@@ -1,7 +1,7 @@
 /**
  * The processor of the notifications queue: a tick drains every due `notify` row (workers/notify
  * notifier), then waits for the rows due by the end of its second that are not due yet by the database
- * clock (the worker's clock ran ahead). A failed drain is retried by BullMQ with backoff; the rows it
+ * clock (the worker's clock ran ahead), or for the bot's rate to free when it stopped the drain. A failed drain is retried by BullMQ with backoff; the rows it
  * had claimed went back to pending with its transaction.
  */
 import { UnrecoverableError } from 'bullmq';
@@ -21,12 +21,15 @@ export interface NotifyProcessorDeps {
 export function notifyProcessor(deps: NotifyProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
   return async (job, token) => {
     if (!isTick(job.data)) throw new UnrecoverableError(`not a notifications tick: ${JSON.stringify(job.data)}`);
+    let busyMs: number | null;
     try {
-      await deps.notifier.drain();
+      ({ busyMs } = await deps.notifier.drain());
     } catch (err) {
       deps.log.error({ err, jobId: job.id, attempt: job.attemptsMade + 1 }, 'notifications tick failed; will retry');
       throw err;
     }
+    // The bot's rate is used up: come back when it frees, for the rows left due.
+    if (busyMs !== null) await later(job, token, busyMs);
     const waitMs = await notifyWaitMs(deps.db, job.data.untilMs);
     if (waitMs !== null) await later(job, token, waitMs);
   };
