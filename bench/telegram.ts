@@ -19,7 +19,8 @@
  * at the fake: Telegram's client spins until then, and the target is under a second (T6).
  *
  * Env: BENCH_SECONDS (20 per side), BENCH_CONNECTIONS (50), BENCH_USERS (500), BENCH_GROUPS (500),
- * BENCH_NODE_ARGS (node flags for the bot processes), BENCH_NO_WORKERS=1 (chipin without its workers role: the
+ * BENCH_TEXT (the command, default `/pay 0.37 coffee`; e.g. `/pay 0 coffee`, refused, measures the path without
+ * the ledger), BENCH_NODE_ARGS (node flags for the bot processes), BENCH_NO_WORKERS=1 (chipin without its workers role: the
  * notifications to recipients are then not sent, to see what they cost), BENCH_DATABASE_URL (admin URL, default TEST_DATABASE_URL's), TEST_REDIS_URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +43,8 @@ import { FakeTelegramApi, type RecordedCall } from '../test/fakes/telegram-api.j
 import { procStat } from './proc.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+/** The command every update carries; it must answer in the group, in reply to the command. */
+const TEXT = process.env.BENCH_TEXT ?? '/pay 0.37 coffee';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 500);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 500);
@@ -247,7 +250,7 @@ function payUpdate(): { update: object; chatId: number; messageId: number; from:
   while (to.id === from.id) to = users[Math.floor(Math.random() * users.length)]!;
   const chat = { id: -1_002_000_000_000 - Math.floor(Math.random() * GROUPS), type: 'supergroup', title: 'Bench' };
   const messageId = nextMessageId++;
-  const text = '/pay 0.37 coffee';
+  const text = TEXT;
   const update = {
     update_id: nextUpdateId++,
     message: {
@@ -486,7 +489,7 @@ async function main(): Promise<void> {
     await load('warm-up', app.url, replies, WARMUP_SECONDS);
     const before = await commits(dbName);
     const presses: Press[] = [];
-    const appFigure = await measured('chipin /pay', app, replies, dbName, presses);
+    const appFigure = await measured(`chipin ${TEXT}`, app, replies, dbName, presses);
     const after = await commits(dbName);
     const pressed = await pressLoad(app.url, fake, replies, presses.slice(0, 5_000));
     await app.stop();
