@@ -485,6 +485,14 @@ describe('/every, /schedules, /cancel', () => {
       spec: { cadence: { unit: 'week', interval: 2 }, end: { count: 6 } },
       note: '生活费',
     });
+    expect(command(every('20 every friday at 6pm pizza'))).toMatchObject({
+      spec: { cadence: { unit: 'weekday', weekday: 'fr', interval: 1 }, time: { hour: 18, minute: 0 } },
+      note: 'pizza',
+    });
+    expect(command(every('500元 每月1号 晚上8点 房租'))).toMatchObject({
+      spec: { cadence: { unit: 'monthday', day: 1 }, time: { hour: 20, minute: 0 } },
+      note: '房租',
+    });
   });
 
   it('refuses a schedule it cannot read, naming the words; a missing schedule; an ambiguous amount', () => {
@@ -496,6 +504,12 @@ describe('/every, /schedules, /cancel', () => {
     });
     expect(every('50')).toMatchObject({ ok: false, error: 'MissingSchedule' });
     expect(every('50 daily until whenever')).toMatchObject({ ok: false, error: 'BadScheduleEnd' });
+    expect(every('50 daily at 26:00')).toEqual({
+      ok: false,
+      command: 'every',
+      error: 'BadScheduleTime',
+      detail: 'at 26:00',
+    });
     expect(every('50 10 daily')).toMatchObject({ ok: false, error: 'AmbiguousAmount' });
     expect(parseCommand(event('every', '50 daily'), CONTEXT)).toMatchObject({ ok: false, error: 'MissingRecipient' });
   });

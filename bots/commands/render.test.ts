@@ -4,6 +4,7 @@ import { LOCALES, type Locale } from '../i18n/index.js';
 import { PARSE_ERRORS } from './parse.js';
 import {
   renderCadence,
+  renderEveryOutcome,
   renderSchedules,
   PARSE_ERROR_KEYS,
   TEXT_LIMIT,
@@ -380,6 +381,26 @@ describe('recurring transfers', () => {
       expect(renderCadence(EN, spec)).toBe(en);
       expect(renderCadence(ZH, spec)).toBe(zh);
     }
+  });
+
+  it('the confirm card names the time of day the runs happen at: 09:00 unless the schedule says', () => {
+    const card = (spec: Parameters<typeof renderCadence>[1], reader = EN) =>
+      renderEveryOutcome(reader, {
+        type: 'confirm',
+        scheduleId: 3n,
+        actionId: 'act',
+        amount: usd(5_000n),
+        note: null,
+        spec,
+        toName: 'Mum',
+        toUserId: '42',
+        next: [new Date('2026-03-27T10:30:00Z')],
+        timezone: 'Asia/Shanghai',
+      }).text;
+    const friday = { cadence: { unit: 'weekday', weekday: 'fr', interval: 1 } } as const;
+    expect(card(friday)).toContain('every Friday, at 09:00 your time (Asia/Shanghai)?');
+    expect(card({ ...friday, time: { hour: 18, minute: 30 } })).toContain('every Friday, at 18:30 your time');
+    expect(card({ ...friday, time: { hour: 18, minute: 30 } }, ZH)).toContain('你当地时间 18:30');
   });
 
   it('lists schedules with their state, next run and paid runs', () => {

@@ -38,7 +38,7 @@ import type {
   UndoError,
   UndoOutcome,
 } from '../../core/index.js';
-import { SCHEDULE_RUN_HOUR, formatAmount, formatQuietHours } from '../../core/index.js';
+import { formatAmount, formatClock, formatQuietHours, runTime } from '../../core/index.js';
 import { formatDate, t, translate, type Locale, type MessageKey, type Params } from '../i18n/index.js';
 import type { ParseError } from './parse.js';
 import type { Button, OutMessage } from './types.js';
@@ -109,6 +109,7 @@ export const PARSE_ERROR_KEYS: Record<ParseError, MessageKey> = {
   MissingSchedule: 'parse.MissingSchedule',
   BadSchedule: 'parse.BadSchedule',
   BadScheduleEnd: 'parse.BadScheduleEnd',
+  BadScheduleTime: 'parse.BadScheduleTime',
   ScheduleEndInPast: 'parse.ScheduleEndInPast',
 };
 
@@ -567,13 +568,14 @@ const dateList = (reader: Reader, dates: readonly Date[]): string =>
 /** The reply to /every: the confirm card with the next runs and the Activate button. */
 export function renderEveryOutcome(reader: Reader, outcome: ScheduleCreateOutcome): OutMessage {
   if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_CREATE_ERROR_KEYS, outcome.error);
+  const at = runTime(outcome.spec);
   const text = t(reader.locale, 'schedule.confirm', {
     amount: formatAmount(outcome.amount),
     name: outcome.toName,
     id: outcome.toUserId ?? '?',
     cadence: renderCadence(reader, outcome.spec),
     timezone: outcome.timezone,
-    time: `${String(SCHEDULE_RUN_HOUR).padStart(2, '0')}:00`,
+    time: formatClock(at.hour * 60 + at.minute),
     next: dateList(reader, outcome.next),
   });
   return {

@@ -1,4 +1,4 @@
-/** Schedules in plain words (English and Chinese) → the expected next runs, at 09:00 on the payer's wall clock. */
+/** Schedules in plain words (English and Chinese) → the expected next runs, on the payer's wall clock (09:00 unless a time is named). */
 import { describe, expect, it } from 'vitest';
 import { parseSchedule, type ScheduleSpec } from './grammar.js';
 import { occurrences, ruleText, wallClockAt } from './rule.js';
@@ -92,6 +92,40 @@ describe('schedules in plain words', () => {
     expect(next('monthly on 1 for 6 times', FRIDAY, 10).runs).toHaveLength(6);
   });
 
+  it('a time of day: "at 18:30", "at 6pm", 晚上6点半 — on the payer’s wall clock across the change; the note follows', () => {
+    // Friday 20 March 2026 in Berlin; 18:30 CET = 17:30Z, CEST = 16:30Z.
+    const evenings = ['2026-03-20T17:30:00.000Z', '2026-03-27T17:30:00.000Z', '2026-04-03T16:30:00.000Z'];
+    expect(next('every friday at 18:30 rent', FRIDAY)).toMatchObject({
+      runs: evenings,
+      rest: 'rent',
+      spec: { time: { hour: 18, minute: 30 } },
+    });
+    expect(next('every friday at 6:30pm', FRIDAY).runs).toEqual(evenings);
+    expect(next('every friday 6:30 p.m.', FRIDAY).runs).toEqual(evenings);
+    expect(next('每周五晚上6点半 房租', FRIDAY)).toMatchObject({ runs: evenings, rest: '房租' });
+    expect(next('每周五 18点30分', FRIDAY).runs).toEqual(evenings);
+    expect(next('每周五 18:30', FRIDAY).runs).toEqual(evenings);
+    // In either order with the end.
+    expect(next('every friday for 2 times at 18:30 rent', FRIDAY, 5)).toMatchObject({
+      runs: evenings.slice(0, 2),
+      rest: 'rent',
+    });
+    expect(next('每周五 共2次 晚上6点半', FRIDAY, 5).runs).toEqual(evenings.slice(0, 2));
+    // Morning readings, midnight and noon.
+    expect(next('daily at 7am', FRIDAY).spec.time).toEqual({ hour: 7, minute: 0 });
+    expect(next('daily at 12am', FRIDAY).spec.time).toEqual({ hour: 0, minute: 0 });
+    expect(next('daily at 12pm', FRIDAY).spec.time).toEqual({ hour: 12, minute: 0 });
+    expect(next('每天上午九点', FRIDAY).spec.time).toEqual({ hour: 9, minute: 0 });
+    expect(next('每天中午12点', FRIDAY).spec.time).toEqual({ hour: 12, minute: 0 });
+    expect(next('每天下午两点十五分', FRIDAY).spec.time).toEqual({ hour: 14, minute: 15 });
+    // A bare number is the note, not a time; without a time the runs are at 09:00.
+    expect(next('weekly 3 books', FRIDAY)).toMatchObject({ rest: '3 books', spec: { cadence: { unit: 'week' } } });
+    expect(next('weekly 3 books', FRIDAY).spec.time).toBeUndefined();
+    expect(ruleText({ cadence: { unit: 'day', interval: 1 } })).toBe(
+      'FREQ=DAILY;INTERVAL=1;BYHOUR=9;BYMINUTE=0;BYSECOND=0',
+    );
+  });
+
   it('an internal rule runs as written (the core API, not the user grammar)', () => {
     const spec: ScheduleSpec = { cadence: { unit: 'rule', rule: 'FREQ=SECONDLY;INTERVAL=2' }, end: { count: 3 } };
     expect(ruleText(spec)).toBe('FREQ=SECONDLY;INTERVAL=2;COUNT=3');
@@ -114,5 +148,9 @@ describe('schedules in plain words', () => {
     expect(parseSchedule('daily until someday', at)).toMatchObject({ ok: false, error: 'BadScheduleEnd' });
     expect(parseSchedule('daily for 0 times', at)).toMatchObject({ ok: false, error: 'BadScheduleEnd' });
     expect(parseSchedule('daily until 2020-01-01', at)).toMatchObject({ ok: false, error: 'ScheduleEndInPast' });
+    expect(parseSchedule('daily at 25:00', at)).toEqual({ ok: false, error: 'BadScheduleTime', text: 'at 25:00' });
+    expect(parseSchedule('daily at 13pm', at)).toMatchObject({ ok: false, error: 'BadScheduleTime' });
+    expect(parseSchedule('daily at 18:75', at)).toMatchObject({ ok: false, error: 'BadScheduleTime' });
+    expect(parseSchedule('每天25点', at)).toMatchObject({ ok: false, error: 'BadScheduleTime', text: '25点' });
   });
 });

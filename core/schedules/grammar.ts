@@ -24,12 +24,26 @@ export type ScheduleCadence =
 
 export type ScheduleEnd = { count: number } | { until: string /* YYYY-MM-DD, inclusive, payer's wall clock */ };
 
+/** The time of the payer's day a run happens at (24-hour wall clock). */
+export interface ScheduleTime {
+  hour: number;
+  minute: number;
+}
+
 export interface ScheduleSpec {
   cadence: ScheduleCadence;
   end?: ScheduleEnd;
+  /** Absent: `SCHEDULE_RUN_HOUR`:00. */
+  time?: ScheduleTime;
 }
 
-export const SCHEDULE_ERRORS = ['MissingSchedule', 'BadSchedule', 'BadScheduleEnd', 'ScheduleEndInPast'] as const;
+export const SCHEDULE_ERRORS = [
+  'MissingSchedule',
+  'BadSchedule',
+  'BadScheduleEnd',
+  'ScheduleEndInPast',
+  'BadScheduleTime',
+] as const;
 export type ScheduleError = (typeof SCHEDULE_ERRORS)[number];
 
 export type ScheduleParse =
@@ -37,8 +51,11 @@ export type ScheduleParse =
   /** `text`: the words that were not understood (shown back to the person). */
   | { ok: false; error: ScheduleError; text: string };
 
-/** The hour of the payer's day runs happen at. */
+/** The hour of the payer's day runs happen at unless the schedule names a time. */
 export const SCHEDULE_RUN_HOUR = 9;
+
+/** The time a run happens at, on the payer's wall clock. */
+export const runTime = (spec: ScheduleSpec): ScheduleTime => spec.time ?? { hour: SCHEDULE_RUN_HOUR, minute: 0 };
 /** The longest run of a schedule with a count. */
 export const MAX_SCHEDULE_COUNT = 1000;
 export const MAX_SCHEDULE_INTERVAL = 99;
@@ -235,6 +252,54 @@ function matchEnd(text: string, context: { now: Date; timeZone: string }): EndMa
   return { end: { until: date }, length };
 }
 
+type TimeMatch = { time: ScheduleTime; length: number } | { error: ScheduleError; text: string } | undefined;
+
+/** Hours added to a Chinese reading by the part of the day it names (下午6点 = 18:00, 中午12点 = 12:00). */
+const ZH_DAY_PARTS: Readonly<Record<string, 'am' | 'pm'>> = {
+  凌晨: 'am',
+  早上: 'am',
+  早晨: 'am',
+  上午: 'am',
+  中午: 'pm',
+  下午: 'pm',
+  傍晚: 'pm',
+  晚上: 'pm',
+};
+
+function timeOf(hour: number, minute: number, half: 'am' | 'pm' | undefined, text: string): TimeMatch {
+  if (minute > 59) return { error: 'BadScheduleTime', text };
+  if (half) {
+    if (hour < 1 || hour > 12) return { error: 'BadScheduleTime', text };
+    const h = (hour % 12) + (half === 'pm' ? 12 : 0);
+    return { time: { hour: h, minute }, length: text.length };
+  }
+  if (hour > 23) return { error: 'BadScheduleTime', text };
+  return { time: { hour, minute }, length: text.length };
+}
+
+/** "at 18:00", "at 6pm", "at 7:30 am", "18:30"; "18点", "晚上6点半", "上午9点15分". */
+function matchTime(text: string): TimeMatch {
+  let m: RegExpExecArray | null;
+  if ((m = /^(?:at\s+|@\s*)?([0-9]{1,2})(?::([0-9]{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?=$|[\s,，])/u.exec(text))) {
+    // A bare number is a note ("weekly 3 books"), not a time: it needs "at", minutes or am/pm.
+    if (!/^(?:at|@)/u.test(m[0]) && m[2] === undefined && m[3] === undefined) return undefined;
+    const half = m[3] === undefined ? undefined : m[3].startsWith('a') ? 'am' : 'pm';
+    return timeOf(Number(m[1]), Number(m[2] ?? 0), half, m[0]);
+  }
+  m =
+    /^(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*[点點时]\s*(半|([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*分?)?/u.exec(
+      text,
+    );
+  if (!m) return undefined;
+  const hour = zhNumber(m[2] ?? '');
+  const minute = m[3] === '半' ? 30 : m[4] === undefined ? 0 : zhNumber(m[4]);
+  if (hour === undefined || minute === undefined) return { error: 'BadScheduleTime', text: m[0] };
+  const part = m[1] === undefined ? undefined : ZH_DAY_PARTS[m[1]];
+  // 下午6点 → 18:00; 晚上12点 is midnight-ish and unclear: 12 with a part of the day stays as read.
+  if (part === 'pm' && hour < 12) return timeOf(hour + 12, minute, undefined, m[0]);
+  return timeOf(hour, minute, undefined, m[0]);
+}
+
 /**
  * Reads a schedule at the start of `text`; what follows it (and its optional end) is returned as
  * `rest` (the note). A phrase that is not a schedule is an error naming the words.
@@ -254,9 +319,19 @@ export function parseSchedule(text: string, context: { now: Date; timeZone: stri
   };
   skip();
   const spec: ScheduleSpec = { cadence: found.cadence };
-  const end = matchEnd(lower.slice(at), context);
-  if (end && 'error' in end) return { ok: false, error: end.error, text: end.text };
-  if (end) {
+  // The time and the end, in either order: "every friday at 6pm until dec 31", "每周五 共4次 晚上8点".
+  for (let i = 0; i < 2; i++) {
+    const time = spec.time ? undefined : matchTime(lower.slice(at));
+    if (time && 'error' in time) return { ok: false, error: time.error, text: time.text.trim() };
+    if (time) {
+      spec.time = time.time;
+      at += time.length;
+      skip();
+      continue;
+    }
+    const end = spec.end ? undefined : matchEnd(lower.slice(at), context);
+    if (end && 'error' in end) return { ok: false, error: end.error, text: end.text };
+    if (!end) break;
     spec.end = end.end;
     at += end.length;
     skip();

@@ -6,7 +6,7 @@
  */
 import rrulePkg from 'rrule';
 import { zonedParts, zonedTimeToInstant } from '../people/zoned.js';
-import { MAX_SCHEDULE_COUNT, SCHEDULE_RUN_HOUR, type ScheduleSpec } from './grammar.js';
+import { MAX_SCHEDULE_COUNT, runTime, type ScheduleSpec } from './grammar.js';
 
 const { RRule } = rrulePkg;
 type RRuleType = InstanceType<typeof RRule>;
@@ -47,7 +47,8 @@ function instantOf(f: Date, timeZone: string): Date {
 
 /** The RRULE text of a spec (without DTSTART), e.g. `FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;…`. */
 export function ruleText(spec: ScheduleSpec): string {
-  const at = `BYHOUR=${SCHEDULE_RUN_HOUR};BYMINUTE=0;BYSECOND=0`;
+  const { hour, minute } = runTime(spec);
+  const at = `BYHOUR=${hour};BYMINUTE=${minute};BYSECOND=0`;
   const c = spec.cadence;
   let body: string;
   switch (c.unit) {
