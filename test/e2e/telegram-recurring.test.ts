@@ -106,9 +106,12 @@ describe('recurring transfers through the real app', () => {
     expect(await transferCount(database.db)).toBe(transfers);
   });
 
-  it('in Chinese: 每周五 with an end, and a schedule it cannot read is refused in one line naming it', async () => {
-    const card = await say(lin, '/every @alice_every 10 每周五 共4次 零花钱', (text) => text.startsWith('🔁'));
+  it('in Chinese: 每周五 with an end and a time, and a schedule or time it cannot read is refused in one line naming it', async () => {
+    const card = await say(lin, '/every @alice_every 10 每周五 共4次 晚上6点半 零花钱', (text) =>
+      text.startsWith('🔁'),
+    );
     expect(card.text).toContain('每周五，共 4 次');
+    expect(card.text).toContain('你当地时间 18:30');
     expect(card.text).toContain(`Alice（id ${alice.id}）`);
     expect(card.buttons.map((b) => b.text)).toEqual([t('zh-CN', 'button.activate')]);
 
@@ -116,5 +119,7 @@ describe('recurring transfers through the real app', () => {
     expect(bad.text).toBe(t('en', 'parse.BadSchedule', { text: 'fortnightly' }));
     const badZh = await say(lin, '/every @bob_every 5 每月40号', (text) => text.includes('每月40号'));
     expect(badZh.text).toBe(t('zh-CN', 'parse.BadSchedule', { text: '每月40号' }));
+    const badTime = await say(alice, '/every @bob_every 5 daily at 25:00', (text) => text.includes('25:00'));
+    expect(badTime.text).toBe(t('en', 'parse.BadScheduleTime', { text: 'at 25:00' }));
   });
 });
