@@ -136,9 +136,21 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const options = { ...DEFAULT_NOTIFIER, ...deps.options };
   const { db, log, metrics } = deps;
   const batches = pLimit(Math.max(1, options.inFlight));
+  // One claim at a time in this process: a claim locks a person's due rows together (the digest), and two claims
+  // racing could split them between two batches, i.e. two messages.
+  const claims = pLimit(1);
 
-  /** One message (or none) for the due rows of one person. */
-  async function deliverTo(recipient: Recipient, rows: ClaimedRow[], person: Person, nowMs: number, out: Outcomes) {
+  /**
+   * Prepares one message (or none) for the due rows of one person and takes its turn under the rate limits;
+   * returns its send, or null when nothing is to be sent now (the rows' outcome is already in `out`).
+   */
+  async function prepare(
+    recipient: Recipient,
+    rows: ClaimedRow[],
+    person: Person,
+    nowMs: number,
+    out: Outcomes,
+  ): Promise<(() => Promise<void>) | null> {
     const sender = deps.senders[recipient.platform];
     if (!sender) {
       // This deployment does not run that platform (no token): retrying cannot deliver it.
@@ -147,7 +159,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         'notification undeliverable: no sender for the platform',
       );
       out.drop(`undeliverable: no ${recipient.platform} sender`, rows);
-      return;
+      return null;
     }
     // Quiet hours hold reminders and other deferrable notices; "you received money" goes at once.
     const until = recipient.quietHours ? quietUntil(nowMs, recipient.timezone, recipient.quietHours) : null;
@@ -157,7 +169,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       out.defer(until, held);
       ready = rows.filter((r) => !held.includes(r));
     }
-    if (ready.length === 0) return;
+    if (ready.length === 0) return null;
 
     const rendered: Array<{ row: ClaimedRow; message: OutMessage }> = [];
     let chars = 0;
@@ -180,7 +192,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     // What did not fit in this digest goes to the relay again, and out in the chat's next turn.
     const rest = ready.filter((r) => !included.includes(r) && !out.failed.some((f) => f.rows.includes(r)));
     if (rest.length > 0) out.defer(nowMs, rest);
-    if (rendered.length === 0) return;
+    if (rendered.length === 0) return null;
     const message =
       rendered.length === 1
         ? (rendered[0] as { message: OutMessage }).message
@@ -194,39 +206,41 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       // Rewriting rows that only wait for the bot's next second would cost more than sending them: they stay
       // due, untouched, and the tick comes back when the rate frees.
       out.busyMs = Math.max(out.busyMs ?? 0, refusal.waitMs);
-      return;
+      return null;
     }
     if (refusal) {
       out.defer(Date.now() + refusal.waitMs, included);
-      return;
+      return null;
     }
-    const context = { platform: recipient.platform, outboxKeys: included.map((r) => r.key) };
-    let freeAfterMs: number | undefined;
-    try {
-      const handedAt = Date.now();
-      const { messageId } = await withTimeout(sender.send(recipient.chatId, message), options.sendTimeoutMs);
-      metrics.sent(recipient.platform, 1);
-      for (const row of included) {
-        out.sent.push({ outboxKey: row.key, platform: recipient.platform, chatId: recipient.chatId, messageId });
-        metrics.finished('notifications', NOTIFY_KIND, (handedAt - row.dueAt.getTime()) / 1000);
+    return async () => {
+      const context = { platform: recipient.platform, outboxKeys: included.map((r) => r.key) };
+      let freeAfterMs: number | undefined;
+      try {
+        const handedAt = Date.now();
+        const { messageId } = await withTimeout(sender.send(recipient.chatId, message), options.sendTimeoutMs);
+        metrics.sent(recipient.platform, 1);
+        for (const row of included) {
+          out.sent.push({ outboxKey: row.key, platform: recipient.platform, chatId: recipient.chatId, messageId });
+          metrics.finished('notifications', NOTIFY_KIND, (handedAt - row.dueAt.getTime()) / 1000);
+        }
+      } catch (err) {
+        if (err instanceof RateLimited) {
+          metrics.rateLimited(recipient.platform);
+          log.warn({ ...context, retryAfterMs: err.retryAfterMs, scope: err.scope }, 'platform rate limit: waiting');
+          if (err.scope === 'chat') freeAfterMs = err.retryAfterMs;
+          else await deps.limits?.throttle(recipient.platform, err.retryAfterMs);
+          out.defer(Date.now() + err.retryAfterMs, included);
+        } else if (err instanceof Blocked) {
+          log.info({ ...context, reason: err.message }, 'notification undeliverable: chat refuses messages');
+          out.drop('undeliverable: the chat refuses messages', included);
+        } else {
+          out.failed.push({ rows: included, error: err, permanent: false });
+        }
+      } finally {
+        // Whatever happened (a failed call may still have reached the platform), the next message waits its turn.
+        await deps.limits?.release(recipient.platform, recipient.chatId, freeAfterMs);
       }
-    } catch (err) {
-      if (err instanceof RateLimited) {
-        metrics.rateLimited(recipient.platform);
-        log.warn({ ...context, retryAfterMs: err.retryAfterMs, scope: err.scope }, 'platform rate limit: waiting');
-        if (err.scope === 'chat') freeAfterMs = err.retryAfterMs;
-        else await deps.limits?.throttle(recipient.platform, err.retryAfterMs);
-        out.defer(Date.now() + err.retryAfterMs, included);
-      } else if (err instanceof Blocked) {
-        log.info({ ...context, reason: err.message }, 'notification undeliverable: chat refuses messages');
-        out.drop('undeliverable: the chat refuses messages', included);
-      } else {
-        out.failed.push({ rows: included, error: err, permanent: false });
-      }
-    } finally {
-      // Whatever happened (a failed call may still have reached the platform), the next message waits its turn.
-      await deps.limits?.release(recipient.platform, recipient.chatId, freeAfterMs);
-    }
+    };
   }
 
   /** Writes what the batch decided, in its transaction. */
@@ -261,7 +275,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   async function deliverBatch(): Promise<{ claimed: number; busyMs: number | null }> {
     return db.transaction(async (tx) => {
-      const { rows, nowMs } = await claimDueNotifications(tx, { limit, companions: limit });
+      const { rows, nowMs } = await claims(() => claimDueNotifications(tx, { limit, companions: limit }));
       if (rows.length === 0) return { claimed: 0, busyMs: null };
       const out = new Outcomes();
       const people = new Map<string, Person>();
@@ -277,16 +291,23 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         person.payloads.set(row.id, payload);
         people.set(personId, person);
       }
-      // Recipients are read through this transaction, one after another (one connection runs one statement at
-      // a time): a batch never waits for a second pooled connection. A failed read fails the batch before
-      // anything is sent (its rows go back to pending, the tick is retried). Then every person's message goes.
-      const reachable: Array<[Recipient, Person]> = [];
+      // Person by person: the recipient read through this transaction (a batch never waits for a second pooled
+      // connection), the message prepared, its turn taken, its send started. Once the bot's rate is used up the
+      // people left are not even looked up: their rows stay due, untouched. A failed read fails the batch (its
+      // rows go back to pending, the tick is retried); messages it had already handed over may then go again,
+      // as after a crash between a send and the commit.
+      const sends: Array<Promise<void>> = [];
       for (const [personId, person] of people) {
+        if (out.busyMs !== null) break;
         const recipient = await deps.directory.resolve(tx, BigInt(personId));
-        if (!recipient) out.drop('undeliverable: no private chat', person.rows);
-        else reachable.push([recipient, person]);
+        if (!recipient) {
+          out.drop('undeliverable: no private chat', person.rows);
+          continue;
+        }
+        const send = await prepare(recipient, person.rows, person, nowMs, out);
+        if (send) sends.push(send());
       }
-      await Promise.all(reachable.map(([recipient, person]) => deliverTo(recipient, person.rows, person, nowMs, out)));
+      await Promise.all(sends);
       await record(tx, out);
       return { claimed: rows.length, busyMs: out.busyMs };
     });
