@@ -297,17 +297,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       // rows go back to pending, the tick is retried); messages it had already handed over may then go again,
       // as after a crash between a send and the commit.
       const sends: Array<Promise<void>> = [];
-      for (const [personId, person] of people) {
-        if (out.busyMs !== null) break;
-        const recipient = await deps.directory.resolve(tx, BigInt(personId));
-        if (!recipient) {
-          out.drop('undeliverable: no private chat', person.rows);
-          continue;
+      try {
+        for (const [personId, person] of people) {
+          if (out.busyMs !== null) break;
+          const recipient = await deps.directory.resolve(tx, BigInt(personId));
+          if (!recipient) {
+            out.drop('undeliverable: no private chat', person.rows);
+            continue;
+          }
+          const send = await prepare(recipient, person.rows, person, nowMs, out);
+          if (send) sends.push(send());
         }
-        const send = await prepare(recipient, person.rows, person, nowMs, out);
-        if (send) sends.push(send());
+      } finally {
+        // No send outlives its batch, even a failed one.
+        await Promise.allSettled(sends);
       }
-      await Promise.all(sends);
+      await Promise.all(sends); // settled: this surfaces a send's own failure (its limits could not be released)
       await record(tx, out);
       return { claimed: rows.length, busyMs: out.busyMs };
     });

@@ -1,8 +1,9 @@
 /**
  * The processor of the notifications queue: a tick drains every due `notify` row (workers/notify
- * notifier), then waits for the rows due by the end of its second that are not due yet by the database
- * clock (the worker's clock ran ahead), or for the bot's rate to free when it stopped the drain. A failed drain is retried by BullMQ with backoff; the rows it
- * had claimed went back to pending with its transaction.
+ * notifier), then waits for the bot's rate to free when it stopped the drain, or for the rows due by the
+ * end of its second that are not due yet by the database clock (the worker's clock ran ahead). A failed
+ * drain is retried by BullMQ with backoff; the rows it had claimed went back to pending with its
+ * transaction.
  */
 import { UnrecoverableError } from 'bullmq';
 import type { Db } from '../../core/db/executor.js';
