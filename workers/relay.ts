@@ -114,9 +114,21 @@ export function createRelay(deps: RelayDeps): Relay {
     ]);
   }
 
+  /**
+   * Whether any notifications tick is running, waiting or delayed. Every tick drains every due row, so due
+   * `notify` rows still pending while one lives are a backlog (the bot's rate), not a loss.
+   */
+  async function tickAlive(): Promise<boolean> {
+    const counts = await queues.notifications.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+    return Object.values(counts).some((n) => n > 0);
+  }
+
   /** The candidates among `rows` whose job (for a notify row, its tick) is gone from Redis. */
   async function lost(rows: readonly RelayedRow[]): Promise<RelayedRow[]> {
-    // A tick armed less than its lead ahead has an id of its own: there is none to look for; it is armed again.
+    // A tick armed less than its lead ahead has an id of its own: there is none to look for. Such a row (due,
+    // or nearly) is lost only when no tick at all is left to drain it.
+    const dueAndOrphaned =
+      rows.some((row) => row.kind === NOTIFY_KIND && row.delayMs < TICK_LEAD_MS) && !(await tickAlive());
     const jobIdOf = (row: RelayedRow): string | undefined =>
       row.kind !== NOTIFY_KIND
         ? jobIdFor(row.key)
@@ -141,7 +153,7 @@ export function createRelay(deps: RelayDeps): Relay {
     }
     return rows.filter((row) => {
       const id = jobIdOf(row);
-      return id === undefined || gone.has(id);
+      return id === undefined ? dueAndOrphaned : gone.has(id);
     });
   }
 

@@ -373,4 +373,32 @@ describe('notifications', () => {
     expect(await sentRecords(k)).toHaveLength(40);
     expect(sends).toBe(40);
   });
+  it('a backlog waiting on the bot’s rate is not taken by the sweeper for jobs Redis lost', async () => {
+    const platform = fakePlatform({ perChatMs: 0, perSecond: 100 });
+    const { log, workers } = await start(platform.sender, fixedDirectory(), {
+      rates: { perChatMs: 0, globalPerSecond: 2 },
+      relay: { everyMs: 100, sweepEveryMs: 60_000, graceMs: 300 },
+    });
+    const now = await dbNow(database.db);
+    const k = `notify:backlog:${now}:`;
+    await insertNotifications(
+      database.db,
+      Array.from({ length: 10 }, (_, i) => ({ personId: 600 + i, key: `${k}${i}`, dueAt: new Date(now) })),
+    );
+    // Rows relayed longer ago than the grace period and still pending: the sweeper looks at them.
+    await waitFor('a backlog past the grace period', async () => {
+      const r = await database.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox
+          WHERE key LIKE $1 AND state = 'pending' AND enqueued_at < now() - interval '300 milliseconds'`,
+        [`${k}%`],
+      );
+      return Number(r.rows[0]?.n) >= 3;
+    });
+    const swept = await workers.sweepNow();
+    expect(swept.checked).toBeGreaterThanOrEqual(3);
+    expect(swept.rebuilt).toBe(0);
+    await waitFor('every row done', allDone(k), 30_000);
+    expect(platform.sent).toHaveLength(10);
+    expect(log.entries.some((e) => e.msg === 'queue state reset: jobs rebuilt from the outbox')).toBe(false);
+  });
 });
