@@ -66,6 +66,9 @@ export async function lockWallets(database: TestDatabase, owners: readonly strin
   await client.query(`SELECT id FROM accounts WHERE owner = ANY($1) FOR UPDATE`, [[...owners]]);
   let released = false;
   const count = async () => {
+    // pg_stat_activity is read once per transaction and then kept: this client counts inside the locking
+    // transaction, so it drops the kept snapshot first or it would see the first count forever.
+    await client.query('SELECT pg_stat_clear_snapshot()');
     const r = await client.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
       [database.name],
