@@ -5,7 +5,7 @@
  * Intl (no date library); the result is an instant. Pure: `now` is an input.
  */
 
-import { zonedParts, zonedTimeToInstant } from '../../core/index.js';
+import { parseClock, zonedParts, zonedTimeToInstant, type Clock } from '../../core/index.js';
 
 export type DeadlineError = 'BadDeadline' | 'DeadlineInPast';
 export type DeadlineResult = { ok: true; at: Date } | { ok: false; error: DeadlineError };
@@ -21,11 +21,6 @@ const UNITS: ReadonlyArray<readonly [RegExp, number]> = [
 ];
 
 const DAY_WORDS: Readonly<Record<string, number>> = { today: 0, tonight: 0, 今天: 0, tomorrow: 1, 明天: 1 };
-
-interface Clock {
-  hour: number;
-  minute: number;
-}
 
 /**
  * Parses a deadline clause. `text` starts with `by` or `in` (Discord passes the option value, which
@@ -106,24 +101,6 @@ function byClock(words: readonly string[], context: { now: Date; timeZone: strin
   const at = zonedTimeToInstant({ ...date, hour: clock.hour % 24, minute: clock.minute }, context.timeZone);
   if (at.getTime() <= context.now.getTime()) return { ok: false, error: 'DeadlineInPast' };
   return { ok: true, at };
-}
-
-/** `8pm`, `8:30pm`, `12am`, `20:00`, `9点`, `noon`, `midnight` (the end of the day: hour 24). */
-export function parseClock(text: string): Clock | undefined {
-  if (text === 'noon') return { hour: 12, minute: 0 };
-  if (text === 'midnight') return { hour: 24, minute: 0 };
-  const twelve = /^([0-9]{1,2})(?::([0-9]{2}))?(am|pm)$/.exec(text);
-  if (twelve) {
-    const hour = Number(twelve[1]);
-    const minute = Number(twelve[2] ?? '0');
-    if (hour < 1 || hour > 12 || minute > 59) return undefined;
-    return { hour: (hour % 12) + (twelve[3] === 'pm' ? 12 : 0), minute };
-  }
-  const day = /^([0-9]{1,2})(?::([0-9]{2})|点(?:([0-9]{1,2})分?)?)$/u.exec(text);
-  if (!day) return undefined;
-  const hour = Number(day[1]);
-  const minute = Number(day[2] ?? day[3] ?? '0');
-  return hour <= 23 && minute <= 59 ? { hour, minute } : undefined;
 }
 
 function addDays(

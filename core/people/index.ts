@@ -13,3 +13,4 @@ export { formatClock, formatQuietHours, parseLocale, parseQuietHours, parseTimez
 export { localSecondOfDay, outsideQuietHours, quietUntil } from './quiet.js';
 export { LINK_ATTEMPT_WINDOW_MS, LINK_ERRORS, MAX_LINK_ATTEMPTS, type LinkError, type LinkResult } from './link.js';
 export { zonedParts, zonedTimeToInstant, type ZonedParts } from './zoned.js';
+export { parseClock, type Clock } from './clock.js';

@@ -10,6 +10,7 @@
  */
 import * as chrono from 'chrono-node';
 import { zonedParts } from '../people/zoned.js';
+import { parseClock, type Clock } from '../people/clock.js';
 
 /** Monday first, as RRULE's MO..SU. */
 export const SCHEDULE_WEEKDAYS = ['mo', 'tu', 'we', 'th', 'fr', 'sa', 'su'] as const;
@@ -24,11 +25,8 @@ export type ScheduleCadence =
 
 export type ScheduleEnd = { count: number } | { until: string /* YYYY-MM-DD, inclusive, payer's wall clock */ };
 
-/** The time of the payer's day a run happens at (24-hour wall clock). */
-export interface ScheduleTime {
-  hour: number;
-  minute: number;
-}
+/** The time of the payer's day a run happens at (24-hour wall clock, never hour 24). */
+export type ScheduleTime = Clock;
 
 export interface ScheduleSpec {
   cadence: ScheduleCadence;
@@ -254,7 +252,7 @@ function matchEnd(text: string, context: { now: Date; timeZone: string }): EndMa
 
 type TimeMatch = { time: ScheduleTime; length: number } | { error: ScheduleError; text: string } | undefined;
 
-/** Hours added to a Chinese reading by the part of the day it names (下午6点 = 18:00, 中午12点 = 12:00). */
+/** The part of the day a Chinese reading names: the `pm` ones put 1–11 o'clock in the afternoon (下午6点 = 18:00). */
 const ZH_DAY_PARTS: Readonly<Record<string, 'am' | 'pm'>> = {
   凌晨: 'am',
   早上: 'am',
@@ -266,25 +264,18 @@ const ZH_DAY_PARTS: Readonly<Record<string, 'am' | 'pm'>> = {
   晚上: 'pm',
 };
 
-function timeOf(hour: number, minute: number, half: 'am' | 'pm' | undefined, text: string): TimeMatch {
-  if (minute > 59) return { error: 'BadScheduleTime', text };
-  if (half) {
-    if (hour < 1 || hour > 12) return { error: 'BadScheduleTime', text };
-    const h = (hour % 12) + (half === 'pm' ? 12 : 0);
-    return { time: { hour: h, minute }, length: text.length };
-  }
-  if (hour > 23) return { error: 'BadScheduleTime', text };
-  return { time: { hour, minute }, length: text.length };
-}
+const clockMatch = (clock: Clock | undefined, text: string): TimeMatch =>
+  clock ? { time: clock, length: text.length } : { error: 'BadScheduleTime', text };
 
-/** "at 18:00", "at 6pm", "at 7:30 am", "18:30"; "18点", "晚上6点半", "上午9点15分". */
+/** "at 18:00", "at 6pm", "at 7:30 am", "18:30"; "18点", "晚上6点半", "上午9点15分". Validated by `parseClock`. */
 function matchTime(text: string): TimeMatch {
   let m: RegExpExecArray | null;
-  if ((m = /^(?:at\s+|@\s*)?([0-9]{1,2})(?::([0-9]{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?=$|[\s,，])/u.exec(text))) {
+  if ((m = /^(?:at\s+|@\s*)?([0-9]{1,2}(?::[0-9]{2})?)\s*(am|pm|a\.m\.|p\.m\.)?(?=$|[\s,，])/u.exec(text))) {
+    const [, clock = '', half] = m;
     // A bare number is a note ("weekly 3 books"), not a time: it needs "at", minutes or am/pm.
-    if (!/^(?:at|@)/u.test(m[0]) && m[2] === undefined && m[3] === undefined) return undefined;
-    const half = m[3] === undefined ? undefined : m[3].startsWith('a') ? 'am' : 'pm';
-    return timeOf(Number(m[1]), Number(m[2] ?? 0), half, m[0]);
+    if (!/^(?:at|@)/u.test(m[0]) && !clock.includes(':') && half === undefined) return undefined;
+    const typed = half ? `${clock}${half.replaceAll('.', '')}` : clock.includes(':') ? clock : `${clock}:00`;
+    return clockMatch(parseClock(typed), m[0]);
   }
   m =
     /^(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*[点點时]\s*(半|([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*分?)?/u.exec(
@@ -294,10 +285,9 @@ function matchTime(text: string): TimeMatch {
   const hour = zhNumber(m[2] ?? '');
   const minute = m[3] === '半' ? 30 : m[4] === undefined ? 0 : zhNumber(m[4]);
   if (hour === undefined || minute === undefined) return { error: 'BadScheduleTime', text: m[0] };
-  const part = m[1] === undefined ? undefined : ZH_DAY_PARTS[m[1]];
-  // 下午6点 → 18:00; 晚上12点 is midnight-ish and unclear: 12 with a part of the day stays as read.
-  if (part === 'pm' && hour < 12) return timeOf(hour + 12, minute, undefined, m[0]);
-  return timeOf(hour, minute, undefined, m[0]);
+  // 下午6点 → 18:00; 晚上12点 is unclear: 12 with a part of the day stays as read.
+  const pm = m[1] !== undefined && ZH_DAY_PARTS[m[1]] === 'pm' && hour < 12;
+  return clockMatch(parseClock(`${pm ? hour + 12 : hour}:${String(minute).padStart(2, '0')}`), m[0]);
 }
 
 /**
