@@ -36,6 +36,7 @@ export * from './people/index.js';
 export * from './requests/index.js';
 export * from './reminders/index.js';
 export * from './schedules/index.js';
+export * from './text/clean.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
 export interface CoreConfig {

@@ -1,105 +1,26 @@
 /**
- * The command layer: `IncomingEvent` → core → `Effect`s, the same for every platform. Each handler is
- * parse → core → reply. Money commands and button presses run inside `once` under the delivery's
- * key, parse included, and record the effects they produced: a redelivery returns exactly the same
+ * The command layer: `IncomingEvent` → core → `Effect`s, the same for every platform. It knows no command: it finds
+ * the spec in the feature list (index.ts), runs its grammar and its handler, and renders a button press with the
+ * renderer its feature registered for that kind. Writing commands and button presses run inside `once` under the
+ * delivery's key, parse included, and record the effects they produced: a redelivery returns exactly the same
  * effects without touching the ledger again. No SQL and no arithmetic on money here.
  */
-import type { Config } from '../../config/env.js';
-import {
-  formatAmount,
-  formatQuietHours,
-  once,
-  pickLocale,
-  type Core,
-  type Json,
-  type Log,
-  type Person,
-  type PressOutcome,
-  type SettingsPatch,
-  type Tx,
-} from '../../core/index.js';
+import { once, pickLocale, type Json, type Log, type Person, type PressOutcome, type Tx } from '../../core/index.js';
 import { silentLog } from '../../core/log.js';
-import { t, type Locale, type MessageKey } from '../i18n/index.js';
-import {
-  parseCommand,
-  type Command,
-  type CommandEvent,
-  type ParseContext,
-  type ParseError,
-  type Recipient,
-} from './parse.js';
-import {
-  CONSUME_ERROR_KEYS,
-  LINK_CODE_ERROR_KEYS,
-  SETTINGS_ERROR_KEYS,
-  TOUCH_ERROR_KEYS,
-  message,
-  renderBalances,
-  renderActivateOutcome,
-  renderCancelOutcome,
-  renderClaimOutcome,
-  renderEveryOutcome,
-  renderMuteOutcome,
-  renderSchedules,
-  renderDeclineOutcome,
-  renderError,
-  renderFaucetOutcome,
-  renderHistory,
-  renderLinkOutcome,
-  renderParseError,
-  renderPayOutcome,
-  renderPayRequestOutcome,
-  renderRequestOutcome,
-  renderSettings,
-  renderUndoOutcome,
-  withNote,
-  type Reader,
-} from './render.js';
-import { NOTE_MAX_CHARS } from './text.js';
+import { t } from '../i18n/index.js';
+import { COMMANDS, PRESSES } from './index.js';
+import { NOTE_MAX_CHARS, type CommandEvent, type ParseContext, type ParseError } from './grammar/index.js';
+import { parseCommand, specOf } from './parse.js';
+import { CONSUME_ERROR_KEYS, TOUCH_ERROR_KEYS, message, renderParseError, type Reader } from './render.js';
+import { resultOf, type CommandContext, type CommandCore, type CommandLayerConfig, type PressSpec } from './spec.js';
 import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessage } from './types.js';
 
-/** The commands a transport registers (Telegram setMyCommands, Discord slash commands), in menu order. */
-export const COMMANDS = [
-  { name: 'pay', descriptionKey: 'commands.pay' },
-  { name: 'request', descriptionKey: 'commands.request' },
-  { name: 'every', descriptionKey: 'commands.every' },
-  { name: 'schedules', descriptionKey: 'commands.schedules' },
-  { name: 'cancel', descriptionKey: 'commands.cancel' },
-  { name: 'balance', descriptionKey: 'commands.balance' },
-  { name: 'history', descriptionKey: 'commands.history' },
-  { name: 'export', descriptionKey: 'commands.export' },
-  { name: 'settings', descriptionKey: 'commands.settings' },
-  { name: 'link', descriptionKey: 'commands.link' },
-  { name: 'faucet', descriptionKey: 'commands.faucet' },
-  { name: 'help', descriptionKey: 'commands.help' },
-  { name: 'start', descriptionKey: 'commands.start' },
-] as const satisfies ReadonlyArray<{ name: Command['name']; descriptionKey: MessageKey }>;
-
-/** COMMANDS with their descriptions in every language (the shape the Telegram transport takes). */
-export function localizedCommands(options: {
-  demoMoney: boolean;
-}): Array<{ name: string; description: Record<Locale, string> }> {
-  return COMMANDS.filter((command) => options.demoMoney || command.name !== 'faucet').map((command) => ({
-    name: command.name,
-    description: { en: t('en', command.descriptionKey), 'zh-CN': t('zh-CN', command.descriptionKey) },
-  }));
-}
-
-export type CommandLayerConfig = Pick<
-  Config,
-  | 'defaultCurrency'
-  | 'defaultLocale'
-  | 'defaultTimezone'
-  | 'maxAmount'
-  | 'confirmThreshold'
-  | 'demoMoney'
-  | 'undoWindowMs'
-  | 'linkCodeTtlMs'
->;
+export { COMMANDS, localizedCommands, repliesPrivately } from './index.js';
+export type { CommandLayerConfig } from './spec.js';
 
 export interface CommandLayerDeps {
   /** The core services (core/index.ts `createCore`). */
-  core: Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press'>;
+  core: CommandCore;
   config: CommandLayerConfig;
   log?: Log;
   /** The clock deadlines are read against (tests). */
@@ -112,26 +33,6 @@ interface Recorded {
   effects: Effect[];
 }
 
-/** Commands whose replies carry private data: a DM on Telegram, an ephemeral reply on Discord. */
-const PRIVATE: ReadonlySet<string> = new Set<Command['name']>([
-  'balance',
-  'history',
-  'export',
-  'settings',
-  'link',
-  'faucet',
-  'schedules',
-]);
-
-/**
- * Whether the command named `command` answers privately. Discord decides its deferral (ephemeral or not) from
- * this before the command runs.
- */
-export const repliesPrivately = (command: string): boolean => PRIVATE.has(command.toLowerCase());
-
-/** Commands that write and must happen once per delivery (parse included: a deadline read later could differ). */
-const ONCE: ReadonlySet<Command['name']> = new Set(['pay', 'request', 'faucet', 'link', 'every', 'cancel']);
-
 const reply = (msg: OutMessage, isPrivate: boolean): Effect => ({ type: 'reply', message: msg, private: isPrivate });
 const refusal = (msg: OutMessage, isPrivate: boolean): Effect => ({
   type: 'reply',
@@ -140,13 +41,13 @@ const refusal = (msg: OutMessage, isPrivate: boolean): Effect => ({
   refusal: true,
 });
 
+const PRESS_BY_KIND: ReadonlyMap<string, PressSpec> = new Map(PRESSES.map((spec) => [spec.kind, spec]));
+
 export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const { core, config } = deps;
-  const { db, people, payments, requests, schedules } = core;
+  const { db, people } = core;
   const log = deps.log ?? silentLog;
   const now = deps.now ?? (() => new Date());
-  const undoSeconds = Math.round(config.undoWindowMs / 1000);
-  const settingsDefaults = { timezone: config.defaultTimezone, confirmThreshold: config.confirmThreshold };
 
   const readerOf = (person: Person, actor: Actor): Reader => ({
     locale: pickLocale(person.locale, actor.languageCode, config.defaultLocale),
@@ -185,21 +86,41 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       return { effects: [refusal(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
     const person = touched.person;
     const reader = readerOf(person, event.actor);
-    const first = parseCommand(event, parseContext(reader));
-    const name = first.ok ? first.command.name : first.command;
-    const isPrivate = PRIVATE.has(name);
-    if (!ONCE.has(name)) {
-      if (!first.ok) return { effects: [refusal(parseError(reader, event, first.error, first.detail), isPrivate)] };
-      return { effects: await direct(event, first.command, person, reader, isPrivate) };
+    const spec = specOf(event.command);
+    if (spec === undefined)
+      // In a group the command may be meant for another bot: stay quiet there.
+      return {
+        effects:
+          event.chat.kind === 'private'
+            ? [reply(message(reader, 'parse.unknown', { command: event.command }), false)]
+            : [],
+      };
+    const isPrivate = spec.private === true;
+    const context: CommandContext = {
+      core,
+      config,
+      log,
+      event,
+      person,
+      reader,
+      readerOf,
+      chat: { platform: event.chat.platform, chatId: event.chat.chatId },
+      commands: COMMANDS,
+    };
+    if (!spec.once) {
+      const parsed = parseCommand(event, parseContext(reader));
+      if (!parsed.ok) return { effects: [refusal(parseError(reader, event, parsed.error, parsed.detail), isPrivate)] };
+      const answer = await spec.run(context, parsed.command);
+      return { effects: Array.isArray(answer) ? answer : [reply(answer, isPrivate)] };
     }
-    return recorded(event.key, person, name, async (tx) => {
+    return recorded(event.key, person, spec.name, async (tx) => {
       const parsed = parseCommand(event, parseContext(reader));
       if (!parsed.ok)
         return {
           result: `parse:${parsed.error}`,
           effects: [refusal(parseError(reader, event, parsed.error, parsed.detail), isPrivate)],
         };
-      const out = await money(tx, event, person, reader, parsed.command);
+      const out = await spec.run(tx, context, parsed.command);
       const refused = out.result.startsWith('rejected');
       return { result: out.result, effects: [(refused ? refusal : reply)(out.message, isPrivate)] };
     });
@@ -212,147 +133,6 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       noteMax: NOTE_MAX_CHARS,
       ...(detail !== undefined ? { detail } : {}),
     });
-  }
-
-  /** Commands without money effects: answered directly. */
-  async function direct(
-    event: CommandEvent,
-    command: Command,
-    person: Person,
-    reader: Reader,
-    isPrivate: boolean,
-  ): Promise<Effect[]> {
-    const answer = (msg: OutMessage): Effect[] => [reply(msg, isPrivate)];
-    switch (command.name) {
-      case 'start': {
-        const welcome = t(reader.locale, 'start.welcome', { name: person.displayName });
-        return answer({ text: config.demoMoney ? `${welcome}\n${t(reader.locale, 'start.demo')}` : welcome });
-      }
-      case 'help':
-        return answer(message(reader, 'help.text'));
-      case 'balance':
-        return answer(renderBalances(reader, await payments.balances(db, person.id)));
-      case 'history': {
-        const page = await payments.history(db, person.id, { limit: command.count });
-        return answer(renderHistory(reader, page.entries));
-      }
-      case 'export': {
-        const csv = await payments.exportCsv(db, person.id);
-        const filename = t(reader.locale, 'export.filename');
-        return answer({
-          text: t(reader.locale, 'export.caption'),
-          document: { filename, mime: 'text/csv', content: csv },
-        });
-      }
-      case 'settings':
-        return answer(await settings(person, event.actor, command.change));
-      case 'schedules':
-        return answer(renderSchedules(reader, await schedules.list(db, person.id)));
-      case 'unknown':
-        // In a group the command may be meant for another bot: stay quiet there.
-        return event.chat.kind === 'private'
-          ? answer(message(reader, 'parse.unknown', { command: command.command }))
-          : [];
-      case 'pay':
-      case 'request':
-      case 'faucet':
-      case 'link':
-      case 'every':
-      case 'cancel':
-        throw new Error(`${command.name} must run once per delivery`);
-    }
-  }
-
-  /** The commands recorded under the delivery key. */
-  async function money(
-    tx: Tx,
-    event: CommandEvent,
-    person: Person,
-    reader: Reader,
-    command: Command,
-  ): Promise<{ result: string; message: OutMessage }> {
-    const chat = { platform: event.chat.platform, chatId: event.chat.chatId };
-    switch (command.name) {
-      case 'pay': {
-        const to = recipientOf(command.recipient, event);
-        const outcome = await payments.pay(tx, {
-          key: event.key,
-          from: person,
-          to,
-          amount: command.amount,
-          note: command.note,
-          chat,
-        });
-        return { result: resultOf(outcome), message: renderPayOutcome(reader, outcome, { undoSeconds }) };
-      }
-      case 'request': {
-        const payer = recipientOf(command.recipient, event);
-        const outcome = await requests.request(tx, {
-          key: event.key,
-          requester: person,
-          payer,
-          amount: command.amount,
-          note: command.note,
-          dueAt: command.by,
-          chat,
-        });
-        return { result: resultOf(outcome), message: renderRequestOutcome(reader, outcome) };
-      }
-      case 'every': {
-        const outcome = await schedules.create(tx, {
-          key: event.key,
-          payer: person,
-          payee: recipientOf(command.recipient, event),
-          amount: command.amount,
-          note: command.note,
-          spec: command.spec,
-          chat,
-        });
-        return { result: resultOf(outcome), message: renderEveryOutcome(reader, outcome) };
-      }
-      case 'cancel': {
-        const outcome = await schedules.cancel(tx, { personId: person.id, scheduleId: command.id });
-        return { result: resultOf(outcome), message: renderCancelOutcome(reader, outcome) };
-      }
-      case 'faucet': {
-        const outcome = await payments.faucet(tx, { key: event.key, person, amount: command.amount });
-        return { result: resultOf(outcome), message: renderFaucetOutcome(reader, outcome) };
-      }
-      case 'link': {
-        if (command.code !== undefined) {
-          const linked = await people.redeemLinkCode(tx, person.id, command.code);
-          return {
-            result: linked.ok ? 'link:joined' : `rejected:${linked.error}`,
-            message: renderLinkOutcome(reader, linked),
-          };
-        }
-        const created = await people.createLinkCode(tx, person.id, config.linkCodeTtlMs);
-        if (!created.ok)
-          return {
-            result: `rejected:${created.error}`,
-            message: renderError(reader, LINK_CODE_ERROR_KEYS, created.error),
-          };
-        const minutes = Math.max(1, Math.round(config.linkCodeTtlMs / 60_000));
-        return { result: 'link:code', message: message(reader, 'link.code', { code: created.code, minutes }) };
-      }
-      default:
-        throw new Error(`${command.name} is not recorded once`);
-    }
-  }
-
-  async function settings(
-    person: Person,
-    actor: Actor,
-    change: Extract<Command, { name: 'settings' }>['change'],
-  ): Promise<OutMessage> {
-    if (change === undefined) return renderSettings(readerOf(person, actor), person, settingsDefaults);
-    const result = await db.transaction((tx) => people.updateSettings(tx, person.id, patchOf(change)));
-    if (!result.ok) return renderError(readerOf(person, actor), SETTINGS_ERROR_KEYS, result.error);
-    // Shown in the new language when that is what changed.
-    const reader = readerOf(result.person, actor);
-    return {
-      text: `${t(reader.locale, 'settings.saved')}\n\n${renderSettings(reader, result.person, settingsDefaults).text}`,
-    };
   }
 
   async function onButton(event: Extract<IncomingEvent, { type: 'button' }>): Promise<HandleResult> {
@@ -386,40 +166,15 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
         effects: [{ type: 'answer', text, alert: press.error !== 'AlreadyUsed' }],
       };
     }
+    const spec = PRESS_BY_KIND.get(press.kind);
+    if (spec === undefined) throw new Error(`no renderer for button kind ${press.kind}`);
     const outcome = press.outcome;
     const result = `${press.kind}:${resultOf(outcome)}`;
-    const rendered = renderPress(press, reader);
+    const rendered = spec.render(reader, outcome, config);
     if (outcome.type === 'rejected') return { result, effects: [{ type: 'answer', text: rendered.text, alert: true }] };
     const answer: Effect = { type: 'answer', text: t(locale, 'action.done') };
-    // "Ask someone else" starts something new: a fresh message rather than an edit of the expiry notice.
-    if (press.kind === 'request.reask') return { result, effects: [answer, reply(rendered, true)] };
+    if (spec.fresh) return { result, effects: [answer, reply(rendered, true)] };
     return { result, effects: [answer, { type: 'edit', message: rendered }] };
-  }
-
-  function renderPress(press: Extract<PressOutcome, { type: 'done' }>, reader: Reader): OutMessage {
-    switch (press.kind) {
-      case 'pay.confirm':
-        return renderPayOutcome(reader, press.outcome, { undoSeconds });
-      case 'pay.undo':
-        return renderUndoOutcome(reader, press.outcome);
-      case 'claim.release':
-      case 'claim.return':
-        return renderClaimOutcome(reader, press.outcome);
-      case 'request.pay':
-        return renderPayRequestOutcome(reader, press.outcome);
-      case 'request.decline':
-        return renderDeclineOutcome(reader, press.outcome);
-      case 'schedule.activate':
-        return renderActivateOutcome(reader, press.outcome);
-      case 'reminder.mute':
-        return renderMuteOutcome(reader, press.outcome);
-      case 'request.reask': {
-        const outcome = press.outcome;
-        if (outcome.type === 'rejected') return message(reader, 'error.RequestNotFound');
-        const text = t(reader.locale, 'request.reask', { amount: formatAmount(outcome.amount) });
-        return { text: withNote(reader, text, outcome.note) };
-      }
-    }
   }
 
   return {
@@ -436,30 +191,6 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       }
     },
   };
-}
-
-function recipientOf(recipient: Recipient, event: CommandEvent) {
-  return recipient.kind === 'user'
-    ? { actor: recipient.actor }
-    : { username: recipient.username, platform: event.chat.platform };
-}
-
-function patchOf(change: NonNullable<Extract<Command, { name: 'settings' }>['change']>): SettingsPatch {
-  switch (change.setting) {
-    case 'language':
-      return { locale: change.locale };
-    case 'timezone':
-      return { timezone: change.timezone };
-    case 'quiet':
-      return { quietHours: change.quietHours ? formatQuietHours(change.quietHours) : null };
-    case 'confirm':
-      return { confirmThreshold: change.threshold };
-  }
-}
-
-/** `paid`, `rejected:InsufficientFunds`: a short label of an outcome for the log. */
-function resultOf(outcome: { type: string; error?: string }): string {
-  return outcome.error === undefined ? outcome.type : `${outcome.type}:${outcome.error}`;
 }
 
 /** Effects are plain JSON already (strings, booleans, arrays); this only satisfies the `Json` type. */

@@ -2,23 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { PayOutcome, TemplateKey, TemplateParams } from '../../core/index.js';
 import { LOCALES, type Locale } from '../i18n/index.js';
 import { PARSE_ERRORS } from './parse.js';
-import {
-  renderCadence,
-  renderEveryOutcome,
-  renderSchedules,
-  PARSE_ERROR_KEYS,
-  TEXT_LIMIT,
-  renderBalances,
-  renderHistory,
-  renderNotification,
-  renderParseError,
-  renderPayOutcome,
-  renderRequestOutcome,
-  renderSettings,
-  truncate,
-  type HistoryView,
-  type Reader,
-} from './render.js';
+import { renderPayOutcome } from './pay/render.js';
+import { PARSE_ERROR_KEYS, TEXT_LIMIT, renderNotification, renderParseError, truncate, type Reader } from './render.js';
+import { renderRequestOutcome } from './request/render.js';
+import { renderCadence, renderEveryOutcome, renderSchedules } from './schedules/render.js';
+import { renderSettings } from './settings/render.js';
+import { renderBalances, renderHistory, type HistoryView } from './wallet/render.js';
 
 const EN: Reader = { locale: 'en', timeZone: 'Asia/Shanghai' };
 const ZH: Reader = { locale: 'zh-CN', timeZone: 'Asia/Shanghai' };

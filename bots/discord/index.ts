@@ -7,7 +7,7 @@ export {
   type DiscordTransportDeps,
   type DiscordTransportOptions,
 } from './bot.js';
-export { DISCORD_COMMANDS, registerCommands, slashCommands, type CommandSpec } from './commands.js';
+export { registerCommands, slashCommands } from './commands.js';
 export { discordFailure, isUnreachable, type DiscordFailure } from './errors.js';
 export { interactionKey, parseInteraction, type Interaction } from './interaction.js';
 export { DISCORD_INTERACTIONS_PATH } from './webhook.js';

@@ -2,11 +2,4 @@ export { claimExpireKey, escrowOwner } from './claims.js';
 export { CSV_HEADER, csvField, csvRow, historyCsv, plainDecimal } from './csv.js';
 export { counterpartText } from './history.js';
 export * from './model.js';
-export {
-  cleanNote,
-  createPayments,
-  type PayInput,
-  type Payments,
-  type PaymentsConfig,
-  type PaymentsDeps,
-} from './service.js';
+export { createPayments, type PayInput, type Payments, type PaymentsConfig, type PaymentsDeps } from './service.js';

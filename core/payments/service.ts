@@ -11,7 +11,8 @@ import type { Amount } from '../money/amount.js';
 import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
 import { PLATFORMS, walletOwner, type Person, type Platform } from '../people/model.js';
-import { cleanText, normalizeUsername, type People } from '../people/service.js';
+import { normalizeUsername, type People } from '../people/service.js';
+import { storedNote } from '../text/clean.js';
 import { createClaims } from './claims.js';
 import { historyCsv } from './csv.js';
 import { historyOf } from './history.js';
@@ -89,14 +90,6 @@ export interface Payments {
 }
 
 const EXPORT_MAX_ROWS = 20_000;
-const NOTE_MAX = 200;
-
-/** A note safe to store and show: printable, one line, at most 200 characters; empty → null. */
-export function cleanNote(note: string | null | undefined): string | null {
-  const cleaned = cleanText(note, NOTE_MAX);
-  return cleaned === '' ? null : cleaned;
-}
-
 const rejected = (error: PayError): PayOutcome => ({ type: 'rejected', error });
 
 /** Ledger refusals a payment can meet; anything else is a bug and throws. */
@@ -211,7 +204,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
     const { from, amount } = input;
     if (typeof amount.minor !== 'bigint' || amount.minor <= 0n || !isCurrency(amount.currency))
       return rejected('InvalidAmount');
-    const note = cleanNote(input.note);
+    const note = storedNote(input.note);
 
     let recipient: Person;
     let viaUsername: { userId: string; username: string } | null = null;

@@ -1,3 +1,4 @@
+import { cleanName } from '../text/clean.js';
 import { randomBytes } from 'node:crypto';
 import { big, bigOrNull, date, inTx, textOrNull } from '../commands/db.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
@@ -102,19 +103,6 @@ export function normalizeUsername(text: string | undefined | null): string | nul
   const u = text.trim().replace(/^@/, '').toLowerCase();
   return USERNAME.test(u) ? u : null;
 }
-
-// Control characters and bidi overrides in names would garble every message they appear in.
-// eslint-disable-next-line no-control-regex -- removing control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-
-/** Text safe to store and show in one line: printable, whitespace collapsed, at most `max` characters. */
-export function cleanText(text: string | undefined | null, max: number): string {
-  const cleaned = (text ?? '').replace(UNPRINTABLE, '').replace(/\s+/g, ' ').trim();
-  return [...cleaned].slice(0, max).join('').trim();
-}
-
-/** A display name safe to store and show: printable, trimmed, at most 64 characters. */
-export const cleanName = (text: string | undefined | null): string => cleanText(text, 64);
 
 export function toPerson(r: Row): Person {
   const start = r.quiet_start;

@@ -42,7 +42,7 @@ function minutes(text: string): number | undefined {
 /** "22:00-07:00", "22-7", "23:30–06:15" → quiet hours; "off" → null; anything else → undefined. */
 export function parseQuietHours(text: string): QuietHours | null | undefined {
   const t = text.trim().toLowerCase();
-  if (t === 'off' || t === 'none' || t === '关' || t === '关闭') return null;
+  if (['off', 'none', 'no', '关', '关闭'].includes(t)) return null;
   const parts = t.split(/\s*(?:-|–|~|to|到|至)\s*/).filter((p) => p !== '');
   if (parts.length !== 2) return undefined;
   const start = minutes(parts[0] ?? '');

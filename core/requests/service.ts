@@ -14,7 +14,8 @@ import { outsideQuietHours } from '../people/quiet.js';
 import { isMuted, muteButton } from '../reminders/mute.js';
 import { nextReminder } from '../reminders/policy.js';
 import type { ChatScope } from '../payments/model.js';
-import { cleanNote, type Payments } from '../payments/service.js';
+import type { Payments } from '../payments/service.js';
+import { storedNote } from '../text/clean.js';
 import {
   MAX_REQUEST_TTL_MS,
   type DeclineOutcome,
@@ -155,7 +156,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     const dueAt = input.dueAt ?? new Date(now.getTime() + deps.config.requestTtlMs);
     if (dueAt.getTime() <= now.getTime()) return rejected('DeadlineInPast');
     if (dueAt.getTime() - now.getTime() > MAX_REQUEST_TTL_MS) return rejected('DeadlineTooFar');
-    const note = cleanNote(input.note);
+    const note = storedNote(input.note);
 
     const created = await tx.query(
       `INSERT INTO requests (key, requester, payer, amount, currency, note, platform, chat_id, due_at, created_at)

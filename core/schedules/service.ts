@@ -20,7 +20,8 @@ import { cancel, schedule } from '../outbox/index.js';
 import type { Person, Platform } from '../people/model.js';
 import { normalizeUsername, type People } from '../people/service.js';
 import type { ChatScope } from '../payments/model.js';
-import { cleanNote, type Payments } from '../payments/service.js';
+import type { Payments } from '../payments/service.js';
+import { storedNote } from '../text/clean.js';
 import { isMuted, muteButton } from '../reminders/mute.js';
 import { nextReminder } from '../reminders/policy.js';
 import type { ScheduleSpec } from './grammar.js';
@@ -222,7 +223,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     if (spec.cadence.unit === 'rule' && checkRule(spec, anchor) !== undefined) return rejected('BadRule');
     const next = occurrences(spec, anchor, timezone, 1, 3).map((o) => o.at);
     if (next.length === 0) return rejected('NeverRuns');
-    const note = cleanNote(input.note);
+    const note = storedNote(input.note);
 
     const inserted = await tx.query(
       `INSERT INTO schedules (key, payer, payee, amount, currency, note, spec, timezone, platform, chat_id)

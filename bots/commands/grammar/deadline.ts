@@ -5,7 +5,7 @@
  * Intl (no date library); the result is an instant. Pure: `now` is an input.
  */
 
-import { parseClock, zonedParts, zonedTimeToInstant, type Clock } from '../../core/index.js';
+import { parseClock, zonedParts, zonedTimeToInstant, type Clock } from '../../../core/index.js';
 
 export type DeadlineError = 'BadDeadline' | 'DeadlineInPast';
 export type DeadlineResult = { ok: true; at: Date } | { ok: false; error: DeadlineError };

@@ -1,0 +1,33 @@
+/** `/start` (welcome, deep-link payload) and `/help`, whose lines come from the command list itself. */
+import { t } from '../../i18n/index.js';
+import type { DirectSpec, Feature } from '../spec.js';
+
+const start: DirectSpec<{ name: 'start'; payload?: string }> = {
+  name: 'start',
+  descriptionKey: 'commands.start',
+  discord: false,
+  parse(input) {
+    const payload = input.text.trim();
+    // Telegram deep-link payloads: up to 64 of A-Z a-z 0-9 _ -. Anything else is not ours.
+    return { name: 'start', payload: /^[A-Za-z0-9_-]{1,64}$/.test(payload) ? payload : undefined };
+  },
+  run({ config, person, reader }) {
+    const welcome = t(reader.locale, 'start.welcome', { name: person.displayName });
+    return { text: config.demoMoney ? `${welcome}\n${t(reader.locale, 'start.demo')}` : welcome };
+  },
+};
+
+const help: DirectSpec<{ name: 'help' }> = {
+  name: 'help',
+  descriptionKey: 'commands.help',
+  parse: () => ({ name: 'help' }),
+  run({ config, reader, commands }) {
+    const { locale } = reader;
+    const lines = commands.flatMap((command) =>
+      command.helpKey !== undefined && (!command.when || command.when(config)) ? [t(locale, command.helpKey)] : [],
+    );
+    return { text: [t(locale, 'help.title'), lines.join('\n'), t(locale, 'help.footer')].join('\n\n') };
+  },
+};
+
+export const welcome = { commands: [help, start] } satisfies Feature;

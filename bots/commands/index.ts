@@ -1,0 +1,47 @@
+/**
+ * THE list of features, in menu order. It feeds the Telegram command menu, Discord registration, /help, the
+ * grammar's dispatch and the rendering of button presses. Adding a feature is a folder and one line here.
+ */
+import { pay } from './pay/index.js';
+import { request } from './request/index.js';
+import { recurring } from './schedules/index.js';
+import { wallet } from './wallet/index.js';
+import { preferences } from './settings/index.js';
+import { linking } from './link/index.js';
+import { demo } from './faucet/index.js';
+import { welcome } from './help/index.js';
+import { reminders } from './reminders/index.js';
+import { t, type Locale } from '../i18n/index.js';
+import type { CommandOf, CommandSpec, Feature, PressSpec } from './spec.js';
+
+export const FEATURES = [pay, request, recurring, wallet, preferences, linking, demo, welcome, reminders] as const;
+
+type Listed = (typeof FEATURES)[number]['commands'][number];
+
+/** Every command, in menu order. */
+export const COMMANDS: readonly CommandSpec[] = FEATURES.flatMap((feature: Feature) => feature.commands);
+
+/** Every button kind's renderer. */
+export const PRESSES: readonly PressSpec[] = FEATURES.flatMap((feature: Feature) => feature.presses ?? []);
+
+/** A parsed command: one of the listed commands' own types, or one we do not know. */
+export type Command = CommandOf<Listed> | { name: 'unknown'; command: string };
+export type CommandName = Command['name'];
+
+/** The commands offered with this configuration, with their descriptions in every language (Telegram's menu). */
+export function localizedCommands(options: {
+  demoMoney: boolean;
+}): Array<{ name: string; description: Record<Locale, string> }> {
+  return COMMANDS.filter((command) => !command.when || command.when(options)).map((command) => ({
+    name: command.name,
+    description: { en: t('en', command.descriptionKey), 'zh-CN': t('zh-CN', command.descriptionKey) },
+  }));
+}
+
+const PRIVATE: ReadonlySet<string> = new Set(COMMANDS.filter((c) => c.private).map((c) => c.name));
+
+/**
+ * Whether the command named `command` answers privately. Discord decides its deferral (ephemeral or not) from
+ * this before the command runs.
+ */
+export const repliesPrivately = (command: string): boolean => PRIVATE.has(command.toLowerCase());

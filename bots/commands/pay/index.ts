@@ -1,0 +1,52 @@
+/** `/pay @name 12.50 lunch` (or a reply with `/pay 12.50`): send money, with Undo, a confirm card above the threshold. */
+import { parseTransfer, failed, recipientOf, type Recipient } from '../grammar/index.js';
+import type { Amount } from '../../../core/index.js';
+import { AMOUNT, NOTE, USER, onPress, resultOf, type Feature, type OnceSpec } from '../spec.js';
+import { renderClaimOutcome, renderPayOutcome, renderUndoOutcome } from './render.js';
+
+export interface PayCommand {
+  name: 'pay';
+  recipient: Recipient;
+  amount: Amount;
+  note?: string;
+}
+
+const undoSeconds = (config: { undoWindowMs: number }): number => Math.round(config.undoWindowMs / 1000);
+
+export const payCommand: OnceSpec<PayCommand> = {
+  name: 'pay',
+  descriptionKey: 'commands.pay',
+  helpKey: 'help.pay',
+  once: true,
+  discord: { options: [USER, AMOUNT, NOTE] },
+  parse(input, context) {
+    const transfer = parseTransfer(input, context, false);
+    return failed(transfer) ? transfer : { name: 'pay', ...transfer };
+  },
+  async run(tx, { core, event, person, reader, chat, config }, command) {
+    const outcome = await core.payments.pay(tx, {
+      key: event.key,
+      from: person,
+      to: recipientOf(command.recipient, event),
+      amount: command.amount,
+      note: command.note,
+      chat,
+    });
+    return {
+      result: resultOf(outcome),
+      message: renderPayOutcome(reader, outcome, { undoSeconds: undoSeconds(config) }),
+    };
+  },
+};
+
+export const pay = {
+  commands: [payCommand],
+  presses: [
+    onPress('pay.confirm', (reader, outcome, config) =>
+      renderPayOutcome(reader, outcome, { undoSeconds: undoSeconds(config) }),
+    ),
+    onPress('pay.undo', renderUndoOutcome),
+    onPress('claim.release', renderClaimOutcome),
+    onPress('claim.return', renderClaimOutcome),
+  ],
+} satisfies Feature;

@@ -1,0 +1,97 @@
+/** Payment outcomes: paid (with Undo), confirm card, held for an @username, undone, claims. */
+import {
+  formatAmount,
+  type ClaimError,
+  type ClaimOutcome,
+  type PayError,
+  type PayOutcome,
+  type UndoError,
+  type UndoOutcome,
+} from '../../../core/index.js';
+import { button, date, message, renderError, withNote, type Reader } from '../render.js';
+import type { OutMessage } from '../types.js';
+import { t, type MessageKey } from '../../i18n/index.js';
+
+// Payment outcomes
+
+export const PAY_ERROR_KEYS: Record<PayError, MessageKey> = {
+  SelfPayment: 'error.SelfPayment',
+  RecipientIsBot: 'error.RecipientIsBot',
+  UnknownRecipient: 'error.UnknownRecipient',
+  InvalidUsername: 'error.InvalidUsername',
+  InvalidAmount: 'error.InvalidAmount',
+  InsufficientFunds: 'error.InsufficientFunds',
+  CurrencyMismatch: 'error.CurrencyMismatch',
+  KeyConflict: 'error.KeyConflict',
+};
+
+export const UNDO_ERROR_KEYS: Record<UndoError, MessageKey> = {
+  UndoTooLate: 'error.UndoTooLate',
+  AlreadyUndone: 'error.AlreadyUndone',
+};
+
+export const CLAIM_ERROR_KEYS: Record<ClaimError, MessageKey> = {
+  ClaimNotFound: 'error.ClaimNotFound',
+  ClaimNotMatched: 'error.ClaimNotMatched',
+  ClaimResolved: 'error.ClaimResolved',
+  ClaimExpired: 'error.ClaimExpired',
+};
+
+export function renderPayOutcome(reader: Reader, outcome: PayOutcome, options: { undoSeconds: number }): OutMessage {
+  const { locale } = reader;
+  switch (outcome.type) {
+    case 'paid': {
+      const text = withNote(
+        reader,
+        t(locale, 'pay.paid', { amount: formatAmount(outcome.amount), name: outcome.toName }),
+        outcome.note,
+      );
+      if (outcome.undoActionId === null) return { text };
+      return {
+        text: `${text}\n${t(locale, 'pay.undo_hint', { seconds: options.undoSeconds })}`,
+        buttons: [[button(reader, 'button.undo', outcome.undoActionId)]],
+      };
+    }
+    case 'confirm': {
+      const amount = formatAmount(outcome.amount);
+      const text =
+        outcome.toPersonId === null
+          ? t(locale, 'pay.confirm_escrow', { amount, username: outcome.toUsername ?? outcome.toName })
+          : t(locale, 'pay.confirm', { amount, name: outcome.toName, id: outcome.toUserId ?? '?' });
+      return {
+        text: withNote(reader, text, outcome.note),
+        buttons: [[button(reader, 'button.confirm', outcome.actionId)]],
+      };
+    }
+    case 'escrowed': {
+      const text = t(locale, 'pay.escrowed', {
+        username: outcome.username,
+        amount: formatAmount(outcome.amount),
+        until: date(reader, outcome.expiresAt),
+      });
+      return {
+        text: withNote(reader, text, outcome.note),
+        buttons: [[button(reader, 'button.return', outcome.returnActionId)]],
+      };
+    }
+    case 'rejected':
+      return renderError(reader, PAY_ERROR_KEYS, outcome.error);
+  }
+}
+
+export function renderUndoOutcome(reader: Reader, outcome: UndoOutcome): OutMessage {
+  return outcome.type === 'undone'
+    ? message(reader, 'pay.reversed', { amount: formatAmount(outcome.amount) })
+    : renderError(reader, UNDO_ERROR_KEYS, outcome.error);
+}
+
+export function renderClaimOutcome(reader: Reader, outcome: ClaimOutcome): OutMessage {
+  switch (outcome.type) {
+    case 'released':
+      return message(reader, 'claim.released', { amount: formatAmount(outcome.amount), name: outcome.claimantName });
+    case 'returned':
+      return message(reader, 'claim.taken_back', { amount: formatAmount(outcome.amount) });
+    case 'rejected':
+      return renderError(reader, CLAIM_ERROR_KEYS, outcome.error);
+  }
+}

@@ -1,0 +1,65 @@
+/** `/every @name 50 monthly on 1 rent`, `/schedules`, `/cancel 12`: recurring transfers. */
+import { fail } from '../grammar/index.js';
+import { AMOUNT, NOTE, USER, onPress, resultOf, type DirectSpec, type Feature, type OnceSpec } from '../spec.js';
+import { recipientOf } from '../grammar/index.js';
+import { parseEvery, type EveryCommand } from './grammar.js';
+import { renderActivateOutcome, renderCancelOutcome, renderEveryOutcome, renderSchedules } from './render.js';
+
+const every: OnceSpec<EveryCommand> = {
+  name: 'every',
+  descriptionKey: 'commands.every',
+  helpKey: 'help.every',
+  once: true,
+  discord: {
+    options: [
+      USER,
+      AMOUNT,
+      { name: 'schedule', kind: 'string', descriptionKey: 'discord.options.schedule', required: true },
+      NOTE,
+    ],
+  },
+  parse: parseEvery,
+  async run(tx, { core, event, person, reader, chat }, command) {
+    const outcome = await core.schedules.create(tx, {
+      key: event.key,
+      payer: person,
+      payee: recipientOf(command.recipient, event),
+      amount: command.amount,
+      note: command.note,
+      spec: command.spec,
+      chat,
+    });
+    return { result: resultOf(outcome), message: renderEveryOutcome(reader, outcome) };
+  },
+};
+
+const schedules: DirectSpec<{ name: 'schedules' }> = {
+  name: 'schedules',
+  descriptionKey: 'commands.schedules',
+  helpKey: 'help.schedules',
+  private: true,
+  parse: () => ({ name: 'schedules' }),
+  run: async ({ core, person, reader }) => renderSchedules(reader, await core.schedules.list(core.db, person.id)),
+};
+
+const cancel: OnceSpec<{ name: 'cancel'; id: bigint }> = {
+  name: 'cancel',
+  descriptionKey: 'commands.cancel',
+  once: true,
+  discord: {
+    options: [{ name: 'id', kind: 'string', descriptionKey: 'discord.options.schedule_id', required: true }],
+  },
+  parse(input) {
+    const id = (input.option('id') ?? input.text).normalize('NFKC').trim().replace(/^#/, '');
+    return /^[1-9][0-9]{0,17}$/.test(id) ? { name: 'cancel', id: BigInt(id) } : fail('BadScheduleId');
+  },
+  async run(tx, { core, person, reader }, command) {
+    const outcome = await core.schedules.cancel(tx, { personId: person.id, scheduleId: command.id });
+    return { result: resultOf(outcome), message: renderCancelOutcome(reader, outcome) };
+  },
+};
+
+export const recurring = {
+  commands: [every, schedules, cancel],
+  presses: [onPress('schedule.activate', renderActivateOutcome)],
+} satisfies Feature;

@@ -1,0 +1,134 @@
+/** Recurring transfers: the confirm card with the next runs, activated, cancelled, the list. */
+import {
+  formatAmount,
+  formatClock,
+  runTime,
+  type ScheduleActivateOutcome,
+  type ScheduleCancelOutcome,
+  type ScheduleCreateError,
+  type ScheduleCreateOutcome,
+  type ScheduleSpec,
+  type ScheduleStateError,
+  type ScheduleView,
+} from '../../../core/index.js';
+import { truncate } from '../render.js';
+import { button, date, message, renderError, withNote, type Reader } from '../render.js';
+import type { OutMessage } from '../types.js';
+import { t, type MessageKey } from '../../i18n/index.js';
+
+// Recurring transfers
+
+export const SCHEDULE_CREATE_ERROR_KEYS: Record<ScheduleCreateError, MessageKey> = {
+  SelfSchedule: 'error.SelfSchedule',
+  RecipientIsBot: 'error.RecipientIsBot',
+  UnknownRecipient: 'error.UnknownRecipient',
+  InvalidUsername: 'error.InvalidUsername',
+  InvalidAmount: 'error.InvalidAmount',
+  BadRule: 'error.BadRule',
+  NeverRuns: 'error.NeverRuns',
+};
+
+export const SCHEDULE_STATE_ERROR_KEYS: Record<ScheduleStateError, MessageKey> = {
+  ScheduleNotFound: 'error.ScheduleNotFound',
+  NotYourSchedule: 'error.NotYourSchedule',
+  ScheduleEnded: 'error.ScheduleEnded',
+  NeverRuns: 'error.NeverRuns',
+};
+
+/** "every friday", "monthly on day 1, 6 times", "每两周，直到 2026年12月31日". */
+export function renderCadence(reader: Reader, spec: ScheduleSpec): string {
+  const { locale } = reader;
+  const c = spec.cadence;
+  let text: string;
+  switch (c.unit) {
+    case 'day':
+    case 'week':
+    case 'month': {
+      const single = { day: 'daily', week: 'weekly', month: 'monthly' } as const;
+      const many = { day: 'every_n_days', week: 'every_n_weeks', month: 'every_n_months' } as const;
+      text =
+        c.interval === 1
+          ? t(locale, `schedule.cadence.${single[c.unit]}`)
+          : t(locale, `schedule.cadence.${many[c.unit]}`, { n: c.interval });
+      break;
+    }
+    case 'weekday': {
+      const day = t(locale, `weekday.${c.weekday}`);
+      text =
+        c.interval === 1
+          ? t(locale, 'schedule.cadence.weekday', { day })
+          : t(locale, 'schedule.cadence.every_n_weekday', { n: c.interval, day });
+      break;
+    }
+    case 'monthday':
+      text = t(locale, 'schedule.cadence.monthday', { day: c.day });
+      break;
+    case 'rule':
+      text = t(locale, 'schedule.cadence.rule', { rule: c.rule });
+      break;
+  }
+  const end = spec.end;
+  if (end && 'count' in end) return t(locale, 'schedule.end_count', { cadence: text, count: end.count });
+  if (end && 'until' in end) return t(locale, 'schedule.end_until', { cadence: text, date: end.until });
+  return text;
+}
+
+const dateList = (reader: Reader, dates: readonly Date[]): string =>
+  dates.map((d) => date(reader, d)).join(reader.locale === 'zh-CN' ? '；' : '; ');
+
+/** The reply to /every: the confirm card with the next runs and the Activate button. */
+export function renderEveryOutcome(reader: Reader, outcome: ScheduleCreateOutcome): OutMessage {
+  if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_CREATE_ERROR_KEYS, outcome.error);
+  const at = runTime(outcome.spec);
+  const text = t(reader.locale, 'schedule.confirm', {
+    amount: formatAmount(outcome.amount),
+    name: outcome.toName,
+    id: outcome.toUserId ?? '?',
+    cadence: renderCadence(reader, outcome.spec),
+    timezone: outcome.timezone,
+    time: formatClock(at.hour * 60 + at.minute),
+    next: dateList(reader, outcome.next),
+  });
+  return {
+    text: withNote(reader, text, outcome.note),
+    buttons: [[button(reader, 'button.activate', outcome.actionId)]],
+  };
+}
+
+export function renderActivateOutcome(reader: Reader, outcome: ScheduleActivateOutcome): OutMessage {
+  if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_STATE_ERROR_KEYS, outcome.error);
+  return message(reader, 'schedule.activated', {
+    id: outcome.scheduleId.toString(),
+    amount: formatAmount(outcome.amount),
+    name: outcome.toName,
+    next: outcome.next[0] ? date(reader, outcome.next[0]) : '—',
+  });
+}
+
+export function renderCancelOutcome(reader: Reader, outcome: ScheduleCancelOutcome): OutMessage {
+  if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_STATE_ERROR_KEYS, outcome.error);
+  return message(reader, 'schedule.cancelled', {
+    id: outcome.scheduleId.toString(),
+    amount: formatAmount(outcome.amount),
+    name: outcome.toName,
+  });
+}
+
+export function renderSchedules(reader: Reader, schedules: readonly ScheduleView[]): OutMessage {
+  if (schedules.length === 0) return message(reader, 'schedule.list_empty');
+  const lines = schedules.map((s) => {
+    const line = t(reader.locale, 'schedule.line', {
+      id: s.id.toString(),
+      amount: formatAmount(s.amount),
+      name: s.toName,
+      cadence: renderCadence(reader, s.spec),
+      state: t(reader.locale, `schedule.state.${s.state}`),
+    });
+    const extra = [
+      ...(s.nextAt ? [t(reader.locale, 'schedule.line_next', { date: date(reader, s.nextAt) })] : []),
+      ...(s.paidRuns > 0 ? [t(reader.locale, 'schedule.line_runs', { count: s.paidRuns })] : []),
+    ];
+    return extra.length > 0 ? `${line}\n   ${extra.join(' · ')}` : line;
+  });
+  return { text: truncate([t(reader.locale, 'schedule.list_title'), ...lines].join('\n')) };
+}

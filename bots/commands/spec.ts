@@ -1,0 +1,149 @@
+/**
+ * What a feature folder exports: its commands (name, description, grammar, whether it answers privately and
+ * whether it runs once per delivery, its handler, its Discord options) and the renderers of its buttons' outcomes.
+ * `index.ts` lists the features; menus, Discord registration, /help and dispatch are all built from that list.
+ */
+import type { Config } from '../../config/env.js';
+import type { Core, Log, Person, PressOutcome, Tx } from '../../core/index.js';
+import type { MessageKey } from '../i18n/index.js';
+import type { CommandEvent, Failure, Input, ParseContext } from './grammar/index.js';
+import type { Reader } from './render.js';
+import type { Actor, Effect, OutMessage } from './types.js';
+
+export type CommandLayerConfig = Pick<
+  Config,
+  | 'defaultCurrency'
+  | 'defaultLocale'
+  | 'defaultTimezone'
+  | 'maxAmount'
+  | 'confirmThreshold'
+  | 'demoMoney'
+  | 'undoWindowMs'
+  | 'linkCodeTtlMs'
+>;
+
+/** The core services the command layer calls (core/index.ts `createCore`). */
+export type CommandCore = Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press'>;
+
+/** Everything a handler may use besides its typed command. */
+export interface CommandContext {
+  core: CommandCore;
+  config: CommandLayerConfig;
+  log: Log;
+  event: CommandEvent;
+  /** The person who typed the command (already refreshed from the platform). */
+  person: Person;
+  /** The person's language and time zone. */
+  reader: Reader;
+  /** Reader of someone else (e.g. after a settings change, in the new language). */
+  readerOf: (person: Person, actor: Actor) => Reader;
+  chat: { platform: CommandEvent['chat']['platform']; chatId: string };
+  /** Every command offered, in menu order (for /help). */
+  commands: readonly CommandSpec[];
+}
+
+/** A command that wrote: a short label of its result for the log (`paid`, `rejected:InsufficientFunds`) and the reply. */
+export interface Outcome {
+  result: string;
+  message: OutMessage;
+}
+
+export type OptionKind = 'user' | 'string' | 'integer' | 'boolean';
+
+/** One Discord option: `name` is what the command's grammar reads with `input.option(name)`. */
+export interface OptionSpec {
+  name: string;
+  kind: OptionKind;
+  descriptionKey: MessageKey;
+  required?: boolean;
+  /** Integers only. */
+  min?: number;
+  max?: number;
+}
+
+export interface SubcommandSpec {
+  name: string;
+  descriptionKey: MessageKey;
+  options?: readonly OptionSpec[];
+}
+
+interface SpecBase<C extends { name: string }> {
+  /** Lower-case, without the slash: what Telegram's menu and Discord's registration show. */
+  name: C['name'];
+  descriptionKey: MessageKey;
+  /** Its line in /help (none: not listed). */
+  helpKey?: MessageKey;
+  /** Answers carry private data: a DM on Telegram, ephemeral on Discord. */
+  private?: boolean;
+  /** Offered only when this says so (`/faucet` needs DEMO_MONEY). */
+  when?: (config: { demoMoney: boolean }) => boolean;
+  /** Discord: its options, or subcommands with theirs; `false`: not registered there (absent: no options). */
+  discord?: false | { options?: readonly OptionSpec[]; subcommands?: readonly SubcommandSpec[] };
+  /** Arguments → the typed command, or why they were refused. Pure. */
+  parse(input: Input, context: ParseContext): C | Failure;
+}
+
+/** A command that only reads (or writes nothing a redelivery could double): answered directly. */
+export interface DirectSpec<C extends { name: string }> extends SpecBase<C> {
+  once?: false;
+  run(ctx: CommandContext, command: C): OutMessage | Effect[] | Promise<OutMessage | Effect[]>;
+}
+
+/**
+ * A command that writes: it runs inside `once` under the delivery's key, parse included (a deadline read later
+ * could differ), and a redelivery replays the recorded reply. A result starting with `rejected` is a refusal.
+ */
+export interface OnceSpec<C extends { name: string }> extends SpecBase<C> {
+  once: true;
+  run(tx: Tx, ctx: CommandContext, command: C): Promise<Outcome>;
+}
+
+export type CommandSpec<C extends { name: string } = { name: string }> = DirectSpec<C> | OnceSpec<C>;
+
+export type CommandOf<S> = S extends CommandSpec<infer C> ? C : never;
+
+type Done = Extract<PressOutcome, { type: 'done' }>;
+export type PressKind = Done['kind'];
+export type PressResultOf<K extends PressKind> = Extract<Done, { kind: K }>['outcome'];
+
+/** How the outcome of pressing one kind of button is shown: an edit of the button's message, or a fresh reply. */
+export interface PressSpec {
+  kind: PressKind;
+  /** "Ask someone else" starts something new: a fresh private message rather than an edit. */
+  fresh?: boolean;
+  render(reader: Reader, outcome: Done['outcome'], config: CommandLayerConfig): OutMessage;
+}
+
+/** Binds a renderer to its kind with the outcome's type (the one place the outcome type is narrowed). */
+export function onPress<K extends PressKind>(
+  kind: K,
+  render: (reader: Reader, outcome: PressResultOf<K>, config: CommandLayerConfig) => OutMessage,
+  options: { fresh?: boolean } = {},
+): PressSpec {
+  return {
+    kind,
+    ...options,
+    render: (reader, outcome, config) => render(reader, outcome as PressResultOf<K>, config),
+  };
+}
+
+/** A feature: its commands and its buttons. */
+export interface Feature {
+  readonly commands: readonly CommandSpec[];
+  readonly presses?: readonly PressSpec[];
+}
+
+/** The options most money commands share on Discord. */
+export const USER: OptionSpec = { name: 'user', kind: 'user', descriptionKey: 'discord.options.user', required: true };
+export const AMOUNT: OptionSpec = {
+  name: 'amount',
+  kind: 'string',
+  descriptionKey: 'discord.options.amount',
+  required: true,
+};
+export const NOTE: OptionSpec = { name: 'note', kind: 'string', descriptionKey: 'discord.options.note' };
+
+/** `paid`, `rejected:InsufficientFunds`: a short label of an outcome for the log. */
+export function resultOf(outcome: { type: string; error?: string }): string {
+  return outcome.error === undefined ? outcome.type : `${outcome.type}:${outcome.error}`;
+}
