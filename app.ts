@@ -109,6 +109,7 @@ function httpRoutes(parts: Parts): RouteInstaller[] {
       log: log.child({ transport: 'sandbox' }),
       nodeEnv: config.nodeEnv,
       defaultLocale: config.defaultLocale,
+      commands: localizedCommands({ demoMoney: config.demoMoney }),
       store: sandbox,
     });
     routes.push((app) => app.use(router));

@@ -28,13 +28,19 @@ export const PRESSES: readonly PressSpec[] = FEATURES.flatMap((feature: Feature)
 export type Command = CommandOf<Listed> | { name: 'unknown'; command: string };
 export type CommandName = Command['name'];
 
+export interface LocalizedCommand {
+  name: string;
+  description: Record<Locale, string>;
+  /** What to type to try it. */
+  example: string;
+}
+
 /** The commands offered with this configuration, with their descriptions in every language (Telegram's menu). */
-export function localizedCommands(options: {
-  demoMoney: boolean;
-}): Array<{ name: string; description: Record<Locale, string> }> {
+export function localizedCommands(options: { demoMoney: boolean }): LocalizedCommand[] {
   return COMMANDS.filter((command) => !command.when || command.when(options)).map((command) => ({
     name: command.name,
     description: { en: t('en', command.descriptionKey), 'zh-CN': t('zh-CN', command.descriptionKey) },
+    example: command.example ?? `/${command.name}`,
   }));
 }
 

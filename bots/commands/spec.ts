@@ -71,6 +71,8 @@ interface SpecBase<C extends { name: string }> {
   /** Lower-case, without the slash: what Telegram's menu and Discord's registration show. */
   name: C['name'];
   descriptionKey: MessageKey;
+  /** What the sandbox offers to type (absent: `/name`). */
+  example?: string;
   /** Its line in /help (none: not listed). */
   helpKey?: MessageKey;
   /** Answers carry private data: a DM on Telegram, ephemeral on Discord. */

@@ -3,6 +3,7 @@
  * production: main.ts does not mount it there, and the router itself answers 404 when `nodeEnv` is
  * production, in case it ever is mounted.
  *
+ *   GET  /sandbox/api/commands                   the commands offered (name, descriptions, example)
  *   GET  /sandbox/api/users                      the sandbox's users
  *   POST /sandbox/api/users                      {username, displayName, language} → 201 {user}
  *   GET  /sandbox/api/chats?userId=              the group and the private chats (or those of one user)
@@ -18,6 +19,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { z } from 'zod';
 import { LOCALES, type Locale, type NodeEnv } from '../../config/env.js';
 import type { Log } from '../../core/log.js';
+import type { LocalizedCommand } from '../commands/index.js';
 import type { CommandLayer } from '../commands/types.js';
 import { createSandboxStore, type CreateUserError, type SandboxStore } from './store.js';
 import { createSandbox, type SandboxError } from './transport.js';
@@ -30,6 +32,8 @@ export interface SandboxRouterDeps {
   defaultLocale: Locale;
   /** Shared with `createSandboxSender` so notifications reach the same transcript. */
   store?: SandboxStore;
+  /** The commands offered, in menu order (bots/commands `localizedCommands`): the page's hints. */
+  commands?: readonly LocalizedCommand[];
   /** Idempotency keys of the deliveries (tests). */
   newKey?: () => string;
 }
@@ -152,6 +156,10 @@ export function createSandboxRouter(deps: SandboxRouterDeps): Router {
 
   const api = express.Router();
   api.use(noStore, express.json({ limit: '32kb' }));
+
+  api.get('/commands', (_req, res) => {
+    res.json({ commands: deps.commands ?? [] });
+  });
 
   api.get('/users', (_req, res) => {
     res.json({ users: store.users() });

@@ -9,7 +9,7 @@ import { createCore } from '../../core/index.js';
 import { notificationsOf, TEST_CONFIG } from '../../test/support/core.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import { Blocked } from '../../workers/notify/ports.js';
-import { createCommandLayer } from '../commands/layer.js';
+import { createCommandLayer, localizedCommands } from '../commands/layer.js';
 import { renderNotification } from '../commands/render.js';
 import { t } from '../i18n/index.js';
 import type { CommandLayer, Effect, IncomingEvent } from '../commands/types.js';
@@ -431,6 +431,21 @@ describe('the sandbox page and production', () => {
     expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
     const again = await fetch(`${base}/`);
     expect(again.headers.get('content-security-policy')).not.toBe(csp);
+  });
+
+  it('offers the bot’s own command list as hints, with something to type for each, and /faucet only in demo mode', async () => {
+    const listed = async (demoMoney: boolean) => {
+      const base = await serve({ layer: recordingLayer().layer, commands: localizedCommands({ demoMoney }) });
+      const body = (await (await fetch(`${base}/sandbox/api/commands`)).json()) as {
+        commands: Array<{ name: string; example: string; description: { en: string } }>;
+      };
+      return body.commands;
+    };
+    const demo = await listed(true);
+    expect(demo.find((c) => c.name === 'pay')?.example).toBe('/pay @bob 10 lunch');
+    expect(demo.find((c) => c.name === 'balance')).toMatchObject({ example: '/balance' });
+    expect(demo.map((c) => c.name)).toContain('faucet');
+    expect((await listed(false)).map((c) => c.name)).not.toContain('faucet');
   });
 
   it('answers 404 for the page and the whole API when NODE_ENV is production, and never calls the layer', async () => {

@@ -8,6 +8,7 @@ const faucet: OnceSpec<{ name: 'faucet'; amount: Amount }> = {
   name: 'faucet',
   descriptionKey: 'commands.faucet',
   helpKey: 'help.faucet',
+  example: '/faucet 100',
   private: true,
   once: true,
   when: ({ demoMoney }) => demoMoney,

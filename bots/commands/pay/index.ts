@@ -17,6 +17,7 @@ export const payCommand: OnceSpec<PayCommand> = {
   name: 'pay',
   descriptionKey: 'commands.pay',
   helpKey: 'help.pay',
+  example: '/pay @bob 10 lunch',
   once: true,
   discord: { options: [USER, AMOUNT, NOTE] },
   parse(input, context) {

@@ -18,6 +18,7 @@ export const requestCommand: OnceSpec<RequestCommand> = {
   name: 'request',
   descriptionKey: 'commands.request',
   helpKey: 'help.request',
+  example: '/request @alice 5 coffee',
   once: true,
   discord: {
     options: [USER, AMOUNT, NOTE, { name: 'by', kind: 'string', descriptionKey: 'discord.options.by' }],

@@ -9,6 +9,7 @@ const every: OnceSpec<EveryCommand> = {
   name: 'every',
   descriptionKey: 'commands.every',
   helpKey: 'help.every',
+  example: '/every @bob 5 every friday',
   once: true,
   discord: {
     options: [
