@@ -3,7 +3,8 @@
  * the domain services of the chat commands (people, actions, payments, requests), plus `createCore`,
  * which builds them in order over one database.
  */
-import type { Action, ActionKind, ConsumeError } from './actions/model.js';
+import type { ConsumeError, PressedOf } from './actions/model.js';
+import { actionRegistry } from './actions/registry.js';
 import { consumeAction } from './actions/service.js';
 import type { Db, Tx } from './db/executor.js';
 import { createTimedHandlers, type TimedHandler, type TimedKind } from './jobs.js';
@@ -12,18 +13,27 @@ import { silentLog, type Log } from './log.js';
 import type { Amount } from './money/amount.js';
 import type { MaxAmount } from './money/max.js';
 import { maxFor } from './money/max.js';
+import type { LabelOf, ParamsOf } from './outbox/notify.js';
 import type { Locale, Person, Platform } from './people/model.js';
 import { createPeople, type People } from './people/service.js';
-import type { ClaimOutcome, PayOutcome, UndoOutcome } from './payments/model.js';
+import { matchClaims } from './payments/claims.js';
 import { createPayments, type Payments } from './payments/service.js';
-import type { DeclineOutcome, PayRequestOutcome, ReaskOutcome } from './requests/model.js';
+import { PAYMENT_TEMPLATES } from './payments/templates.js';
+import { PAYMENT_ACTIONS } from './payments/model.js';
 import { createRequests, type Requests } from './requests/service.js';
-import { pressMute, type MuteOutcome } from './reminders/mute.js';
-import type { ScheduleActivateOutcome } from './schedules/model.js';
+import { REQUEST_TEMPLATES } from './requests/templates.js';
+import { REQUEST_ACTIONS } from './requests/model.js';
+import { REMINDER_MUTE, muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
+import { SCHEDULE_TEMPLATES } from './schedules/templates.js';
+import { SCHEDULE_ACTIONS } from './schedules/model.js';
 
 export * from './actions/index.js';
-export * from './commands/index.js';
+export * from './once/index.js';
+export { dbNow, withSavepoint } from './db/rows.js';
+export { retrying, transact } from './db/retry.js';
+export * from './db/wire.js';
+export * from './time/index.js';
 export type { Db, Executor, Tx } from './db/executor.js';
 export * from './jobs.js';
 export * from './ledger/index.js';
@@ -53,17 +63,23 @@ export interface CoreConfig {
   readonly scheduleRetryMs?: number;
 }
 
-/** What pressing a button did: refused (and why), or the outcome of the action's kind. */
-export type PressOutcome =
-  | { type: 'refused'; error: ConsumeError }
-  | { type: 'done'; kind: 'pay.confirm'; outcome: PayOutcome }
-  | { type: 'done'; kind: 'pay.undo'; outcome: UndoOutcome }
-  | { type: 'done'; kind: 'claim.release' | 'claim.return'; outcome: ClaimOutcome }
-  | { type: 'done'; kind: 'request.pay'; outcome: PayRequestOutcome }
-  | { type: 'done'; kind: 'request.decline'; outcome: DeclineOutcome }
-  | { type: 'done'; kind: 'request.reask'; outcome: ReaskOutcome }
-  | { type: 'done'; kind: 'schedule.activate'; outcome: ScheduleActivateOutcome }
-  | { type: 'done'; kind: 'reminder.mute'; outcome: MuteOutcome };
+/** Every button kind of every domain (each declares its own with the outcome a press produces). */
+type AnyActionKind =
+  | (typeof PAYMENT_ACTIONS)[number]
+  | (typeof REQUEST_ACTIONS)[number]
+  | (typeof SCHEDULE_ACTIONS)[number]
+  | typeof REMINDER_MUTE;
+
+/** What pressing a button did: refused (and why), or the outcome its kind's handler returned. */
+export type PressOutcome = { type: 'refused'; error: ConsumeError } | PressedOf<AnyActionKind>;
+
+/** Every notification template of every domain (each declares its own in its `templates.ts`). */
+export const TEMPLATES = { ...PAYMENT_TEMPLATES, ...REQUEST_TEMPLATES, ...SCHEDULE_TEMPLATES };
+type AnyTemplate = (typeof TEMPLATES)[keyof typeof TEMPLATES];
+export type TemplateKey = AnyTemplate['key'];
+export type TemplateParams = { [T in AnyTemplate as T['key']]: ParamsOf<T> };
+/** i18n keys of the buttons notifications carry. */
+export type ButtonLabel = LabelOf<AnyTemplate>;
 
 export interface PressInput {
   /** The untrusted id the button carried. */
@@ -94,6 +110,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
   const ledger = deps.ledger ?? createLedger({ db, log });
   const people = createPeople({
     db,
+    matchHeld: matchClaims,
     defaults: {
       locale: config.defaultLocale,
       timezone: config.defaultTimezone,
@@ -124,33 +141,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
   });
   const timed = createTimedHandlers({ people, payments, requests, schedules, log });
 
-  async function run(tx: Tx, action: Action): Promise<PressOutcome> {
-    const kind = action.kind as ActionKind;
-    switch (kind) {
-      case 'pay.confirm':
-        return { type: 'done', kind, outcome: await payments.confirmPay(tx, action) };
-      case 'pay.undo':
-        return { type: 'done', kind, outcome: await payments.undoPay(tx, action) };
-      case 'claim.release':
-        return { type: 'done', kind, outcome: await payments.releaseClaim(tx, action) };
-      case 'claim.return':
-        return { type: 'done', kind, outcome: await payments.returnClaim(tx, action) };
-      case 'request.pay':
-        return { type: 'done', kind, outcome: await requests.payRequest(tx, action) };
-      case 'request.decline':
-        return { type: 'done', kind, outcome: await requests.declineRequest(tx, action) };
-      case 'request.reask':
-        return { type: 'done', kind, outcome: await requests.reaskRequest(tx, action) };
-      case 'schedule.activate':
-        return { type: 'done', kind, outcome: await schedules.activate(tx, action) };
-      case 'reminder.mute':
-        return { type: 'done', kind, outcome: await pressMute(tx, action) };
-      default: {
-        const unknown: never = kind;
-        throw new Error(`no handler for action kind ${String(unknown)}`);
-      }
-    }
-  }
+  const presses = actionRegistry([...payments.actions, ...requests.actions, ...schedules.actions, ...muteActions]);
 
   return {
     db,
@@ -169,7 +160,11 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
         ...(input.messageId !== undefined ? { messageId: input.messageId } : {}),
       });
       if (!consumed.ok) return { type: 'refused', error: consumed.error };
-      return run(tx, consumed.action);
+      const { action } = consumed;
+      const handler = presses.get(action.kind);
+      if (!handler) throw new Error(`no handler for action kind ${action.kind}`);
+      // The handler was registered for this kind with this kind's outcome type (actionRegistry, `handles`).
+      return { type: 'done', kind: action.kind, outcome: await handler.run(tx, action) } as PressOutcome;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTimedHandlers, InvalidJobPayload, TIMED_KINDS } from './jobs.js';
-import type { Json } from './commands/wire.js';
+import type { Json } from './db/wire.js';
 import type { Db } from './db/executor.js';
 import type { Payments } from './payments/service.js';
 import type { People } from './people/service.js';

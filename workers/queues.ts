@@ -9,8 +9,9 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-export const QUEUE_NAMES = ['notifications', 'expiry', 'reminders', 'recurring', 'settlement'] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
+import { QUEUE_NAMES, TIMED_JOBS, type QueueName } from '../core/jobs.js';
+
+export { QUEUE_NAMES, type QueueName };
 
 /** The outbox kind the notifications worker delivers (core/outbox `notify`). */
 export const NOTIFY_KIND = 'notify';
@@ -37,17 +38,7 @@ export const isTick = (data: JobData): data is NotifyTickData => 'untilMs' in da
 export type OutboxQueue = Queue<JobData, void, string>;
 export type Queues = Readonly<Record<QueueName, OutboxQueue>>;
 
-/** Kinds whose queue is not the default one their name implies. Later issues add theirs here or by prefix. */
-const KIND_QUEUES: Readonly<Record<string, QueueName>> = {
-  [NOTIFY_KIND]: 'notifications',
-  'claim.expire': 'expiry',
-  'request.expire': 'expiry',
-  'link.sweep': 'expiry',
-  'request.nudge': 'reminders',
-  'schedule.run': 'recurring',
-  'schedule.notice': 'reminders',
-};
-
+// Kinds no domain declares yet follow these conventions (a later feature may lean on them or declare its own).
 const PREFIX_QUEUES: ReadonlyArray<readonly [string, QueueName]> = [
   ['reminder.', 'reminders'],
   ['recurring.', 'recurring'],
@@ -55,10 +46,15 @@ const PREFIX_QUEUES: ReadonlyArray<readonly [string, QueueName]> = [
   ['stripe.', 'settlement'],
 ];
 
-/** The queue that runs a kind: notifications, reminders (`*.nudge`, `reminder.*`), recurring, settlement, else expiry. */
+const DECLARED: Readonly<Record<string, QueueName>> = { ...TIMED_JOBS, [NOTIFY_KIND]: 'notifications' };
+
+/**
+ * The queue that runs a kind: the one its domain declared (core `TIMED_JOBS`), else by convention reminders
+ * (`*.nudge`, `reminder.*`), recurring, settlement, else expiry.
+ */
 export function queueFor(kind: string): QueueName {
-  const explicit = KIND_QUEUES[kind];
-  if (explicit) return explicit;
+  const declared = DECLARED[kind];
+  if (declared) return declared;
   for (const [prefix, queue] of PREFIX_QUEUES) if (kind.startsWith(prefix)) return queue;
   if (kind.endsWith('.nudge') || kind.endsWith('.remind')) return 'reminders';
   return 'expiry';

@@ -7,7 +7,7 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTestEnv } from '../config/env.js';
-import { once, toWire } from '../core/commands/index.js';
+import { once, toWire } from '../core/index.js';
 import type { Core, Person, ScheduleSpec } from '../core/index.js';
 import { audit } from '../core/ledger/index.js';
 import { CHAT, available, coreWith, fund, person, press } from '../test/support/core.js';

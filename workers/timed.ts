@@ -8,29 +8,16 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { scrubSecrets } from '../config/logger.js';
 import type { Db, Tx } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
-import { JobNotDue } from '../core/jobs.js';
-import {
-  JobRejected,
-  claimDue,
-  inspect,
-  markDone,
-  postpone,
-  recordFailure,
-  type OutboxPayload,
-} from '../core/outbox/index.js';
+import { JobNotDue, type TimedHandler } from '../core/jobs.js';
+import { JobRejected, claimDue, inspect, markDone, postpone, recordFailure } from '../core/outbox/index.js';
 import type { WorkerMetrics } from './metrics.js';
 import { isTick, type JobData, type OutboxJobData, type QueueName } from './queues.js';
 
 /**
- * Does the work of one due outbox row. `tx` is the transaction that marks the row done: write through
- * it (ledger.apply(tx, …), outbox.schedule(tx, …)) and never through the pool. Throw `JobRejected`
- * when retrying cannot help (the row becomes a dead letter at once); any other error is retried with
- * exponential backoff, and the row becomes a dead letter when the attempts run out.
+ * By outbox kind (`claim.expire`, `request.nudge`, …): core/jobs.ts `createTimedHandlers(deps)`. Each runs in the
+ * transaction that marks the row done (core/outbox/jobs.ts says what a handler may throw).
  */
-export type TimedHandler = (tx: Tx, payload: OutboxPayload, job: { key: string; dueAt: Date }) => Promise<void>;
-
-/** By outbox kind (`claim.expire`, `request.nudge`, …): core/jobs.ts `createTimedHandlers(deps)`. */
-export type TimedHandlers = Readonly<Record<string, TimedHandler>>;
+export type TimedHandlers = Readonly<Record<string, TimedHandler<Tx>>>;
 
 /** How long a job waits before looking again at a row another transaction holds. */
 export const LOCKED_RECHECK_MS = 500;

@@ -4,7 +4,7 @@
  * `index.ts` lists the features; menus, Discord registration, /help and dispatch are all built from that list.
  */
 import type { Config } from '../../config/env.js';
-import type { Core, Log, Person, PressOutcome, Tx } from '../../core/index.js';
+import type { ActionKind, Core, Log, Outcome as PressResult, Person, PressOutcome, Tx } from '../../core/index.js';
 import type { MessageKey } from '../i18n/index.js';
 import type { CommandEvent, Failure, Input, ParseContext } from './grammar/index.js';
 import type { Reader } from './render.js';
@@ -105,27 +105,25 @@ export type CommandSpec<C extends { name: string } = { name: string }> = DirectS
 export type CommandOf<S> = S extends CommandSpec<infer C> ? C : never;
 
 type Done = Extract<PressOutcome, { type: 'done' }>;
-export type PressKind = Done['kind'];
-export type PressResultOf<K extends PressKind> = Extract<Done, { kind: K }>['outcome'];
 
 /** How the outcome of pressing one kind of button is shown: an edit of the button's message, or a fresh reply. */
 export interface PressSpec {
-  kind: PressKind;
+  kind: string;
   /** "Ask someone else" starts something new: a fresh private message rather than an edit. */
   fresh?: boolean;
   render(reader: Reader, outcome: Done['outcome'], config: CommandLayerConfig): OutMessage;
 }
 
-/** Binds a renderer to its kind with the outcome's type (the one place the outcome type is narrowed). */
-export function onPress<K extends PressKind>(
-  kind: K,
-  render: (reader: Reader, outcome: PressResultOf<K>, config: CommandLayerConfig) => OutMessage,
+/** Binds a renderer to a core button kind with that kind's outcome type (the one place the outcome is narrowed). */
+export function onPress<O extends PressResult>(
+  kind: ActionKind<string, O>,
+  render: (reader: Reader, outcome: O, config: CommandLayerConfig) => OutMessage,
   options: { fresh?: boolean } = {},
 ): PressSpec {
   return {
-    kind,
+    kind: kind.kind,
     ...options,
-    render: (reader, outcome, config) => render(reader, outcome as PressResultOf<K>, config),
+    render: (reader, outcome, config) => render(reader, outcome as O, config),
   };
 }
 

@@ -112,3 +112,36 @@ export interface CommandLayer {
    */
   handle(event: IncomingEvent): Promise<HandleResult>;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sending on its own: what a transport offers the notifications worker (workers/notify), implemented per platform.
+
+export interface Sender {
+  /**
+   * Sends one message to a chat and returns the platform's message id. Throws `RateLimited` on a
+   * 429 (with the platform's retry_after), `Blocked` when the chat will never accept it (the user
+   * blocked the bot, the chat is gone), anything else for a transient failure (retried).
+   */
+  send(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
+}
+
+export type Senders = Partial<Record<Platform, Sender>>;
+
+/** The platform refused the send for now (HTTP 429). */
+export class RateLimited extends Error {
+  override name = 'RateLimited';
+
+  constructor(
+    /** The platform's retry_after, in ms. */
+    readonly retryAfterMs: number,
+    /** `chat`: this chat only (Telegram's per-chat flood control); `global`: every send of the bot. */
+    readonly scope: 'chat' | 'global' = 'chat',
+  ) {
+    super(`rate limited for ${retryAfterMs} ms (${scope})`);
+  }
+}
+
+/** The chat will never accept the message (403: blocked by the user, chat deleted, bot kicked). */
+export class Blocked extends Error {
+  override name = 'Blocked';
+}

@@ -10,7 +10,7 @@ import { Routes } from 'discord-api-types/v10';
 import { Client, Events, GatewayIntentBits, type REST } from 'discord.js';
 import type { Db } from '../../core/db/executor.js';
 import { createReceiver } from '../../core/inbox/index.js';
-import type { JsonValue } from '../../core/ledger/model.js';
+import type { JsonValue } from '../../core/index.js';
 import type { Log } from '../../core/log.js';
 import { describeFailure } from './errors.js';
 import { interactionKey, parseInteraction } from './interaction.js';

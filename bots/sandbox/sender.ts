@@ -3,7 +3,7 @@
  * "you received money", a reminder, an expiry) lands in the person's private chat of the transcript, where the
  * page's polling picks it up. As on Telegram, a user's private chat id is the user's id.
  */
-import { Blocked, type Sender } from '../../workers/notify/ports.js';
+import { Blocked, type Sender } from '../commands/types.js';
 import type { SandboxStore } from './store.js';
 
 export function createSandboxSender(store: SandboxStore): Sender {

@@ -1,3 +1,4 @@
+import { PAY_UNDO } from '../payments/model.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT, coreFixture, person, sleep, type CoreFixture } from '../../test/support/core.js';
 import { audit } from '../ledger/index.js';
@@ -24,7 +25,7 @@ const make = (overrides: Partial<NewAction> = {}) =>
       personId: alice.id,
       platform: CHAT.platform,
       chatId: CHAT.chatId,
-      kind: 'pay.undo',
+      kind: PAY_UNDO,
       payload: { transferId: '1' },
       ttlMs: 60_000,
       ...overrides,

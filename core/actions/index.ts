@@ -1,4 +1,5 @@
 export * from './model.js';
+export * from './registry.js';
 export {
   ACTION_ID,
   bindMessages,

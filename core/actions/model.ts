@@ -1,33 +1,29 @@
-import type { JsonValue } from '../ledger/model.js';
+import type { JsonValue } from '../db/wire.js';
 import type { Platform } from '../people/model.js';
 
 /**
- * What a button does when its person presses it. The button carries only the action's opaque id; the
- * operation lives server-side in `payload`.
- * - `pay.confirm`      payer: make the payment shown on the confirm card (payload: the whole pay)
- * - `pay.undo`         payer: reverse a payment within UNDO_WINDOW (payload: transferId)
- * - `claim.release`    sender: pay money held for an @username to the person who now holds it (payload: claimId)
- * - `claim.return`     sender: take money held for an @username back now (payload: claimId)
- * - `request.pay`      payer: pay a money request (payload: requestId)
- * - `request.decline`  payer: decline a money request (payload: requestId)
- * - `request.reask`    requester, after expiry: start the same request to someone else (payload: amount, note)
- * - `schedule.activate` payer: start a recurring transfer shown on its confirm card (payload: scheduleId)
- * - `reminder.mute`    anyone reminded: stop the reminders of a thread (payload: thread)
+ * What a button does when its person presses it. The button carries only the action's opaque id; the operation
+ * lives server-side in `payload`. Each domain declares its kinds (core/actions/registry.ts).
  */
-export const ACTION_KINDS = [
-  'pay.confirm',
-  'pay.undo',
-  'claim.release',
-  'claim.return',
-  'request.pay',
-  'request.decline',
-  'request.reask',
-  'schedule.activate',
-  'reminder.mute',
-] as const;
-export type ActionKind = (typeof ACTION_KINDS)[number];
+/** What every press outcome looks like from outside its domain: a type, and an error code when refused. */
+export interface Outcome {
+  type: string;
+  error?: string;
+}
 
-export const isActionKind = (v: string): v is ActionKind => (ACTION_KINDS as readonly string[]).includes(v);
+/** A button kind and (as a type only) the outcome of pressing it. */
+export interface ActionKind<K extends string = string, O extends Outcome = Outcome> {
+  readonly kind: K;
+  readonly outcome?: O;
+}
+
+/** `actionKind<PayOutcome>()('pay.confirm')`: the outcome type given, the kind's name inferred. */
+export const actionKind =
+  <O extends Outcome>() =>
+  <const K extends string>(kind: K): ActionKind<K, O> => ({ kind });
+
+/** What pressing a button of kind `A` reports: `{ type: 'done', kind, outcome }` with that kind's outcome type. */
+export type PressedOf<A> = A extends ActionKind<infer K, infer O> ? { type: 'done'; kind: K; outcome: O } : never;
 
 export type ActionPayload = { [key: string]: JsonValue };
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createBatcher } from '../db/batch.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
-import { big, date, dateOrNull, json, textOrNull } from '../commands/db.js';
+import { big, date, dateOrNull, json, textOrNull } from '../db/rows.js';
 import type { Platform } from '../people/model.js';
 import type { Action, ActionPayload, ActionState, ConsumeResult, NewAction } from './model.js';
 
@@ -45,7 +45,7 @@ export async function createAction(tx: Tx, input: NewAction): Promise<{ id: stri
       input.personId,
       input.platform ?? null,
       input.chatId ?? null,
-      input.kind,
+      input.kind.kind,
       JSON.stringify(input.payload),
       Math.max(1, Math.trunc(input.ttlMs)),
     ],

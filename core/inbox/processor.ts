@@ -7,7 +7,7 @@
  * the row's key).
  */
 import type { Db } from '../db/executor.js';
-import type { JsonValue } from '../ledger/model.js';
+import type { JsonValue } from '../db/wire.js';
 import type { Log } from '../log.js';
 import { createBatcher } from '../db/batch.js';
 import { claimAll, markDoneAll, markFailed, pending, prune, release, renew, type InboxRow } from './store.js';

@@ -5,7 +5,7 @@
  */
 import { createBatcher } from '../db/batch.js';
 import type { Db, Executor } from '../db/executor.js';
-import type { JsonValue } from '../ledger/model.js';
+import type { JsonValue } from '../db/wire.js';
 
 export type InboxState = 'received' | 'done' | 'failed';
 

@@ -1,8 +1,10 @@
 /** Ledger model: accounts with cached totals, immutable transfers (shared/LEDGER.md). */
+import type { JsonValue } from '../db/wire.js';
+
 export type AccountKind = 'wallet' | 'fund' | 'escrow' | 'system';
 export type TransferState = 'posted' | 'pending' | 'voided';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 export type Meta = Record<string, JsonValue>;
 
 export interface Totals {

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retrying } from '../db/retry.js';
 import type { Db, Executor } from '../db/executor.js';
 import { createBatcher } from '../db/batch.js';
 import { silentLog, type Log } from '../log.js';
@@ -44,17 +44,12 @@ export function createLedger(deps: LedgerDeps): Ledger {
   const maxBatch = deps.maxBatch ?? 512;
   const maxInFlight = deps.maxInFlight ?? 1;
   // retry-safe: a retried attempt re-reads everything under fresh locks; unique refs make replays no-ops.
-  async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!isRetryable(err) || attempt >= ATTEMPTS) throw err;
-        log.debug({ err, attempt, what }, 'ledger transaction retried');
-        await sleep(Math.random() * 2 ** attempt);
-      }
-    }
-  }
+  const retried = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retrying(fn, {
+      retryOn: isRetryable,
+      attempts: ATTEMPTS,
+      onRetry: (err, attempt) => log.debug({ err, attempt, what }, 'ledger transaction retried'),
+    });
 
   async function apply(exec: Executor, unit: Unit): Promise<UnitResult> {
     // In the caller's transaction a deadlock or a concurrent insert of the same ref fails that transaction, and its
@@ -63,13 +58,13 @@ export function createLedger(deps: LedgerDeps): Ledger {
     const results =
       exec.kind === 'tx'
         ? await applyUnits(exec, [unit])
-        : await retrying('apply', () => exec.transaction((tx) => applyUnits(tx, [unit])));
+        : await retried('apply', () => exec.transaction((tx) => applyUnits(tx, [unit])));
     return results[0] as UnitResult;
   }
 
   async function flush(units: Unit[]): Promise<Array<UnitResult | Failed>> {
     try {
-      return await retrying('group', () => deps.db.transaction((tx) => applyUnits(tx, units)));
+      return await retried('group', () => deps.db.transaction((tx) => applyUnits(tx, units)));
     } catch (err) {
       if (units.length === 1) return [{ failed: err }];
       // An unexpected error must not fail unrelated units: apply them one by one.

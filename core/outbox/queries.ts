@@ -4,7 +4,7 @@
  * early (RELIABILITY B7, F14). Row ids travel as decimal strings (they end up in BullMQ job data).
  */
 import type { Executor, Row, Tx } from '../db/executor.js';
-import type { JsonValue } from '../ledger/model.js';
+import type { JsonValue } from '../db/wire.js';
 
 export type OutboxState = 'pending' | 'done' | 'cancelled' | 'dead';
 

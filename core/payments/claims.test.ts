@@ -14,7 +14,7 @@ import {
   touch,
   type CoreFixture,
 } from '../../test/support/core.js';
-import { once, toWire } from '../commands/index.js';
+import { once, toWire } from '../index.js';
 import type { Core } from '../index.js';
 import { JobNotDue } from '../jobs.js';
 import { audit } from '../ledger/index.js';

@@ -4,10 +4,13 @@
  * expiry (or the sender's Return) voids the hold. The claim row is locked first, and the ledger
  * resolves a hold at most once, so release and expiry racing end in exactly one outcome.
  */
+import { CLAIM_RELEASE, CLAIM_RETURN } from './model.js';
 import type { Action } from '../actions/model.js';
 import { createAction, expireActionsByRef } from '../actions/service.js';
-import { big, date, dbNow, inTx, textOrNull, withSavepoint } from '../commands/db.js';
-import { notifyPerson, withNote } from '../commands/notifications.js';
+import { big, date, dbNow, textOrNull, withSavepoint } from '../db/rows.js';
+import { inTx } from '../db/retry.js';
+import { notifyPerson, withNote } from '../outbox/notify.js';
+import { PAYMENT_TEMPLATES } from './templates.js';
 import type { Executor, Row, Tx } from '../db/executor.js';
 import type { LedgerError } from '../ledger/errors.js';
 import type { Ledger } from '../ledger/service.js';
@@ -16,10 +19,73 @@ import type { Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import { formatAmount } from '../money/format.js';
 import { cancel, schedule } from '../outbox/index.js';
-import { claimActionRef } from '../people/claims.js';
-import { walletOwner, type Person, type Platform } from '../people/model.js';
+import { walletOwner, type Identity, type Person, type Platform } from '../people/model.js';
 import type { People } from '../people/service.js';
 import type { ChatScope, ClaimOutcome, Noop, PayError, PayOutcome } from './model.js';
+
+export const claimActionRef = (claimId: bigint, kind: 'release' | 'return'): string => `claim:${claimId}:${kind}`;
+
+/**
+ * When someone with an @username first shows up, money held for that username is matched to them — not paid: the
+ * sender sees the claimant's name and numeric id and releases it with one tap (usernames change hands). Marks the
+ * held claims for the identity's username as matched and asks each sender to release. core/people calls it (as
+ * its `matchHeld`) in the transaction that records the new username.
+ */
+export async function matchClaims(tx: Tx, claimant: Person, identity: Identity): Promise<bigint[]> {
+  if (!identity.username) return [];
+  const r = await tx.query(
+    `SELECT id, sender_person, amount, currency, expires_at, (extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
+       FROM claims
+      WHERE platform = $1 AND username = $2 AND state = 'held' AND expires_at > now() AND sender_person <> $3
+      ORDER BY id FOR UPDATE`,
+    [identity.platform, identity.username, claimant.id],
+  );
+  const matched: bigint[] = [];
+  for (const row of r.rows) {
+    const claimId = big(row.id);
+    const sender = big(row.sender_person);
+    // READ COMMITTED re-checks the row after a concurrent matcher committed: only one claimant wins.
+    const upd = await tx.query(
+      `UPDATE claims SET state = 'matched', claimant_person = $2 WHERE id = $1 AND state = 'held'`,
+      [claimId, claimant.id],
+    );
+    if (upd.rowCount === 0) continue;
+    const ttlMs = Number(row.ttl_ms);
+    const release = await createAction(tx, {
+      personId: sender,
+      kind: CLAIM_RELEASE,
+      payload: { claimId: claimId.toString() },
+      ttlMs,
+      ref: claimActionRef(claimId, 'release'),
+    });
+    const back = await createAction(tx, {
+      personId: sender,
+      kind: CLAIM_RETURN,
+      payload: { claimId: claimId.toString() },
+      ttlMs,
+      ref: claimActionRef(claimId, 'return'),
+    });
+    await notifyPerson(tx, {
+      key: `notify:claim:${claimId}:matched`,
+      personId: sender,
+      template: PAYMENT_TEMPLATES['claim.matched'],
+      params: {
+        amount: formatAmount({ minor: big(row.amount), currency: String(row.currency).trim() }),
+        username: identity.username,
+        claimantName: identity.displayName,
+        claimantId: identity.userId,
+        platform: identity.platform,
+        expiresAt: date(row.expires_at).toISOString(),
+      },
+      buttons: [
+        [{ labelKey: 'button.release', actionId: release.id }],
+        [{ labelKey: 'button.return', actionId: back.id }],
+      ],
+    });
+    matched.push(claimId);
+  }
+  return matched;
+}
 
 export const claimExpireKey = (claimId: bigint): string => `claim.expire:${claimId}:1`;
 export const escrowOwner = (claimId: bigint): string => `claim:${claimId}`;
@@ -145,7 +211,7 @@ export function createClaims(deps: ClaimDeps) {
         });
         const back = await createAction(tx, {
           personId: input.from.id,
-          kind: 'claim.return',
+          kind: CLAIM_RETURN,
           payload: { claimId: claimId.toString() },
           ttlMs: deps.holdTtlMs,
           ref: claimActionRef(claimId, 'return'),
@@ -212,7 +278,7 @@ export function createClaims(deps: ClaimDeps) {
     await notifyPerson(tx, {
       key: `notify:claim:${claim.id}:released`,
       personId: claimant.id,
-      template: 'claim.received',
+      template: PAYMENT_TEMPLATES['claim.received'],
       params: { amount: formatAmount(claim.amount), from: sender?.displayName ?? '?', ...withNote(claim.note) },
     });
     deps.log.info({ claimId: claim.id, claimant: claimant.id }, 'held money released');
@@ -245,7 +311,7 @@ export function createClaims(deps: ClaimDeps) {
       await notifyPerson(tx, {
         key: `notify:claim:${claim.id}:returned`,
         personId: claim.sender,
-        template: 'claim.returned',
+        template: PAYMENT_TEMPLATES['claim.returned'],
         params: { amount: formatAmount(claim.amount), username: claim.username, reason },
       });
     }

@@ -1,4 +1,4 @@
-import { big, date, json, textOrNull } from '../commands/db.js';
+import { big, date, json, textOrNull } from '../db/rows.js';
 import type { Executor, Row } from '../db/executor.js';
 import type { Meta } from '../ledger/model.js';
 import { walletOwner } from '../people/model.js';

@@ -1,4 +1,4 @@
-export { claimExpireKey, escrowOwner } from './claims.js';
+export { claimActionRef, claimExpireKey, escrowOwner, matchClaims } from './claims.js';
 export { CSV_HEADER, csvField, csvRow, historyCsv, plainDecimal } from './csv.js';
 export { counterpartText } from './history.js';
 export * from './model.js';

@@ -1,3 +1,4 @@
+import { actionKind } from '../actions/model.js';
 import type { Amount } from '../money/amount.js';
 import type { ActorInput, Platform } from '../people/model.js';
 
@@ -153,3 +154,14 @@ export interface HistoryPage {
   /** Pass back for the next (older) page; null on the last page. */
   next: string | null;
 }
+
+// The buttons of this domain, with the outcome a press produces.
+/** payer: make the payment shown on the confirm card (payload: the whole pay) */
+export const PAY_CONFIRM = actionKind<PayOutcome>()('pay.confirm');
+/** payer: reverse a payment within UNDO_WINDOW (payload: transferId) */
+export const PAY_UNDO = actionKind<UndoOutcome>()('pay.undo');
+/** sender: pay money held for an @username to the person who now holds it (payload: claimId) */
+export const CLAIM_RELEASE = actionKind<ClaimOutcome>()('claim.release');
+/** sender: take money held for an @username back now (payload: claimId) */
+export const CLAIM_RETURN = actionKind<ClaimOutcome>()('claim.return');
+export const PAYMENT_ACTIONS = [PAY_CONFIRM, PAY_UNDO, CLAIM_RELEASE, CLAIM_RETURN] as const;

@@ -14,7 +14,7 @@ import {
   touch,
   type CoreFixture,
 } from '../../test/support/core.js';
-import { once, toWire } from '../commands/index.js';
+import { once, toWire } from '../index.js';
 import type { Tx } from '../db/executor.js';
 import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';

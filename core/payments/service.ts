@@ -1,7 +1,10 @@
+import { CLAIM_RELEASE, CLAIM_RETURN, PAY_CONFIRM, PAY_UNDO } from './model.js';
+import { handles, type ActionHandler } from '../actions/registry.js';
 import type { Action, ActionPayload } from '../actions/model.js';
 import { createAction, reopenAction } from '../actions/service.js';
-import { notifyPerson, withNote } from '../commands/notifications.js';
-import { amountFromWire, bigintFromWire } from '../commands/wire.js';
+import { notifyPerson, withNote } from '../outbox/notify.js';
+import { PAYMENT_TEMPLATES } from './templates.js';
+import { amountFromWire, bigintFromWire } from '../db/wire.js';
 import type { Executor, Tx } from '../db/executor.js';
 import type { LedgerError } from '../ledger/errors.js';
 import { balancesOf, getTransfer, openAccount, openAccounts, openSystemAccount } from '../ledger/queries.js';
@@ -65,6 +68,8 @@ export interface PayInput {
 }
 
 export interface Payments {
+  /** The handlers of this domain's buttons (createCore dispatches presses to them by kind). */
+  readonly actions: readonly ActionHandler[];
   /** /pay: paid at once, or a confirm card, or money held for an unseen @username, or a refusal. */
   pay(tx: Tx, input: PayInput): Promise<PayOutcome>;
   /** A `pay.confirm` tap: the payment on the card, with ref `act:<action id>`. */
@@ -184,7 +189,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
       personId: input.from.id,
       platform: input.chat.platform,
       chatId: input.chat.chatId,
-      kind: 'pay.confirm',
+      kind: PAY_CONFIRM,
       payload: confirmPayload({ to, amount: input.amount, note, chat: input.chat }),
       ttlMs: confirmTtlMs,
       ref: `confirm:${input.key}`,
@@ -284,7 +289,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
             personId: from.id,
             platform: input.chat.platform,
             chatId: input.chat.chatId,
-            kind: 'pay.undo',
+            kind: PAY_UNDO,
             payload: { transferId: transfer.id.toString() },
             ttlMs: config.undoWindowMs,
             ref: `undo:${transfer.id}`,
@@ -293,7 +298,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
       await notifyPerson(tx, {
         key: `notify:transfer:${transfer.id}:received`,
         personId: recipient.id,
-        template: 'pay.received',
+        template: PAYMENT_TEMPLATES['pay.received'],
         params: { amount: formatAmount(amount), from: from.displayName, ...withNote(note) },
       });
     return {
@@ -315,7 +320,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
   }
 
   async function confirmPay(tx: Tx, action: Action): Promise<PayOutcome> {
-    if (action.kind !== 'pay.confirm') throw new Error(`confirmPay got a ${action.kind} action`);
+    if (action.kind !== PAY_CONFIRM.kind) throw new Error(`confirmPay got a ${action.kind} action`);
     const p = readConfirmPayload(action.payload);
     const outcome = await pay(tx, {
       key: `act:${action.id}`,
@@ -332,7 +337,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
   }
 
   async function undoPay(tx: Tx, action: Action): Promise<UndoOutcome> {
-    if (action.kind !== 'pay.undo') throw new Error(`undoPay got a ${action.kind} action`);
+    if (action.kind !== PAY_UNDO.kind) throw new Error(`undoPay got a ${action.kind} action`);
     const raw = action.payload.transferId;
     if (typeof raw !== 'string') throw new Error(`action ${action.id} has no transfer id`);
     const transferId = bigintFromWire(raw);
@@ -361,7 +366,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
     await notifyPerson(tx, {
       key: `notify:transfer:${reversal.id}:undone`,
       personId: toPersonId,
-      template: 'pay.undone',
+      template: PAYMENT_TEMPLATES['pay.undone'],
       params: { amount: formatAmount(amount), from: from.displayName },
     });
     log.info({ transferId, reversalId: reversal.id }, 'payment undone');
@@ -440,18 +445,27 @@ export function createPayments(deps: PaymentsDeps): Payments {
     return historyCsv(entries);
   }
 
+  const releaseClaim = (tx: Tx, action: Action): Promise<ClaimOutcome> => {
+    if (action.kind !== CLAIM_RELEASE.kind) throw new Error(`releaseClaim got a ${action.kind} action`);
+    return claims.release(tx, action);
+  };
+  const returnClaim = (tx: Tx, action: Action): Promise<ClaimOutcome> => {
+    if (action.kind !== CLAIM_RETURN.kind) throw new Error(`returnClaim got a ${action.kind} action`);
+    return claims.takeBack(tx, action);
+  };
+
   return {
+    actions: [
+      handles(PAY_CONFIRM, confirmPay),
+      handles(PAY_UNDO, undoPay),
+      handles(CLAIM_RELEASE, releaseClaim),
+      handles(CLAIM_RETURN, returnClaim),
+    ],
     pay,
     confirmPay,
     undoPay,
-    releaseClaim: (tx, action) => {
-      if (action.kind !== 'claim.release') throw new Error(`releaseClaim got a ${action.kind} action`);
-      return claims.release(tx, action);
-    },
-    returnClaim: (tx, action) => {
-      if (action.kind !== 'claim.return') throw new Error(`returnClaim got a ${action.kind} action`);
-      return claims.takeBack(tx, action);
-    },
+    releaseClaim,
+    returnClaim,
     expireClaim: (exec, claimId) => claims.expire(exec, claimId),
     faucet,
     balances,

@@ -1,8 +1,5 @@
-export { claimActionRef } from './claims.js';
 export * from './model.js';
 export { createPeople, newLinkCode, normalizeUsername, type People, type PeopleDeps } from './service.js';
 export { formatClock, formatQuietHours, parseLocale, parseQuietHours, parseTimezone, pickLocale } from './settings.js';
 export { localSecondOfDay, outsideQuietHours, quietUntil } from './quiet.js';
 export { LINK_ATTEMPT_WINDOW_MS, LINK_ERRORS, MAX_LINK_ATTEMPTS, type LinkError, type LinkResult } from './link.js';
-export { zonedParts, zonedTimeToInstant, type ZonedParts } from './zoned.js';
-export { parseClock, type Clock } from './clock.js';

@@ -5,7 +5,8 @@
  * Money moves through ledger transfers in the caller's transaction, never by editing balances. Wrong codes are
  * counted per person and rate-limited, so codes cannot be guessed.
  */
-import { big, dbNow, inTx } from '../commands/db.js';
+import { big, dbNow } from '../db/rows.js';
+import { inTx } from '../db/retry.js';
 import type { Executor, Tx } from '../db/executor.js';
 import { schedule } from '../outbox/index.js';
 import { openAccount } from '../ledger/queries.js';

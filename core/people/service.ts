@@ -1,11 +1,11 @@
 import { cleanName } from '../text/clean.js';
 import { randomBytes } from 'node:crypto';
-import { big, bigOrNull, date, inTx, textOrNull } from '../commands/db.js';
+import { big, bigOrNull, date, textOrNull } from '../db/rows.js';
+import { inTx } from '../db/retry.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import type { Ledger } from '../ledger/service.js';
-import { matchClaims } from './claims.js';
 import { redeemLinkCode, sweepJoinedWallets, type LinkResult } from './link.js';
 import {
   MAX_LIVE_LINK_CODES,
@@ -28,6 +28,11 @@ export interface PeopleDeps {
   defaults: { locale: Locale; timezone: string; confirmThreshold: Amount };
   /** Largest confirm threshold a person may set, in default-currency minor units (MAX_AMOUNT). */
   maxThresholdMinor?: bigint;
+  /**
+   * Money held for a username that someone now holds: core/payments matches it to them and asks each sender to
+   * release (in the transaction that recorded the username). Returns the matched claim ids.
+   */
+  matchHeld: (tx: Tx, claimant: Person, identity: Identity) => Promise<bigint[]>;
   /** Needed by `redeemLinkCode` only (joining two wallets is a ledger transfer). */
   ledger?: Pick<Ledger, 'apply'>;
   log?: Log;
@@ -258,7 +263,7 @@ export function createPeople(deps: PeopleDeps): People {
       const isNew = found ? false : await create(tx, input);
       const row = found ?? (await refresh(tx, input));
       if (!row) throw new Error(`person of ${actor.platform}:${actor.userId} vanished`);
-      const matchedClaims = row.held ? await matchClaims(tx, row.person, row.identity) : [];
+      const matchedClaims = row.held ? await deps.matchHeld(tx, row.person, row.identity) : [];
       if (matchedClaims.length > 0)
         log.info({ personId: row.person.id, claims: matchedClaims.map(String) }, 'held money matched to a new user');
       return { ok: true, person: row.person, identity: row.identity, isNew, matchedClaims };

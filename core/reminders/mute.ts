@@ -4,6 +4,8 @@
  * thread's reminders still waiting in the outbox for them, and the reminder handlers check
  * `isMuted` before scheduling the next one. Other messages of the thread (money received) still go.
  */
+import { actionKind } from '../actions/model.js';
+import { handles, type ActionHandler } from '../actions/registry.js';
 import type { Action } from '../actions/model.js';
 import { createAction } from '../actions/service.js';
 import type { Executor, Tx } from '../db/executor.js';
@@ -26,7 +28,7 @@ export async function muteButton(
 ): Promise<{ labelKey: 'button.stopReminding'; actionId: string }> {
   const action = await createAction(tx, {
     personId,
-    kind: 'reminder.mute',
+    kind: REMINDER_MUTE,
     payload: { thread },
     ttlMs: MUTE_BUTTON_TTL_MS,
     ref: `mute:${personId}:${thread}`,
@@ -49,9 +51,15 @@ export async function muteThread(tx: Tx, personId: bigint, thread: string): Prom
   return r.rowCount;
 }
 
+/** Anyone reminded: stop the reminders of a thread (payload: thread). */
+export const REMINDER_MUTE = actionKind<MuteOutcome>()('reminder.mute');
+
+/** The reminders' one button. */
+export const muteActions: readonly ActionHandler[] = [handles(REMINDER_MUTE, (tx, action) => pressMute(tx, action))];
+
 /** A `reminder.mute` tap. */
 export async function pressMute(tx: Tx, action: Action): Promise<MuteOutcome> {
-  if (action.kind !== 'reminder.mute') throw new Error(`pressMute got a ${action.kind} action`);
+  if (action.kind !== REMINDER_MUTE.kind) throw new Error(`pressMute got a ${action.kind} action`);
   const thread = action.payload.thread;
   if (typeof thread !== 'string' || thread === '') return { type: 'rejected', error: 'UnknownThread' };
   await muteThread(tx, action.personId, thread);

@@ -1,3 +1,4 @@
+import { actionKind } from '../actions/model.js';
 import type { Amount } from '../money/amount.js';
 import type { ActorInput, Platform } from '../people/model.js';
 import type { Noop, PayError } from '../payments/model.js';
@@ -69,3 +70,12 @@ export type NudgeOutcome =
   { type: 'nudged'; requestId: bigint; at: Date } | { type: 'skipped'; reason: 'QuietUntilDeadline' | 'Muted' } | Noop;
 
 export type ExpireOutcome = { type: 'expired'; requestId: bigint } | Noop;
+
+// The buttons of this domain, with the outcome a press produces.
+/** payer: pay a money request (payload: requestId) */
+export const REQUEST_PAY = actionKind<PayRequestOutcome>()('request.pay');
+/** payer: decline a money request (payload: requestId) */
+export const REQUEST_DECLINE = actionKind<DeclineOutcome>()('request.decline');
+/** requester, after expiry: start the same request to someone else (payload: amount, note) */
+export const REQUEST_REASK = actionKind<ReaskOutcome>()('request.reask');
+export const REQUEST_ACTIONS = [REQUEST_PAY, REQUEST_DECLINE, REQUEST_REASK] as const;

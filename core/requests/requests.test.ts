@@ -13,7 +13,7 @@ import {
   sleep,
   type CoreFixture,
 } from '../../test/support/core.js';
-import { once, toWire } from '../commands/index.js';
+import { once, toWire } from '../index.js';
 import { JobNotDue } from '../jobs.js';
 import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';

@@ -1,7 +1,11 @@
+import { REQUEST_DECLINE, REQUEST_PAY, REQUEST_REASK } from './model.js';
+import { handles, type ActionHandler } from '../actions/registry.js';
 import type { Action } from '../actions/model.js';
 import { createAction, expireActionsByRef, findActionByRef, reopenAction } from '../actions/service.js';
-import { big, date, dbNow, inTx, textOrNull } from '../commands/db.js';
-import { notifyPerson, withNote } from '../commands/notifications.js';
+import { big, date, dbNow, textOrNull } from '../db/rows.js';
+import { inTx } from '../db/retry.js';
+import { notifyPerson, withNote } from '../outbox/notify.js';
+import { REQUEST_TEMPLATES } from './templates.js';
 import type { Executor, Row, Tx } from '../db/executor.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
@@ -48,6 +52,8 @@ export interface RequestInput {
 }
 
 export interface Requests {
+  /** The handlers of this domain's buttons (createCore dispatches presses to them by kind). */
+  readonly actions: readonly ActionHandler[];
   /** /request: the payer gets Pay / Decline (privately and on the chat reply), a nudge at half-time, expiry at the deadline. */
   request(tx: Tx, input: RequestInput): Promise<RequestOutcome>;
   /** `request.pay` tap (payer): a payment with ref `act:<action id>`; the request becomes paid. */
@@ -179,14 +185,14 @@ export function createRequests(deps: RequestsDeps): Requests {
     const payload = { requestId: id.toString() };
     const pay = await createAction(tx, {
       personId: payer.id,
-      kind: 'request.pay',
+      kind: REQUEST_PAY,
       payload,
       ttlMs,
       ref: actionRef(id, 'pay'),
     });
     const decline = await createAction(tx, {
       personId: payer.id,
-      kind: 'request.decline',
+      kind: REQUEST_DECLINE,
       payload,
       ttlMs,
       ref: actionRef(id, 'decline'),
@@ -197,7 +203,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     await notifyPerson(tx, {
       key: `notify:request:${id}:asked`,
       personId: payer.id,
-      template: 'request.incoming',
+      template: REQUEST_TEMPLATES['request.incoming'],
       params: {
         amount: formatAmount(amount),
         from: requester.displayName,
@@ -239,7 +245,7 @@ export function createRequests(deps: RequestsDeps): Requests {
   }
 
   async function payRequest(tx: Tx, action: Action): Promise<PayRequestOutcome> {
-    if (action.kind !== 'request.pay') throw new Error(`payRequest got a ${action.kind} action`);
+    if (action.kind !== REQUEST_PAY.kind) throw new Error(`payRequest got a ${action.kind} action`);
     const req = await openRequestOf(tx, action);
     if (typeof req === 'string') return { type: 'rejected', error: req };
     const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
@@ -270,7 +276,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     await notifyPerson(tx, {
       key: `notify:request:${req.id}:paid`,
       personId: requester.id,
-      template: 'request.paid',
+      template: REQUEST_TEMPLATES['request.paid'],
       params: { amount: formatAmount(req.amount), payer: payer.displayName, ...withNote(req.note) },
     });
     log.info({ requestId: req.id, transferId: paid.transferId }, 'request paid');
@@ -286,7 +292,7 @@ export function createRequests(deps: RequestsDeps): Requests {
   }
 
   async function declineRequest(tx: Tx, action: Action): Promise<DeclineOutcome> {
-    if (action.kind !== 'request.decline') throw new Error(`declineRequest got a ${action.kind} action`);
+    if (action.kind !== REQUEST_DECLINE.kind) throw new Error(`declineRequest got a ${action.kind} action`);
     const req = await openRequestOf(tx, action);
     if (typeof req === 'string') return { type: 'rejected', error: req };
     const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
@@ -296,7 +302,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     await notifyPerson(tx, {
       key: `notify:request:${req.id}:declined`,
       personId: requester.id,
-      template: 'request.declined',
+      template: REQUEST_TEMPLATES['request.declined'],
       params: { amount: formatAmount(req.amount), payer: payer.displayName, ...withNote(req.note) },
     });
     return {
@@ -310,7 +316,7 @@ export function createRequests(deps: RequestsDeps): Requests {
   }
 
   async function reaskRequest(tx: Tx, action: Action): Promise<ReaskOutcome> {
-    if (action.kind !== 'request.reask') throw new Error(`reaskRequest got a ${action.kind} action`);
+    if (action.kind !== REQUEST_REASK.kind) throw new Error(`reaskRequest got a ${action.kind} action`);
     const r = await tx.query(`SELECT * FROM requests WHERE id = $1`, [requestIdOf(action)]);
     const req = r.rows[0] ? toRequest(r.rows[0]) : undefined;
     if (!req || req.requester !== action.personId) return { type: 'rejected', error: 'RequestNotFound' };
@@ -347,7 +353,7 @@ export function createRequests(deps: RequestsDeps): Requests {
       await notifyPerson(tx, {
         key: `notify:request:${req.id}:nudge`,
         personId: payer.id,
-        template: 'request.nudge',
+        template: REQUEST_TEMPLATES['request.nudge'],
         params: {
           amount: formatAmount(req.amount),
           from: requester.displayName,
@@ -376,12 +382,12 @@ export function createRequests(deps: RequestsDeps): Requests {
       await notifyPerson(tx, {
         key: `notify:request:${req.id}:expired:payer`,
         personId: payer.id,
-        template: 'request.expired.payer',
+        template: REQUEST_TEMPLATES['request.expired.payer'],
         params: { amount, from: requester.displayName, ...withNote(req.note) },
       });
       const reask = await createAction(tx, {
         personId: requester.id,
-        kind: 'request.reask',
+        kind: REQUEST_REASK,
         payload: { requestId: req.id.toString() },
         ttlMs: deps.config.requestTtlMs,
         ref: actionRef(req.id, 'reask'),
@@ -389,7 +395,7 @@ export function createRequests(deps: RequestsDeps): Requests {
       await notifyPerson(tx, {
         key: `notify:request:${req.id}:expired:requester`,
         personId: requester.id,
-        template: 'request.expired.requester',
+        template: REQUEST_TEMPLATES['request.expired.requester'],
         params: { amount, payer: payer.displayName, ...withNote(req.note) },
         buttons: [[{ labelKey: 'button.askSomeoneElse', actionId: reask.id }]],
       });
@@ -398,5 +404,17 @@ export function createRequests(deps: RequestsDeps): Requests {
     });
   }
 
-  return { request, payRequest, declineRequest, reaskRequest, nudge, expire };
+  return {
+    actions: [
+      handles(REQUEST_PAY, payRequest),
+      handles(REQUEST_DECLINE, declineRequest),
+      handles(REQUEST_REASK, reaskRequest),
+    ],
+    request,
+    payRequest,
+    declineRequest,
+    reaskRequest,
+    nudge,
+    expire,
+  };
 }

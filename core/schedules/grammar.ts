@@ -9,8 +9,8 @@
  * `6次`. What follows is the note. Runs happen at 09:00 on the payer's wall clock.
  */
 import * as chrono from 'chrono-node';
-import { zonedParts } from '../people/zoned.js';
-import { parseClock, type Clock } from '../people/clock.js';
+import { zonedParts } from '../time/zoned.js';
+import { parseClock, type Clock } from '../time/clock.js';
 
 /** Monday first, as RRULE's MO..SU. */
 export const SCHEDULE_WEEKDAYS = ['mo', 'tu', 'we', 'th', 'fr', 'sa', 'su'] as const;

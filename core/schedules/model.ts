@@ -1,3 +1,4 @@
+import { actionKind } from '../actions/model.js';
 import type { Amount } from '../money/amount.js';
 import type { ActorInput, Platform } from '../people/model.js';
 import type { Noop } from '../payments/model.js';
@@ -71,3 +72,8 @@ export type ScheduleRunOutcome =
   | Noop;
 
 export type ScheduleNoticeOutcome = { type: 'noticed'; scheduleId: bigint; n: number } | { type: 'muted' } | Noop;
+
+// The buttons of this domain, with the outcome a press produces.
+/** payer: start a recurring transfer shown on its confirm card (payload: scheduleId) */
+export const SCHEDULE_ACTIVATE = actionKind<ScheduleActivateOutcome>()('schedule.activate');
+export const SCHEDULE_ACTIONS = [SCHEDULE_ACTIVATE] as const;

@@ -5,7 +5,7 @@
  * daylight-saving change, whatever the process time zone is. Pure.
  */
 import rrulePkg from 'rrule';
-import { zonedParts, zonedTimeToInstant } from '../people/zoned.js';
+import { zonedParts, zonedTimeToInstant } from '../time/zoned.js';
 import { MAX_SCHEDULE_COUNT, runTime, type ScheduleSpec } from './grammar.js';
 
 const { RRule } = rrulePkg;

@@ -10,7 +10,7 @@ import {
   press,
   type CoreFixture,
 } from '../../test/support/core.js';
-import { once, toWire } from '../commands/index.js';
+import { once, toWire } from '../index.js';
 import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
 import { SCHEDULE_WEEKDAYS, type ScheduleSpec } from './grammar.js';

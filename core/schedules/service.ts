@@ -7,10 +7,14 @@
  * the payer is told and the run is tried again after `retryDelayMs`, up to `maxTries`, never past the
  * next run; then it is skipped with a notice. A notice goes to the payer the day before each run.
  */
+import { SCHEDULE_ACTIVATE } from './model.js';
+import { handles, type ActionHandler } from '../actions/registry.js';
 import type { Action } from '../actions/model.js';
 import { createAction, expireActionsByRef } from '../actions/service.js';
-import { big, date, dbNow, inTx, json, textOrNull } from '../commands/db.js';
-import { notifyPerson, withNote } from '../commands/notifications.js';
+import { big, date, dbNow, json, textOrNull } from '../db/rows.js';
+import { inTx } from '../db/retry.js';
+import { notifyPerson, withNote } from '../outbox/notify.js';
+import { SCHEDULE_TEMPLATES } from './templates.js';
 import type { Executor, Row, Tx } from '../db/executor.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
@@ -68,6 +72,8 @@ export interface ScheduleCreateInput {
 }
 
 export interface Schedules {
+  /** The handlers of this domain's buttons (createCore dispatches presses to them by kind). */
+  readonly actions: readonly ActionHandler[];
   /** /every: a schedule awaiting the payer's Activate tap. */
   create(tx: Tx, input: ScheduleCreateInput): Promise<ScheduleCreateOutcome>;
   /** A `schedule.activate` tap (payer): anchored now, first run written to the outbox. */
@@ -249,7 +255,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       personId: payer.id,
       platform: input.chat.platform,
       chatId: input.chat.chatId,
-      kind: 'schedule.activate',
+      kind: SCHEDULE_ACTIVATE,
       payload: { scheduleId: id.toString() },
       ttlMs: confirmTtlMs,
       ref: activateRef(id),
@@ -269,7 +275,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   }
 
   async function activate(tx: Tx, action: Action): Promise<ScheduleActivateOutcome> {
-    if (action.kind !== 'schedule.activate') throw new Error(`activate got a ${action.kind} action`);
+    if (action.kind !== SCHEDULE_ACTIVATE.kind) throw new Error(`activate got a ${action.kind} action`);
     const s = await lockSchedule(tx, scheduleIdOf(action));
     if (!s || s.payer !== action.personId) return { type: 'rejected', error: 'ScheduleNotFound' };
     if (s.state !== 'awaiting') return { type: 'rejected', error: 'ScheduleEnded' };
@@ -371,13 +377,13 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
         await notifyPerson(tx, {
           key: `notify:schedule:${s.id}:${n}:paid`,
           personId: payer.id,
-          template: 'schedule.paid',
+          template: SCHEDULE_TEMPLATES['schedule.paid'],
           params: { ...params, to: payee.displayName },
         });
         await notifyPerson(tx, {
           key: `notify:schedule:${s.id}:${n}:received`,
           personId: payee.id,
-          template: 'schedule.received',
+          template: SCHEDULE_TEMPLATES['schedule.received'],
           params: { ...params, from: payer.displayName },
         });
         await advance(tx, s, n);
@@ -398,7 +404,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
         await notifyPerson(tx, {
           key: `notify:schedule:${s.id}:${n}:short:${attempt}`,
           personId: payer.id,
-          template: 'schedule.short',
+          template: SCHEDULE_TEMPLATES['schedule.short'],
           params: { amount, to: payee.displayName, retryAt: retryAt.toISOString() },
         });
         return { type: 'short', scheduleId: s.id, n, retryAt };
@@ -411,7 +417,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       await notifyPerson(tx, {
         key: `notify:schedule:${s.id}:${n}:skipped`,
         personId: payer.id,
-        template: 'schedule.skipped',
+        template: SCHEDULE_TEMPLATES['schedule.skipped'],
         params: { amount, to: payee.displayName, tries: String(attempt) },
       });
       await advance(tx, s, n);
@@ -431,7 +437,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       await notifyPerson(tx, {
         key: `notify:schedule:${s.id}:${n}:notice`,
         personId: s.payer,
-        template: 'schedule.notice',
+        template: SCHEDULE_TEMPLATES['schedule.notice'],
         params: {
           amount: formatAmount(s.amount),
           to: payee.displayName,
@@ -445,5 +451,13 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     });
   }
 
-  return { create, activate, list, cancel: cancelSchedule, run, notice };
+  return {
+    actions: [handles(SCHEDULE_ACTIVATE, activate)],
+    create,
+    activate,
+    list,
+    cancel: cancelSchedule,
+    run,
+    notice,
+  };
 }

@@ -22,7 +22,8 @@ await startWorkers({
   redis: redisFactory(env('REDIS_URL')),
   log: silentLog,
   handlers: {
-    'test.crash': async (tx, payload, job) => {
+    'test.crash': async (tx, json, job) => {
+      const payload = (json ?? {}) as { hang?: unknown; sleepMs?: unknown };
       await tx.query(`INSERT INTO effects (key, pid) VALUES ($1, $2)`, [job.key, process.pid]);
       if (payload.hang === true) {
         process.stdout.write(`in-handler ${job.key}\n`);

@@ -1,5 +1,6 @@
 /** The notifications Directory over real core/people rows. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { matchClaims } from '../../core/payments/index.js';
 import { createPeople, type People } from '../../core/people/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import { createDirectory } from './directory.js';
@@ -11,6 +12,7 @@ describe('the notifications directory', () => {
   beforeAll(async () => {
     database = await createTestDatabase(3);
     people = createPeople({
+      matchHeld: matchClaims,
       db: database.db,
       defaults: { locale: 'en', timezone: 'UTC', confirmThreshold: { minor: 2_000n, currency: 'USD' } },
     });

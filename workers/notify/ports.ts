@@ -50,32 +50,5 @@ export interface Renderer {
   digest?(locale: Locale, messages: readonly OutMessage[]): OutMessage | Promise<OutMessage>;
 }
 
-export interface Sender {
-  /**
-   * Sends one message to a chat and returns the platform's message id. Throws `RateLimited` on a
-   * 429 (with the platform's retry_after), `Blocked` when the chat will never accept it (the user
-   * blocked the bot, the chat is gone), anything else for a transient failure (retried).
-   */
-  send(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
-}
-
-export type Senders = Partial<Record<Platform, Sender>>;
-
-/** The platform refused the send for now (HTTP 429). */
-export class RateLimited extends Error {
-  override name = 'RateLimited';
-
-  constructor(
-    /** The platform's retry_after, in ms. */
-    readonly retryAfterMs: number,
-    /** `chat`: this chat only (Telegram's per-chat flood control); `global`: every send of the bot. */
-    readonly scope: 'chat' | 'global' = 'chat',
-  ) {
-    super(`rate limited for ${retryAfterMs} ms (${scope})`);
-  }
-}
-
-/** The chat will never accept the message (403: blocked by the user, chat deleted, bot kicked). */
-export class Blocked extends Error {
-  override name = 'Blocked';
-}
+/** What a transport offers for sending on its own (bots/commands/types.ts: transports implement it). */
+export { Blocked, RateLimited, type Sender, type Senders } from '../../bots/commands/types.js';

@@ -1,4 +1,5 @@
 /** `/pay @name 12.50 lunch` (or a reply with `/pay 12.50`): send money, with Undo, a confirm card above the threshold. */
+import { CLAIM_RELEASE, CLAIM_RETURN, PAY_CONFIRM, PAY_UNDO } from '../../../core/index.js';
 import { parseTransfer, failed, recipientOf, type Recipient } from '../grammar/index.js';
 import type { Amount } from '../../../core/index.js';
 import { AMOUNT, NOTE, USER, onPress, resultOf, type Feature, type OnceSpec } from '../spec.js';
@@ -43,11 +44,11 @@ export const payCommand: OnceSpec<PayCommand> = {
 export const pay = {
   commands: [payCommand],
   presses: [
-    onPress('pay.confirm', (reader, outcome, config) =>
+    onPress(PAY_CONFIRM, (reader, outcome, config) =>
       renderPayOutcome(reader, outcome, { undoSeconds: undoSeconds(config) }),
     ),
-    onPress('pay.undo', renderUndoOutcome),
-    onPress('claim.release', renderClaimOutcome),
-    onPress('claim.return', renderClaimOutcome),
+    onPress(PAY_UNDO, renderUndoOutcome),
+    onPress(CLAIM_RELEASE, renderClaimOutcome),
+    onPress(CLAIM_RETURN, renderClaimOutcome),
   ],
 } satisfies Feature;

@@ -1,4 +1,5 @@
 /** `/request @name 20 tickets by 8pm`: ask someone for money; they answer with Pay / Decline before it expires. */
+import { REQUEST_DECLINE, REQUEST_PAY, REQUEST_REASK } from '../../../core/index.js';
 import { formatAmount, type Amount } from '../../../core/index.js';
 import { t } from '../../i18n/index.js';
 import { failed, parseTransfer, recipientOf, type Recipient } from '../grammar/index.js';
@@ -44,10 +45,10 @@ export const requestCommand: OnceSpec<RequestCommand> = {
 export const request = {
   commands: [requestCommand],
   presses: [
-    onPress('request.pay', renderPayRequestOutcome),
-    onPress('request.decline', renderDeclineOutcome),
+    onPress(REQUEST_PAY, renderPayRequestOutcome),
+    onPress(REQUEST_DECLINE, renderDeclineOutcome),
     onPress(
-      'request.reask',
+      REQUEST_REASK,
       (reader, outcome) => {
         if (outcome.type === 'rejected') return message(reader, 'error.RequestNotFound');
         const text = t(reader.locale, 'request.reask', { amount: formatAmount(outcome.amount) });

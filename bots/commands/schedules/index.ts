@@ -1,4 +1,5 @@
 /** `/every @name 50 monthly on 1 rent`, `/schedules`, `/cancel 12`: recurring transfers. */
+import { SCHEDULE_ACTIVATE } from '../../../core/index.js';
 import { fail } from '../grammar/index.js';
 import { AMOUNT, NOTE, USER, onPress, resultOf, type DirectSpec, type Feature, type OnceSpec } from '../spec.js';
 import { recipientOf } from '../grammar/index.js';
@@ -62,5 +63,5 @@ const cancel: OnceSpec<{ name: 'cancel'; id: bigint }> = {
 
 export const recurring = {
   commands: [every, schedules, cancel],
-  presses: [onPress('schedule.activate', renderActivateOutcome)],
+  presses: [onPress(SCHEDULE_ACTIVATE, renderActivateOutcome)],
 } satisfies Feature;

@@ -2,13 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_CONFIG, actor } from '../../test/support/core.js';
-import { migrate } from '../db/migrate.js';
-import { createPgliteDb } from '../db/pglite.js';
-import type { Db } from '../db/executor.js';
-import { createCore, type Core } from '../index.js';
-import { audit } from '../ledger/index.js';
-import { once, toWire } from './index.js';
+import { TEST_CONFIG, actor } from '../test/support/core.js';
+import { migrate } from './db/migrate.js';
+import { createPgliteDb } from './db/pglite.js';
+import type { Db } from './db/executor.js';
+import { createCore, once, toWire, type Core } from './index.js';
+import { audit } from './ledger/index.js';
 
 // The embedded default runs the same domain SQL: people, actions, claims, requests, the command log.
 let dir: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import { CHAT, coreFixture, fund, person, type CoreFixture } from '../../test/support/core.js';
 import { audit } from '../ledger/index.js';
-import { amountFromWire, bigintFromWire, once, pruneCommandLog, toWire } from './index.js';
+import { amountFromWire, bigintFromWire, once, pruneCommandLog, toWire } from '../index.js';
 
 let f: CoreFixture;
 

@@ -1,6 +1,7 @@
 import type { Db, Tx } from '../db/executor.js';
-import { json, transact } from './db.js';
-import type { Json } from './wire.js';
+import { json } from '../db/rows.js';
+import { transact } from '../db/retry.js';
+import type { Json } from '../db/wire.js';
 
 /** Keys are kept 7 days (SPEC §5: Telegram may reuse update ids after a quiet week). */
 export const COMMAND_LOG_RETENTION_MS = 7 * 24 * 3_600_000;

@@ -1,28 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { sqlState, type Db, type Executor, type Tx } from '../db/executor.js';
-
-const RETRYABLE = new Set(['40001', '40P01']);
-const ATTEMPTS = 5;
-
-/**
- * Runs `fn` in a new transaction, retried a bounded number of times on a serialization failure or a
- * deadlock. retry-safe: everything `fn` wrote was rolled back with the failed attempt.
- */
-export async function transact<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction(fn);
-    } catch (err) {
-      if (!RETRYABLE.has(sqlState(err) ?? '') || attempt >= ATTEMPTS) throw err;
-      await sleep(Math.random() * 5 * 2 ** attempt);
-    }
-  }
-}
-
-/** Runs `fn` in the caller's transaction when given one, else in a new (retried) transaction. */
-export function inTx<T>(exec: Executor, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return exec.kind === 'tx' ? fn(exec) : transact(exec, fn);
-}
+/** Reading rows (pg and PGlite return some types differently), the database clock, savepoints. */
+import type { Executor, Tx } from './executor.js';
 
 /**
  * The database clock (the transaction's start inside a transaction), truncated to milliseconds so a

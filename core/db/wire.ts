@@ -3,9 +3,10 @@
  * and dates as ISO 8601 strings. `Wire<T>` is the JSON form of an outcome type, `toWire` converts a
  * value, and the `from*` helpers read the pieces back.
  */
-import type { JsonValue } from '../ledger/model.js';
 import { amount as makeAmount, type Amount } from '../money/amount.js';
 
+/** Anything JSON can hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type Json = JsonValue;
 
 /** The JSON form of T: bigint → string, Date → ISO string, recursively. Outcome types avoid `undefined` (use null). */

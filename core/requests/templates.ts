@@ -1,0 +1,24 @@
+/** What money requests tell the payer and the requester on their own. */
+import { defineTemplates } from '../outbox/notify.js';
+
+export const REQUEST_TEMPLATES = defineTemplates<{
+  /** To a payer: a new money request. Buttons: Pay, Decline. */
+  'request.incoming': { amount: string; from: string; dueAt: string; note?: string };
+  /** To a payer at half-time of an open request. Buttons: Pay, Decline, Stop reminding me. */
+  'request.nudge': { amount: string; from: string; dueAt: string; note?: string };
+  /** To a requester: their request was paid. */
+  'request.paid': { amount: string; payer: string; note?: string };
+  /** To a requester: their request was declined. */
+  'request.declined': { amount: string; payer: string; note?: string };
+  /** To a payer: a request to them expired unanswered. */
+  'request.expired.payer': { amount: string; from: string; note?: string };
+  /** To a requester: their request expired unanswered. Button: Ask someone else. */
+  'request.expired.requester': { amount: string; payer: string; note?: string };
+}>()({
+  'request.incoming': { deferrable: false, buttons: ['button.pay', 'button.decline'] },
+  'request.nudge': { deferrable: true, buttons: ['button.pay', 'button.decline', 'button.stopReminding'] },
+  'request.paid': { deferrable: false },
+  'request.declined': { deferrable: false },
+  'request.expired.payer': { deferrable: true },
+  'request.expired.requester': { deferrable: true, buttons: ['button.askSomeoneElse'] },
+});
