@@ -3,7 +3,8 @@
  * the domain services of the chat commands (people, actions, payments, requests), plus `createCore`,
  * which builds them in order over one database.
  */
-import type { ConsumeError, PressedOf } from './actions/model.js';
+import type { ConsumeError } from './actions/model.js';
+import type { Pressed } from './domains.js';
 import { actionRegistry } from './actions/registry.js';
 import { consumeAction } from './actions/service.js';
 import type { Db, Tx } from './db/executor.js';
@@ -13,20 +14,13 @@ import { silentLog, type Log } from './log.js';
 import type { Amount } from './money/amount.js';
 import type { MaxAmount } from './money/max.js';
 import { maxFor } from './money/max.js';
-import type { LabelOf, ParamsOf } from './outbox/notify.js';
 import type { Locale, Person, Platform } from './people/model.js';
 import { createPeople, type People } from './people/service.js';
 import { matchClaims } from './payments/claims.js';
 import { createPayments, type Payments } from './payments/service.js';
-import { PAYMENT_TEMPLATES } from './payments/templates.js';
-import { PAYMENT_ACTIONS } from './payments/model.js';
 import { createRequests, type Requests } from './requests/service.js';
-import { REQUEST_TEMPLATES } from './requests/templates.js';
-import { REQUEST_ACTIONS } from './requests/model.js';
-import { REMINDER_MUTE, muteActions } from './reminders/mute.js';
+import { muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
-import { SCHEDULE_TEMPLATES } from './schedules/templates.js';
-import { SCHEDULE_ACTIONS } from './schedules/model.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -36,6 +30,7 @@ export * from './db/wire.js';
 export * from './time/index.js';
 export type { Db, Executor, Tx } from './db/executor.js';
 export * from './jobs.js';
+export { DOMAINS, type ButtonLabel, type TemplateKey, type TemplateParams } from './domains.js';
 export * from './ledger/index.js';
 export type { Log } from './log.js';
 export * from './money/index.js';
@@ -63,23 +58,8 @@ export interface CoreConfig {
   readonly scheduleRetryMs?: number;
 }
 
-/** Every button kind of every domain (each declares its own with the outcome a press produces). */
-type AnyActionKind =
-  | (typeof PAYMENT_ACTIONS)[number]
-  | (typeof REQUEST_ACTIONS)[number]
-  | (typeof SCHEDULE_ACTIONS)[number]
-  | typeof REMINDER_MUTE;
-
 /** What pressing a button did: refused (and why), or the outcome its kind's handler returned. */
-export type PressOutcome = { type: 'refused'; error: ConsumeError } | PressedOf<AnyActionKind>;
-
-/** Every notification template of every domain (each declares its own in its `templates.ts`). */
-export const TEMPLATES = { ...PAYMENT_TEMPLATES, ...REQUEST_TEMPLATES, ...SCHEDULE_TEMPLATES };
-type AnyTemplate = (typeof TEMPLATES)[keyof typeof TEMPLATES];
-export type TemplateKey = AnyTemplate['key'];
-export type TemplateParams = { [T in AnyTemplate as T['key']]: ParamsOf<T> };
-/** i18n keys of the buttons notifications carry. */
-export type ButtonLabel = LabelOf<AnyTemplate>;
+export type PressOutcome = { type: 'refused'; error: ConsumeError } | Pressed;
 
 export interface PressInput {
   /** The untrusted id the button carried. */

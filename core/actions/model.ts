@@ -1,5 +1,5 @@
 import type { JsonValue } from '../db/wire.js';
-import type { Platform } from '../people/model.js';
+import type { Platform } from '../platform.js';
 
 /**
  * What a button does when its person presses it. The button carries only the action's opaque id; the operation

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createBatcher } from '../db/batch.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { big, date, dateOrNull, json, textOrNull } from '../db/rows.js';
-import type { Platform } from '../people/model.js';
+import type { Platform } from '../platform.js';
 import type { Action, ActionPayload, ActionState, ConsumeResult, NewAction } from './model.js';
 
 /** The shape of an id we issue; anything else (forged, truncated, oversized) is 'Unknown' without a query. */

@@ -1,8 +1,7 @@
 import type { Amount } from '../money/amount.js';
+import { PLATFORMS, type Platform } from '../platform.js';
 
-/** Same union as bots/commands/types.ts `Platform` (core never imports bots/). */
-export const PLATFORMS = ['telegram', 'discord', 'sandbox'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+export { PLATFORMS, type Platform };
 
 export const LOCALES = ['en', 'zh-CN'] as const;
 export type Locale = (typeof LOCALES)[number];
