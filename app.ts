@@ -19,6 +19,7 @@ import {
 } from './bots/discord/index.js';
 import { createMetricsRegistry } from './bots/metrics.js';
 import {
+  createSandboxEditor,
   createSandboxRouter,
   createSandboxSender,
   createSandboxStore,
@@ -28,6 +29,7 @@ import {
   apiFailure,
   createTelegramTransport,
   isForbidden,
+  isMessageGone,
   type TelegramTransport,
   type TelegramTransportOptions,
 } from './bots/telegram/index.js';
@@ -42,12 +44,16 @@ import {
   Blocked,
   closeQueues,
   createDirectory,
+  MessageGone,
   createQueues,
   RateLimited,
   startWorkers,
+  type Editors,
+  type LivePorts,
   type Sender,
   type Senders,
 } from './workers/index.js';
+import { bindLive } from './core/live/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
 
 export const ROLES = ['http', 'bots', 'workers'] as const;
@@ -110,6 +116,10 @@ function httpRoutes(parts: Parts): RouteInstaller[] {
       nodeEnv: config.nodeEnv,
       defaultLocale: config.defaultLocale,
       store: sandbox,
+      // Live messages (core/live): posted sandbox messages are bound to their rows.
+      bindLive: async (ref, version, chatId, messageId) => {
+        await bindLive(parts.db, { ref, platform: 'sandbox', chatId, messageId, version: BigInt(version) });
+      },
     });
     routes.push((app) => app.use(router));
   }
@@ -173,6 +183,33 @@ function telegramSender(telegram: TelegramTransport): Sender {
   );
 }
 
+// Live messages (core/live): the workers edit them through each transport, within its limits.
+function liveWorkerPorts(parts: Parts): LivePorts {
+  const { telegram, sandbox } = parts;
+  const editors: Editors = {
+    ...(sandbox ? { sandbox: createSandboxEditor(sandbox) } : {}),
+    ...(telegram
+      ? {
+          telegram: {
+            async edit(chatId, messageId, message) {
+              try {
+                await telegram.edit(chatId, messageId, message);
+              } catch (err) {
+                const failure = apiFailure(err);
+                if (isMessageGone(failure)) throw new MessageGone(failure?.description ?? 'message gone');
+                throw err;
+              }
+            },
+          },
+        }
+      : {}),
+  };
+  return {
+    editors,
+    renderer: { render: (view) => renderNotification(view.locale, view.template, { timeZone: view.timeZone }) },
+  };
+}
+
 /**
  * Queues are named after the database they serve: processes sharing a database share queues (scale
  * workers horizontally), and apps on different databases never take each other's jobs on one Redis.
@@ -201,6 +238,7 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
       renderer: { render: renderNotification },
       senders,
     },
+    live: liveWorkerPorts(parts),
   });
   return [{ name: 'workers', stop: () => workers.stop() }];
 }

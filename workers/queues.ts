@@ -9,7 +9,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-export const QUEUE_NAMES = ['notifications', 'expiry', 'reminders', 'recurring', 'settlement'] as const;
+export const QUEUE_NAMES = ['notifications', 'expiry', 'reminders', 'recurring', 'settlement', 'live'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** The outbox kind the notifications worker delivers (core/outbox `notify`). */
@@ -46,6 +46,8 @@ const KIND_QUEUES: Readonly<Record<string, QueueName>> = {
   'request.nudge': 'reminders',
   'schedule.run': 'recurring',
   'schedule.notice': 'reminders',
+  // Edits of live messages (core/live): their own queue, as an edit may wait a minute for a group's budget.
+  'live.edit': 'live',
 };
 
 const PREFIX_QUEUES: ReadonlyArray<readonly [string, QueueName]> = [
@@ -101,6 +103,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     reminders: make('reminders'),
     recurring: make('recurring'),
     settlement: make('settlement'),
+    live: make('live'),
   };
 }
 

@@ -99,7 +99,12 @@ export type Effect =
   /** Edit the message the pressed button belongs to (status updates are idempotent edits). */
   | { type: 'edit'; message: OutMessage }
   /** Answer a button press (Telegram answerCallbackQuery text ≤ 200 chars). */
-  | { type: 'answer'; text?: string; alert?: boolean };
+  | { type: 'answer'; text?: string; alert?: boolean }
+  /**
+   * Post a live message (core/live): a public reply whose message is then bound to `ref`, so that later changes
+   * of its object edit it. `version`: what `touchLive` returned for the state `message` shows (decimal string).
+   */
+  | { type: 'live'; ref: string; version: string; message: OutMessage };
 
 export interface HandleResult {
   effects: Effect[];

@@ -107,6 +107,10 @@ export function createInteractionEffects(deps: InteractionEffectsDeps): Interact
           case 'reply':
             await say(effect.message, effect.private || effect.refusal === true);
             break;
+          case 'live':
+            // Posted as a public reply; Discord live messages are not bound (edited) yet.
+            await say(effect.message, false);
+            break;
           case 'edit':
             if (target.kind === 'button' && !effect.message.document) {
               const [first, ...more] = renderMessage(effect.message, { ephemeral: false, forEdit: true });

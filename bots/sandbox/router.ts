@@ -20,7 +20,7 @@ import { LOCALES, type Locale, type NodeEnv } from '../../config/env.js';
 import type { Log } from '../../core/log.js';
 import type { CommandLayer } from '../commands/types.js';
 import { createSandboxStore, type CreateUserError, type SandboxStore } from './store.js';
-import { createSandbox, type SandboxError } from './transport.js';
+import { createSandbox, type SandboxDeps, type SandboxError } from './transport.js';
 
 export interface SandboxRouterDeps {
   layer: CommandLayer;
@@ -30,6 +30,8 @@ export interface SandboxRouterDeps {
   defaultLocale: Locale;
   /** Shared with `createSandboxSender` so notifications reach the same transcript. */
   store?: SandboxStore;
+  /** Binds posted live messages to their rows (core/live); see SandboxDeps. */
+  bindLive?: SandboxDeps['bindLive'];
   /** Idempotency keys of the deliveries (tests). */
   newKey?: () => string;
 }
@@ -145,6 +147,7 @@ export function createSandboxRouter(deps: SandboxRouterDeps): Router {
     layer: deps.layer,
     log: deps.log,
     ...(deps.newKey ? { newKey: deps.newKey } : {}),
+    ...(deps.bindLive ? { bindLive: deps.bindLive } : {}),
   });
   const userSchema = newUser(deps.defaultLocale);
 

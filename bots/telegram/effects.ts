@@ -11,6 +11,7 @@ import type { Log } from '../../core/log.js';
 import type { Effect, OutMessage } from '../commands/types.js';
 import { apiFailure, isForbidden, isNotModified, isQueryTooOld, logFields } from './errors.js';
 import { OutboundClosedError, type Outbound } from './outbound.js';
+import { liveMessage } from './live.js';
 import { answerText, inlineKeyboard, MAX_CAPTION_LENGTH, splitText, type InlineKeyboard } from './render.js';
 import { pickLocale } from '../../core/index.js';
 import { t } from '../i18n/index.js';
@@ -27,6 +28,8 @@ export interface EffectsDeps {
   startParam?: string;
   /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessages). */
   bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
+  /** Binds a posted live message to its live row (core/live bindLive): later changes edit it. */
+  bindLive?: (ref: string, version: string, chatId: string, messageId: string) => Promise<void>;
 }
 
 /** Answers one callback query at most once: the early "stop the spinner" and the command's own answer share it. */
@@ -224,6 +227,12 @@ export function createEffects(deps: EffectsDeps): Effects {
           case 'edit':
             await edit(origin, effect.message);
             break;
+          case 'live': {
+            // One message (cut to fit), so that its id is the one the edits address.
+            const id = await send(origin.chat.chatId, liveMessage(effect.message), inChat(origin));
+            if (id !== undefined) await deps.bindLive?.(effect.ref, effect.version, origin.chat.chatId, String(id));
+            break;
+          }
           default: {
             const unknown: never = effect;
             throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
