@@ -42,6 +42,8 @@ interface Where {
   threadId?: number;
   /** Message to reply to (groups). */
   replyTo?: number;
+  /** Never merged with other texts: its id matters (a live message) or a document follows it. */
+  alone?: boolean;
 }
 
 export interface Effects {
@@ -98,16 +100,21 @@ export function createEffects(deps: EffectsDeps): Effects {
     let lastId: number | undefined;
     for (const [i, piece] of pieces.entries()) {
       const last = i === pieces.length - 1;
-      const sent = await outbound.send(chatId, (target) =>
-        telegram.sendMessage(numeric(target), piece, {
+      const buttons = last && keyboard !== undefined;
+      const compose = (target: string, text: string) =>
+        telegram.sendMessage(numeric(target), text, {
           link_preview_options: { is_disabled: true },
           ...(where.threadId !== undefined ? { message_thread_id: where.threadId } : {}),
           ...(i === 0 && where.replyTo !== undefined
             ? { reply_parameters: { message_id: where.replyTo, allow_sending_without_reply: true } }
             : {}),
-          ...(last && keyboard ? { reply_markup: keyboard } : {}),
-        }),
-      );
+          ...(buttons ? { reply_markup: keyboard } : {}),
+        });
+      // A text without buttons may share one message with others waiting for the same group (outbound.ts).
+      const sent =
+        buttons || where.alone === true
+          ? await outbound.send(chatId, (target) => compose(target, piece))
+          : await outbound.sendText(chatId, { text: piece, key: `thread:${where.threadId ?? ''}` }, compose);
       lastId = sent.message_id;
     }
     if (pieces.length === 0) log.warn({ chatId }, 'telegram: empty message not sent');
@@ -138,7 +145,7 @@ export function createEffects(deps: EffectsDeps): Effects {
     const doc = message.document;
     if (!doc) return sendText(chatId, message.text, where, keyboard);
     const asCaption = message.text.length <= MAX_CAPTION_LENGTH;
-    if (!asCaption) await sendText(chatId, message.text, where, undefined);
+    if (!asCaption) await sendText(chatId, message.text, { ...where, alone: true }, undefined);
     const sent = await outbound.send(chatId, (target) =>
       telegram.sendDocument(
         numeric(target),
@@ -229,7 +236,7 @@ export function createEffects(deps: EffectsDeps): Effects {
             break;
           case 'live': {
             // One message (cut to fit), so that its id is the one the edits address.
-            const id = await send(origin.chat.chatId, liveMessage(effect.message), inChat(origin));
+            const id = await send(origin.chat.chatId, liveMessage(effect.message), { ...inChat(origin), alone: true });
             if (id !== undefined) await deps.bindLive?.(effect.ref, effect.version, origin.chat.chatId, String(id));
             break;
           }
