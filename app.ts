@@ -13,6 +13,7 @@ import { createHttpApp, startHttpServer, type RouteInstaller } from './bots/http
 import {
   createDiscordTransport,
   discordFailure,
+  isDiscordMessageGone,
   isUnreachable,
   type DiscordTransport,
   type DiscordTransportOptions,
@@ -48,6 +49,7 @@ import {
   createQueues,
   RateLimited,
   startWorkers,
+  type Editor,
   type Editors,
   type LivePorts,
   type Sender,
@@ -183,11 +185,27 @@ function telegramSender(telegram: TelegramTransport): Sender {
   );
 }
 
+/** Live messages (core/live) on Discord: edits with the bot token; a deleted message ends its edits. */
+export function discordEditor(discord: DiscordTransport): Editor {
+  return {
+    async edit(channelId, messageId, message) {
+      try {
+        await discord.edit(channelId, messageId, message);
+      } catch (err) {
+        const failure = discordFailure(err);
+        if (isDiscordMessageGone(failure)) throw new MessageGone(failure?.message ?? 'message gone');
+        throw err;
+      }
+    },
+  };
+}
+
 // Live messages (core/live): the workers edit them through each transport, within its limits.
 function liveWorkerPorts(parts: Parts): LivePorts {
-  const { telegram, sandbox } = parts;
+  const { config, telegram, discord, sandbox } = parts;
   const editors: Editors = {
     ...(sandbox ? { sandbox: createSandboxEditor(sandbox) } : {}),
+    ...(discord && config.discordBotToken ? { discord: discordEditor(discord) } : {}),
     ...(telegram
       ? {
           telegram: {
