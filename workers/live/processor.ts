@@ -6,6 +6,7 @@
  * change made meanwhile schedules the next edit. A crash between the two leaves the row pending: the sweeper
  * runs it again, and an edit repeated is harmless (the platform reports "not modified").
  */
+import { UnrecoverableError } from 'bullmq';
 import { JobRejected, claimDue, inspect, markDone } from '../../core/outbox/index.js';
 import type { Db } from '../../core/db/executor.js';
 import { recordShown, takeLiveEdit, type LiveEdit } from '../../core/live/index.js';
@@ -44,18 +45,34 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
     const editor = deps.editors[edit.place.platform];
     // Transient on purpose: another worker process may run that platform.
     if (!editor) throw new Error(`no editor for ${edit.place.platform} in this process`);
-    let message;
-    try {
-      message = await deps.renderer.render(edit.view);
-    } catch (err) {
-      throw new JobRejected(`cannot render live view ${edit.view.template.key}: ${String(err)}`);
-    }
+    const message = await Promise.resolve()
+      .then(() => deps.renderer.render(edit.view))
+      .catch((err: unknown) => {
+        const reason = err instanceof Error ? err.message : 'non-error thrown';
+        throw new JobRejected(`cannot render live view ${edit.view.template.key}: ${reason}`);
+      });
     await editor.edit(edit.place.chatId, edit.place.messageId, message);
+  }
+
+  /** Shows the edit, then records it and ends the row in one transaction; a message gone for good ends the row. */
+  async function deliver(rowId: string, edit: LiveEdit): Promise<void> {
+    try {
+      await show(edit);
+    } catch (err) {
+      if (!(err instanceof MessageGone)) throw err;
+      log.info({ ref: edit.ref, platform: edit.place.platform, reason: err.message }, 'live message gone');
+      await markDone(db, [rowId], `message gone: ${err.message}`);
+      return;
+    }
+    await db.transaction(async (tx) => {
+      await recordShown(tx, edit, schedule);
+      await markDone(tx, [rowId]);
+    });
   }
 
   return async (job, token) => {
     const data = job.data;
-    if (isTick(data)) throw new JobRejected(`a notifications tick on the ${deps.queue} queue`);
+    if (isTick(data)) throw new UnrecoverableError(`a notifications tick on the ${deps.queue} queue`);
     let started: Started | undefined;
     try {
       started = await db.transaction(async (tx) => {
@@ -68,24 +85,7 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
         if (!edit) await markDone(tx, [row.id]);
         return { id: row.id, kind: row.kind, dueAt: row.dueAt, edit };
       });
-      if (started?.edit) {
-        const { edit } = started;
-        try {
-          await show(edit);
-        } catch (err) {
-          if (!(err instanceof MessageGone)) throw err;
-          log.info({ ref: edit.ref, platform: edit.place.platform, reason: err.message }, 'live message gone');
-          await markDone(db, [started.id], `message gone: ${err.message}`);
-          started.edit = undefined;
-        }
-        if (started.edit) {
-          const id = started.id;
-          await db.transaction(async (tx) => {
-            await recordShown(tx, edit, schedule);
-            await markDone(tx, [id]);
-          });
-        }
-      }
+      if (started?.edit) await deliver(started.id, started.edit);
     } catch (err) {
       return failAttempt(deps, job, data, err);
     }
