@@ -168,7 +168,7 @@ export class FakeTelegramApi {
    * Telegram, to look at what happens while a call is in flight).
    */
   hold(method: string): () => void {
-    let open = () => undefined as void;
+    let open!: () => void;
     const opened = new Promise<void>((resolve) => {
       open = resolve;
     });
