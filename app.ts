@@ -13,12 +13,14 @@ import { createHttpApp, startHttpServer, type RouteInstaller } from './bots/http
 import {
   createDiscordTransport,
   discordFailure,
+  isDiscordMessageGone,
   isUnreachable,
   type DiscordTransport,
   type DiscordTransportOptions,
 } from './bots/discord/index.js';
 import { createMetricsRegistry } from './bots/metrics.js';
 import {
+  createSandboxEditor,
   createSandboxRouter,
   createSandboxSender,
   createSandboxStore,
@@ -28,6 +30,7 @@ import {
   apiFailure,
   createTelegramTransport,
   isForbidden,
+  isMessageGone,
   type TelegramTransport,
   type TelegramTransportOptions,
 } from './bots/telegram/index.js';
@@ -42,12 +45,17 @@ import {
   Blocked,
   closeQueues,
   createDirectory,
+  MessageGone,
   createQueues,
   RateLimited,
   startWorkers,
+  type Editor,
+  type Editors,
+  type LivePorts,
   type Sender,
   type Senders,
 } from './workers/index.js';
+import { bindLive } from './core/live/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
 
 export const ROLES = ['http', 'bots', 'workers'] as const;
@@ -111,6 +119,10 @@ function httpRoutes(parts: Parts): RouteInstaller[] {
       defaultLocale: config.defaultLocale,
       commands: localizedCommands({ demoMoney: config.demoMoney }),
       store: sandbox,
+      // Live messages (core/live): posted sandbox messages are bound to their rows.
+      bindLive: async (ref, version, chatId, messageId) => {
+        await bindLive(parts.db, { ref, platform: 'sandbox', chatId, messageId, version: BigInt(version) });
+      },
     });
     routes.push((app) => app.use(router));
   }
@@ -174,6 +186,49 @@ function telegramSender(telegram: TelegramTransport): Sender {
   );
 }
 
+/** Live messages (core/live) on Discord: edits with the bot token; a deleted message ends its edits. */
+export function discordEditor(discord: DiscordTransport): Editor {
+  return {
+    async edit(channelId, messageId, message) {
+      try {
+        await discord.edit(channelId, messageId, message);
+      } catch (err) {
+        const failure = discordFailure(err);
+        if (isDiscordMessageGone(failure)) throw new MessageGone(failure?.message ?? 'message gone');
+        throw err;
+      }
+    },
+  };
+}
+
+// Live messages (core/live): the workers edit them through each transport, within its limits.
+function liveWorkerPorts(parts: Parts): LivePorts {
+  const { config, telegram, discord, sandbox } = parts;
+  const editors: Editors = {
+    ...(sandbox ? { sandbox: createSandboxEditor(sandbox) } : {}),
+    ...(discord && config.discordBotToken ? { discord: discordEditor(discord) } : {}),
+    ...(telegram
+      ? {
+          telegram: {
+            async edit(chatId, messageId, message) {
+              try {
+                await telegram.edit(chatId, messageId, message);
+              } catch (err) {
+                const failure = apiFailure(err);
+                if (isMessageGone(failure)) throw new MessageGone(failure?.description ?? 'message gone');
+                throw err;
+              }
+            },
+          },
+        }
+      : {}),
+  };
+  return {
+    editors,
+    renderer: { render: (view) => renderNotification(view.locale, view.template, { timeZone: view.timeZone }) },
+  };
+}
+
 /**
  * Queues are named after the database they serve: processes sharing a database share queues (scale
  * workers horizontally), and apps on different databases never take each other's jobs on one Redis.
@@ -202,6 +257,7 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
       renderer: { render: renderNotification },
       senders,
     },
+    live: liveWorkerPorts(parts),
   });
   return [{ name: 'workers', stop: () => workers.stop() }];
 }

@@ -79,7 +79,7 @@ describe('/admin/queues', () => {
     expect(api.status).toBe(200);
     const board = (await api.json()) as { queues: Array<{ name: string; counts: Record<string, number> }> };
     expect(board.queues.map((q) => q.name).sort()).toEqual(
-      ['notifications', 'expiry', 'reminders', 'recurring', 'settlement'].sort(),
+      ['notifications', 'expiry', 'reminders', 'recurring', 'settlement', 'live'].sort(),
     );
     expect(board.queues.find((q) => q.name === 'expiry')?.counts).toMatchObject({ delayed: 1 });
   });
@@ -93,7 +93,14 @@ describe('/admin/queues', () => {
       deadLetters: Array<Record<string, unknown>>;
     };
     expect(body.queues.expiry).toMatchObject({ delayed: 1, failed: 0 });
-    expect(Object.keys(body.queues)).toEqual(['notifications', 'expiry', 'reminders', 'recurring', 'settlement']);
+    expect(Object.keys(body.queues)).toEqual([
+      'notifications',
+      'expiry',
+      'reminders',
+      'recurring',
+      'settlement',
+      'live',
+    ]);
     expect(body.deadLetters).toMatchObject([
       { key: 'request.expire:9:1', kind: 'request.expire', attempts: 8, lastError: 'Error: boom' },
     ]);

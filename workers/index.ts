@@ -16,6 +16,8 @@ import { createNotifyLimits, type NotifyRates } from './notify/limits.js';
 import { createNotifier, type NotifierOptions } from './notify/notifier.js';
 import type { Directory, Renderer, Senders } from './notify/ports.js';
 import { notifyProcessor } from './notify/processor.js';
+import { LIVE_EDIT_KIND } from '../core/live/index.js';
+import { liveProcessor, type LivePorts } from './live/processor.js';
 import {
   DEFAULT_RETRY,
   NOTIFY_KIND,
@@ -32,6 +34,8 @@ import { createRelay, every, type RelayOptions, type SweepResult } from './relay
 import { timedProcessor, type OutboxJob, type TimedHandlers } from './timed.js';
 
 export { RateLimited, Blocked } from './notify/ports.js';
+export { MessageGone, type Editor, type Editors, type LiveRenderer } from './live/ports.js';
+export type { LivePorts } from './live/processor.js';
 export type { Directory, Recipient, Renderer, Sender, Senders, QuietHours } from './notify/ports.js';
 export { createDirectory } from './notify/directory.js';
 export type { NotifierOptions } from './notify/notifier.js';
@@ -59,6 +63,8 @@ export interface StartWorkersOptions {
   /** Timed kinds → handlers (core/jobs.ts createTimedHandlers). */
   handlers: TimedHandlers;
   notifier: NotifierPorts;
+  /** The live-message editor's ports (core/live); omitted, `live.edit` rows wait for a process that has them. */
+  live?: LivePorts;
   /** Prefix of every Redis key of the queues; one per test file. Default `chipin`. */
   prefix?: string;
   /** The /metrics registry; omitted, nothing is recorded. */
@@ -101,10 +107,12 @@ const DEFAULT_CONCURRENCY: Readonly<Record<QueueName, number>> = {
   reminders: 8,
   recurring: 4,
   settlement: 4,
+  live: 8,
 };
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { db, log, handlers } = options;
+  const liveKinds = options.live ? [LIVE_EDIT_KIND] : [];
   const prefix = options.prefix ?? 'chipin';
   const rates = { ...DEFAULT_RATES, ...options.rates };
   const retry = Object.fromEntries(
@@ -115,7 +123,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const connection = options.redis.createConnection('worker');
   const queues = createQueues(connection, prefix);
   const metrics: WorkerMetrics = options.metrics
-    ? registerWorkerMetrics(options.metrics, { queues, db, log, kinds: [NOTIFY_KIND, ...Object.keys(handlers)] })
+    ? registerWorkerMetrics(options.metrics, {
+        queues,
+        db,
+        log,
+        kinds: [NOTIFY_KIND, ...liveKinds, ...Object.keys(handlers)],
+      })
     : noMetrics;
 
   const notifier = createNotifier({
@@ -136,8 +149,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   };
   const workers = QUEUE_NAMES.map((name) => {
     const deps = { db, log, metrics, queue: name };
+    const live = options.live;
     const processor =
-      name === 'notifications' ? notifyProcessor({ db, log, notifier }) : timedProcessor({ ...deps, handlers });
+      name === 'notifications'
+        ? notifyProcessor({ db, log, notifier })
+        : name === 'live' && live
+          ? liveProcessor({ ...deps, ...live })
+          : timedProcessor({ ...deps, handlers });
     const worker = new Worker<JobData, void, string>(name, (job: OutboxJob, token) => processor(job, token), {
       ...common,
       concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
@@ -163,7 +181,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const relay = createRelay({
     db,
     queues,
-    kinds: [NOTIFY_KIND, ...Object.keys(handlers).filter((k) => k !== NOTIFY_KIND)],
+    kinds: [NOTIFY_KIND, ...liveKinds, ...Object.keys(handlers).filter((k) => k !== NOTIFY_KIND)],
     retry,
     log,
     metrics,

@@ -40,6 +40,8 @@ export type Queues = Readonly<Record<QueueName, OutboxQueue>>;
 
 // Kinds no domain declares yet follow these conventions (a later feature may lean on them or declare its own).
 const PREFIX_QUEUES: ReadonlyArray<readonly [string, QueueName]> = [
+  // Edits of live messages (workers/live): their own queue, as an edit may wait a minute for a group's budget.
+  ['live.', 'live'],
   ['reminder.', 'reminders'],
   ['recurring.', 'recurring'],
   ['settlement.', 'settlement'],
@@ -97,6 +99,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     reminders: make('reminders'),
     recurring: make('recurring'),
     settlement: make('settlement'),
+    live: make('live'),
   };
 }
 

@@ -27,7 +27,7 @@ export const NOT_DUE_RECHECK_MS = 60_000;
 
 export type OutboxJob = Job<JobData, void, string>;
 
-interface FailureDeps {
+export interface FailureDeps {
   db: Db;
   log: Log;
   metrics: WorkerMetrics;
@@ -42,7 +42,12 @@ export const describeError = (err: unknown): string =>
  * Records a failed attempt on the row and rethrows for BullMQ: a rejection (or the last attempt) makes
  * the row a dead letter first, so the dead letter exists before the job is failed in Redis.
  */
-async function failAttempt(deps: FailureDeps, job: OutboxJob, data: OutboxJobData, err: unknown): Promise<never> {
+export async function failAttempt(
+  deps: FailureDeps,
+  job: OutboxJob,
+  data: OutboxJobData,
+  err: unknown,
+): Promise<never> {
   const rejected = err instanceof JobRejected || err instanceof UnrecoverableError;
   const dead = rejected || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const error = describeError(err);

@@ -99,7 +99,12 @@ export type Effect =
   /** Edit the message the pressed button belongs to (status updates are idempotent edits). */
   | { type: 'edit'; message: OutMessage }
   /** Answer a button press (Telegram answerCallbackQuery text ≤ 200 chars). */
-  | { type: 'answer'; text?: string; alert?: boolean };
+  | { type: 'answer'; text?: string; alert?: boolean }
+  /**
+   * Post a live message (core/live): a public reply whose message is then bound to `ref`, so that later changes
+   * of its object edit it. `version`: what `touchLive` returned for the state `message` shows (decimal string).
+   */
+  | { type: 'live'; ref: string; version: string; message: OutMessage };
 
 export interface HandleResult {
   effects: Effect[];
@@ -144,4 +149,23 @@ export class RateLimited extends Error {
 /** The chat will never accept the message (403: blocked by the user, chat deleted, bot kicked). */
 export class Blocked extends Error {
   override name = 'Blocked';
+}
+
+// Editing a live message (core/live): what a transport offers the live worker (workers/live).
+
+export interface Editor {
+  /**
+   * Replaces the text and buttons of message `messageId` in `chatId`, within the platform's limits (a text too
+   * long is cut) and rate limits. Resolves once the platform shows it; an edit to what it already shows is a
+   * success. Throws `MessageGone` when the message can never be edited again (deleted, chat gone, bot removed);
+   * anything else is retried.
+   */
+  edit(chatId: string, messageId: string, message: OutMessage): Promise<void>;
+}
+
+export type Editors = Partial<Record<Platform, Editor>>;
+
+/** The message cannot be edited any more: the edit is dropped, not retried. */
+export class MessageGone extends Error {
+  override name = 'MessageGone';
 }

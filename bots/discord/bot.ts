@@ -13,10 +13,12 @@ import type { Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
 import { createButtonBinder } from '../../core/actions/index.js';
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
+import { bindLive } from '../../core/live/index.js';
 import type { CommandLayer, OutMessage } from '../commands/types.js';
 import { createInteractionEffects } from './effects.js';
 import { describeFailure } from './errors.js';
 import { createGatewayIntake, startGateway, type Gateway } from './gateway.js';
+import { editLiveMessage } from './live.js';
 import { createInteractionHandler } from './processing.js';
 import { renderMessage } from './render.js';
 import { createInteractionsRoute } from './webhook.js';
@@ -59,6 +61,11 @@ export interface DiscordTransport {
    * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping).
    */
   send(userId: string, message: OutMessage): Promise<{ messageId: string }>;
+  /**
+   * Edits a live message (the live worker's Discord editor) with the bot token. Rejects with @discordjs/rest's
+   * error (bots/discord/live.ts `isMessageGone`), or at once without a bot token.
+   */
+  edit(channelId: string, messageId: string, message: OutMessage): Promise<void>;
 }
 
 export class DiscordConfigError extends Error {
@@ -90,6 +97,10 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
       rest,
       log,
       bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'discord', chatId }, messageId }),
+      bindLive: async (ref, version, chatId, messageId) => {
+        const bound = await bindLive(db, { ref, platform: 'discord', chatId, messageId, version: BigInt(version) });
+        if (bound.type === 'refused') log.warn({ ref, error: bound.error }, 'discord: live message not bound');
+      },
     }),
     log,
   });
@@ -164,6 +175,10 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
       }
       if (!last) throw new RangeError('nothing to send: the message is empty');
       return { messageId: last.id };
+    },
+    async edit(channelId, messageId, message) {
+      if (token === undefined) throw new DiscordConfigError('editing a live message needs DISCORD_BOT_TOKEN');
+      await editLiveMessage(rest, channelId, messageId, message);
     },
   };
 }

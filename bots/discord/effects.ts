@@ -10,6 +10,7 @@ import type { REST } from 'discord.js';
 import type { Log } from '../../core/log.js';
 import type { Effect, OutMessage } from '../commands/types.js';
 import { describeFailure } from './errors.js';
+import { liveMessage } from './live.js';
 import type { InteractionRef } from './interaction.js';
 import { renderMessage, type RenderedPiece } from './render.js';
 
@@ -30,6 +31,8 @@ export interface InteractionEffectsDeps {
   log: Log;
   /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessages). */
   bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
+  /** Binds a posted live message to its live row (core/live bindLive): later changes edit it. */
+  bindLive?: (ref: string, version: string, chatId: string, messageId: string) => Promise<void>;
 }
 
 /** The id and channel of a message the webhook returned. */
@@ -80,7 +83,8 @@ export function createInteractionEffects(deps: InteractionEffectsDeps): Interact
       await rest.delete(original(ref), { auth: false });
     };
 
-    const say = async (message: OutMessage, ephemeral: boolean) => {
+    /** Resolves with the last message as Discord returned it. */
+    const say = async (message: OutMessage, ephemeral: boolean): Promise<unknown> => {
       const pieces = renderMessage(message, { ephemeral });
       let remaining = pieces;
       let last: unknown;
@@ -94,6 +98,7 @@ export function createInteractionEffects(deps: InteractionEffectsDeps): Interact
       }
       for (const piece of remaining) last = await followUp(ref, piece);
       await bind(message, last);
+      return last;
     };
 
     const shown = effects.some((e) => e.type !== 'answer');
@@ -107,6 +112,11 @@ export function createInteractionEffects(deps: InteractionEffectsDeps): Interact
           case 'reply':
             await say(effect.message, effect.private || effect.refusal === true);
             break;
+          case 'live': {
+            const sent = sentMessage(await say(liveMessage(effect.message), false));
+            if (sent) await deps.bindLive?.(effect.ref, effect.version, sent.channelId, sent.id);
+            break;
+          }
           case 'edit':
             if (target.kind === 'button' && !effect.message.document) {
               const [first, ...more] = renderMessage(effect.message, { ephemeral: false, forEdit: true });

@@ -9,5 +9,6 @@ export {
 } from './bot.js';
 export { registerCommands, slashCommands } from './commands.js';
 export { discordFailure, isUnreachable, type DiscordFailure } from './errors.js';
+export { isMessageGone as isDiscordMessageGone } from './live.js';
 export { interactionKey, parseInteraction, type Interaction } from './interaction.js';
 export { DISCORD_INTERACTIONS_PATH } from './webhook.js';

@@ -2,6 +2,7 @@
 export { actorOf, eventFromText, mentionsIn, SANDBOX_BOT } from './events.js';
 export { createSandboxRouter, type SandboxRouterDeps } from './router.js';
 export { createSandboxSender } from './sender.js';
+export { createSandboxEditor } from './editor.js';
 export {
   createSandboxStore,
   GROUP_CHAT_ID,

@@ -22,7 +22,7 @@ import type { Log } from '../../core/log.js';
 import type { LocalizedCommand } from '../commands/index.js';
 import type { CommandLayer } from '../commands/types.js';
 import { createSandboxStore, type CreateUserError, type SandboxStore } from './store.js';
-import { createSandbox, type SandboxError } from './transport.js';
+import { createSandbox, type SandboxDeps, type SandboxError } from './transport.js';
 
 export interface SandboxRouterDeps {
   layer: CommandLayer;
@@ -34,6 +34,8 @@ export interface SandboxRouterDeps {
   store?: SandboxStore;
   /** The commands offered, in menu order (bots/commands `localizedCommands`): the page's hints. */
   commands?: readonly LocalizedCommand[];
+  /** Binds posted live messages to their rows (core/live); see SandboxDeps. */
+  bindLive?: SandboxDeps['bindLive'];
   /** Idempotency keys of the deliveries (tests). */
   newKey?: () => string;
 }
@@ -149,6 +151,7 @@ export function createSandboxRouter(deps: SandboxRouterDeps): Router {
     layer: deps.layer,
     log: deps.log,
     ...(deps.newKey ? { newKey: deps.newKey } : {}),
+    ...(deps.bindLive ? { bindLive: deps.bindLive } : {}),
   });
   const userSchema = newUser(deps.defaultLocale);
 

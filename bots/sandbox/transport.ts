@@ -63,6 +63,8 @@ export interface SandboxDeps {
   log: Log;
   /** Idempotency keys of the deliveries (default: random UUIDs). */
   newKey?: () => string;
+  /** Binds a posted live message to its live row (core/live bindLive). Omitted: live messages are never edited. */
+  bindLive?: (ref: string, version: string, chatId: string, messageId: string) => Promise<void>;
 }
 
 const BOT: Author = { type: 'bot' };
@@ -107,6 +109,21 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
             reply(origin, effect.message, false);
           }
           break;
+        case 'live': {
+          // A public reply; bound to its live row when the sandbox has the database (later changes edit it).
+          const posted = store.post(
+            origin.chat.id,
+            BOT,
+            effect.message,
+            origin.chat.kind === 'group' && !origin.pressed ? { replyTo: origin.messageId } : {},
+          );
+          if (posted && deps.bindLive) {
+            deps.bindLive(effect.ref, effect.version, origin.chat.id, posted.id).catch((err: unknown) => {
+              log.warn({ err, ref: effect.ref }, 'sandbox: live message not bound');
+            });
+          }
+          break;
+        }
         case 'answer':
           if (effect.text !== undefined && effect.text !== '')
             toast = { text: effect.text, alert: effect.alert ?? false };

@@ -14,9 +14,11 @@ import { scrubSecrets, type Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
 import { createButtonBinder } from '../../core/actions/index.js';
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
+import { bindLive } from '../../core/live/index.js';
 import type { CommandLayer, OutMessage } from '../commands/types.js';
 import { publishCommands, type BotCommandSpec } from './commands.js';
 import { createEffects } from './effects.js';
+import { createLiveEditor } from './live.js';
 import { apiFailure } from './errors.js';
 import type { TelegramLimits } from './limits.js';
 import { createOutbound, type OutboundStats } from './outbound.js';
@@ -87,6 +89,11 @@ export interface TelegramTransport {
    * `apiFailure` (429 after the bounded retries, 403 blocked).
    */
   send(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
+  /**
+   * Edits a live message (the live worker's Telegram editor), through the same rate limits. "Not modified" is a
+   * success; rejects with the Bot API error otherwise (bots/telegram/live.ts `isMessageGone`).
+   */
+  edit(chatId: string, messageId: string, message: OutMessage): Promise<void>;
   outboundStats(): OutboundStats;
 }
 
@@ -136,7 +143,12 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
     defaultLocale: config.defaultLocale,
     botUsername: () => username,
     bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'telegram', chatId }, messageId }),
+    bindLive: async (ref, version, chatId, messageId) => {
+      const bound = await bindLive(db, { ref, platform: 'telegram', chatId, messageId, version: BigInt(version) });
+      if (bound.type === 'refused') log.warn({ ref, error: bound.error }, 'telegram: live message not bound');
+    },
   });
+  const liveEditor = createLiveEditor({ telegram: bot.telegram, outbound });
   const handle = createUpdateHandler({
     layer,
     effects,
@@ -220,6 +232,7 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
     },
     idle: () => processor.idle(),
     send: (chatId, message) => effects.deliver(chatId, message),
+    edit: (chatId, messageId, message) => liveEditor.edit(chatId, messageId, message),
     outboundStats: () => outbound.stats(),
   };
 }

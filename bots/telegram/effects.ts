@@ -11,6 +11,7 @@ import type { Log } from '../../core/log.js';
 import type { Effect, OutMessage } from '../commands/types.js';
 import { apiFailure, isForbidden, isNotModified, isQueryTooOld, logFields } from './errors.js';
 import { OutboundClosedError, type Outbound } from './outbound.js';
+import { liveMessage } from './live.js';
 import { answerText, inlineKeyboard, MAX_CAPTION_LENGTH, splitText, type InlineKeyboard } from './render.js';
 import { pickLocale } from '../../core/index.js';
 import { t } from '../i18n/index.js';
@@ -27,6 +28,8 @@ export interface EffectsDeps {
   startParam?: string;
   /** Records the message that now carries these buttons: a press must then come from it (core/actions bindMessages). */
   bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
+  /** Binds a posted live message to its live row (core/live bindLive): later changes edit it. */
+  bindLive?: (ref: string, version: string, chatId: string, messageId: string) => Promise<void>;
 }
 
 /** Answers one callback query at most once: the early "stop the spinner" and the command's own answer share it. */
@@ -39,6 +42,8 @@ interface Where {
   threadId?: number;
   /** Message to reply to (groups). */
   replyTo?: number;
+  /** Never merged with other texts: its id matters (a live message) or a document follows it. */
+  alone?: boolean;
 }
 
 export interface Effects {
@@ -95,16 +100,21 @@ export function createEffects(deps: EffectsDeps): Effects {
     let lastId: number | undefined;
     for (const [i, piece] of pieces.entries()) {
       const last = i === pieces.length - 1;
-      const sent = await outbound.send(chatId, (target) =>
-        telegram.sendMessage(numeric(target), piece, {
+      const buttons = last && keyboard !== undefined;
+      const compose = (target: string, text: string) =>
+        telegram.sendMessage(numeric(target), text, {
           link_preview_options: { is_disabled: true },
           ...(where.threadId !== undefined ? { message_thread_id: where.threadId } : {}),
           ...(i === 0 && where.replyTo !== undefined
             ? { reply_parameters: { message_id: where.replyTo, allow_sending_without_reply: true } }
             : {}),
-          ...(last && keyboard ? { reply_markup: keyboard } : {}),
-        }),
-      );
+          ...(buttons ? { reply_markup: keyboard } : {}),
+        });
+      // A text without buttons may share one message with others waiting for the same group (outbound.ts).
+      const sent =
+        buttons || where.alone === true
+          ? await outbound.send(chatId, (target) => compose(target, piece))
+          : await outbound.sendText(chatId, { text: piece, key: `thread:${where.threadId ?? ''}` }, compose);
       lastId = sent.message_id;
     }
     if (pieces.length === 0) log.warn({ chatId }, 'telegram: empty message not sent');
@@ -135,7 +145,7 @@ export function createEffects(deps: EffectsDeps): Effects {
     const doc = message.document;
     if (!doc) return sendText(chatId, message.text, where, keyboard);
     const asCaption = message.text.length <= MAX_CAPTION_LENGTH;
-    if (!asCaption) await sendText(chatId, message.text, where, undefined);
+    if (!asCaption) await sendText(chatId, message.text, { ...where, alone: true }, undefined);
     const sent = await outbound.send(chatId, (target) =>
       telegram.sendDocument(
         numeric(target),
@@ -224,6 +234,12 @@ export function createEffects(deps: EffectsDeps): Effects {
           case 'edit':
             await edit(origin, effect.message);
             break;
+          case 'live': {
+            // One message (cut to fit), so that its id is the one the edits address.
+            const id = await send(origin.chat.chatId, liveMessage(effect.message), { ...inChat(origin), alone: true });
+            if (id !== undefined) await deps.bindLive?.(effect.ref, effect.version, origin.chat.chatId, String(id));
+            break;
+          }
           default: {
             const unknown: never = effect;
             throw new Error(`unknown effect ${JSON.stringify(unknown)}`);

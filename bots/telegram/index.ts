@@ -9,6 +9,7 @@ export {
 } from './bot.js';
 export type { BotCommandSpec } from './commands.js';
 export { apiFailure, isForbidden, type ApiFailure } from './errors.js';
+export { isMessageGone } from './live.js';
 export { TELEGRAM_LIMITS, type Limit, type TelegramLimits } from './limits.js';
 export type { OutboundStats } from './outbound.js';
 export { parseUpdate, updateKey, type BotIdentity, type Delivery, type Origin } from './update.js';

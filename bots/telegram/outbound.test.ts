@@ -160,6 +160,109 @@ describe('the outbound sender', () => {
     await expect(send('42')).rejects.toBeInstanceOf(OutboundClosedError);
   });
 
+  describe('texts waiting for a group', () => {
+    /** Texts through `sendText` (mergeable), buttons through `send`; each call records its chat, text and time. */
+    function texts(options: Partial<OutboundOptions> = {}) {
+      const sent: Array<{ chat: string; at: number; text: string }> = [];
+      const outbound = createOutbound({ log: silentLog, safetyMs: 0, ...options });
+      const post = (chat: string, text: string) => {
+        sent.push({ chat, at: Date.now(), text });
+        return Promise.resolve(`message ${sent.length}`);
+      };
+      const text = (chat: string, t: string) =>
+        outbound.sendText(chat, { text: t, key: 'thread:' }, (target, merged) => post(target, merged));
+      const withButtons = (chat: string, t: string) => outbound.send(chat, (target) => post(target, t));
+      return { outbound, sent, text, withButtons };
+    }
+
+    it('go out as one message, in order, and every caller gets that message', async () => {
+      const { outbound, sent, text } = texts();
+      const results = Promise.all(['a', 'b', 'c', 'd', 'e'].map((t) => text('-100', t)));
+      await vi.advanceTimersByTimeAsync(5_000);
+      // The first goes at once; the rest waited for the chat and went out together.
+      expect(sent.map((s) => [s.text, s.at])).toEqual([
+        ['a', 0],
+        ['b\n\nc\n\nd\n\ne', 1_000],
+      ]);
+      await expect(results).resolves.toEqual(['message 1', 'message 2', 'message 2', 'message 2', 'message 2']);
+      expect(outbound.stats()).toMatchObject({ sent: 2, merged: 3, failed: 0, queued: 0 });
+    });
+
+    it('40 replies waiting for a group budget cost a few messages instead of two minutes', async () => {
+      const { sent, text } = texts();
+      const all = Promise.all(Array.from({ length: 40 }, (_, i) => text('-100', `paid ${i + 1}`)));
+      await vi.advanceTimersByTimeAsync(3_000);
+      await all;
+      expect(sent.length).toBe(2);
+      expect(sent.flatMap((s) => s.text.split('\n\n'))).toEqual(Array.from({ length: 40 }, (_, i) => `paid ${i + 1}`));
+    });
+
+    it('never merge a message with buttons, which keeps its place in the queue', async () => {
+      const { sent, text, withButtons } = texts();
+      const all = Promise.all([
+        text('-100', 'a'),
+        text('-100', 'b'),
+        withButtons('-100', 'X'),
+        text('-100', 'c'),
+        text('-100', 'd'),
+      ]);
+      await vi.advanceTimersByTimeAsync(5_000);
+      await expect(all).resolves.toEqual(['message 1', 'message 2', 'message 3', 'message 4', 'message 4']);
+      expect(sent.map((s) => s.text)).toEqual(['a', 'b', 'X', 'c\n\nd']);
+    });
+
+    it('stay within one message of 4096 characters', async () => {
+      const { sent, text } = texts();
+      const long = (c: string) => c.repeat(2_047);
+      const all = Promise.all([text('-100', 'a'), text('-100', long('b')), text('-100', long('c')), text('-100', 'd')]);
+      await vi.advanceTimersByTimeAsync(5_000);
+      await all;
+      expect(sent.map((s) => s.text)).toEqual(['a', `${long('b')}\n\n${long('c')}`, 'd']);
+      expect(Math.max(...sent.map((s) => s.text.length))).toBeLessThanOrEqual(4_096);
+    });
+
+    it('are not merged in a private chat, nor when merging is off', async () => {
+      const { sent, text } = texts();
+      const mine = Promise.all(['a', 'b', 'c'].map((t) => text('42', t)));
+      await vi.advanceTimersByTimeAsync(5_000);
+      await mine;
+      expect(sent.map((s) => s.text)).toEqual(['a', 'b', 'c']);
+
+      const off = texts({ mergeGroupTexts: false });
+      const group = Promise.all(['a', 'b', 'c'].map((t) => off.text('-100', t)));
+      await vi.advanceTimersByTimeAsync(5_000);
+      await group;
+      expect(off.sent.map((s) => s.text)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('a merged message refused with 429 is sent again, with what joined the queue meanwhile, and resolves everyone', async () => {
+      const outbound = createOutbound({ log: silentLog, safetyMs: 0 });
+      const calls: string[] = [];
+      const compose = (_target: string, merged: string) => {
+        calls.push(merged);
+        return calls.length === 2 ? Promise.reject(tooMany(2)) : Promise.resolve(`sent ${calls.length}`);
+      };
+      const first = ['a', 'b', 'c'].map((t) => outbound.sendText('-100', { text: t, key: 'thread:' }, compose));
+      await vi.advanceTimersByTimeAsync(1_500); // 'a' sent; 'b' and 'c' merged and refused
+      const late = outbound.sendText('-100', { text: 'd', key: 'thread:' }, compose);
+      await vi.advanceTimersByTimeAsync(5_000);
+      await expect(Promise.all([...first, late])).resolves.toEqual(['sent 1', 'sent 3', 'sent 3', 'sent 3']);
+      expect(calls).toEqual(['a', 'b\n\nc', 'b\n\nc\n\nd']);
+    });
+
+    it('rejects every merged caller when the message cannot be sent', async () => {
+      const outbound = createOutbound({ log: silentLog, safetyMs: 0 });
+      const forbidden = Object.assign(new Error('403'), { response: { error_code: 403, description: 'Forbidden' } });
+      let calls = 0;
+      const compose = () => (++calls === 1 ? Promise.resolve('ok') : Promise.reject(forbidden));
+      const all = ['a', 'b', 'c'].map((t) => outbound.sendText('-100', { text: t, key: 'thread:' }, compose));
+      const settled = Promise.allSettled(all);
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect((await settled).map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+      expect(calls).toBe(2);
+    });
+  });
+
   it('uses the Bots FAQ limits by default', () => {
     expect(TELEGRAM_LIMITS).toEqual({
       perChat: { limit: 1, windowMs: 1_000 },

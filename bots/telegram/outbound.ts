@@ -2,12 +2,14 @@
  * The one sender for every Bot API write that counts against Telegram's message limits (sendMessage,
  * editMessageText, sendDocument): a FIFO per chat (one call in flight per chat, so a chat sees its messages in
  * order), rolling windows per chat, per group and global (T8), round-robin across chats, and a 429 honoured by
- * waiting `retry_after` and repeating the same call (T9) a bounded number of times. answerCallbackQuery does not
+ * waiting `retry_after` and repeating the same call (T9) a bounded number of times. In a group, texts without buttons
+ * that wait in the queue together go out as one message (merge.ts). answerCallbackQuery does not
  * come through here: it is not a message, and it must not wait behind a busy group (T6).
  */
 import type { Log } from '../../core/log.js';
 import { apiFailure } from './errors.js';
 import { RollingWindow, TELEGRAM_LIMITS, type TelegramLimits } from './limits.js';
+import { mergeRun, type MergeablePart } from './merge.js';
 
 export interface OutboundOptions {
   log: Log;
@@ -18,6 +20,8 @@ export interface OutboundOptions {
   maxAttempts?: number;
   /** A 429 asking for a longer wait fails the job at once instead (a flood wait of hours, T9). Default 5 min. */
   maxRetryAfterMs?: number;
+  /** Texts waiting in one group's queue go out as one message (bots/telegram/merge.ts). Default true. */
+  mergeGroupTexts?: boolean;
   now?: () => number;
 }
 
@@ -27,6 +31,8 @@ export interface OutboundStats {
   migrated: number;
   failed: number;
   queued: number;
+  /** Texts that went out inside another queued text's message (merged group replies). */
+  merged: number;
 }
 
 export interface Outbound {
@@ -36,6 +42,12 @@ export interface Outbound {
    * migrated group's new id on a retry).
    */
   send<T>(chatId: string, call: (chatId: string) => Promise<T>): Promise<T>;
+  /**
+   * Like `send`, for a text message without buttons or document: in a group, when it waits in the queue together
+   * with other such texts (same `part.key`), they go out as one message. `compose(chatId, text)` sends a text: the
+   * first waiting part's `compose` sends the merged text, and every merged caller resolves with that message.
+   */
+  sendText<T>(chatId: string, part: MergeablePart, compose: (chatId: string, text: string) => Promise<T>): Promise<T>;
   stats(): OutboundStats;
   /** Rejects everything still queued (shutdown); calls in flight finish. */
   close(): void;
@@ -50,6 +62,10 @@ interface Job {
   reject: (err: unknown) => void;
   attempts: number;
   migrated: boolean;
+  /** Set: a text that may be merged with the texts queued after it. */
+  merge?: MergeablePart & { compose: (chatId: string, text: string) => Promise<unknown> };
+  /** Callers this job answers (more than one once merged). */
+  callers: number;
 }
 
 interface ChatState {
@@ -71,11 +87,12 @@ export function createOutbound(options: OutboundOptions): Outbound {
   const safetyMs = options.safetyMs ?? 50;
   const maxAttempts = options.maxAttempts ?? 4;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 300_000;
+  const mergeGroupTexts = options.mergeGroupTexts ?? true;
   const now = options.now ?? Date.now;
 
   const global = new RollingWindow(limits.global.limit, limits.global.windowMs, safetyMs);
   const chats = new Map<string, ChatState>();
-  const stats = { sent: 0, rateLimited: 0, migrated: 0, failed: 0 };
+  const stats = { sent: 0, rateLimited: 0, migrated: 0, failed: 0, merged: 0 };
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Infinity;
   let closed = false;
@@ -135,7 +152,28 @@ export function createOutbound(options: OutboundOptions): Outbound {
     }
   }
 
+  /** Replaces the run of mergeable texts at the head of a group's queue by one job sending them as one message. */
+  function mergeHead(chat: ChatState): void {
+    const run = mergeRun(chat.jobs.map((job) => job.merge));
+    const head = chat.jobs[0]?.merge;
+    if (!run || run.count < 2 || !head) return;
+    const parts = chat.jobs.splice(0, run.count);
+    const { compose, key } = head;
+    chat.jobs.unshift({
+      call: (target) => compose(target, run.text),
+      resolve: (value) => parts.forEach((part) => part.resolve(value)),
+      reject: (err) => parts.forEach((part) => part.reject(err)),
+      attempts: Math.max(...parts.map((part) => part.attempts)),
+      migrated: parts.some((part) => part.migrated),
+      merge: { text: run.text, key, compose },
+      callers: parts.reduce((n, part) => n + part.callers, 0),
+    });
+    stats.merged += run.count - 1;
+  }
+
   function dispatch(chat: ChatState, t: number): void {
+    // In a group every message spends the 20-a-minute budget: what waited goes out together.
+    if (mergeGroupTexts && chat.perGroup) mergeHead(chat);
     const job = chat.jobs[0]!;
     chat.busy = true;
     // Counted from now until a window after the response: Telegram saw it somewhere in between.
@@ -189,23 +227,32 @@ export function createOutbound(options: OutboundOptions): Outbound {
     job.reject(err);
   }
 
+  function enqueue<T>(chatId: string, call: (chatId: string) => Promise<T>, merge?: Job['merge']): Promise<T> {
+    if (closed) return Promise.reject(new OutboundClosedError('outbound sender closed'));
+    return new Promise<T>((resolve, reject) => {
+      chatState(chatId).jobs.push({
+        call,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        attempts: 0,
+        migrated: false,
+        ...(merge ? { merge } : {}),
+        callers: 1,
+      });
+      pump();
+    });
+  }
+
   return {
     send<T>(chatId: string, call: (chatId: string) => Promise<T>): Promise<T> {
-      if (closed) return Promise.reject(new OutboundClosedError('outbound sender closed'));
-      return new Promise<T>((resolve, reject) => {
-        chatState(chatId).jobs.push({
-          call,
-          resolve: resolve as (value: unknown) => void,
-          reject,
-          attempts: 0,
-          migrated: false,
-        });
-        pump();
-      });
+      return enqueue(chatId, call);
+    },
+    sendText<T>(chatId: string, part: MergeablePart, compose: (chatId: string, text: string) => Promise<T>) {
+      return enqueue<T>(chatId, (target) => compose(target, part.text), { ...part, compose });
     },
     stats() {
       let queued = 0;
-      for (const chat of chats.values()) queued += chat.jobs.length;
+      for (const chat of chats.values()) for (const job of chat.jobs) queued += job.callers;
       return { ...stats, queued };
     },
     close() {

@@ -4,7 +4,7 @@
  * and late answers fail); the layer's own answer text is used when it comes in time.
  */
 import { scrubSecrets } from '../../config/logger.js';
-import type { InboxRow } from '../../core/inbox/index.js';
+import type { InboxRow, ProcessControl } from '../../core/inbox/index.js';
 import type { Log } from '../../core/log.js';
 import type { CommandLayer } from '../commands/types.js';
 import type { Effects } from './effects.js';
@@ -19,11 +19,13 @@ export interface UpdateHandlerDeps {
   ackWithinMs?: number;
 }
 
-export function createUpdateHandler(deps: UpdateHandlerDeps): (row: InboxRow) => Promise<{ note?: string }> {
+export function createUpdateHandler(
+  deps: UpdateHandlerDeps,
+): (row: InboxRow, control?: ProcessControl) => Promise<{ note?: string }> {
   const { layer, effects, log } = deps;
   const ackWithinMs = deps.ackWithinMs ?? 700;
 
-  return async (row) => {
+  return async (row, control) => {
     const delivery = parseUpdate(row.payload, deps.bot());
     const answerer = effects.answerer(delivery.origin);
     const { event, origin } = delivery;
@@ -41,7 +43,16 @@ export function createUpdateHandler(deps: UpdateHandlerDeps): (row: InboxRow) =>
     try {
       const result = await layer.handle(event);
       clearTimeout(early);
-      const problems = await effects.perform(origin, result.effects, answerer);
+      const delivering = effects.perform(origin, result.effects, answerer);
+      if (origin.chat.kind === 'group' && event.type === 'command' && control) {
+        // The command is done; its replies may wait up to a minute for the group's budget (20 a minute). Once the
+        // first of them is queued (the outbound keeps a chat's order, and merges texts that wait together), the
+        // chat's next command need not wait with it. The row stays claimed until they are delivered.
+        delivering.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        await new Promise((resolve) => setImmediate(resolve));
+        control.releasePartition();
+      }
+      const problems = await delivering;
       return problems.length > 0 ? { note: scrubSecrets(`delivery: ${problems.join('; ')}`) } : {};
     } catch (err) {
       // The retry comes too late for this press's answer: stop the spinner now.

@@ -16,4 +16,9 @@ export {
   type InboxRow,
   type InboxState,
 } from './store.js';
-export { createInboxProcessor, type InboxProcessor, type InboxProcessorDeps } from './processor.js';
+export {
+  createInboxProcessor,
+  type InboxProcessor,
+  type InboxProcessorDeps,
+  type ProcessControl,
+} from './processor.js';

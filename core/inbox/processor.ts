@@ -20,7 +20,7 @@ export interface InboxProcessorDeps {
    * Processes one claimed row. Resolving marks it done (with an optional note kept in last_error, e.g. a delivery
    * problem); throwing releases it for a retry after a delay, and dead-letters it once attempts run out.
    */
-  process(row: InboxRow): Promise<{ note?: string } | void>;
+  process(row: InboxRow, control: ProcessControl): Promise<{ note?: string } | void>;
   /**
    * Rows of one partition (e.g. one chat) run one at a time, in the order they were enqueued, so a chat sees its
    * answers in order; rows without one run freely. Used for rows the sweep finds; `enqueue` takes it directly.
@@ -47,6 +47,18 @@ export interface InboxProcessorDeps {
   retainMs?: number;
   /** Default 1 h. */
   pruneEveryMs?: number;
+  /** Rows at most that released their partition and still run (they leave the `concurrency` count). Default 4 × it. */
+  maxReleased?: number;
+}
+
+/** What a row being processed may tell its processor. */
+export interface ProcessControl {
+  /**
+   * The rest of this row's work (delivering its replies, which can wait a minute for a Telegram group's budget)
+   * need not hold up the next row of its partition, nor a processing slot: the next row may start now. The row
+   * keeps its claim and is marked done only when `process` resolves. Ignored once `maxReleased` rows are out.
+   */
+  releasePartition(): void;
 }
 
 export interface InboxProcessor {
@@ -80,6 +92,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const retainMs = deps.retainMs ?? 7 * DAY_MS;
   const pruneEveryMs = deps.pruneEveryMs ?? 3_600_000;
   const describe = deps.describeError ?? defaultDescribe;
+  const maxReleased = deps.maxReleased ?? concurrency * 4;
 
   // Under load many rows start and finish at once: their claims and done marks share statements (group commit).
   const claims = createBatcher((keys: string[]) => claimAll(db, keys, leaseMs));
@@ -89,6 +102,8 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const queued = new Set<string>();
   const running = new Set<Promise<void>>();
   const busyPartitions = new Set<string>();
+  /** Running rows that released their partition (and their processing slot). */
+  let released = 0;
   let idleWaiters: Array<() => void> = [];
   // Nothing runs before start(): an http-only process stores updates and leaves them to a bots process.
   let stopped = true;
@@ -102,7 +117,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     for (const resolve of waiters) resolve();
   };
 
-  async function run(key: string): Promise<void> {
+  async function run(key: string, control: ProcessControl): Promise<void> {
     let row: InboxRow | undefined;
     try {
       row = await claims.push(key);
@@ -127,7 +142,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     }, leaseMs / 3);
     renewal.unref();
     try {
-      const outcome = await deps.process(row);
+      const outcome = await deps.process(row, control);
       clearInterval(renewal);
       await finish(key, () => dones.push({ key, note: outcome?.note }));
     } catch (err) {
@@ -154,7 +169,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   }
 
   function pump(): void {
-    for (let i = 0; !stopped && running.size < concurrency && i < queue.length;) {
+    for (let i = 0; !stopped && running.size - released < concurrency && i < queue.length;) {
       const { key, partition } = queue[i]!;
       if (partition !== undefined && busyPartitions.has(partition)) {
         i++; // waits for the row of its partition that runs now
@@ -163,9 +178,26 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       queue.splice(i, 1);
       queued.delete(key);
       if (partition !== undefined) busyPartitions.add(partition);
-      const job: Promise<void> = run(key).finally(() => {
-        running.delete(job);
+      let holding = true;
+      let releasedEarly = false;
+      const free = () => {
+        if (!holding) return;
+        holding = false;
         if (partition !== undefined) busyPartitions.delete(partition);
+      };
+      const control: ProcessControl = {
+        releasePartition() {
+          if (!holding || released >= maxReleased) return;
+          free();
+          releasedEarly = true;
+          released += 1;
+          pump();
+        },
+      };
+      const job: Promise<void> = run(key, control).finally(() => {
+        running.delete(job);
+        free();
+        if (releasedEarly) released -= 1;
         pump();
         settleIdle();
       });

@@ -12,7 +12,7 @@ import type { Log } from '../log.js';
 import { JobRejected } from './errors.js';
 
 /** The queues the workers run: one per concern. */
-export const QUEUE_NAMES = ['notifications', 'expiry', 'reminders', 'recurring', 'settlement'] as const;
+export const QUEUE_NAMES = ['notifications', 'expiry', 'reminders', 'recurring', 'settlement', 'live'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface TimedJob {

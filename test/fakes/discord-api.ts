@@ -167,6 +167,11 @@ export class FakeDiscordApi {
       if (!channel) this.dmChannels.set(recipient, (channel = snowflake()));
       return answer(200, { id: channel, type: 1, recipients: [{ id: recipient }] });
     }
+    if (parts[0] === 'channels' && parts[2] === 'messages' && parts.length === 4 && method === 'PATCH') {
+      // An edit with the bot token (live messages): only of a message the fake knows.
+      if (!this.knownMessages.has(parts[3]!)) return answer(404, { message: 'Unknown Message', code: 10008 });
+      return answer(200, { id: parts[3], channel_id: parts[1], content: body?.content ?? '' });
+    }
     if (parts[0] === 'channels' && parts[2] === 'messages' && method === 'POST') {
       if (this.rateLimitSends.n > 0) {
         this.rateLimitSends.n -= 1;
@@ -184,14 +189,28 @@ export class FakeDiscordApi {
       const recipient = [...this.dmChannels].find(([, channel]) => channel === parts[1])?.[0];
       if (recipient !== undefined && this.blockedUsers.has(recipient))
         return answer(403, { message: 'Cannot send messages to this user', code: 50007 });
-      return answer(200, { id: snowflake(), channel_id: parts[1], content: body?.content ?? '' });
+      return answer(200, this.remember({ id: snowflake(), channel_id: parts[1], content: body?.content ?? '' }));
     }
     return answer(404, { message: '404: Not Found', code: 0 });
   }
 
   private message(token: string, body: Record<string, unknown> | undefined) {
     const channelId = interactionChannels.get(token) ?? '0';
-    return { id: snowflake(), channel_id: channelId, content: body?.content ?? '', flags: body?.flags ?? 0, token };
+    return this.remember({
+      id: snowflake(),
+      channel_id: channelId,
+      content: body?.content ?? '',
+      flags: body?.flags ?? 0,
+      token,
+    });
+  }
+
+  /** Messages the fake created, so that an edit of an unknown one fails as Discord's does. */
+  private readonly knownMessages = new Set<string>();
+
+  private remember<M extends { id: string }>(message: M): M {
+    this.knownMessages.add(message.id);
+    return message;
   }
 
   private json(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {

@@ -98,6 +98,7 @@ export class FakeTelegramApi {
   private readonly callbacks = new Map<string, { createdAt: number; answered: boolean }>();
   private queue: Array<{ update_id: number }> = [];
   private waiters: Array<() => void> = [];
+  private readonly gates = new Map<string, { opened: Promise<void>; open: () => void; waiting: number }>();
   private nextMessageId = 1_000;
   private nextUpdate: number;
   private nextCallback = 1;
@@ -160,6 +161,27 @@ export class FakeTelegramApi {
     const list = this.failures.get(method) ?? [];
     for (let i = 0; i < times; i++) list.push(error);
     this.failures.set(method, list);
+  }
+
+  /**
+   * Calls of `method` arriving from now on wait, unanswered, until the returned function is called (a slow
+   * Telegram, to look at what happens while a call is in flight).
+   */
+  hold(method: string): () => void {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.gates.set(method, { opened, open, waiting: 0 });
+    return () => {
+      this.gates.delete(method);
+      open();
+    };
+  }
+
+  /** Calls of `method` waiting on `hold`. */
+  held(method: string): number {
+    return this.gates.get(method)?.waiting ?? 0;
   }
 
   /** POSTs an update to the webhook set with setWebhook, with its secret (or `secret`), as Telegram would. */
@@ -268,6 +290,13 @@ export class FakeTelegramApi {
     const call: RecordedCall = { method, params, files, at, ok: false };
     this.calls.push(call);
     if (token !== this.options.token) return this.fail(res, call, { error_code: 401, description: 'Unauthorized' });
+
+    const gate = this.gates.get(method);
+    if (gate) {
+      gate.waiting += 1;
+      await gate.opened;
+      gate.waiting -= 1;
+    }
 
     const injected = this.failures.get(method)?.shift();
     if (injected) return this.fail(res, call, injected);

@@ -49,7 +49,7 @@ export function captureLogs(): LogCapture {
 
 /**
  * A small real CommandLayer: "/pay args" → a public reply with a Confirm button; "/balance" → a private reply;
- * "/export" → a private CSV; "/spam n" → n public replies; "/long" → a 6,000-character reply; "/slow ms"; "/fail"
+ * "/export" → a private CSV; "/spam n" → n public replies; "/say x" → a public reply "said x" (no buttons); "/live ref version" → a live message; "/long" → a 6,000-character reply; "/slow ms"; "/fail"
  * throws; a button press → an answer and an edit. Like the real layer it returns the recorded effects for a key it
  * has already handled.
  */
@@ -120,6 +120,13 @@ export class EchoLayer implements CommandLayer {
             message: { text: `${'x'.repeat(99)}\n`.repeat(60), buttons: [[{ label: 'More', actionId: 'act:more' }]] },
           },
         ];
+      case 'say':
+        return [reply(`said ${event.args}`)];
+      case 'live': {
+        // "/live <ref> <version>": posts the live message `ref`, rendered at `version`.
+        const [ref = 'live:none', version = '1'] = event.args.split(/\s+/);
+        return [{ type: 'live', ref, version, message: { text: `live ${ref}` } }];
+      }
       case 'slow':
         await new Promise((resolve) => setTimeout(resolve, Number(event.args)));
         return [reply('slow done')];

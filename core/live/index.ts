@@ -1,0 +1,11 @@
+export * from './model.js';
+export {
+  bindLive,
+  liveEditKey,
+  readLive,
+  recordShown,
+  takeLiveEdit,
+  touchLive,
+  type LiveBinding,
+  type ScheduleOptions,
+} from './service.js';

@@ -1,0 +1,101 @@
+/**
+ * The processor of the live queue: one `live.edit` outbox row per job. The edit is started in a short
+ * transaction that claims the row and clears the message's waiting mark (core/live takeLiveEdit), the platform
+ * is called after that commit, and the row is marked done with the shown version in a second transaction. So no
+ * database lock is held while the edit waits for the platform's rate (a group's budget can take a minute), and a
+ * change made meanwhile schedules the next edit. A crash between the two leaves the row pending: the sweeper
+ * runs it again, and an edit repeated is harmless (the platform reports "not modified").
+ */
+import { UnrecoverableError } from 'bullmq';
+import { JobRejected, claimDue, inspect, markDone } from '../../core/outbox/index.js';
+import type { Db } from '../../core/db/executor.js';
+import { recordShown, takeLiveEdit, type LiveEdit } from '../../core/live/index.js';
+import type { Log } from '../../core/log.js';
+import type { WorkerMetrics } from '../metrics.js';
+import { isTick, type QueueName } from '../queues.js';
+import { failAttempt, later, LOCKED_RECHECK_MS, type OutboxJob } from '../timed.js';
+import { MessageGone, type Editors, type LiveRenderer } from './ports.js';
+
+export interface LivePorts {
+  editors: Editors;
+  renderer: LiveRenderer;
+  /** Delay of an edit scheduled after this one (a change arrived meanwhile). Default core/live's. */
+  delayMs?: number;
+}
+
+export interface LiveProcessorDeps extends LivePorts {
+  db: Db;
+  log: Log;
+  metrics: WorkerMetrics;
+  queue: QueueName;
+}
+
+interface Started {
+  id: string;
+  kind: string;
+  dueAt: Date;
+  edit: LiveEdit | undefined;
+}
+
+export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
+  const { db, log } = deps;
+  const schedule = deps.delayMs !== undefined ? { delayMs: deps.delayMs } : {};
+
+  async function show(edit: LiveEdit): Promise<void> {
+    const editor = deps.editors[edit.place.platform];
+    // Transient on purpose: another worker process may run that platform.
+    if (!editor) throw new Error(`no editor for ${edit.place.platform} in this process`);
+    const message = await Promise.resolve()
+      .then(() => deps.renderer.render(edit.view))
+      .catch((err: unknown) => {
+        const reason = err instanceof Error ? err.message : 'non-error thrown';
+        throw new JobRejected(`cannot render live view ${edit.view.template.key}: ${reason}`);
+      });
+    await editor.edit(edit.place.chatId, edit.place.messageId, message);
+  }
+
+  /** Shows the edit, then records it and ends the row in one transaction; a message gone for good ends the row. */
+  async function deliver(rowId: string, edit: LiveEdit): Promise<void> {
+    try {
+      await show(edit);
+    } catch (err) {
+      if (!(err instanceof MessageGone)) throw err;
+      log.info({ ref: edit.ref, platform: edit.place.platform, reason: err.message }, 'live message gone');
+      await markDone(db, [rowId], `message gone: ${err.message}`);
+      return;
+    }
+    await db.transaction(async (tx) => {
+      await recordShown(tx, edit, schedule);
+      await markDone(tx, [rowId]);
+    });
+  }
+
+  return async (job, token) => {
+    const data = job.data;
+    if (isTick(data)) throw new UnrecoverableError(`a notifications tick on the ${deps.queue} queue`);
+    let started: Started | undefined;
+    try {
+      started = await db.transaction(async (tx) => {
+        const row = await claimDue(tx, data.outboxId);
+        if (!row) return undefined;
+        const ref = row.payload.ref;
+        if (typeof ref !== 'string') throw new JobRejected(`${row.key}: payload.ref is not a string`);
+        const edit = await takeLiveEdit(tx, ref, row.key);
+        // Nothing to show (already shown, not posted): done in this transaction.
+        if (!edit) await markDone(tx, [row.id]);
+        return { id: row.id, kind: row.kind, dueAt: row.dueAt, edit };
+      });
+      if (started?.edit) await deliver(started.id, started.edit);
+    } catch (err) {
+      return failAttempt(deps, job, data, err);
+    }
+    if (started) {
+      deps.metrics.finished(deps.queue, started.kind, (Date.now() - started.dueAt.getTime()) / 1000);
+      return;
+    }
+    // Not claimed: done (a duplicate job), not due yet, or held by another run.
+    const [row] = await inspect(db, [data.outboxId]);
+    if (!row || row.state !== 'pending') return;
+    return later(job, token, row.dueInMs > 0 ? row.dueInMs : LOCKED_RECHECK_MS);
+  };
+}
