@@ -24,6 +24,7 @@ import { createSchedules, type Schedules } from './schedules/service.js';
 
 export * from './actions/index.js';
 export * from './commands/index.js';
+export * from './groups/index.js'; // groups
 export type { Db, Executor, Tx } from './db/executor.js';
 export * from './jobs.js';
 export * from './ledger/index.js';

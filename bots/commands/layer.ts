@@ -55,6 +55,7 @@ import {
   withNote,
   type Reader,
 } from './render.js';
+import { createMembers } from './members.js'; // groups: member recording
 import { NOTE_MAX_CHARS } from './text.js';
 import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessage } from './types.js';
 
@@ -147,6 +148,8 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const now = deps.now ?? (() => new Date());
   const undoSeconds = Math.round(config.undoWindowMs / 1000);
   const settingsDefaults = { timezone: config.defaultTimezone, confirmThreshold: config.confirmThreshold };
+  // groups: every people.seen of an event also records the actor's presence in a group chat.
+  const members = createMembers(core);
 
   const readerOf = (person: Person, actor: Actor): Reader => ({
     locale: pickLocale(person.locale, actor.languageCode, config.defaultLocale),
@@ -180,7 +183,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   }
 
   async function onCommand(event: CommandEvent): Promise<HandleResult> {
-    const touched = await people.seen(event.actor);
+    const touched = await members.seen(event);
     if (!touched.ok)
       return { effects: [refusal(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
     const person = touched.person;
@@ -356,7 +359,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   }
 
   async function onButton(event: Extract<IncomingEvent, { type: 'button' }>): Promise<HandleResult> {
-    const touched = await people.seen(event.actor);
+    const touched = await members.seen(event);
     if (!touched.ok) {
       const text = t(hintReader(event.actor).locale, TOUCH_ERROR_KEYS[touched.error]);
       return { effects: [{ type: 'answer', text, alert: true }] };
@@ -427,12 +430,15 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       switch (event.type) {
         case 'seen':
           // Refreshes the username (claims wait on it); bots and service accounts are simply not people.
-          await people.seen(event.actor);
+          await members.seen(event);
           return { effects: [] };
         case 'command':
           return onCommand(event);
         case 'button':
           return onButton(event);
+        case 'member': // groups
+          await members.onMember(event);
+          return { effects: [] };
       }
     },
   };

@@ -68,6 +68,13 @@ export type IncomingEvent =
       type: 'seen';
       actor: Actor;
       chat: ChatRef;
+    }
+  | {
+      /** People joined or left a group chat (Telegram chat_member updates, join and leave service messages). */
+      type: 'member';
+      change: 'joined' | 'left';
+      actors: Actor[];
+      chat: ChatRef;
     };
 
 export interface Button {

@@ -58,7 +58,13 @@ const baseMessage = {
 };
 
 const replySchema = z.object(baseMessage);
-const messageSchema = z.object({ ...baseMessage, reply_to_message: replySchema.optional() });
+const messageSchema = z.object({
+  ...baseMessage,
+  reply_to_message: replySchema.optional(),
+  // Join and leave service messages (groups).
+  new_chat_members: z.array(userSchema).optional(),
+  left_chat_member: userSchema.optional(),
+});
 
 const callbackSchema = z.object({
   id: z.string().min(1),
@@ -67,11 +73,18 @@ const callbackSchema = z.object({
   data: z.string().optional(),
 });
 
+// groups: a member's status changed (ChatMemberUpdated; sent only to bots that are admins and ask for it).
+const chatMemberSchema = z.object({
+  chat: chatSchema,
+  new_chat_member: z.object({ status: z.string(), user: userSchema, is_member: z.boolean().optional() }),
+});
+
 const updateSchema = z.object({
   update_id: id,
   message: messageSchema.optional(),
   edited_message: messageSchema.optional(),
   callback_query: callbackSchema.optional(),
+  chat_member: chatMemberSchema.optional(), // groups
 });
 
 type TgUser = z.infer<typeof userSchema>;
@@ -193,6 +206,8 @@ function mentionsIn(
 function fromMessage(m: TgMessage, key: string, bot: BotIdentity, edited: boolean): Delivery {
   const chat = toChat(m.chat);
   if (!chat) return { event: undefined, origin: undefined, ignored: 'not a private or group chat' };
+  const joinOrLeave = memberMessage(m, chat); // groups
+  if (joinOrLeave) return joinOrLeave;
   if (!isPerson(m.from) || m.sender_chat !== undefined) {
     return { event: undefined, origin: undefined, ignored: 'not sent by an identifiable person' };
   }
@@ -264,6 +279,7 @@ export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
   if (u.message) return fromMessage(u.message, key, bot, false);
   if (u.edited_message) return fromMessage(u.edited_message, key, bot, true);
   if (u.callback_query) return fromCallback(u.callback_query);
+  if (u.chat_member) return fromChatMember(u.chat_member); // groups
   return { event: undefined, origin: undefined, ignored: 'update type not handled' };
 }
 
@@ -272,7 +288,43 @@ export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
  * presses are not held behind a chat's slow command: their answer is due within a second (T6).
  */
 export function partitionOf(raw: unknown): string | undefined {
-  const u = raw as { message?: { chat?: { id?: unknown } }; edited_message?: { chat?: { id?: unknown } } } | null;
-  const chatId = (u?.message ?? u?.edited_message)?.chat?.id;
+  const u = raw as {
+    message?: { chat?: { id?: unknown } };
+    edited_message?: { chat?: { id?: unknown } };
+    chat_member?: { chat?: { id?: unknown } };
+  } | null;
+  // Joins and leaves are kept in order with the chat's messages (groups).
+  const chatId = (u?.message ?? u?.edited_message ?? u?.chat_member)?.chat?.id;
   return typeof chatId === 'number' ? `chat:${chatId}` : undefined;
+}
+
+// groups: Telegram ChatMember statuses that mean present in the chat, and those that mean gone.
+const PRESENT_STATUSES: ReadonlySet<string> = new Set(['creator', 'administrator', 'member', 'restricted']);
+const GONE_STATUSES: ReadonlySet<string> = new Set(['left', 'kicked']);
+
+/** Users of a join or leave notice who can be people (bots and Telegram's service accounts are not). */
+const memberActors = (users: readonly TgUser[]): Actor[] =>
+  users.filter((user) => isPerson(user) && !user.is_bot).map(toActor);
+
+function memberDelivery(chat: ChatRef, change: 'joined' | 'left', actors: Actor[]): Delivery {
+  const [first] = actors;
+  if (chat.kind !== 'group' || !first) return { event: undefined, origin: undefined, ignored: 'no member change' };
+  return { event: { type: 'member', change, actors, chat }, origin: { chat, actor: first } };
+}
+
+/** A `new_chat_members` / `left_chat_member` service message, or undefined for any other message. */
+function memberMessage(m: TgMessage, chat: ChatRef): Delivery | undefined {
+  if (m.new_chat_members !== undefined) return memberDelivery(chat, 'joined', memberActors(m.new_chat_members));
+  if (m.left_chat_member !== undefined) return memberDelivery(chat, 'left', memberActors([m.left_chat_member]));
+  return undefined;
+}
+
+function fromChatMember(u: z.infer<typeof chatMemberSchema>): Delivery {
+  const chat = toChat(u.chat);
+  if (!chat) return { event: undefined, origin: undefined, ignored: 'not a private or group chat' };
+  const { status, user } = u.new_chat_member;
+  // A restricted user may be outside the chat: Telegram says so with is_member.
+  const gone = GONE_STATUSES.has(status) || (status === 'restricted' && u.new_chat_member.is_member === false);
+  if (!gone && !PRESENT_STATUSES.has(status)) return { event: undefined, origin: undefined, ignored: 'member status' };
+  return memberDelivery(chat, gone ? 'left' : 'joined', memberActors([user]));
 }

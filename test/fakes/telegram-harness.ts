@@ -62,7 +62,7 @@ export class EchoLayer implements CommandLayer {
 
   async handle(event: IncomingEvent): Promise<HandleResult> {
     this.events.push(event);
-    if (event.type === 'seen') return { effects: [] };
+    if (event.type === 'seen' || event.type === 'member') return { effects: [] };
     const recorded = this.outcomes.get(event.key);
     if (recorded) return recorded;
     this.executions += 1;
@@ -75,7 +75,7 @@ export class EchoLayer implements CommandLayer {
     return this.events.filter((e) => e.type === 'command');
   }
 
-  private async run(event: Exclude<IncomingEvent, { type: 'seen' }>): Promise<Effect[]> {
+  private async run(event: Exclude<IncomingEvent, { type: 'seen' | 'member' }>): Promise<Effect[]> {
     if (event.type === 'button') {
       if (this.buttonDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.buttonDelayMs));
       return [
