@@ -5,6 +5,12 @@
  */
 import type { Action, ActionKind, ConsumeError } from './actions/model.js';
 import { consumeAction } from './actions/service.js';
+import {
+  createGroupActions,
+  type GroupActionHandler,
+  type GroupActions,
+  type GroupPressOutcome,
+} from './actions/group.js'; // groups
 import type { Db, Tx } from './db/executor.js';
 import { createTimedHandlers, type TimedHandler, type TimedKind } from './jobs.js';
 import { createLedger, type Ledger } from './ledger/service.js';
@@ -63,7 +69,8 @@ export type PressOutcome =
   | { type: 'done'; kind: 'request.decline'; outcome: DeclineOutcome }
   | { type: 'done'; kind: 'request.reask'; outcome: ReaskOutcome }
   | { type: 'done'; kind: 'schedule.activate'; outcome: ScheduleActivateOutcome }
-  | { type: 'done'; kind: 'reminder.mute'; outcome: MuteOutcome };
+  | { type: 'done'; kind: 'reminder.mute'; outcome: MuteOutcome }
+  | GroupPressOutcome; // groups: a button many people may press
 
 export interface PressInput {
   /** The untrusted id the button carried. */
@@ -86,9 +93,17 @@ export interface Core {
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
   press(tx: Tx, input: PressInput): Promise<PressOutcome>;
+  /** groups: the group action kinds the features registered (buttons many people may press). */
+  groupActions: GroupActions;
 }
 
-export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger?: Ledger }): Core {
+export function createCore(deps: {
+  db: Db;
+  config: CoreConfig;
+  log?: Log;
+  ledger?: Ledger;
+  groupActions?: readonly GroupActionHandler[]; // groups
+}): Core {
   const { db, config } = deps;
   const log = deps.log ?? silentLog;
   const ledger = deps.ledger ?? createLedger({ db, log });
@@ -123,6 +138,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
     log,
   });
   const timed = createTimedHandlers({ people, payments, requests, schedules, log });
+  const groupActions = createGroupActions(deps.groupActions); // groups
 
   async function run(tx: Tx, action: Action): Promise<PressOutcome> {
     const kind = action.kind as ActionKind;
@@ -160,6 +176,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
     requests,
     schedules,
     timed,
+    groupActions,
     async press(tx, input) {
       const consumed = await consumeAction(tx, {
         id: input.actionId,
@@ -168,6 +185,12 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
         chatId: input.chatId,
         ...(input.messageId !== undefined ? { messageId: input.messageId } : {}),
       });
+      // groups: an id no single-person action has may be a group action's button.
+      const group =
+        !consumed.ok && consumed.error === 'Unknown'
+          ? await groupActions.press(tx, { ...input, personId: input.person.id })
+          : undefined;
+      if (group) return group;
       if (!consumed.ok) return { type: 'refused', error: consumed.error };
       return run(tx, consumed.action);
     },

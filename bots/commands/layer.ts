@@ -55,6 +55,7 @@ import {
   withNote,
   type Reader,
 } from './render.js';
+import { groupPressed } from './group.js'; // groups: group buttons
 import { createMembers } from './members.js'; // groups: member recording
 import { NOTE_MAX_CHARS } from './text.js';
 import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessage } from './types.js';
@@ -381,6 +382,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   /** A press: answer first (the spinner stops), then edit the message the button belongs to. */
   function pressed(press: PressOutcome, reader: Reader): Recorded {
     const { locale } = reader;
+    if (press.type === 'group') return groupPressed(press, reader); // groups
     if (press.type === 'refused') {
       // "Already done" is not a problem worth an alert; the others are.
       const text = t(locale, CONSUME_ERROR_KEYS[press.error]);
