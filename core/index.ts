@@ -11,6 +11,7 @@ import {
   type GroupActions,
   type GroupPressOutcome,
 } from './actions/group.js'; // groups
+import { POLL_HANDLER } from './actions/poll.js'; // polls
 import type { Db, Tx } from './db/executor.js';
 import { createTimedHandlers, type TimedHandler, type TimedKind } from './jobs.js';
 import { createLedger, type Ledger } from './ledger/service.js';
@@ -138,7 +139,7 @@ export function createCore(deps: {
     log,
   });
   const timed = createTimedHandlers({ people, payments, requests, schedules, log });
-  const groupActions = createGroupActions(deps.groupActions); // groups
+  const groupActions = createGroupActions([POLL_HANDLER, ...(deps.groupActions ?? [])]); // groups (+ polls)
 
   async function run(tx: Tx, action: Action): Promise<PressOutcome> {
     const kind = action.kind as ActionKind;

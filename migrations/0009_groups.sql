@@ -50,3 +50,15 @@ CREATE TABLE group_action_presses (
   updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (action_id, person_id)
 )
+-- ;;
+-- A native poll (Telegram sendPoll) showing a 'vote' group action: answers arrive by poll id without a chat, so the
+-- poll id leads to the action, and the action to the message to stop when it closes.
+CREATE TABLE polls (
+  platform TEXT NOT NULL CHECK (platform IN ('telegram', 'discord', 'sandbox')),
+  poll_id TEXT NOT NULL CHECK (length(poll_id) BETWEEN 1 AND 128),
+  action_id TEXT NOT NULL UNIQUE REFERENCES group_actions (id) ON DELETE CASCADE,
+  chat_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (platform, poll_id)
+)

@@ -57,6 +57,7 @@ import {
 } from './render.js';
 import { groupPressed } from './group.js'; // groups: group buttons
 import { createMembers } from './members.js'; // groups: member recording
+import { createPollVotes } from './poll.js'; // polls: native poll answers
 import { NOTE_MAX_CHARS } from './text.js';
 import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessage } from './types.js';
 
@@ -101,7 +102,7 @@ export type CommandLayerConfig = Pick<
 
 export interface CommandLayerDeps {
   /** The core services (core/index.ts `createCore`). */
-  core: Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press'>;
+  core: Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press' | 'groupActions'>;
   config: CommandLayerConfig;
   log?: Log;
   /** The clock deadlines are read against (tests). */
@@ -151,6 +152,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const settingsDefaults = { timezone: config.defaultTimezone, confirmThreshold: config.confirmThreshold };
   // groups: every people.seen of an event also records the actor's presence in a group chat.
   const members = createMembers(core);
+  const polls = createPollVotes({ core, members }); // polls
 
   const readerOf = (person: Person, actor: Actor): Reader => ({
     locale: pickLocale(person.locale, actor.languageCode, config.defaultLocale),
@@ -441,6 +443,8 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
         case 'member': // groups
           await members.onMember(event);
           return { effects: [] };
+        case 'vote': // polls
+          return polls.onVote(event);
       }
     },
   };

@@ -75,6 +75,17 @@ export type IncomingEvent =
       change: 'joined' | 'left';
       actors: Actor[];
       chat: ChatRef;
+    }
+  | {
+      /** An answer to a native poll (Telegram poll_answer): no chat, the poll leads to its vote. */
+      type: 'vote';
+      /** `tg:<bot id>:<update_id>`. */
+      key: string;
+      actor: Actor;
+      platform: Platform;
+      pollId: string;
+      /** The option chosen; null: the vote was taken back. */
+      choice: number | null;
     };
 
 export interface Button {
@@ -106,7 +117,14 @@ export type Effect =
   /** Edit the message the pressed button belongs to (status updates are idempotent edits). */
   | { type: 'edit'; message: OutMessage }
   /** Answer a button press (Telegram answerCallbackQuery text ≤ 200 chars). */
-  | { type: 'answer'; text?: string; alert?: boolean };
+  | { type: 'answer'; text?: string; alert?: boolean }
+  /**
+   * Show the vote `pollRef` (a 'vote' group action, core/actions/poll.ts) where the event came from: a native
+   * non-anonymous poll on Telegram, one button per option elsewhere (pressing one votes for it, again changes it).
+   */
+  | { type: 'poll'; question: string; options: string[]; pollRef: string }
+  /** The vote `pollRef` closed: Telegram stops its native poll; elsewhere its buttons answer "closed" from now on. */
+  | { type: 'pollClosed'; pollRef: string };
 
 export interface HandleResult {
   effects: Effect[];

@@ -8,6 +8,7 @@
 import { Routes } from 'discord-api-types/v10';
 import type { REST } from 'discord.js';
 import type { Log } from '../../core/log.js';
+import { pollAsButtons } from '../commands/poll.js';
 import type { Effect, OutMessage } from '../commands/types.js';
 import { describeFailure } from './errors.js';
 import type { InteractionRef } from './interaction.js';
@@ -117,6 +118,11 @@ export function createInteractionEffects(deps: InteractionEffectsDeps): Interact
               await say(effect.message, target.ephemeral);
             }
             break;
+          case 'poll': // polls: shown as a button per option
+            await say(pollAsButtons(effect), false);
+            break;
+          case 'pollClosed':
+            break; // its buttons answer "closed" from now on
           default: {
             const unknown: never = effect;
             throw new Error(`unknown effect ${JSON.stringify(unknown)}`);

@@ -13,6 +13,7 @@ import type { Config } from '../../config/env.js';
 import { scrubSecrets, type Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
 import { createButtonBinder } from '../../core/actions/index.js';
+import { telegramPolls } from './polls.js'; // polls
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
 import type { CommandLayer, OutMessage } from '../commands/types.js';
 import { publishCommands, type BotCommandSpec } from './commands.js';
@@ -136,6 +137,7 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
     defaultLocale: config.defaultLocale,
     botUsername: () => username,
     bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'telegram', chatId }, messageId }),
+    polls: telegramPolls(db), // polls
   });
   const handle = createUpdateHandler({
     layer,

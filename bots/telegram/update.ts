@@ -79,12 +79,20 @@ const chatMemberSchema = z.object({
   new_chat_member: z.object({ status: z.string(), user: userSchema, is_member: z.boolean().optional() }),
 });
 
+// polls: an answer to a non-anonymous poll (`voter_chat` instead of `user` only for anonymous voters).
+const pollAnswerSchema = z.object({
+  poll_id: z.string().min(1).max(128),
+  user: userSchema.optional(),
+  option_ids: z.array(z.number().int().nonnegative()),
+});
+
 const updateSchema = z.object({
   update_id: id,
   message: messageSchema.optional(),
   edited_message: messageSchema.optional(),
   callback_query: callbackSchema.optional(),
   chat_member: chatMemberSchema.optional(), // groups
+  poll_answer: pollAnswerSchema.optional(), // polls
 });
 
 type TgUser = z.infer<typeof userSchema>;
@@ -280,6 +288,7 @@ export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
   if (u.edited_message) return fromMessage(u.edited_message, key, bot, true);
   if (u.callback_query) return fromCallback(u.callback_query);
   if (u.chat_member) return fromChatMember(u.chat_member); // groups
+  if (u.poll_answer) return fromPollAnswer(u.poll_answer, key); // polls
   return { event: undefined, origin: undefined, ignored: 'update type not handled' };
 }
 
@@ -292,10 +301,14 @@ export function partitionOf(raw: unknown): string | undefined {
     message?: { chat?: { id?: unknown } };
     edited_message?: { chat?: { id?: unknown } };
     chat_member?: { chat?: { id?: unknown } };
+    poll_answer?: { poll_id?: unknown };
   } | null;
   // Joins and leaves are kept in order with the chat's messages (groups).
   const chatId = (u?.message ?? u?.edited_message ?? u?.chat_member)?.chat?.id;
-  return typeof chatId === 'number' ? `chat:${chatId}` : undefined;
+  if (typeof chatId === 'number') return `chat:${chatId}`;
+  // A poll's answers are applied in order: a voter's last answer is their vote (polls).
+  const pollId = u?.poll_answer?.poll_id;
+  return typeof pollId === 'string' ? `poll:${pollId}` : undefined;
 }
 
 // groups: Telegram ChatMember statuses that mean present in the chat, and those that mean gone.
@@ -327,4 +340,20 @@ function fromChatMember(u: z.infer<typeof chatMemberSchema>): Delivery {
   const gone = GONE_STATUSES.has(status) || (status === 'restricted' && u.new_chat_member.is_member === false);
   if (!gone && !PRESENT_STATUSES.has(status)) return { event: undefined, origin: undefined, ignored: 'member status' };
   return memberDelivery(chat, gone ? 'left' : 'joined', memberActors([user]));
+}
+
+/** polls: a voter's answer; polls are sent single-answer, so the first option is the choice, none a retraction. */
+function fromPollAnswer(a: z.infer<typeof pollAnswerSchema>, key: string): Delivery {
+  if (!isPerson(a.user) || a.user.is_bot) return { event: undefined, origin: undefined, ignored: 'anonymous vote' };
+  const actor = toActor(a.user);
+  const event: IncomingEvent = {
+    type: 'vote',
+    key,
+    actor,
+    platform: 'telegram',
+    pollId: a.poll_id,
+    choice: a.option_ids[0] ?? null,
+  };
+  // Nothing is said in answer (the poll shows the vote): the voter's private chat is only a formal origin.
+  return { event, origin: { chat: { platform: 'telegram', chatId: actor.userId, kind: 'private' }, actor } };
 }

@@ -36,3 +36,14 @@ export {
   type NewGroupAction,
   type Tally,
 } from './group.js';
+export {
+  bindPoll,
+  createPoll,
+  findPoll,
+  POLL_HANDLER,
+  POLL_KIND,
+  POLL_LIMITS,
+  pollOfAction,
+  type NewPoll,
+  type PollBinding,
+} from './poll.js';
