@@ -84,8 +84,9 @@ describe('join and leave service messages become member events', () => {
     });
   });
 
-  it('the bot itself joining or leaving is no member change', () => {
-    expect(eventOf(serviceMessage({ left_chat_member: helper }))).toBeUndefined();
-    expect(eventOf(serviceMessage({ new_chat_members: [helper] }))).toBeUndefined();
+  it('a bot joining or leaving is no member change: only its sender is seen', () => {
+    const seen = { type: 'seen', actor: aliceActor, chat };
+    expect(eventOf(serviceMessage({ left_chat_member: helper }))).toEqual(seen);
+    expect(eventOf(serviceMessage({ new_chat_members: [helper] }))).toEqual(seen);
   });
 });

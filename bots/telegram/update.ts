@@ -325,10 +325,15 @@ function memberDelivery(chat: ChatRef, change: 'joined' | 'left', actors: Actor[
   return { event: { type: 'member', change, actors, chat }, origin: { chat, actor: first } };
 }
 
-/** A `new_chat_members` / `left_chat_member` service message, or undefined for any other message. */
+/**
+ * A `new_chat_members` / `left_chat_member` service message about people, or undefined for any other message (one
+ * about bots only, such as this bot being added, stays a message its sender is seen by).
+ */
 function memberMessage(m: TgMessage, chat: ChatRef): Delivery | undefined {
-  if (m.new_chat_members !== undefined) return memberDelivery(chat, 'joined', memberActors(m.new_chat_members));
-  if (m.left_chat_member !== undefined) return memberDelivery(chat, 'left', memberActors([m.left_chat_member]));
+  const joined = memberActors(m.new_chat_members ?? []);
+  if (joined.length > 0) return memberDelivery(chat, 'joined', joined);
+  const left = memberActors(m.left_chat_member ? [m.left_chat_member] : []);
+  if (left.length > 0) return memberDelivery(chat, 'left', left);
   return undefined;
 }
 
