@@ -6,12 +6,17 @@ import { findPoll, groupButtonId, once, type Core } from '../../core/index.js';
 import type { Members } from './members.js';
 import type { Effect, HandleResult, IncomingEvent, OutMessage } from './types.js';
 
-/** A poll as a message with one button per option, one per row: pressing one votes for it, again changes it. */
+/** Discord takes at most 5 rows of buttons: up to 5 options get a row each, more share rows evenly. */
+const MAX_ROWS = 5;
+
+/** A poll as a message with a button per option: pressing one votes for it, pressing another changes the vote. */
 export function pollAsButtons(poll: Extract<Effect, { type: 'poll' }>): OutMessage {
-  return {
-    text: poll.question,
-    buttons: poll.options.map((label, choice) => [{ label, actionId: groupButtonId(poll.pollRef, choice) }]),
-  };
+  const buttons = poll.options.map((label, choice) => ({ label, actionId: groupButtonId(poll.pollRef, choice) }));
+  const perRow = Math.ceil(buttons.length / MAX_ROWS);
+  const rows = Array.from({ length: Math.ceil(buttons.length / perRow) }, (_, r) =>
+    buttons.slice(r * perRow, (r + 1) * perRow),
+  );
+  return { text: poll.question, buttons: rows };
 }
 
 /** An answer to a poll this process has not recorded yet (its binding races the answer): worth a retry. */
