@@ -7,6 +7,13 @@ import type { ConsumeError } from './actions/model.js';
 import type { Pressed } from './domains.js';
 import { actionRegistry } from './actions/registry.js';
 import { consumeAction } from './actions/service.js';
+import {
+  createGroupActions,
+  type GroupActionHandler,
+  type GroupActions,
+  type GroupPressOutcome,
+} from './actions/group.js';
+import { POLL_HANDLER } from './actions/poll.js';
 import type { Db, Tx } from './db/executor.js';
 import { createTimedHandlers, type TimedHandler, type TimedKind } from './jobs.js';
 import { createLedger, type Ledger } from './ledger/service.js';
@@ -28,6 +35,7 @@ export { dbNow, withSavepoint } from './db/rows.js';
 export { retrying, transact } from './db/retry.js';
 export * from './db/wire.js';
 export * from './time/index.js';
+export * from './groups/index.js';
 export type { Db, Executor, Tx } from './db/executor.js';
 export * from './jobs.js';
 export { DOMAINS, type ButtonLabel, type TemplateKey, type TemplateParams } from './domains.js';
@@ -58,8 +66,8 @@ export interface CoreConfig {
   readonly scheduleRetryMs?: number;
 }
 
-/** What pressing a button did: refused (and why), or the outcome its kind's handler returned. */
-export type PressOutcome = { type: 'refused'; error: ConsumeError } | Pressed;
+/** What pressing a button did: refused (and why), the outcome its kind's handler returned, or a group press. */
+export type PressOutcome = { type: 'refused'; error: ConsumeError } | Pressed | GroupPressOutcome;
 
 export interface PressInput {
   /** The untrusted id the button carried. */
@@ -82,9 +90,17 @@ export interface Core {
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
   press(tx: Tx, input: PressInput): Promise<PressOutcome>;
+  /** The group action kinds the features registered (buttons many people may press). */
+  groupActions: GroupActions;
 }
 
-export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger?: Ledger }): Core {
+export function createCore(deps: {
+  db: Db;
+  config: CoreConfig;
+  log?: Log;
+  ledger?: Ledger;
+  groupActions?: readonly GroupActionHandler[];
+}): Core {
   const { db, config } = deps;
   const log = deps.log ?? silentLog;
   const ledger = deps.ledger ?? createLedger({ db, log });
@@ -120,6 +136,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
     log,
   });
   const timed = createTimedHandlers({ people, payments, requests, schedules, log });
+  const groupActions = createGroupActions([POLL_HANDLER, ...(deps.groupActions ?? [])]);
 
   const presses = actionRegistry([...payments.actions, ...requests.actions, ...schedules.actions, ...muteActions]);
 
@@ -131,6 +148,7 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
     requests,
     schedules,
     timed,
+    groupActions,
     async press(tx, input) {
       const consumed = await consumeAction(tx, {
         id: input.actionId,
@@ -139,6 +157,12 @@ export function createCore(deps: { db: Db; config: CoreConfig; log?: Log; ledger
         chatId: input.chatId,
         ...(input.messageId !== undefined ? { messageId: input.messageId } : {}),
       });
+
+      const group =
+        !consumed.ok && consumed.error === 'Unknown'
+          ? await groupActions.press(tx, { ...input, personId: input.person.id })
+          : undefined;
+      if (group) return group;
       if (!consumed.ok) return { type: 'refused', error: consumed.error };
       const { action } = consumed;
       const handler = presses.get(action.kind);

@@ -13,6 +13,9 @@ import { NOTE_MAX_CHARS, type CommandEvent, type ParseContext, type ParseError }
 import { parseCommand, specOf } from './parse.js';
 import { CONSUME_ERROR_KEYS, TOUCH_ERROR_KEYS, message, renderParseError, type Reader } from './render.js';
 import { resultOf, type CommandContext, type CommandCore, type CommandLayerConfig, type PressSpec } from './spec.js';
+import { groupPressed } from './group.js';
+import { createMembers } from './members.js';
+import { createPollVotes } from './poll.js';
 import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessage } from './types.js';
 
 export { COMMANDS, localizedCommands, repliesPrivately } from './index.js';
@@ -45,9 +48,12 @@ const PRESS_BY_KIND: ReadonlyMap<string, PressSpec> = new Map(PRESSES.map((spec)
 
 export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   const { core, config } = deps;
-  const { db, people } = core;
+  const { db } = core;
   const log = deps.log ?? silentLog;
   const now = deps.now ?? (() => new Date());
+  // Every people.seen of an event also records the actor's presence in a group chat.
+  const members = createMembers(core);
+  const polls = createPollVotes({ core, members });
 
   const readerOf = (person: Person, actor: Actor): Reader => ({
     locale: pickLocale(person.locale, actor.languageCode, config.defaultLocale),
@@ -81,7 +87,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   }
 
   async function onCommand(event: CommandEvent): Promise<HandleResult> {
-    const touched = await people.seen(event.actor);
+    const touched = await members.seen(event);
     if (!touched.ok)
       return { effects: [refusal(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
     const person = touched.person;
@@ -136,7 +142,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   }
 
   async function onButton(event: Extract<IncomingEvent, { type: 'button' }>): Promise<HandleResult> {
-    const touched = await people.seen(event.actor);
+    const touched = await members.seen(event);
     if (!touched.ok) {
       const text = t(hintReader(event.actor).locale, TOUCH_ERROR_KEYS[touched.error]);
       return { effects: [{ type: 'answer', text, alert: true }] };
@@ -158,6 +164,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   /** A press: answer first (the spinner stops), then edit the message the button belongs to. */
   function pressed(press: PressOutcome, reader: Reader): Recorded {
     const { locale } = reader;
+    if (press.type === 'group') return groupPressed(press, reader);
     if (press.type === 'refused') {
       // "Already done" is not a problem worth an alert; the others are.
       const text = t(locale, CONSUME_ERROR_KEYS[press.error]);
@@ -182,12 +189,17 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       switch (event.type) {
         case 'seen':
           // Refreshes the username (claims wait on it); bots and service accounts are simply not people.
-          await people.seen(event.actor);
+          await members.seen(event);
           return { effects: [] };
         case 'command':
           return onCommand(event);
         case 'button':
           return onButton(event);
+        case 'member':
+          await members.onMember(event);
+          return { effects: [] };
+        case 'vote':
+          return polls.onVote(event);
       }
     },
   };

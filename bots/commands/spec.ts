@@ -23,7 +23,10 @@ export type CommandLayerConfig = Pick<
 >;
 
 /** The core services the command layer calls (core/index.ts `createCore`). */
-export type CommandCore = Pick<Core, 'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press'>;
+export type CommandCore = Pick<
+  Core,
+  'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press' | 'groupActions'
+>;
 
 /** Everything a handler may use besides its typed command. */
 export interface CommandContext {

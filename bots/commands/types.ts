@@ -68,6 +68,24 @@ export type IncomingEvent =
       type: 'seen';
       actor: Actor;
       chat: ChatRef;
+    }
+  | {
+      /** People joined or left a group chat (Telegram chat_member updates, join and leave service messages). */
+      type: 'member';
+      change: 'joined' | 'left';
+      actors: Actor[];
+      chat: ChatRef;
+    }
+  | {
+      /** An answer to a native poll (Telegram poll_answer): no chat, the poll leads to its vote. */
+      type: 'vote';
+      /** `tg:<bot id>:<update_id>`. */
+      key: string;
+      actor: Actor;
+      platform: Platform;
+      pollId: string;
+      /** The option chosen; null: the vote was taken back. */
+      choice: number | null;
     };
 
 export interface Button {
@@ -104,7 +122,14 @@ export type Effect =
    * Post a live message (core/live): a public reply whose message is then bound to `ref`, so that later changes
    * of its object edit it. `version`: what `touchLive` returned for the state `message` shows (decimal string).
    */
-  | { type: 'live'; ref: string; version: string; message: OutMessage };
+  | { type: 'live'; ref: string; version: string; message: OutMessage }
+  /**
+   * Show the vote `pollRef` (a 'vote' group action, core/actions/poll.ts) where the event came from: a native
+   * non-anonymous poll on Telegram, one button per option elsewhere (pressing one votes for it, again changes it).
+   */
+  | { type: 'poll'; question: string; options: string[]; pollRef: string }
+  /** The vote `pollRef` closed: Telegram stops its native poll; elsewhere its buttons answer "closed" from now on. */
+  | { type: 'pollClosed'; pollRef: string };
 
 export interface HandleResult {
   effects: Effect[];

@@ -8,6 +8,7 @@
 import { Routes } from 'discord-api-types/v10';
 import type { REST } from 'discord.js';
 import type { Log } from '../../core/log.js';
+import { pollAsButtons } from '../commands/poll.js';
 import type { Effect, OutMessage } from '../commands/types.js';
 import { describeFailure } from './errors.js';
 import { liveMessage } from './live.js';
@@ -127,6 +128,11 @@ export function createInteractionEffects(deps: InteractionEffectsDeps): Interact
               await say(effect.message, target.ephemeral);
             }
             break;
+          case 'poll':
+            await say(pollAsButtons(effect), false);
+            break;
+          case 'pollClosed':
+            break; // its buttons answer "closed" from now on
           default: {
             const unknown: never = effect;
             throw new Error(`unknown effect ${JSON.stringify(unknown)}`);

@@ -5,6 +5,7 @@
  * in the group), a private reply in the actor's private chat with a pointer left in the group, an edit of the
  * pressed button's message, and the answer to a press as a toast.
  */
+import { pollAsButtons } from '../commands/poll.js';
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../../core/log.js';
 import type { Actor, CommandLayer, Effect, IncomingEvent, OutMessage } from '../commands/types.js';
@@ -128,6 +129,11 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
           if (effect.text !== undefined && effect.text !== '')
             toast = { text: effect.text, alert: effect.alert ?? false };
           break;
+        case 'poll':
+          reply(origin, pollAsButtons(effect), false);
+          break;
+        case 'pollClosed':
+          break; // its buttons answer "closed" from now on
         default: {
           const unknown: never = effect;
           throw new Error(`unknown effect ${JSON.stringify(unknown)}`);

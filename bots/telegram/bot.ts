@@ -13,6 +13,7 @@ import type { Config } from '../../config/env.js';
 import { scrubSecrets, type Logger } from '../../config/logger.js';
 import type { Db } from '../../core/db/executor.js';
 import { createButtonBinder } from '../../core/actions/index.js';
+import { telegramPolls } from './polls.js';
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
 import { bindLive } from '../../core/live/index.js';
 import type { CommandLayer, OutMessage } from '../commands/types.js';
@@ -147,6 +148,7 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
       const bound = await bindLive(db, { ref, platform: 'telegram', chatId, messageId, version: BigInt(version) });
       if (bound.type === 'refused') log.warn({ ref, error: bound.error }, 'telegram: live message not bound');
     },
+    polls: telegramPolls(db),
   });
   const liveEditor = createLiveEditor({ telegram: bot.telegram, outbound });
   const handle = createUpdateHandler({

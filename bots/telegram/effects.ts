@@ -9,7 +9,7 @@ import type { Telegram } from 'telegraf';
 import type { Locale } from '../../config/env.js';
 import type { Log } from '../../core/log.js';
 import type { Effect, OutMessage } from '../commands/types.js';
-import { apiFailure, isForbidden, isNotModified, isQueryTooOld, logFields } from './errors.js';
+import { apiFailure, isForbidden, isNotModified, isPollClosed, isQueryTooOld, logFields } from './errors.js';
 import { OutboundClosedError, type Outbound } from './outbound.js';
 import { liveMessage } from './live.js';
 import { answerText, inlineKeyboard, MAX_CAPTION_LENGTH, splitText, type InlineKeyboard } from './render.js';
@@ -30,6 +30,13 @@ export interface EffectsDeps {
   bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
   /** Binds a posted live message to its live row (core/live bindLive): later changes edit it. */
   bindLive?: (ref: string, version: string, chatId: string, messageId: string) => Promise<void>;
+  /** Records the native poll showing a vote (core/actions bindPoll), and finds its message to stop it. */
+  polls?: TelegramPolls;
+}
+
+export interface TelegramPolls {
+  bind(poll: { pollId: string; actionId: string; chatId: string; messageId: string }): Promise<void>;
+  messageOf(actionId: string): Promise<{ chatId: string; messageId: string } | undefined>;
 }
 
 /** Answers one callback query at most once: the early "stop the spinner" and the command's own answer share it. */
@@ -218,6 +225,34 @@ export function createEffects(deps: EffectsDeps): Effects {
     await bind(origin.chat.chatId, message, carrier);
   }
 
+  /** A non-anonymous native poll (its answers name the voter), recorded as showing the vote `pollRef`. */
+  async function sendPoll(origin: Origin, poll: Extract<Effect, { type: 'poll' }>): Promise<void> {
+    const where = inChat(origin);
+    const sent = await outbound.send(origin.chat.chatId, (target) =>
+      telegram.sendPoll(numeric(target), poll.question, poll.options, {
+        is_anonymous: false,
+        ...(where.threadId !== undefined ? { message_thread_id: where.threadId } : {}),
+      }),
+    );
+    await deps.polls?.bind({
+      pollId: sent.poll.id,
+      actionId: poll.pollRef,
+      chatId: origin.chat.chatId,
+      messageId: String(sent.message_id),
+    });
+  }
+
+  async function stopPoll(pollRef: string): Promise<void> {
+    const shown = await deps.polls?.messageOf(pollRef);
+    if (!shown) return;
+    try {
+      await outbound.send(shown.chatId, (target) => telegram.stopPoll(numeric(target), Number(shown.messageId)));
+    } catch (err) {
+      // Stopped already (a redelivery): that is the point.
+      if (!isPollClosed(apiFailure(err))) throw err;
+    }
+  }
+
   async function perform(origin: Origin, effects: readonly Effect[], ack: CallbackAnswerer): Promise<string[]> {
     const problems: string[] = [];
     const answer = effects.find((effect) => effect.type === 'answer');
@@ -240,6 +275,12 @@ export function createEffects(deps: EffectsDeps): Effects {
             if (id !== undefined) await deps.bindLive?.(effect.ref, effect.version, origin.chat.chatId, String(id));
             break;
           }
+          case 'poll':
+            await sendPoll(origin, effect);
+            break;
+          case 'pollClosed':
+            await stopPoll(effect.pollRef);
+            break;
           default: {
             const unknown: never = effect;
             throw new Error(`unknown effect ${JSON.stringify(unknown)}`);

@@ -49,6 +49,10 @@ export const isQueryTooOld = (f: ApiFailure | undefined): boolean =>
 export const isNotModified = (f: ApiFailure | undefined): boolean =>
   f?.code === 400 && /message is not modified/i.test(f.description);
 
+/** stopPoll on a poll that is closed already. */
+export const isPollClosed = (f: ApiFailure | undefined): boolean =>
+  f?.code === 400 && /poll has already been closed/i.test(f.description);
+
 /** What may be logged about a failed call: never the payload, never a URL (the token is in the path, X2). */
 export function logFields(err: unknown): Record<string, unknown> {
   const f = apiFailure(err);

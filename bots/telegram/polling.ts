@@ -13,7 +13,8 @@ import type { Log } from '../../core/log.js';
 import { apiFailure, logFields } from './errors.js';
 import { updateKey } from './update.js';
 
-export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+// chat_member: joins and leaves of group members; poll_answer: votes on native polls.
+export const ALLOWED_UPDATES = ['message', 'callback_query', 'chat_member', 'poll_answer'] as const;
 
 export interface PollingDeps {
   bot: Telegraf;

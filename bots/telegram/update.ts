@@ -58,7 +58,13 @@ const baseMessage = {
 };
 
 const replySchema = z.object(baseMessage);
-const messageSchema = z.object({ ...baseMessage, reply_to_message: replySchema.optional() });
+const messageSchema = z.object({
+  ...baseMessage,
+  reply_to_message: replySchema.optional(),
+  // Join and leave service messages.
+  new_chat_members: z.array(userSchema).optional(),
+  left_chat_member: userSchema.optional(),
+});
 
 const callbackSchema = z.object({
   id: z.string().min(1),
@@ -67,11 +73,26 @@ const callbackSchema = z.object({
   data: z.string().optional(),
 });
 
+// A member's status changed (ChatMemberUpdated; sent only to bots that are admins and ask for it).
+const chatMemberSchema = z.object({
+  chat: chatSchema,
+  new_chat_member: z.object({ status: z.string(), user: userSchema, is_member: z.boolean().optional() }),
+});
+
+// An answer to a non-anonymous poll (`voter_chat` instead of `user` only for anonymous voters).
+const pollAnswerSchema = z.object({
+  poll_id: z.string().min(1).max(128),
+  user: userSchema.optional(),
+  option_ids: z.array(z.number().int().nonnegative()),
+});
+
 const updateSchema = z.object({
   update_id: id,
   message: messageSchema.optional(),
   edited_message: messageSchema.optional(),
   callback_query: callbackSchema.optional(),
+  chat_member: chatMemberSchema.optional(),
+  poll_answer: pollAnswerSchema.optional(),
 });
 
 type TgUser = z.infer<typeof userSchema>;
@@ -193,6 +214,8 @@ function mentionsIn(
 function fromMessage(m: TgMessage, key: string, bot: BotIdentity, edited: boolean): Delivery {
   const chat = toChat(m.chat);
   if (!chat) return { event: undefined, origin: undefined, ignored: 'not a private or group chat' };
+  const joinOrLeave = memberMessage(m, chat);
+  if (joinOrLeave) return joinOrLeave;
   if (!isPerson(m.from) || m.sender_chat !== undefined) {
     return { event: undefined, origin: undefined, ignored: 'not sent by an identifiable person' };
   }
@@ -264,6 +287,8 @@ export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
   if (u.message) return fromMessage(u.message, key, bot, false);
   if (u.edited_message) return fromMessage(u.edited_message, key, bot, true);
   if (u.callback_query) return fromCallback(u.callback_query);
+  if (u.chat_member) return fromChatMember(u.chat_member);
+  if (u.poll_answer) return fromPollAnswer(u.poll_answer, key);
   return { event: undefined, origin: undefined, ignored: 'update type not handled' };
 }
 
@@ -272,7 +297,68 @@ export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
  * presses are not held behind a chat's slow command: their answer is due within a second (T6).
  */
 export function partitionOf(raw: unknown): string | undefined {
-  const u = raw as { message?: { chat?: { id?: unknown } }; edited_message?: { chat?: { id?: unknown } } } | null;
-  const chatId = (u?.message ?? u?.edited_message)?.chat?.id;
-  return typeof chatId === 'number' ? `chat:${chatId}` : undefined;
+  const u = raw as {
+    message?: { chat?: { id?: unknown } };
+    edited_message?: { chat?: { id?: unknown } };
+    chat_member?: { chat?: { id?: unknown } };
+    poll_answer?: { poll_id?: unknown };
+  } | null;
+  // Joins and leaves are kept in order with the chat's messages.
+  const chatId = (u?.message ?? u?.edited_message ?? u?.chat_member)?.chat?.id;
+  if (typeof chatId === 'number') return `chat:${chatId}`;
+  // A poll's answers are applied in order: a voter's last answer is their vote.
+  const pollId = u?.poll_answer?.poll_id;
+  return typeof pollId === 'string' ? `poll:${pollId}` : undefined;
+}
+
+// Telegram ChatMember statuses that mean present in the chat, and those that mean gone.
+const PRESENT_STATUSES: ReadonlySet<string> = new Set(['creator', 'administrator', 'member', 'restricted']);
+const GONE_STATUSES: ReadonlySet<string> = new Set(['left', 'kicked']);
+
+/** Users of a join or leave notice who can be people (bots and Telegram's service accounts are not). */
+const memberActors = (users: readonly TgUser[]): Actor[] =>
+  users.filter((user) => isPerson(user) && !user.is_bot).map(toActor);
+
+function memberDelivery(chat: ChatRef, change: 'joined' | 'left', actors: Actor[]): Delivery {
+  const [first] = actors;
+  if (chat.kind !== 'group' || !first) return { event: undefined, origin: undefined, ignored: 'no member change' };
+  return { event: { type: 'member', change, actors, chat }, origin: { chat, actor: first } };
+}
+
+/**
+ * A `new_chat_members` / `left_chat_member` service message about people, or undefined for any other message (one
+ * about bots only, such as this bot being added, stays a message its sender is seen by).
+ */
+function memberMessage(m: TgMessage, chat: ChatRef): Delivery | undefined {
+  const joined = memberActors(m.new_chat_members ?? []);
+  if (joined.length > 0) return memberDelivery(chat, 'joined', joined);
+  const left = memberActors(m.left_chat_member ? [m.left_chat_member] : []);
+  if (left.length > 0) return memberDelivery(chat, 'left', left);
+  return undefined;
+}
+
+function fromChatMember(u: z.infer<typeof chatMemberSchema>): Delivery {
+  const chat = toChat(u.chat);
+  if (!chat) return { event: undefined, origin: undefined, ignored: 'not a private or group chat' };
+  const { status, user } = u.new_chat_member;
+  // A restricted user may be outside the chat: Telegram says so with is_member.
+  const gone = GONE_STATUSES.has(status) || (status === 'restricted' && u.new_chat_member.is_member === false);
+  if (!gone && !PRESENT_STATUSES.has(status)) return { event: undefined, origin: undefined, ignored: 'member status' };
+  return memberDelivery(chat, gone ? 'left' : 'joined', memberActors([user]));
+}
+
+/** polls: a voter's answer; polls are sent single-answer, so the first option is the choice, none a retraction. */
+function fromPollAnswer(a: z.infer<typeof pollAnswerSchema>, key: string): Delivery {
+  if (!isPerson(a.user) || a.user.is_bot) return { event: undefined, origin: undefined, ignored: 'anonymous vote' };
+  const actor = toActor(a.user);
+  const event: IncomingEvent = {
+    type: 'vote',
+    key,
+    actor,
+    platform: 'telegram',
+    pollId: a.poll_id,
+    choice: a.option_ids[0] ?? null,
+  };
+  // Nothing is said in answer (the poll shows the vote): the voter's private chat is only a formal origin.
+  return { event, origin: { chat: { platform: 'telegram', chatId: actor.userId, kind: 'private' }, actor } };
 }

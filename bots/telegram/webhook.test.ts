@@ -39,7 +39,7 @@ describe('the Telegram webhook route (SPEC §4, SEC-1)', () => {
     expect(h.fake.webhook).toEqual({
       url: `${h.url}/telegram/webhook`,
       secretToken: SECRET,
-      allowedUpdates: ['message', 'callback_query'],
+      allowedUpdates: ['message', 'callback_query', 'chat_member', 'poll_answer'],
     });
     const menus = h.fake.sent('setMyCommands').map((c) => c.params);
     expect(menus).toEqual([

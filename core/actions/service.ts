@@ -3,6 +3,7 @@ import { createBatcher } from '../db/batch.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { big, date, dateOrNull, json, textOrNull } from '../db/rows.js';
 import type { Platform } from '../platform.js';
+import { parseGroupButton } from './group.js';
 import type { Action, ActionPayload, ActionState, ConsumeResult, NewAction } from './model.js';
 
 /** The shape of an id we issue; anything else (forged, truncated, oversized) is 'Unknown' without a query. */
@@ -67,12 +68,23 @@ export interface ButtonsShown {
  * notification, also shown elsewhere) stays pressable wherever its person sees it. The first message wins.
  */
 export async function bindMessages(exec: Executor, shown: readonly ButtonsShown[]): Promise<void> {
-  const rows = shown.flatMap((s) => s.ids.filter((id) => ACTION_ID.test(id)).map((id) => ({ id, ...s })));
+  // A group action's vote buttons carry `<id>.<choice>`: bound by their id (core/actions/group.ts).
+  const rows = shown.flatMap((s) =>
+    s.ids.flatMap((data) => {
+      const id = parseGroupButton(data)?.id;
+      return id === undefined ? [] : [{ id, ...s }];
+    }),
+  );
   if (rows.length === 0) return;
   await exec.query(
-    `UPDATE actions a SET message_id = b.message_id
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS b (id, platform, chat_id, message_id)
-      WHERE a.id = b.id AND a.message_id IS NULL AND a.platform = b.platform AND a.chat_id = b.chat_id`,
+    `WITH b AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS b (id, platform, chat_id, message_id)
+     ), single AS (
+       UPDATE actions a SET message_id = b.message_id FROM b
+        WHERE a.id = b.id AND a.message_id IS NULL AND a.platform = b.platform AND a.chat_id = b.chat_id
+     )
+     UPDATE group_actions g SET message_id = b.message_id FROM b
+      WHERE g.id = b.id AND g.message_id IS NULL AND g.platform = b.platform AND g.chat_id = b.chat_id`,
     [
       rows.map((r) => r.id),
       rows.map((r) => r.chat.platform),

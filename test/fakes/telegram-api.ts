@@ -70,8 +70,19 @@ interface StoredMessage {
   markup: string;
 }
 
+/** A native poll the bot sent (sendPoll), as the fake keeps it. */
+export interface FakePoll {
+  id: string;
+  chatId: string;
+  messageId: number;
+  question: string;
+  options: string[];
+  isAnonymous: boolean;
+  isClosed: boolean;
+}
+
 /** Methods that count against the message limits. */
-const LIMITED = new Set(['sendMessage', 'sendDocument', 'editMessageText']);
+const LIMITED = new Set(['sendMessage', 'sendDocument', 'editMessageText', 'sendPoll']);
 
 export class FakeTelegramApi {
   readonly calls: RecordedCall[] = [];
@@ -102,6 +113,9 @@ export class FakeTelegramApi {
   private nextMessageId = 1_000;
   private nextUpdate: number;
   private nextCallback = 1;
+  private nextPoll = 5_000_000_000_000_000;
+  /** Native polls sent, by poll id. */
+  readonly polls = new Map<string, FakePoll>();
 
   constructor(private readonly options: FakeTelegramOptions) {
     this.botId = Number(options.token.split(':')[0]);
@@ -277,6 +291,19 @@ export class FakeTelegramApi {
     };
   }
 
+  /**
+   * A `poll_answer` update: `user` chose `optionIds` (empty: took the vote back) in the poll `pollId`. Telegram sends
+   * these only for non-anonymous polls that are still open, so anything else is a test bug and throws.
+   */
+  pollAnswer(user: object, pollId: string, optionIds: number[]): { update_id: number; [key: string]: unknown } {
+    const poll = this.polls.get(pollId);
+    if (!poll) throw new Error(`fake telegram: no poll ${pollId}`);
+    if (poll.isAnonymous) throw new Error('fake telegram: an anonymous poll sends no poll_answer to bots');
+    if (poll.isClosed) throw new Error('fake telegram: a closed poll takes no answers');
+    if (optionIds.some((i) => i < 0 || i >= poll.options.length)) throw new Error('fake telegram: no such option');
+    return { update_id: this.nextUpdate++, poll_answer: { poll_id: pollId, user, option_ids: optionIds } };
+  }
+
   // ---- the server ----
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -378,6 +405,10 @@ export class FakeTelegramApi {
       }
       case 'answerCallbackQuery':
         return this.answerCallbackQuery(p);
+      case 'sendPoll':
+        return this.sendPoll(chatId!, p);
+      case 'stopPoll':
+        return this.stopPoll(chatId, p);
       default:
         return { error_code: 404, description: 'Not Found' };
     }
@@ -470,6 +501,65 @@ export class FakeTelegramApi {
         chat: this.chatOf(chatId),
         text,
         ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
+      },
+    };
+  }
+
+  private sendPoll(chatId: string, p: Record<string, unknown>): { result: unknown } | ApiErrorBody {
+    const question = typeof p.question === 'string' ? p.question : '';
+    if (question.trim() === '' || question.length > 300) return badRequest('poll question length must be 1-300');
+    // Bot API 7.3 takes InputPollOption objects; plain strings are still accepted.
+    const raw: unknown[] = Array.isArray(p.options) ? (p.options as unknown[]) : [];
+    const options = raw.map((o) =>
+      typeof o === 'string'
+        ? o
+        : typeof o === 'object' && o !== null
+          ? scalar((o as { text?: unknown }).text)
+          : undefined,
+    );
+    if (options.length < 2 || options.length > 12) return badRequest('poll must have 2-12 options');
+    if (options.some((o) => o === undefined || o === '' || o.length > 100))
+      return badRequest('poll options length must not exceed 100');
+    const isAnonymous = p.is_anonymous !== false;
+    const id = String(this.nextPoll++);
+    const poll = {
+      id,
+      question,
+      options: options.map((text) => ({ text, voter_count: 0 })),
+      total_voter_count: 0,
+      is_closed: false,
+      is_anonymous: isAnonymous,
+      type: typeof p.type === 'string' ? p.type : 'regular',
+      allows_multiple_answers: p.allows_multiple_answers === true,
+    };
+    const message = this.stored(chatId, { poll }, p.reply_markup);
+    this.polls.set(id, {
+      id,
+      chatId,
+      messageId: message.message_id,
+      question,
+      options: options as string[],
+      isAnonymous,
+      isClosed: false,
+    });
+    return { result: message };
+  }
+
+  private stopPoll(chatId: string | undefined, p: Record<string, unknown>): { result: unknown } | ApiErrorBody {
+    const poll = [...this.polls.values()].find((x) => x.chatId === chatId && x.messageId === Number(p.message_id));
+    if (!poll) return badRequest('message with poll to stop not found');
+    if (poll.isClosed) return badRequest('poll has already been closed');
+    poll.isClosed = true;
+    return {
+      result: {
+        id: poll.id,
+        question: poll.question,
+        options: poll.options.map((text) => ({ text, voter_count: 0 })),
+        total_voter_count: 0,
+        is_closed: true,
+        is_anonymous: poll.isAnonymous,
+        type: 'regular',
+        allows_multiple_answers: false,
       },
     };
   }

@@ -62,7 +62,7 @@ export class EchoLayer implements CommandLayer {
 
   async handle(event: IncomingEvent): Promise<HandleResult> {
     this.events.push(event);
-    if (event.type === 'seen') return { effects: [] };
+    if (event.type === 'seen' || event.type === 'member' || event.type === 'vote') return { effects: [] };
     const recorded = this.outcomes.get(event.key);
     if (recorded) return recorded;
     this.executions += 1;
@@ -75,7 +75,7 @@ export class EchoLayer implements CommandLayer {
     return this.events.filter((e) => e.type === 'command');
   }
 
-  private async run(event: Exclude<IncomingEvent, { type: 'seen' }>): Promise<Effect[]> {
+  private async run(event: Exclude<IncomingEvent, { type: 'seen' | 'member' | 'vote' }>): Promise<Effect[]> {
     if (event.type === 'button') {
       if (this.buttonDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.buttonDelayMs));
       return [
@@ -147,6 +147,8 @@ export interface HarnessOptions {
   db: Db;
   mode: 'webhook' | 'polling';
   layer?: EchoLayer;
+  /** A command layer of the test's own (a real one) for the transport, instead of `layer`. */
+  commandLayer?: CommandLayer;
   fake?: FakeTelegramApi;
   /** The fake's limits (default: none enforced, so tests that do not test limits run fast). */
   fakeLimits?: FakeLimits | false;
@@ -210,7 +212,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     config,
     db: options.db,
     log: logs.log,
-    layer,
+    layer: options.commandLayer ?? layer,
     commands: COMMANDS,
     options: { ...options.transport, inbox: { ...FAST_INBOX, ...options.transport?.inbox } },
   });

@@ -1,0 +1,36 @@
+/**
+ * Presses of group buttons (core/actions/group.ts): many people, each counted once or voting. The press is answered
+ * with a short toast; what the tally means (and any edit of the message showing it) belongs to the feature of the
+ * action's kind.
+ */
+import type { GroupPressError, GroupPressOutcome } from '../../core/index.js';
+import { t, type MessageKey } from '../i18n/index.js';
+import type { Reader } from './render.js';
+import type { Effect } from './types.js';
+
+export const GROUP_PRESS_ERROR_KEYS: Record<GroupPressError, MessageKey> = {
+  Unknown: 'action.Unknown',
+  Closed: 'group.Closed',
+  Expired: 'action.Expired',
+  NotEligible: 'group.NotEligible',
+  AlreadyPressed: 'group.AlreadyPressed',
+  WrongChat: 'action.WrongChat',
+};
+
+/** The answer to a group press, and a short label of it for the command log. */
+export function groupPressed(press: GroupPressOutcome, reader: Reader): { result: string; effects: Effect[] } {
+  const { result } = press;
+  if (!result.ok) {
+    const text = t(reader.locale, GROUP_PRESS_ERROR_KEYS[result.error]);
+    // Pressing twice is no problem worth an alert; the others are.
+    return {
+      result: `group:${press.kind}:refused:${result.error}`,
+      effects: [{ type: 'answer', text, alert: result.error !== 'AlreadyPressed' }],
+    };
+  }
+  const key: MessageKey =
+    result.action.mode === 'once' ? 'group.counted' : result.choice === null ? 'group.retracted' : 'group.voted';
+  const label =
+    result.action.mode === 'once' ? 'counted' : result.choice === null ? 'retracted' : `voted:${result.choice}`;
+  return { result: `group:${press.kind}:${label}`, effects: [{ type: 'answer', text: t(reader.locale, key) }] };
+}

@@ -1,0 +1,2 @@
+export * from './model.js';
+export { isMember, leftChat, membersOf, seenInChat } from './service.js';

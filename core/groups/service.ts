@@ -1,0 +1,88 @@
+/**
+ * Who the bot knows in each group chat: recorded from everything a person does there (commands, presses,
+ * messages, joins) and from the platform's leave notices. Only group chats: a private chat has no members to
+ * list. Memberships are keyed by person, so after a /link the absorbed person's rows are read as the survivor's.
+ */
+import { big, date, textOrNull } from '../db/rows.js';
+import type { Executor, Row } from '../db/executor.js';
+import { MEMBER_FRESH_MS, type ChatMember, type GroupChat } from './model.js';
+
+/**
+ * Records that `personId` is present in the chat: a new membership, a re-join (left_at cleared) or a stale
+ * last_seen_at refreshed. One statement that writes (and locks) nothing while the membership is present and
+ * fresh, so it can run on every group event, inside the caller's transaction or not. Returns whether it wrote.
+ */
+export async function seenInChat(exec: Executor, input: GroupChat & { personId: bigint }): Promise<boolean> {
+  const r = await exec.query(
+    `INSERT INTO chat_members AS m (platform, chat_id, person_id)
+     SELECT $1, $2, $3
+      WHERE NOT EXISTS (
+        SELECT 1 FROM chat_members
+         WHERE platform = $1 AND chat_id = $2 AND person_id = $3
+           AND left_at IS NULL AND last_seen_at > now() - $4::bigint * interval '1 millisecond')
+     ON CONFLICT (platform, chat_id, person_id) DO UPDATE SET last_seen_at = now(), left_at = NULL`,
+    [input.platform, input.chatId, input.personId, MEMBER_FRESH_MS],
+  );
+  return r.rowCount > 0;
+}
+
+/**
+ * The platform user `userId` left the chat (or was removed). Found through their identity: a user the bot never
+ * saw has no membership to end. Returns whether a present membership ended.
+ */
+export async function leftChat(exec: Executor, input: GroupChat & { userId: string }): Promise<boolean> {
+  const r = await exec.query(
+    `UPDATE chat_members m SET left_at = now()
+       FROM identities i
+      WHERE i.platform = $1 AND i.user_id = $3
+        AND m.platform = $1 AND m.chat_id = $2 AND m.left_at IS NULL
+        AND m.person_id IN (SELECT id FROM people WHERE id = i.person_id OR merged_into = i.person_id)`,
+    [input.platform, input.chatId, input.userId],
+  );
+  return r.rowCount > 0;
+}
+
+// A membership row read as the person it belongs to now: an absorbed person (/link) reads as the survivor.
+const PRESENT = `
+  SELECT coalesce(p.merged_into, p.id) AS person_id, min(m.first_seen_at) AS first_seen_at,
+         max(m.last_seen_at) AS last_seen_at
+    FROM chat_members m JOIN people p ON p.id = m.person_id
+   WHERE m.platform = $1 AND m.chat_id = $2 AND m.left_at IS NULL
+   GROUP BY 1`;
+
+function toMember(r: Row): ChatMember {
+  return {
+    personId: big(r.person_id),
+    displayName: String(r.display_name),
+    username: textOrNull(r.username),
+    firstSeenAt: date(r.first_seen_at),
+    lastSeenAt: date(r.last_seen_at),
+  };
+}
+
+/** The people currently present in the chat, longest-standing first. */
+export async function membersOf(exec: Executor, chat: GroupChat): Promise<ChatMember[]> {
+  const r = await exec.query(
+    `WITH present AS (${PRESENT})
+     SELECT present.*, p.display_name,
+            (SELECT i.username FROM identities i
+              WHERE i.person_id = present.person_id AND i.platform = $1
+              ORDER BY i.last_seen_at DESC LIMIT 1) AS username
+       FROM present JOIN people p ON p.id = present.person_id
+      ORDER BY present.first_seen_at, present.person_id`,
+    [chat.platform, chat.chatId],
+  );
+  return r.rows.map(toMember);
+}
+
+/** Whether the person (or someone joined into them) is present in the chat now. */
+export async function isMember(exec: Executor, input: GroupChat & { personId: bigint }): Promise<boolean> {
+  const r = await exec.query(
+    `SELECT 1 FROM chat_members m JOIN people p ON p.id = m.person_id
+      WHERE m.platform = $1 AND m.chat_id = $2 AND m.left_at IS NULL
+        AND (m.person_id = $3 OR p.merged_into = $3)
+      LIMIT 1`,
+    [input.platform, input.chatId, input.personId],
+  );
+  return r.rowCount > 0;
+}
