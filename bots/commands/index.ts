@@ -11,8 +11,8 @@ import { linking } from './link/index.js';
 import { demo } from './faucet/index.js';
 import { welcome } from './help/index.js';
 import { reminders } from './reminders/index.js';
-import { t, type Locale } from '../i18n/index.js';
-import type { CommandOf, CommandSpec, Feature, PressSpec } from './spec.js';
+import { t, type Locale, type MessageKey } from '../i18n/index.js';
+import { descriptionKey, type CommandOf, type CommandSpec, type Feature, type PressSpec } from './spec.js';
 
 export const FEATURES = [pay, request, recurring, wallet, preferences, linking, demo, welcome, reminders] as const;
 
@@ -28,6 +28,10 @@ export const PRESSES: readonly PressSpec[] = FEATURES.flatMap((feature: Feature)
 export type Command = CommandOf<Listed> | { name: 'unknown'; command: string };
 export type CommandName = Command['name'];
 
+// Every listed command has its menu description in the catalog: one without does not compile.
+type Undescribed = Exclude<`commands.${CommandOf<Listed>['name']}`, MessageKey>;
+export const DESCRIBED: [Undescribed] extends [never] ? true : Undescribed = true;
+
 export interface LocalizedCommand {
   name: string;
   description: Record<Locale, string>;
@@ -39,7 +43,7 @@ export interface LocalizedCommand {
 export function localizedCommands(options: { demoMoney: boolean }): LocalizedCommand[] {
   return COMMANDS.filter((command) => !command.when || command.when(options)).map((command) => ({
     name: command.name,
-    description: { en: t('en', command.descriptionKey), 'zh-CN': t('zh-CN', command.descriptionKey) },
+    description: { en: t('en', descriptionKey(command.name)), 'zh-CN': t('zh-CN', descriptionKey(command.name)) },
     example: command.example ?? `/${command.name}`,
   }));
 }

@@ -12,7 +12,7 @@ import { COMMANDS, PRESSES } from './index.js';
 import { NOTE_MAX_CHARS, type CommandEvent, type ParseContext, type ParseError } from './grammar/index.js';
 import { parseCommand, specOf } from './parse.js';
 import { CONSUME_ERROR_KEYS, TOUCH_ERROR_KEYS, message, renderParseError, type Reader } from './render.js';
-import { resultOf, type CommandContext, type CommandCore, type CommandLayerConfig, type PressSpec } from './spec.js';
+import type { CommandContext, CommandCore, CommandLayerConfig, PressSpec } from './spec.js';
 import { groupPressed } from './group.js';
 import { createMembers } from './members.js';
 import { createPollVotes } from './poll.js';
@@ -126,9 +126,9 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
           result: `parse:${parsed.error}`,
           effects: [refusal(parseError(reader, event, parsed.error, parsed.detail), isPrivate)],
         };
-      const out = await spec.run(tx, context, parsed.command);
-      const refused = out.result.startsWith('rejected');
-      return { result: out.result, effects: [(refused ? refusal : reply)(out.message, isPrivate)] };
+      const { outcome, message: answer } = await spec.run(tx, context, parsed.command);
+      const refused = outcome.type === 'rejected';
+      return { result: resultOf(outcome), effects: [(refused ? refusal : reply)(answer, isPrivate)] };
     });
   }
 
@@ -203,6 +203,11 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       }
     },
   };
+}
+
+/** `paid`, `rejected:InsufficientFunds`: a short label of an outcome for the log. */
+function resultOf(outcome: { type: string; error?: string }): string {
+  return outcome.error === undefined ? outcome.type : `${outcome.type}:${outcome.error}`;
 }
 
 /** Effects are plain JSON already (strings, booleans, arrays); this only satisfies the `Json` type. */

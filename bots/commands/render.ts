@@ -5,9 +5,16 @@
  * Every expected failure code maps to a message through an exhaustive `Record<Code, MessageKey>`,
  * so a new code without a message does not compile.
  */
-import type { AmountError, ButtonLabel, ConsumeError, TemplateKey, TouchError } from '../../core/index.js';
+import {
+  AMOUNT_ERRORS,
+  SCHEDULE_ERRORS,
+  type ButtonLabel,
+  type ConsumeError,
+  type TemplateKey,
+  type TouchError,
+} from '../../core/index.js';
 import { formatDate, t, translate, type Locale, type MessageKey, type Params } from '../i18n/index.js';
-import type { ParseError } from './grammar/index.js';
+import { COMMAND_ERRORS, type ParseError } from './grammar/index.js';
 import type { Button, OutMessage } from './types.js';
 
 /** Who reads the message: their language and time zone. */
@@ -38,46 +45,22 @@ export const date = (reader: Reader, at: Date): string => formatDate(at, reader.
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
 
-const AMOUNT_ERROR_KEYS: Record<AmountError, MessageKey> = {
-  Empty: 'amount.Empty',
-  Zero: 'amount.Zero',
-  Negative: 'amount.Negative',
-  LeadingPlus: 'amount.LeadingPlus',
-  Exponent: 'amount.Exponent',
-  NotANumber: 'amount.NotANumber',
-  Hex: 'amount.Hex',
-  BadGrouping: 'amount.BadGrouping',
-  MultipleDecimalPoints: 'amount.MultipleDecimalPoints',
-  TooManyDecimals: 'amount.TooManyDecimals',
-  TooLarge: 'amount.TooLarge',
-  UnknownCurrency: 'amount.UnknownCurrency',
-  ForeignDigits: 'amount.ForeignDigits',
-  Malformed: 'amount.Malformed',
-};
+/**
+ * The message of every code of a list, `<prefix>.<Code>`: a code without its message in the catalog does not
+ * compile (the argument's type becomes `never`).
+ */
+export function keysFor<const P extends string, const C extends string>(
+  prefix: P,
+  codes: readonly C[] & ([`${P}.${C}`] extends [MessageKey] ? unknown : never),
+): Record<C, MessageKey> {
+  return Object.fromEntries(codes.map((code) => [code, `${prefix}.${code}`])) as Record<C, MessageKey>;
+}
+
+const AMOUNT_ERROR_KEYS = keysFor('amount', AMOUNT_ERRORS);
 
 export const PARSE_ERROR_KEYS: Record<ParseError, MessageKey> = {
   ...AMOUNT_ERROR_KEYS,
-  MissingRecipient: 'parse.MissingRecipient',
-  TooManyMentions: 'parse.TooManyMentions',
-  AmbiguousRecipient: 'parse.AmbiguousRecipient',
-  MissingAmount: 'parse.MissingAmount',
-  AmbiguousAmount: 'parse.AmbiguousAmount',
-  NoteTooLong: 'parse.NoteTooLong',
-  BadDeadline: 'parse.BadDeadline',
-  DeadlineInPast: 'parse.DeadlineInPast',
-  BadCount: 'parse.BadCount',
-  BadSetting: 'parse.BadSetting',
-  BadLanguage: 'parse.BadLanguage',
-  BadTimezone: 'parse.BadTimezone',
-  BadQuietHours: 'parse.BadQuietHours',
-  BadThreshold: 'parse.BadThreshold',
-  BadLinkCode: 'parse.BadLinkCode',
-  BadScheduleId: 'parse.BadScheduleId',
-  MissingSchedule: 'parse.MissingSchedule',
-  BadSchedule: 'parse.BadSchedule',
-  BadScheduleEnd: 'parse.BadScheduleEnd',
-  BadScheduleTime: 'parse.BadScheduleTime',
-  ScheduleEndInPast: 'parse.ScheduleEndInPast',
+  ...keysFor('parse', [...COMMAND_ERRORS, ...SCHEDULE_ERRORS]),
 };
 
 /** A refused command: the reason, with the command's own name in its examples. */
@@ -94,7 +77,19 @@ export function renderParseError(
   });
 }
 
-/** Renders any mapped failure code. */
+/**
+ * The message of a failure code whose key is `<prefix>.<Code>` (`error.InsufficientFunds`): a code without its
+ * message in the catalog does not compile (the argument's type becomes `never`).
+ */
+export function renderCode<const P extends string, C extends string>(
+  reader: Reader,
+  prefix: P,
+  code: C & ([`${P}.${C}`] extends [MessageKey] ? unknown : never),
+): OutMessage {
+  return message(reader, `${prefix}.${code}` as MessageKey);
+}
+
+/** Renders any mapped failure code (for codes whose messages do not follow `<prefix>.<Code>`). */
 export function renderError<Code extends string>(
   reader: Reader,
   keys: Record<Code, MessageKey>,

@@ -4,8 +4,17 @@
  * `index.ts` lists the features; menus, Discord registration, /help and dispatch are all built from that list.
  */
 import type { Config } from '../../config/env.js';
-import type { ActionKind, Core, Log, Outcome as PressResult, Person, PressOutcome, Tx } from '../../core/index.js';
-import type { MessageKey } from '../i18n/index.js';
+import type {
+  ActionKind,
+  Amount,
+  Core,
+  Log,
+  Outcome as PressResult,
+  Person,
+  PressOutcome,
+  Tx,
+} from '../../core/index.js';
+import { isMessageKey, type MessageKey } from '../i18n/index.js';
 import type { CommandEvent, Failure, Input, ParseContext } from './grammar/index.js';
 import type { Reader } from './render.js';
 import type { Actor, Effect, OutMessage } from './types.js';
@@ -45,9 +54,9 @@ export interface CommandContext {
   commands: readonly CommandSpec[];
 }
 
-/** A command that wrote: a short label of its result for the log (`paid`, `rejected:InsufficientFunds`) and the reply. */
+/** A command that wrote: what the core said (a refusal is `type: 'rejected'`, with its code) and the reply. */
 export interface Outcome {
-  result: string;
+  outcome: { type: string; error?: string };
   message: OutMessage;
 }
 
@@ -71,13 +80,13 @@ export interface SubcommandSpec {
 }
 
 interface SpecBase<C extends { name: string }> {
-  /** Lower-case, without the slash: what Telegram's menu and Discord's registration show. */
+  /**
+   * Lower-case, without the slash: what Telegram's menu and Discord's registration show. Its description is the
+   * message `commands.<name>`, its line in /help `help.<name>` (no such message: not listed).
+   */
   name: C['name'];
-  descriptionKey: MessageKey;
   /** What the sandbox offers to type (absent: `/name`). */
   example?: string;
-  /** Its line in /help (none: not listed). */
-  helpKey?: MessageKey;
   /** Answers carry private data: a DM on Telegram, ephemeral on Discord. */
   private?: boolean;
   /** Offered only when this says so (`/faucet` needs DEMO_MONEY). */
@@ -96,11 +105,20 @@ export interface DirectSpec<C extends { name: string }> extends SpecBase<C> {
 
 /**
  * A command that writes: it runs inside `once` under the delivery's key, parse included (a deadline read later
- * could differ), and a redelivery replays the recorded reply. A result starting with `rejected` is a refusal.
+ * could differ), and a redelivery replays the recorded reply.
  */
 export interface OnceSpec<C extends { name: string }> extends SpecBase<C> {
   once: true;
   run(tx: Tx, ctx: CommandContext, command: C): Promise<Outcome>;
+}
+
+/** The one-line description of a command in menus (index.ts checks at compile time that each exists). */
+export const descriptionKey = (name: string): MessageKey => `commands.${name}` as MessageKey;
+
+/** The line of a command in /help, when it has one. */
+export function helpKey(name: string): MessageKey | undefined {
+  const key = `help.${name}`;
+  return isMessageKey(key) ? key : undefined;
 }
 
 export type CommandSpec<C extends { name: string } = { name: string }> = DirectSpec<C> | OnceSpec<C>;
@@ -146,7 +164,13 @@ export const AMOUNT: OptionSpec = {
 };
 export const NOTE: OptionSpec = { name: 'note', kind: 'string', descriptionKey: 'discord.options.note' };
 
-/** `paid`, `rejected:InsufficientFunds`: a short label of an outcome for the log. */
-export function resultOf(outcome: { type: string; error?: string }): string {
-  return outcome.error === undefined ? outcome.type : `${outcome.type}:${outcome.error}`;
+/** A command that takes no arguments (`/balance`): its name, and a grammar that reads nothing. */
+export const bare = <const N extends string>(name: N) => ({ name, parse: (): { name: N } => ({ name }) });
+
+/**
+ * What every money command tells the core alike: the delivery's key (the idempotency key of what it writes), the
+ * amount, the note and the chat it was typed in.
+ */
+export function asked(ctx: CommandContext, command: { amount: Amount; note?: string }) {
+  return { key: ctx.event.key, amount: command.amount, note: command.note, chat: ctx.chat };
 }

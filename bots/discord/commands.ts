@@ -13,7 +13,7 @@ import {
 } from 'discord-api-types/v10';
 import type { REST } from 'discord.js';
 import { COMMANDS } from '../commands/index.js';
-import type { OptionKind, OptionSpec, SubcommandSpec } from '../commands/spec.js';
+import { descriptionKey, type OptionKind, type OptionSpec, type SubcommandSpec } from '../commands/spec.js';
 import { t, type Locale, type MessageKey } from '../i18n/index.js';
 
 const KIND: Record<OptionKind, ApplicationCommandOptionType> = {
@@ -61,18 +61,16 @@ function subcommand(spec: SubcommandSpec): APIApplicationCommandSubcommandOption
 
 /** The body of `PUT /applications/{id}/commands`, in the command layer's menu order. */
 export function slashCommands(context: { demoMoney: boolean }): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
-  return COMMANDS.flatMap(
-    ({ name, descriptionKey, discord, when }): RESTPostAPIChatInputApplicationCommandsJSONBody[] => {
-      if (discord === false || (when && !when(context))) return [];
-      return [
-        {
-          name,
-          ...described(descriptionKey),
-          options: discord?.subcommands ? discord.subcommands.map(subcommand) : (discord?.options ?? []).map(option),
-        },
-      ];
-    },
-  );
+  return COMMANDS.flatMap(({ name, discord, when }): RESTPostAPIChatInputApplicationCommandsJSONBody[] => {
+    if (discord === false || (when && !when(context))) return [];
+    return [
+      {
+        name,
+        ...described(descriptionKey(name)),
+        options: discord?.subcommands ? discord.subcommands.map(subcommand) : (discord?.options ?? []).map(option),
+      },
+    ];
+  });
 }
 
 /**

@@ -1,13 +1,11 @@
 /** `/faucet 100`: play money, only with DEMO_MONEY=1. */
 import type { Amount } from '../../../core/index.js';
 import { fail, failed, startsNumeric, takeAmount, wholeAmount, words } from '../grammar/index.js';
-import { AMOUNT, resultOf, type Feature, type OnceSpec } from '../spec.js';
+import { AMOUNT, type Feature, type OnceSpec } from '../spec.js';
 import { renderFaucetOutcome } from './render.js';
 
 const faucet: OnceSpec<{ name: 'faucet'; amount: Amount }> = {
   name: 'faucet',
-  descriptionKey: 'commands.faucet',
-  helpKey: 'help.faucet',
   example: '/faucet 100',
   private: true,
   once: true,
@@ -26,7 +24,7 @@ const faucet: OnceSpec<{ name: 'faucet'; amount: Amount }> = {
   },
   async run(tx, { core, event, person, reader }, command) {
     const outcome = await core.payments.faucet(tx, { key: event.key, person, amount: command.amount });
-    return { result: resultOf(outcome), message: renderFaucetOutcome(reader, outcome) };
+    return { outcome, message: renderFaucetOutcome(reader, outcome) };
   },
 };
 

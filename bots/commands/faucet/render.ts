@@ -1,13 +1,6 @@
-import { formatAmount, type FaucetError, type FaucetOutcome } from '../../../core/index.js';
-import type { MessageKey } from '../../i18n/index.js';
-import { message, renderError, type Reader } from '../render.js';
+import { formatAmount, type FaucetOutcome } from '../../../core/index.js';
+import { message, type Reader, renderCode } from '../render.js';
 import type { OutMessage } from '../types.js';
-
-export const FAUCET_ERROR_KEYS: Record<FaucetError, MessageKey> = {
-  FaucetDisabled: 'error.FaucetDisabled',
-  InvalidAmount: 'error.InvalidAmount',
-  KeyConflict: 'error.KeyConflict',
-};
 
 export function renderFaucetOutcome(reader: Reader, outcome: FaucetOutcome): OutMessage {
   return outcome.type === 'funded'
@@ -15,5 +8,5 @@ export function renderFaucetOutcome(reader: Reader, outcome: FaucetOutcome): Out
         amount: formatAmount(outcome.amount),
         available: formatAmount(outcome.available),
       })
-    : renderError(reader, FAUCET_ERROR_KEYS, outcome.error);
+    : renderCode(reader, 'error', outcome.error);
 }

@@ -1,10 +1,9 @@
 /** `/start` (welcome, deep-link payload) and `/help`, whose lines come from the command list itself. */
 import { t } from '../../i18n/index.js';
-import type { DirectSpec, Feature } from '../spec.js';
+import { bare, helpKey, type DirectSpec, type Feature } from '../spec.js';
 
 const start: DirectSpec<{ name: 'start'; payload?: string }> = {
   name: 'start',
-  descriptionKey: 'commands.start',
   discord: false,
   parse(input) {
     const payload = input.text.trim();
@@ -18,14 +17,13 @@ const start: DirectSpec<{ name: 'start'; payload?: string }> = {
 };
 
 const help: DirectSpec<{ name: 'help' }> = {
-  name: 'help',
-  descriptionKey: 'commands.help',
-  parse: () => ({ name: 'help' }),
+  ...bare('help'),
   run({ config, reader, commands }) {
     const { locale } = reader;
-    const lines = commands.flatMap((command) =>
-      command.helpKey !== undefined && (!command.when || command.when(config)) ? [t(locale, command.helpKey)] : [],
-    );
+    const lines = commands.flatMap((command) => {
+      const key = helpKey(command.name);
+      return key !== undefined && (!command.when || command.when(config)) ? [t(locale, key)] : [];
+    });
     return { text: [t(locale, 'help.title'), lines.join('\n'), t(locale, 'help.footer')].join('\n\n') };
   },
 };

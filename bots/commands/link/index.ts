@@ -6,8 +6,6 @@ import { LINK_CODE_ERROR_KEYS, renderLinkOutcome } from './render.js';
 
 const link: OnceSpec<{ name: 'link'; code?: string }> = {
   name: 'link',
-  descriptionKey: 'commands.link',
-  helpKey: 'help.link',
   private: true,
   once: true,
   discord: { options: [{ name: 'code', kind: 'string', descriptionKey: 'discord.options.code' }] },
@@ -19,16 +17,17 @@ const link: OnceSpec<{ name: 'link'; code?: string }> = {
   async run(tx, { core, config, person, reader }, command) {
     if (command.code !== undefined) {
       const linked = await core.people.redeemLinkCode(tx, person.id, command.code);
-      return {
-        result: linked.ok ? 'link:joined' : `rejected:${linked.error}`,
-        message: renderLinkOutcome(reader, linked),
-      };
+      const outcome = linked.ok ? { type: 'joined' } : { type: 'rejected', error: linked.error };
+      return { outcome, message: renderLinkOutcome(reader, linked) };
     }
     const created = await core.people.createLinkCode(tx, person.id, config.linkCodeTtlMs);
     if (!created.ok)
-      return { result: `rejected:${created.error}`, message: renderError(reader, LINK_CODE_ERROR_KEYS, created.error) };
+      return {
+        outcome: { type: 'rejected', error: created.error },
+        message: renderError(reader, LINK_CODE_ERROR_KEYS, created.error),
+      };
     const minutes = Math.max(1, Math.round(config.linkCodeTtlMs / 60_000));
-    return { result: 'link:code', message: message(reader, 'link.code', { code: created.code, minutes }) };
+    return { outcome: { type: 'code' }, message: message(reader, 'link.code', { code: created.code, minutes }) };
   },
 };
 

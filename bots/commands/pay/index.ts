@@ -2,7 +2,7 @@
 import { CLAIM_RELEASE, CLAIM_RETURN, PAY_CONFIRM, PAY_UNDO } from '../../../core/index.js';
 import { parseTransfer, failed, recipientOf, type Recipient } from '../grammar/index.js';
 import type { Amount } from '../../../core/index.js';
-import { AMOUNT, NOTE, USER, onPress, resultOf, type Feature, type OnceSpec } from '../spec.js';
+import { AMOUNT, NOTE, USER, asked, onPress, type Feature, type OnceSpec } from '../spec.js';
 import { renderClaimOutcome, renderPayOutcome, renderUndoOutcome } from './render.js';
 
 export interface PayCommand {
@@ -16,8 +16,6 @@ const undoSeconds = (config: { undoWindowMs: number }): number => Math.round(con
 
 export const payCommand: OnceSpec<PayCommand> = {
   name: 'pay',
-  descriptionKey: 'commands.pay',
-  helpKey: 'help.pay',
   example: '/pay @bob 10 lunch',
   once: true,
   discord: { options: [USER, AMOUNT, NOTE] },
@@ -25,18 +23,12 @@ export const payCommand: OnceSpec<PayCommand> = {
     const transfer = parseTransfer(input, context, false);
     return failed(transfer) ? transfer : { name: 'pay', ...transfer };
   },
-  async run(tx, { core, event, person, reader, chat, config }, command) {
-    const outcome = await core.payments.pay(tx, {
-      key: event.key,
-      from: person,
-      to: recipientOf(command.recipient, event),
-      amount: command.amount,
-      note: command.note,
-      chat,
-    });
+  async run(tx, ctx, command) {
+    const to = recipientOf(command.recipient, ctx.event);
+    const outcome = await ctx.core.payments.pay(tx, { ...asked(ctx, command), from: ctx.person, to });
     return {
-      result: resultOf(outcome),
-      message: renderPayOutcome(reader, outcome, { undoSeconds: undoSeconds(config) }),
+      outcome,
+      message: renderPayOutcome(ctx.reader, outcome, { undoSeconds: undoSeconds(ctx.config) }),
     };
   },
 };

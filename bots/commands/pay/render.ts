@@ -1,41 +1,8 @@
 /** Payment outcomes: paid (with Undo), confirm card, held for an @username, undone, claims. */
-import {
-  formatAmount,
-  type ClaimError,
-  type ClaimOutcome,
-  type PayError,
-  type PayOutcome,
-  type UndoError,
-  type UndoOutcome,
-} from '../../../core/index.js';
-import { button, date, message, renderError, withNote, type Reader } from '../render.js';
+import { formatAmount, type ClaimOutcome, type PayOutcome, type UndoOutcome } from '../../../core/index.js';
+import { button, date, message, withNote, type Reader, renderCode } from '../render.js';
 import type { OutMessage } from '../types.js';
-import { t, type MessageKey } from '../../i18n/index.js';
-
-// Payment outcomes
-
-export const PAY_ERROR_KEYS: Record<PayError, MessageKey> = {
-  SelfPayment: 'error.SelfPayment',
-  RecipientIsBot: 'error.RecipientIsBot',
-  UnknownRecipient: 'error.UnknownRecipient',
-  InvalidUsername: 'error.InvalidUsername',
-  InvalidAmount: 'error.InvalidAmount',
-  InsufficientFunds: 'error.InsufficientFunds',
-  CurrencyMismatch: 'error.CurrencyMismatch',
-  KeyConflict: 'error.KeyConflict',
-};
-
-export const UNDO_ERROR_KEYS: Record<UndoError, MessageKey> = {
-  UndoTooLate: 'error.UndoTooLate',
-  AlreadyUndone: 'error.AlreadyUndone',
-};
-
-export const CLAIM_ERROR_KEYS: Record<ClaimError, MessageKey> = {
-  ClaimNotFound: 'error.ClaimNotFound',
-  ClaimNotMatched: 'error.ClaimNotMatched',
-  ClaimResolved: 'error.ClaimResolved',
-  ClaimExpired: 'error.ClaimExpired',
-};
+import { t } from '../../i18n/index.js';
 
 export function renderPayOutcome(reader: Reader, outcome: PayOutcome, options: { undoSeconds: number }): OutMessage {
   const { locale } = reader;
@@ -75,14 +42,14 @@ export function renderPayOutcome(reader: Reader, outcome: PayOutcome, options: {
       };
     }
     case 'rejected':
-      return renderError(reader, PAY_ERROR_KEYS, outcome.error);
+      return renderCode(reader, 'error', outcome.error);
   }
 }
 
 export function renderUndoOutcome(reader: Reader, outcome: UndoOutcome): OutMessage {
   return outcome.type === 'undone'
     ? message(reader, 'pay.reversed', { amount: formatAmount(outcome.amount) })
-    : renderError(reader, UNDO_ERROR_KEYS, outcome.error);
+    : renderCode(reader, 'error', outcome.error);
 }
 
 export function renderClaimOutcome(reader: Reader, outcome: ClaimOutcome): OutMessage {
@@ -92,6 +59,6 @@ export function renderClaimOutcome(reader: Reader, outcome: ClaimOutcome): OutMe
     case 'returned':
       return message(reader, 'claim.taken_back', { amount: formatAmount(outcome.amount) });
     case 'rejected':
-      return renderError(reader, CLAIM_ERROR_KEYS, outcome.error);
+      return renderCode(reader, 'error', outcome.error);
   }
 }

@@ -4,7 +4,7 @@ import { formatAmount, type Amount } from '../../../core/index.js';
 import { t } from '../../i18n/index.js';
 import { failed, parseTransfer, recipientOf, type Recipient } from '../grammar/index.js';
 import { message, withNote } from '../render.js';
-import { AMOUNT, NOTE, USER, onPress, resultOf, type Feature, type OnceSpec } from '../spec.js';
+import { AMOUNT, NOTE, USER, asked, onPress, type Feature, type OnceSpec } from '../spec.js';
 import { renderDeclineOutcome, renderPayRequestOutcome, renderRequestOutcome } from './render.js';
 
 export interface RequestCommand {
@@ -17,8 +17,6 @@ export interface RequestCommand {
 
 export const requestCommand: OnceSpec<RequestCommand> = {
   name: 'request',
-  descriptionKey: 'commands.request',
-  helpKey: 'help.request',
   example: '/request @alice 5 coffee',
   once: true,
   discord: {
@@ -28,17 +26,10 @@ export const requestCommand: OnceSpec<RequestCommand> = {
     const transfer = parseTransfer(input, context, true);
     return failed(transfer) ? transfer : { name: 'request', ...transfer };
   },
-  async run(tx, { core, event, person, reader, chat }, command) {
-    const outcome = await core.requests.request(tx, {
-      key: event.key,
-      requester: person,
-      payer: recipientOf(command.recipient, event),
-      amount: command.amount,
-      note: command.note,
-      dueAt: command.by,
-      chat,
-    });
-    return { result: resultOf(outcome), message: renderRequestOutcome(reader, outcome) };
+  async run(tx, ctx, command) {
+    const ask = { ...asked(ctx, command), requester: ctx.person, payer: recipientOf(command.recipient, ctx.event) };
+    const outcome = await ctx.core.requests.request(tx, { ...ask, dueAt: command.by });
+    return { outcome, message: renderRequestOutcome(ctx.reader, outcome) };
   },
 };
 

@@ -1,15 +1,13 @@
 /** `/every @name 50 monthly on 1 rent`, `/schedules`, `/cancel 12`: recurring transfers. */
 import { SCHEDULE_ACTIVATE } from '../../../core/index.js';
 import { fail } from '../grammar/index.js';
-import { AMOUNT, NOTE, USER, onPress, resultOf, type DirectSpec, type Feature, type OnceSpec } from '../spec.js';
+import { bare, AMOUNT, NOTE, USER, asked, onPress, type DirectSpec, type Feature, type OnceSpec } from '../spec.js';
 import { recipientOf } from '../grammar/index.js';
 import { parseEvery, type EveryCommand } from './grammar.js';
 import { renderActivateOutcome, renderCancelOutcome, renderEveryOutcome, renderSchedules } from './render.js';
 
 const every: OnceSpec<EveryCommand> = {
   name: 'every',
-  descriptionKey: 'commands.every',
-  helpKey: 'help.every',
   example: '/every @bob 5 every friday',
   once: true,
   discord: {
@@ -21,32 +19,21 @@ const every: OnceSpec<EveryCommand> = {
     ],
   },
   parse: parseEvery,
-  async run(tx, { core, event, person, reader, chat }, command) {
-    const outcome = await core.schedules.create(tx, {
-      key: event.key,
-      payer: person,
-      payee: recipientOf(command.recipient, event),
-      amount: command.amount,
-      note: command.note,
-      spec: command.spec,
-      chat,
-    });
-    return { result: resultOf(outcome), message: renderEveryOutcome(reader, outcome) };
+  async run(tx, ctx, command) {
+    const ask = { ...asked(ctx, command), payer: ctx.person, payee: recipientOf(command.recipient, ctx.event) };
+    const outcome = await ctx.core.schedules.create(tx, { ...ask, spec: command.spec });
+    return { outcome, message: renderEveryOutcome(ctx.reader, outcome) };
   },
 };
 
 const schedules: DirectSpec<{ name: 'schedules' }> = {
-  name: 'schedules',
-  descriptionKey: 'commands.schedules',
-  helpKey: 'help.schedules',
+  ...bare('schedules'),
   private: true,
-  parse: () => ({ name: 'schedules' }),
   run: async ({ core, person, reader }) => renderSchedules(reader, await core.schedules.list(core.db, person.id)),
 };
 
 const cancel: OnceSpec<{ name: 'cancel'; id: bigint }> = {
   name: 'cancel',
-  descriptionKey: 'commands.cancel',
   once: true,
   discord: {
     options: [{ name: 'id', kind: 'string', descriptionKey: 'discord.options.schedule_id', required: true }],
@@ -57,7 +44,7 @@ const cancel: OnceSpec<{ name: 'cancel'; id: bigint }> = {
   },
   async run(tx, { core, person, reader }, command) {
     const outcome = await core.schedules.cancel(tx, { personId: person.id, scheduleId: command.id });
-    return { result: resultOf(outcome), message: renderCancelOutcome(reader, outcome) };
+    return { outcome, message: renderCancelOutcome(reader, outcome) };
   },
 };
 

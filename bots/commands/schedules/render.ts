@@ -5,35 +5,13 @@ import {
   runTime,
   type ScheduleActivateOutcome,
   type ScheduleCancelOutcome,
-  type ScheduleCreateError,
   type ScheduleCreateOutcome,
   type ScheduleSpec,
-  type ScheduleStateError,
   type ScheduleView,
 } from '../../../core/index.js';
-import { truncate } from '../render.js';
-import { button, date, message, renderError, withNote, type Reader } from '../render.js';
+import { button, date, message, truncate, withNote, type Reader, renderCode } from '../render.js';
 import type { OutMessage } from '../types.js';
-import { t, type MessageKey } from '../../i18n/index.js';
-
-// Recurring transfers
-
-export const SCHEDULE_CREATE_ERROR_KEYS: Record<ScheduleCreateError, MessageKey> = {
-  SelfSchedule: 'error.SelfSchedule',
-  RecipientIsBot: 'error.RecipientIsBot',
-  UnknownRecipient: 'error.UnknownRecipient',
-  InvalidUsername: 'error.InvalidUsername',
-  InvalidAmount: 'error.InvalidAmount',
-  BadRule: 'error.BadRule',
-  NeverRuns: 'error.NeverRuns',
-};
-
-export const SCHEDULE_STATE_ERROR_KEYS: Record<ScheduleStateError, MessageKey> = {
-  ScheduleNotFound: 'error.ScheduleNotFound',
-  NotYourSchedule: 'error.NotYourSchedule',
-  ScheduleEnded: 'error.ScheduleEnded',
-  NeverRuns: 'error.NeverRuns',
-};
+import { t } from '../../i18n/index.js';
 
 /** "every friday", "monthly on day 1, 6 times", "每两周，直到 2026年12月31日". */
 export function renderCadence(reader: Reader, spec: ScheduleSpec): string {
@@ -78,7 +56,7 @@ const dateList = (reader: Reader, dates: readonly Date[]): string =>
 
 /** The reply to /every: the confirm card with the next runs and the Activate button. */
 export function renderEveryOutcome(reader: Reader, outcome: ScheduleCreateOutcome): OutMessage {
-  if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_CREATE_ERROR_KEYS, outcome.error);
+  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
   const at = runTime(outcome.spec);
   const text = t(reader.locale, 'schedule.confirm', {
     amount: formatAmount(outcome.amount),
@@ -96,7 +74,7 @@ export function renderEveryOutcome(reader: Reader, outcome: ScheduleCreateOutcom
 }
 
 export function renderActivateOutcome(reader: Reader, outcome: ScheduleActivateOutcome): OutMessage {
-  if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_STATE_ERROR_KEYS, outcome.error);
+  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
   return message(reader, 'schedule.activated', {
     id: outcome.scheduleId.toString(),
     amount: formatAmount(outcome.amount),
@@ -106,7 +84,7 @@ export function renderActivateOutcome(reader: Reader, outcome: ScheduleActivateO
 }
 
 export function renderCancelOutcome(reader: Reader, outcome: ScheduleCancelOutcome): OutMessage {
-  if (outcome.type === 'rejected') return renderError(reader, SCHEDULE_STATE_ERROR_KEYS, outcome.error);
+  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
   return message(reader, 'schedule.cancelled', {
     id: outcome.scheduleId.toString(),
     amount: formatAmount(outcome.amount),

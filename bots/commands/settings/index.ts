@@ -10,8 +10,6 @@ const value = { name: 'value', kind: 'string', descriptionKey: 'discord.options.
 
 const settings: DirectSpec<{ name: 'settings'; change?: SettingsChange }> = {
   name: 'settings',
-  descriptionKey: 'commands.settings',
-  helpKey: 'help.settings',
   private: true,
   discord: {
     subcommands: [

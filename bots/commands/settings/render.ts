@@ -4,8 +4,6 @@ import type { Reader } from '../render.js';
 import type { OutMessage } from '../types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Settings
-
 /** /settings: each setting, with "(default)" / "(from your app)" where the person has not chosen. */
 export function renderSettings(
   reader: Reader,

@@ -1,7 +1,7 @@
 /** `/balance`, `/history 20`, `/export`: what is in your wallet and where it went (answered privately). */
 import { t } from '../../i18n/index.js';
 import { fail, failed, type Failure } from '../grammar/index.js';
-import type { DirectSpec, Feature } from '../spec.js';
+import { bare, type DirectSpec, type Feature } from '../spec.js';
 import { renderBalances, renderHistory } from './render.js';
 
 export const HISTORY_DEFAULT = 10;
@@ -16,18 +16,13 @@ function historyCount(text: string): number | Failure {
 }
 
 const balance: DirectSpec<{ name: 'balance' }> = {
-  name: 'balance',
-  descriptionKey: 'commands.balance',
-  helpKey: 'help.balance',
+  ...bare('balance'),
   private: true,
-  parse: () => ({ name: 'balance' }),
   run: async ({ core, person, reader }) => renderBalances(reader, await core.payments.balances(core.db, person.id)),
 };
 
 const history: DirectSpec<{ name: 'history'; count: number }> = {
   name: 'history',
-  descriptionKey: 'commands.history',
-  helpKey: 'help.history',
   private: true,
   discord: {
     options: [{ name: 'count', kind: 'integer', descriptionKey: 'discord.options.count', min: 1, max: HISTORY_MAX }],
@@ -43,11 +38,8 @@ const history: DirectSpec<{ name: 'history'; count: number }> = {
 };
 
 const exportCsv: DirectSpec<{ name: 'export' }> = {
-  name: 'export',
-  descriptionKey: 'commands.export',
-  helpKey: 'help.export',
+  ...bare('export'),
   private: true,
-  parse: () => ({ name: 'export' }),
   async run({ core, person, reader }) {
     const csv = await core.payments.exportCsv(core.db, person.id);
     return {

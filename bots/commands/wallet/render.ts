@@ -4,8 +4,6 @@ import { formatDate, t, type MessageKey } from '../../i18n/index.js';
 import { TEXT_LIMIT, message, truncate, type Reader } from '../render.js';
 import type { OutMessage } from '../types.js';
 
-// Balances and history
-
 export interface BalanceView {
   currency: string;
   available: { minor: bigint; currency: string };
