@@ -317,7 +317,7 @@ export async function startApp(
             log: log.child({ transport: 'discord' }),
             layer,
             options: {
-              // D7: a gateway gone for good ends the process (graceful stop); the supervisor restarts it with backoff.
+              // A gateway gone for good ends the process (graceful stop); the supervisor restarts it with backoff.
               onFatal: () => process.kill(process.pid, 'SIGTERM'),
               ...hooks.discord,
             },

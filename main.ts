@@ -33,7 +33,7 @@ const USAGE = `usage: chipin <command>
   discord register [--guild ID]         register the Discord slash commands (globally, or on one guild)
 `;
 
-/** SIGTERM grace periods are usually 30 s; stop well before the orchestrator's SIGKILL (B6). */
+/** SIGTERM grace periods are usually 30 s; stop well before the orchestrator's SIGKILL. */
 const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 /** Expected reasons a command cannot run; each prints as one line. */

@@ -16,7 +16,7 @@
  *
  * Then the Undo buttons of up to 5,000 of chipin's replies are pressed by their payers, 50 at a time (each press a real
  * reversal: UNDO_WINDOW is 10 minutes here), measuring from the callback POST to the answerCallbackQuery arriving
- * at the fake: Telegram's client spins until then, and the target is under a second (T6).
+ * at the fake: Telegram's client spins until then, and the target is under a second.
  *
  * Env: BENCH_SECONDS (20 per side), BENCH_CONNECTIONS (50), BENCH_USERS (500), BENCH_GROUPS (500),
  * BENCH_TEXT (the command, default `/pay 0.37 coffee`; e.g. `/pay 0 coffee`, refused, measures the path without
@@ -334,7 +334,7 @@ function buttonsOf(call: RecordedCall): string[] {
 
 /**
  * Closed loop over `presses`: each connection presses the next Undo button as its payer, on the message it sits on,
- * and waits for the answerCallbackQuery (T6: Telegram's client spins until then). Measured from the POST to the
+ * and waits for the answerCallbackQuery (Telegram's client spins until then). Measured from the POST to the
  * answer arriving at the fake. Resolves with the figure and the answer texts seen.
  */
 async function pressLoad(

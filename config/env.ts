@@ -210,7 +210,7 @@ const variables = z.object({
   STRIPE_API_BASE: httpUrl.prefault('https://api.stripe.com'),
   ADMIN_TOKEN: bareToken.optional(),
   DEMO_MONEY: flag.prefault('0'),
-  // Read only to refuse it in production: telegraf's debug output logs the expected webhook secret (SEC-8, T16b).
+  // Read only to refuse it in production: telegraf's debug output logs the expected webhook secret.
   DEBUG: z.string().optional(),
   HOLD_TTL: duration.prefault('24h'),
   REQUEST_TTL: duration.prefault('24h'),

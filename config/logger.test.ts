@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, scrubSecrets } from './logger.js';
 
-// Fake secrets in the real shapes (SEC-8).
+// Fake secrets in the real shapes.
 const TELEGRAM_TOKEN = ['123456789', 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq'].join(':');
 const STRIPE_KEY = ['sk', 'live', '51HxYzAbCdEfGhIjKlMnOpQr'].join('_');
 const RESTRICTED_KEY = 'rk_test_51HxYzAbCdEfGhIjKlMnOpQr';

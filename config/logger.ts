@@ -1,5 +1,5 @@
 /**
- * pino to stderr (stdout stays clean for `--json` output), with secrets kept out of every line (X1–X3, SEC-8):
+ * pino to stderr (stdout stays clean for `--json` output), with secrets kept out of every line:
  * `redact` removes known keys, and a regex scrubber removes token shapes from strings, which redaction cannot see.
  */
 import { pino, stdSerializers, type DestinationStream, type Logger as PinoLogger } from 'pino';

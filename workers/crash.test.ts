@@ -1,5 +1,5 @@
 /**
- * kill -9 of a worker mid-job (RELIABILITY B1, F1): the job's lock expires, another worker re-runs it,
+ * kill -9 of a worker mid-job: the job's lock expires, another worker re-runs it,
  * and the outbox row keeps the effect to exactly one (the handler's write commits with the row's `done`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';

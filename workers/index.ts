@@ -79,11 +79,11 @@ export interface StartWorkersOptions {
   retry?: Partial<Record<QueueName, RetryPolicy>>;
   concurrency?: Partial<Record<QueueName, number>>;
   notifierOptions?: Partial<NotifierOptions>;
-  /** BullMQ job lock (B1): a worker that dies loses its jobs to another after about this long. */
+  /** BullMQ job lock: a worker that dies loses its jobs to another after about this long. */
   lockDurationMs?: number;
   /** How often BullMQ looks for stalled jobs. */
   stalledIntervalMs?: number;
-  /** How long stop() waits for running jobs before leaving them to stall and re-run elsewhere (B6). */
+  /** How long stop() waits for running jobs before leaving them to stall and re-run elsewhere. */
   closeTimeoutMs?: number;
   /** How often recorded command outcomes and used or expired buttons older than 7 days are deleted. Default 1 h. */
   housekeepingEveryMs?: number;
@@ -161,7 +161,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
     });
     worker.on('error', (err) => log.error({ err, queue: name }, 'worker error'));
-    // B2: a stalled job lost its lock (crashed or blocked worker) and runs again; the outbox row keeps it single.
+    // A stalled job lost its lock (crashed or blocked worker) and runs again; the outbox row keeps it single.
     worker.on('stalled', (jobId) => log.warn({ queue: name, jobId }, 'job stalled; it will run again'));
     return worker;
   });
@@ -205,7 +205,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     },
     (err) => log.error({ err }, 'housekeeping failed; retrying'),
   );
-  // After a reconnect Redis may have come back empty: look for lost jobs at once (B4).
+  // After a reconnect Redis may have come back empty: look for lost jobs at once.
   connection.on('ready', () => sweepLoop.poke());
 
   log.info({ queues: QUEUE_NAMES, prefix, kinds: Object.keys(handlers) }, 'workers started');
@@ -222,7 +222,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     const inTime = await Promise.race([closed, timedOut]);
     clearTimeout(timer);
     if (!inTime) {
-      // B6: what is still running stalls and runs again elsewhere; the outbox rows keep it to one effect.
+      // What is still running stalls and runs again elsewhere; the outbox rows keep it to one effect.
       log.warn({ timeoutMs }, 'workers did not finish their jobs in time; closing anyway');
       await Promise.all(workers.map((w) => w.close(true)));
     }

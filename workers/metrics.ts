@@ -1,7 +1,7 @@
 /**
  * What the workers put on /metrics: queue depth per queue and state, lateness (due → done), failures,
  * dead letters, jobs rebuilt by the sweeper (a "queue state reset" alert keys on it), the outbox's
- * completeness (INV-7: pending rows overdue, dead letters) and clock skew against the database (B7).
+ * completeness (pending rows overdue, dead letters) and clock skew against the database.
  * Gauges are read when Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';

@@ -2,7 +2,7 @@
  * The queues: one per concern. A job of the timed queues is one outbox row: its data holds only the
  * row's id and business key (no secrets, no personal data); the row in Postgres is the truth and the
  * job re-reads it. Job ids are the business keys with `-` for `:` (BullMQ rejects ids containing `:`),
- * so adding a row's job twice is a no-op while the first exists (B5). The notifications queue carries
+ * so adding a row's job twice is a no-op while the first exists. The notifications queue carries
  * ticks instead: a tick drains every due `notify` row (workers/notify), so a burst of reminders costs
  * one job per due second, not one per message.
  */

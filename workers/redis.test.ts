@@ -1,4 +1,4 @@
-/** Finding Redis per SPEC §2 and refusing one that may evict queue keys (RELIABILITY B3, F8). */
+/** Finding Redis per SPEC §2 and refusing one that may evict queue keys. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * The one place chipin connects to Redis (SPEC §2). `resolveRedis` finds the server — REDIS_URL (never a
  * silent fallback), else 127.0.0.1:6379, else a private redis-server on a unix socket in DATA_DIR — and
- * refuses one that may evict queue keys (B3). Every ioredis connection then comes from `createConnection`.
+ * refuses one that may evict queue keys. Every ioredis connection then comes from `createConnection`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -145,7 +145,7 @@ async function setting(
   return new RegExp(`^${infoField}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
-/** Refuses a server that may evict queue keys; warns when it keeps no append-only file (B3, F8). */
+/** Refuses a server that may evict queue keys; warns when it keeps no append-only file. */
 async function checkSettings(client: Redis, where: string, log: Log): Promise<void> {
   const policy = await setting(client, 'maxmemory-policy', 'memory', 'maxmemory_policy');
   if (policy !== 'noeviction') {

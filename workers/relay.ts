@@ -1,5 +1,5 @@
 /**
- * The outbox relay and sweeper (RELIABILITY rule 3, B3/B4). The relay moves pending rows due within
+ * The outbox relay and sweeper. The relay moves pending rows due within
  * the lookahead into BullMQ as delayed jobs (delay by the database clock): one job per row, except
  * `notify` rows, which get one notifications tick per due second (queues.ts `tickJob`). The sweeper is
  * the safety net for a Redis that lost its data (flushed, restarted without persistence, failed over
@@ -205,7 +205,7 @@ export function createRelay(deps: RelayDeps): Relay {
       }
       if (rebuilt > 0) {
         deps.metrics?.rebuilt(rebuilt);
-        // F7: the queue state was reset (Redis flushed or restarted empty); Postgres had every row.
+        // The queue state was reset (Redis flushed or restarted empty); Postgres had every row.
         log.warn({ rebuilt, checked }, 'queue state reset: jobs rebuilt from the outbox');
       }
       return { checked, rebuilt };

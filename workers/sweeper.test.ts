@@ -1,5 +1,5 @@
 /**
- * Redis total loss (RELIABILITY B4, F7): a redis-server of this test's own, without persistence,
+ * Redis total loss: a redis-server of this test's own, without persistence,
  * emptied with FLUSHALL while 1,000 notifications wait in it. Postgres has every row; the sweeper
  * rebuilds the jobs and each notification is sent exactly once.
  */

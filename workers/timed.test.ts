@@ -1,4 +1,4 @@
-/** Timed outbox jobs against real Redis and Postgres: exactly once, never early, dead letters (RELIABILITY B1, B5, B7, INV-7). */
+/** Timed outbox jobs against real Redis and Postgres: exactly once, never early, dead letters. */
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTestEnv } from '../config/env.js';

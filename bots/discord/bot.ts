@@ -38,7 +38,7 @@ export interface DiscordTransportDeps {
   db: Db;
   /**
    * Where deliveries are stored before they are acknowledged: connections of their own, so that commands stuck on
-   * a slow ledger (holding the main pool) never delay an acknowledgement (A4). Default: `db`.
+   * a slow ledger (holding the main pool) never delay an acknowledgement. Default: `db`.
    */
   intake?: Db;
   log: Logger;

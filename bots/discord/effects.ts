@@ -1,9 +1,9 @@
 /**
- * Effects → the interaction webhook (`/webhooks/{app id}/{token}`, valid 15 minutes after the interaction, D3).
+ * Effects → the interaction webhook (`/webhooks/{app id}/{token}`, valid 15 minutes after the interaction).
  * The interaction was already deferred: a command's "thinking…" message is replaced by its first reply when both
  * are equally private, otherwise removed, so a refusal after a public deferral is still seen by the actor only.
  * A button's deferred update (type 6) makes @original the message the button is on: an `edit` rewrites it. A
- * failed effect is logged and reported, not thrown: the command already happened (RELIABILITY rule 4).
+ * failed effect is logged and reported, not thrown: the command already happened.
  */
 import { Routes } from 'discord-api-types/v10';
 import type { REST } from 'discord.js';

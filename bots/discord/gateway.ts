@@ -2,9 +2,9 @@
  * The gateway transport (DISCORD_BOT_TOKEN without DISCORD_PUBLIC_KEY): a discord.js Client whose
  * INTERACTION_CREATE packets are taken raw — the same JSON the HTTP endpoint receives, so one mapping
  * (interaction.ts) serves both. Each is stored under `dc:<interaction id>` first (a resumed session replays
- * events: the unique key drops them, D6), then deferred through the callback endpoint, then processed.
+ * events: the unique key drops them), then deferred through the callback endpoint, then processed.
  * A shard that will not reconnect, or an invalidated session, is fatal: the process should exit and be restarted
- * with backoff rather than re-identify in a loop (D7).
+ * with backoff rather than re-identify in a loop.
  */
 import { Routes } from 'discord-api-types/v10';
 import { Client, Events, GatewayIntentBits, type REST } from 'discord.js';

@@ -1,7 +1,7 @@
 /**
  * One stored interaction, start to finish: read it, hand the event to the command layer, carry out the effects
  * through the interaction webhook. The interaction was deferred when it was stored, so this may take its time (a
- * slow ledger) up to the token's 15 minutes (D3). A row found later than that (a crash and a long outage) is not
+ * slow ledger) up to the token's 15 minutes. A row found later than that (a crash and a long outage) is not
  * run: its user saw the interaction fail, and a payment they can no longer see confirmed must not happen.
  */
 import type { InboxRow } from '../../core/inbox/index.js';

@@ -1,8 +1,8 @@
 /**
- * OutMessage → Discord message bodies. Content is plain text cut to Discord's 2000 characters (D8); buttons become
+ * OutMessage → Discord message bodies. Content is plain text cut to Discord's 2000 characters; buttons become
  * action rows of at most 5 buttons whose custom_id is the opaque action id (1–100 characters, checked here so a bad
  * id fails in tests); `allowed_mentions: {parse: []}` on every message, so no text can ping @everyone, a role or a
- * user (D8, C4); a document becomes an attachment.
+ * user; a document becomes an attachment.
  */
 import { splitText } from '../commands/text.js';
 import type { Button, OutMessage } from '../commands/types.js';

@@ -1,5 +1,5 @@
 /**
- * Discord's request signature (D1, D2): Ed25519 over `timestamp + raw body` with the application's public key,
+ * Discord's request signature: Ed25519 over `timestamp + raw body` with the application's public key,
  * plus our own freshness rule (a captured request replayed later is refused even before the id dedupe).
  * node:crypto only; malformed hex or lengths return false, never throw.
  */

@@ -1,5 +1,5 @@
 /**
- * `POST /discord/interactions` (SPEC §4, D1–D3): verify the Ed25519 signature over the raw bytes before any JSON
+ * `POST /discord/interactions` (SPEC §4): verify the Ed25519 signature over the raw bytes before any JSON
  * parsing, refuse stale timestamps, answer PING with PONG, store the interaction in the inbox under
  * `dc:<interaction id>`, then answer the deferral as the HTTP response (the initial response, well within 3 s),
  * and only then let the processor work. A replayed interaction is answered the same way and does nothing.

@@ -496,7 +496,7 @@ describe('the sandbox over the real command layer and ledger', () => {
 
     await say(alice, GROUP_CHAT_ID, '/faucet 100');
     expect((await lastBot(alice.id))?.text).toContain('100.00 USD');
-    // A bare @username always gets a card with the holder's name and id (SEC-6): confirm it.
+    // A bare @username always gets a card with the holder's name and id: confirm it.
     await say(alice, GROUP_CHAT_ID, '/pay @bob 10 lunch');
     const card = await lastBot(GROUP_CHAT_ID);
     expect(card?.text).toContain(`Send 10.00 USD to Bob (id ${bob.id})?`);

@@ -62,7 +62,7 @@ export interface TelegramTransportDeps {
   db: Db;
   /**
    * Where deliveries are stored before they are acknowledged: connections of their own, so that commands stuck on
-   * a slow ledger (holding the main pool) never delay an acknowledgement (A4). Default: `db`.
+   * a slow ledger (holding the main pool) never delay an acknowledgement. Default: `db`.
    */
   intake?: Db;
   log: Logger;
@@ -124,7 +124,7 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
   const log = deps.log.child({ component: 'telegram' });
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
 
-  // webhookReply off: every call is a real Bot API request whose failure we see (T16c).
+  // webhookReply off: every call is a real Bot API request whose failure we see.
   const bot = new Telegraf(token, {
     telegram: { apiRoot: config.telegramApiRoot, webhookReply: false },
     handlerTimeout: Number.POSITIVE_INFINITY,

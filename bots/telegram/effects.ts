@@ -1,8 +1,8 @@
 /**
- * Effects → Bot API calls, through telegraf's Telegram client. Order: the callback answer first (T6), then the
+ * Effects → Bot API calls, through telegraf's Telegram client. Order: the callback answer first, then the
  * rest as listed. A failed effect is logged and reported, not thrown: the command already happened, and a
- * notification's failure must not undo or repeat it (rule 4). Only a shutdown throws, leaving the row for the next
- * start. Messages are at-least-once (T17): a row processed again after a crash sends its replies again, and its
+ * notification's failure must not undo or repeat it. Only a shutdown throws, leaving the row for the next
+ * start. Messages are at-least-once: a row processed again after a crash sends its replies again, and its
  * edits are idempotent.
  */
 import type { Telegram } from 'telegraf';
@@ -87,7 +87,7 @@ export function createEffects(deps: EffectsDeps): Effects {
         try {
           await telegram.answerCbQuery(queryId, answerText(text), alert ? { show_alert: true } : {});
         } catch (err) {
-          // A late answer is benign (T6, C5): the operation itself stands.
+          // A late answer is benign: the operation itself stands.
           if (isQueryTooOld(apiFailure(err)))
             log.info({ queryId, ...logFields(err) }, 'telegram: callback answer too late');
           else log.warn({ queryId, ...logFields(err) }, 'telegram: callback answer failed');

@@ -8,9 +8,9 @@ export interface ApiFailure {
   code: number;
   description: string;
   method?: string;
-  /** 429: seconds to wait before repeating the call (T9). */
+  /** 429: seconds to wait before repeating the call. */
   retryAfterS?: number;
-  /** 400 after a group became a supergroup: the chat's new id (C8). */
+  /** 400 after a group became a supergroup: the chat's new id. */
   migrateToChatId?: string;
 }
 
@@ -41,7 +41,7 @@ export function apiFailure(err: unknown): ApiFailure | undefined {
 /** 403: the user blocked the bot, never started it, or the bot left the chat. */
 export const isForbidden = (f: ApiFailure | undefined): boolean => f?.code === 403;
 
-/** A callback answered too late or twice (T6): benign, the operation itself is unaffected. */
+/** A callback answered too late or twice: benign, the operation itself is unaffected. */
 export const isQueryTooOld = (f: ApiFailure | undefined): boolean =>
   f?.code === 400 && /query is too old|query id is invalid|QUERY_ID_INVALID/i.test(f.description);
 

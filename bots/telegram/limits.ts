@@ -1,5 +1,5 @@
 /**
- * Rolling-window rate limits for outgoing Bot API writes (T8, rule 9). Telegram states its limits as "N per window"
+ * Rolling-window rate limits for outgoing Bot API writes. Telegram states its limits as "N per window"
  * (1 per second per chat, 20 per minute per group, about 30 per second overall), so the limiter remembers the sends
  * of the last window and answers exactly when the next one fits: bursts up to the limit, never more inside any
  * window. (A token bucket refilling 20/min would let up to 40 through in one minute.)

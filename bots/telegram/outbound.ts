@@ -1,10 +1,10 @@
 /**
  * The one sender for every Bot API write that counts against Telegram's message limits (sendMessage,
  * editMessageText, sendDocument): a FIFO per chat (one call in flight per chat, so a chat sees its messages in
- * order), rolling windows per chat, per group and global (T8), round-robin across chats, and a 429 honoured by
- * waiting `retry_after` and repeating the same call (T9) a bounded number of times. In a group, texts without buttons
+ * order), rolling windows per chat, per group and global, round-robin across chats, and a 429 honoured by
+ * waiting `retry_after` and repeating the same call a bounded number of times. In a group, texts without buttons
  * that wait in the queue together go out as one message (merge.ts). answerCallbackQuery does not
- * come through here: it is not a message, and it must not wait behind a busy group (T6).
+ * come through here: it is not a message, and it must not wait behind a busy group.
  */
 import type { Log } from '../../core/log.js';
 import { apiFailure } from './errors.js';
@@ -18,7 +18,7 @@ export interface OutboundOptions {
   safetyMs?: number;
   /** Calls per job, the first included, before a 429 is given up on. Default 4. */
   maxAttempts?: number;
-  /** A 429 asking for a longer wait fails the job at once instead (a flood wait of hours, T9). Default 5 min. */
+  /** A 429 asking for a longer wait fails the job at once instead (a flood wait of hours). Default 5 min. */
   maxRetryAfterMs?: number;
   /** Texts waiting in one group's queue go out as one message (bots/telegram/merge.ts). Default true. */
   mergeGroupTexts?: boolean;
@@ -214,7 +214,7 @@ export function createOutbound(options: OutboundOptions): Outbound {
       }
     }
     if (failure?.migrateToChatId !== undefined && !job.migrated && !closed) {
-      // C8: the group became a supergroup; repeat the call once under the new id, after that chat's queue.
+      // The group became a supergroup; repeat the call once under the new id, after that chat's queue.
       stats.migrated += 1;
       log.info({ chatId: chat.id, migrateToChatId: failure.migrateToChatId }, 'telegram: chat migrated, resending');
       chat.jobs.shift();

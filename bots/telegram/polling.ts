@@ -1,9 +1,9 @@
 /**
  * Long polling (no TELEGRAM_WEBHOOK_SECRET) with telegraf's poller. Its only middleware stores each update in the
  * inbox, exactly as the webhook does, so processing is the same in both modes. telegraf confirms a batch (the
- * next getUpdates offset) once every handler of the batch has settled, and confirms it too when a handler throws
- * (T16f): so the store never throws. It retries until the update is stored, and at shutdown with the database
- * still down it never settles, leaving the batch unconfirmed for the next start (T5).
+ * next getUpdates offset) once every handler of the batch has settled, and confirms it too when a handler throws,
+ * so the store never throws. It retries until the update is stored, and at shutdown with the database
+ * still down it never settles, leaving the batch unconfirmed for the next start.
  */
 import type { Telegraf } from 'telegraf';
 import type { Db } from '../../core/db/executor.js';
@@ -67,7 +67,7 @@ export function startPolling(deps: PollingDeps): Polling {
     previous = mine;
     if (await mine) deps.onStored(key, ctx.update);
   });
-  // The outermost net: telegraf's default prints the whole update with console.error and rethrows (T16e).
+  // The outermost net: telegraf's default prints the whole update with console.error and rethrows.
   bot.catch((err, ctx) => {
     log.error({ updateId: ctx.update.update_id, ...logFields(err) }, 'telegram polling: update handler failed');
   });

@@ -1,6 +1,6 @@
 /**
  * One stored update, start to finish: map it, hand the event to the command layer, carry out the effects. A button
- * press is answered within `ackWithinMs` even when the command layer is slower (T6: the client spins until then,
+ * press is answered within `ackWithinMs` even when the command layer is slower (the client spins until then,
  * and late answers fail); the layer's own answer text is used when it comes in time.
  */
 import { scrubSecrets } from '../../config/logger.js';

@@ -1,7 +1,7 @@
 /**
  * OutMessage → Bot API shapes. Texts go out plain (no parse_mode: nothing to escape, no "can't parse entities"
- * losing a confirmation, T10/C4), split to Telegram's 4096-character limit; buttons become inline keyboards whose
- * callback_data is the opaque action id (T7: at most 64 bytes, checked here so a bad id fails in tests, C5).
+ * losing a confirmation), split to Telegram's 4096-character limit; buttons become inline keyboards whose
+ * callback_data is the opaque action id (at most 64 bytes, checked here so a bad id fails in tests).
  */
 import { isHighSurrogate, splitText as splitMessage } from '../commands/text.js';
 import type { Button } from '../commands/types.js';
@@ -34,7 +34,7 @@ export function inlineKeyboard(rows: readonly (readonly Button[])[]): InlineKeyb
   };
 }
 
-/** answerCallbackQuery text: at most 200 characters (T10), cut on a code point boundary. */
+/** answerCallbackQuery text: at most 200 characters, cut on a code point boundary. */
 export function answerText(text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
   if (text.length <= MAX_ANSWER_LENGTH) return text;

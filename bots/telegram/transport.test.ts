@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const h of running.splice(0)) {
     await h.stop();
-    // SEC-8: neither the bot token nor the webhook secret ever reaches a log line.
+    // Neither the bot token nor the webhook secret ever reaches a log line.
     for (const secret of [TOKEN, TOKEN.split(':')[1]!, SECRET]) expect(h.logs.text()).not.toContain(secret);
   }
   for (const f of fakes.splice(0)) await f.close();

@@ -3,16 +3,16 @@
  * validated, not trusted: only the fields read here are checked, everything else is ignored.
  *
  * What never becomes a command (money commands must come from a fresh message by an identifiable person):
- * `edited_message` (an edit must not re-run a payment, T14/C6), forwarded messages (the author is not the
+ * `edited_message` (an edit must not re-run a payment), forwarded messages (the author is not the
  * forwarder), messages sent via an inline bot, messages sent on behalf of a chat (`sender_chat`), the anonymous
- * admin 1087968824 and the service account 777000 (T13), other bots, and commands addressed to another bot.
+ * admin 1087968824 and the service account 777000, other bots, and commands addressed to another bot.
  */
 import { z } from 'zod';
 import type { Actor, ChatRef, IncomingEvent, Mention } from '../commands/types.js';
 
-/** GroupAnonymousBot: anonymous group admins post as this user (T13). */
+/** GroupAnonymousBot: anonymous group admins post as this user. */
 export const ANONYMOUS_ADMIN_ID = 1087968824;
-/** Telegram's service account: channel posts forwarded to discussion groups (T13). */
+/** Telegram's service account: channel posts forwarded to discussion groups. */
 export const SERVICE_ACCOUNT_ID = 777000;
 
 const id = z.number().int().refine(Number.isSafeInteger);
@@ -114,7 +114,7 @@ export interface Origin {
   messageId?: number;
   /** Forum topic of the message: replies go to the same topic. */
   threadId?: number;
-  /** Set for a button press: answered first (T6). */
+  /** Set for a button press: answered first. */
   callbackQueryId?: string;
 }
 
@@ -294,7 +294,7 @@ export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
 
 /**
  * The processing partition of an update: messages of one chat are processed one at a time, in order. Button
- * presses are not held behind a chat's slow command: their answer is due within a second (T6).
+ * presses are not held behind a chat's slow command: their answer is due within a second.
  */
 export function partitionOf(raw: unknown): string | undefined {
   const u = raw as {

@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h.stop(true);
-  // SEC-8: after everything above, neither the bot token nor the webhook secret is in any log line.
+  // After everything above, neither the bot token nor the webhook secret is in any log line.
   for (const secret of [TOKEN.split(':')[1]!, SECRET]) expect(h.logs.text()).not.toContain(secret);
   await t.drop();
 });

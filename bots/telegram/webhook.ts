@@ -1,8 +1,8 @@
 /**
  * `POST /telegram/webhook` (SPEC §4): verify the secret token, store the update in the inbox, answer an empty 200,
- * then let the processor work (RELIABILITY rule 2). Not telegraf's webhookCallback: it answers 200 even when the
+ * then let the processor work. Not telegraf's webhookCallback: it answers 200 even when the
  * handler failed and can confirm an update early through webhookReply (T16c,d), and its debug output prints the
- * expected secret on a mismatch (T16b).
+ * expected secret on a mismatch.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
@@ -74,7 +74,7 @@ export function createTelegramWebhook(deps: TelegramWebhookDeps): Router {
     try {
       ({ stored } = await receive({ key, platform: 'telegram', payload: body as JsonValue }));
     } catch (err) {
-      // Not stored, so not acknowledged: Telegram delivers it again (F5).
+      // Not stored, so not acknowledged: Telegram delivers it again.
       log.error({ err, updateId }, 'telegram webhook: could not store the update');
       res.status(503).end();
       return;

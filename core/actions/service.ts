@@ -30,7 +30,7 @@ function toAction(r: Row): Action {
 }
 
 /**
- * Stores a pending action and returns its opaque id (RELIABILITY T7). With a `ref` that already
+ * Stores a pending action and returns its opaque id. With a `ref` that already
  * exists, returns the existing action instead (retry-safe).
  */
 export async function createAction(tx: Tx, input: NewAction): Promise<{ id: string; expiresAt: Date }> {

@@ -1,4 +1,4 @@
-/** Inbox: persist every inbound platform delivery first, acknowledge second, process third (RELIABILITY rule 2). */
+/** Inbox: persist every inbound platform delivery first, acknowledge second, process third. */
 export {
   claim,
   claimAll,

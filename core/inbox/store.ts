@@ -188,7 +188,7 @@ export async function pending(
 
 /**
  * Deletes processed (done or failed) rows received more than `olderThanMs` ago. Keys must outlive any redelivery
- * (Telegram keeps updates 24 h) but not a quiet week, after which Telegram may reuse update ids (T4, SPEC §5):
+ * (Telegram keeps updates 24 h) but not a quiet week, after which Telegram may reuse update ids (SPEC §5):
  * callers keep 7 days. Rows still `received` are never pruned. Returns the number deleted.
  */
 export async function prune(db: Db, olderThanMs: number): Promise<number> {

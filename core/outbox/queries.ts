@@ -1,7 +1,7 @@
 /**
  * The relay side of the outbox: what the workers read and write. Every decision about time uses the
  * database clock (`now()`), never the worker's, so a skewed worker host can run a job late but never
- * early (RELIABILITY B7, F14). Row ids travel as decimal strings (they end up in BullMQ job data).
+ * early. Row ids travel as decimal strings (they end up in BullMQ job data).
  */
 import type { Executor, Row, Tx } from '../db/executor.js';
 import type { JsonValue } from '../db/wire.js';
@@ -321,7 +321,7 @@ export interface OutboxHealth {
   oldestOverdueSeconds: number;
 }
 
-/** Queue completeness (INV-7) at a glance; each count is served by a partial index. */
+/** Queue completeness at a glance; each count is served by a partial index. */
 export async function outboxHealth(exec: Executor, overdueMs: number): Promise<OutboxHealth> {
   const r = await exec.query(
     `SELECT (SELECT count(*) FROM outbox WHERE state = 'pending')::int AS pending,

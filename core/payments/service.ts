@@ -248,7 +248,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
     }
     if (recipient.id === from.id) return rejected('SelfPayment');
 
-    // A bare @username is never enough to pay someone (SEC-6): the card shows who holds it now. An
+    // A bare @username is never enough to pay someone: the card shows who holds it now. An
     // earlier confirmation does not cover it (it was for money held for the name, or for the amount).
     const reason = viaUsername ? 'username' : input.confirmed ? null : confirmReason(from, amount);
     if (reason) {

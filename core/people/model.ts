@@ -54,7 +54,7 @@ export interface ActorInput {
 
 export const walletOwner = (personId: bigint): string => `person:${personId}`;
 
-/** Telegram's GroupAnonymousBot (anonymous group admins) and its service-notification account (T13). */
+/** Telegram's GroupAnonymousBot (anonymous group admins) and its service-notification account. */
 export const TELEGRAM_SERVICE_IDS: ReadonlySet<string> = new Set(['1087968824', '777000']);
 
 export const TOUCH_ERRORS = ['IsBot', 'ServiceAccount', 'InvalidUserId'] as const;

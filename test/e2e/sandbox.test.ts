@@ -127,7 +127,7 @@ describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
     await type('/faucet 100');
     await botMessage(pointer('alice'));
 
-    // A bare @username gets a card naming the holder and their id (SEC-6): alice checks it and confirms.
+    // A bare @username gets a card naming the holder and their id: alice checks it and confirms.
     await type('/pay @bob 10 lunch');
     const card = await botMessage('Send 10.00 USD to Bob');
     expect(await press(card, 'Confirm')).toBe(t('en', 'action.done'));

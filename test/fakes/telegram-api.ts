@@ -1,9 +1,9 @@
 /**
  * A local Telegram Bot API for tests: `POST /bot<token>/<method>` with JSON or multipart bodies, answering
  * `{ok: true, result}` or `{ok: false, error_code, description, parameters}` like the real one, so the real
- * telegraf client runs against it (SPEC §7). It records every call, enforces Telegram's message limits (T8) with
- * 429 + retry_after (configurable), serves getUpdates with offset confirmation (T5), answers a callback query
- * once (T6), can block a chat (403), inject failures, and deliver updates to a webhook with its secret.
+ * telegraf client runs against it (SPEC §7). It records every call, enforces Telegram's message limits with
+ * 429 + retry_after (configurable), serves getUpdates with offset confirmation, answers a callback query
+ * once, can block a chat (403), inject failures, and deliver updates to a webhook with its secret.
  *
  * Its rate limiter is written independently of bots/telegram/limits.ts on purpose: the fake is the oracle.
  */
@@ -21,7 +21,7 @@ export interface FakeLimits {
   global: FakeLimit;
 }
 
-/** The Bots FAQ numbers (T8). */
+/** The Bots FAQ numbers. */
 export const REAL_LIMITS: FakeLimits = {
   perChat: { limit: 1, windowMs: 1_000 },
   perGroup: { limit: 20, windowMs: 60_000 },
@@ -88,7 +88,7 @@ export class FakeTelegramApi {
   readonly calls: RecordedCall[] = [];
   /** 429 answers given so far. */
   rateLimited = 0;
-  /** Highest offset getUpdates was called with (everything below it is confirmed, T5). */
+  /** Highest offset getUpdates was called with (everything below it is confirmed). */
   confirmedOffset = 0;
   /** getUpdates answers 409 "terminated by other getUpdates request" while true. */
   pollingConflict = false;

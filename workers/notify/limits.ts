@@ -1,5 +1,5 @@
 /**
- * Outgoing rate limits of the notifications worker (RELIABILITY rule 9, T8), kept in Redis by
+ * Outgoing rate limits of the notifications worker, kept in Redis by
  * rate-limiter-flexible so every worker process shares them:
  * - per chat: one message at a time, the next one no sooner than `perChatMs` after the previous send
  *   ended (a point taken before the send, the chat blocked for the spacing when it ends, or for the

@@ -4,7 +4,7 @@
  * oldest due rows with their digest companions, hands one message per person to the platform, records
  * each message in `sent_messages` and marks the rows done; the record commits before the tick ends, so
  * a re-run finds its rows done. Only a crash between the platform call and the commit can repeat a
- * message (T17: platforms do not deduplicate). The ledger never waits on any of this.
+ * message (platforms do not deduplicate). The ledger never waits on any of this.
  *
  * Per person, in order: unreachable (no private chat, no sender for the platform) → done, undelivered;
  * inside quiet hours → the deferrable rows (reminders, non-urgent notices) move to the end of the quiet
