@@ -10,7 +10,6 @@ import type { CommandSpec } from './spec.js';
 
 export type { Command, CommandName };
 export { PARSE_ERRORS, type CommandEvent, type ParseContext, type ParseError } from './grammar/index.js';
-export { HISTORY_DEFAULT, HISTORY_MAX } from './wallet/index.js';
 
 /** `detail`: the words a refusal is about (a schedule that was not understood), shown back to the person. */
 export type Parsed =

@@ -39,11 +39,6 @@ export interface Db extends Queryable {
 
 export type Executor = Db | Tx;
 
-/** Runs `fn` in the caller's transaction when given one, else in a new transaction on the pool. */
-export function inTransaction<T>(exec: Executor, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return exec.kind === 'tx' ? fn(exec) : exec.transaction(fn);
-}
-
 /** Converts parameters for the wire: bigint (also inside arrays) → decimal string. */
 export function toWireParams(params: readonly unknown[] | undefined): unknown[] {
   if (!params) return [];
