@@ -28,6 +28,7 @@ import { createPayments, type Payments } from './payments/service.js';
 import { createRequests, type Requests } from './requests/service.js';
 import { muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
+import { createFunds, type Funds } from './funds/service.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -49,6 +50,7 @@ export * from './people/index.js';
 export * from './requests/index.js';
 export * from './reminders/index.js';
 export * from './schedules/index.js';
+export * from './funds/index.js';
 export * from './text/clean.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
@@ -62,6 +64,8 @@ export interface CoreConfig {
   readonly holdTtlMs: number;
   readonly requestTtlMs: number;
   readonly undoWindowMs: number;
+  /** How long a fund's spending vote stays open (VOTE_TTL; default 48 h). */
+  readonly voteTtlMs?: number;
   /** How long after a recurring run short of money it is tried again (default 24 h; tests shorten it). */
   readonly scheduleRetryMs?: number;
 }
@@ -86,6 +90,7 @@ export interface Core {
   payments: Payments;
   requests: Requests;
   schedules: Schedules;
+  funds: Funds;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -135,8 +140,9 @@ export function createCore(deps: {
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
-  const timed = createTimedHandlers({ people, payments, requests, schedules, log });
-  const groupActions = createGroupActions([POLL_HANDLER, ...(deps.groupActions ?? [])]);
+  const funds = createFunds({ ledger, people, config: { voteTtlMs: config.voteTtlMs ?? 48 * 3_600_000 }, log });
+  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, log });
+  const groupActions = createGroupActions([POLL_HANDLER, ...funds.groupActions, ...(deps.groupActions ?? [])]);
 
   const presses = actionRegistry([...payments.actions, ...requests.actions, ...schedules.actions, ...muteActions]);
 
@@ -147,6 +153,7 @@ export function createCore(deps: {
     payments,
     requests,
     schedules,
+    funds,
     timed,
     groupActions,
     async press(tx, input) {

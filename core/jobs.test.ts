@@ -6,6 +6,7 @@ import type { Payments } from './payments/service.js';
 import type { People } from './people/service.js';
 import type { Requests } from './requests/service.js';
 import type { Schedules } from './schedules/service.js';
+import type { Funds } from './funds/service.js';
 
 describe('timed handlers', () => {
   const handlers = createTimedHandlers({
@@ -13,6 +14,7 @@ describe('timed handlers', () => {
     payments: {} as Payments,
     requests: {} as Requests,
     schedules: {} as Schedules,
+    funds: {} as Funds,
   });
   it('cover every timed kind', () => {
     expect(Object.keys(handlers).sort()).toEqual([...TIMED_KINDS].sort());

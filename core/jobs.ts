@@ -2,6 +2,8 @@
  * The handlers the workers run, one per timed kind, built from each domain's service (the kinds and their queues
  * are declared by the domains, core/domains.ts).
  */
+import { fundJobs } from './funds/jobs.js';
+import type { Funds } from './funds/service.js';
 import { silentLog, type Log } from './log.js';
 import type { TimedHandler } from './outbox/jobs.js';
 import { TIMED_JOBS, type TimedKind } from './domains.js';
@@ -31,6 +33,7 @@ export interface TimedDeps {
   payments: Payments;
   requests: Requests;
   schedules: Schedules;
+  funds: Funds;
   log?: Log;
 }
 
@@ -40,6 +43,7 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...paymentJobs(deps.payments, log),
     ...requestJobs(deps.requests, log),
     ...scheduleJobs(deps.schedules, log),
+    ...fundJobs(deps.funds, log),
     ...peopleJobs(deps.people, log),
   };
 }

@@ -14,7 +14,7 @@ CREATE TABLE chat_members (
 -- ;;
 CREATE INDEX chat_members_person ON chat_members (person_id)
 -- ;;
--- A button bound to a group chat that many people may press (RELIABILITY T7's opaque id scheme): 'once' records
+-- A button bound to a group chat that many people may press (the opaque id scheme of actions): 'once' records
 -- each person's press at most once; 'vote' records each person's choice among `options`, changeable until it
 -- closes. open → closed, exactly once. What pressing means lives with the feature that owns `kind`.
 CREATE TABLE group_actions (

@@ -247,6 +247,9 @@ describe('renderNotification', () => {
     'schedule.received': { amount: '50.00 USD', from: 'Alice' },
     'schedule.short': { amount: '50.00 USD', to: 'Mum', retryAt: '2026-03-02T08:00:00.000Z' },
     'schedule.skipped': { amount: '50.00 USD', to: 'Mum', tries: '3' },
+    'fund.received': { amount: '80.00 USD', fund: 'trip', note: 'train tickets' },
+    'fund.spend_passed': { amount: '80.00 USD', fund: 'trip', payee: 'Ben' },
+    'fund.spend_failed': { amount: '80.00 USD', fund: 'trip', payee: 'Ben', reason: 'vote' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

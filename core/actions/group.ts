@@ -82,6 +82,11 @@ export type Eligibility = (tx: Tx, action: GroupAction, personId: bigint) => Pro
 export interface GroupActionHandler {
   kind: string;
   eligible: Eligibility;
+  /**
+   * After a press was recorded, in its transaction (the action's lock is held shared: never close it from here —
+   * schedule the close, so two presses never wait on each other's lock).
+   */
+  pressed?: (tx: Tx, action: GroupAction, tally: Tally) => Promise<void>;
 }
 
 export interface GroupPress {
@@ -274,6 +279,14 @@ export async function tally(exec: Executor, actionId: string): Promise<Tally> {
 }
 
 /**
+ * Holds the action's lock exclusively until the transaction ends: presses in flight have committed, new ones wait.
+ * A feature deciding on the final tally (and maybe closing) takes it first.
+ */
+export async function lockGroupAction(tx: Tx, id: string): Promise<void> {
+  if (typeof id === 'string' && ACTION_ID.test(id)) await lockAction(tx, id, 'exclusive');
+}
+
+/**
  * Closes an open group action, exactly once: of any number of concurrent closes one gets the action back, the
  * others undefined. It waits for the presses in flight, so a tally read after it in the same transaction is final.
  */
@@ -327,6 +340,7 @@ export function createGroupActions(handlers: readonly GroupActionHandler[] = [])
 
   async function run(tx: Tx, press: GroupPress): Promise<GroupPressOutcome | undefined> {
     const { action, result } = await applyPress(tx, press, eligible);
+    if (result.ok) await byKind.get(result.action.kind)?.pressed?.(tx, result.action, result.tally);
     return action ? { type: 'group', kind: action.kind, result } : undefined;
   }
 

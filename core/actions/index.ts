@@ -18,6 +18,7 @@ export {
   createGroupAction,
   createGroupActions,
   getGroupAction,
+  lockGroupAction,
   groupButtonId,
   GROUP_PRESS_ERRORS,
   MAX_VOTE_OPTIONS,

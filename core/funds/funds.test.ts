@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  available,
+  coreFixture,
+  coreWith,
+  notificationsOf,
+  person,
+  sleep,
+  type CoreFixture,
+} from '../../test/support/core.js';
+import { audit, groupButtonId, type Core, type Person } from '../index.js';
+import type { FundSpendOutcome } from './model.js';
+import { NO, YES } from './vote.js';
+
+let f: CoreFixture;
+beforeAll(async () => {
+  f = await coreFixture();
+});
+afterAll(async () => {
+  expect((await audit(f.db)).ok).toBe(true);
+  await f.t.drop();
+});
+
+const group = (chatId = `-100${Math.floor(Math.random() * 1e9)}`) => ({
+  platform: 'telegram' as const,
+  chatId,
+  kind: 'group' as const,
+});
+const usd = (minor: bigint) => ({ minor, currency: 'USD' });
+const key = () => `test:${randomUUID()}`;
+
+async function newFund(core: Core, creator: Person, chat: ReturnType<typeof group>, name = 'trip') {
+  const created = await f.db.transaction((tx) =>
+    core.funds.create(tx, { key: key(), creator, chat, name, currency: 'USD' }),
+  );
+  if (created.type !== 'created') throw new Error(`fund not created: ${created.error}`);
+  return created.fund;
+}
+
+const add = (core: Core, who: Person, chat: ReturnType<typeof group>, minor: bigint, name = 'trip') =>
+  f.db.transaction((tx) => core.funds.add(tx, { key: key(), person: who, chat, name, amount: usd(minor) }));
+
+async function openSpend(
+  core: Core,
+  requester: Person,
+  payee: Person,
+  chat: ReturnType<typeof group>,
+  minor: bigint,
+): Promise<Extract<FundSpendOutcome, { type: 'vote' }>> {
+  const spend = await f.db.transaction((tx) =>
+    core.funds.spend(tx, { key: key(), requester, chat, name: 'trip', amount: usd(minor), payee, reason: 'tickets' }),
+  );
+  if (spend.type !== 'vote') throw new Error(`no vote: ${spend.error}`);
+  return spend;
+}
+
+const vote = (core: Core, who: Person, chat: ReturnType<typeof group>, actionId: string, choice: number) =>
+  f.db.transaction((tx) =>
+    core.press(tx, {
+      actionId: groupButtonId(actionId, choice),
+      person: who,
+      platform: chat.platform,
+      chatId: chat.chatId,
+    }),
+  );
+
+/** Three members who each put 50 in. */
+async function threeMembers(core: Core = f.core) {
+  const chat = group();
+  const [ann, ben, chen] = [
+    await person(core, 'ann', 100_00n),
+    await person(core, 'ben', 100_00n),
+    await person(core, 'chen', 100_00n),
+  ];
+  await newFund(core, ann, chat);
+  for (const who of [ann, ben, chen]) expect((await add(core, who, chat, 50_00n)).type).toBe('added');
+  return { chat, ann, ben, chen };
+}
+
+describe('group funds', () => {
+  it('is created once per chat and name, is shown with its members and every movement in', async () => {
+    const chat = group();
+    const ann = await person(f.core, 'ann', 100_00n);
+    await newFund(f.core, ann, chat, 'Trip');
+    const again = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, { key: key(), creator: ann, chat, name: 'trip', currency: 'USD' }),
+    );
+    expect(again).toEqual({ type: 'rejected', error: 'FundExists' });
+    const dm = { ...chat, kind: 'private' as const };
+    const inDm = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, { key: key(), creator: ann, chat: dm, name: 'x', currency: 'USD' }),
+    );
+    expect(inDm).toEqual({ type: 'rejected', error: 'NotInGroup' });
+
+    const ben = await person(f.core, 'ben', 30_00n);
+    expect(await add(f.core, ben, chat, 40_00n, 'TRIP')).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    expect((await add(f.core, ben, chat, 25_00n, 'TRIP')).type).toBe('added');
+    const view = await f.core.funds.show(f.db, chat, 'trip');
+    expect(view?.balance).toEqual(usd(25_00n));
+    expect(view?.members.map((m) => [m.displayName, m.role])).toEqual([
+      ['Ann', 'creator'],
+      ['Ben', 'contributor'],
+    ]);
+    expect(view?.movements).toMatchObject([{ direction: 'in', amount: usd(25_00n), name: 'Ben' }]);
+    expect(await available(f.core, ben)).toBe(5_00n);
+  });
+
+  it('only its creator adds or removes members, and the creator stays', async () => {
+    const chat = group();
+    const ann = await person(f.core, 'ann');
+    const ben = await person(f.core, 'ben');
+    await newFund(f.core, ann, chat);
+    const members = (who: Person, change?: { op: 'add' | 'remove'; member: Person }) =>
+      f.db.transaction((tx) =>
+        f.core.funds.members(tx, { person: who, chat, name: 'trip', ...(change ? { change } : {}) }),
+      );
+    expect(await members(ben, { op: 'add', member: ben })).toEqual({ type: 'rejected', error: 'NotFundCreator' });
+    expect(await members(ann, { op: 'add', member: ben })).toMatchObject({ type: 'members', changed: 'added' });
+    expect(await members(ann, { op: 'add', member: ben })).toEqual({ type: 'rejected', error: 'AlreadyMember' });
+    expect(await members(ann, { op: 'remove', member: ann })).toEqual({ type: 'rejected', error: 'NotAMember' });
+    expect(await members(ann, { op: 'remove', member: ben })).toMatchObject({ type: 'members', changed: 'removed' });
+    const shown = await members(ben);
+    expect(shown.type === 'members' && shown.members.map((m) => m.displayName)).toEqual(['Ann']);
+  });
+
+  it('pays a spend once a majority of members voted yes, in the job that closes the vote, and only once', async () => {
+    const { chat, ann, ben, chen } = await threeMembers();
+    const dan = await person(f.core, 'dan');
+    const spend = await openSpend(f.core, ann, dan, chat, 80_00n);
+    expect(spend).toMatchObject({ members: 3, needed: 2 });
+    // Asking moves nothing: the fund's money leaves only by a vote.
+    expect(await available(f.core, dan)).toBe(0n);
+    expect(await f.core.funds.decideSpend(f.db, spend.spendId)).toMatchObject({ type: 'noop', reason: 'NotDue' });
+
+    expect(await vote(f.core, ann, chat, spend.actionId, YES)).toMatchObject({ type: 'group', result: { ok: true } });
+    expect(await vote(f.core, ben, chat, spend.actionId, NO)).toMatchObject({ type: 'group', result: { ok: true } });
+    // Ben changes his mind: his new vote is the one that counts, and the spend passes.
+    await vote(f.core, ben, chat, spend.actionId, YES);
+    const due = await f.db.query(`SELECT key FROM outbox WHERE key = $1`, [`fund.vote.close:${spend.spendId}:passed`]);
+    expect(due.rows).toHaveLength(1);
+
+    const decisions = await Promise.all([
+      f.core.funds.decideSpend(f.db, spend.spendId),
+      f.core.funds.decideSpend(f.db, spend.spendId),
+      f.core.funds.decideSpend(f.db, spend.spendId),
+    ]);
+    expect(decisions.filter((d) => d.type === 'paid')).toHaveLength(1);
+    expect(decisions.filter((d) => d.type === 'noop')).toHaveLength(2);
+    expect(await available(f.core, dan)).toBe(80_00n);
+    const view = await f.core.funds.show(f.db, chat, 'trip');
+    expect(view?.balance).toEqual(usd(70_00n));
+    expect(view?.movements[0]).toMatchObject({
+      direction: 'out',
+      name: 'Dan',
+      note: 'tickets',
+      approvedBy: ['Ann', 'Ben'],
+    });
+    // Closed: a late vote is refused, and Chen's no changes nothing.
+    expect(await vote(f.core, chen, chat, spend.actionId, NO)).toMatchObject({
+      result: { ok: false, error: 'Closed' },
+    });
+    expect((await notificationsOf(f.db, dan)).map((n) => n.template.key)).toContain('fund.received');
+  });
+
+  it("ignores a non-member's vote and counts one member's double vote once", async () => {
+    const { chat, ann, ben } = await threeMembers();
+    const eve = await person(f.core, 'eve', 10_00n);
+    const spend = await openSpend(f.core, ann, eve, chat, 10_00n);
+    expect(await vote(f.core, eve, chat, spend.actionId, YES)).toMatchObject({
+      result: { ok: false, error: 'NotEligible' },
+    });
+    await Promise.all([vote(f.core, ann, chat, spend.actionId, YES), vote(f.core, ann, chat, spend.actionId, YES)]);
+    expect(await f.core.funds.decideSpend(f.db, spend.spendId)).toMatchObject({ type: 'noop', reason: 'NotDue' });
+    await vote(f.core, ben, chat, spend.actionId, YES);
+    expect(await f.core.funds.decideSpend(f.db, spend.spendId)).toMatchObject({ type: 'paid' });
+  });
+
+  it('fails at the deadline when the members did not pass it, and tells the requester', async () => {
+    const short = coreWith(f.db, { voteTtlMs: 300 });
+    const { chat, ann, ben } = await threeMembers(short);
+    const spend = await openSpend(short, ann, ben, chat, 20_00n);
+    await vote(short, ann, chat, spend.actionId, YES);
+    await sleep(400);
+    // The last vote and the deadline together: the vote is refused as expired, the deadline decides.
+    const [late, decided] = await Promise.all([
+      vote(short, ben, chat, spend.actionId, YES),
+      short.funds.decideSpend(f.db, spend.spendId),
+    ]);
+    expect(late).toMatchObject({ result: { ok: false } });
+    expect(decided).toMatchObject({ type: 'failed', reason: 'vote' });
+    expect(await short.funds.decideSpend(f.db, spend.spendId)).toMatchObject({ type: 'noop', reason: 'Decided' });
+    expect((await short.funds.show(f.db, chat, 'trip'))?.balance).toEqual(usd(150_00n));
+    expect((await notificationsOf(f.db, ann)).map((n) => n.template.key)).toContain('fund.spend_failed');
+  });
+
+  it('refuses a spend the fund cannot cover and one asked by someone who is not a member', async () => {
+    const { chat, ann } = await threeMembers();
+    const eve = await person(f.core, 'eve');
+    const tooMuch = await f.db.transaction((tx) =>
+      f.core.funds.spend(tx, { key: key(), requester: ann, chat, name: 'trip', amount: usd(151_00n), payee: eve }),
+    );
+    expect(tooMuch).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    const stranger = await f.db.transaction((tx) =>
+      f.core.funds.spend(tx, { key: key(), requester: eve, chat, name: 'trip', amount: usd(1_00n), payee: eve }),
+    );
+    expect(stranger).toEqual({ type: 'rejected', error: 'NotAMember' });
+  });
+});

@@ -1,0 +1,513 @@
+/**
+ * Group funds: money a group chat holds together in a ledger account of its own (kind 'fund', owner `fund:<id>`).
+ * Anyone may add; only a spend the members pass by vote takes money out, paid by the job that closes the vote, in
+ * the transaction that closes it — so of a last vote and the deadline arriving together exactly one decides.
+ */
+import {
+  closeGroupAction,
+  createGroupAction,
+  lockGroupAction,
+  tally as tallyOf,
+  type GroupAction,
+  type GroupActionHandler,
+  type Tally,
+} from '../actions/group.js';
+import type { Executor, Row, Tx } from '../db/executor.js';
+import { inTx } from '../db/retry.js';
+import { big, date, textOrNull } from '../db/rows.js';
+import type { LedgerError } from '../ledger/errors.js';
+import { balancesOf, openAccount, openAccounts } from '../ledger/queries.js';
+import type { Ledger } from '../ledger/service.js';
+import { silentLog, type Log } from '../log.js';
+import type { Amount } from '../money/amount.js';
+import { formatAmount } from '../money/format.js';
+import { schedule } from '../outbox/service.js';
+import { notifyPerson } from '../outbox/notify.js';
+import { walletOwner, type Person } from '../people/model.js';
+import type { People } from '../people/service.js';
+import type { Platform } from '../platform.js';
+import { storedNote } from '../text/clean.js';
+import type {
+  Fund,
+  FundAddOutcome,
+  FundCreateOutcome,
+  FundError,
+  FundMember,
+  FundMembersOutcome,
+  FundMovement,
+  FundSpendOutcome,
+  FundView,
+  SpendDecision,
+} from './model.js';
+import { FUND_TEMPLATES } from './templates.js';
+import { YES, count, decide } from './vote.js';
+
+/** The group action kind of a spending vote (choice 0 = yes, 1 = no). */
+export const FUND_SPEND_VOTE = 'fund.spend';
+export const fundOwner = (id: bigint): string => `fund:${id}`;
+const closeKey = (spendId: bigint, why: 'deadline' | 'passed'): string => `fund.vote.close:${spendId}:${why}`;
+
+export interface Chat {
+  platform: Platform;
+  chatId: string;
+  kind: 'private' | 'group';
+}
+
+export interface FundsDeps {
+  ledger: Pick<Ledger, 'apply'>;
+  people: Pick<People, 'get'>;
+  config: { voteTtlMs: number };
+  log?: Log;
+}
+
+export interface Funds {
+  /** The spending vote's rules: only members vote; a vote that passes is decided at once. */
+  readonly groupActions: readonly GroupActionHandler[];
+  create(
+    tx: Tx,
+    input: { key: string; creator: Person; chat: Chat; name: string; currency: string; target?: Amount },
+  ): Promise<FundCreateOutcome>;
+  list(exec: Executor, chat: Chat): Promise<Array<{ fund: Fund; balance: Amount }>>;
+  show(exec: Executor, chat: Chat, name: string): Promise<FundView | undefined>;
+  add(
+    tx: Tx,
+    input: { key: string; person: Person; chat: Chat; name: string; amount: Amount; note?: string },
+  ): Promise<FundAddOutcome>;
+  members(
+    tx: Tx,
+    input: { person: Person; chat: Chat; name: string; change?: { op: 'add' | 'remove'; member: Person } },
+  ): Promise<FundMembersOutcome>;
+  spend(
+    tx: Tx,
+    input: { key: string; requester: Person; chat: Chat; name: string; amount: Amount; payee: Person; reason?: string },
+  ): Promise<FundSpendOutcome>;
+  /** Decides a spend on its final tally: paid if passed, failed at the deadline, else nothing yet. */
+  decideSpend(exec: Executor, spendId: bigint): Promise<SpendDecision>;
+}
+
+const FUND_COLUMNS = 'id, platform, chat_id, name, currency, created_by, target, quorum_pct, state, created_at';
+
+function toFund(r: Row): Fund {
+  return {
+    id: big(r.id),
+    platform: r.platform as Platform,
+    chatId: String(r.chat_id),
+    name: String(r.name),
+    currency: String(r.currency).trim(),
+    createdBy: big(r.created_by),
+    target: r.target === null || r.target === undefined ? null : big(r.target),
+    quorumPct: Number(r.quorum_pct),
+    state: r.state as Fund['state'],
+    createdAt: date(r.created_at),
+  };
+}
+
+const nameKey = (name: string): string => name.normalize('NFKC').toLowerCase();
+const rejected = (error: FundError): { type: 'rejected'; error: FundError } => ({ type: 'rejected', error });
+
+function fundErrorOf(error: LedgerError): FundError {
+  switch (error) {
+    case 'InsufficientFunds':
+    case 'CurrencyMismatch':
+    case 'InvalidAmount':
+      return error;
+    case 'IdempotencyConflict':
+      return 'KeyConflict';
+    default:
+      throw new Error(`unexpected ledger refusal ${error} in a fund`);
+  }
+}
+
+export function createFunds(deps: FundsDeps): Funds {
+  const { ledger, people, config } = deps;
+  const log = deps.log ?? silentLog;
+
+  async function find(exec: Executor, chat: Chat, name: string, lock = false): Promise<Fund | undefined> {
+    const r = await exec.query(
+      `SELECT ${FUND_COLUMNS} FROM funds WHERE platform = $1 AND chat_id = $2 AND name_key = $3${lock ? ' FOR UPDATE' : ''}`,
+      [chat.platform, chat.chatId, nameKey(name)],
+    );
+    return r.rows[0] ? toFund(r.rows[0]) : undefined;
+  }
+
+  const account = (exec: Executor, fund: Fund) =>
+    openAccount(exec, { kind: 'fund', owner: fundOwner(fund.id), currency: fund.currency });
+
+  async function balanceOf(exec: Executor, fund: Fund): Promise<Amount> {
+    const [balance] = (await balancesOf(exec, fundOwner(fund.id))).filter((b) => b.currency === fund.currency);
+    return { minor: balance?.available ?? 0n, currency: fund.currency };
+  }
+
+  async function membersOf(exec: Executor, fundId: bigint): Promise<FundMember[]> {
+    const r = await exec.query(
+      `SELECT m.person_id, m.role, p.display_name FROM fund_members m JOIN people p ON p.id = m.person_id
+        WHERE m.fund_id = $1 AND m.removed_at IS NULL ORDER BY m.joined_at, m.person_id`,
+      [fundId],
+    );
+    return r.rows.map((row) => ({
+      personId: big(row.person_id),
+      displayName: String(row.display_name),
+      role: row.role as FundMember['role'],
+    }));
+  }
+
+  async function isMember(exec: Executor, fundId: bigint, personId: bigint): Promise<boolean> {
+    const r = await exec.query(
+      `SELECT 1 FROM fund_members WHERE fund_id = $1 AND person_id = $2 AND removed_at IS NULL`,
+      [fundId, personId],
+    );
+    return r.rows.length > 0;
+  }
+
+  /** A member from now on (again, if they had been removed); a creator stays a creator. */
+  async function join(tx: Tx, fundId: bigint, personId: bigint, role: FundMember['role']): Promise<boolean> {
+    const r = await tx.query(
+      `INSERT INTO fund_members (fund_id, person_id, role) VALUES ($1, $2, $3)
+       ON CONFLICT (fund_id, person_id) DO UPDATE SET removed_at = NULL WHERE fund_members.removed_at IS NOT NULL
+       RETURNING person_id`,
+      [fundId, personId, role],
+    );
+    return r.rows.length > 0;
+  }
+
+  async function spendOfAction(exec: Executor, actionId: string) {
+    const r = await exec.query(`SELECT id, fund_id, requester FROM fund_spends WHERE action_id = $1`, [actionId]);
+    const row = r.rows[0];
+    return row ? { id: big(row.id), fundId: big(row.fund_id), requester: big(row.requester) } : undefined;
+  }
+
+  const quorumOf = async (exec: Executor, fundId: bigint): Promise<number> => {
+    const r = await exec.query(`SELECT quorum_pct FROM funds WHERE id = $1`, [fundId]);
+    return Number(r.rows[0]?.quorum_pct ?? 50);
+  };
+
+  const ballots = (members: FundMember[], t: Tally, requester: bigint) => ({
+    members: members.map((m) => m.personId),
+    votes: new Map(t.pressers.map((p) => [p.personId, p.choice])),
+    requester,
+  });
+
+  const spendVote: GroupActionHandler = {
+    kind: FUND_SPEND_VOTE,
+    async eligible(tx, action, personId) {
+      const spend = await spendOfAction(tx, action.id);
+      return spend !== undefined && (await isMember(tx, spend.fundId, personId));
+    },
+    // A vote that makes the spend pass asks for the decision at once; the job decides on the final tally.
+    async pressed(tx, action: GroupAction, t: Tally) {
+      const spend = await spendOfAction(tx, action.id);
+      if (!spend) return;
+      const rule = { quorumPct: await quorumOf(tx, spend.fundId) };
+      const members = await membersOf(tx, spend.fundId);
+      if (decide(ballots(members, t, spend.requester), rule, false) !== 'passed') return;
+      await schedule(tx, {
+        key: closeKey(spend.id, 'passed'),
+        kind: 'fund.vote.close',
+        dueAt: new Date(0),
+        payload: { spendId: spend.id.toString() },
+      });
+    },
+  };
+
+  async function movements(exec: Executor, fund: Fund): Promise<FundMovement[]> {
+    const r = await exec.query(
+      `SELECT t.created_at, t.amount, t.kind, t.meta,
+              CASE WHEN t.credit_account = a.id THEN 'in' ELSE 'out' END AS direction,
+              p.display_name AS name, s.id AS spend_id, s.action_id
+         FROM accounts a
+         JOIN transfers t ON t.credit_account = a.id OR t.debit_account = a.id
+         JOIN accounts o ON o.id = CASE WHEN t.credit_account = a.id THEN t.debit_account ELSE t.credit_account END
+         LEFT JOIN people p ON o.owner = 'person:' || p.id
+         LEFT JOIN fund_spends s ON s.transfer_id = t.id
+        WHERE a.owner = $1 AND t.state = 'posted'
+        ORDER BY t.id DESC LIMIT 50`,
+      [fundOwner(fund.id)],
+    );
+    const out: FundMovement[] = [];
+    for (const row of r.rows) {
+      const meta = (typeof row.meta === 'string' ? JSON.parse(row.meta) : (row.meta ?? {})) as { note?: string };
+      let approvedBy: string[] = [];
+      if (row.action_id) {
+        const voters = await exec.query(
+          `SELECT p.display_name FROM group_action_presses v JOIN people p ON p.id = v.person_id
+            WHERE v.action_id = $1 AND v.choice = $2 ORDER BY v.created_at`,
+          [row.action_id, YES],
+        );
+        approvedBy = voters.rows.map((v) => String(v.display_name));
+      }
+      out.push({
+        at: date(row.created_at),
+        direction: row.direction === 'in' ? 'in' : 'out',
+        amount: { minor: big(row.amount), currency: fund.currency },
+        name: textOrNull(row.name) ?? '—',
+        note: typeof meta.note === 'string' ? meta.note : null,
+        approvedBy,
+      });
+    }
+    return out;
+  }
+
+  return {
+    groupActions: [spendVote],
+
+    async create(tx, input) {
+      if (input.chat.kind !== 'group') return rejected('NotInGroup');
+      if (input.target && input.target.currency !== input.currency) return rejected('CurrencyMismatch');
+      const r = await tx.query(
+        `INSERT INTO funds (key, platform, chat_id, name, name_key, currency, created_by, target)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT DO NOTHING
+         RETURNING ${FUND_COLUMNS}`,
+        [
+          input.key,
+          input.chat.platform,
+          input.chat.chatId,
+          input.name,
+          nameKey(input.name),
+          input.currency,
+          input.creator.id,
+          input.target?.minor ?? null,
+        ],
+      );
+      let row = r.rows[0];
+      if (!row) {
+        // The same delivery again returns its fund; another fund of that name in this chat is a refusal.
+        const again = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE key = $1`, [input.key]);
+        row = again.rows[0];
+        if (!row) return rejected('FundExists');
+      }
+      const fund = toFund(row);
+      await account(tx, fund);
+      await join(tx, fund.id, input.creator.id, 'creator');
+      return { type: 'created', fund, creatorName: input.creator.displayName };
+    },
+
+    async list(exec, chat) {
+      const r = await exec.query(
+        `SELECT ${FUND_COLUMNS} FROM funds WHERE platform = $1 AND chat_id = $2 AND state = 'open' ORDER BY id`,
+        [chat.platform, chat.chatId],
+      );
+      const funds = r.rows.map(toFund);
+      return Promise.all(funds.map(async (fund) => ({ fund, balance: await balanceOf(exec, fund) })));
+    },
+
+    async show(exec, chat, name) {
+      const fund = await find(exec, chat, name);
+      if (!fund) return undefined;
+      const open = await exec.query(
+        `SELECT count(*)::int AS n FROM fund_spends WHERE fund_id = $1 AND state = 'open'`,
+        [fund.id],
+      );
+      return {
+        fund,
+        balance: await balanceOf(exec, fund),
+        members: await membersOf(exec, fund.id),
+        movements: await movements(exec, fund),
+        openSpends: Number(open.rows[0]?.n ?? 0),
+      };
+    },
+
+    async add(tx, input) {
+      const fund = await find(tx, input.chat, input.name);
+      if (!fund) return rejected('UnknownFund');
+      if (fund.state !== 'open') return rejected('FundClosed');
+      if (input.amount.currency !== fund.currency) return rejected('CurrencyMismatch');
+      const note = storedNote(input.note);
+      const [wallet, pot] = await openAccounts(tx, [
+        { kind: 'wallet', owner: walletOwner(input.person.id), currency: fund.currency },
+        { kind: 'fund', owner: fundOwner(fund.id), currency: fund.currency },
+      ]);
+      if (!wallet || !pot) throw new Error('fund accounts were not opened');
+      const r = await ledger.apply(tx, {
+        legs: [
+          {
+            op: 'transfer',
+            ref: input.key,
+            debit: wallet.id,
+            credit: pot.id,
+            amount: input.amount.minor,
+            kind: 'fund.add',
+            meta: { fund: fund.id.toString(), ...(note ? { note } : {}) },
+          },
+        ],
+      });
+      if (!r.ok) return rejected(fundErrorOf(r.error));
+      await join(tx, fund.id, input.person.id, 'contributor');
+      return { type: 'added', fund, amount: input.amount, balance: await balanceOf(tx, fund), note };
+    },
+
+    async members(tx, input) {
+      const fund = await find(tx, input.chat, input.name);
+      if (!fund) return rejected('UnknownFund');
+      const change = input.change;
+      if (change) {
+        if (input.person.id !== fund.createdBy) return rejected('NotFundCreator');
+        if (change.op === 'add' && !(await join(tx, fund.id, change.member.id, 'added')))
+          return rejected('AlreadyMember');
+        if (change.op === 'remove') {
+          // The creator stays: a fund always has someone who may manage it.
+          const r = await tx.query(
+            `UPDATE fund_members SET removed_at = now()
+              WHERE fund_id = $1 AND person_id = $2 AND removed_at IS NULL AND role <> 'creator'`,
+            [fund.id, change.member.id],
+          );
+          if (r.rowCount === 0) return rejected('NotAMember');
+        }
+      }
+      return {
+        type: 'members',
+        fund,
+        members: await membersOf(tx, fund.id),
+        changed: change ? (change.op === 'add' ? 'added' : 'removed') : null,
+        name: change ? change.member.displayName : null,
+      };
+    },
+
+    async spend(tx, input) {
+      const fund = await find(tx, input.chat, input.name);
+      if (!fund) return rejected('UnknownFund');
+      if (fund.state !== 'open') return rejected('FundClosed');
+      if (input.amount.currency !== fund.currency) return rejected('CurrencyMismatch');
+      if (!(await isMember(tx, fund.id, input.requester.id))) return rejected('NotAMember');
+      if ((await balanceOf(tx, fund)).minor < input.amount.minor) return rejected('InsufficientFunds');
+      const action = await createGroupAction(tx, {
+        kind: FUND_SPEND_VOTE,
+        payload: { fund: fund.id.toString() },
+        platform: fund.platform,
+        chatId: fund.chatId,
+        createdBy: input.requester.id,
+        ttlMs: config.voteTtlMs,
+        ref: `fund.spend:${input.key}`,
+        mode: 'vote',
+        options: 2,
+      });
+      const reason = storedNote(input.reason);
+      const r = await tx.query(
+        `INSERT INTO fund_spends (key, fund_id, requester, payee, amount, reason, action_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
+         RETURNING id`,
+        [input.key, fund.id, input.requester.id, input.payee.id, input.amount.minor, reason, action.id],
+      );
+      const spendId = big(r.rows[0]?.id);
+      await schedule(tx, {
+        key: closeKey(spendId, 'deadline'),
+        kind: 'fund.vote.close',
+        dueAt: action.expiresAt,
+        payload: { spendId: spendId.toString() },
+      });
+      const members = await membersOf(tx, fund.id);
+      const c = count(ballots(members, { counts: [0, 0], pressers: [] }, input.requester.id), {
+        quorumPct: fund.quorumPct,
+      });
+      return {
+        type: 'vote',
+        fund,
+        spendId,
+        actionId: action.id,
+        amount: input.amount,
+        payeeName: input.payee.displayName,
+        reason,
+        members: c.members,
+        needed: c.needed,
+        closesAt: action.expiresAt,
+      };
+    },
+
+    decideSpend: (exec, spendId) =>
+      inTx(exec, async (tx): Promise<SpendDecision> => {
+        const found = await tx.query(`SELECT * FROM fund_spends WHERE id = $1`, [spendId]);
+        const spend = found.rows[0];
+        if (!spend) return { type: 'noop', reason: 'Unknown' };
+        const actionId = String(spend.action_id);
+        // Presses in flight commit first and new ones wait: the tally read next is final for this decision.
+        await lockGroupAction(tx, actionId);
+        const again = await tx.query(
+          `SELECT s.state, g.expires_at, g.expires_at <= now() AS past
+             FROM fund_spends s JOIN group_actions g ON g.id = s.action_id WHERE s.id = $1 FOR UPDATE OF s`,
+          [spendId],
+        );
+        const row = again.rows[0];
+        if (!row || row.state !== 'open') return { type: 'noop', reason: 'Decided' };
+        const fundId = big(spend.fund_id);
+        const requester = big(spend.requester);
+        const members = await membersOf(tx, fundId);
+        const t = await tallyOf(tx, actionId);
+        const decision = decide(
+          ballots(members, t, requester),
+          { quorumPct: await quorumOf(tx, fundId) },
+          row.past === true,
+        );
+        if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
+        await closeGroupAction(tx, actionId);
+
+        const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1`, [fundId]);
+        const fund = toFund(fundRow.rows[0] ?? {});
+        const amount = { minor: big(spend.amount), currency: fund.currency };
+        const payee = await people.get(tx, big(spend.payee));
+        const payeeName = payee?.displayName ?? '—';
+        const reason = textOrNull(spend.reason);
+        const tell = async (outcome: 'passed' | 'vote' | 'funds') => {
+          const key = `notify:fund.spend:${spendId}:decided`;
+          const params = { amount: formatAmount(amount), fund: fund.name, payee: payeeName };
+          if (outcome === 'passed')
+            await notifyPerson(tx, { key, personId: requester, template: FUND_TEMPLATES['fund.spend_passed'], params });
+          else
+            await notifyPerson(tx, {
+              key,
+              personId: requester,
+              template: FUND_TEMPLATES['fund.spend_failed'],
+              params: { ...params, reason: outcome },
+            });
+        };
+        const fail = async (why: 'vote' | 'funds'): Promise<SpendDecision> => {
+          await tx.query(
+            `UPDATE fund_spends SET state = 'failed', failure = $2, decided_at = now() WHERE id = $1 AND state = 'open'`,
+            [spendId, why],
+          );
+          await tell(why);
+          log.info({ spendId: spendId.toString(), why }, 'fund spend failed');
+          return { type: 'failed', spendId, reason: why };
+        };
+        if (decision === 'failed') return fail('vote');
+
+        const [pot, wallet] = await openAccounts(tx, [
+          { kind: 'fund', owner: fundOwner(fund.id), currency: fund.currency },
+          { kind: 'wallet', owner: walletOwner(big(spend.payee)), currency: fund.currency },
+        ]);
+        if (!pot || !wallet) throw new Error('fund accounts were not opened');
+        const paid = await ledger.apply(tx, {
+          legs: [
+            {
+              op: 'transfer',
+              ref: `fund.spend:${spendId}`,
+              debit: pot.id,
+              credit: wallet.id,
+              amount: amount.minor,
+              kind: 'fund.spend',
+              meta: { fund: fund.id.toString(), ...(reason ? { note: reason } : {}) },
+            },
+          ],
+        });
+        if (!paid.ok) {
+          if (paid.error !== 'InsufficientFunds') throw new Error(`fund spend ${spendId} refused: ${paid.error}`);
+          return fail('funds');
+        }
+        const transfer = paid.transfers[0];
+        if (!transfer) throw new Error('ledger returned no transfer');
+        await tx.query(
+          `UPDATE fund_spends SET state = 'passed', transfer_id = $2, decided_at = now() WHERE id = $1 AND state = 'open'`,
+          [spendId, transfer.id],
+        );
+        await notifyPerson(tx, {
+          key: `notify:fund.spend:${spendId}:received`,
+          personId: big(spend.payee),
+          template: FUND_TEMPLATES['fund.received'],
+          params: { amount: formatAmount(amount), fund: fund.name, ...(reason ? { note: reason } : {}) },
+        });
+        await tell('passed');
+        log.info({ spendId: spendId.toString(), transferId: transfer.id.toString() }, 'fund spend paid');
+        return { type: 'paid', spendId, transferId: transfer.id };
+      }),
+  };
+}
