@@ -11,10 +11,22 @@ import { linking } from './link/index.js';
 import { demo } from './faucet/index.js';
 import { welcome } from './help/index.js';
 import { reminders } from './reminders/index.js';
+import { funds } from './fund/index.js';
 import { t, type Locale, type MessageKey } from '../i18n/index.js';
 import { descriptionKey, type CommandOf, type CommandSpec, type Feature, type PressSpec } from './spec.js';
 
-export const FEATURES = [pay, request, recurring, wallet, preferences, linking, demo, welcome, reminders] as const;
+export const FEATURES = [
+  pay,
+  request,
+  recurring,
+  funds,
+  wallet,
+  preferences,
+  linking,
+  demo,
+  welcome,
+  reminders,
+] as const;
 
 type Listed = (typeof FEATURES)[number]['commands'][number];
 

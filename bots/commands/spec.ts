@@ -34,7 +34,7 @@ export type CommandLayerConfig = Pick<
 /** The core services the command layer calls (core/index.ts `createCore`). */
 export type CommandCore = Pick<
   Core,
-  'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'press' | 'groupActions'
+  'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'funds' | 'press' | 'groupActions'
 >;
 
 /** Everything a handler may use besides its typed command. */

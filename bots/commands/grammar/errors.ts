@@ -19,6 +19,8 @@ export const COMMAND_ERRORS = [
   'BadThreshold',
   'BadLinkCode',
   'BadScheduleId',
+  'BadFundCommand',
+  'BadFundName',
 ] as const satisfies ReadonlyArray<string>;
 
 export type CommandError = (typeof COMMAND_ERRORS)[number] | DeadlineError;

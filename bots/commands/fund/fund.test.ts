@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../config/env.js';
+import { audit, createCore, type Core } from '../../../core/index.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { createCommandLayer } from '../layer.js';
+import type { Actor, ChatRef, CommandLayer, Effect, IncomingEvent, Mention } from '../types.js';
+
+const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
+
+let database: TestDatabase;
+let core: Core;
+let layer: CommandLayer;
+
+beforeAll(async () => {
+  database = await createTestDatabase(6);
+  core = createCore({ db: database.db, config });
+  layer = createCommandLayer({ core, config });
+});
+
+afterAll(async () => {
+  expect((await audit(database.db)).violations).toEqual([]);
+  await database.drop();
+});
+
+let ids = 8_100_000;
+let updates = 0;
+const GROUP: ChatRef = { platform: 'telegram', chatId: '-100777', kind: 'group', title: 'Class of 2026' };
+
+function person(name: string, languageCode = 'en'): Actor {
+  ids += 1;
+  return {
+    platform: 'telegram',
+    userId: String(ids),
+    username: `${name}${ids}`,
+    displayName: name,
+    languageCode,
+    isBot: false,
+  };
+}
+
+function command(actor: Actor, text: string, chat: ChatRef = GROUP): Extract<IncomingEvent, { type: 'command' }> {
+  const [head = '', ...rest] = text.split(' ');
+  const args = rest.join(' ');
+  const mentions: Mention[] = [...args.matchAll(/@(\w+)/g)].map((m) => ({
+    username: m[1] ?? '',
+    offset: m.index,
+    length: m[0].length,
+  }));
+  updates += 1;
+  return { type: 'command', key: `tg:7:${updates}`, actor, chat, command: head.slice(1), args, mentions };
+}
+
+const press = (actor: Actor, actionId: string): IncomingEvent => {
+  updates += 1;
+  return { type: 'button', key: `tgcb:f${updates}`, actor, chat: GROUP, actionId };
+};
+
+const reply = (effects: Effect[]) => {
+  const found = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply');
+  if (!found) throw new Error(`no reply in ${JSON.stringify(effects)}`);
+  return found;
+};
+const say = async (actor: Actor, text: string, chat?: ChatRef) =>
+  reply((await layer.handle(command(actor, text, chat))).effects);
+
+async function funded(name: string, amount: string, languageCode = 'en'): Promise<Actor> {
+  const actor = person(name, languageCode);
+  await say(actor, `/faucet ${amount}`, { platform: 'telegram', chatId: actor.userId, kind: 'private' });
+  return actor;
+}
+
+describe('/fund in a group chat', () => {
+  it('starts a fund, takes money in, and pays out only what the members voted for', async () => {
+    const [ann, ben, chen] = [await funded('ann', '100'), await funded('ben', '100'), await funded('chen', '100')];
+    const dan = person('dan');
+    await say(dan, '/balance');
+
+    expect((await say(ann, '/fund new trip 200')).message.text).toContain(
+      'Fund “trip” started by ann — target 200.00 USD',
+    );
+    expect((await say(ann, '/fund new trip')).refusal).toBe(true);
+    for (const who of [ann, ben, chen])
+      expect((await say(who, '/fund add trip 50 for the bus')).message.text).toContain('added to “trip”');
+
+    const shown = (await say(ben, '/fund show trip')).message.text;
+    expect(shown).toContain('trip — 150.00 USD');
+    expect(shown).toContain('▓▓▓▓▓▓▓░░░ 75%');
+    expect(shown).toContain('Members: ann, ben, chen');
+
+    const vote = await say(ann, `/fund spend trip 80 @${dan.username} train tickets`);
+    expect(vote.message.text).toContain('Pay 80.00 USD from “trip” to dan?');
+    expect(vote.message.text).toContain('passes with 2 yes of 3 members');
+    const [yes, no] = vote.message.buttons?.[0]?.map((b) => b.actionId) ?? [];
+    if (!yes || !no) throw new Error('no vote buttons');
+
+    // Not a member: refused. A member's vote counts, once, and can change.
+    const stranger = (await layer.handle(press(dan, yes))).effects;
+    expect(stranger).toMatchObject([{ type: 'answer', alert: true }]);
+    await layer.handle(press(ann, yes));
+    await layer.handle(press(ben, no));
+    await layer.handle(press(ben, yes));
+
+    // The worker's job decides (here called as the worker would): paid exactly once.
+    const spend = await database.db.query(`SELECT id FROM fund_spends ORDER BY id DESC LIMIT 1`);
+    const spendId = BigInt(String(spend.rows[0]?.id));
+    const decisions = await Promise.all([
+      core.funds.decideSpend(database.db, spendId),
+      core.funds.decideSpend(database.db, spendId),
+    ]);
+    expect(decisions.map((d) => d.type).sort()).toEqual(['noop', 'paid']);
+
+    const after = (await say(chen, '/fund show trip')).message.text;
+    expect(after).toContain('trip — 70.00 USD');
+    expect(after).toMatch(/−80\.00 USD to dan — train tickets \(approved by ann, ben\)/);
+    expect((await say(dan, '/balance')).message.text).toContain('80.00 USD');
+    expect((await say(ann, '/fund list')).message.text).toContain('• trip: 70.00 USD');
+  });
+
+  it('answers in Chinese, and refuses bad input with one line that changes nothing', async () => {
+    const li = await funded('li', '100', 'zh-CN');
+    expect((await say(li, '/fund 新建 班费')).message.text).toContain('创建了基金“班费”');
+    expect((await say(li, '/fund')).message.text).toContain('/fund new 旅行');
+    expect((await say(li, '/fund add 没有这个 5')).message.text).toContain('本群没有这个基金');
+    const dm = { platform: 'telegram' as const, chatId: li.userId, kind: 'private' as const };
+    expect((await say(li, '/fund new 私房钱', dm)).message.text).toContain('基金属于群聊');
+    const count = await database.db.query(`SELECT count(*)::int AS n FROM funds WHERE name = '私房钱'`);
+    expect(count.rows[0]?.n).toBe(0);
+  });
+});

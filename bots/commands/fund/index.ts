@@ -1,0 +1,96 @@
+/** `/fund …`: a group's shared money, spent only when its members vote for it. */
+import type { Person, Tx } from '../../../core/index.js';
+import type { Recipient } from '../grammar/index.js';
+import { AMOUNT, NOTE, USER, type CommandContext, type Feature, type OnceSpec, type Outcome } from '../spec.js';
+import { parseFund, type FundCommand } from './grammar.js';
+import { renderAdded, renderCreated, renderList, renderMembers, renderShown, renderSpend } from './render.js';
+
+const FUND_NAME = { name: 'fund', kind: 'string', descriptionKey: 'discord.options.fund', required: true } as const;
+
+/** The person behind a mention or reply, or why there is none (a bot, an @username nobody here holds). */
+async function personOf(
+  tx: Tx,
+  ctx: CommandContext,
+  recipient: Recipient,
+): Promise<Person | 'RecipientIsBot' | 'UnknownRecipient'> {
+  if (recipient.kind === 'user') {
+    const touched = await ctx.core.people.touch(tx, recipient.actor);
+    return touched.ok ? touched.person : 'RecipientIsBot';
+  }
+  const found = await ctx.core.people.findByUsername(tx, ctx.chat.platform, recipient.username);
+  return found?.person ?? 'UnknownRecipient';
+}
+
+const refused = (ctx: CommandContext, error: 'RecipientIsBot' | 'UnknownRecipient'): Outcome => {
+  const outcome = { type: 'rejected', error } as const;
+  return { outcome, message: renderSpend(ctx.reader, outcome) };
+};
+
+const fund: OnceSpec<FundCommand> = {
+  name: 'fund',
+  example: '/fund new trip 500',
+  once: true,
+  discord: {
+    subcommands: [
+      { name: 'new', descriptionKey: 'discord.fund.new', options: [FUND_NAME, { ...AMOUNT, required: false }] },
+      { name: 'list', descriptionKey: 'discord.fund.list' },
+      { name: 'show', descriptionKey: 'discord.fund.show', options: [FUND_NAME] },
+      { name: 'add', descriptionKey: 'discord.fund.add', options: [FUND_NAME, AMOUNT, NOTE] },
+      {
+        name: 'members',
+        descriptionKey: 'discord.fund.members',
+        options: [
+          FUND_NAME,
+          { name: 'change', kind: 'string', descriptionKey: 'discord.options.change' },
+          { ...USER, required: false },
+        ],
+      },
+      { name: 'spend', descriptionKey: 'discord.fund.spend', options: [FUND_NAME, AMOUNT, USER, NOTE] },
+    ],
+  },
+  parse: parseFund,
+  async run(tx, ctx, command) {
+    const { core, event, person, reader } = ctx;
+    const chat = event.chat;
+    switch (command.action) {
+      case 'new': {
+        const currency = command.target?.currency ?? ctx.config.defaultCurrency;
+        const input = { key: event.key, creator: person, chat, name: command.fund, currency };
+        const outcome = await core.funds.create(tx, command.target ? { ...input, target: command.target } : input);
+        return { outcome, message: renderCreated(reader, outcome) };
+      }
+      case 'list':
+        return { outcome: { type: 'list' }, message: renderList(reader, await core.funds.list(tx, chat)) };
+      case 'show':
+        return {
+          outcome: { type: 'show' },
+          message: renderShown(reader, await core.funds.show(tx, chat, command.fund)),
+        };
+      case 'add': {
+        const input = { key: event.key, person, chat, name: command.fund, amount: command.amount };
+        const outcome = await core.funds.add(tx, command.note ? { ...input, note: command.note } : input);
+        return { outcome, message: renderAdded(reader, outcome) };
+      }
+      case 'members': {
+        const change = command.change;
+        const member = change ? await personOf(tx, ctx, change.member) : undefined;
+        if (typeof member === 'string') return refused(ctx, member);
+        const input = { person, chat, name: command.fund };
+        const outcome = await core.funds.members(
+          tx,
+          change && member ? { ...input, change: { op: change.op, member } } : input,
+        );
+        return { outcome, message: renderMembers(reader, outcome) };
+      }
+      case 'spend': {
+        const payee = await personOf(tx, ctx, command.payee);
+        if (typeof payee === 'string') return refused(ctx, payee);
+        const input = { key: event.key, requester: person, chat, name: command.fund, amount: command.amount, payee };
+        const outcome = await core.funds.spend(tx, command.reason ? { ...input, reason: command.reason } : input);
+        return { outcome, message: renderSpend(reader, outcome) };
+      }
+    }
+  },
+};
+
+export const funds = { commands: [fund] } satisfies Feature;

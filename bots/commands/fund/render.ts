@@ -1,0 +1,113 @@
+/** Group funds: created, added, the list, a fund shown with its progress and movements, members, a spending vote. */
+import {
+  formatAmount,
+  groupButtonId,
+  NO,
+  YES,
+  type Fund,
+  type FundAddOutcome,
+  type FundCreateOutcome,
+  type FundMembersOutcome,
+  type FundSpendOutcome,
+  type FundView,
+  type Amount,
+} from '../../../core/index.js';
+import { t } from '../../i18n/index.js';
+import { date, message, renderCode, truncate, withNote, type Reader } from '../render.js';
+import type { OutMessage } from '../types.js';
+
+/** A text progress bar of ten cells: `▓▓▓▓░░░░░░ 40%`. */
+export function progressBar(part: bigint, whole: bigint): string {
+  const percent = whole <= 0n ? 0 : Number((part * 100n) / whole);
+  const filled = Math.max(0, Math.min(10, Math.floor(percent / 10)));
+  return `${'▓'.repeat(filled)}${'░'.repeat(10 - filled)} ${percent}%`;
+}
+
+const target = (reader: Reader, fund: Fund): string =>
+  fund.target === null ? '' : t(reader.locale, 'fund.target', { amount: formatAmount(targetOf(fund)) });
+
+const targetOf = (fund: Fund): Amount => ({ minor: fund.target ?? 0n, currency: fund.currency });
+
+export function renderCreated(reader: Reader, outcome: FundCreateOutcome): OutMessage {
+  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
+  const { fund } = outcome;
+  return message(reader, 'fund.created', {
+    name: fund.name,
+    creator: outcome.creatorName,
+    target: target(reader, fund),
+  });
+}
+
+export function renderAdded(reader: Reader, outcome: FundAddOutcome): OutMessage {
+  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
+  const text = t(reader.locale, 'fund.added', {
+    name: outcome.fund.name,
+    amount: formatAmount(outcome.amount),
+    balance: formatAmount(outcome.balance),
+  });
+  return { text: withNote(reader, text, outcome.note) };
+}
+
+export function renderList(reader: Reader, funds: ReadonlyArray<{ fund: Fund; balance: Amount }>): OutMessage {
+  if (funds.length === 0) return message(reader, 'fund.list_empty');
+  const lines = funds.map(({ fund, balance }) =>
+    t(reader.locale, 'fund.list_line', { name: fund.name, balance: formatAmount(balance) }),
+  );
+  return { text: truncate([t(reader.locale, 'fund.list_title'), ...lines].join('\n')) };
+}
+
+export function renderShown(reader: Reader, view: FundView | undefined): OutMessage {
+  if (!view) return renderCode(reader, 'error', 'UnknownFund');
+  const { fund, balance } = view;
+  const { locale } = reader;
+  const lines = [t(locale, 'fund.show_title', { name: fund.name, balance: formatAmount(balance) })];
+  if (fund.target !== null)
+    lines.push(
+      t(locale, 'fund.show_target', {
+        target: formatAmount(targetOf(fund)),
+        bar: progressBar(balance.minor, fund.target),
+      }),
+    );
+  lines.push(t(locale, 'fund.show_members', { names: view.members.map((m) => m.displayName).join(', ') }));
+  if (view.openSpends > 0) lines.push(t(locale, 'fund.show_open', { count: view.openSpends }));
+  if (view.movements.length > 0) lines.push('', t(locale, 'fund.show_movements'));
+  for (const m of view.movements) {
+    const params = { date: date(reader, m.at), amount: formatAmount(m.amount), name: m.name };
+    let line = t(locale, m.direction === 'in' ? 'fund.movement_in' : 'fund.movement_out', params);
+    if (m.note) line += ` — ${m.note}`;
+    if (m.approvedBy.length > 0) line += ` ${t(locale, 'fund.approved_by', { names: m.approvedBy.join(', ') })}`;
+    lines.push(line);
+  }
+  return { text: truncate(lines.join('\n')) };
+}
+
+export function renderMembers(reader: Reader, outcome: FundMembersOutcome): OutMessage {
+  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
+  const names = outcome.members.map((m) => m.displayName).join(', ');
+  const list = t(reader.locale, 'fund.members', { name: outcome.fund.name, names });
+  if (outcome.changed === null) return { text: list };
+  const key = outcome.changed === 'added' ? 'fund.member_added' : 'fund.member_removed';
+  return { text: `${t(reader.locale, key, { member: outcome.name ?? '', name: outcome.fund.name })}\n${list}` };
+}
+
+/** The vote: who asks for what, how many yes it needs, until when; a Yes and a No button (pressing again changes it). */
+export function renderSpend(reader: Reader, outcome: FundSpendOutcome): OutMessage {
+  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
+  const text = t(reader.locale, 'fund.vote', {
+    name: outcome.fund.name,
+    amount: formatAmount(outcome.amount),
+    payee: outcome.payeeName,
+    needed: outcome.needed,
+    members: outcome.members,
+    closes: date(reader, outcome.closesAt),
+  });
+  return {
+    text: withNote(reader, text, outcome.reason),
+    buttons: [
+      [
+        { label: t(reader.locale, 'button.yes'), actionId: groupButtonId(outcome.actionId, YES) },
+        { label: t(reader.locale, 'button.no'), actionId: groupButtonId(outcome.actionId, NO) },
+      ],
+    ],
+  };
+}
