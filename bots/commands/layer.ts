@@ -126,9 +126,12 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
           result: `parse:${parsed.error}`,
           effects: [refusal(parseError(reader, event, parsed.error, parsed.detail), isPrivate)],
         };
-      const { outcome, message: answer } = await spec.run(tx, context, parsed.command);
+      const { outcome, message: answer, live, effects = [] } = await spec.run(tx, context, parsed.command);
       const refused = outcome.type === 'rejected';
-      return { result: resultOf(outcome), effects: [(refused ? refusal : reply)(answer, isPrivate)] };
+      const first: Effect = live
+        ? { type: 'live', ref: live.ref, version: live.version, message: answer }
+        : (refused ? refusal : reply)(answer, isPrivate);
+      return { result: resultOf(outcome), effects: [first, ...effects] };
     });
   }
 

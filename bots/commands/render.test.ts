@@ -250,6 +250,18 @@ describe('renderNotification', () => {
     'fund.received': { amount: '80.00 USD', fund: 'trip', note: 'train tickets' },
     'fund.spend_passed': { amount: '80.00 USD', fund: 'trip', payee: 'Ben' },
     'fund.spend_failed': { amount: '80.00 USD', fund: 'trip', payee: 'Ben', reason: 'vote' },
+    'fund.vote_card': {
+      name: 'trip',
+      amount: '80.00 USD',
+      payee: 'Ben',
+      yes: '1',
+      no: '0',
+      needed: '2',
+      members: '3',
+      closesAt: '2026-12-09T10:00:00.000Z',
+      note: 'train tickets',
+    },
+    'fund.not_member': { fund: 'trip', amount: '80.00 USD' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

@@ -58,6 +58,10 @@ export interface CommandContext {
 export interface Outcome {
   outcome: { type: string; error?: string };
   message: OutMessage;
+  /** The reply is a live message (core/live): posted, then kept up to date by the live worker. */
+  live?: { ref: string; version: string };
+  /** Effects after the reply (a poll to vote on). */
+  effects?: Effect[];
 }
 
 export type OptionKind = 'user' | 'string' | 'integer' | 'boolean';

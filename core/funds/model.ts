@@ -1,3 +1,4 @@
+import type { LiveView } from '../live/model.js';
 import type { Amount } from '../money/amount.js';
 import type { Platform } from '../platform.js';
 
@@ -82,6 +83,8 @@ export type FundSpendOutcome =
       members: number;
       needed: number;
       closesAt: Date;
+      /** The card the chat sees, kept up to date as votes come in and when it is decided (core/live). */
+      card: { ref: string; version: bigint; view: LiveView };
     }
   | { type: 'rejected'; error: FundError };
 

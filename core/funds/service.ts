@@ -21,6 +21,8 @@ import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import { formatAmount } from '../money/format.js';
+import { touchLive } from '../live/service.js';
+import type { LiveView } from '../live/model.js';
 import { schedule } from '../outbox/service.js';
 import { notifyPerson } from '../outbox/notify.js';
 import { walletOwner, type Person } from '../people/model.js';
@@ -55,7 +57,7 @@ export interface Chat {
 
 export interface FundsDeps {
   ledger: Pick<Ledger, 'apply'>;
-  people: Pick<People, 'get'>;
+  people: Pick<People, 'get' | 'defaults'>;
   config: { voteTtlMs: number };
   log?: Log;
 }
@@ -121,6 +123,55 @@ function fundErrorOf(error: LedgerError): FundError {
 export function createFunds(deps: FundsDeps): Funds {
   const { ledger, people, config } = deps;
   const log = deps.log ?? silentLog;
+
+  const cardRef = (spendId: bigint): string => `fund.spend:${spendId}`;
+
+  /** The vote card as it stands: rendered in the requester's language and time zone. */
+  async function showCard(tx: Tx, spendId: bigint, t?: Tally): Promise<{ version: bigint; view: LiveView }> {
+    const r = await tx.query(
+      `SELECT s.*, f.name, f.currency, f.quorum_pct, g.expires_at, g.id AS vote_id
+         FROM fund_spends s JOIN funds f ON f.id = s.fund_id JOIN group_actions g ON g.id = s.action_id
+        WHERE s.id = $1`,
+      [spendId],
+    );
+    const row = r.rows[0];
+    if (!row) throw new Error(`fund spend ${spendId} vanished`);
+    const requester = await people.get(tx, big(row.requester));
+    const payee = await people.get(tx, big(row.payee));
+    const members = await membersOf(tx, big(row.fund_id));
+    const counted = t ?? (await tallyOf(tx, String(row.vote_id)));
+    const c = count(ballots(members, counted, big(row.requester)), { quorumPct: Number(row.quorum_pct) });
+    const reason =
+      row.state === 'passed'
+        ? 'passed'
+        : row.state === 'failed'
+          ? row.failure === 'funds'
+            ? 'funds'
+            : 'failed'
+          : null;
+    const note = textOrNull(row.reason);
+    const view: LiveView = {
+      template: {
+        key: FUND_TEMPLATES['fund.vote_card'].key,
+        params: {
+          name: String(row.name),
+          amount: formatAmount({ minor: big(row.amount), currency: String(row.currency).trim() }),
+          payee: payee?.displayName ?? '—',
+          yes: String(c.yes),
+          no: String(c.no),
+          needed: String(c.needed),
+          members: String(c.members),
+          closesAt: date(row.expires_at).toISOString(),
+          ...(note ? { note } : {}),
+          ...(reason ? { reason } : {}),
+        },
+      },
+      locale: requester?.locale ?? people.defaults.locale,
+      timeZone: requester?.timezone ?? people.defaults.timezone,
+    };
+    const { version } = await touchLive(tx, cardRef(spendId), view);
+    return { version, view };
+  }
 
   async function find(exec: Executor, chat: Chat, name: string, lock = false): Promise<Fund | undefined> {
     const r = await exec.query(
@@ -191,12 +242,30 @@ export function createFunds(deps: FundsDeps): Funds {
     kind: FUND_SPEND_VOTE,
     async eligible(tx, action, personId) {
       const spend = await spendOfAction(tx, action.id);
-      return spend !== undefined && (await isMember(tx, spend.fundId, personId));
+      if (!spend) return false;
+      if (await isMember(tx, spend.fundId, personId)) return true;
+      // A native poll's answer gets no reply in the chat: the person hears privately why it did not count.
+      const about = await tx.query(
+        `SELECT f.name, f.currency, s.amount FROM funds f JOIN fund_spends s ON s.fund_id = f.id WHERE s.id = $1`,
+        [spend.id],
+      );
+      const row = about.rows[0];
+      await notifyPerson(tx, {
+        key: `notify:fund.vote:${action.id}:${personId}:not-member`,
+        personId,
+        template: FUND_TEMPLATES['fund.not_member'],
+        params: {
+          fund: textOrNull(row?.name) ?? '',
+          amount: formatAmount({ minor: big(row?.amount ?? 0), currency: (textOrNull(row?.currency) ?? 'XXX').trim() }),
+        },
+      });
+      return false;
     },
     // A vote that makes the spend pass asks for the decision at once; the job decides on the final tally.
     async pressed(tx, action: GroupAction, t: Tally) {
       const spend = await spendOfAction(tx, action.id);
       if (!spend) return;
+      await showCard(tx, spend.id, t);
       const rule = { quorumPct: await quorumOf(tx, spend.fundId) };
       const members = await membersOf(tx, spend.fundId);
       if (decide(ballots(members, t, spend.requester), rule, false) !== 'passed') return;
@@ -400,6 +469,7 @@ export function createFunds(deps: FundsDeps): Funds {
       const c = count(ballots(members, { counts: [0, 0], pressers: [] }, input.requester.id), {
         quorumPct: fund.quorumPct,
       });
+      const card = await showCard(tx, spendId);
       return {
         type: 'vote',
         fund,
@@ -411,6 +481,7 @@ export function createFunds(deps: FundsDeps): Funds {
         members: c.members,
         needed: c.needed,
         closesAt: action.expiresAt,
+        card: { ref: cardRef(spendId), ...card },
       };
     },
 
@@ -466,6 +537,7 @@ export function createFunds(deps: FundsDeps): Funds {
             [spendId, why],
           );
           await tell(why);
+          await showCard(tx, spendId);
           log.info({ spendId: spendId.toString(), why }, 'fund spend failed');
           return { type: 'failed', spendId, reason: why };
         };
@@ -506,6 +578,7 @@ export function createFunds(deps: FundsDeps): Funds {
           params: { amount: formatAmount(amount), fund: fund.name, ...(reason ? { note: reason } : {}) },
         });
         await tell('passed');
+        await showCard(tx, spendId);
         log.info({ spendId: spendId.toString(), transferId: transfer.id.toString() }, 'fund spend paid');
         return { type: 'paid', spendId, transferId: transfer.id };
       }),

@@ -8,7 +8,27 @@ export const FUND_TEMPLATES = defineTemplates<{
   'fund.spend_passed': { amount: string; fund: string; payee: string };
   /** To the member who asked: the spend did not pass in time, or the fund was short when it did. */
   'fund.spend_failed': { amount: string; fund: string; payee: string; reason: 'vote' | 'funds' };
+  /**
+   * The vote's card in the chat, kept up to date as a live message: the tally while open, then the result
+   * (`reason`: passed, failed in time, or passed but the fund was short).
+   */
+  'fund.vote_card': {
+    name: string;
+    amount: string;
+    payee: string;
+    yes: string;
+    no: string;
+    needed: string;
+    members: string;
+    closesAt: string;
+    note?: string;
+    reason?: 'passed' | 'failed' | 'funds';
+  };
+  /** To someone who answered a fund's vote without being its member: why it did not count. */
+  'fund.not_member': { fund: string; amount: string };
 }>()({
+  'fund.vote_card': { deferrable: false },
+  'fund.not_member': { deferrable: false },
   'fund.received': { deferrable: false },
   'fund.spend_passed': { deferrable: false },
   'fund.spend_failed': { deferrable: false },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../config/env.js';
-import { audit, createCore, type Core } from '../../../core/index.js';
+import { audit, createCore, groupButtonId, type Core } from '../../../core/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import { createCommandLayer } from '../layer.js';
 import type { Actor, ChatRef, CommandLayer, Effect, IncomingEvent, Mention } from '../types.js';
@@ -87,11 +87,14 @@ describe('/fund in a group chat', () => {
     expect(shown).toContain('▓▓▓▓▓▓▓░░░ 75%');
     expect(shown).toContain('Members: ann, ben, chen');
 
-    const vote = await say(ann, `/fund spend trip 80 @${dan.username} train tickets`);
-    expect(vote.message.text).toContain('Pay 80.00 USD from “trip” to dan?');
-    expect(vote.message.text).toContain('passes with 2 yes of 3 members');
-    const [yes, no] = vote.message.buttons?.[0]?.map((b) => b.actionId) ?? [];
-    if (!yes || !no) throw new Error('no vote buttons');
+    // The card (a live message the worker keeps up to date) and the poll members answer.
+    const asked = (await layer.handle(command(ann, `/fund spend trip 80 @${dan.username} train tickets`))).effects;
+    const card = asked.find((e): e is Extract<Effect, { type: 'live' }> => e.type === 'live');
+    const poll = asked.find((e): e is Extract<Effect, { type: 'poll' }> => e.type === 'poll');
+    expect(card?.message.text).toContain('Pay 80.00 USD from “trip” to dan?');
+    expect(card?.message.text).toContain('Yes 0 · No 0 — it passes with 2 yes of 3 members');
+    expect(poll).toMatchObject({ question: 'Pay 80.00 USD from “trip” to dan?', options: ['Yes', 'No'] });
+    const [yes, no] = [groupButtonId(poll?.pollRef ?? '', 0), groupButtonId(poll?.pollRef ?? '', 1)];
 
     // Not a member: refused. A member's vote counts, once, and can change.
     const stranger = (await layer.handle(press(dan, yes))).effects;
@@ -99,6 +102,14 @@ describe('/fund in a group chat', () => {
     await layer.handle(press(ann, yes));
     await layer.handle(press(ben, no));
     await layer.handle(press(ben, yes));
+
+    // Every vote showed on the card; a stranger's answer is explained to them privately.
+    const live = await database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [card?.ref]);
+    expect(JSON.stringify(live.rows[0]?.view)).toContain('"yes":"2"');
+    const told = await database.db.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE key LIKE 'notify:fund.vote:%:not-member'`,
+    );
+    expect(told.rows[0]?.n).toBe(1);
 
     // The worker's job decides (here called as the worker would): paid exactly once.
     const spend = await database.db.query(`SELECT id FROM fund_spends ORDER BY id DESC LIMIT 1`);
@@ -114,6 +125,8 @@ describe('/fund in a group chat', () => {
     expect(after).toMatch(/−80\.00 USD to dan — train tickets \(approved by ann, ben\)/);
     expect((await say(dan, '/balance')).message.text).toContain('80.00 USD');
     expect((await say(ann, '/fund list')).message.text).toContain('• trip: 70.00 USD');
+    const decided = await database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [card?.ref]);
+    expect(JSON.stringify(decided.rows[0]?.view)).toContain('"reason":"passed"');
   });
 
   it('answers in Chinese, and refuses bad input with one line that changes nothing', async () => {

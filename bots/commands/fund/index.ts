@@ -1,6 +1,7 @@
 /** `/fund …`: a group's shared money, spent only when its members vote for it. */
 import type { Person, Tx } from '../../../core/index.js';
 import type { Recipient } from '../grammar/index.js';
+import { renderCode } from '../render.js';
 import { AMOUNT, NOTE, USER, type CommandContext, type Feature, type OnceSpec, type Outcome } from '../spec.js';
 import { parseFund, type FundCommand } from './grammar.js';
 import { renderAdded, renderCreated, renderList, renderMembers, renderShown, renderSpend } from './render.js';
@@ -21,10 +22,10 @@ async function personOf(
   return found?.person ?? 'UnknownRecipient';
 }
 
-const refused = (ctx: CommandContext, error: 'RecipientIsBot' | 'UnknownRecipient'): Outcome => {
-  const outcome = { type: 'rejected', error } as const;
-  return { outcome, message: renderSpend(ctx.reader, outcome) };
-};
+const refused = (ctx: CommandContext, error: 'RecipientIsBot' | 'UnknownRecipient'): Outcome => ({
+  outcome: { type: 'rejected', error },
+  message: renderCode(ctx.reader, 'error', error),
+});
 
 const fund: OnceSpec<FundCommand> = {
   name: 'fund',
@@ -87,7 +88,10 @@ const fund: OnceSpec<FundCommand> = {
         if (typeof payee === 'string') return refused(ctx, payee);
         const input = { key: event.key, requester: person, chat, name: command.fund, amount: command.amount, payee };
         const outcome = await core.funds.spend(tx, command.reason ? { ...input, reason: command.reason } : input);
-        return { outcome, message: renderSpend(reader, outcome) };
+        const { message, poll } = renderSpend(reader, outcome);
+        if (outcome.type === 'rejected' || !poll) return { outcome, message };
+        const live = { ref: outcome.card.ref, version: outcome.card.version.toString() };
+        return { outcome, message, live, effects: [poll] };
       }
     }
   },

@@ -1,9 +1,6 @@
 /** Group funds: created, added, the list, a fund shown with its progress and movements, members, a spending vote. */
 import {
   formatAmount,
-  groupButtonId,
-  NO,
-  YES,
   type Fund,
   type FundAddOutcome,
   type FundCreateOutcome,
@@ -13,8 +10,8 @@ import {
   type Amount,
 } from '../../../core/index.js';
 import { t } from '../../i18n/index.js';
-import { date, message, renderCode, truncate, withNote, type Reader } from '../render.js';
-import type { OutMessage } from '../types.js';
+import { date, message, renderCode, renderNotification, truncate, withNote, type Reader } from '../render.js';
+import type { Effect, OutMessage } from '../types.js';
 
 /** A text progress bar of ten cells: `▓▓▓▓░░░░░░ 40%`. */
 export function progressBar(part: bigint, whole: bigint): string {
@@ -90,24 +87,28 @@ export function renderMembers(reader: Reader, outcome: FundMembersOutcome): OutM
   return { text: `${t(reader.locale, key, { member: outcome.name ?? '', name: outcome.fund.name })}\n${list}` };
 }
 
-/** The vote: who asks for what, how many yes it needs, until when; a Yes and a No button (pressing again changes it). */
-export function renderSpend(reader: Reader, outcome: FundSpendOutcome): OutMessage {
-  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
-  const text = t(reader.locale, 'fund.vote', {
+/**
+ * The vote: its card (the same template the live worker renders when votes come in and when it is decided) and the
+ * poll members answer — a native poll on Telegram, Yes / No buttons elsewhere (pressing again changes the vote).
+ */
+export function renderSpend(
+  reader: Reader,
+  outcome: FundSpendOutcome,
+): { message: OutMessage; poll?: Extract<Effect, { type: 'poll' }> } {
+  if (outcome.type === 'rejected') return { message: renderCode(reader, 'error', outcome.error) };
+  const { view } = outcome.card;
+  const question = t(reader.locale, 'fund.poll_question', {
     name: outcome.fund.name,
     amount: formatAmount(outcome.amount),
     payee: outcome.payeeName,
-    needed: outcome.needed,
-    members: outcome.members,
-    closes: date(reader, outcome.closesAt),
   });
   return {
-    text: withNote(reader, text, outcome.reason),
-    buttons: [
-      [
-        { label: t(reader.locale, 'button.yes'), actionId: groupButtonId(outcome.actionId, YES) },
-        { label: t(reader.locale, 'button.no'), actionId: groupButtonId(outcome.actionId, NO) },
-      ],
-    ],
+    message: renderNotification(view.locale, view.template, { timeZone: view.timeZone }),
+    poll: {
+      type: 'poll',
+      question,
+      options: [t(reader.locale, 'button.yes'), t(reader.locale, 'button.no')],
+      pollRef: outcome.actionId,
+    },
   };
 }
