@@ -3,8 +3,8 @@
  * Anyone may add; only a spend the members pass by vote takes money out, paid by the job that closes the vote, in
  * the transaction that closes it — so of a last vote and the deadline arriving together exactly one decides.
  */
+import { closeVote } from '../actions/poll.js';
 import {
-  closeGroupAction,
   createGroupAction,
   lockGroupAction,
   tally as tallyOf,
@@ -510,7 +510,7 @@ export function createFunds(deps: FundsDeps): Funds {
           row.past === true,
         );
         if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
-        await closeGroupAction(tx, actionId);
+        await closeVote(tx, actionId);
 
         const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1`, [fundId]);
         const fund = toFund(fundRow.rows[0] ?? {});
