@@ -15,7 +15,7 @@ import {
 import type { Executor, Row, Tx } from '../db/executor.js';
 import { inTx } from '../db/retry.js';
 import { big, date, textOrNull } from '../db/rows.js';
-import type { LedgerError } from '../ledger/errors.js';
+import { transferRefusalOf, type LedgerError } from '../ledger/errors.js';
 import { balancesOf, openAccount, openAccounts } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
@@ -107,18 +107,7 @@ function toFund(r: Row): Fund {
 const nameKey = (name: string): string => name.normalize('NFKC').toLowerCase();
 const rejected = (error: FundError): { type: 'rejected'; error: FundError } => ({ type: 'rejected', error });
 
-function fundErrorOf(error: LedgerError): FundError {
-  switch (error) {
-    case 'InsufficientFunds':
-    case 'CurrencyMismatch':
-    case 'InvalidAmount':
-      return error;
-    case 'IdempotencyConflict':
-      return 'KeyConflict';
-    default:
-      throw new Error(`unexpected ledger refusal ${error} in a fund`);
-  }
-}
+const fundErrorOf = (error: LedgerError): FundError => transferRefusalOf(error, 'a fund');
 
 export function createFunds(deps: FundsDeps): Funds {
   const { ledger, people, config } = deps;
