@@ -33,7 +33,7 @@ export interface EveryCommand {
 const SHARES_EN = /(?<![\p{L}\p{N}_])from\s+([\p{L}\p{N}_-]{1,32})\s+shares(?![\p{L}\p{N}_])/iu;
 const SHARES_ZH = /来自\s*([\p{L}\p{N}_-]{1,32}?)\s*分摊/u;
 const SEPARATOR = /^[\s,，、]*/u;
-const WEIGHT = /^\s*[:：]\s*([0-9０-９]{1,6})(?![0-9０-９])/u;
+const WEIGHT = /^\s*[:：]\s*([0-9０-９]{1,6})(?=$|[\s,，、])/u;
 const USERNAME = /^@([A-Za-z0-9_]{1,32})(?![A-Za-z0-9_])/u;
 
 /**
