@@ -112,3 +112,32 @@ describe('the shared /every grammar', () => {
     });
   });
 });
+
+describe('the shared /every on Discord', () => {
+  const MUM: Actor = { platform: 'discord', userId: '7', displayName: 'Mum', username: 'mum', isBot: false };
+  const options = (extra: Record<string, string>) =>
+    parseEvery(
+      new Input({ ...event(''), options: { user: MUM, amount: '600', schedule: 'monthly on 1', ...extra } }),
+      CONTEXT,
+    );
+
+  it('reads the fund and shares options as the clause they stand for', () => {
+    expect(options({ fund: 'parents', shares: '@ann:1 @ben:2' })).toMatchObject({
+      recipient: { kind: 'user', actor: MUM },
+      shares: {
+        fund: 'parents',
+        payers: [
+          { recipient: user('ann'), weight: 1 },
+          { recipient: user('ben'), weight: 2 },
+        ],
+      },
+    });
+    expect(options({})).not.toHaveProperty('shares');
+  });
+
+  it('refuses shares without a fund, a fund without shares, and words that are not payers', () => {
+    expect(options({ shares: '@ann:1' })).toMatchObject({ fail: 'BadShares' });
+    expect(options({ fund: 'parents' })).toMatchObject({ fail: 'BadShares' });
+    expect(options({ fund: 'parents', shares: '@ann:1 and ben' })).toMatchObject({ fail: 'BadShares' });
+  });
+});

@@ -91,7 +91,8 @@ function recipientOfMention(mention: Mention): Recipient {
 
 /**
  * `/every @name 50 monthly on 1 [until …|for 6 times] [from <fund> shares @a:1 @b:2] [note]` (Chinese:
- * `来自 <fund> 分摊 @a:1 …`); Discord: user, amount, schedule, note (a Discord /every is paid by one person).
+ * `来自 <fund> 分摊 @a:1 …`); Discord: user, amount, schedule, note, and for a shared one fund and shares
+ * (`@ann:1 @ben:2`).
  */
 export function parseEvery(input: Input, context: ParseContext): EveryCommand | Failure {
   if (!input.usesOptions) {
@@ -100,7 +101,17 @@ export function parseEvery(input: Input, context: ParseContext): EveryCommand | 
     const parsed = parseSingle(taken.input, context);
     return failed(parsed) || !taken.shares ? parsed : { ...parsed, shares: taken.shares };
   }
-  return parseSingle(input, context);
+  const fund = input.option('fund')?.trim();
+  const listed = input.option('shares')?.trim();
+  if (!fund && !listed) return parseSingle(input, context);
+  if (!fund || !listed) return fail('BadShares', fund ?? listed ?? '');
+  // Discord: the two options read as the clause they stand for; its payers are typed @usernames.
+  const clause = `from ${fund} shares ${listed}`;
+  const taken = takeShares(new Input({ ...input.event, options: undefined, args: clause, mentions: [] }));
+  if (failed(taken)) return taken;
+  if (!taken.shares || taken.input.text.trim() !== '') return fail('BadShares', listed);
+  const parsed = parseSingle(input, context);
+  return failed(parsed) ? parsed : { ...parsed, shares: taken.shares };
 }
 
 function parseSingle(input: Input, context: ParseContext): EveryCommand | Failure {

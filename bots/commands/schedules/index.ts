@@ -25,6 +25,9 @@ const every: OnceSpec<EveryCommand> = {
       AMOUNT,
       { name: 'schedule', kind: 'string', descriptionKey: 'discord.options.schedule', required: true },
       NOTE,
+      // A shared /every: the chat's fund, and who pays what part.
+      { name: 'fund', kind: 'string', descriptionKey: 'discord.options.fund' },
+      { name: 'shares', kind: 'string', descriptionKey: 'discord.options.shares' },
     ],
   },
   parse: parseEvery,
