@@ -134,13 +134,15 @@ export function createCore(deps: {
     log,
   });
   const requests = createRequests({ people, payments, config: { requestTtlMs: config.requestTtlMs }, log });
+  const funds = createFunds({ ledger, people, config: { voteTtlMs: config.voteTtlMs ?? 48 * 3_600_000 }, log });
   const schedules = createSchedules({
     people,
     payments,
+    ledger,
+    funds,
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
-  const funds = createFunds({ ledger, people, config: { voteTtlMs: config.voteTtlMs ?? 48 * 3_600_000 }, log });
   const timed = createTimedHandlers({ people, payments, requests, schedules, funds, log });
   const groupActions = createGroupActions([POLL_HANDLER, ...funds.groupActions, ...(deps.groupActions ?? [])]);
 

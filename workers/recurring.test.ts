@@ -200,6 +200,95 @@ describe('recurring transfers through the workers', () => {
     await database.db.transaction((tx) => core.schedules.cancel(tx, { personId: aunt.id, scheduleId: id }));
   });
 
+  it('shared: one sibling short moves nothing and all are told who; after a top-up the retry pays every share once, a duplicate job included', async () => {
+    const group = { ...CHAT, kind: 'group' as const };
+    const ann = await person(core, 'ann_rec6', 10_00n);
+    const ben = await person(core, 'ben_rec6', 1_00n);
+    const chen = await person(core, 'chen_rec6', 10_00n);
+    const mum = await person(core, 'mum_rec6');
+    const created = await database.db.transaction((tx) =>
+      core.funds.create(tx, { key: ref('fund'), creator: ann, chat: group, name: 'parents_rec6', currency: 'USD' }),
+    );
+    expect(created).toMatchObject({ type: 'created' });
+    for (const member of [ben, chen])
+      await database.db.transaction((tx) =>
+        core.funds.members(tx, { person: ann, chat: group, name: 'parents_rec6', change: { op: 'add', member } }),
+      );
+    const key = ref('tg:every');
+    const { outcome } = await once(database.db, { key, personId: ann.id, command: 'every' }, async (tx) =>
+      toWire(
+        await core.schedules.create(tx, {
+          key,
+          payer: ann,
+          payee: { personId: mum.id },
+          amount: { minor: 6_00n, currency: 'USD' },
+          spec: rule('FREQ=MINUTELY;INTERVAL=10', 2),
+          chat: CHAT,
+          shares: {
+            fund: 'parents_rec6',
+            payers: [
+              { payer: { personId: ann.id }, weight: 1 },
+              { payer: { personId: ben.id }, weight: 1 },
+              { payer: { personId: chen.id }, weight: 2 },
+            ],
+          },
+        }),
+      ),
+    );
+    if (outcome.type !== 'shared') throw new Error(`no shared card: ${JSON.stringify(outcome)}`);
+    const id = BigInt(outcome.scheduleId);
+    for (const share of outcome.shares) {
+      const who = [ann, ben, chen].find((p) => p.id.toString() === share.personId);
+      if (!who || share.actionId === null) throw new Error('a sibling without a button');
+      await press(core, who, share.actionId);
+    }
+    await waitFor('the shortfall notices', async () => (await notes(id)).length >= 3);
+    expect((await notes(id)).slice(0, 3)).toEqual([
+      `1:short:1:${ann.id}`,
+      `1:short:1:${ben.id}`,
+      `1:short:1:${chen.id}`,
+    ]);
+    const told = await database.db.query<{ short: string }>(
+      `SELECT payload -> 'template' -> 'params' ->> 'short' AS short FROM outbox WHERE key LIKE $1`,
+      [`notify:schedule:${id}:1:short:1:%`],
+    );
+    expect(told.rows.map((r) => r.short)).toEqual(['Ben_rec6', 'Ben_rec6', 'Ben_rec6']);
+    expect(await transferCount(id)).toBe(0);
+    expect([await available(core, ann), await available(core, ben), await available(core, chen)]).toEqual([
+      10_00n,
+      1_00n,
+      10_00n,
+    ]);
+
+    await fund(core, ben, 5_00n);
+    await waitFor('the retried run', async () => (await runs(id)).length === 1, 20_000);
+    const [run] = await runs(id);
+    expect(run).toMatchObject({ n: 1, state: 'paid', paid: true });
+    const tries = run?.tries ?? 0;
+    expect(tries).toBeGreaterThanOrEqual(2); // paid on a retry, not on the first try
+    // The paying try's job again (a redelivery): the occurrence has moved on, nothing more is paid.
+    const retryKey = `schedule.run:${id}:1.${tries}`;
+    const row = (await database.db.query(`SELECT id FROM outbox WHERE key = $1`, [retryKey])).rows[0];
+    await workers.queues.recurring.add(
+      'schedule.run',
+      { outboxId: String(row?.id), key: retryKey },
+      { jobId: jobIdFor(retryKey), removeOnComplete: true },
+    );
+    await waitFor(
+      'the duplicate job to finish',
+      async () => !(await workers.queues.recurring.getJob(jobIdFor(retryKey))),
+    );
+    expect(await core.schedules.run(database.db, id, 1, tries)).toMatchObject({ type: 'noop', reason: 'Resolved' });
+    expect(await transfersOf(id)).toEqual([`schedule:${id}:1#0`, `schedule:${id}:1#1`, `schedule:${id}:1#2`]);
+    expect(await available(core, mum)).toBe(6_00n);
+    expect([await available(core, ann), await available(core, ben), await available(core, chen)]).toEqual([
+      8_50n,
+      4_50n,
+      7_00n,
+    ]);
+    await database.db.transaction((tx) => core.schedules.cancel(tx, { personId: chen.id, scheduleId: id }));
+  });
+
   it('/cancel stops the runs; someone else cannot cancel', async () => {
     const uncle = await person(core, 'uncle_rec5', 20_00n);
     const kid = await person(core, 'kid_rec5');

@@ -41,6 +41,8 @@ export const SCHEDULE_ERRORS = [
   'BadScheduleEnd',
   'ScheduleEndInPast',
   'BadScheduleTime',
+  // `from <fund> shares @a:1 @b:2` that is not a list of people with whole-number weights.
+  'BadShares',
 ] as const;
 export type ScheduleError = (typeof SCHEDULE_ERRORS)[number];
 

@@ -1,6 +1,8 @@
 export * from './model.js';
 export * from './grammar.js';
 export {
+  MAX_SHARERS,
+  MAX_SHARE_WEIGHT,
   SCHEDULE_MAX_TRIES,
   SCHEDULE_RETRY_DELAY_MS,
   createSchedules,
@@ -8,6 +10,7 @@ export {
   scheduleRef,
   scheduleRunKey,
   scheduleThread,
+  splitShares,
   type ScheduleCreateInput,
   type Schedules,
   type SchedulesConfig,

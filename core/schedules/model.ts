@@ -18,6 +18,13 @@ export const SCHEDULE_CREATE_ERRORS = [
   'InvalidAmount',
   'BadRule',
   'NeverRuns',
+  // Shared schedules: the fund is not one of this chat's, a named payer is not an active member of it, the typer
+  // is not among the payers, a payer is named twice, or the payee is one of the payers.
+  'UnknownFund',
+  'NotAFundMember',
+  'NotASharer',
+  'DuplicateSharer',
+  'PayeeIsSharer',
 ] as const;
 export type ScheduleCreateError = (typeof SCHEDULE_CREATE_ERRORS)[number];
 
@@ -37,13 +44,54 @@ export type ScheduleCreateOutcome =
       next: Date[];
       timezone: string;
     }
+  | {
+      /** A shared schedule: waits until every payer tapped their own Accept button. */
+      type: 'shared';
+      scheduleId: bigint;
+      amount: Amount;
+      note: string | null;
+      spec: ScheduleSpec;
+      toName: string;
+      toUserId: string | null;
+      next: Date[];
+      timezone: string;
+      fund: string;
+      shares: ScheduleShareView[];
+    }
   | { type: 'rejected'; error: ScheduleCreateError };
+
+/** One payer's part of a shared schedule. */
+export interface ScheduleShareView {
+  personId: bigint;
+  name: string;
+  weight: number;
+  /** Their part of each run. */
+  amount: Amount;
+  accepted: boolean;
+  /** Their Accept button while they have not accepted (null once they have, or when it expired). */
+  actionId: string | null;
+}
 
 export const SCHEDULE_STATE_ERRORS = ['ScheduleNotFound', 'NotYourSchedule', 'ScheduleEnded', 'NeverRuns'] as const;
 export type ScheduleStateError = (typeof SCHEDULE_STATE_ERRORS)[number];
 
 export type ScheduleActivateOutcome =
   | { type: 'activated'; scheduleId: bigint; amount: Amount; toName: string; next: Date[] }
+  | { type: 'rejected'; error: ScheduleStateError };
+
+/** A payer's Accept tap on a shared schedule; `active` once the last one accepted. */
+export type ScheduleAcceptOutcome =
+  | {
+      type: 'accepted';
+      scheduleId: bigint;
+      amount: Amount;
+      toName: string;
+      fund: string;
+      shares: ScheduleShareView[];
+      active: boolean;
+      /** The next runs when it became active (else empty). */
+      next: Date[];
+    }
   | { type: 'rejected'; error: ScheduleStateError };
 
 export type ScheduleCancelOutcome =
@@ -61,6 +109,8 @@ export interface ScheduleView {
   /** The next run (active schedules only). */
   nextAt: Date | null;
   paidRuns: number;
+  /** A shared schedule: its fund and its payers (who has not accepted yet is what it waits for); null otherwise. */
+  shared?: { fund: string; shares: ScheduleShareView[] } | null;
 }
 
 export type ScheduleRunOutcome =
@@ -76,4 +126,6 @@ export type ScheduleNoticeOutcome = { type: 'noticed'; scheduleId: bigint; n: nu
 // The buttons of this domain, with the outcome a press produces.
 /** payer: start a recurring transfer shown on its confirm card (payload: scheduleId) */
 export const SCHEDULE_ACTIVATE = actionKind<ScheduleActivateOutcome>()('schedule.activate');
-export const SCHEDULE_ACTIONS = [SCHEDULE_ACTIVATE] as const;
+/** one payer of a shared schedule: accept their share (payload: scheduleId) */
+export const SCHEDULE_ACCEPT = actionKind<ScheduleAcceptOutcome>()('schedule.accept');
+export const SCHEDULE_ACTIONS = [SCHEDULE_ACTIVATE, SCHEDULE_ACCEPT] as const;

@@ -1,10 +1,19 @@
-/** `/every @name 50 monthly on 1 rent`, `/schedules`, `/cancel 12`: recurring transfers. */
-import { SCHEDULE_ACTIVATE } from '../../../core/index.js';
+/**
+ * `/every @name 50 monthly on 1 rent` (shared: `… from parents shares @ann:1 @ben:2`), `/schedules`, `/cancel 12`:
+ * recurring transfers.
+ */
+import { SCHEDULE_ACCEPT, SCHEDULE_ACTIVATE } from '../../../core/index.js';
 import { fail } from '../grammar/index.js';
 import { bare, AMOUNT, NOTE, USER, asked, onPress, type DirectSpec, type Feature, type OnceSpec } from '../spec.js';
 import { recipientOf } from '../grammar/index.js';
 import { parseEvery, type EveryCommand } from './grammar.js';
-import { renderActivateOutcome, renderCancelOutcome, renderEveryOutcome, renderSchedules } from './render.js';
+import {
+  renderAcceptOutcome,
+  renderActivateOutcome,
+  renderCancelOutcome,
+  renderEveryOutcome,
+  renderSchedules,
+} from './render.js';
 
 const every: OnceSpec<EveryCommand> = {
   name: 'every',
@@ -16,12 +25,19 @@ const every: OnceSpec<EveryCommand> = {
       AMOUNT,
       { name: 'schedule', kind: 'string', descriptionKey: 'discord.options.schedule', required: true },
       NOTE,
+      // A shared /every: the chat's fund, and who pays what part.
+      { name: 'fund', kind: 'string', descriptionKey: 'discord.options.fund' },
+      { name: 'shares', kind: 'string', descriptionKey: 'discord.options.shares' },
     ],
   },
   parse: parseEvery,
   async run(tx, ctx, command) {
     const ask = { ...asked(ctx, command), payer: ctx.person, payee: recipientOf(command.recipient, ctx.event) };
-    const outcome = await ctx.core.schedules.create(tx, { ...ask, spec: command.spec });
+    const shares = command.shares && {
+      fund: command.shares.fund,
+      payers: command.shares.payers.map((p) => ({ payer: recipientOf(p.recipient, ctx.event), weight: p.weight })),
+    };
+    const outcome = await ctx.core.schedules.create(tx, { ...ask, spec: command.spec, ...(shares ? { shares } : {}) });
     return { outcome, message: renderEveryOutcome(ctx.reader, outcome) };
   },
 };
@@ -50,5 +66,5 @@ const cancel: OnceSpec<{ name: 'cancel'; id: bigint }> = {
 
 export const recurring = {
   commands: [every, schedules, cancel],
-  presses: [onPress(SCHEDULE_ACTIVATE, renderActivateOutcome)],
+  presses: [onPress(SCHEDULE_ACTIVATE, renderActivateOutcome), onPress(SCHEDULE_ACCEPT, renderAcceptOutcome)],
 } satisfies Feature;
