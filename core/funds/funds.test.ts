@@ -10,7 +10,8 @@ import {
   sleep,
   type CoreFixture,
 } from '../../test/support/core.js';
-import { audit, groupButtonId, type Core, type Person } from '../index.js';
+import { JobNotDue } from '../jobs.js';
+import { audit, groupButtonId, matureKey, type Core, type Person } from '../index.js';
 import type { FundCloseOutcome, FundSpendOutcome } from './model.js';
 import { NO, YES } from './vote.js';
 
@@ -273,6 +274,10 @@ describe('locked pots', () => {
     const [job] = await outbox(f.db, `fund.mature:${pot.id}`);
     expect(job?.dueAt).toEqual(until);
     expect(await f.core.funds.mature(f.db, pot.id)).toEqual({ type: 'noop', reason: 'NotDue', dueAt: until });
+    // The worker's handler retries it at the date rather than treating the early run as done.
+    await expect(
+      f.core.timed['fund.mature'](f.db, { fundId: pot.id.toString() }, { key: matureKey(pot.id), dueAt: until }),
+    ).rejects.toBeInstanceOf(JobNotDue);
     expect(await available(f.core, mei)).toBe(0n);
   });
 
