@@ -303,6 +303,36 @@ describe('locked pots', () => {
   });
 });
 
+describe('a pot maturing while someone adds', () => {
+  it('never strands money: a racing add is either paid out with the rest or refused', async () => {
+    const mum = await person(f.core, 'mum', 100_00n);
+    const grandma = await person(f.core, 'grandma', 100_00n);
+    const mei = await person(f.core, 'mei');
+    const chat = group();
+    const created = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, {
+        key: key(),
+        creator: mum,
+        chat,
+        name: 'lucky',
+        currency: 'USD',
+        pot: { beneficiary: mei, lockedUntil: new Date(Date.now() + 300) },
+      }),
+    );
+    if (created.type !== 'created') throw new Error('pot not created');
+    await add(f.core, mum, chat, 10_00n, 'lucky');
+    await sleep(400);
+    const [added, matured] = await Promise.all([
+      add(f.core, grandma, chat, 5_00n, 'lucky'),
+      f.core.funds.mature(f.db, created.fund.id),
+    ]);
+    expect(matured.type).toBe('matured');
+    expect((await f.core.funds.show(f.db, chat, 'lucky'))?.balance).toEqual(usd(0n));
+    expect(await available(f.core, mei)).toBe(added.type === 'added' ? 15_00n : 10_00n);
+    expect(await available(f.core, grandma)).toBe(added.type === 'added' ? 95_00n : 100_00n);
+  });
+});
+
 describe('closing a fund by vote', () => {
   async function openClose(
     core: Core,

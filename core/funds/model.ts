@@ -115,7 +115,7 @@ export type FundCloseOutcome =
 
 /** What deciding a close vote did: the balance refunded to its contributors, or nothing. */
 export type CloseDecision =
-  | { type: 'closed'; closeId: bigint; refunds: Array<{ personId: bigint; amount: Amount }> }
+  | { type: 'closed'; closeId: bigint; refunds: Array<{ personId: bigint | null; amount: Amount }> }
   | { type: 'failed'; closeId: bigint; reason: 'vote' | 'gone' }
   | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue'; dueAt?: Date | null };
 

@@ -203,9 +203,14 @@ export function createFunds(deps: FundsDeps): Funds {
     return { version, view };
   }
 
-  async function find(exec: Executor, chat: Chat, name: string, lock = false): Promise<Fund | undefined> {
+  /**
+   * A fund by name. `share` is for writes that move money in or out while the fund stays open (an add, a spend):
+   * they run side by side, and a maturity or a close, which lock the row for update, waits for them and they for
+   * it — so no money lands in a fund after its balance was paid out.
+   */
+  async function find(exec: Executor, chat: Chat, name: string, lock?: 'share'): Promise<Fund | undefined> {
     const r = await exec.query(
-      `SELECT ${FUND_COLUMNS} FROM funds WHERE platform = $1 AND chat_id = $2 AND name_key = $3${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT ${FUND_COLUMNS} FROM funds WHERE platform = $1 AND chat_id = $2 AND name_key = $3${lock ? ' FOR SHARE' : ''}`,
       [chat.platform, chat.chatId, nameKey(name)],
     );
     return r.rows[0] ? toFund(r.rows[0]) : undefined;
@@ -518,7 +523,7 @@ export function createFunds(deps: FundsDeps): Funds {
     },
 
     async add(tx, input) {
-      const fund = await find(tx, input.chat, input.name);
+      const fund = await find(tx, input.chat, input.name, 'share');
       if (!fund) return rejected('UnknownFund');
       if (fund.state !== 'open') return rejected('FundClosed');
       if (input.amount.currency !== fund.currency) return rejected('CurrencyMismatch');
@@ -669,7 +674,8 @@ export function createFunds(deps: FundsDeps): Funds {
         if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
         await closeGroupAction(tx, actionId);
 
-        const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1`, [fundId]);
+        // Shared, like an add: a close refunding this fund waits for this payment (or this for the close).
+        const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1 FOR SHARE`, [fundId]);
         const fund = toFund(fundRow.rows[0] ?? {});
         const amount = { minor: big(spend.amount), currency: fund.currency };
         const payee = await people.get(tx, big(spend.payee));
@@ -889,7 +895,7 @@ export function createFunds(deps: FundsDeps): Funds {
         return {
           type: 'closed',
           closeId,
-          refunds: refunds.map((g) => ({ personId: g.personId ?? 0n, amount: g.amount })),
+          refunds: refunds.map((g) => ({ personId: g.personId, amount: g.amount })),
         };
       }),
 
