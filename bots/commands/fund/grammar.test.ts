@@ -107,6 +107,9 @@ describe('the /fund grammar of locked pots, quorum and close', () => {
     expect(at('新建 压岁钱 给 @mei 到 2月17日')).toMatchObject({
       pot: { beneficiary: MEI, until: new Date('2027-02-16T16:00:00Z') },
     });
+    expect(at('new lucky until 2027-02-17 for @mei')).toMatchObject({
+      pot: { beneficiary: MEI, until: new Date('2027-02-16T16:00:00Z') },
+    });
     expect(at('new lucky 500 for @mei until next month')).toMatchObject({
       target: { minor: 500_00n, currency: 'USD' },
       pot: { beneficiary: MEI, until: new Date('2027-01-06T16:00:00Z') },

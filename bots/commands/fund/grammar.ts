@@ -154,15 +154,16 @@ function parseNew(input: Input, text: string, fund: string, context: ParseContex
     quorumText ??= quorumMatch[1];
     rest = rest.replace(quorumMatch[0], ' ');
   }
-  let dateText = input.option('until');
-  const untilMatch = UNTIL.exec(rest);
-  if (untilMatch) {
-    dateText ??= rest.slice(untilMatch.index + untilMatch[0].length);
-    rest = rest.slice(0, untilMatch.index);
-  }
+  // `for @name` first, so it may stand before or after the date.
   const forMatch = FOR.exec(rest);
   if (forMatch) rest = rest.replace(forMatch[0], ' ');
   const beneficiary = beneficiaryOf(input, forMatch !== null);
+  let dateText = input.option('until');
+  const untilMatch = UNTIL.exec(rest);
+  if (untilMatch) {
+    dateText ??= rest.slice(untilMatch.index + untilMatch[0].length).trim();
+    rest = rest.slice(0, untilMatch.index);
+  }
 
   let command: Extract<FundCommand, { action: 'new' }> = { name: 'fund', action: 'new', fund };
   const targetText = input.option('amount') ?? (input.usesOptions ? '' : rest.trim());
