@@ -201,6 +201,17 @@ export function discordEditor(discord: DiscordTransport): Editor {
   };
 }
 
+/** A Bot API call on a message that is gone for good ends its job (MessageGone); anything else is retried. */
+async function goneOrRethrow(call: Promise<void>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    const failure = apiFailure(err);
+    if (isMessageGone(failure)) throw new MessageGone(failure?.description ?? 'message gone');
+    throw err;
+  }
+}
+
 // Live messages (core/live): the workers edit them through each transport, within its limits.
 function liveWorkerPorts(parts: Parts): LivePorts {
   const { config, telegram, discord, sandbox } = parts;
@@ -210,15 +221,8 @@ function liveWorkerPorts(parts: Parts): LivePorts {
     ...(telegram
       ? {
           telegram: {
-            async edit(chatId, messageId, message) {
-              try {
-                await telegram.edit(chatId, messageId, message);
-              } catch (err) {
-                const failure = apiFailure(err);
-                if (isMessageGone(failure)) throw new MessageGone(failure?.description ?? 'message gone');
-                throw err;
-              }
-            },
+            edit: (chatId, messageId, message) => goneOrRethrow(telegram.edit(chatId, messageId, message)),
+            stopPoll: (chatId, messageId) => goneOrRethrow(telegram.stopPoll(chatId, messageId)),
           },
         }
       : {}),

@@ -31,11 +31,8 @@ export type CommandLayerConfig = Pick<
   | 'linkCodeTtlMs'
 >;
 
-/** The core services the command layer calls (core/index.ts `createCore`). */
-export type CommandCore = Pick<
-  Core,
-  'db' | 'people' | 'payments' | 'requests' | 'schedules' | 'funds' | 'press' | 'groupActions'
->;
+/** The core services the command layer calls (core/index.ts `createCore`): all of them but the workers' parts. */
+export type CommandCore = Omit<Core, 'timed' | 'ledger'>;
 
 /** Everything a handler may use besides its typed command. */
 export interface CommandContext {

@@ -186,6 +186,11 @@ export interface Editor {
    * anything else is retried.
    */
   edit(chatId: string, messageId: string, message: OutMessage): Promise<void>;
+  /**
+   * Stops the native poll in message `messageId` (a vote that closed), where the platform has native polls. A poll
+   * already stopped is a success; `MessageGone` when the message is gone.
+   */
+  stopPoll?(chatId: string, messageId: string): Promise<void>;
 }
 
 export type Editors = Partial<Record<Platform, Editor>>;

@@ -538,4 +538,43 @@ describe('the sandbox over the real command layer and ledger', () => {
     expect((await lastBot(bob.id))?.text).toContain('15.00 USD');
     expect((await lastBot(GROUP_CHAT_ID))?.text).toBe(t('en', 'private.dm_sent', { name: '@alice' }));
   });
+
+  it('runs a group fund: the vote shows as Yes / No buttons, members vote, and the vote decides the payout', async () => {
+    base = await serve(routerDeps);
+    const [ann, ben, cat] = [
+      await createUser(base, 'ann'),
+      await createUser(base, 'ben'),
+      await createUser(base, 'cat'),
+    ];
+    const say = (user: SandboxUser, text: string) =>
+      post(base, '/send', { userId: user.id, chatId: GROUP_CHAT_ID, text });
+    const lastBot = async () => (await messagesOf(base, GROUP_CHAT_ID)).filter((m) => m.from.type === 'bot').at(-1);
+    for (const who of [ann, ben]) await post(base, '/send', { userId: who.id, chatId: who.id, text: '/faucet 100' });
+    await say(ann, '/fund new trip');
+    expect((await lastBot())?.text).toContain('Fund “trip” started by Ann');
+    for (const who of [ann, ben]) await say(who, '/fund add trip 50');
+    await say(ann, '/fund spend trip 30 @cat snacks');
+    const vote = await lastBot();
+    expect(vote?.text).toBe('Pay 30.00 USD from “trip” to Cat?');
+    const [yes] = vote?.buttons?.flat() ?? [];
+    const press = (user: SandboxUser) =>
+      post<{ toast: { text: string } | null }>(base, '/press', {
+        userId: user.id,
+        chatId: GROUP_CHAT_ID,
+        messageId: vote?.id,
+        actionId: yes?.actionId,
+      });
+    expect((await press(cat)).body.toast?.text).toBe(t('en', 'group.NotEligible'));
+    expect((await press(ann)).body.toast?.text).toBe(t('en', 'group.voted'));
+    expect((await press(ben)).body.toast?.text).toBe(t('en', 'group.voted'));
+    // What the worker does next: decide on the final tally and pay.
+    const core = createCore({ db: database.db, config: TEST_CONFIG });
+    const spend = await database.db.query(`SELECT id FROM fund_spends ORDER BY id DESC LIMIT 1`);
+    expect(await core.funds.decideSpend(database.db, BigInt(String(spend.rows[0]?.id)))).toMatchObject({
+      type: 'paid',
+    });
+    await post(base, '/send', { userId: cat.id, chatId: cat.id, text: '/balance' });
+    const dm = (await messagesOf(base, cat.id)).filter((m) => m.from.type === 'bot').at(-1);
+    expect(dm?.text).toContain('30.00 USD');
+  });
 });

@@ -95,6 +95,8 @@ export interface TelegramTransport {
    * success; rejects with the Bot API error otherwise (bots/telegram/live.ts `isMessageGone`).
    */
   edit(chatId: string, messageId: string, message: OutMessage): Promise<void>;
+  /** Stops a native poll from a worker (its vote closed); rejects like `edit`. */
+  stopPoll(chatId: string, messageId: string): Promise<void>;
   outboundStats(): OutboundStats;
 }
 
@@ -235,6 +237,7 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
     idle: () => processor.idle(),
     send: (chatId, message) => effects.deliver(chatId, message),
     edit: (chatId, messageId, message) => liveEditor.edit(chatId, messageId, message),
+    stopPoll: (chatId, messageId) => liveEditor.stopPoll(chatId, messageId),
     outboundStats: () => outbound.stats(),
   };
 }

@@ -7,7 +7,7 @@
 import type { Telegram } from 'telegraf';
 import { isHighSurrogate } from '../commands/text.js';
 import type { OutMessage } from '../commands/types.js';
-import { apiFailure, isNotModified, type ApiFailure } from './errors.js';
+import { apiFailure, isNotModified, isPollClosed, type ApiFailure } from './errors.js';
 import type { Outbound } from './outbound.js';
 import { inlineKeyboard, MAX_MESSAGE_LENGTH } from './render.js';
 
@@ -37,6 +37,8 @@ export interface LiveEditor {
    * rejects with the Bot API error otherwise (readable with `apiFailure`, see `isMessageGone`).
    */
   edit(chatId: string, messageId: string, message: OutMessage): Promise<void>;
+  /** Stops the native poll in `messageId` (its vote closed). Already stopped is a success. */
+  stopPoll(chatId: string, messageId: string): Promise<void>;
 }
 
 export function createLiveEditor(deps: { telegram: Telegram; outbound: Outbound }): LiveEditor {
@@ -55,6 +57,13 @@ export function createLiveEditor(deps: { telegram: Telegram; outbound: Outbound 
         );
       } catch (err) {
         if (!isNotModified(apiFailure(err))) throw err;
+      }
+    },
+    async stopPoll(chatId, messageId) {
+      try {
+        await outbound.send(chatId, (target) => telegram.stopPoll(Number(target), Number(messageId)));
+      } catch (err) {
+        if (!isPollClosed(apiFailure(err))) throw err;
       }
     },
   };

@@ -40,6 +40,8 @@ export {
 } from './group.js';
 export {
   bindPoll,
+  closeVote,
+  POLL_STOP_KIND,
   createPoll,
   findPoll,
   POLL_HANDLER,

@@ -5,7 +5,14 @@
  */
 import type { Executor, Row, Tx } from '../db/executor.js';
 import type { Platform } from '../platform.js';
-import { createGroupAction, MAX_VOTE_OPTIONS, type GroupAction, type GroupActionHandler } from './group.js';
+import { schedule } from '../outbox/service.js';
+import {
+  closeGroupAction,
+  createGroupAction,
+  MAX_VOTE_OPTIONS,
+  type GroupAction,
+  type GroupActionHandler,
+} from './group.js';
 
 export const POLL_KIND = 'poll';
 
@@ -92,4 +99,24 @@ export async function findPoll(exec: Executor, platform: Platform, pollId: strin
 export async function pollOfAction(exec: Executor, actionId: string): Promise<PollBinding | undefined> {
   const r = await exec.query(`SELECT * FROM polls WHERE action_id = $1`, [actionId]);
   return r.rows[0] ? toBinding(r.rows[0]) : undefined;
+}
+
+/** The outbox kind that stops a native poll from a worker (workers/live: its platform's editor). */
+export const POLL_STOP_KIND = 'live.poll_stop';
+
+/**
+ * Closes a vote exactly once (closeGroupAction) and, when a native poll shows it, has a worker stop that poll, so
+ * the chat sees it closed. Returns the action when this call closed it.
+ */
+export async function closeVote(tx: Tx, actionId: string): Promise<GroupAction | undefined> {
+  const closed = await closeGroupAction(tx, actionId);
+  const poll = closed ? await pollOfAction(tx, actionId) : undefined;
+  if (poll)
+    await schedule(tx, {
+      key: `${POLL_STOP_KIND}:${actionId}`,
+      kind: POLL_STOP_KIND,
+      dueAt: new Date(0),
+      payload: { platform: poll.platform, chatId: poll.chatId, messageId: poll.messageId },
+    });
+  return closed;
 }

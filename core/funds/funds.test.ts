@@ -196,6 +196,28 @@ describe('group funds', () => {
     expect((await notificationsOf(f.db, ann)).map((n) => n.template.key)).toContain('fund.spend_failed');
   });
 
+  it('lets money leave a fund only by a spend its members passed', async () => {
+    const { chat, ann, ben } = await threeMembers();
+    const dan = await person(f.core, 'dan');
+    const passed = await openSpend(f.core, ann, dan, chat, 30_00n);
+    await vote(f.core, ann, chat, passed.actionId, YES);
+    await vote(f.core, ben, chat, passed.actionId, YES);
+    await f.core.funds.decideSpend(f.db, passed.spendId);
+    const open = await openSpend(f.core, ben, dan, chat, 40_00n);
+    await vote(f.core, ben, chat, open.actionId, YES);
+    await f.core.funds.decideSpend(f.db, open.spendId);
+    // Every debit of the fund's account is the payout of a passed spend; nothing else ever took from it.
+    const fund = await f.core.funds.show(f.db, chat, 'trip');
+    const debits = await f.db.query(
+      `SELECT t.id, s.state FROM transfers t JOIN accounts a ON a.id = t.debit_account
+         LEFT JOIN fund_spends s ON s.transfer_id = t.id
+        WHERE a.owner = $1`,
+      [`fund:${fund?.fund.id}`],
+    );
+    expect(debits.rows.map((r) => r.state)).toEqual(['passed']);
+    expect(fund?.balance).toEqual(usd(120_00n));
+  });
+
   it('refuses a spend the fund cannot cover and one asked by someone who is not a member', async () => {
     const { chat, ann } = await threeMembers();
     const eve = await person(f.core, 'eve');

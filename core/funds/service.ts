@@ -3,8 +3,8 @@
  * Anyone may add; only a spend the members pass by vote takes money out, paid by the job that closes the vote, in
  * the transaction that closes it — so of a last vote and the deadline arriving together exactly one decides.
  */
+import { closeVote } from '../actions/poll.js';
 import {
-  closeGroupAction,
   createGroupAction,
   lockGroupAction,
   tally as tallyOf,
@@ -15,7 +15,7 @@ import {
 import type { Executor, Row, Tx } from '../db/executor.js';
 import { inTx } from '../db/retry.js';
 import { big, date, textOrNull } from '../db/rows.js';
-import type { LedgerError } from '../ledger/errors.js';
+import { transferRefusalOf, type LedgerError } from '../ledger/errors.js';
 import { balancesOf, openAccount, openAccounts } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
@@ -137,18 +137,7 @@ const nameKey = (name: string): string => name.normalize('NFKC').toLowerCase();
 const rejected = (error: FundError): FundRejected => ({ type: 'rejected', error });
 const locked = (until: Date): FundRejected => ({ type: 'rejected', error: 'Locked', until });
 
-function fundErrorOf(error: LedgerError): FundError {
-  switch (error) {
-    case 'InsufficientFunds':
-    case 'CurrencyMismatch':
-    case 'InvalidAmount':
-      return error;
-    case 'IdempotencyConflict':
-      return 'KeyConflict';
-    default:
-      throw new Error(`unexpected ledger refusal ${error} in a fund`);
-  }
-}
+const fundErrorOf = (error: LedgerError): FundError => transferRefusalOf(error, 'a fund');
 
 export function createFunds(deps: FundsDeps): Funds {
   const { ledger, people, config } = deps;
@@ -334,7 +323,7 @@ export function createFunds(deps: FundsDeps): Funds {
     return { version, view };
   }
 
-  const closeVote: GroupActionHandler = {
+  const closingVote: GroupActionHandler = {
     kind: FUND_CLOSE_VOTE,
     async eligible(tx, action, personId) {
       const close = await closeOfAction(tx, action.id);
@@ -441,7 +430,7 @@ export function createFunds(deps: FundsDeps): Funds {
   }
 
   return {
-    groupActions: [spendVote, closeVote],
+    groupActions: [spendVote, closingVote],
 
     async create(tx, input) {
       if (input.chat.kind !== 'group') return rejected('NotInGroup');
@@ -672,7 +661,7 @@ export function createFunds(deps: FundsDeps): Funds {
           row.past === true,
         );
         if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
-        await closeGroupAction(tx, actionId);
+        await closeVote(tx, actionId);
 
         // Shared, like an add: a close refunding this fund waits for this payment (or this for the close).
         const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1 FOR SHARE`, [fundId]);
@@ -819,7 +808,7 @@ export function createFunds(deps: FundsDeps): Funds {
           row.past === true,
         );
         if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
-        await closeGroupAction(tx, actionId);
+        await closeVote(tx, actionId);
 
         // The fund row is locked before its balance is read: a maturity run or another close waits, then sees
         // the fund no longer open.

@@ -24,3 +24,20 @@ export type LedgerError = (typeof LEDGER_ERRORS)[number];
 
 export const isLedgerError = (value: unknown): value is LedgerError =>
   typeof value === 'string' && (LEDGER_ERRORS as readonly string[]).includes(value);
+
+/** The refusals a plain transfer between two accounts can meet, as the chat features name them. */
+export type TransferRefusal = 'InsufficientFunds' | 'CurrencyMismatch' | 'InvalidAmount' | 'KeyConflict';
+
+/** A ledger refusal of a plain transfer (a payment, a fund's add or payout); any other refusal there is a bug. */
+export function transferRefusalOf(error: LedgerError, what: string): TransferRefusal {
+  switch (error) {
+    case 'InsufficientFunds':
+    case 'CurrencyMismatch':
+    case 'InvalidAmount':
+      return error;
+    case 'IdempotencyConflict':
+      return 'KeyConflict';
+    default:
+      throw new Error(`unexpected ledger refusal for ${what}: ${error}`);
+  }
+}

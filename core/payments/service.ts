@@ -6,7 +6,7 @@ import { notifyPerson, withNote } from '../outbox/notify.js';
 import { PAYMENT_TEMPLATES } from './templates.js';
 import { amountFromWire, bigintFromWire } from '../db/wire.js';
 import type { Executor, Tx } from '../db/executor.js';
-import type { LedgerError } from '../ledger/errors.js';
+import { transferRefusalOf, type LedgerError } from '../ledger/errors.js';
 import { balancesOf, getTransfer, openAccount, openAccounts, openSystemAccount } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
@@ -98,18 +98,7 @@ const EXPORT_MAX_ROWS = 20_000;
 const rejected = (error: PayError): PayOutcome => ({ type: 'rejected', error });
 
 /** Ledger refusals a payment can meet; anything else is a bug and throws. */
-function payErrorOf(error: LedgerError): PayError {
-  switch (error) {
-    case 'InsufficientFunds':
-    case 'CurrencyMismatch':
-    case 'InvalidAmount':
-      return error;
-    case 'IdempotencyConflict':
-      return 'KeyConflict';
-    default:
-      throw new Error(`unexpected ledger refusal for a payment: ${error}`);
-  }
-}
+const payErrorOf = (error: LedgerError): PayError => transferRefusalOf(error, 'a payment');
 
 /** The action payload of a confirm card: everything needed to make the payment on tap. */
 function confirmPayload(input: {

@@ -1,6 +1,7 @@
 /**
- * The processor of the live queue: one `live.edit` outbox row per job. The edit is started in a short
- * transaction that claims the row and clears the message's waiting mark (core/live takeLiveEdit), the platform
+ * The processor of the live queue: one `live.edit` outbox row per job (or a `live.poll_stop`: stop a closed vote's
+ * native poll). The edit is started in a short transaction that claims the row and clears the message's waiting
+ * mark (core/live takeLiveEdit), the platform
  * is called after that commit, and the row is marked done with the shown version in a second transaction. So no
  * database lock is held while the edit waits for the platform's rate (a group's budget can take a minute), and a
  * change made meanwhile schedules the next edit. A crash between the two leaves the row pending: the sweeper
@@ -9,6 +10,8 @@
 import { UnrecoverableError } from 'bullmq';
 import { JobRejected, claimDue, inspect, markDone } from '../../core/outbox/index.js';
 import type { Db } from '../../core/db/executor.js';
+import { POLL_STOP_KIND } from '../../core/actions/index.js';
+import { PLATFORMS, type Platform } from '../../core/platform.js';
 import { recordShown, takeLiveEdit, type LiveEdit } from '../../core/live/index.js';
 import type { Log } from '../../core/log.js';
 import type { WorkerMetrics } from '../metrics.js';
@@ -30,11 +33,31 @@ export interface LiveProcessorDeps extends LivePorts {
   queue: QueueName;
 }
 
+interface PollStop {
+  platform: Platform;
+  chatId: string;
+  messageId: string;
+}
+
 interface Started {
   id: string;
   kind: string;
   dueAt: Date;
   edit: LiveEdit | undefined;
+  /** A native poll to stop (its vote closed). */
+  stop?: PollStop;
+}
+
+function pollStopOf(key: string, payload: Record<string, unknown>): PollStop {
+  const { platform, chatId, messageId } = payload;
+  if (
+    typeof platform !== 'string' ||
+    !(PLATFORMS as readonly string[]).includes(platform) ||
+    typeof chatId !== 'string' ||
+    typeof messageId !== 'string'
+  )
+    throw new JobRejected(`${key}: not a poll to stop`);
+  return { platform: platform as Platform, chatId, messageId };
 }
 
 export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
@@ -52,6 +75,18 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
         throw new JobRejected(`cannot render live view ${edit.view.template.key}: ${reason}`);
       });
     await editor.edit(edit.place.chatId, edit.place.messageId, message);
+  }
+
+  /** Stops a closed vote's native poll; a platform without native polls (or a message gone) has nothing to stop. */
+  async function stopPoll(rowId: string, stop: PollStop): Promise<void> {
+    const editor = deps.editors[stop.platform];
+    if (!editor) throw new Error(`no editor for ${stop.platform} in this process`);
+    try {
+      await editor.stopPoll?.(stop.chatId, stop.messageId);
+    } catch (err) {
+      if (!(err instanceof MessageGone)) throw err;
+    }
+    await markDone(db, [rowId]);
   }
 
   /** Shows the edit, then records it and ends the row in one transaction; a message gone for good ends the row. */
@@ -78,6 +113,14 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
       started = await db.transaction(async (tx) => {
         const row = await claimDue(tx, data.outboxId);
         if (!row) return undefined;
+        if (row.kind === POLL_STOP_KIND)
+          return {
+            id: row.id,
+            kind: row.kind,
+            dueAt: row.dueAt,
+            edit: undefined,
+            stop: pollStopOf(row.key, row.payload),
+          };
         const ref = row.payload.ref;
         if (typeof ref !== 'string') throw new JobRejected(`${row.key}: payload.ref is not a string`);
         const edit = await takeLiveEdit(tx, ref, row.key);
@@ -86,6 +129,7 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
         return { id: row.id, kind: row.kind, dueAt: row.dueAt, edit };
       });
       if (started?.edit) await deliver(started.id, started.edit);
+      if (started?.stop) await stopPoll(started.id, started.stop);
     } catch (err) {
       return failAttempt(deps, job, data, err);
     }
