@@ -273,6 +273,24 @@ describe('renderNotification', () => {
       note: 'train tickets',
     },
     'fund.not_member': { fund: 'trip', amount: '80.00 USD' },
+    'fund.thanks': {
+      fund: 'lucky',
+      amount: '20.00 USD',
+      beneficiary: 'Mei',
+      unlocksAt: '2027-02-17T00:00:00.000Z',
+    },
+    'fund.matured': { fund: 'lucky', amount: '120.00 USD' },
+    'fund.matured_creator': { fund: 'lucky', amount: '120.00 USD', beneficiary: 'Mei' },
+    'fund.refunded': { fund: 'trip', amount: '29.50 USD' },
+    'fund.close_card': {
+      name: 'trip',
+      balance: '59.00 USD',
+      yes: '1',
+      no: '0',
+      needed: '2',
+      members: '3',
+      closesAt: '2026-12-09T10:00:00.000Z',
+    },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

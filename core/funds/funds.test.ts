@@ -5,12 +5,14 @@ import {
   coreFixture,
   coreWith,
   notificationsOf,
+  outbox,
   person,
   sleep,
   type CoreFixture,
 } from '../../test/support/core.js';
-import { audit, groupButtonId, type Core, type Person } from '../index.js';
-import type { FundSpendOutcome } from './model.js';
+import { JobNotDue } from '../jobs.js';
+import { audit, groupButtonId, matureKey, type Core, type Person } from '../index.js';
+import type { FundCloseOutcome, FundSpendOutcome } from './model.js';
 import { NO, YES } from './vote.js';
 
 let f: CoreFixture;
@@ -227,5 +229,206 @@ describe('group funds', () => {
       f.core.funds.spend(tx, { key: key(), requester: eve, chat, name: 'trip', amount: usd(1_00n), payee: eve }),
     );
     expect(stranger).toEqual({ type: 'rejected', error: 'NotAMember' });
+  });
+});
+
+describe('locked pots', () => {
+  async function newPot(core: Core, creator: Person, beneficiary: Person, lockedUntil: Date) {
+    const chat = group();
+    const created = await f.db.transaction((tx) =>
+      core.funds.create(tx, {
+        key: key(),
+        creator,
+        chat,
+        name: '压岁钱',
+        currency: 'USD',
+        pot: { beneficiary, lockedUntil },
+      }),
+    );
+    if (created.type !== 'created') throw new Error(`pot not created: ${created.error}`);
+    return { chat, pot: created.fund };
+  }
+
+  const give = (core: Core, who: Person, chat: ReturnType<typeof group>, minor: bigint, note: string) =>
+    f.db.transaction((tx) =>
+      core.funds.add(tx, { key: key(), person: who, chat, name: '压岁钱', amount: usd(minor), note }),
+    );
+
+  it('takes anyone’s money with a note, thanks each giver, and shows the beneficiary and the unlock date', async () => {
+    const mum = await person(f.core, 'mum');
+    const mei = await person(f.core, 'mei');
+    const grandma = await person(f.core, 'grandma', 100_00n);
+    const until = new Date(Date.now() + 30 * 86_400_000);
+    const { chat } = await newPot(f.core, mum, mei, until);
+    expect((await give(f.core, grandma, chat, 88_00n, 'from grandma')).type).toBe('added');
+
+    const view = await f.core.funds.show(f.db, chat, '压岁钱');
+    expect(view).toMatchObject({ beneficiaryName: 'Mei', balance: usd(88_00n), fund: { lockedUntil: until } });
+    expect(view?.movements[0]).toMatchObject({ direction: 'in', name: 'Grandma', note: 'from grandma' });
+    const thanks = (await notificationsOf(f.db, grandma)).filter((n) => n.template.key === 'fund.thanks');
+    expect(thanks).toHaveLength(1);
+    expect(thanks[0]?.template.params).toMatchObject({ beneficiary: 'Mei', amount: '88.00 USD' });
+  });
+
+  it('refuses a spend and a close before its date, naming the date', async () => {
+    const mum = await person(f.core, 'mum', 100_00n);
+    const mei = await person(f.core, 'mei');
+    const until = new Date(Date.now() + 30 * 86_400_000);
+    const { chat } = await newPot(f.core, mum, mei, until);
+    await give(f.core, mum, chat, 50_00n, 'from mum');
+    const spend = await f.db.transaction((tx) =>
+      f.core.funds.spend(tx, { key: key(), requester: mum, chat, name: '压岁钱', amount: usd(1_00n), payee: mum }),
+    );
+    expect(spend).toEqual({ type: 'rejected', error: 'Locked', until });
+    const close = await f.db.transaction((tx) =>
+      f.core.funds.close(tx, { key: key(), requester: mum, chat, name: '压岁钱' }),
+    );
+    expect(close).toEqual({ type: 'rejected', error: 'Locked', until });
+    expect(await available(f.core, mum)).toBe(50_00n);
+  });
+
+  it('is not due before its date: the maturity job waits and moves nothing', async () => {
+    const mum = await person(f.core, 'mum', 100_00n);
+    const mei = await person(f.core, 'mei');
+    const until = new Date(Date.now() + 30 * 86_400_000);
+    const { chat, pot } = await newPot(f.core, mum, mei, until);
+    await give(f.core, mum, chat, 50_00n, 'from mum');
+    const [job] = await outbox(f.db, `fund.mature:${pot.id}`);
+    expect(job?.dueAt).toEqual(until);
+    expect(await f.core.funds.mature(f.db, pot.id)).toEqual({ type: 'noop', reason: 'NotDue', dueAt: until });
+    // The worker's handler retries it at the date rather than treating the early run as done.
+    await expect(
+      f.core.timed['fund.mature'](f.db, { fundId: pot.id.toString() }, { key: matureKey(pot.id), dueAt: until }),
+    ).rejects.toBeInstanceOf(JobNotDue);
+    expect(await available(f.core, mei)).toBe(0n);
+  });
+
+  it('pays the whole balance to the beneficiary exactly once at its date, with two runs racing', async () => {
+    const mum = await person(f.core, 'mum', 100_00n);
+    const grandma = await person(f.core, 'grandma', 100_00n);
+    const mei = await person(f.core, 'mei');
+    const { chat, pot } = await newPot(f.core, mum, mei, new Date(Date.now() + 400));
+    await give(f.core, mum, chat, 30_00n, 'from mum');
+    await give(f.core, grandma, chat, 20_00n, 'from grandma');
+    await sleep(500);
+
+    const runs = await Promise.all([f.core.funds.mature(f.db, pot.id), f.core.funds.mature(f.db, pot.id)]);
+    expect(runs.filter((r) => r.type === 'matured')).toHaveLength(1);
+    expect(runs.filter((r) => r.type === 'noop')).toEqual([{ type: 'noop', reason: 'Decided' }]);
+    expect(await available(f.core, mei)).toBe(50_00n);
+    expect(await f.core.funds.mature(f.db, pot.id)).toEqual({ type: 'noop', reason: 'Decided' });
+    expect((await f.core.funds.show(f.db, chat, '压岁钱'))?.fund.state).toBe('matured');
+    expect((await notificationsOf(f.db, mei)).map((n) => n.template.key)).toContain('fund.matured');
+    expect((await notificationsOf(f.db, mum)).map((n) => n.template.key)).toContain('fund.matured_creator');
+    // Matured: nothing more goes in.
+    expect(await give(f.core, grandma, chat, 1_00n, 'late')).toEqual({ type: 'rejected', error: 'FundClosed' });
+  });
+});
+
+describe('a pot maturing while someone adds', () => {
+  it('never strands money: a racing add is either paid out with the rest or refused', async () => {
+    const mum = await person(f.core, 'mum', 100_00n);
+    const grandma = await person(f.core, 'grandma', 100_00n);
+    const mei = await person(f.core, 'mei');
+    const chat = group();
+    const created = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, {
+        key: key(),
+        creator: mum,
+        chat,
+        name: 'lucky',
+        currency: 'USD',
+        pot: { beneficiary: mei, lockedUntil: new Date(Date.now() + 300) },
+      }),
+    );
+    if (created.type !== 'created') throw new Error('pot not created');
+    await add(f.core, mum, chat, 10_00n, 'lucky');
+    await sleep(400);
+    const [added, matured] = await Promise.all([
+      add(f.core, grandma, chat, 5_00n, 'lucky'),
+      f.core.funds.mature(f.db, created.fund.id),
+    ]);
+    expect(matured.type).toBe('matured');
+    expect((await f.core.funds.show(f.db, chat, 'lucky'))?.balance).toEqual(usd(0n));
+    expect(await available(f.core, mei)).toBe(added.type === 'added' ? 15_00n : 10_00n);
+    expect(await available(f.core, grandma)).toBe(added.type === 'added' ? 95_00n : 100_00n);
+  });
+});
+
+describe('closing a fund by vote', () => {
+  async function openClose(
+    core: Core,
+    requester: Person,
+    chat: ReturnType<typeof group>,
+  ): Promise<Extract<FundCloseOutcome, { type: 'vote' }>> {
+    const close = await f.db.transaction((tx) => core.funds.close(tx, { key: key(), requester, chat, name: 'trip' }));
+    if (close.type !== 'vote') throw new Error(`no vote: ${close.error}`);
+    return close;
+  }
+
+  it('gives back what is left in proportion to what each put in, to the unit, and closes the fund', async () => {
+    const chat = group();
+    const [ann, ben, chen, dan] = [
+      await person(f.core, 'ann', 100_00n),
+      await person(f.core, 'ben', 100_00n),
+      await person(f.core, 'chen', 100_00n),
+      await person(f.core, 'dan'),
+    ];
+    await newFund(f.core, ann, chat);
+    await add(f.core, ann, chat, 30n);
+    await add(f.core, ben, chat, 20n);
+    await add(f.core, chen, chat, 10n);
+    // One unit leaves by a passed spend, so 59 are left to share 30:20:10.
+    const spend = await openSpend(f.core, ann, dan, chat, 1n);
+    await vote(f.core, ann, chat, spend.actionId, YES);
+    await vote(f.core, ben, chat, spend.actionId, YES);
+    expect(await f.core.funds.decideSpend(f.db, spend.spendId)).toMatchObject({ type: 'paid' });
+
+    const close = await openClose(f.core, ben, chat);
+    expect(close).toMatchObject({ balance: usd(59n), members: 3, needed: 2 });
+    expect(await f.core.funds.decideClose(f.db, close.closeId)).toMatchObject({ type: 'noop', reason: 'NotDue' });
+    await vote(f.core, ben, chat, close.actionId, YES);
+    await vote(f.core, chen, chat, close.actionId, YES);
+    const decided = await Promise.all([
+      f.core.funds.decideClose(f.db, close.closeId),
+      f.core.funds.decideClose(f.db, close.closeId),
+    ]);
+    expect(decided.filter((d) => d.type === 'closed')).toHaveLength(1);
+    // 59 × 30/60 = 29.5, × 20/60 = 19.67, × 10/60 = 9.83: 29 + 19 + 9 = 57, the two left go to the largest
+    // remainders (Chen's .83, Ben's .67).
+    expect(await available(f.core, ann)).toBe(100_00n - 30n + 29n);
+    expect(await available(f.core, ben)).toBe(100_00n - 20n + 20n);
+    expect(await available(f.core, chen)).toBe(100_00n - 10n + 10n);
+    const view = await f.core.funds.show(f.db, chat, 'trip');
+    expect(view).toMatchObject({ balance: usd(0n), fund: { state: 'closed' } });
+    expect(await add(f.core, ann, chat, 1_00n)).toEqual({ type: 'rejected', error: 'FundClosed' });
+    expect((await notificationsOf(f.db, chen)).map((n) => n.template.key)).toContain('fund.refunded');
+  });
+
+  it('moves nothing when the vote fails at its deadline', async () => {
+    const short = coreWith(f.db, { voteTtlMs: 300 });
+    const { chat, ann, ben } = await threeMembers(short);
+    const close = await openClose(short, ann, chat);
+    await vote(short, ann, chat, close.actionId, YES);
+    await vote(short, ben, chat, close.actionId, NO);
+    await sleep(400);
+    expect(await short.funds.decideClose(f.db, close.closeId)).toMatchObject({ type: 'failed', reason: 'vote' });
+    expect(await short.funds.decideClose(f.db, close.closeId)).toMatchObject({ type: 'noop', reason: 'Decided' });
+    const view = await short.funds.show(f.db, chat, 'trip');
+    expect(view).toMatchObject({ balance: usd(150_00n), fund: { state: 'open' } });
+    expect(await available(short, ann)).toBe(50_00n);
+  });
+
+  it('stores a quorum per fund and refuses one out of range', async () => {
+    const chat = group();
+    const ann = await person(f.core, 'ann');
+    const made = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, { key: key(), creator: ann, chat, name: 'club', currency: 'USD', quorumPct: 60 }),
+    );
+    expect(made).toMatchObject({ type: 'created', fund: { quorumPct: 60 } });
+    const bad = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, { key: key(), creator: ann, chat, name: 'club2', currency: 'USD', quorumPct: 0 }),
+    );
+    expect(bad).toEqual({ type: 'rejected', error: 'BadQuorum' });
   });
 });

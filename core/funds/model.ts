@@ -11,7 +11,11 @@ export interface Fund {
   createdBy: bigint;
   target: bigint | null;
   quorumPct: number;
-  state: 'open' | 'closed';
+  /** 'matured': a pot whose balance went to its beneficiary; 'closed': closed by its members' vote. */
+  state: 'open' | 'closed' | 'matured';
+  /** A locked pot: who gets it and when (both or neither). */
+  beneficiary: bigint | null;
+  lockedUntil: Date | null;
   createdAt: Date;
 }
 
@@ -40,6 +44,8 @@ export interface FundView {
   movements: FundMovement[];
   /** Spends still being voted on. */
   openSpends: number;
+  /** A pot's beneficiary, by name. */
+  beneficiaryName: string | null;
 }
 
 export const FUND_ERRORS = [
@@ -56,19 +62,23 @@ export const FUND_ERRORS = [
   'UnknownRecipient',
   'RecipientIsBot',
   'KeyConflict',
+  'Locked',
+  'BadQuorum',
 ] as const;
 export type FundError = (typeof FUND_ERRORS)[number];
 
+/** A refusal; `Locked` names the pot's unlock date. */
+export type FundRejected = { type: 'rejected'; error: FundError; until?: Date };
+
 export type FundCreateOutcome =
-  { type: 'created'; fund: Fund; creatorName: string } | { type: 'rejected'; error: FundError };
+  { type: 'created'; fund: Fund; creatorName: string; beneficiaryName: string | null } | FundRejected;
 
 export type FundAddOutcome =
-  | { type: 'added'; fund: Fund; amount: Amount; balance: Amount; note: string | null }
-  | { type: 'rejected'; error: FundError };
+  { type: 'added'; fund: Fund; amount: Amount; balance: Amount; note: string | null } | FundRejected;
 
 export type FundMembersOutcome =
   | { type: 'members'; fund: Fund; members: FundMember[]; changed: 'added' | 'removed' | null; name: string | null }
-  | { type: 'rejected'; error: FundError };
+  | FundRejected;
 
 export type FundSpendOutcome =
   | {
@@ -86,7 +96,33 @@ export type FundSpendOutcome =
       /** The card the chat sees, kept up to date as votes come in and when it is decided (core/live). */
       card: { ref: string; version: bigint; view: LiveView };
     }
-  | { type: 'rejected'; error: FundError };
+  | FundRejected;
+
+export type FundCloseOutcome =
+  | {
+      type: 'vote';
+      fund: Fund;
+      closeId: bigint;
+      /** The group action members vote on: choice 0 = yes, 1 = no. */
+      actionId: string;
+      balance: Amount;
+      members: number;
+      needed: number;
+      closesAt: Date;
+      card: { ref: string; version: bigint; view: LiveView };
+    }
+  | FundRejected;
+
+/** What deciding a close vote did: the balance refunded to its contributors, or nothing. */
+export type CloseDecision =
+  | { type: 'closed'; closeId: bigint; refunds: Array<{ personId: bigint | null; amount: Amount }> }
+  | { type: 'failed'; closeId: bigint; reason: 'vote' | 'gone' }
+  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue'; dueAt?: Date | null };
+
+/** What a pot's maturity run did: paid its balance to the beneficiary (once), or nothing. */
+export type MatureDecision =
+  | { type: 'matured'; fundId: bigint; amount: Amount; transferId: bigint | null }
+  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue' | 'NotAPot'; dueAt?: Date | null };
 
 /** What deciding a spend did (the close job). */
 export type SpendDecision =

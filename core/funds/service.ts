@@ -19,6 +19,7 @@ import { transferRefusalOf, type LedgerError } from '../ledger/errors.js';
 import { balancesOf, openAccount, openAccounts } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
+import { allocate } from '../money/allocate.js';
 import type { Amount } from '../money/amount.js';
 import { formatAmount } from '../money/format.js';
 import { touchLive } from '../live/service.js';
@@ -30,15 +31,19 @@ import type { People } from '../people/service.js';
 import type { Platform } from '../platform.js';
 import { storedNote } from '../text/clean.js';
 import type {
+  CloseDecision,
   Fund,
   FundAddOutcome,
+  FundCloseOutcome,
   FundCreateOutcome,
   FundError,
   FundMember,
   FundMembersOutcome,
   FundMovement,
   FundSpendOutcome,
+  FundRejected,
   FundView,
+  MatureDecision,
   SpendDecision,
 } from './model.js';
 import { FUND_TEMPLATES } from './templates.js';
@@ -46,8 +51,12 @@ import { YES, count, decide } from './vote.js';
 
 /** The group action kind of a spending vote (choice 0 = yes, 1 = no). */
 export const FUND_SPEND_VOTE = 'fund.spend';
+/** The group action kind of a vote to close a fund (choice 0 = yes, 1 = no). */
+export const FUND_CLOSE_VOTE = 'fund.close';
 export const fundOwner = (id: bigint): string => `fund:${id}`;
 const closeKey = (spendId: bigint, why: 'deadline' | 'passed'): string => `fund.vote.close:${spendId}:${why}`;
+const decideCloseKey = (closeId: bigint, why: 'deadline' | 'passed'): string => `fund.close.decide:${closeId}:${why}`;
+export const matureKey = (fundId: bigint): string => `fund.mature:${fundId}`;
 
 export interface Chat {
   platform: Platform;
@@ -67,7 +76,18 @@ export interface Funds {
   readonly groupActions: readonly GroupActionHandler[];
   create(
     tx: Tx,
-    input: { key: string; creator: Person; chat: Chat; name: string; currency: string; target?: Amount },
+    input: {
+      key: string;
+      creator: Person;
+      chat: Chat;
+      name: string;
+      currency: string;
+      target?: Amount;
+      /** Percent of the members who must vote (1–100; default 50). */
+      quorumPct?: number;
+      /** A locked pot: nothing leaves before `lockedUntil`, then all of it goes to `beneficiary`. */
+      pot?: { beneficiary: Person; lockedUntil: Date };
+    },
   ): Promise<FundCreateOutcome>;
   list(exec: Executor, chat: Chat): Promise<Array<{ fund: Fund; balance: Amount }>>;
   show(exec: Executor, chat: Chat, name: string): Promise<FundView | undefined>;
@@ -85,9 +105,16 @@ export interface Funds {
   ): Promise<FundSpendOutcome>;
   /** Decides a spend on its final tally: paid if passed, failed at the deadline, else nothing yet. */
   decideSpend(exec: Executor, spendId: bigint): Promise<SpendDecision>;
+  /** Opens a vote to close the fund; when it passes, what is left goes back to the contributors. */
+  close(tx: Tx, input: { key: string; requester: Person; chat: Chat; name: string }): Promise<FundCloseOutcome>;
+  /** Decides a close vote on its final tally, like `decideSpend`. */
+  decideClose(exec: Executor, closeId: bigint): Promise<CloseDecision>;
+  /** A pot at its date: its whole balance to the beneficiary, exactly once. */
+  mature(exec: Executor, fundId: bigint): Promise<MatureDecision>;
 }
 
-const FUND_COLUMNS = 'id, platform, chat_id, name, currency, created_by, target, quorum_pct, state, created_at';
+const FUND_COLUMNS =
+  'id, platform, chat_id, name, currency, created_by, target, quorum_pct, state, beneficiary, locked_until, created_at';
 
 function toFund(r: Row): Fund {
   return {
@@ -100,12 +127,15 @@ function toFund(r: Row): Fund {
     target: r.target === null || r.target === undefined ? null : big(r.target),
     quorumPct: Number(r.quorum_pct),
     state: r.state as Fund['state'],
+    beneficiary: r.beneficiary === null || r.beneficiary === undefined ? null : big(r.beneficiary),
+    lockedUntil: r.locked_until === null || r.locked_until === undefined ? null : date(r.locked_until),
     createdAt: date(r.created_at),
   };
 }
 
 const nameKey = (name: string): string => name.normalize('NFKC').toLowerCase();
-const rejected = (error: FundError): { type: 'rejected'; error: FundError } => ({ type: 'rejected', error });
+const rejected = (error: FundError): FundRejected => ({ type: 'rejected', error });
+const locked = (until: Date): FundRejected => ({ type: 'rejected', error: 'Locked', until });
 
 const fundErrorOf = (error: LedgerError): FundError => transferRefusalOf(error, 'a fund');
 
@@ -162,9 +192,14 @@ export function createFunds(deps: FundsDeps): Funds {
     return { version, view };
   }
 
-  async function find(exec: Executor, chat: Chat, name: string, lock = false): Promise<Fund | undefined> {
+  /**
+   * A fund by name. `share` is for writes that move money in or out while the fund stays open (an add, a spend):
+   * they run side by side, and a maturity or a close, which lock the row for update, waits for them and they for
+   * it — so no money lands in a fund after its balance was paid out.
+   */
+  async function find(exec: Executor, chat: Chat, name: string, lock?: 'share'): Promise<Fund | undefined> {
     const r = await exec.query(
-      `SELECT ${FUND_COLUMNS} FROM funds WHERE platform = $1 AND chat_id = $2 AND name_key = $3${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT ${FUND_COLUMNS} FROM funds WHERE platform = $1 AND chat_id = $2 AND name_key = $3${lock ? ' FOR SHARE' : ''}`,
       [chat.platform, chat.chatId, nameKey(name)],
     );
     return r.rows[0] ? toFund(r.rows[0]) : undefined;
@@ -226,6 +261,95 @@ export function createFunds(deps: FundsDeps): Funds {
     votes: new Map(t.pressers.map((p) => [p.personId, p.choice])),
     requester,
   });
+
+  /** Whether a pot's date is still ahead, by the database clock (the one the maturity job goes by). */
+  async function lockedNow(exec: Executor, fund: Fund): Promise<boolean> {
+    if (fund.lockedUntil === null) return false;
+    const r = await exec.query(`SELECT $1::timestamptz > now() AS locked`, [fund.lockedUntil.toISOString()]);
+    return r.rows[0]?.locked === true;
+  }
+
+  /** Tells a non-member privately why their answer to a vote did not count (a native poll gets no reply). */
+  async function notMember(tx: Tx, actionId: string, personId: bigint, fund: string, amount: Amount): Promise<void> {
+    await notifyPerson(tx, {
+      key: `notify:fund.vote:${actionId}:${personId}:not-member`,
+      personId,
+      template: FUND_TEMPLATES['fund.not_member'],
+      params: { fund, amount: formatAmount(amount) },
+    });
+  }
+
+  const closeCardRef = (closeId: bigint): string => `fund.close:${closeId}`;
+
+  async function closeOfAction(exec: Executor, actionId: string) {
+    const r = await exec.query(`SELECT id, fund_id, requester FROM fund_closes WHERE action_id = $1`, [actionId]);
+    const row = r.rows[0];
+    return row ? { id: big(row.id), fundId: big(row.fund_id), requester: big(row.requester) } : undefined;
+  }
+
+  /** The close vote's card as it stands, in the requester's language and time zone. */
+  async function showCloseCard(tx: Tx, closeId: bigint, t?: Tally): Promise<{ version: bigint; view: LiveView }> {
+    const r = await tx.query(
+      `SELECT c.*, g.expires_at FROM fund_closes c JOIN group_actions g ON g.id = c.action_id WHERE c.id = $1`,
+      [closeId],
+    );
+    const row = r.rows[0];
+    if (!row) throw new Error(`fund close ${closeId} vanished`);
+    const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1`, [row.fund_id]);
+    const fund = toFund(fundRow.rows[0] ?? {});
+    const requester = await people.get(tx, big(row.requester));
+    const members = await membersOf(tx, fund.id);
+    const counted = t ?? (await tallyOf(tx, String(row.action_id)));
+    const c = count(ballots(members, counted, big(row.requester)), { quorumPct: fund.quorumPct });
+    const reason = row.state === 'passed' ? 'passed' : row.state === 'failed' ? 'failed' : null;
+    const view: LiveView = {
+      template: {
+        key: FUND_TEMPLATES['fund.close_card'].key,
+        params: {
+          name: fund.name,
+          balance: formatAmount(await balanceOf(tx, fund)),
+          yes: String(c.yes),
+          no: String(c.no),
+          needed: String(c.needed),
+          members: String(c.members),
+          closesAt: date(row.expires_at).toISOString(),
+          ...(reason ? { reason } : {}),
+        },
+      },
+      locale: requester?.locale ?? people.defaults.locale,
+      timeZone: requester?.timezone ?? people.defaults.timezone,
+    };
+    const { version } = await touchLive(tx, closeCardRef(closeId), view);
+    return { version, view };
+  }
+
+  const closingVote: GroupActionHandler = {
+    kind: FUND_CLOSE_VOTE,
+    async eligible(tx, action, personId) {
+      const close = await closeOfAction(tx, action.id);
+      if (!close) return false;
+      if (await isMember(tx, close.fundId, personId)) return true;
+      const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1`, [close.fundId]);
+      const fund = toFund(fundRow.rows[0] ?? {});
+      await notMember(tx, action.id, personId, fund.name, await balanceOf(tx, fund));
+      return false;
+    },
+    // As with a spend: a vote that makes it pass asks for the decision at once, on the final tally.
+    async pressed(tx, action: GroupAction, t: Tally) {
+      const close = await closeOfAction(tx, action.id);
+      if (!close) return;
+      await showCloseCard(tx, close.id, t);
+      const rule = { quorumPct: await quorumOf(tx, close.fundId) };
+      const members = await membersOf(tx, close.fundId);
+      if (decide(ballots(members, t, close.requester), rule, false) !== 'passed') return;
+      await schedule(tx, {
+        key: decideCloseKey(close.id, 'passed'),
+        kind: 'fund.close.decide',
+        dueAt: new Date(0),
+        payload: { closeId: close.id.toString() },
+      });
+    },
+  };
 
   const spendVote: GroupActionHandler = {
     kind: FUND_SPEND_VOTE,
@@ -306,14 +430,17 @@ export function createFunds(deps: FundsDeps): Funds {
   }
 
   return {
-    groupActions: [spendVote],
+    groupActions: [spendVote, closingVote],
 
     async create(tx, input) {
       if (input.chat.kind !== 'group') return rejected('NotInGroup');
       if (input.target && input.target.currency !== input.currency) return rejected('CurrencyMismatch');
+      const quorumPct = input.quorumPct ?? 50;
+      if (!Number.isInteger(quorumPct) || quorumPct < 1 || quorumPct > 100) return rejected('BadQuorum');
       const r = await tx.query(
-        `INSERT INTO funds (key, platform, chat_id, name, name_key, currency, created_by, target)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        `INSERT INTO funds (key, platform, chat_id, name, name_key, currency, created_by, target, quorum_pct,
+                            beneficiary, locked_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT DO NOTHING
          RETURNING ${FUND_COLUMNS}`,
         [
@@ -325,6 +452,9 @@ export function createFunds(deps: FundsDeps): Funds {
           input.currency,
           input.creator.id,
           input.target?.minor ?? null,
+          quorumPct,
+          input.pot?.beneficiary.id ?? null,
+          input.pot?.lockedUntil.toISOString() ?? null,
         ],
       );
       let row = r.rows[0];
@@ -337,7 +467,21 @@ export function createFunds(deps: FundsDeps): Funds {
       const fund = toFund(row);
       await account(tx, fund);
       await join(tx, fund.id, input.creator.id, 'creator');
-      return { type: 'created', fund, creatorName: input.creator.displayName };
+      if (fund.lockedUntil !== null)
+        // retry-safe: the outbox key is unique per fund.
+        await schedule(tx, {
+          key: matureKey(fund.id),
+          kind: 'fund.mature',
+          dueAt: fund.lockedUntil,
+          payload: { fundId: fund.id.toString() },
+        });
+      const beneficiary = fund.beneficiary === null ? undefined : await people.get(tx, fund.beneficiary);
+      return {
+        type: 'created',
+        fund,
+        creatorName: input.creator.displayName,
+        beneficiaryName: beneficiary?.displayName ?? null,
+      };
     },
 
     async list(exec, chat) {
@@ -362,11 +506,13 @@ export function createFunds(deps: FundsDeps): Funds {
         members: await membersOf(exec, fund.id),
         movements: await movements(exec, fund),
         openSpends: Number(open.rows[0]?.n ?? 0),
+        beneficiaryName:
+          fund.beneficiary === null ? null : ((await people.get(exec, fund.beneficiary))?.displayName ?? null),
       };
     },
 
     async add(tx, input) {
-      const fund = await find(tx, input.chat, input.name);
+      const fund = await find(tx, input.chat, input.name, 'share');
       if (!fund) return rejected('UnknownFund');
       if (fund.state !== 'open') return rejected('FundClosed');
       if (input.amount.currency !== fund.currency) return rejected('CurrencyMismatch');
@@ -391,6 +537,20 @@ export function createFunds(deps: FundsDeps): Funds {
       });
       if (!r.ok) return rejected(fundErrorOf(r.error));
       await join(tx, fund.id, input.person.id, 'contributor');
+      if (fund.beneficiary !== null && fund.lockedUntil !== null) {
+        const beneficiary = await people.get(tx, fund.beneficiary);
+        await notifyPerson(tx, {
+          key: `notify:fund.add:${input.key}:thanks`,
+          personId: input.person.id,
+          template: FUND_TEMPLATES['fund.thanks'],
+          params: {
+            fund: fund.name,
+            amount: formatAmount(input.amount),
+            beneficiary: beneficiary?.displayName ?? '—',
+            unlocksAt: fund.lockedUntil.toISOString(),
+          },
+        });
+      }
       return { type: 'added', fund, amount: input.amount, balance: await balanceOf(tx, fund), note };
     },
 
@@ -425,6 +585,8 @@ export function createFunds(deps: FundsDeps): Funds {
       const fund = await find(tx, input.chat, input.name);
       if (!fund) return rejected('UnknownFund');
       if (fund.state !== 'open') return rejected('FundClosed');
+      // A pot's money goes only to its beneficiary, at its date (the maturity job): never by a spend.
+      if (fund.lockedUntil !== null) return locked(fund.lockedUntil);
       if (input.amount.currency !== fund.currency) return rejected('CurrencyMismatch');
       if (!(await isMember(tx, fund.id, input.requester.id))) return rejected('NotAMember');
       if ((await balanceOf(tx, fund)).minor < input.amount.minor) return rejected('InsufficientFunds');
@@ -501,7 +663,8 @@ export function createFunds(deps: FundsDeps): Funds {
         if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
         await closeVote(tx, actionId);
 
-        const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1`, [fundId]);
+        // Shared, like an add: a close refunding this fund waits for this payment (or this for the close).
+        const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1 FOR SHARE`, [fundId]);
         const fund = toFund(fundRow.rows[0] ?? {});
         const amount = { minor: big(spend.amount), currency: fund.currency };
         const payee = await people.get(tx, big(spend.payee));
@@ -570,6 +733,216 @@ export function createFunds(deps: FundsDeps): Funds {
         await showCard(tx, spendId);
         log.info({ spendId: spendId.toString(), transferId: transfer.id.toString() }, 'fund spend paid');
         return { type: 'paid', spendId, transferId: transfer.id };
+      }),
+
+    async close(tx, input) {
+      const fund = await find(tx, input.chat, input.name);
+      if (!fund) return rejected('UnknownFund');
+      if (fund.state !== 'open') return rejected('FundClosed');
+      if (fund.lockedUntil !== null && (await lockedNow(tx, fund))) return locked(fund.lockedUntil);
+      if (!(await isMember(tx, fund.id, input.requester.id))) return rejected('NotAMember');
+      const action = await createGroupAction(tx, {
+        kind: FUND_CLOSE_VOTE,
+        payload: { fund: fund.id.toString() },
+        platform: fund.platform,
+        chatId: fund.chatId,
+        createdBy: input.requester.id,
+        ttlMs: config.voteTtlMs,
+        ref: `fund.close:${input.key}`,
+        mode: 'vote',
+        options: 2,
+      });
+      const r = await tx.query(
+        `INSERT INTO fund_closes (key, fund_id, requester, action_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
+         RETURNING id`,
+        [input.key, fund.id, input.requester.id, action.id],
+      );
+      const closeId = big(r.rows[0]?.id);
+      await schedule(tx, {
+        key: decideCloseKey(closeId, 'deadline'),
+        kind: 'fund.close.decide',
+        dueAt: action.expiresAt,
+        payload: { closeId: closeId.toString() },
+      });
+      const members = await membersOf(tx, fund.id);
+      const c = count(ballots(members, { counts: [0, 0], pressers: [] }, input.requester.id), {
+        quorumPct: fund.quorumPct,
+      });
+      const card = await showCloseCard(tx, closeId);
+      return {
+        type: 'vote',
+        fund,
+        closeId,
+        actionId: action.id,
+        balance: await balanceOf(tx, fund),
+        members: c.members,
+        needed: c.needed,
+        closesAt: action.expiresAt,
+        card: { ref: closeCardRef(closeId), ...card },
+      };
+    },
+
+    decideClose: (exec, closeId) =>
+      inTx(exec, async (tx): Promise<CloseDecision> => {
+        const found = await tx.query(`SELECT * FROM fund_closes WHERE id = $1`, [closeId]);
+        const close = found.rows[0];
+        if (!close) return { type: 'noop', reason: 'Unknown' };
+        const actionId = String(close.action_id);
+        // Presses in flight commit first and new ones wait: the tally read next is final for this decision.
+        await lockGroupAction(tx, actionId);
+        const again = await tx.query(
+          `SELECT c.state, g.expires_at, g.expires_at <= now() AS past
+             FROM fund_closes c JOIN group_actions g ON g.id = c.action_id WHERE c.id = $1 FOR UPDATE OF c`,
+          [closeId],
+        );
+        const row = again.rows[0];
+        if (!row || row.state !== 'open') return { type: 'noop', reason: 'Decided' };
+        const fundId = big(close.fund_id);
+        const requester = big(close.requester);
+        const members = await membersOf(tx, fundId);
+        const t = await tallyOf(tx, actionId);
+        const decision = decide(
+          ballots(members, t, requester),
+          { quorumPct: await quorumOf(tx, fundId) },
+          row.past === true,
+        );
+        if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
+        await closeVote(tx, actionId);
+
+        // The fund row is locked before its balance is read: a maturity run or another close waits, then sees
+        // the fund no longer open.
+        const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1 FOR UPDATE`, [fundId]);
+        const fund = toFund(fundRow.rows[0] ?? {});
+        const fail = async (why: 'vote' | 'gone'): Promise<CloseDecision> => {
+          await tx.query(
+            `UPDATE fund_closes SET state = 'failed', failure = $2, decided_at = now() WHERE id = $1 AND state = 'open'`,
+            [closeId, why],
+          );
+          await showCloseCard(tx, closeId);
+          log.info({ closeId: closeId.toString(), why }, 'fund close failed');
+          return { type: 'failed', closeId, reason: why };
+        };
+        if (decision === 'failed') return fail('vote');
+        if (fund.state !== 'open' || (await lockedNow(tx, fund))) return fail('gone');
+
+        const pot = await account(tx, fund);
+        const balance = await balanceOf(tx, fund);
+        // What each wallet put in: the refund goes back to the account the money came from.
+        const given = await tx.query(
+          `SELECT t.debit_account, sum(t.amount) AS given, min(p.id) AS person_id
+             FROM transfers t JOIN accounts w ON w.id = t.debit_account
+             LEFT JOIN people p ON w.owner = 'person:' || p.id
+            WHERE t.credit_account = $1 AND t.kind = 'fund.add' AND t.state = 'posted'
+            GROUP BY t.debit_account ORDER BY t.debit_account`,
+          [pot.id],
+        );
+        const givers = given.rows.map((g) => ({
+          account: big(g.debit_account),
+          given: big(g.given),
+          personId: g.person_id === null || g.person_id === undefined ? null : big(g.person_id),
+        }));
+        const shares =
+          balance.minor > 0n && givers.length > 0
+            ? allocate(
+                balance,
+                givers.map((g) => g.given),
+              )
+            : [];
+        const refunds = givers
+          .map((g, i) => ({ ...g, amount: shares[i] ?? { minor: 0n, currency: fund.currency } }))
+          .filter((g) => g.amount.minor > 0n);
+        if (refunds.length > 0) {
+          // One unit: every share or none; retry-safe: each leg's ref is unique per close and wallet.
+          const paid = await ledger.apply(tx, {
+            legs: refunds.map((g) => ({
+              op: 'transfer' as const,
+              ref: `fund.close:${closeId}:${g.account}`,
+              debit: pot.id,
+              credit: g.account,
+              amount: g.amount.minor,
+              kind: 'fund.refund',
+              meta: { fund: fund.id.toString() },
+            })),
+          });
+          if (!paid.ok) throw new Error(`fund close ${closeId} refused: ${paid.error}`);
+        }
+        await tx.query(`UPDATE funds SET state = 'closed' WHERE id = $1`, [fund.id]);
+        await tx.query(`UPDATE fund_closes SET state = 'passed', decided_at = now() WHERE id = $1 AND state = 'open'`, [
+          closeId,
+        ]);
+        for (const g of refunds)
+          if (g.personId !== null)
+            await notifyPerson(tx, {
+              key: `notify:fund.close:${closeId}:${g.personId}`,
+              personId: g.personId,
+              template: FUND_TEMPLATES['fund.refunded'],
+              params: { fund: fund.name, amount: formatAmount(g.amount) },
+            });
+        await showCloseCard(tx, closeId);
+        log.info({ closeId: closeId.toString(), refunds: refunds.length }, 'fund closed by vote');
+        return {
+          type: 'closed',
+          closeId,
+          refunds: refunds.map((g) => ({ personId: g.personId, amount: g.amount })),
+        };
+      }),
+
+    mature: (exec, fundId) =>
+      inTx(exec, async (tx): Promise<MatureDecision> => {
+        // The fund row is locked first: of two runs (or a run and a close) one pays, the other sees it decided.
+        const r = await tx.query(
+          `SELECT ${FUND_COLUMNS}, locked_until <= now() AS due FROM funds WHERE id = $1 FOR UPDATE`,
+          [fundId],
+        );
+        const row = r.rows[0];
+        if (!row) return { type: 'noop', reason: 'Unknown' };
+        const fund = toFund(row);
+        if (fund.beneficiary === null || fund.lockedUntil === null) return { type: 'noop', reason: 'NotAPot' };
+        if (fund.state !== 'open') return { type: 'noop', reason: 'Decided' };
+        if (row.due !== true) return { type: 'noop', reason: 'NotDue', dueAt: fund.lockedUntil };
+        const balance = await balanceOf(tx, fund);
+        let transferId: bigint | null = null;
+        if (balance.minor > 0n) {
+          const [pot, wallet] = await openAccounts(tx, [
+            { kind: 'fund', owner: fundOwner(fund.id), currency: fund.currency },
+            { kind: 'wallet', owner: walletOwner(fund.beneficiary), currency: fund.currency },
+          ]);
+          if (!pot || !wallet) throw new Error('fund accounts were not opened');
+          // retry-safe: one maturity ref per fund, so a replay cannot pay twice.
+          const paid = await ledger.apply(tx, {
+            legs: [
+              {
+                op: 'transfer',
+                ref: matureKey(fund.id),
+                debit: pot.id,
+                credit: wallet.id,
+                amount: balance.minor,
+                kind: 'fund.mature',
+                meta: { fund: fund.id.toString() },
+              },
+            ],
+          });
+          if (!paid.ok) throw new Error(`fund ${fund.id} maturity refused: ${paid.error}`);
+          transferId = paid.transfers[0]?.id ?? null;
+        }
+        await tx.query(`UPDATE funds SET state = 'matured' WHERE id = $1`, [fund.id]);
+        const beneficiary = await people.get(tx, fund.beneficiary);
+        const params = { fund: fund.name, amount: formatAmount(balance) };
+        await notifyPerson(tx, {
+          key: `notify:fund.mature:${fund.id}:beneficiary`,
+          personId: fund.beneficiary,
+          template: FUND_TEMPLATES['fund.matured'],
+          params,
+        });
+        await notifyPerson(tx, {
+          key: `notify:fund.mature:${fund.id}:creator`,
+          personId: fund.createdBy,
+          template: FUND_TEMPLATES['fund.matured_creator'],
+          params: { ...params, beneficiary: beneficiary?.displayName ?? '—' },
+        });
+        log.info({ fundId: fund.id.toString(), amount: balance.minor.toString() }, 'pot matured');
+        return { type: 'matured', fundId: fund.id, amount: balance, transferId };
       }),
   };
 }

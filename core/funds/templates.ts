@@ -26,7 +26,31 @@ export const FUND_TEMPLATES = defineTemplates<{
   };
   /** To someone who answered a fund's vote without being its member: why it did not count. */
   'fund.not_member': { fund: string; amount: string };
+  /** To whoever added to a locked pot: a thank-you on the beneficiary's behalf. */
+  'fund.thanks': { fund: string; amount: string; beneficiary: string; unlocksAt: string };
+  /** To a pot's beneficiary at its date: the whole balance is in their wallet. */
+  'fund.matured': { fund: string; amount: string };
+  /** To a pot's creator at its date: what went to the beneficiary. */
+  'fund.matured_creator': { fund: string; amount: string; beneficiary: string };
+  /** To a contributor when the members closed the fund: their share of what was left. */
+  'fund.refunded': { fund: string; amount: string };
+  /** The close vote's card, kept up to date like a spend's (`reason`: passed, or failed in time). */
+  'fund.close_card': {
+    name: string;
+    balance: string;
+    yes: string;
+    no: string;
+    needed: string;
+    members: string;
+    closesAt: string;
+    reason?: 'passed' | 'failed';
+  };
 }>()({
+  'fund.thanks': { deferrable: false },
+  'fund.matured': { deferrable: false },
+  'fund.matured_creator': { deferrable: false },
+  'fund.refunded': { deferrable: false },
+  'fund.close_card': { deferrable: false },
   'fund.vote_card': { deferrable: false },
   'fund.not_member': { deferrable: false },
   'fund.received': { deferrable: false },

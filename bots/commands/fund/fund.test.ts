@@ -139,4 +139,58 @@ describe('/fund in a group chat', () => {
     const count = await database.db.query(`SELECT count(*)::int AS n FROM funds WHERE name = '私房钱'`);
     expect(count.rows[0]?.n).toBe(0);
   });
+
+  it('keeps a locked pot for its beneficiary: anyone gives with a note and is thanked, nothing leaves before the date', async () => {
+    const [mum, grandma] = [await funded('mum', '100'), await funded('grandma', '100')];
+    const mei = person('mei');
+    await say(mei, '/balance');
+
+    const made = (await say(mum, `/fund new lucky for @${mei.username} until 2027-02-17 quorum 60%`)).message.text;
+    expect(made).toContain('Fund “lucky” started by mum for mei, locked until');
+    expect(made).toContain('2027');
+    expect((await say(grandma, '/fund add lucky 20 from grandma')).message.text).toContain('added to “lucky”');
+    const thanks = await database.db.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE key LIKE 'notify:fund.add:%:thanks'`,
+    );
+    expect(thanks.rows[0]?.n).toBe(1);
+
+    const shown = (await say(mum, '/fund show lucky')).message.text;
+    expect(shown).toContain('lucky — 20.00 USD');
+    expect(shown).toMatch(/For mei — unlocks .*2027/);
+    expect(shown).toMatch(/\+20\.00 USD from grandma — from grandma/);
+
+    for (const asked of [`/fund spend lucky 5 @${mei.username} sweets`, '/fund close lucky']) {
+      const refused = await say(mum, asked);
+      expect(refused.refusal).toBe(true);
+      expect(refused.message.text).toMatch(/locked until .*2027/);
+    }
+    const quorum = await database.db.query(`SELECT quorum_pct FROM funds WHERE name = 'lucky'`);
+    expect(quorum.rows[0]?.quorum_pct).toBe(60);
+  });
+
+  it('closes a fund when its members vote for it, giving back what is left to who put it in', async () => {
+    const [ann, ben] = [await funded('ann', '100'), await funded('ben', '100')];
+    await say(ann, '/fund new outing');
+    await say(ann, '/fund add outing 30');
+    await say(ben, '/fund add outing 10');
+
+    const asked = (await layer.handle(command(ben, '/fund close outing'))).effects;
+    const card = asked.find((e): e is Extract<Effect, { type: 'live' }> => e.type === 'live');
+    const poll = asked.find((e): e is Extract<Effect, { type: 'poll' }> => e.type === 'poll');
+    expect(card?.message.text).toContain('Close “outing” and give back its 40.00 USD');
+    expect(poll).toMatchObject({ question: 'Close “outing” and give back 40.00 USD?', options: ['Yes', 'No'] });
+    await layer.handle(press(ann, groupButtonId(poll?.pollRef ?? '', 0)));
+    await layer.handle(press(ben, groupButtonId(poll?.pollRef ?? '', 0)));
+
+    // The worker's job decides (called here as the worker would).
+    const close = await database.db.query(`SELECT id FROM fund_closes ORDER BY id DESC LIMIT 1`);
+    expect(await core.funds.decideClose(database.db, BigInt(String(close.rows[0]?.id)))).toMatchObject({
+      type: 'closed',
+    });
+    expect((await say(ann, '/fund show outing')).message.text).toContain('Closed by its members’ vote.');
+    expect((await say(ann, '/fund add outing 5')).message.text).toContain('That fund is closed.');
+    const balance = (await say(ann, '/balance', { platform: 'telegram', chatId: ann.userId, kind: 'private' })).message
+      .text;
+    expect(balance).toContain('100.00 USD');
+  });
 });

@@ -84,3 +84,72 @@ describe('the /fund grammar', () => {
     expect(parse('members trip kick @ann')).toEqual({ fail: 'BadFundCommand' });
   });
 });
+
+describe('the /fund grammar of locked pots, quorum and close', () => {
+  // 2026-12-07 20:00 in Shanghai: a pot unlocks at the start of its day there (16:00 UTC the day before).
+  const AT: ParseContext = { ...CONTEXT, now: new Date('2026-12-07T12:00:00Z'), timeZone: 'Asia/Shanghai' };
+  const at = (args: string, options?: CommandEvent['options']) => parseFund(new Input(event(args, options)), AT);
+  const MEI = { kind: 'username', username: 'mei' } as const;
+
+  it('reads a pot for someone until a date, in English and in Chinese word order', () => {
+    expect(at('new lucky for @mei until 2027-02-17')).toEqual({
+      name: 'fund',
+      action: 'new',
+      fund: 'lucky',
+      pot: { beneficiary: MEI, until: new Date('2027-02-16T16:00:00Z') },
+    });
+    expect(at('new 压岁钱 给 @mei 到 2027-02-17')).toEqual({
+      name: 'fund',
+      action: 'new',
+      fund: '压岁钱',
+      pot: { beneficiary: MEI, until: new Date('2027-02-16T16:00:00Z') },
+    });
+    expect(at('新建 压岁钱 给 @mei 到 2月17日')).toMatchObject({
+      pot: { beneficiary: MEI, until: new Date('2027-02-16T16:00:00Z') },
+    });
+    expect(at('new lucky until 2027-02-17 for @mei')).toMatchObject({
+      pot: { beneficiary: MEI, until: new Date('2027-02-16T16:00:00Z') },
+    });
+    expect(at('new lucky 500 for @mei until next month')).toMatchObject({
+      target: { minor: 500_00n, currency: 'USD' },
+      pot: { beneficiary: MEI, until: new Date('2027-01-06T16:00:00Z') },
+    });
+  });
+
+  it('reads a quorum, and close, in both languages', () => {
+    expect(at('new club quorum 60%')).toEqual({ name: 'fund', action: 'new', fund: 'club', quorumPct: 60 });
+    expect(at('new 班费 200 法定人数 75%')).toEqual({
+      name: 'fund',
+      action: 'new',
+      fund: '班费',
+      target: { minor: 200_00n, currency: 'USD' },
+      quorumPct: 75,
+    });
+    expect(at('new lucky for @mei until 2027-02-17 quorum 60%')).toMatchObject({ quorumPct: 60, pot: {} });
+    expect(at('close trip')).toEqual({ name: 'fund', action: 'close', fund: 'trip' });
+    expect(at('关闭 班费')).toEqual({ name: 'fund', action: 'close', fund: '班费' });
+  });
+
+  it('reads Discord options for a pot', () => {
+    expect(at('new lucky', { fund: 'lucky', user: BOB, until: '2027-02-17', quorum: '60' })).toEqual({
+      name: 'fund',
+      action: 'new',
+      fund: 'lucky',
+      quorumPct: 60,
+      pot: { beneficiary: { kind: 'user', actor: BOB }, until: new Date('2027-02-16T16:00:00Z') },
+    });
+  });
+
+  it('refuses a date in the past or one it cannot read, naming the words', () => {
+    expect(at('new lucky for @mei until 2020-01-01')).toEqual({ fail: 'FundDateInPast', detail: '2020-01-01' });
+    expect(at('new lucky for @mei until today')).toEqual({ fail: 'FundDateInPast', detail: 'today' });
+    expect(at('new lucky for @mei until whenever she grows up')).toEqual({
+      fail: 'BadFundDate',
+      detail: 'whenever she grows up',
+    });
+    expect(at('new 压岁钱 给 @mei 到 某天')).toEqual({ fail: 'BadFundDate', detail: '某天' });
+    expect(at('new lucky for @mei')).toEqual({ fail: 'MissingFundDate' });
+    expect(at('new lucky until 2027-02-17')).toEqual({ fail: 'MissingRecipient' });
+    expect(at('new club quorum 150%')).toEqual({ fail: 'BadQuorum' });
+  });
+});

@@ -1,10 +1,12 @@
 /**
- * `/fund new trip [500]`, `/fund list`, `/fund show trip`, `/fund add trip 50 [note]`,
- * `/fund members trip [add|remove @name]`, `/fund spend trip 80 @name [reason]`; in Chinese the same words work
- * after 基金 (新建 列表 查看 存入 成员 支出 · 添加 移除). Discord: a subcommand each, with `name`, `amount`, `user`,
- * `note` options.
+ * `/fund new trip [500] [quorum 60%]`, a locked pot `/fund new lucky for @name until 2027-02-17` (Chinese order
+ * `/fund new 压岁钱 给 @name 到 2月17日`), `/fund list`, `/fund show trip`, `/fund add trip 50 [note]`,
+ * `/fund members trip [add|remove @name]`, `/fund spend trip 80 @name [reason]`, `/fund close trip`; in Chinese the
+ * same words work after 基金 (新建 列表 查看 存入 成员 支出 关闭 · 添加 移除). Discord: a subcommand each, with `name`,
+ * `amount`, `user`, `note`, `until`, `quorum` options.
  */
-import type { Amount } from '../../../core/index.js';
+import * as chrono from 'chrono-node';
+import { zonedParts, zonedTimeToInstant, type Amount } from '../../../core/index.js';
 import {
   cleanNote,
   Input,
@@ -20,7 +22,15 @@ import {
 } from '../grammar/index.js';
 
 export type FundCommand = { name: 'fund' } & (
-  | { action: 'new'; fund: string; target?: Amount }
+  | {
+      action: 'new';
+      fund: string;
+      target?: Amount;
+      quorumPct?: number;
+      /** A locked pot: for whom, and the instant it unlocks (the start of that day in the person's time zone). */
+      pot?: { beneficiary: Recipient; until: Date };
+    }
+  | { action: 'close'; fund: string }
   | { action: 'list' }
   | { action: 'show'; fund: string }
   | { action: 'add'; fund: string; amount: Amount; note?: string }
@@ -42,6 +52,8 @@ const ACTIONS: Readonly<Record<string, FundCommand['action']>> = {
   成员: 'members',
   spend: 'spend',
   支出: 'spend',
+  close: 'close',
+  关闭: 'close',
 };
 
 const MEMBER_OPS: Readonly<Record<string, 'add' | 'remove'>> = {
@@ -67,13 +79,10 @@ export function parseFund(input: Input, context: ParseContext): FundCommand | Fa
   const rest = new RestInput(input, restAt);
   switch (action) {
     case 'show':
+    case 'close':
       return { name: 'fund', action, fund };
-    case 'new': {
-      const target = input.option('amount') ?? rest.text.trim();
-      if (target === '') return { name: 'fund', action, fund };
-      const amount = wholeAmount(target, context);
-      return failed(amount) ? amount : { name: 'fund', action, fund, target: amount };
-    }
+    case 'new':
+      return parseNew(input, rest.text, fund, context);
     case 'add': {
       const option = input.option('amount');
       const body = words(rest.text);
@@ -128,6 +137,83 @@ export function parseFund(input: Input, context: ParseContext): FundCommand | Fa
       };
     }
   }
+}
+
+/** `quorum 60%`, `法定人数 60%`: a percent from 1 to 100. */
+const QUORUM = /(?:^|\s)(?:quorum|法定人数)\s*(\S+)/iu;
+/** `for @name`, `给 @name` (the mention itself is read from the event's mentions). */
+const FOR = /(?:^|\s)(?:for|给)\s*@\S+/iu;
+/** `until …`, `到 …`, `直到 …`: the rest of the text is the date. */
+const UNTIL = /(?:^|\s)(?:until|till|直到|到)\s*/iu;
+
+function parseNew(input: Input, text: string, fund: string, context: ParseContext): FundCommand | Failure {
+  let rest = text;
+  let quorumText = input.option('quorum');
+  const quorumMatch = QUORUM.exec(rest);
+  if (quorumMatch) {
+    quorumText ??= quorumMatch[1];
+    rest = rest.replace(quorumMatch[0], ' ');
+  }
+  // `for @name` first, so it may stand before or after the date.
+  const forMatch = FOR.exec(rest);
+  if (forMatch) rest = rest.replace(forMatch[0], ' ');
+  const beneficiary = beneficiaryOf(input, forMatch !== null);
+  let dateText = input.option('until');
+  const untilMatch = UNTIL.exec(rest);
+  if (untilMatch) {
+    dateText ??= rest.slice(untilMatch.index + untilMatch[0].length).trim();
+    rest = rest.slice(0, untilMatch.index);
+  }
+
+  let command: Extract<FundCommand, { action: 'new' }> = { name: 'fund', action: 'new', fund };
+  const targetText = input.option('amount') ?? (input.usesOptions ? '' : rest.trim());
+  if (targetText !== '') {
+    const target = wholeAmount(targetText, context);
+    if (failed(target)) return target;
+    command = { ...command, target };
+  }
+  if (quorumText !== undefined) {
+    const quorum = /^([0-9]{1,3})%?$/u.exec(quorumText.normalize('NFKC'));
+    const pct = Number(quorum?.[1] ?? NaN);
+    if (!quorum || pct < 1 || pct > 100) return fail('BadQuorum');
+    command = { ...command, quorumPct: pct };
+  }
+  if (beneficiary === undefined && dateText === undefined) return command;
+  if (beneficiary === undefined) return fail('MissingRecipient');
+  if (dateText === undefined || dateText.trim() === '') return fail('MissingFundDate');
+  const until = unlockDate(dateText.trim(), context);
+  if (failed(until)) return until;
+  return { ...command, pot: { beneficiary, until } };
+}
+
+function beneficiaryOf(input: Input, named: boolean): Recipient | undefined {
+  const user = input.actorOption('user');
+  if (user) return { kind: 'user', actor: user };
+  if (!named) return undefined;
+  const mention = input.event.mentions[0];
+  if (mention === undefined) return undefined;
+  return 'user' in mention ? { kind: 'user', actor: mention.user } : { kind: 'username', username: mention.username };
+}
+
+/**
+ * A pot's date in plain words ("2027-02-17", "next month", "2月17日"; chrono, its Chinese parser for Chinese), read
+ * in the person's time zone: the pot unlocks at the start of that day there. The whole text must be the date, so a
+ * typo is refused naming it rather than half read.
+ */
+function unlockDate(text: string, context: ParseContext): Date | Failure {
+  const parser = /[\u4e00-\u9fff]/u.test(text) ? chrono.zh : chrono;
+  const [found] = parser.parse(text, { instant: context.now, timezone: context.timeZone }, { forwardDate: true });
+  if (!found || found.index !== 0 || found.text.trim().length !== text.length) return fail('BadFundDate', text);
+  const { start } = found;
+  const day = { year: start.get('year') ?? 0, month: start.get('month') ?? 1, day: start.get('day') ?? 1 };
+  const at = zonedTimeToInstant({ ...day, hour: 0, minute: 0 }, context.timeZone);
+  const today = zonedParts(context.now, context.timeZone);
+  const todayAt = zonedTimeToInstant(
+    { year: today.year, month: today.month, day: today.day, hour: 0, minute: 0 },
+    context.timeZone,
+  );
+  if (at.getTime() <= todayAt.getTime()) return fail('FundDateInPast', text);
+  return at;
 }
 
 /** The text after the fund's name, as an input of its own (mentions shifted to it). */

@@ -4,9 +4,20 @@ import type { Recipient } from '../grammar/index.js';
 import { renderCode } from '../render.js';
 import { AMOUNT, NOTE, USER, type CommandContext, type Feature, type OnceSpec, type Outcome } from '../spec.js';
 import { parseFund, type FundCommand } from './grammar.js';
-import { renderAdded, renderCreated, renderList, renderMembers, renderShown, renderSpend } from './render.js';
+import {
+  renderAdded,
+  renderClose,
+  renderCreated,
+  renderList,
+  renderMembers,
+  renderShown,
+  renderSpend,
+} from './render.js';
 
 const FUND_NAME = { name: 'fund', kind: 'string', descriptionKey: 'discord.options.fund', required: true } as const;
+const UNTIL = { name: 'until', kind: 'string', descriptionKey: 'discord.options.until' } as const;
+const QUORUM = { name: 'quorum', kind: 'string', descriptionKey: 'discord.options.quorum' } as const;
+const BENEFICIARY = { ...USER, descriptionKey: 'discord.options.beneficiary', required: false } as const;
 
 /** The person behind a mention or reply, or why there is none (a bot, an @username nobody here holds). */
 async function personOf(
@@ -33,7 +44,11 @@ const fund: OnceSpec<FundCommand> = {
   once: true,
   discord: {
     subcommands: [
-      { name: 'new', descriptionKey: 'discord.fund.new', options: [FUND_NAME, { ...AMOUNT, required: false }] },
+      {
+        name: 'new',
+        descriptionKey: 'discord.fund.new',
+        options: [FUND_NAME, { ...AMOUNT, required: false }, BENEFICIARY, UNTIL, QUORUM],
+      },
       { name: 'list', descriptionKey: 'discord.fund.list' },
       { name: 'show', descriptionKey: 'discord.fund.show', options: [FUND_NAME] },
       { name: 'add', descriptionKey: 'discord.fund.add', options: [FUND_NAME, AMOUNT, NOTE] },
@@ -47,6 +62,7 @@ const fund: OnceSpec<FundCommand> = {
         ],
       },
       { name: 'spend', descriptionKey: 'discord.fund.spend', options: [FUND_NAME, AMOUNT, USER, NOTE] },
+      { name: 'close', descriptionKey: 'discord.fund.close', options: [FUND_NAME] },
     ],
   },
   parse: parseFund,
@@ -56,8 +72,18 @@ const fund: OnceSpec<FundCommand> = {
     switch (command.action) {
       case 'new': {
         const currency = command.target?.currency ?? ctx.config.defaultCurrency;
-        const input = { key: event.key, creator: person, chat, name: command.fund, currency };
-        const outcome = await core.funds.create(tx, command.target ? { ...input, target: command.target } : input);
+        const beneficiary = command.pot ? await personOf(tx, ctx, command.pot.beneficiary) : undefined;
+        if (typeof beneficiary === 'string') return refused(ctx, beneficiary);
+        const outcome = await core.funds.create(tx, {
+          key: event.key,
+          creator: person,
+          chat,
+          name: command.fund,
+          currency,
+          ...(command.target ? { target: command.target } : {}),
+          ...(command.quorumPct !== undefined ? { quorumPct: command.quorumPct } : {}),
+          ...(command.pot && beneficiary ? { pot: { beneficiary, lockedUntil: command.pot.until } } : {}),
+        });
         return { outcome, message: renderCreated(reader, outcome) };
       }
       case 'list':
@@ -89,6 +115,13 @@ const fund: OnceSpec<FundCommand> = {
         const input = { key: event.key, requester: person, chat, name: command.fund, amount: command.amount, payee };
         const outcome = await core.funds.spend(tx, command.reason ? { ...input, reason: command.reason } : input);
         const { message, poll } = renderSpend(reader, outcome);
+        if (outcome.type === 'rejected' || !poll) return { outcome, message };
+        const live = { ref: outcome.card.ref, version: outcome.card.version.toString() };
+        return { outcome, message, live, effects: [poll] };
+      }
+      case 'close': {
+        const outcome = await core.funds.close(tx, { key: event.key, requester: person, chat, name: command.fund });
+        const { message, poll } = renderClose(reader, outcome);
         if (outcome.type === 'rejected' || !poll) return { outcome, message };
         const live = { ref: outcome.card.ref, version: outcome.card.version.toString() };
         return { outcome, message, live, effects: [poll] };

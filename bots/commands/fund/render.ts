@@ -3,7 +3,9 @@ import {
   formatAmount,
   type Fund,
   type FundAddOutcome,
+  type FundCloseOutcome,
   type FundCreateOutcome,
+  type FundRejected,
   type FundMembersOutcome,
   type FundSpendOutcome,
   type FundView,
@@ -25,18 +27,32 @@ const target = (reader: Reader, fund: Fund): string =>
 
 const targetOf = (fund: Fund): Amount => ({ minor: fund.target ?? 0n, currency: fund.currency });
 
+/** A refusal; a locked pot's names its date. */
+export function renderRefusal(reader: Reader, outcome: FundRejected): OutMessage {
+  if (outcome.error === 'Locked' && outcome.until)
+    return message(reader, 'error.Locked', { date: date(reader, outcome.until) });
+  return renderCode(reader, 'error', outcome.error);
+}
+
 export function renderCreated(reader: Reader, outcome: FundCreateOutcome): OutMessage {
-  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
+  if (outcome.type === 'rejected') return renderRefusal(reader, outcome);
   const { fund } = outcome;
   return message(reader, 'fund.created', {
     name: fund.name,
     creator: outcome.creatorName,
-    target: target(reader, fund),
+    target:
+      target(reader, fund) +
+      (fund.lockedUntil === null
+        ? ''
+        : t(reader.locale, 'fund.pot', {
+            beneficiary: outcome.beneficiaryName ?? '—',
+            date: date(reader, fund.lockedUntil),
+          })),
   });
 }
 
 export function renderAdded(reader: Reader, outcome: FundAddOutcome): OutMessage {
-  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
+  if (outcome.type === 'rejected') return renderRefusal(reader, outcome);
   const text = t(reader.locale, 'fund.added', {
     name: outcome.fund.name,
     amount: formatAmount(outcome.amount),
@@ -65,6 +81,11 @@ export function renderShown(reader: Reader, view: FundView | undefined): OutMess
         bar: progressBar(balance.minor, fund.target),
       }),
     );
+  if (fund.lockedUntil !== null) {
+    const params = { beneficiary: view.beneficiaryName ?? '—', date: date(reader, fund.lockedUntil) };
+    lines.push(t(locale, fund.state === 'matured' ? 'fund.show_matured' : 'fund.show_pot', params));
+  }
+  if (fund.state === 'closed') lines.push(t(locale, 'fund.show_closed'));
   lines.push(t(locale, 'fund.show_members', { names: view.members.map((m) => m.displayName).join(', ') }));
   if (view.openSpends > 0) lines.push(t(locale, 'fund.show_open', { count: view.openSpends }));
   if (view.movements.length > 0) lines.push('', t(locale, 'fund.show_movements'));
@@ -79,7 +100,7 @@ export function renderShown(reader: Reader, view: FundView | undefined): OutMess
 }
 
 export function renderMembers(reader: Reader, outcome: FundMembersOutcome): OutMessage {
-  if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
+  if (outcome.type === 'rejected') return renderRefusal(reader, outcome);
   const names = outcome.members.map((m) => m.displayName).join(', ');
   const list = t(reader.locale, 'fund.members', { name: outcome.fund.name, names });
   if (outcome.changed === null) return { text: list };
@@ -95,12 +116,34 @@ export function renderSpend(
   reader: Reader,
   outcome: FundSpendOutcome,
 ): { message: OutMessage; poll?: Extract<Effect, { type: 'poll' }> } {
-  if (outcome.type === 'rejected') return { message: renderCode(reader, 'error', outcome.error) };
+  if (outcome.type === 'rejected') return { message: renderRefusal(reader, outcome) };
   const { view } = outcome.card;
   const question = t(reader.locale, 'fund.poll_question', {
     name: outcome.fund.name,
     amount: formatAmount(outcome.amount),
     payee: outcome.payeeName,
+  });
+  return {
+    message: renderNotification(view.locale, view.template, { timeZone: view.timeZone }),
+    poll: {
+      type: 'poll',
+      question,
+      options: [t(reader.locale, 'button.yes'), t(reader.locale, 'button.no')],
+      pollRef: outcome.actionId,
+    },
+  };
+}
+
+/** The close vote: its card (the live template) and the poll members answer, as for a spend. */
+export function renderClose(
+  reader: Reader,
+  outcome: FundCloseOutcome,
+): { message: OutMessage; poll?: Extract<Effect, { type: 'poll' }> } {
+  if (outcome.type === 'rejected') return { message: renderRefusal(reader, outcome) };
+  const { view } = outcome.card;
+  const question = t(reader.locale, 'fund.close_poll_question', {
+    name: outcome.fund.name,
+    balance: formatAmount(outcome.balance),
   });
   return {
     message: renderNotification(view.locale, view.template, { timeZone: view.timeZone }),

@@ -21,6 +21,10 @@ export const COMMAND_ERRORS = [
   'BadScheduleId',
   'BadFundCommand',
   'BadFundName',
+  'BadFundDate',
+  'FundDateInPast',
+  'MissingFundDate',
+  'BadQuorum',
 ] as const satisfies ReadonlyArray<string>;
 
 export type CommandError = (typeof COMMAND_ERRORS)[number] | DeadlineError;
