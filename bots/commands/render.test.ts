@@ -273,6 +273,7 @@ describe('renderNotification', () => {
       note: 'train tickets',
     },
     'fund.not_member': { fund: 'trip', amount: '80.00 USD' },
+    'fund.close_failed': { fund: 'trip', amount: '70.00 USD', reason: 'vote' },
     'fund.thanks': {
       fund: 'lucky',
       amount: '20.00 USD',

@@ -417,6 +417,9 @@ describe('closing a fund by vote', () => {
     const view = await short.funds.show(f.db, chat, 'trip');
     expect(view).toMatchObject({ balance: usd(150_00n), fund: { state: 'open' } });
     expect(await available(short, ann)).toBe(50_00n);
+    // Whoever asked hears it privately too.
+    const asked = await notificationsOf(f.db, ann);
+    expect(asked.map((n) => n.template.key)).toContain('fund.close_failed');
   });
 
   it('stores a quorum per fund and refuses one out of range', async () => {

@@ -820,6 +820,12 @@ export function createFunds(deps: FundsDeps): Funds {
             [closeId, why],
           );
           await showCloseCard(tx, closeId);
+          await notifyPerson(tx, {
+            key: `notify:fund.close:${closeId}:decided`,
+            personId: requester,
+            template: FUND_TEMPLATES['fund.close_failed'],
+            params: { fund: fund.name, amount: formatAmount(await balanceOf(tx, fund)), reason: why },
+          });
           log.info({ closeId: closeId.toString(), why }, 'fund close failed');
           return { type: 'failed', closeId, reason: why };
         };

@@ -34,6 +34,8 @@ export const FUND_TEMPLATES = defineTemplates<{
   'fund.matured_creator': { fund: string; amount: string; beneficiary: string };
   /** To a contributor when the members closed the fund: their share of what was left. */
   'fund.refunded': { fund: string; amount: string };
+  /** To the member who asked to close a fund: the members did not pass it (or the fund was no longer open). */
+  'fund.close_failed': { fund: string; amount: string; reason: 'vote' | 'gone' };
   /** The close vote's card, kept up to date like a spend's (`reason`: passed, or failed in time). */
   'fund.close_card': {
     name: string;
@@ -51,6 +53,7 @@ export const FUND_TEMPLATES = defineTemplates<{
   'fund.matured_creator': { deferrable: false },
   'fund.refunded': { deferrable: false },
   'fund.close_card': { deferrable: false },
+  'fund.close_failed': { deferrable: false },
   'fund.vote_card': { deferrable: false },
   'fund.not_member': { deferrable: false },
   'fund.received': { deferrable: false },
