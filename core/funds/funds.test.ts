@@ -139,8 +139,11 @@ describe('group funds', () => {
     expect(await vote(f.core, ben, chat, spend.actionId, NO)).toMatchObject({ type: 'group', result: { ok: true } });
     // Ben changes his mind: his new vote is the one that counts, and the spend passes.
     await vote(f.core, ben, chat, spend.actionId, YES);
-    const due = await f.db.query(`SELECT key FROM outbox WHERE key = $1`, [`fund.vote.close:${spend.spendId}:passed`]);
-    expect(due.rows).toHaveLength(1);
+    // Each vote asked for a check after its commit (three votes, three checks, besides the deadline).
+    const due = await f.db.query(`SELECT key FROM outbox WHERE key LIKE $1`, [
+      `fund.vote.close:${spend.spendId}:check:%`,
+    ]);
+    expect(due.rows).toHaveLength(3);
 
     const decisions = await Promise.all([
       f.core.funds.decideSpend(f.db, spend.spendId),
@@ -163,6 +166,24 @@ describe('group funds', () => {
       result: { ok: false, error: 'Closed' },
     });
     expect((await notificationsOf(f.db, dan)).map((n) => n.template.key)).toContain('fund.received');
+  });
+
+  it('decides at once when two members pass it by voting at the same moment', async () => {
+    const { chat, ann, ben } = await threeMembers();
+    const dan = await person(f.core, 'dan');
+    const spend = await openSpend(f.core, ann, dan, chat, 10_00n);
+    // Neither vote's transaction sees the other's: only the checks that run after both commit can see the pass.
+    await Promise.all([vote(f.core, ann, chat, spend.actionId, YES), vote(f.core, ben, chat, spend.actionId, YES)]);
+    const checks = await f.db.query(`SELECT key FROM outbox WHERE key LIKE $1`, [
+      `fund.vote.close:${spend.spendId}:check:%`,
+    ]);
+    expect(checks.rows).toHaveLength(2);
+    const decided = await Promise.all(
+      checks.rows.map(() => f.core.funds.decideSpend(f.db, spend.spendId, { check: true })),
+    );
+    expect(decided.filter((d) => d.type === 'paid')).toHaveLength(1);
+    expect(decided.filter((d) => d.type === 'noop')).toHaveLength(1);
+    expect(await available(f.core, dan)).toBe(10_00n);
   });
 
   it("ignores a non-member's vote and counts one member's double vote once", async () => {

@@ -117,7 +117,7 @@ export type FundCloseOutcome =
 export type CloseDecision =
   | { type: 'closed'; closeId: bigint; refunds: Array<{ personId: bigint | null; amount: Amount }> }
   | { type: 'failed'; closeId: bigint; reason: 'vote' | 'gone' }
-  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue'; dueAt?: Date | null };
+  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue' | 'Open'; dueAt?: Date | null };
 
 /** What a pot's maturity run did: paid its balance to the beneficiary (once), or nothing. */
 export type MatureDecision =
@@ -128,4 +128,4 @@ export type MatureDecision =
 export type SpendDecision =
   | { type: 'paid'; spendId: bigint; transferId: bigint }
   | { type: 'failed'; spendId: bigint; reason: 'vote' | 'funds' }
-  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue'; dueAt?: Date | null };
+  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue' | 'Open'; dueAt?: Date | null };

@@ -54,8 +54,15 @@ export const FUND_SPEND_VOTE = 'fund.spend';
 /** The group action kind of a vote to close a fund (choice 0 = yes, 1 = no). */
 export const FUND_CLOSE_VOTE = 'fund.close';
 export const fundOwner = (id: bigint): string => `fund:${id}`;
-const closeKey = (spendId: bigint, why: 'deadline' | 'passed'): string => `fund.vote.close:${spendId}:${why}`;
-const decideCloseKey = (closeId: bigint, why: 'deadline' | 'passed'): string => `fund.close.decide:${closeId}:${why}`;
+/**
+ * The decision jobs of a vote: one at its deadline, and a check after each vote. A vote's own transaction cannot
+ * see votes cast beside it that have not committed yet (two members voting at once would each count one yes and
+ * neither would see the pass), so the check runs after the commit, on what is committed; its key is the card's
+ * version, which that vote's transaction bumped (a retried transaction reuses it).
+ */
+const closeKey = (spendId: bigint, why: 'deadline' | `check:${bigint}`): string => `fund.vote.close:${spendId}:${why}`;
+const decideCloseKey = (closeId: bigint, why: 'deadline' | `check:${bigint}`): string =>
+  `fund.close.decide:${closeId}:${why}`;
 export const matureKey = (fundId: bigint): string => `fund.mature:${fundId}`;
 
 export interface Chat {
@@ -104,11 +111,11 @@ export interface Funds {
     input: { key: string; requester: Person; chat: Chat; name: string; amount: Amount; payee: Person; reason?: string },
   ): Promise<FundSpendOutcome>;
   /** Decides a spend on its final tally: paid if passed, failed at the deadline, else nothing yet. */
-  decideSpend(exec: Executor, spendId: bigint): Promise<SpendDecision>;
+  decideSpend(exec: Executor, spendId: bigint, options?: { check?: boolean }): Promise<SpendDecision>;
   /** Opens a vote to close the fund; when it passes, what is left goes back to the contributors. */
   close(tx: Tx, input: { key: string; requester: Person; chat: Chat; name: string }): Promise<FundCloseOutcome>;
   /** Decides a close vote on its final tally, like `decideSpend`. */
-  decideClose(exec: Executor, closeId: bigint): Promise<CloseDecision>;
+  decideClose(exec: Executor, closeId: bigint, options?: { check?: boolean }): Promise<CloseDecision>;
   /** A pot at its date: its whole balance to the beneficiary, exactly once. */
   mature(exec: Executor, fundId: bigint): Promise<MatureDecision>;
 }
@@ -334,19 +341,16 @@ export function createFunds(deps: FundsDeps): Funds {
       await notMember(tx, action.id, personId, fund.name, await balanceOf(tx, fund));
       return false;
     },
-    // As with a spend: a vote that makes it pass asks for the decision at once, on the final tally.
+    // As with a spend: every vote asks for a check, which decides at once when the committed votes pass it.
     async pressed(tx, action: GroupAction, t: Tally) {
       const close = await closeOfAction(tx, action.id);
       if (!close) return;
-      await showCloseCard(tx, close.id, t);
-      const rule = { quorumPct: await quorumOf(tx, close.fundId) };
-      const members = await membersOf(tx, close.fundId);
-      if (decide(ballots(members, t, close.requester), rule, false) !== 'passed') return;
+      const { version } = await showCloseCard(tx, close.id, t);
       await schedule(tx, {
-        key: decideCloseKey(close.id, 'passed'),
+        key: decideCloseKey(close.id, `check:${version}`),
         kind: 'fund.close.decide',
         dueAt: new Date(0),
-        payload: { closeId: close.id.toString() },
+        payload: { closeId: close.id.toString(), check: true },
       });
     },
   };
@@ -374,19 +378,16 @@ export function createFunds(deps: FundsDeps): Funds {
       });
       return false;
     },
-    // A vote that makes the spend pass asks for the decision at once; the job decides on the final tally.
+    // Every vote asks for a check after it commits; the check decides at once when the committed votes pass it.
     async pressed(tx, action: GroupAction, t: Tally) {
       const spend = await spendOfAction(tx, action.id);
       if (!spend) return;
-      await showCard(tx, spend.id, t);
-      const rule = { quorumPct: await quorumOf(tx, spend.fundId) };
-      const members = await membersOf(tx, spend.fundId);
-      if (decide(ballots(members, t, spend.requester), rule, false) !== 'passed') return;
+      const { version } = await showCard(tx, spend.id, t);
       await schedule(tx, {
-        key: closeKey(spend.id, 'passed'),
+        key: closeKey(spend.id, `check:${version}`),
         kind: 'fund.vote.close',
         dueAt: new Date(0),
-        payload: { spendId: spend.id.toString() },
+        payload: { spendId: spend.id.toString(), check: true },
       });
     },
   };
@@ -636,7 +637,7 @@ export function createFunds(deps: FundsDeps): Funds {
       };
     },
 
-    decideSpend: (exec, spendId) =>
+    decideSpend: (exec, spendId, options = {}) =>
       inTx(exec, async (tx): Promise<SpendDecision> => {
         const found = await tx.query(`SELECT * FROM fund_spends WHERE id = $1`, [spendId]);
         const spend = found.rows[0];
@@ -660,7 +661,11 @@ export function createFunds(deps: FundsDeps): Funds {
           { quorumPct: await quorumOf(tx, fundId) },
           row.past === true,
         );
-        if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
+        if (decision === 'open')
+          // A check finds it still open: nothing to do (the deadline job decides the rest).
+          return options.check
+            ? { type: 'noop', reason: 'Open' }
+            : { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
         await closeVote(tx, actionId);
 
         // Shared, like an add: a close refunding this fund waits for this payment (or this for the close).
@@ -783,7 +788,7 @@ export function createFunds(deps: FundsDeps): Funds {
       };
     },
 
-    decideClose: (exec, closeId) =>
+    decideClose: (exec, closeId, options = {}) =>
       inTx(exec, async (tx): Promise<CloseDecision> => {
         const found = await tx.query(`SELECT * FROM fund_closes WHERE id = $1`, [closeId]);
         const close = found.rows[0];
@@ -807,7 +812,11 @@ export function createFunds(deps: FundsDeps): Funds {
           { quorumPct: await quorumOf(tx, fundId) },
           row.past === true,
         );
-        if (decision === 'open') return { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
+        if (decision === 'open')
+          // A check finds it still open: nothing to do (the deadline job decides the rest).
+          return options.check
+            ? { type: 'noop', reason: 'Open' }
+            : { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
         await closeVote(tx, actionId);
 
         // The fund row is locked before its balance is read: a maturity run or another close waits, then sees

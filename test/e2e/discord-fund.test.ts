@@ -74,6 +74,8 @@ describe('a group fund on Discord through the real app', () => {
     await send(interactions.button(dan, yes!.custom_id, voteMessage, GUILD)); // not a member: refused
     await send(interactions.button(ann, yes!.custom_id, voteMessage, GUILD));
     await send(interactions.button(ben, no!.custom_id, voteMessage, GUILD));
+    // Presses are answered without waiting for each other: a change of mind a moment later is a new press.
+    await inboxDrained(world.database.db);
     await send(interactions.button(ben, yes!.custom_id, voteMessage, GUILD)); // changed: now yes
     await inboxDrained(world.database.db);
 

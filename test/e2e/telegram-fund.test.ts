@@ -95,7 +95,7 @@ describe('a group fund through the real app', () => {
     // The vote closed, so its native poll is stopped: the chat sees it closed.
     await fake.waitFor(() => fake.polls.get(poll.id)?.isClosed === true, 15_000, 'stopPoll');
     await settled(database.db);
-    const show = await inGroup(chen, '/fund show trip', (text) => text.startsWith('💼 trip'));
+    const show = await inGroup(chen, '/fund show trip', (text) => text.includes('💼 trip —'));
     expect(show.text).toContain('trip — 70.00 USD');
     expect(show.text).toMatch(/−80\.00 USD to Dan — train tickets \(approved by Ann, Ben\)/);
     const paid = await database.db.query(`SELECT count(*)::int AS n FROM transfers WHERE kind = 'fund.spend'`);

@@ -1,0 +1,106 @@
+/**
+ * Locked pots and shared recurring support through the real app (`chipin start`) and the fake Bot API: a pot takes
+ * gifts with notes, thanks each giver privately and refuses to be spent before its date; a recurring transfer
+ * shared by a fund's members shows an Accept button per sibling and starts on the last tap.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit } from '../../core/ledger/index.js';
+import type { FakeTelegramApi } from '../fakes/telegram-api.js';
+import {
+  answerOf,
+  settled,
+  startApp,
+  startFakeTelegram,
+  waitForSent,
+  type RunningApp,
+  type TgUser,
+} from '../support/app.js';
+import { cleanUp } from '../support/chipin.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+describe('pots and shared recurring support through the real app', () => {
+  let database: TestDatabase;
+  let fake: FakeTelegramApi;
+  let app: RunningApp;
+  const group = { id: -100_560_901, type: 'supergroup', title: 'Family' };
+  const users: Record<'grandpa' | 'grandma' | 'mei' | 'ann' | 'ben' | 'chen' | 'mum', TgUser> = {} as never;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(1);
+    fake = await startFakeTelegram();
+    app = await startApp({ databaseUrl: database.url, fake });
+    let id = 5_609_200;
+    for (const name of ['grandpa', 'grandma', 'mei', 'ann', 'ben', 'chen', 'mum'] as const) {
+      users[name] = fake.user((id += 1), name[0]!.toUpperCase() + name.slice(1), {
+        username: `${name}_fam`,
+        language_code: 'en',
+      });
+      await post(fake.message(users[name], fake.privateChat(users[name]), '/faucet 100'));
+      await waitForSent(fake, users[name].id, (m) => m.text.includes('100.00 USD'));
+    }
+  });
+
+  afterAll(async () => {
+    await cleanUp();
+    await fake?.close();
+    if (database) {
+      expect((await audit(database.db)).violations).toEqual([]);
+      await database.drop();
+    }
+  });
+
+  async function post(update: unknown): Promise<void> {
+    expect(await app.post(update)).toBe(200);
+  }
+
+  async function inGroup(user: TgUser, text: string, match: (text: string) => boolean) {
+    await post(fake.message(user, group, text));
+    const [reply] = await waitForSent(fake, group.id, (m) => match(m.text));
+    return reply!;
+  }
+
+  it('a locked pot takes gifts with notes, thanks each giver, and refuses to be spent before its date', async () => {
+    const { grandpa, grandma } = users;
+    await inGroup(grandpa, '/fund new lucky for @mei_fam until 2099-02-17', (text) => text.includes('Fund “lucky”'));
+    await inGroup(grandma, '/fund add lucky 88 from grandma', (text) => text.includes('88.00 USD added to “lucky”'));
+    await waitForSent(fake, grandma.id, (m) => m.text.startsWith('🧧 Thank you for putting 88.00 USD into “lucky”'));
+    const refused = await inGroup(grandpa, '/fund spend lucky 20 @grandpa_fam sweets', (text) =>
+      text.includes('locked'),
+    );
+    expect(refused.text).toContain('2099');
+    // Replies waiting for the group's budget may arrive merged into one message: look for the text, not its start.
+    const shown = await inGroup(grandpa, '/fund show lucky', (text) => text.includes('💼 lucky —'));
+    expect(shown.text).toContain('For Mei');
+    expect(shown.text).toContain('from grandma');
+  });
+
+  it('a recurring transfer shared by a fund’s members starts when every sibling accepted', async () => {
+    const { ann, ben, chen } = users;
+    await inGroup(ann, '/fund new parents', (text) => text.includes('Fund “parents”'));
+    for (const who of [ann, ben, chen]) await inGroup(who, '/fund add parents 1', (text) => text.includes('“parents”'));
+    const card = await inGroup(
+      ann,
+      '/every @mum_fam 60 monthly on 1 from parents shares @ann_fam:1 @ben_fam:1 @chen_fam:2',
+      (text) => text.startsWith('🔁'),
+    );
+    expect(card.text).toContain('shared by members of the fund “parents”');
+    expect(card.text).toContain('30.00 USD (2/4)');
+    const accept = (label: string) => card.buttons.find((b) => b.text.startsWith(`Accept: ${label}`))!;
+    // Chen cannot accept Ann's share; each accepts their own, and the last tap starts it.
+    const wrong = fake.callback(chen, group, accept('Ann').messageId ?? 0, accept('Ann').data);
+    await post(wrong);
+    expect(await answerOf(fake, wrong)).toBeTruthy();
+    for (const [who, label] of [
+      [ann, 'Ann'],
+      [ben, 'Ben'],
+      [chen, 'Chen'],
+    ] as const) {
+      const tap = fake.callback(who, group, accept(label).messageId ?? 0, accept(label).data);
+      await post(tap);
+      await answerOf(fake, tap);
+    }
+    await settled(database.db);
+    const state = await database.db.query(`SELECT state FROM schedules WHERE fund_id IS NOT NULL`);
+    expect(state.rows.map((r) => r.state)).toEqual(['active']);
+  });
+});
