@@ -430,6 +430,48 @@ export function createFunds(deps: FundsDeps): Funds {
     return out;
   }
 
+  /**
+   * The common part of deciding a spend's or a close's vote: lock the vote exclusively (presses in flight commit
+   * first, new ones wait), read its final tally, and close it when it has passed or its deadline is over. A noop
+   * says why nothing was decided: unknown, decided already, still open (a check) or not due (the deadline job).
+   */
+  async function settleVote(
+    tx: Tx,
+    table: 'fund_spends' | 'fund_closes',
+    id: bigint,
+    check: boolean,
+  ): Promise<
+    | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'Open' | 'NotDue'; dueAt?: Date }
+    | { type: 'decided'; request: Row; fundId: bigint; requester: bigint; decision: 'passed' | 'failed' }
+  > {
+    const found = await tx.query(`SELECT * FROM ${table} WHERE id = $1`, [id]);
+    const request = found.rows[0];
+    if (!request) return { type: 'noop', reason: 'Unknown' };
+    const actionId = String(request.action_id);
+    await lockGroupAction(tx, actionId);
+    const again = await tx.query(
+      `SELECT r.state, g.expires_at, g.expires_at <= now() AS past
+         FROM ${table} r JOIN group_actions g ON g.id = r.action_id WHERE r.id = $1 FOR UPDATE OF r`,
+      [id],
+    );
+    const row = again.rows[0];
+    if (!row || row.state !== 'open') return { type: 'noop', reason: 'Decided' };
+    const fundId = big(request.fund_id);
+    const requester = big(request.requester);
+    const members = await membersOf(tx, fundId);
+    const t = await tallyOf(tx, actionId);
+    const decision = decide(
+      ballots(members, t, requester),
+      { quorumPct: await quorumOf(tx, fundId) },
+      row.past === true,
+    );
+    if (decision === 'open')
+      // A check finds it still open: nothing to do (the deadline job decides the rest).
+      return check ? { type: 'noop', reason: 'Open' } : { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
+    await closeVote(tx, actionId);
+    return { type: 'decided', request, fundId, requester, decision };
+  }
+
   return {
     groupActions: [spendVote, closingVote],
 
@@ -639,34 +681,9 @@ export function createFunds(deps: FundsDeps): Funds {
 
     decideSpend: (exec, spendId, options = {}) =>
       inTx(exec, async (tx): Promise<SpendDecision> => {
-        const found = await tx.query(`SELECT * FROM fund_spends WHERE id = $1`, [spendId]);
-        const spend = found.rows[0];
-        if (!spend) return { type: 'noop', reason: 'Unknown' };
-        const actionId = String(spend.action_id);
-        // Presses in flight commit first and new ones wait: the tally read next is final for this decision.
-        await lockGroupAction(tx, actionId);
-        const again = await tx.query(
-          `SELECT s.state, g.expires_at, g.expires_at <= now() AS past
-             FROM fund_spends s JOIN group_actions g ON g.id = s.action_id WHERE s.id = $1 FOR UPDATE OF s`,
-          [spendId],
-        );
-        const row = again.rows[0];
-        if (!row || row.state !== 'open') return { type: 'noop', reason: 'Decided' };
-        const fundId = big(spend.fund_id);
-        const requester = big(spend.requester);
-        const members = await membersOf(tx, fundId);
-        const t = await tallyOf(tx, actionId);
-        const decision = decide(
-          ballots(members, t, requester),
-          { quorumPct: await quorumOf(tx, fundId) },
-          row.past === true,
-        );
-        if (decision === 'open')
-          // A check finds it still open: nothing to do (the deadline job decides the rest).
-          return options.check
-            ? { type: 'noop', reason: 'Open' }
-            : { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
-        await closeVote(tx, actionId);
+        const settled = await settleVote(tx, 'fund_spends', spendId, options.check === true);
+        if (settled.type === 'noop') return settled;
+        const { request: spend, fundId, requester, decision } = settled;
 
         // Shared, like an add: a close refunding this fund waits for this payment (or this for the close).
         const fundRow = await tx.query(`SELECT ${FUND_COLUMNS} FROM funds WHERE id = $1 FOR SHARE`, [fundId]);
@@ -790,34 +807,9 @@ export function createFunds(deps: FundsDeps): Funds {
 
     decideClose: (exec, closeId, options = {}) =>
       inTx(exec, async (tx): Promise<CloseDecision> => {
-        const found = await tx.query(`SELECT * FROM fund_closes WHERE id = $1`, [closeId]);
-        const close = found.rows[0];
-        if (!close) return { type: 'noop', reason: 'Unknown' };
-        const actionId = String(close.action_id);
-        // Presses in flight commit first and new ones wait: the tally read next is final for this decision.
-        await lockGroupAction(tx, actionId);
-        const again = await tx.query(
-          `SELECT c.state, g.expires_at, g.expires_at <= now() AS past
-             FROM fund_closes c JOIN group_actions g ON g.id = c.action_id WHERE c.id = $1 FOR UPDATE OF c`,
-          [closeId],
-        );
-        const row = again.rows[0];
-        if (!row || row.state !== 'open') return { type: 'noop', reason: 'Decided' };
-        const fundId = big(close.fund_id);
-        const requester = big(close.requester);
-        const members = await membersOf(tx, fundId);
-        const t = await tallyOf(tx, actionId);
-        const decision = decide(
-          ballots(members, t, requester),
-          { quorumPct: await quorumOf(tx, fundId) },
-          row.past === true,
-        );
-        if (decision === 'open')
-          // A check finds it still open: nothing to do (the deadline job decides the rest).
-          return options.check
-            ? { type: 'noop', reason: 'Open' }
-            : { type: 'noop', reason: 'NotDue', dueAt: date(row.expires_at) };
-        await closeVote(tx, actionId);
+        const settled = await settleVote(tx, 'fund_closes', closeId, options.check === true);
+        if (settled.type === 'noop') return settled;
+        const { fundId, requester, decision } = settled;
 
         // The fund row is locked before its balance is read: a maturity run or another close waits, then sees
         // the fund no longer open.
