@@ -108,50 +108,47 @@ export function renderMembers(reader: Reader, outcome: FundMembersOutcome): OutM
   return { text: `${t(reader.locale, key, { member: outcome.name ?? '', name: outcome.fund.name })}\n${list}` };
 }
 
+type Vote = { message: OutMessage; poll?: Extract<Effect, { type: 'poll' }> };
+
 /**
- * The vote: its card (the same template the live worker renders when votes come in and when it is decided) and the
+ * A vote: its card (the same live template the worker renders as votes come in and when it is decided) and the
  * poll members answer — a native poll on Telegram, Yes / No buttons elsewhere (pressing again changes the vote).
  */
-export function renderSpend(
+function voteOf(
   reader: Reader,
-  outcome: FundSpendOutcome,
-): { message: OutMessage; poll?: Extract<Effect, { type: 'poll' }> } {
+  card: Extract<FundSpendOutcome, { type: 'vote' }>['card'],
+  question: string,
+  pollRef: string,
+): Vote {
+  const { view } = card;
+  return {
+    message: renderNotification(view.locale, view.template, { timeZone: view.timeZone }),
+    poll: {
+      type: 'poll',
+      question,
+      options: [t(reader.locale, 'button.yes'), t(reader.locale, 'button.no')],
+      pollRef,
+    },
+  };
+}
+
+/** A spend's vote. */
+export function renderSpend(reader: Reader, outcome: FundSpendOutcome): Vote {
   if (outcome.type === 'rejected') return { message: renderRefusal(reader, outcome) };
-  const { view } = outcome.card;
   const question = t(reader.locale, 'fund.poll_question', {
     name: outcome.fund.name,
     amount: formatAmount(outcome.amount),
     payee: outcome.payeeName,
   });
-  return {
-    message: renderNotification(view.locale, view.template, { timeZone: view.timeZone }),
-    poll: {
-      type: 'poll',
-      question,
-      options: [t(reader.locale, 'button.yes'), t(reader.locale, 'button.no')],
-      pollRef: outcome.actionId,
-    },
-  };
+  return voteOf(reader, outcome.card, question, outcome.actionId);
 }
 
-/** The close vote: its card (the live template) and the poll members answer, as for a spend. */
-export function renderClose(
-  reader: Reader,
-  outcome: FundCloseOutcome,
-): { message: OutMessage; poll?: Extract<Effect, { type: 'poll' }> } {
+/** A close's vote, as for a spend. */
+export function renderClose(reader: Reader, outcome: FundCloseOutcome): Vote {
   if (outcome.type === 'rejected') return { message: renderRefusal(reader, outcome) };
-  const { view } = outcome.card;
   const question = t(reader.locale, 'fund.close_poll_question', {
     name: outcome.fund.name,
     balance: formatAmount(outcome.balance),
   });
-  return {
-    message: renderNotification(view.locale, view.template, { timeZone: view.timeZone }),
-    poll: {
-      type: 'poll',
-      question,
-      options: [t(reader.locale, 'button.yes'), t(reader.locale, 'button.no')],
-      pollRef: outcome.actionId,
-    },
-  };
+  return voteOf(reader, outcome.card, question, outcome.actionId);
 }
