@@ -38,6 +38,10 @@ export interface PeopleDeps {
   log?: Log;
 }
 
+/** Someone a command names. */
+export type Someone = { personId: bigint } | { actor: ActorInput } | { username: string; platform: Platform };
+export type ResolveError = 'UnknownRecipient' | 'RecipientIsBot' | 'InvalidUsername';
+
 export interface People {
   /**
    * Creates or refreshes the person behind a platform user (every command, button and message): the
@@ -69,6 +73,11 @@ export interface People {
   sweepJoinedWallets(exec: Executor, from: bigint, to: bigint): Promise<Amount[]>;
   /** The identity the person (or the person they were joined into) used last: where their notifications go. */
   identityOf(exec: Executor, personId: bigint): Promise<Identity | undefined>;
+  /**
+   * The person someone named: by id, by the platform user a mention or reply showed (refreshed first), or the
+   * current holder of an @username. The identity comes along when it was read on the way.
+   */
+  resolve(tx: Tx, who: Someone): Promise<{ person: Person; identity?: Identity } | ResolveError>;
   updateSettings(tx: Tx, personId: bigint, patch: SettingsPatch): Promise<SettingsResult>;
   /** A single-use /link code: 8 characters without look-alikes; at most 5 live per person. */
   createLinkCode(tx: Tx, personId: bigint, ttlMs: number): Promise<LinkCodeResult>;
@@ -331,26 +340,43 @@ export function createPeople(deps: PeopleDeps): People {
     }
   }
 
+  const findByUsername: People['findByUsername'] = async (exec, platform, text) => {
+    const username = normalizeUsername(text);
+    if (!username) return undefined;
+    const r = await exec.query(
+      `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND username = $2 ORDER BY last_seen_at DESC LIMIT 1`,
+      [platform, username],
+    );
+    return withPerson(exec, r.rows[0]);
+  };
+
   return {
     defaults: deps.defaults,
     touch: touchWith,
     seen: (actor) => touchWith(deps.db, actor),
     get,
-    async findByUsername(exec, platform, text) {
-      const username = normalizeUsername(text);
-      if (!username) return undefined;
-      const r = await exec.query(
-        `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND username = $2 ORDER BY last_seen_at DESC LIMIT 1`,
-        [platform, username],
-      );
-      return withPerson(exec, r.rows[0]);
-    },
+    findByUsername,
     async findByUserId(exec, platform, userId) {
       const r = await exec.query(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`, [
         platform,
         userId,
       ]);
       return withPerson(exec, r.rows[0]);
+    },
+    async resolve(tx, who) {
+      if ('personId' in who) {
+        const person = await get(tx, who.personId);
+        return person ? { person } : 'UnknownRecipient';
+      }
+      if ('actor' in who) {
+        const touched = await touchWith(tx, who.actor);
+        if (touched.ok) return { person: touched.person, identity: touched.identity };
+        return touched.error === 'InvalidUserId' ? 'UnknownRecipient' : 'RecipientIsBot';
+      }
+      const username = normalizeUsername(who.username);
+      if (!username) return 'InvalidUsername';
+      const holder = await findByUsername(tx, who.platform, username);
+      return holder ?? 'UnknownRecipient';
     },
     async identityOf(exec, personId) {
       const r = await exec.query(

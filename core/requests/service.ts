@@ -13,7 +13,7 @@ import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
 import { cancel, schedule } from '../outbox/index.js';
 import type { Person, Platform } from '../people/model.js';
-import { normalizeUsername, type People } from '../people/service.js';
+import type { People } from '../people/service.js';
 import { outsideQuietHours } from '../people/quiet.js';
 import { isMuted, muteButton } from '../reminders/mute.js';
 import { nextReminder } from '../reminders/policy.js';
@@ -123,17 +123,10 @@ export function createRequests(deps: RequestsDeps): Requests {
   const log = deps.log ?? silentLog;
   const rejected = (error: RequestError): RequestOutcome => ({ type: 'rejected', error });
 
+  // Asking is harmless (the payer decides), so the current holder of a username is asked directly.
   async function resolvePayer(tx: Tx, payer: RequestPayer): Promise<Person | RequestError> {
-    if ('personId' in payer) return (await people.get(tx, payer.personId)) ?? 'UnknownRecipient';
-    if ('actor' in payer) {
-      const touched = await people.touch(tx, payer.actor);
-      if (touched.ok) return touched.person;
-      return touched.error === 'InvalidUserId' ? 'UnknownRecipient' : 'RecipientIsBot';
-    }
-    const username = normalizeUsername(payer.username);
-    if (!username) return 'InvalidUsername';
-    // Asking is harmless (the payer decides), so the current holder of the username is asked directly.
-    return (await people.findByUsername(tx, payer.platform, username))?.person ?? 'UnknownRecipient';
+    const found = await people.resolve(tx, payer);
+    return typeof found === 'string' ? found : found.person;
   }
 
   async function buttons(

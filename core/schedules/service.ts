@@ -29,7 +29,7 @@ import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
 import { cancel, schedule } from '../outbox/index.js';
 import type { Person, Platform } from '../people/model.js';
-import { normalizeUsername, type People } from '../people/service.js';
+import type { People } from '../people/service.js';
 import type { ChatScope } from '../payments/model.js';
 import type { Payments } from '../payments/service.js';
 import { storedNote } from '../text/clean.js';
@@ -266,20 +266,11 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     tx: Tx,
     payee: SchedulePayee,
   ): Promise<{ person: Person; userId: string | null } | ScheduleCreateError> {
-    if ('personId' in payee) {
-      const person = await people.get(tx, payee.personId);
-      return person ? { person, userId: (await people.identityOf(tx, person.id))?.userId ?? null } : 'UnknownRecipient';
-    }
-    if ('actor' in payee) {
-      const touched = await people.touch(tx, payee.actor);
-      if (touched.ok) return { person: touched.person, userId: touched.identity.userId };
-      return touched.error === 'InvalidUserId' ? 'UnknownRecipient' : 'RecipientIsBot';
-    }
-    const username = normalizeUsername(payee.username);
-    if (!username) return 'InvalidUsername';
-    // The Activate card shows who holds the username now (name and id): the tap confirms them.
-    const holder = await people.findByUsername(tx, payee.platform, username);
-    return holder ? { person: holder.person, userId: holder.identity.userId } : 'UnknownRecipient';
+    // The Activate card shows who holds a username now (name and id): the tap confirms them.
+    const found = await people.resolve(tx, payee);
+    if (typeof found === 'string') return found;
+    const identity = found.identity ?? (await people.identityOf(tx, found.person.id));
+    return { person: found.person, userId: identity?.userId ?? null };
   }
 
   const timezoneOf = (person: Person): string => person.timezone ?? people.defaults.timezone;

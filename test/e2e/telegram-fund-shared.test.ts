@@ -4,6 +4,7 @@
  * shared by a fund's members shows an Accept button per sibling and starts on the last tap.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { t } from '../../bots/i18n/index.js';
 import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
@@ -89,7 +90,7 @@ describe('pots and shared recurring support through the real app', () => {
     // Chen cannot accept Ann's share; each accepts their own, and the last tap starts it.
     const wrong = fake.callback(chen, group, accept('Ann').messageId ?? 0, accept('Ann').data);
     await post(wrong);
-    expect(await answerOf(fake, wrong)).toBeTruthy();
+    expect(await answerOf(fake, wrong)).toBe(t('en', 'action.NotYours'));
     for (const [who, label] of [
       [ann, 'Ann'],
       [ben, 'Ben'],

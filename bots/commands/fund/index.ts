@@ -1,6 +1,6 @@
 /** `/fund …`: a group's shared money, spent only when its members vote for it. */
-import type { Person, Tx } from '../../../core/index.js';
-import type { Recipient } from '../grammar/index.js';
+import type { Person, ResolveError, Tx } from '../../../core/index.js';
+import { recipientOf, type Recipient } from '../grammar/index.js';
 import { renderCode } from '../render.js';
 import { AMOUNT, NOTE, USER, type CommandContext, type Feature, type OnceSpec, type Outcome } from '../spec.js';
 import { parseFund, type FundCommand } from './grammar.js';
@@ -20,20 +20,12 @@ const QUORUM = { name: 'quorum', kind: 'string', descriptionKey: 'discord.option
 const BENEFICIARY = { ...USER, descriptionKey: 'discord.options.beneficiary', required: false } as const;
 
 /** The person behind a mention or reply, or why there is none (a bot, an @username nobody here holds). */
-async function personOf(
-  tx: Tx,
-  ctx: CommandContext,
-  recipient: Recipient,
-): Promise<Person | 'RecipientIsBot' | 'UnknownRecipient'> {
-  if (recipient.kind === 'user') {
-    const touched = await ctx.core.people.touch(tx, recipient.actor);
-    return touched.ok ? touched.person : 'RecipientIsBot';
-  }
-  const found = await ctx.core.people.findByUsername(tx, ctx.chat.platform, recipient.username);
-  return found?.person ?? 'UnknownRecipient';
+async function personOf(tx: Tx, ctx: CommandContext, recipient: Recipient): Promise<Person | ResolveError> {
+  const found = await ctx.core.people.resolve(tx, recipientOf(recipient, ctx.event));
+  return typeof found === 'string' ? found : found.person;
 }
 
-const refused = (ctx: CommandContext, error: 'RecipientIsBot' | 'UnknownRecipient'): Outcome => ({
+const refused = (ctx: CommandContext, error: ResolveError): Outcome => ({
   outcome: { type: 'rejected', error },
   message: renderCode(ctx.reader, 'error', error),
 });
