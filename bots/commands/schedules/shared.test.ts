@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../config/env.js';
 import { audit, createCore, type Core } from '../../../core/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { chatEvents } from '../../../test/support/events.js';
 import { createCommandLayer } from '../layer.js';
-import type { Actor, ChatRef, CommandLayer, Effect, IncomingEvent, Mention, OutMessage } from '../types.js';
+import type { Actor, ChatRef, CommandLayer, Effect, OutMessage } from '../types.js';
 
 const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
 
@@ -23,38 +24,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-let ids = 8_300_000;
-let updates = 0;
 const GROUP: ChatRef = { platform: 'telegram', chatId: '-100888', kind: 'group', title: 'Siblings' };
-
-function person(name: string, languageCode = 'en'): Actor {
-  ids += 1;
-  return {
-    platform: 'telegram',
-    userId: String(ids),
-    username: `${name}${ids}`,
-    displayName: name,
-    languageCode,
-    isBot: false,
-  };
-}
-
-function command(actor: Actor, text: string, chat: ChatRef = GROUP): Extract<IncomingEvent, { type: 'command' }> {
-  const [head = '', ...rest] = text.split(' ');
-  const args = rest.join(' ');
-  const mentions: Mention[] = [...args.matchAll(/@(\w+)/g)].map((m) => ({
-    username: m[1] ?? '',
-    offset: m.index,
-    length: m[0].length,
-  }));
-  updates += 1;
-  return { type: 'command', key: `tg:8:${updates}`, actor, chat, command: head.slice(1), args, mentions };
-}
-
-const press = (actor: Actor, actionId: string): IncomingEvent => {
-  updates += 1;
-  return { type: 'button', key: `tgcb:s${updates}`, actor, chat: GROUP, actionId };
-};
+const { person, command, press } = chatEvents({ firstId: 8_300_000, keyPrefix: 'tg:8', group: GROUP });
 
 function messageOf(effects: Effect[], type: 'reply' | 'edit'): OutMessage {
   const found = effects.find((e) => e.type === type);
