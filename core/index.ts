@@ -81,6 +81,8 @@ export interface PressInput {
   platform: Platform;
   chatId: string;
   messageId?: string;
+  /** The platform's order of the delivery (group votes keep the choice of the latest one). */
+  order?: bigint;
 }
 
 export interface Core {
