@@ -29,8 +29,9 @@ export interface PeopleDeps {
   /** Largest confirm threshold a person may set, in default-currency minor units (MAX_AMOUNT). */
   maxThresholdMinor?: bigint;
   /**
-   * Money held for a username that someone now holds: core/payments matches it to them and asks each sender to
-   * release (in the transaction that recorded the username). Returns the matched claim ids.
+   * Money held for a username that someone now holds (a payment held as a claim, a pot waiting for them): matched
+   * to them, and each sender (pot creator) asked to release (in the transaction that recorded the username).
+   * Returns the matched claim ids.
    */
   matchHeld: (tx: Tx, claimant: Person, identity: Identity) => Promise<bigint[]>;
   /** Needed by `redeemLinkCode` only (joining two wallets is a ledger transfer). */
@@ -198,8 +199,12 @@ export function createPeople(deps: PeopleDeps): People {
               coalesce($5, cur.language_code) AS language_code,
               coalesce((SELECT last_seen_at FROM ident), cur.last_seen_at) AS last_seen_at,
               (SELECT count(*) FROM moved)::int AS moved,
-              $3::text IS NOT NULL AND EXISTS (
-                SELECT 1 FROM claims c WHERE c.platform = $1 AND c.username = $3 AND c.state = 'held'
+              $3::text IS NOT NULL AND (
+                EXISTS (SELECT 1 FROM claims c WHERE c.platform = $1 AND c.username = $3 AND c.state = 'held')
+                OR EXISTS (SELECT 1 FROM funds f
+                            WHERE f.platform = $1 AND f.beneficiary_username = $3 AND f.beneficiary IS NULL
+                              AND f.state = 'open' AND f.created_by <> cur.person_id
+                              AND f.beneficiary_asked IS DISTINCT FROM cur.person_id)
               ) AS held
          FROM cur JOIN people p ON p.id = cur.person_id`,
       [input.platform, input.userId, input.username, input.displayName, input.languageCode],
