@@ -27,6 +27,7 @@ import type { Amount } from '../money/amount.js';
 import { formatAmount } from '../money/format.js';
 import { touchLive } from '../live/service.js';
 import type { LiveView } from '../live/model.js';
+import { idFrom } from '../outbox/jobs.js';
 import { schedule } from '../outbox/service.js';
 import { notifyPerson } from '../outbox/notify.js';
 import { walletOwner, type Identity, type Person } from '../people/model.js';
@@ -604,8 +605,8 @@ export function createFunds(deps: FundsDeps): Funds {
 
   /** The creator's "it is them": the pot is theirs; paid now when its date has passed. */
   async function bindPot(tx: Tx, action: Action): Promise<PotBindOutcome> {
-    const fundId = BigInt(String(action.payload.fundId));
-    const personId = BigInt(String(action.payload.personId));
+    const fundId = idFrom(action.payload, 'fundId', action.kind);
+    const personId = idFrom(action.payload, 'personId', action.kind);
     const r = await tx.query(
       `SELECT ${FUND_COLUMNS},
               EXISTS (SELECT 1 FROM identities i WHERE i.person_id = $2 AND i.platform = funds.platform
