@@ -67,12 +67,16 @@ export const FUND_ERRORS = [
   'KeyConflict',
   'Locked',
   'Unlocked',
+  'SharesRecurring',
   'BadQuorum',
 ] as const;
 export type FundError = (typeof FUND_ERRORS)[number];
 
-/** A refusal; `Locked` and `Unlocked` name the pot's date. */
-export type FundRejected = { type: 'rejected'; error: FundError; until?: Date };
+/**
+ * A refusal; `Locked` and `Unlocked` name the pot's date, `SharesRecurring` the shared recurring transfer the member
+ * pays a share of.
+ */
+export type FundRejected = { type: 'rejected'; error: FundError; until?: Date; scheduleId?: bigint };
 
 export type FundCreateOutcome =
   { type: 'created'; fund: Fund; creatorName: string; beneficiaryName: string | null } | FundRejected;

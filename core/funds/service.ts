@@ -769,6 +769,16 @@ export function createFunds(deps: FundsDeps): Funds {
         if (change.op === 'add' && !(await join(tx, fund.id, change.member.id, 'added')))
           return rejected('AlreadyMember');
         if (change.op === 'remove') {
+          // Someone paying a share of a recurring transfer from this fund stays until it is stopped: a run takes
+          // every accepted share, and they agreed to theirs as a member.
+          const sharing = await tx.query(
+            `SELECT s.id FROM schedules s JOIN schedule_shares sh ON sh.schedule_id = s.id
+              WHERE s.fund_id = $1 AND sh.person_id = $2 AND s.state IN ('awaiting', 'active')
+              ORDER BY s.id LIMIT 1`,
+            [fund.id, change.member.id],
+          );
+          const shared = sharing.rows[0];
+          if (shared) return { type: 'rejected', error: 'SharesRecurring', scheduleId: big(shared.id) };
           // The creator stays: a fund always has someone who may manage it.
           const r = await tx.query(
             `UPDATE fund_members SET removed_at = now()

@@ -32,6 +32,8 @@ const targetOf = (fund: Fund): Amount => ({ minor: fund.target ?? 0n, currency: 
 export function renderRefusal(reader: Reader, outcome: FundRejected): OutMessage {
   if ((outcome.error === 'Locked' || outcome.error === 'Unlocked') && outcome.until)
     return message(reader, `error.${outcome.error}`, { date: date(reader, outcome.until) });
+  if (outcome.error === 'SharesRecurring' && outcome.scheduleId !== undefined)
+    return message(reader, 'error.SharesRecurring', { id: outcome.scheduleId.toString() });
   return renderCode(reader, 'error', outcome.error);
 }
 
