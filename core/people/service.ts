@@ -40,7 +40,12 @@ export interface PeopleDeps {
 }
 
 /** Someone a command names. */
-export type Someone = { personId: bigint } | { actor: ActorInput } | { username: string; platform: Platform };
+export type Someone =
+  | { personId: bigint }
+  | { actor: ActorInput }
+  | { username: string; platform: Platform }
+  /** A platform user id without the user (a Discord `<@id>` typed into text): someone the bot has seen. */
+  | { userId: string; platform: Platform };
 export type ResolveError = 'UnknownRecipient' | 'RecipientIsBot' | 'InvalidUsername';
 
 export interface People {
@@ -165,6 +170,14 @@ export function createPeople(deps: PeopleDeps): People {
     const id = toIdentity(identity);
     const person = await get(exec, id.personId);
     return person ? { person, identity: id } : undefined;
+  }
+
+  async function findByUserId(exec: Executor, platform: Platform, userId: string) {
+    const r = await exec.query(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`, [
+      platform,
+      userId,
+    ]);
+    return withPerson(exec, r.rows[0]);
   }
 
   /**
@@ -361,13 +374,7 @@ export function createPeople(deps: PeopleDeps): People {
     seen: (actor) => touchWith(deps.db, actor),
     get,
     findByUsername,
-    async findByUserId(exec, platform, userId) {
-      const r = await exec.query(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`, [
-        platform,
-        userId,
-      ]);
-      return withPerson(exec, r.rows[0]);
-    },
+    findByUserId,
     async resolve(tx, who) {
       if ('personId' in who) {
         const person = await get(tx, who.personId);
@@ -377,6 +384,10 @@ export function createPeople(deps: PeopleDeps): People {
         const touched = await touchWith(tx, who.actor);
         if (touched.ok) return { person: touched.person, identity: touched.identity };
         return touched.error === 'InvalidUserId' ? 'UnknownRecipient' : 'RecipientIsBot';
+      }
+      if ('userId' in who) {
+        if (!USER_ID.test(who.userId)) return 'UnknownRecipient';
+        return (await findByUserId(tx, who.platform, who.userId)) ?? 'UnknownRecipient';
       }
       const username = normalizeUsername(who.username);
       if (!username) return 'InvalidUsername';
