@@ -29,6 +29,7 @@ import { createRequests, type Requests } from './requests/service.js';
 import { muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
 import { createFunds, type Funds } from './funds/service.js';
+import { createIous, type Ious } from './ious/service.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -51,6 +52,7 @@ export * from './requests/index.js';
 export * from './reminders/index.js';
 export * from './schedules/index.js';
 export * from './funds/index.js';
+export * from './ious/index.js';
 export * from './text/clean.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
@@ -68,6 +70,8 @@ export interface CoreConfig {
   readonly voteTtlMs?: number;
   /** How long after a recurring run short of money it is tried again (default 24 h; tests shorten it). */
   readonly scheduleRetryMs?: number;
+  /** How long a borrower has to confirm an IOU (IOU_CONFIRM_TTL; default 48 h). */
+  readonly iouConfirmTtlMs?: number;
 }
 
 /** What pressing a button did: refused (and why), the outcome its kind's handler returned, or a group press. */
@@ -93,6 +97,7 @@ export interface Core {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  ious: Ious;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -151,7 +156,8 @@ export function createCore(deps: {
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
-  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, log });
+  const ious = createIous({ ledger, people, config: { confirmTtlMs: config.iouConfirmTtlMs ?? 48 * 3_600_000 }, log });
+  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, ious, log });
   const groupActions = createGroupActions([POLL_HANDLER, ...funds.groupActions, ...(deps.groupActions ?? [])]);
 
   const presses = actionRegistry([
@@ -159,6 +165,7 @@ export function createCore(deps: {
     ...requests.actions,
     ...schedules.actions,
     ...funds.actions,
+    ...ious.actions,
     ...muteActions,
   ]);
 
@@ -170,6 +177,7 @@ export function createCore(deps: {
     requests,
     schedules,
     funds,
+    ious,
     timed,
     groupActions,
     async press(tx, input) {

@@ -3,6 +3,8 @@
  * are declared by the domains, core/domains.ts).
  */
 import { fundJobs } from './funds/jobs.js';
+import { iouJobs } from './ious/jobs.js';
+import type { Ious } from './ious/service.js';
 import type { Funds } from './funds/service.js';
 import { silentLog, type Log } from './log.js';
 import type { TimedHandler } from './outbox/jobs.js';
@@ -34,6 +36,7 @@ export interface TimedDeps {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  ious: Ious;
   log?: Log;
 }
 
@@ -44,6 +47,7 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...requestJobs(deps.requests, log),
     ...scheduleJobs(deps.schedules, log),
     ...fundJobs(deps.funds, log),
+    ...iouJobs(deps.ious, log),
     ...peopleJobs(deps.people, log),
   };
 }

@@ -301,6 +301,18 @@ describe('renderNotification', () => {
       members: '3',
       closesAt: '2026-12-09T10:00:00.000Z',
     },
+    'iou.offered': { amount: '50.00 USD', from: 'Ann', due: '2026-12-18', note: 'rent' },
+    'iou.offered_record': { amount: '50.00 USD', from: 'Ann', due: '2026-12-18' },
+    'iou.confirmed': { amount: '50.00 USD', borrower: 'Ben', due: '2026-12-18' },
+    'iou.lender_short': { amount: '50.00 USD', borrower: 'Ben' },
+    'iou.voided': { amount: '50.00 USD', borrower: 'Ben' },
+    'iou.reminder': { amount: '50.00 USD', lender: 'Ann', due: '2026-12-18', id: '7', half: '25.00 USD' },
+    'iou.nudge': { amount: '50.00 USD', lender: 'Ann', due: '2026-12-18', id: '7', half: '25.00 USD' },
+    'iou.repaid': { amount: '20.00 USD', borrower: 'Ben', outstanding: '30.00 USD' },
+    'iou.forgiven': { amount: '10.00 USD', lender: 'Ann', id: '7', outstanding: '20.00 USD' },
+    'iou.extend_asked': { amount: '30.00 USD', borrower: 'Ben', id: '7', due: '2026-12-31', from: '2026-12-18' },
+    'iou.extended': { amount: '30.00 USD', lender: 'Ann', id: '7', due: '2026-12-31' },
+    'iou.extend_refused': { amount: '30.00 USD', lender: 'Ann', id: '7', due: '2026-12-31' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>
