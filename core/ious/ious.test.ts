@@ -202,6 +202,7 @@ describe('IOUs: repaying', () => {
       type: 'rejected',
       error: 'Overpayment',
       owed: { minor: '5000', currency: 'USD' },
+      lenderName: 'Ann_rp1',
     });
     const part = await repay(ben, ann, 40_00n);
     expect(part).toMatchObject({

@@ -139,7 +139,7 @@ export type RepayOutcome =
       outstanding: Amount;
     }
   | { type: 'rejected'; error: Exclude<RepayError, 'Overpayment'> }
-  | { type: 'rejected'; error: 'Overpayment'; owed: Amount };
+  | { type: 'rejected'; error: 'Overpayment'; owed: Amount; lenderName: string };
 
 export type ForgiveOutcome =
   | { type: 'forgiven'; iouId: bigint; amount: Amount; outstanding: Amount; closed: boolean; borrowerName: string }
