@@ -86,11 +86,14 @@ export function readDay(
   if (typed === '') return { ok: false, error: 'BadDate' };
   const said = inEnglish(typed);
   const parser = /[\u4e00-\u9fff]/u.test(said) ? chrono.zh : chrono;
-  const [found] = parser.parse(said, { instant: context.now, timezone: context.timeZone }, { forwardDate: true });
+  const today = zonedParts(context.now, context.timeZone);
+  // chrono computes relative days ("tomorrow", "in 2 weeks") from the reference's wall clock in the process's own
+  // zone: hand it the person's wall clock as that, so "tomorrow" is tomorrow where they are.
+  const wallClock = new Date(today.year, today.month - 1, today.day, today.hour, today.minute);
+  const [found] = parser.parse(said, wallClock, { forwardDate: true });
   if (!found || found.index !== 0 || found.text.trim().length !== said.length) return { ok: false, error: 'BadDate' };
   const { start } = found;
   const day = { year: start.get('year') ?? 0, month: start.get('month') ?? 1, day: start.get('day') ?? 1 };
-  const today = zonedParts(context.now, context.timeZone);
   const first = earliest === 'today' ? today : nextDay(today);
   if (dayKey(day) < dayKey(first)) return { ok: false, error: 'DateInPast' };
   return { ok: true, day };
