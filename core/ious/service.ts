@@ -440,7 +440,8 @@ export function createIous(deps: IousDeps): Ious {
     const open = await lockOpen(tx, borrower.id, lender.id, amount.currency);
     const owed = total(open, amount.currency);
     if (owed.minor === 0n) return { type: 'rejected', error: 'NothingOwed' };
-    if (amount.minor > owed.minor) return { type: 'rejected', error: 'Overpayment', owed, lenderName: lender.displayName };
+    if (amount.minor > owed.minor)
+      return { type: 'rejected', error: 'Overpayment', owed, lenderName: lender.displayName };
     const [from, to] = await openAccounts(tx, [
       { kind: 'wallet', owner: walletOwner(borrower.id), currency: amount.currency },
       { kind: 'wallet', owner: walletOwner(lender.id), currency: amount.currency },

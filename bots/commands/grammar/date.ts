@@ -60,9 +60,10 @@ function inEnglish(text: string): string {
   const known = fixed[whole];
   if (known) return known;
   // `两周后`, `2周后`, `三个月以后`, `10天之后`
-  const later = /^([0-9]{1,3}|[一二两三四五六七八九十]|十[一二三四五六七八九]?)(天|日|周|星期|礼拜|个星期|个礼拜|个月|月|年)(?:后|以后|之后)$/u.exec(
-    whole,
-  );
+  const later =
+    /^([0-9]{1,3}|[一二两三四五六七八九十]|十[一二三四五六七八九]?)(天|日|周|星期|礼拜|个星期|个礼拜|个月|月|年)(?:后|以后|之后)$/u.exec(
+      whole,
+    );
   if (!later) return text;
   const [, count = '', unit = ''] = later;
   const n = /^[0-9]+$/u.test(count)
