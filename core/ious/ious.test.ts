@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import {
+  actor,
   available,
   CHAT,
   coreFixture,
@@ -11,6 +12,7 @@ import {
   person,
   press,
   sleep,
+  touch,
   type CoreFixture,
 } from '../../test/support/core.js';
 import { once, toWire, type Core } from '../index.js';
@@ -417,3 +419,26 @@ function dayOf(days: number): string {
   const d = inDays(days);
   return `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
+
+describe('IOUs: joining two accounts with /link', () => {
+  it('an IOU between the two ends void; one with someone else follows the joined wallet', async () => {
+    const ann = await person(f.core, 'ann_ln1', 100_00n);
+    const annOnDiscord = await touch(f.core, actor('ann_ln1_dc', { platform: 'discord' }));
+    await fund(f.core, annOnDiscord, 100_00n);
+    const ben = await person(f.core, 'ben_ln1');
+    const between = await lent(ann, annOnDiscord, { amount: usd(10_00n) });
+    const withBen = await lent(annOnDiscord, ben, { amount: usd(20_00n) });
+    const made = await f.db.transaction((tx) => f.core.people.createLinkCode(tx, ann.id, 600_000));
+    if (!made.ok) throw new Error(made.error);
+    const joined = await f.db.transaction((tx) => f.core.people.redeemLinkCode(tx, annOnDiscord.id, made.code));
+    expect(joined).toMatchObject({ ok: true, person: { id: ann.id } });
+
+    expect((await iouRow(between.iouId))?.state).toBe('void');
+    expect(await pendingReminders(between.iouId)).toEqual([]);
+    expect(await f.core.ious.list(f.db, ben.id)).toMatchObject([
+      { direction: 'owe', personId: ann.id, total: { minor: 20_00n } },
+    ]);
+    // Ben repays the person his lender became: the IOU follows the joined wallet.
+    expect(await repay(ben, ann, 5_00n)).toMatchObject({ type: 'repaid', applied: [{ iouId: withBen.iouId }] });
+  });
+});
