@@ -163,3 +163,40 @@ describe('/iou, /repay and /ious through the command layer', () => {
     );
   });
 });
+
+describe('/iou on Discord', () => {
+  it('lends through the `lend` subcommand’s options and lists through /ious', async () => {
+    const chat: ChatRef = { platform: 'discord', chatId: '9180001', kind: 'group' };
+    const user = (id: string, name: string): Actor => ({
+      platform: 'discord',
+      userId: id,
+      username: name,
+      displayName: name,
+      languageCode: 'en-US',
+      isBot: false,
+    });
+    const [ann, ben] = [user('918000101', 'ann_dc'), user('918000102', 'ben_dc')];
+    const slash = (actor: Actor, name: string, args: string, options: Record<string, string | boolean | Actor>) =>
+      layer.handle({
+        type: 'command',
+        key: `dc:iou:${name}:${args}`,
+        actor,
+        chat,
+        command: name,
+        args,
+        mentions: [],
+        options,
+      });
+    await slash(ann, 'faucet', '100', { amount: '100' });
+    const lent = reply(
+      (await slash(ann, 'iou', 'lend 25 in 2 weeks', { user: ben, amount: '25', due: 'in 2 weeks', record: false }))
+        .effects,
+    );
+    expect(lent.private).toBe(true);
+    expect(lent.message.text).toMatch(/ann_dc lends ben_dc 25\.00 USD, to repay by \w{3} \d{4}-\d{2}-\d{2}\./);
+    const id = await lastIou();
+    expect(await tap(ben, await actionByRef(`iou:${id}:confirm`))).toContain('You borrowed 25.00 USD from ann_dc');
+    const listed = reply((await slash(ben, 'ious', '', {})).effects);
+    expect(listed.message.text).toContain('• ann_dc: 25.00 USD');
+  });
+});
