@@ -335,7 +335,7 @@ export function createIous(deps: IousDeps): Ious {
         // Nothing opens; the button works again until the TTL, so the lender can top up and the borrower retry.
         await reopenAction(tx, action.id);
         await notifyPerson(tx, {
-          key: `notify:iou:${iou.id}:short:${action.id}:${Date.now()}`,
+          key: `notify:iou:${iou.id}:short:${(await dbNow(tx)).getTime()}`,
           personId: iou.lender,
           template: IOU_TEMPLATES['iou.lender_short'],
           params: { amount: formatAmount(iou.amount), borrower: await nameOf(tx, iou.borrower) },
