@@ -14,6 +14,9 @@ CREATE TABLE collections (
   currency CHAR(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
   -- Payments go into this fund of the chat (by name, through the funds service) instead of the collector's wallet.
   fund_name TEXT CHECK (length(fund_name) BETWEEN 1 AND 32),
+  -- The card's language and time zone (the collector's, as the command was answered).
+  locale TEXT NOT NULL CHECK (length(locale) BETWEEN 2 AND 16),
+  time_zone TEXT NOT NULL CHECK (length(time_zone) BETWEEN 1 AND 64),
   -- A split: the collector's own share of the bill (not collected).
   collector_share BIGINT CHECK (collector_share >= 0),
   -- The card's buttons: Pay (everyone who owes), Remind and Close (the collector).

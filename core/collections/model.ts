@@ -1,6 +1,7 @@
 import { actionKind } from '../actions/model.js';
 import type { LiveView } from '../live/model.js';
 import type { Amount } from '../money/amount.js';
+import type { Locale } from '../people/model.js';
 import type { Someone } from '../people/service.js';
 import type { Platform } from '../platform.js';
 
@@ -38,6 +39,8 @@ export interface CollectInput {
   debtors: Someone[];
   /** Payments go into this fund of the chat (counted as contributions, as `/fund add`). */
   fund?: string;
+  /** The card's language and time zone (default: the collector's settings). */
+  reader?: { locale: Locale; timeZone: string };
 }
 
 export const COLLECTION_ERRORS = [
@@ -76,6 +79,8 @@ export interface Collection {
   currency: string;
   fund: string | null;
   collectorShare: bigint | null;
+  locale: Locale;
+  timeZone: string;
   state: 'open' | 'complete' | 'closed';
   payAction: string;
   remindAction: string;

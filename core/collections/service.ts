@@ -20,7 +20,7 @@ import { big, date, dateOrNull, textOrNull } from '../db/rows.js';
 import type { Funds } from '../funds/service.js';
 import type { FundError } from '../funds/model.js';
 import { membersOf } from '../groups/service.js';
-import { getTransferByRef } from '../ledger/queries.js';
+import { balancesOf, getTransferByRef } from '../ledger/queries.js';
 import { touchLive } from '../live/service.js';
 import type { LiveView } from '../live/model.js';
 import { silentLog, type Log } from '../log.js';
@@ -31,6 +31,8 @@ import { cancel, schedule } from '../outbox/service.js';
 import { notifyPerson } from '../outbox/notify.js';
 import type { PayError } from '../payments/model.js';
 import { confirmReasonFor, type Payments } from '../payments/service.js';
+import type { Locale } from '../people/model.js';
+import { walletOwner } from '../people/model.js';
 import type { People } from '../people/service.js';
 import type { Platform } from '../platform.js';
 import { isMuted, muteButton } from '../reminders/mute.js';
@@ -107,7 +109,7 @@ export interface Collections {
   get(exec: Executor, collectionId: bigint): Promise<{ collection: Collection; debtors: Debtor[] } | undefined>;
 }
 
-const COLUMNS = `id, kind, platform, chat_id, collector, reason, currency, fund_name, collector_share, pay_action,
+const COLUMNS = `id, kind, platform, chat_id, collector, reason, currency, fund_name, collector_share, locale, time_zone, pay_action,
   remind_action, close_action, state, reminders_sent, next_remind_at, created_at`;
 
 function toCollection(r: Row): Collection & { nextRemindAt: Date | null } {
@@ -121,6 +123,8 @@ function toCollection(r: Row): Collection & { nextRemindAt: Date | null } {
     currency: String(r.currency).trim(),
     fund: textOrNull(r.fund_name),
     collectorShare: r.collector_share === null || r.collector_share === undefined ? null : big(r.collector_share),
+    locale: r.locale as Locale,
+    timeZone: String(r.time_zone),
     state: r.state as Collection['state'],
     payAction: String(r.pay_action),
     remindAction: String(r.remind_action),
@@ -243,8 +247,8 @@ export function createCollections(deps: CollectionsDeps): Collections {
             }
           : {}),
       },
-      locale: collector?.locale ?? people.defaults.locale,
-      timeZone: collector?.timezone ?? people.defaults.timezone,
+      locale: c.locale,
+      timeZone: c.timeZone,
     };
     const ref = collectionCardRef(c.id);
     const { version } = await touchLive(tx, ref, view);
@@ -332,8 +336,11 @@ export function createCollections(deps: CollectionsDeps): Collections {
     const to = c.fund ?? (await nameOf(tx, c.collector));
     const about = { collectionId: c.id, amount, to, fund: c.fund, reason: c.reason };
 
-    // Above the payer's threshold the tap asks first: a Confirm button only they can press.
+    // Above the payer's threshold the tap asks first: a Confirm button only they can press. Someone who cannot pay
+    // is told so at once rather than asked to confirm (the ledger is what refuses, below, if this read is stale).
     if (options.confirmed !== true && confirmReasonFor(payer, amount, people.defaults.confirmThreshold)) {
+      const wallet = (await balancesOf(tx, walletOwner(personId))).find((b) => b.currency === amount.currency);
+      if ((wallet?.available ?? 0n) < amount.minor) return rejected('InsufficientFunds');
       const action = await createAction(tx, {
         personId,
         kind: COLLECT_CONFIRM,
@@ -537,13 +544,18 @@ export function createCollections(deps: CollectionsDeps): Collections {
         ref: `collect:${input.key}:${what}`,
         mode: 'once',
       });
+    const self = await people.get(tx, collector.id);
+    const reader = input.reader ?? {
+      locale: self?.locale ?? people.defaults.locale,
+      timeZone: self?.timezone ?? people.defaults.timezone,
+    };
     const payAction = await button(COLLECT_PAY.kind, 'pay');
     const remindAction = await button(COLLECT_REMIND.kind, 'remind');
     const closeAction = await button(COLLECT_CLOSE.kind, 'close');
     const inserted = await tx.query(
       `INSERT INTO collections (key, kind, platform, chat_id, collector, reason, currency, fund_name, collector_share,
-                                pay_action, remind_action, close_action)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                pay_action, remind_action, close_action, locale, time_zone)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (key) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
@@ -559,6 +571,8 @@ export function createCollections(deps: CollectionsDeps): Collections {
         payAction.id,
         remindAction.id,
         closeAction.id,
+        reader.locale,
+        reader.timeZone,
       ],
     );
     let row = inserted.rows[0];

@@ -28,6 +28,7 @@ export const COMMAND_ERRORS = [
   'MissingReason',
   'MixedCollectAmounts',
   'MissingSplitPeople',
+  'BadCollectSplit',
 ] as const satisfies ReadonlyArray<string>;
 
 export type CommandError = (typeof COMMAND_ERRORS)[number] | DeadlineError;
