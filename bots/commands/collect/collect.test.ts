@@ -169,4 +169,58 @@ describe('/collect in a group chat', () => {
     const after = await database.db.query(`SELECT count(*)::int AS n FROM collections`);
     expect(after.rows[0]?.n).toBe(before.rows[0]?.n);
   });
+
+  it('on Discord: slash command options, and the card’s buttons', async () => {
+    const channel: ChatRef = { platform: 'discord', chatId: '990001', kind: 'group', guildId: '77' };
+    const discordUser = (userId: string, name: string): Actor => ({
+      platform: 'discord',
+      userId,
+      username: name,
+      displayName: name,
+      isBot: false,
+    });
+    const [ann, ben, chen] = [discordUser('7001', 'ann'), discordUser('7002', 'ben'), discordUser('7003', 'chen')];
+    for (const who of [ben, chen])
+      await layer.handle({
+        type: 'command',
+        key: `dc:faucet:${who.userId}`,
+        actor: who,
+        chat: { platform: 'discord', chatId: `dm${who.userId}`, kind: 'private' },
+        command: 'faucet',
+        args: '100',
+        mentions: [],
+        options: { amount: '100' },
+      });
+    const slash = (key: string, command: string, args: string, options: Record<string, string | Actor>) =>
+      layer.handle({ type: 'command', key, actor: ann, chat: channel, command, args, mentions: [], options });
+    const posted = liveOf(
+      (
+        await slash('dc:c1', 'collect', 'new 90 trip', {
+          amount: '90',
+          reason: 'trip',
+          split: 'total',
+          user1: ben,
+          user2: chen,
+        })
+      ).effects,
+    );
+    expect(posted.message.text).toContain('◻ ben 45.00 USD\n◻ chen 45.00 USD');
+    const pay = buttonOf(posted.message, 'Pay');
+    const tapped = await layer.handle({ type: 'button', key: 'dc:b1', actor: chen, chat: channel, actionId: pay });
+    expect(tapped.effects[0]).toEqual({ type: 'answer' });
+    const confirm = reply(tapped.effects);
+    const done = await layer.handle({
+      type: 'button',
+      key: 'dc:b2',
+      actor: chen,
+      chat: { platform: 'discord', chatId: `dm${chen.userId}`, kind: 'private' },
+      actionId: buttonOf(confirm.message, 'Confirm'),
+    });
+    expect(done.effects).toContainEqual({ type: 'edit', message: { text: '✓ Paid 45.00 USD to ann for “trip”.' } });
+    expect((await cardText(posted.ref)).roster).toContain('✓ chen 45.00 USD');
+    const split = liveOf(
+      (await slash('dc:s1', 'split', '30 lunch', { amount: '30', note: 'lunch', person1: ben, person2: chen })).effects,
+    );
+    expect(split.message.text).toContain('◻ ben 10.00 USD\n◻ chen 10.00 USD');
+  });
 });
