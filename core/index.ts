@@ -21,7 +21,7 @@ import { silentLog, type Log } from './log.js';
 import type { Amount } from './money/amount.js';
 import type { MaxAmount } from './money/max.js';
 import { maxFor } from './money/max.js';
-import type { Locale, Person, Platform } from './people/model.js';
+import type { Identity, Locale, Person, Platform } from './people/model.js';
 import { createPeople, type People } from './people/service.js';
 import { matchClaims } from './payments/claims.js';
 import { createPayments, type Payments } from './payments/service.js';
@@ -83,6 +83,8 @@ export interface PressInput {
   platform: Platform;
   chatId: string;
   messageId?: string;
+  /** The platform's order of the delivery (group votes keep the choice of the latest one). */
+  order?: bigint;
 }
 
 export interface Core {
@@ -112,9 +114,15 @@ export function createCore(deps: {
   const { db, config } = deps;
   const log = deps.log ?? silentLog;
   const ledger = deps.ledger ?? createLedger({ db, log });
+  // Money waiting for an @username: held payments (claims) and pots. `funds` is built below; the matcher runs only
+  // when someone touches, long after.
+  const matchHeld = async (tx: Tx, claimant: Person, identity: Identity): Promise<bigint[]> => {
+    await funds.matchPots(tx, claimant, identity);
+    return matchClaims(tx, claimant, identity);
+  };
   const people = createPeople({
     db,
-    matchHeld: matchClaims,
+    matchHeld,
     defaults: {
       locale: config.defaultLocale,
       timezone: config.defaultTimezone,
@@ -159,6 +167,7 @@ export function createCore(deps: {
     ...payments.actions,
     ...requests.actions,
     ...schedules.actions,
+    ...funds.actions,
     ...muteActions,
     ...collections.actions,
   ]);

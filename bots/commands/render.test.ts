@@ -283,6 +283,15 @@ describe('renderNotification', () => {
     'fund.matured': { fund: 'lucky', amount: '120.00 USD' },
     'fund.matured_creator': { fund: 'lucky', amount: '120.00 USD', beneficiary: 'Mei' },
     'fund.refunded': { fund: 'trip', amount: '29.50 USD' },
+    'fund.pot_waiting': { fund: 'lucky', amount: '120.00 USD', username: 'mei' },
+    'fund.pot_matched': {
+      fund: 'lucky',
+      amount: '120.00 USD',
+      username: 'mei',
+      claimantName: 'Mei Chen',
+      claimantId: '4242',
+      platform: 'telegram',
+    },
     'fund.close_card': {
       name: 'trip',
       balance: '59.00 USD',

@@ -101,7 +101,15 @@ export interface GroupPress {
   chatId: string;
   /** The message the pressed button belongs to, when the platform says. */
   messageId?: string;
+  /**
+   * The platform's order of this delivery (Telegram update_id, Discord interaction id). A vote whose standing choice
+   * came from a later delivery is left as it is: one person's quick Yes → No ends at No whichever is processed last.
+   */
+  order?: bigint;
 }
+
+/** Most a BIGINT holds: an order beyond it is not one we can compare (and is treated as unknown). */
+const MAX_ORDER = 2n ** 63n - 1n;
 
 const COLUMNS =
   'id, ref, kind, payload, platform, chat_id, message_id, mode, options, state, expires_at, created_by, created_at, closed_at';
@@ -223,12 +231,15 @@ async function applyPress(
           [action.id, press.personId],
         )
       : await tx.query(
-          `INSERT INTO group_action_presses AS p (action_id, person_id, choice)
-           SELECT id, $2, $3 FROM group_actions WHERE id = $1 AND state = 'open'
-           ON CONFLICT (action_id, person_id) DO UPDATE SET choice = EXCLUDED.choice, updated_at = now()
-             WHERE p.choice IS DISTINCT FROM EXCLUDED.choice
+          // A delivery older than the one the standing choice came from changes nothing (deliveries of unknown
+          // order are applied as they come).
+          `INSERT INTO group_action_presses AS p (action_id, person_id, choice, seq)
+           SELECT id, $2, $3, $4 FROM group_actions WHERE id = $1 AND state = 'open'
+           ON CONFLICT (action_id, person_id) DO UPDATE SET choice = EXCLUDED.choice, seq = EXCLUDED.seq, updated_at = now()
+             WHERE (p.seq IS NULL OR EXCLUDED.seq IS NULL OR EXCLUDED.seq > p.seq)
+               AND (p.choice IS DISTINCT FROM EXCLUDED.choice OR p.seq IS DISTINCT FROM EXCLUDED.seq)
            RETURNING (xmax = 0) AS first`,
-          [action.id, press.personId, choice],
+          [action.id, press.personId, choice, orderOf(press.order)],
         );
   const recorded = applied.rows[0];
   if (action.mode === 'once' && !recorded) return refuse('AlreadyPressed', action);
@@ -236,6 +247,9 @@ async function applyPress(
   const first = recorded?.first === true;
   return { action, result: { ok: true, first, choice, tally: await tally(tx, action.id), action } };
 }
+
+const orderOf = (order: bigint | undefined): bigint | null =>
+  order !== undefined && order >= 0n && order <= MAX_ORDER ? order : null;
 
 /** Advisory lock space of group actions (the two-key form never meets the one-key locks of migrations). */
 const LOCK_SPACE = 727402;
@@ -330,7 +344,14 @@ export interface GroupActions {
    */
   press(
     tx: Tx,
-    input: { actionId: string; personId: bigint; platform: Platform; chatId: string; messageId?: string },
+    input: {
+      actionId: string;
+      personId: bigint;
+      platform: Platform;
+      chatId: string;
+      messageId?: string;
+      order?: bigint;
+    },
   ): Promise<GroupPressOutcome | undefined>;
   /** A vote delivered another way than a button (a native poll answer). */
   vote(tx: Tx, press: GroupPress): Promise<GroupPressOutcome | undefined>;
@@ -372,6 +393,7 @@ export function createGroupActions(handlers: readonly GroupActionHandler[] = [])
         platform: input.platform,
         chatId: input.chatId,
         ...(input.messageId !== undefined ? { messageId: input.messageId } : {}),
+        ...(input.order !== undefined ? { order: input.order } : {}),
       });
     },
     vote: run,
