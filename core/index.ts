@@ -29,6 +29,7 @@ import { createRequests, type Requests } from './requests/service.js';
 import { muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
 import { createFunds, type Funds } from './funds/service.js';
+import { createCollections, type Collections } from './collections/service.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -51,6 +52,7 @@ export * from './requests/index.js';
 export * from './reminders/index.js';
 export * from './schedules/index.js';
 export * from './funds/index.js';
+export * from './collections/index.js';
 export * from './text/clean.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
@@ -93,6 +95,7 @@ export interface Core {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  collections: Collections;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -151,8 +154,14 @@ export function createCore(deps: {
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
-  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, log });
-  const groupActions = createGroupActions([POLL_HANDLER, ...funds.groupActions, ...(deps.groupActions ?? [])]);
+  const collections = createCollections({ people, payments, funds, log });
+  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, collections, log });
+  const groupActions = createGroupActions([
+    POLL_HANDLER,
+    ...funds.groupActions,
+    ...collections.groupActions,
+    ...(deps.groupActions ?? []),
+  ]);
 
   const presses = actionRegistry([
     ...payments.actions,
@@ -160,6 +169,7 @@ export function createCore(deps: {
     ...schedules.actions,
     ...funds.actions,
     ...muteActions,
+    ...collections.actions,
   ]);
 
   return {
@@ -170,6 +180,7 @@ export function createCore(deps: {
     requests,
     schedules,
     funds,
+    collections,
     timed,
     groupActions,
     async press(tx, input) {

@@ -2,6 +2,8 @@
  * The handlers the workers run, one per timed kind, built from each domain's service (the kinds and their queues
  * are declared by the domains, core/domains.ts).
  */
+import { collectionJobs } from './collections/jobs.js';
+import type { Collections } from './collections/service.js';
 import { fundJobs } from './funds/jobs.js';
 import type { Funds } from './funds/service.js';
 import { silentLog, type Log } from './log.js';
@@ -34,6 +36,7 @@ export interface TimedDeps {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  collections: Collections;
   log?: Log;
 }
 
@@ -45,5 +48,6 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...scheduleJobs(deps.schedules, log),
     ...fundJobs(deps.funds, log),
     ...peopleJobs(deps.people, log),
+    ...collectionJobs(deps.collections, log),
   };
 }

@@ -301,6 +301,19 @@ describe('renderNotification', () => {
       members: '3',
       closesAt: '2026-12-09T10:00:00.000Z',
     },
+    'collect.card': {
+      id: '7',
+      collector: 'Ann',
+      what: 'class dues',
+      to: 'Ann',
+      collected: '20.00 USD',
+      expected: '40.00 USD',
+      paid: '1',
+      count: '2',
+      roster: '✓ Ben 20.00 USD\n◻ Chen 20.00 USD',
+    },
+    'collect.reminder': { collector: 'Ann', what: 'class dues', amount: '20.00 USD', to: '💼 class' },
+    'collect.complete': { what: 'class dues', collected: '40.00 USD', count: '2' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

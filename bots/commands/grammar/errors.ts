@@ -25,6 +25,10 @@ export const COMMAND_ERRORS = [
   'FundDateInPast',
   'MissingFundDate',
   'BadQuorum',
+  'MissingReason',
+  'MixedCollectAmounts',
+  'MissingSplitPeople',
+  'BadCollectSplit',
 ] as const satisfies ReadonlyArray<string>;
 
 export type CommandError = (typeof COMMAND_ERRORS)[number] | DeadlineError;
