@@ -27,6 +27,7 @@ import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
+import { idFrom } from '../outbox/jobs.js';
 import { cancel, schedule } from '../outbox/service.js';
 import { notifyPerson } from '../outbox/notify.js';
 import type { PayError } from '../payments/model.js';
@@ -393,9 +394,9 @@ export function createCollections(deps: CollectionsDeps): Collections {
 
   async function confirmPay(tx: Tx, action: Action): Promise<CollectPayOutcome> {
     if (action.kind !== COLLECT_CONFIRM.kind) throw new Error(`confirmPay got a ${action.kind} action`);
-    const raw = action.payload.collectionId;
-    if (typeof raw !== 'string' || !/^[0-9]{1,19}$/.test(raw)) throw new Error(`action ${action.id}: no collection`);
-    const outcome = await pay(tx, BigInt(raw), action.personId, { confirmed: true });
+    const outcome = await pay(tx, idFrom(action.payload, 'collectionId', action.kind), action.personId, {
+      confirmed: true,
+    });
     // Short of money: the button stays usable, so a top-up and a second tap work.
     if (outcome.type === 'rejected' && outcome.error === 'InsufficientFunds') await reopenAction(tx, action.id);
     return outcome;
