@@ -29,6 +29,7 @@ import { createRequests, type Requests } from './requests/service.js';
 import { muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
 import { createFunds, type Funds } from './funds/service.js';
+import { createCollections, type Collections } from './collections/service.js';
 import { createIous, type Ious } from './ious/service.js';
 
 export * from './actions/index.js';
@@ -52,6 +53,7 @@ export * from './requests/index.js';
 export * from './reminders/index.js';
 export * from './schedules/index.js';
 export * from './funds/index.js';
+export * from './collections/index.js';
 export * from './ious/index.js';
 export * from './text/clean.js';
 
@@ -97,6 +99,7 @@ export interface Core {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  collections: Collections;
   ious: Ious;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
@@ -156,9 +159,15 @@ export function createCore(deps: {
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
+  const collections = createCollections({ people, payments, funds, log });
   const ious = createIous({ ledger, people, config: { confirmTtlMs: config.iouConfirmTtlMs ?? 48 * 3_600_000 }, log });
-  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, ious, log });
-  const groupActions = createGroupActions([POLL_HANDLER, ...funds.groupActions, ...(deps.groupActions ?? [])]);
+  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, collections, ious, log });
+  const groupActions = createGroupActions([
+    POLL_HANDLER,
+    ...funds.groupActions,
+    ...collections.groupActions,
+    ...(deps.groupActions ?? []),
+  ]);
 
   const presses = actionRegistry([
     ...payments.actions,
@@ -167,6 +176,7 @@ export function createCore(deps: {
     ...funds.actions,
     ...ious.actions,
     ...muteActions,
+    ...collections.actions,
   ]);
 
   return {
@@ -177,6 +187,7 @@ export function createCore(deps: {
     requests,
     schedules,
     funds,
+    collections,
     ious,
     timed,
     groupActions,

@@ -2,6 +2,8 @@
  * The handlers the workers run, one per timed kind, built from each domain's service (the kinds and their queues
  * are declared by the domains, core/domains.ts).
  */
+import { collectionJobs } from './collections/jobs.js';
+import type { Collections } from './collections/service.js';
 import { fundJobs } from './funds/jobs.js';
 import { iouJobs } from './ious/jobs.js';
 import type { Ious } from './ious/service.js';
@@ -36,6 +38,7 @@ export interface TimedDeps {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  collections: Collections;
   ious: Ious;
   log?: Log;
 }
@@ -49,5 +52,6 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...fundJobs(deps.funds, log),
     ...iouJobs(deps.ious, log),
     ...peopleJobs(deps.people, log),
+    ...collectionJobs(deps.collections, log),
   };
 }

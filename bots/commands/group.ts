@@ -6,6 +6,7 @@
 import type { GroupPressError, GroupPressOutcome } from '../../core/index.js';
 import { t, type MessageKey } from '../i18n/index.js';
 import type { Reader } from './render.js';
+import type { CommandLayerConfig, PressSpec } from './spec.js';
 import type { Effect } from './types.js';
 
 export const GROUP_PRESS_ERROR_KEYS: Record<GroupPressError, MessageKey> = {
@@ -17,9 +18,28 @@ export const GROUP_PRESS_ERROR_KEYS: Record<GroupPressError, MessageKey> = {
   WrongChat: 'action.WrongChat',
 };
 
-/** The answer to a group press, and a short label of it for the command log. */
-export function groupPressed(press: GroupPressOutcome, reader: Reader): { result: string; effects: Effect[] } {
+/**
+ * The answer to a group press, and a short label of it for the command log. When the feature's hook answered with
+ * an outcome and registered a renderer for the kind, that is the answer: a refusal as an alert, a message with
+ * buttons (a confirmation) privately, anything else as the toast.
+ */
+export function groupPressed(
+  press: GroupPressOutcome,
+  reader: Reader,
+  spec?: PressSpec,
+  config?: CommandLayerConfig,
+): { result: string; effects: Effect[] } {
   const { result } = press;
+  if (result.ok && press.outcome && spec && config) {
+    const outcome = press.outcome;
+    const rendered = spec.render(reader, outcome as Parameters<PressSpec['render']>[1], config);
+    const label = `group:${press.kind}:${outcome.type}${outcome.error === undefined ? '' : `:${outcome.error}`}`;
+    if (outcome.type === 'rejected')
+      return { result: label, effects: [{ type: 'answer', text: rendered.text, alert: true }] };
+    if (rendered.buttons && rendered.buttons.length > 0)
+      return { result: label, effects: [{ type: 'answer' }, { type: 'reply', message: rendered, private: true }] };
+    return { result: label, effects: [{ type: 'answer', text: rendered.text }] };
+  }
   if (!result.ok) {
     const text = t(reader.locale, GROUP_PRESS_ERROR_KEYS[result.error]);
     // Pressing twice is no problem worth an alert; the others are.

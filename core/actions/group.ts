@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { big, date, dateOrNull, json, textOrNull } from '../db/rows.js';
 import type { Executor, Row, Tx } from '../db/executor.js';
 import type { Platform } from '../platform.js';
-import type { ActionPayload } from './model.js';
+import type { ActionPayload, Outcome } from './model.js';
 
 /** The id scheme of single-person actions (service.ts ACTION_ID), restated: service.ts binds group buttons too. */
 const ACTION_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -84,9 +84,11 @@ export interface GroupActionHandler {
   eligible: Eligibility;
   /**
    * After a press was recorded, in its transaction (the action's lock is held shared: never close it from here —
-   * schedule the close, so two presses never wait on each other's lock).
+   * schedule the close, so two presses never wait on each other's lock). `personId` pressed. It may answer with an
+   * outcome of its own (the command layer renders it with the renderer registered for the kind); a `rejected` one
+   * takes the press back, so the person can press again once they fixed the reason (topped up their wallet).
    */
-  pressed?: (tx: Tx, action: GroupAction, tally: Tally) => Promise<void>;
+  pressed?: (tx: Tx, action: GroupAction, tally: Tally, personId: bigint) => Promise<Outcome | void>;
 }
 
 export interface GroupPress {
@@ -314,11 +316,21 @@ export async function closeGroupAction(tx: Tx, id: string): Promise<GroupAction 
   return r.rows[0] ? toGroupAction(r.rows[0]) : undefined;
 }
 
+/**
+ * Takes a 'once' press back: the person may press again (their press was refused by the feature, or the button is
+ * one to press repeatedly, such as "remind now").
+ */
+export async function unpress(tx: Tx, actionId: string, personId: bigint): Promise<void> {
+  await tx.query(`DELETE FROM group_action_presses WHERE action_id = $1 AND person_id = $2`, [actionId, personId]);
+}
+
 /** What pressing a group button did, for the command layer (`PressOutcome` of core/index.ts). */
 export interface GroupPressOutcome {
   type: 'group';
   kind: string;
   result: GroupPressResult;
+  /** What the feature's `pressed` hook answered, when it did. */
+  outcome?: Outcome;
 }
 
 /** The group action kinds of the features, by kind. */
@@ -361,8 +373,11 @@ export function createGroupActions(handlers: readonly GroupActionHandler[] = [])
 
   async function run(tx: Tx, press: GroupPress): Promise<GroupPressOutcome | undefined> {
     const { action, result } = await applyPress(tx, press, eligible);
-    if (result.ok) await byKind.get(result.action.kind)?.pressed?.(tx, result.action, result.tally);
-    return action ? { type: 'group', kind: action.kind, result } : undefined;
+    const hook = result.ok ? byKind.get(result.action.kind)?.pressed : undefined;
+    const outcome = result.ok && hook ? await hook(tx, result.action, result.tally, press.personId) : undefined;
+    if (result.ok && outcome?.type === 'rejected') await unpress(tx, result.action.id, press.personId);
+    if (!action) return undefined;
+    return { type: 'group', kind: action.kind, result, ...(outcome ? { outcome } : {}) };
   }
 
   return {

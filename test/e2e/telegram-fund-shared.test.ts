@@ -85,7 +85,9 @@ describe('pots and shared recurring support through the real app', () => {
     await inGroup(grandma, '/fund add mochi 12 from grandma', (text) => text.includes('12.00 USD added to “mochi”'));
     // Its date comes (moved to now: the maturity job is due, the worker runs it). Kiko has not shown up, so the money
     // stays in the pot and the creator is told.
-    const pot = await database.db.query(`UPDATE funds SET locked_until = now() WHERE name = 'mochi' RETURNING id`);
+    const pot = await database.db.query(
+      `UPDATE funds SET locked_until = now() WHERE name = 'mochi' RETURNING id::text`,
+    );
     await database.db.query(`UPDATE outbox SET due_at = now() WHERE key = $1`, [
       `fund.mature:${String(pot.rows[0]?.id)}`,
     ]);
