@@ -2,8 +2,9 @@
 -- An IOU is an obligation beside the ledger: the money itself moves only by ledger transfers (the loan lender →
 -- borrower when it opens, repayments borrower → lender), each linked to the IOU by an event. A borrow ask's funded
 -- part opens an IOU with `source = 'borrow'` and the part's reference (its money already moved by the ask's own
--- transfer); a settle-up applies one multi-leg unit and records a `repaid` event per IOU it closes, each naming its
--- leg's transfer. offered → open (confirmed by the borrower) → repaid | forgiven; offered → void (declined or past
+-- transfer); a settle-up applies one multi-leg unit and records a `repaid` event per IOU it closes, naming its leg's
+-- transfer or, when legs net several debts, the unit's batch ref. `platform`/`chat_id` say which chat an IOU was
+-- made in (a settle-up clears a chat's IOUs). offered → open (confirmed by the borrower) → repaid | forgiven; offered → void (declined or past
 -- its confirmation TTL). Only the open ones are reminded.
 CREATE TABLE ious (
   id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -65,6 +66,9 @@ CREATE TABLE iou_events (
   actor BIGINT REFERENCES people (id),
   amount BIGINT CHECK (amount > 0),
   transfer_id BIGINT REFERENCES transfers (id),
+  -- The ledger unit that cleared it when no single leg did: a settle-up nets debts (A owes B, B owes C → A pays C),
+  -- so each IOU it clears gets a `repaid` event naming the unit's `batch_ref` instead of one transfer.
+  batch_ref TEXT CHECK (length(batch_ref) BETWEEN 1 AND 200),
   -- A due date asked for or granted (`extend_asked`, `extended`, `extend_refused`).
   due_on DATE,
   at TIMESTAMPTZ NOT NULL DEFAULT now()
