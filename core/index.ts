@@ -31,6 +31,7 @@ import { createSchedules, type Schedules } from './schedules/service.js';
 import { createFunds, type Funds } from './funds/service.js';
 import { createCollections, type Collections } from './collections/service.js';
 import { createIous, type Ious } from './ious/service.js';
+import { createSettleUp, type SettleUp } from './ious/settle-up.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -101,6 +102,8 @@ export interface Core {
   funds: Funds;
   collections: Collections;
   ious: Ious;
+  /** `/settle`: the plan of a group's IOUs, approved leg by leg and run as one unit. */
+  settleUp: SettleUp;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -161,6 +164,7 @@ export function createCore(deps: {
   });
   const collections = createCollections({ people, payments, funds, log });
   const ious = createIous({ ledger, people, config: { confirmTtlMs: config.iouConfirmTtlMs ?? 48 * 3_600_000 }, log });
+  const settleUp = createSettleUp({ ious, ledger, people, log });
   const timed = createTimedHandlers({ people, payments, requests, schedules, funds, collections, ious, log });
   const groupActions = createGroupActions([
     POLL_HANDLER,
@@ -175,6 +179,7 @@ export function createCore(deps: {
     ...schedules.actions,
     ...funds.actions,
     ...ious.actions,
+    ...settleUp.actions,
     ...muteActions,
     ...collections.actions,
   ]);
@@ -189,6 +194,7 @@ export function createCore(deps: {
     funds,
     collections,
     ious,
+    settleUp,
     timed,
     groupActions,
     async press(tx, input) {

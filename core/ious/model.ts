@@ -202,4 +202,38 @@ export const IOU_REPAY = actionKind<RepayOutcome | { type: 'rejected'; error: 'I
 export const IOU_EXTEND_ACCEPT = actionKind<ExtendAnswerOutcome>()('iou.extend.accept');
 /** lender: refuse it (payload: extensionId) */
 export const IOU_EXTEND_REFUSE = actionKind<ExtendAnswerOutcome>()('iou.extend.refuse');
-export const IOU_ACTIONS = [IOU_CONFIRM, IOU_REPAY, IOU_EXTEND_ACCEPT, IOU_EXTEND_REFUSE] as const;
+/** One leg of a settle-up, as the card shows it. */
+export interface SettleLegView {
+  position: number;
+  payerName: string;
+  payeeName: string;
+  amount: Amount;
+  /** The notes of the IOUs the payer owes that this settle-up clears ("dinner", "taxi"). */
+  why: string[];
+  approved: boolean;
+  /** The payer's Approve button (while the settle-up is open and the leg not approved). */
+  actionId: string | null;
+}
+
+/** `/settle`: the plan and its card, everything cleared at once (the debts netted to nothing), or why not. */
+export type SettleOutcome =
+  | { type: 'planned'; settlementId: bigint; legs: SettleLegView[]; ious: number }
+  | { type: 'cleared'; settlementId: bigint; ious: number }
+  | { type: 'rejected'; error: 'NotInGroup' | 'NothingToSettle' };
+
+/** A payer's Approve tap: waiting for the others, all paid at once, someone short (nothing moved), or stale. */
+export type SettleApproveOutcome =
+  | { type: 'approved'; settlementId: bigint; legs: SettleLegView[] }
+  | { type: 'settled'; settlementId: bigint; legs: SettleLegView[]; ious: number }
+  | {
+      type: 'short';
+      settlementId: bigint;
+      legs: SettleLegView[];
+      short: Array<{ name: string; available: Amount; needed: Amount }>;
+    }
+  | { type: 'stale'; settlementId: bigint }
+  | { type: 'rejected'; error: 'UnknownSettlement' | 'SettlementClosed' };
+
+export const SETTLE_APPROVE = actionKind<SettleApproveOutcome>()('settle.approve');
+
+export const IOU_ACTIONS = [IOU_CONFIRM, IOU_REPAY, IOU_EXTEND_ACCEPT, IOU_EXTEND_REFUSE, SETTLE_APPROVE] as const;

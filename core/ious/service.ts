@@ -100,6 +100,17 @@ export interface Ious {
   voidOffer(exec: Executor, iouId: bigint): Promise<VoidOutcome>;
   /** Timed `iou.remind`: the policy's next reminder of an open IOU, then the one after it is scheduled. */
   remind(exec: Executor, iouId: bigint): Promise<RemindOutcome>;
+  /** The open IOUs whose lender and borrower are both among `personIds`, oldest first (a settle-up's debts). */
+  openAmong(exec: Executor, personIds: readonly bigint[]): Promise<Iou[]>;
+  /**
+   * A settle-up's ledger unit `batchRef` cleared these IOUs (netted: no one leg per IOU): each is repaid in full and
+   * closed, in the caller's transaction. Nothing is written and false comes back when any of them is no longer
+   * open for exactly the amount the plan was made for (someone repaid or forgave meanwhile).
+   */
+  clear(
+    tx: Tx,
+    input: { ious: ReadonlyArray<{ id: bigint; outstanding: bigint }>; batchRef: string; actor: bigint },
+  ): Promise<boolean>;
 }
 
 export const iouThread = (id: bigint): string => `iou:${id}`;
@@ -195,11 +206,20 @@ export function createIous(deps: IousDeps): Ious {
     tx: Tx,
     iouId: bigint,
     kind: string,
-    extra: { actor?: bigint | null; amount?: bigint; transferId?: bigint; dueOn?: string } = {},
+    extra: { actor?: bigint | null; amount?: bigint; transferId?: bigint; dueOn?: string; batchRef?: string } = {},
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO iou_events (iou_id, kind, actor, amount, transfer_id, due_on) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [iouId, kind, extra.actor ?? null, extra.amount ?? null, extra.transferId ?? null, extra.dueOn ?? null],
+      `INSERT INTO iou_events (iou_id, kind, actor, amount, transfer_id, due_on, batch_ref)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        iouId,
+        kind,
+        extra.actor ?? null,
+        extra.amount ?? null,
+        extra.transferId ?? null,
+        extra.dueOn ?? null,
+        extra.batchRef ?? null,
+      ],
     );
   }
 
@@ -848,5 +868,39 @@ export function createIous(deps: IousDeps): Ious {
     record,
     voidOffer,
     remind,
+    async openAmong(exec, personIds) {
+      const r = await exec.query(
+        `SELECT ${COLUMNS} FROM ious
+          WHERE state = 'open' AND lender = ANY($1::bigint[]) AND borrower = ANY($1::bigint[])
+          ORDER BY id`,
+        [personIds],
+      );
+      return r.rows.map(toIou);
+    },
+    async clear(tx, input) {
+      // Locked in id order (as every IOU writer here locks them), all checked before anything is written.
+      const locked: Locked[] = [];
+      for (const { id, outstanding } of [...input.ious].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+        const iou = await lockIou(tx, id);
+        if (!iou || iou.state !== 'open' || iou.outstanding.minor !== outstanding) return false;
+        locked.push(iou);
+      }
+      for (const iou of locked) {
+        await tx.query(
+          `UPDATE ious SET repaid = repaid + $2, state = 'repaid', closed_at = now(),
+                  result = CASE WHEN now() < late_after THEN 'on_time' ELSE 'late' END
+            WHERE id = $1`,
+          [iou.id, iou.outstanding.minor],
+        );
+        await event(tx, iou.id, 'repaid', {
+          actor: input.actor,
+          amount: iou.outstanding.minor,
+          batchRef: input.batchRef,
+        });
+        await event(tx, iou.id, 'closed', { actor: input.actor });
+        await stopReminders(tx, iou);
+      }
+      return true;
+    },
   };
 }
