@@ -33,9 +33,9 @@ export function chatEvents(options: { firstId: number; keyPrefix: string; group:
       updates += 1;
       return { type: 'command', key: `${keyPrefix}:${updates}`, actor, chat, command: head.slice(1), args, mentions };
     },
-    press: (actor: Actor, actionId: string): IncomingEvent => {
+    press: (actor: Actor, actionId: string, chat: ChatRef = group): IncomingEvent => {
       updates += 1;
-      return { type: 'button', key: `${keyPrefix}cb:${updates}`, actor, chat: group, actionId };
+      return { type: 'button', key: `${keyPrefix}cb:${updates}`, actor, chat, actionId };
     },
   };
 }

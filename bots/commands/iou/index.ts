@@ -2,7 +2,7 @@
  * `/iou @name 50 friday` (lend; the borrower confirms with one tap), `/iou show|extend|forgive|nudge <id>`,
  * `/repay @name 20`, `/ious`. Private answers: an IOU is between two people.
  */
-import { IOU_CONFIRM, IOU_EXTEND_ACCEPT, IOU_EXTEND_REFUSE, IOU_REPAY } from '../../../core/index.js';
+import { IOU_CONFIRM, IOU_EXTEND_ACCEPT, IOU_EXTEND_REFUSE, IOU_REPAY, SETTLE_APPROVE } from '../../../core/index.js';
 import { recipientOf } from '../grammar/index.js';
 import {
   AMOUNT,
@@ -16,6 +16,7 @@ import {
   type OptionSpec,
 } from '../spec.js';
 import { parseIou, parseRepay, type IouCommand, type RepayCommand } from './grammar.js';
+import { renderApproved, renderSettle } from './settle.js';
 import {
   renderConfirmed,
   renderExtendAnswer,
@@ -126,12 +127,27 @@ const ious: DirectSpec<{ name: 'ious' }> = {
   },
 };
 
+/** `/settle` in a group: the plan and its Approve buttons, in the chat for everyone to see. */
+const settle: OnceSpec<{ name: 'settle' }> = {
+  ...bare('settle'),
+  once: true,
+  async run(tx, ctx) {
+    const outcome = await ctx.core.settleUp.create(tx, {
+      key: ctx.event.key,
+      requester: ctx.person,
+      chat: { ...ctx.chat, kind: ctx.event.chat.kind },
+    });
+    return { outcome, message: renderSettle(ctx.reader, outcome) };
+  },
+};
+
 export const lending = {
-  commands: [iou, repay, ious],
+  commands: [iou, repay, ious, settle],
   presses: [
     onPress(IOU_CONFIRM, renderConfirmed),
     onPress(IOU_REPAY, renderRepaid),
     onPress(IOU_EXTEND_ACCEPT, renderExtendAnswer),
     onPress(IOU_EXTEND_REFUSE, renderExtendAnswer),
+    onPress(SETTLE_APPROVE, renderApproved),
   ],
 } satisfies Feature;

@@ -34,8 +34,8 @@ const reply = (effects: Effect[]) => {
 const say = async (actor: Actor, text: string, chat?: ChatRef) =>
   reply((await layer.handle(command(actor, text, chat))).effects);
 /** What a press shows: the edited message, or the alert of a refusal. */
-const tap = async (actor: Actor, actionId: string) => {
-  const effects = (await layer.handle(press(actor, actionId))).effects;
+const tap = async (actor: Actor, actionId: string, chat: ChatRef = GROUP) => {
+  const effects = (await layer.handle(press(actor, actionId, chat))).effects;
   const edit = effects.find((e): e is Extract<Effect, { type: 'edit' }> => e.type === 'edit');
   const answer = effects.find((e): e is Extract<Effect, { type: 'answer' }> => e.type === 'answer');
   return edit?.message.text ?? answer?.text ?? '';
@@ -198,5 +198,42 @@ describe('/iou on Discord', () => {
     expect(await tap(ben, await actionByRef(`iou:${id}:confirm`))).toContain('You borrowed 25.00 USD from ann_dc');
     const listed = reply((await slash(ben, 'ious', '', {})).effects);
     expect(listed.message.text).toContain('• ann_dc: 25.00 USD');
+  });
+});
+
+describe('/settle in a group through the command layer', () => {
+  it('shows who pays whom and why; each payer approves their own payment; the last tap clears every IOU at once', async () => {
+    const ROOM: ChatRef = { platform: 'telegram', chatId: '-100819', kind: 'group', title: 'Trip' };
+    const sara = await funded('sara', '100');
+    const ann = await funded('annie', '30');
+    const ben = await funded('benny', '30');
+    for (const [borrower, amount, note] of [
+      [ann, '12', 'dinner'],
+      [ben, '8', 'taxi'],
+    ] as const) {
+      await say(sara, `/iou @${borrower.username} ${amount} friday ${note}`, ROOM);
+      expect(await tap(borrower, await actionByRef(`iou:${await lastIou()}:confirm`))).toContain('You borrowed');
+    }
+    // Annie and Benny are in the room too (they have written there).
+    await say(ann, '/help', ROOM);
+    await say(ben, '/help', ROOM);
+    const card = await say(sara, '/settle', ROOM);
+    expect(card.private).toBeFalsy();
+    expect(card.message.text).toContain('2 IOUs between people here');
+    expect(card.message.text).toContain('• annie → sara: 12.00 USD (dinner)');
+    expect(card.message.text).toContain('• benny → sara: 8.00 USD (taxi)');
+    const buttons = (card.message.buttons ?? []).flat();
+    const approve = (payer: string) => buttons.find((b) => b.label.startsWith(`Approve: ${payer} →`))!.actionId;
+
+    expect(await tap(ben, approve('annie'), ROOM)).toBe('This button is for someone else.');
+    expect(await tap(ann, approve('annie'), ROOM)).toContain('✓ annie → sara: 12.00 USD (dinner)');
+    expect(await balance(ann)).toContain('42.00 USD available');
+    expect(await tap(ben, approve('benny'), ROOM)).toContain('✅ Settled up: 2 IOUs cleared');
+    expect(await balance(ann)).toContain('30.00 USD available');
+    expect(await balance(ben)).toContain('30.00 USD available');
+    expect(await balance(sara)).toContain('100.00 USD available');
+    expect((await say(sara, '/settle', ROOM)).message.text).toBe(
+      'No open IOUs between people in this chat: nothing to settle.',
+    );
   });
 });
