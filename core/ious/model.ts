@@ -208,7 +208,7 @@ export interface SettleLegView {
   payerName: string;
   payeeName: string;
   amount: Amount;
-  /** The notes of the IOUs the payer owes that this settle-up clears ("dinner", "taxi"). */
+  /** The notes of the payer's IOUs to the payee it clears, else of all the payer's IOUs it clears ("dinner"). */
   why: string[];
   approved: boolean;
   /** The payer's Approve button (while the settle-up is open and the leg not approved). */

@@ -78,18 +78,26 @@ export function createSettleUp(deps: SettleUpDeps): SettleUp {
   /** The card's legs: names, amounts, why (the payer's own IOUs it clears), and the buttons still to press. */
   async function viewOf(exec: Executor, settlementId: bigint, open: boolean): Promise<SettleLegView[]> {
     const legs = await legsOf(exec, settlementId);
-    const notes = await exec.query(
-      `SELECT i.borrower, i.note FROM settlement_ious s JOIN ious i ON i.id = s.iou_id
-        WHERE s.settlement_id = $1 AND i.note IS NOT NULL ORDER BY i.id`,
-      [settlementId],
-    );
+    const notes = (
+      await exec.query(
+        `SELECT i.borrower, i.lender, i.note FROM settlement_ious s JOIN ious i ON i.id = s.iou_id
+          WHERE s.settlement_id = $1 AND i.note IS NOT NULL ORDER BY i.id`,
+        [settlementId],
+      )
+    ).rows.map((n) => ({ borrower: big(n.borrower), lender: big(n.lender), note: String(n.note) }));
+    // Why a leg: the payer's IOUs to that payee, or (a netted leg) everything the payer owes that it clears.
+    const why = (leg: LegRow): string[] => {
+      const own = notes.filter((n) => n.borrower === leg.payer);
+      const direct = own.filter((n) => n.lender === leg.payee);
+      return (direct.length > 0 ? direct : own).map((n) => n.note);
+    };
     return Promise.all(
       legs.map(async (leg) => ({
         position: leg.position,
         payerName: await nameOf(exec, leg.payer),
         payeeName: await nameOf(exec, leg.payee),
         amount: { minor: leg.amount, currency: leg.currency },
-        why: notes.rows.filter((n) => big(n.borrower) === leg.payer).map((n) => String(n.note)),
+        why: why(leg),
         approved: leg.approved,
         actionId: open && !leg.approved ? leg.actionId : null,
       })),

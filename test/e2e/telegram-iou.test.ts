@@ -9,6 +9,7 @@ import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
   answerOf,
   balanceOf,
+  editsIn,
   settled,
   startApp,
   startFakeTelegram,
@@ -26,6 +27,7 @@ describe('IOUs through the real app', () => {
   const group = { id: -100_561_818, type: 'supergroup', title: 'Flatmates' };
   let ann: TgUser;
   let ben: TgUser;
+  let cai: TgUser;
 
   beforeAll(async () => {
     database = await createTestDatabase(1);
@@ -33,7 +35,8 @@ describe('IOUs through the real app', () => {
     app = await startApp({ databaseUrl: database.url, fake });
     ann = fake.user(5_618_001, 'Ann', { username: 'ann_iou', language_code: 'en' });
     ben = fake.user(5_618_002, 'Ben', { username: 'ben_iou', language_code: 'en' });
-    for (const who of [ann, ben]) {
+    cai = fake.user(5_618_003, 'Cai', { username: 'cai_iou', language_code: 'en' });
+    for (const who of [ann, ben, cai]) {
       await post(fake.message(who, fake.privateChat(who), '/faucet 100'));
       await waitForSent(fake, who.id, (m) => m.text.includes('100.00 USD'));
     }
@@ -86,5 +89,49 @@ describe('IOUs through the real app', () => {
     await settled(database.db);
     expect((await balanceOf(database.db, ann.id)).available).toBe(75_00n);
     expect((await balanceOf(database.db, ben.id)).available).toBe(125_00n);
+  });
+
+  it('three flatmates settle up in the group: two payments approved by their payers clear every IOU at once', async () => {
+    // Ben still owes Ann 25 (the test above); Cai lends Ben 10 and Ann 5.
+    for (const [who, name] of [
+      [ben, 'Ben'],
+      [ann, 'Ann'],
+    ] as const) {
+      await post(
+        fake.message(
+          cai,
+          group,
+          `/iou @${who.username} ${name === 'Ben' ? 10 : 5} friday ${name === 'Ben' ? 'beer' : 'bus'}`,
+        ),
+      );
+      const [offer] = await waitForSent(fake, who.id, (m) => m.text.includes(`Cai offers to lend you`));
+      const confirm = offer!.buttons.find((b) => b.text === 'Confirm')!;
+      const tap = fake.callback(who, fake.privateChat(who), confirm.messageId ?? 0, confirm.data);
+      await post(tap);
+      await answerOf(fake, tap);
+    }
+    await settled(database.db);
+    const before = await Promise.all([ann, ben, cai].map(async (u) => (await balanceOf(database.db, u.id)).available));
+
+    // Ann: owed 25, owes 5 → +20; Ben: owes 35 → −35; Cai: owed 15 → +15.
+    await post(fake.message(cai, group, '/settle'));
+    const [card] = await waitForSent(fake, group.id, (m) => m.text.includes('🤝 Settle up: 3 IOUs'));
+    expect(card!.text).toContain('• Ben → Ann: 20.00 USD (pizza)');
+    expect(card!.text).toContain('• Ben → Cai: 15.00 USD (beer)');
+    for (const button of card!.buttons) {
+      const tap = fake.callback(ben, group, button.messageId ?? 0, button.data);
+      await post(tap);
+      await answerOf(fake, tap);
+    }
+    await fake.waitFor(
+      () => editsIn(fake, group.id).some((e) => e.text.includes('✅ Settled up: 3 IOUs cleared')),
+      15_000,
+      'the card edited to say it is settled',
+    );
+    await settled(database.db);
+    const after = await Promise.all([ann, ben, cai].map(async (u) => (await balanceOf(database.db, u.id)).available));
+    expect(after).toEqual([before[0]! + 20_00n, before[1]! - 35_00n, before[2]! + 15_00n]);
+    const open = await database.db.query(`SELECT count(*)::int AS n FROM ious WHERE state = 'open'`);
+    expect(open.rows[0]?.n).toBe(0);
   });
 });
