@@ -29,6 +29,7 @@ import { createRequests, type Requests } from './requests/service.js';
 import { muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
 import { createFunds, type Funds } from './funds/service.js';
+import { createRedPackets, type RedPackets } from './redpackets/service.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -51,6 +52,7 @@ export * from './requests/index.js';
 export * from './reminders/index.js';
 export * from './schedules/index.js';
 export * from './funds/index.js';
+export * from './redpackets/index.js';
 export * from './text/clean.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
@@ -68,6 +70,10 @@ export interface CoreConfig {
   readonly voteTtlMs?: number;
   /** How long after a recurring run short of money it is tried again (default 24 h; tests shorten it). */
   readonly scheduleRetryMs?: number;
+  /** How long a red packet can be claimed before its rest goes back (REDPACKET_TTL; default 24 h). */
+  readonly redpacketTtlMs?: number;
+  /** Most red packet shares one person may claim in a minute (default 10). */
+  readonly redpacketClaimsPerMinute?: number;
 }
 
 /** What pressing a button did: refused (and why), the outcome its kind's handler returned, or a group press. */
@@ -91,6 +97,7 @@ export interface Core {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  redpackets: RedPackets;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -143,8 +150,22 @@ export function createCore(deps: {
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
-  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, log });
-  const groupActions = createGroupActions([POLL_HANDLER, ...funds.groupActions, ...(deps.groupActions ?? [])]);
+  const redpackets = createRedPackets({
+    ledger,
+    people,
+    config: {
+      ttlMs: config.redpacketTtlMs ?? 24 * 3_600_000,
+      ...(config.redpacketClaimsPerMinute !== undefined ? { claimsPerMinute: config.redpacketClaimsPerMinute } : {}),
+    },
+    log,
+  });
+  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, redpackets, log });
+  const groupActions = createGroupActions([
+    POLL_HANDLER,
+    ...funds.groupActions,
+    ...redpackets.groupActions,
+    ...(deps.groupActions ?? []),
+  ]);
 
   const presses = actionRegistry([...payments.actions, ...requests.actions, ...schedules.actions, ...muteActions]);
 
@@ -156,6 +177,7 @@ export function createCore(deps: {
     requests,
     schedules,
     funds,
+    redpackets,
     timed,
     groupActions,
     async press(tx, input) {

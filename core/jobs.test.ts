@@ -7,6 +7,7 @@ import type { People } from './people/service.js';
 import type { Requests } from './requests/service.js';
 import type { Schedules } from './schedules/service.js';
 import type { Funds } from './funds/service.js';
+import type { RedPackets } from './redpackets/service.js';
 
 describe('timed handlers', () => {
   const handlers = createTimedHandlers({
@@ -15,6 +16,7 @@ describe('timed handlers', () => {
     requests: {} as Requests,
     schedules: {} as Schedules,
     funds: {} as Funds,
+    redpackets: {} as RedPackets,
   });
   it('cover every timed kind', () => {
     expect(Object.keys(handlers).sort()).toEqual([...TIMED_KINDS].sort());

@@ -10,6 +10,8 @@ import { TIMED_JOBS, type TimedKind } from './domains.js';
 import { paymentJobs } from './payments/jobs.js';
 import type { Payments } from './payments/service.js';
 import { peopleJobs } from './people/jobs.js';
+import { redPacketJobs } from './redpackets/jobs.js';
+import type { RedPackets } from './redpackets/service.js';
 import type { People } from './people/service.js';
 import { requestJobs } from './requests/jobs.js';
 import type { Requests } from './requests/service.js';
@@ -34,6 +36,7 @@ export interface TimedDeps {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  redpackets: RedPackets;
   log?: Log;
 }
 
@@ -45,5 +48,6 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...scheduleJobs(deps.schedules, log),
     ...fundJobs(deps.funds, log),
     ...peopleJobs(deps.people, log),
+    ...redPacketJobs(deps.redpackets, log),
   };
 }

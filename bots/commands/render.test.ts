@@ -292,6 +292,17 @@ describe('renderNotification', () => {
       members: '3',
       closesAt: '2026-12-09T10:00:00.000Z',
     },
+    'redpacket.card': {
+      sender: 'Ann',
+      total: '100.00 USD',
+      count: '10',
+      claimed: '2',
+      left: '80.00 USD',
+      closesAt: '2026-12-09T10:00:00.000Z',
+      claims: '\nBen — 12.00 USD\nChen — 8.00 USD',
+      note: 'happy new year',
+    },
+    'redpacket.returned': { amount: '80.00 USD', total: '100.00 USD', unclaimed: '8' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { big, date, dateOrNull, json, textOrNull } from '../db/rows.js';
 import type { Executor, Row, Tx } from '../db/executor.js';
 import type { Platform } from '../platform.js';
-import type { ActionPayload } from './model.js';
+import type { ActionPayload, Outcome } from './model.js';
 
 /** The id scheme of single-person actions (service.ts ACTION_ID), restated: service.ts binds group buttons too. */
 const ACTION_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -84,9 +84,11 @@ export interface GroupActionHandler {
   eligible: Eligibility;
   /**
    * After a press was recorded, in its transaction (the action's lock is held shared: never close it from here —
-   * schedule the close, so two presses never wait on each other's lock).
+   * schedule the close, so two presses never wait on each other's lock). It may return what the press did for the
+   * feature (a share claimed), which the feature's renderer shows; a 'once' press it refuses (`type: 'rejected'`)
+   * is taken back, so the person may press again later.
    */
-  pressed?: (tx: Tx, action: GroupAction, tally: Tally) => Promise<void>;
+  pressed?: (tx: Tx, action: GroupAction, tally: Tally, personId: bigint) => Promise<Outcome | void>;
 }
 
 export interface GroupPress {
@@ -305,6 +307,8 @@ export interface GroupPressOutcome {
   type: 'group';
   kind: string;
   result: GroupPressResult;
+  /** What the feature's `pressed` hook reported, when it did. */
+  outcome?: Outcome;
 }
 
 /** The group action kinds of the features, by kind. */
@@ -340,8 +344,18 @@ export function createGroupActions(handlers: readonly GroupActionHandler[] = [])
 
   async function run(tx: Tx, press: GroupPress): Promise<GroupPressOutcome | undefined> {
     const { action, result } = await applyPress(tx, press, eligible);
-    if (result.ok) await byKind.get(result.action.kind)?.pressed?.(tx, result.action, result.tally);
-    return action ? { type: 'group', kind: action.kind, result } : undefined;
+    if (!action) return undefined;
+    if (!result.ok) return { type: 'group', kind: action.kind, result };
+    const outcome = await byKind.get(action.kind)?.pressed?.(tx, result.action, result.tally, press.personId);
+    if (!outcome) return { type: 'group', kind: action.kind, result };
+    if (outcome.type === 'rejected' && action.mode === 'once') {
+      await tx.query(`DELETE FROM group_action_presses WHERE action_id = $1 AND person_id = $2`, [
+        action.id,
+        press.personId,
+      ]);
+      return { type: 'group', kind: action.kind, result: { ok: false, error: 'NotEligible' }, outcome };
+    }
+    return { type: 'group', kind: action.kind, result, outcome };
   }
 
   return {

@@ -1,0 +1,454 @@
+/**
+ * Red packets (红包): a sender's total held in an escrow account of the packet (kind 'escrow', owner
+ * `redpacket:<id>`), its shares planned at creation (plan.ts) and stored as slots, a Claim button that many people
+ * press (a 'once' group action: each person at most once), one transfer per claim, and the unclaimed rest back to the
+ * sender at the deadline — exactly once, by the job that closes the button.
+ *
+ * A claim, in the press's transaction: take a free slot with `FOR UPDATE SKIP LOCKED` (claimants never wait for
+ * each other's slots), then lock the card's live row, pay the slot out of the escrow, and render the card from the
+ * committed claims. Every claim takes the card's lock before it reads the claims, so the claim that commits last
+ * rendered all the others: the card converges on the truth. The escrow and the card are the two rows every claim
+ * touches; both are taken at the same point, just before the commit, so a claim holds them for a few statements.
+ */
+import type { GroupAction, GroupActionHandler } from '../actions/group.js';
+import { closeGroupAction, createGroupAction, groupButtonId } from '../actions/group.js';
+import type { Executor, Row, Tx } from '../db/executor.js';
+import { inTx } from '../db/retry.js';
+import { big, date, textOrNull, withSavepoint } from '../db/rows.js';
+import { transferRefusalOf } from '../ledger/errors.js';
+import { openAccounts } from '../ledger/queries.js';
+import type { Ledger } from '../ledger/service.js';
+import { touchLive } from '../live/service.js';
+import type { LiveView } from '../live/model.js';
+import { silentLog, type Log } from '../log.js';
+import type { Amount } from '../money/amount.js';
+import { formatAmount } from '../money/format.js';
+import { schedule } from '../outbox/service.js';
+import { notifyPerson } from '../outbox/notify.js';
+import { walletOwner, type Person } from '../people/model.js';
+import type { People } from '../people/service.js';
+import type { Platform } from '../platform.js';
+import { storedNote } from '../text/clean.js';
+import {
+  REDPACKET_CLAIM,
+  type RedPacketClaimError,
+  type ExpireDecision,
+  type RedPacket,
+  type RedPacketClaim,
+  type RedPacketClaimOutcome,
+  type RedPacketError,
+  type RedPacketSendOutcome,
+  type RedPacketView,
+} from './model.js';
+import { MAX_SHARES, cryptoRng, planShares, type Rng, type ShareMode } from './plan.js';
+import { REDPACKET_TEMPLATES } from './templates.js';
+
+export const redPacketOwner = (id: bigint): string => `redpacket:${id}`;
+const cardRef = (id: bigint): string => `redpacket:${id}`;
+const expireKey = (id: bigint): string => `redpacket.expire:${id}`;
+const slotRef = (id: bigint, slot: number): string => `packet:${id}:${slot}`;
+
+/** Claimed shares listed on the card; more are counted, not named (a chat message has a length limit). */
+const CARD_LINES = 20;
+
+export interface Chat {
+  platform: Platform;
+  chatId: string;
+  kind: 'private' | 'group';
+}
+
+export interface RedPacketsDeps {
+  ledger: Pick<Ledger, 'apply'>;
+  people: Pick<People, 'get' | 'defaults'>;
+  config: {
+    /** REDPACKET_TTL. */
+    ttlMs: number;
+    /** Most shares one person may claim in a minute, over all packets (default 10). */
+    claimsPerMinute?: number;
+  };
+  /** Where random shares come from (tests seed it). */
+  rng?: Rng;
+  log?: Log;
+}
+
+export interface RedPackets {
+  /** The Claim button's handler. */
+  readonly groupActions: readonly GroupActionHandler[];
+  /** Holds the total from the sender, plans the shares and shows the card (all or nothing). */
+  send(
+    tx: Tx,
+    input: {
+      key: string;
+      sender: Person;
+      chat: Chat;
+      amount: Amount;
+      count: number;
+      mode?: ShareMode;
+      note?: string | null;
+    },
+  ): Promise<RedPacketSendOutcome>;
+  /** The packet and who claimed what. */
+  show(exec: Executor, packetId: bigint): Promise<RedPacketView | undefined>;
+  /** At the deadline: closes the button and returns the unclaimed rest to the sender, exactly once. */
+  expire(exec: Executor, packetId: bigint): Promise<ExpireDecision>;
+}
+
+const COLUMNS =
+  'id, platform, chat_id, sender, currency, total, shares, mode, note, action_id, state, expires_at, created_at';
+
+function toPacket(r: Row): RedPacket {
+  return {
+    id: big(r.id),
+    platform: r.platform as Platform,
+    chatId: String(r.chat_id),
+    sender: big(r.sender),
+    total: { minor: big(r.total), currency: String(r.currency).trim() },
+    shares: Number(r.shares),
+    mode: r.mode as ShareMode,
+    note: textOrNull(r.note),
+    actionId: String(r.action_id),
+    state: r.state as RedPacket['state'],
+    expiresAt: date(r.expires_at),
+    createdAt: date(r.created_at),
+  };
+}
+
+const rejected = (error: RedPacketError): RedPacketSendOutcome => ({ type: 'rejected', error });
+const refused = (error: RedPacketClaimError): RedPacketClaimOutcome => ({ type: 'rejected', error });
+
+export function createRedPackets(deps: RedPacketsDeps): RedPackets {
+  const { ledger, people, config } = deps;
+  const log = deps.log ?? silentLog;
+  const rng = deps.rng ?? cryptoRng;
+  const claimsPerMinute = config.claimsPerMinute ?? 10;
+
+  async function packetBy(exec: Executor, where: 'id' | 'key' | 'action_id', value: unknown, lock = false) {
+    const r = await exec.query(`SELECT ${COLUMNS} FROM redpackets WHERE ${where} = $1${lock ? ' FOR UPDATE' : ''}`, [
+      value,
+    ]);
+    return r.rows[0] ? toPacket(r.rows[0]) : undefined;
+  }
+
+  /** Who claimed what (earliest first) and what is left, in one statement: one snapshot. */
+  async function claimsOf(exec: Executor, packet: RedPacket): Promise<{ claims: RedPacketClaim[]; left: Amount }> {
+    const r = await exec.query(
+      `SELECT s.slot, s.amount, s.claimed_by, s.claimed_at, p.display_name
+         FROM redpacket_slots s LEFT JOIN people p ON p.id = s.claimed_by
+        WHERE s.packet_id = $1
+        ORDER BY s.claimed_at NULLS LAST, s.slot`,
+      [packet.id],
+    );
+    const currency = packet.total.currency;
+    let left = 0n;
+    const claims: RedPacketClaim[] = [];
+    for (const row of r.rows) {
+      if (row.claimed_by === null || row.claimed_by === undefined) {
+        left += big(row.amount);
+        continue;
+      }
+      claims.push({
+        slot: Number(row.slot),
+        personId: big(row.claimed_by),
+        name: textOrNull(row.display_name) ?? '—',
+        amount: { minor: big(row.amount), currency },
+        at: date(row.claimed_at),
+      });
+    }
+    return { claims, left: { minor: left, currency } };
+  }
+
+  async function show(exec: Executor, packetId: bigint): Promise<RedPacketView | undefined> {
+    const packet = await packetBy(exec, 'id', packetId);
+    if (!packet) return undefined;
+    const sender = await people.get(exec, packet.sender);
+    return { packet, senderName: sender?.displayName ?? '—', ...(await claimsOf(exec, packet)) };
+  }
+
+  /**
+   * The card as `packet` stands (its state as of this transaction), recorded as the live message's new version, in
+   * the sender's language.
+   */
+  async function showCard(
+    tx: Tx,
+    packet: RedPacket,
+    sender: Person | undefined,
+  ): Promise<{ version: bigint; view: LiveView }> {
+    const { claims, left } = await claimsOf(tx, packet);
+    const lines = claims.slice(0, CARD_LINES).map((c) => `${c.name} — ${formatAmount(c.amount)}`);
+    if (claims.length > CARD_LINES) lines.push(`… +${claims.length - CARD_LINES}`);
+    const luckiest = claims.reduce<RedPacketClaim | undefined>(
+      (best, c) => (best === undefined || c.amount.minor > best.amount.minor ? c : best),
+      undefined,
+    );
+    const reason =
+      packet.state === 'expired'
+        ? 'expired'
+        : packet.state === 'done'
+          ? packet.mode === 'equal'
+            ? 'done_equal'
+            : 'done'
+          : packet.mode === 'equal'
+            ? 'equal'
+            : undefined;
+    const view: LiveView = {
+      template: {
+        key: REDPACKET_TEMPLATES['redpacket.card'].key,
+        params: {
+          sender: sender?.displayName ?? '—',
+          total: formatAmount(packet.total),
+          count: String(packet.shares),
+          claimed: String(claims.length),
+          left: formatAmount(left),
+          closesAt: packet.expiresAt.toISOString(),
+          claims: lines.length > 0 ? `\n${lines.join('\n')}` : '',
+          ...(packet.note ? { note: packet.note } : {}),
+          ...(packet.state === 'done' && luckiest
+            ? { luckiest: `${luckiest.name} — ${formatAmount(luckiest.amount)}` }
+            : {}),
+          ...(packet.state === 'expired' ? { returned: formatAmount(left) } : {}),
+          ...(reason ? { reason } : {}),
+        },
+        ...(packet.state === 'open'
+          ? { buttons: [[{ labelKey: 'redpacket.claim_button', actionId: groupButtonId(packet.actionId) }]] }
+          : {}),
+      },
+      locale: sender?.locale ?? people.defaults.locale,
+      timeZone: sender?.timezone ?? people.defaults.timezone,
+    };
+    const { version } = await touchLive(tx, cardRef(packet.id), view);
+    return { version, view };
+  }
+
+  async function claim(tx: Tx, action: GroupAction, personId: bigint): Promise<RedPacketClaimOutcome> {
+    const packet = await packetBy(tx, 'action_id', action.id);
+    if (!packet) return refused('UnknownPacket');
+    if (packet.sender === personId) return refused('OwnPacket');
+    if (packet.state !== 'open') return refused('AllClaimed');
+    const recent = await tx.query(
+      `SELECT count(*)::int AS n FROM redpacket_slots
+        WHERE claimed_by = $1 AND claimed_at > now() - interval '1 minute'`,
+      [personId],
+    );
+    if (Number(recent.rows[0]?.n ?? 0) >= claimsPerMinute) return refused('RateLimited');
+    // Claimants skip each other's slots instead of queueing on them (the lock is held until the claim commits).
+    const taken = await tx.query(
+      `SELECT slot, amount FROM redpacket_slots
+        WHERE packet_id = $1 AND claimed_by IS NULL
+        ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [packet.id],
+    );
+    const row = taken.rows[0];
+    if (!row) return refused('AllClaimed');
+    const slot = Number(row.slot);
+    const amount: Amount = { minor: big(row.amount), currency: packet.total.currency };
+
+    const [escrow, wallet] = await openAccounts(tx, [
+      { kind: 'escrow', owner: redPacketOwner(packet.id), currency: amount.currency },
+      { kind: 'wallet', owner: walletOwner(personId), currency: amount.currency },
+    ]);
+    if (!escrow || !wallet) throw new Error('red packet accounts were not opened');
+    const sender = await people.get(tx, packet.sender);
+
+    // The card's lock next: from here on claims go one at a time, each seeing every claim committed before it. The
+    // escrow's lock (the ledger's) is taken right after, so the two hot rows are held for the same few statements.
+    await tx.query(`SELECT 1 FROM live_messages WHERE ref = $1 FOR UPDATE`, [cardRef(packet.id)]);
+    const paid = await ledger.apply(tx, {
+      legs: [
+        {
+          op: 'transfer',
+          ref: slotRef(packet.id, slot),
+          debit: escrow.id,
+          credit: wallet.id,
+          amount: amount.minor,
+          kind: 'redpacket.claim',
+          meta: { packet: packet.id.toString(), slot },
+        },
+      ],
+    });
+    // The escrow holds exactly the unclaimed slots: a refusal here is a bug, not a user error.
+    if (!paid.ok) throw new Error(`red packet ${packet.id} slot ${slot}: ledger refused the claim (${paid.error})`);
+    const transferId = paid.transfers[0]?.id;
+    if (transferId === undefined) throw new Error('red packet claim: no transfer');
+    // One claim per person is also the UNIQUE (packet_id, claimed_by) key.
+    await tx.query(
+      `UPDATE redpacket_slots SET claimed_by = $3, claimed_at = now(), transfer_id = $4 WHERE packet_id = $1 AND slot = $2`,
+      [packet.id, slot, personId, transferId],
+    );
+    const done = await tx.query(
+      `UPDATE redpackets SET state = 'done', finished_at = now()
+        WHERE id = $1 AND state = 'open'
+          AND NOT EXISTS (SELECT 1 FROM redpacket_slots WHERE packet_id = $1 AND claimed_by IS NULL)
+        RETURNING id`,
+      [packet.id],
+    );
+    await showCard(tx, done.rowCount > 0 ? { ...packet, state: 'done' } : packet, sender);
+    return {
+      type: 'claimed',
+      packetId: packet.id,
+      slot,
+      amount,
+      senderName: sender?.displayName ?? '—',
+      transferId,
+    };
+  }
+
+  const claimButton: GroupActionHandler = {
+    kind: REDPACKET_CLAIM.kind,
+    // Who may claim is decided with the slot, in `pressed`: a refusal there takes the press back.
+    eligible: () => Promise.resolve(true),
+    pressed: (tx, action, _tally, personId) => claim(tx, action, personId),
+  };
+
+  return {
+    groupActions: [claimButton],
+    show,
+
+    async send(tx, input) {
+      if (input.chat.kind !== 'group') return rejected('NotInGroup');
+      const count = input.count;
+      if (!Number.isSafeInteger(count) || count < 1 || count > MAX_SHARES) return rejected('BadShareCount');
+      if (input.amount.minor <= 0n) return rejected('InvalidAmount');
+      if (input.amount.minor < BigInt(count)) return rejected('TotalTooSmall');
+      const mode = input.mode ?? 'random';
+      const note = storedNote(input.note ?? null);
+      const again = await packetBy(tx, 'key', input.key);
+      if (again) return sentOutcome(tx, again);
+      // A refusal (not enough money) leaves nothing behind: not the button, not the packet.
+      return withSavepoint(
+        tx,
+        'redpacket_send',
+        async (): Promise<RedPacketSendOutcome> => {
+          const action = await createGroupAction(tx, {
+            kind: REDPACKET_CLAIM.kind,
+            payload: {},
+            platform: input.chat.platform,
+            chatId: input.chat.chatId,
+            createdBy: input.sender.id,
+            ttlMs: config.ttlMs,
+            ref: `redpacket:${input.key}`,
+            mode: 'once',
+          });
+          const r = await tx.query(
+            `INSERT INTO redpackets (key, platform, chat_id, sender, currency, total, shares, mode, note, action_id,
+                                     expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             RETURNING ${COLUMNS}`,
+            [
+              input.key,
+              input.chat.platform,
+              input.chat.chatId,
+              input.sender.id,
+              input.amount.currency,
+              input.amount.minor,
+              count,
+              mode,
+              note,
+              action.id,
+              action.expiresAt.toISOString(),
+            ],
+          );
+          const packet = toPacket(r.rows[0] ?? {});
+          const [wallet, escrow] = await openAccounts(tx, [
+            { kind: 'wallet', owner: walletOwner(input.sender.id), currency: input.amount.currency },
+            { kind: 'escrow', owner: redPacketOwner(packet.id), currency: input.amount.currency },
+          ]);
+          if (!wallet || !escrow) throw new Error('red packet accounts were not opened');
+          const held = await ledger.apply(tx, {
+            legs: [
+              {
+                op: 'transfer',
+                ref: input.key,
+                debit: wallet.id,
+                credit: escrow.id,
+                amount: input.amount.minor,
+                kind: 'redpacket.send',
+                meta: { packet: packet.id.toString(), ...(note ? { note } : {}) },
+              },
+            ],
+          });
+          if (!held.ok) return rejected(transferRefusalOf(held.error, 'red packet'));
+          const shares = planShares(input.amount.minor, count, mode, rng);
+          await tx.query(
+            `INSERT INTO redpacket_slots (packet_id, slot, amount)
+             SELECT $1, s.slot - 1, s.amount FROM unnest($2::bigint[]) WITH ORDINALITY AS s(amount, slot)`,
+            [packet.id, shares],
+          );
+          // retry-safe: the outbox key is unique per packet.
+          await schedule(tx, {
+            key: expireKey(packet.id),
+            kind: 'redpacket.expire',
+            dueAt: packet.expiresAt,
+            payload: { packetId: packet.id.toString() },
+          });
+          log.debug({ packetId: packet.id.toString(), shares: count, mode }, 'red packet sent');
+          return sentOutcome(tx, packet);
+        },
+        (outcome) => outcome.type === 'sent',
+      );
+    },
+
+    expire: (exec, packetId) =>
+      inTx(exec, async (tx): Promise<ExpireDecision> => {
+        const found = await tx.query(
+          `SELECT action_id, expires_at, expires_at <= now() AS past FROM redpackets WHERE id = $1`,
+          [packetId],
+        );
+        const head = found.rows[0];
+        if (!head) return { type: 'noop', reason: 'Unknown' };
+        if (head.past !== true) return { type: 'noop', reason: 'NotDue', dueAt: date(head.expires_at) };
+        // The button first (waits for the claims in flight; later presses are refused), then the packet: the order
+        // claims take them in, so the two never wait on each other.
+        await closeGroupAction(tx, String(head.action_id));
+        const packet = await packetBy(tx, 'id', packetId, true);
+        if (!packet || packet.state !== 'open') return { type: 'noop', reason: 'Decided' };
+        const rest = await tx.query(
+          `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS amount
+             FROM redpacket_slots WHERE packet_id = $1 AND claimed_by IS NULL`,
+          [packetId],
+        );
+        const amount: Amount = { minor: big(rest.rows[0]?.amount ?? 0), currency: packet.total.currency };
+        const unclaimed = Number(rest.rows[0]?.n ?? 0);
+        let transferId: bigint | null = null;
+        if (amount.minor > 0n) {
+          const [escrow, wallet] = await openAccounts(tx, [
+            { kind: 'escrow', owner: redPacketOwner(packet.id), currency: amount.currency },
+            { kind: 'wallet', owner: walletOwner(packet.sender), currency: amount.currency },
+          ]);
+          if (!escrow || !wallet) throw new Error('red packet accounts were not opened');
+          const back = await ledger.apply(tx, {
+            legs: [
+              {
+                op: 'transfer',
+                ref: `packet:${packet.id}:return`,
+                debit: escrow.id,
+                credit: wallet.id,
+                amount: amount.minor,
+                kind: 'redpacket.return',
+                meta: { packet: packet.id.toString() },
+              },
+            ],
+          });
+          if (!back.ok) throw new Error(`red packet ${packet.id}: ledger refused the return (${back.error})`);
+          transferId = back.transfers[0]?.id ?? null;
+          await notifyPerson(tx, {
+            key: `notify:redpacket:${packet.id}:returned`,
+            personId: packet.sender,
+            template: REDPACKET_TEMPLATES['redpacket.returned'],
+            params: { amount: formatAmount(amount), total: formatAmount(packet.total), unclaimed: String(unclaimed) },
+          });
+        }
+        await tx.query(
+          `UPDATE redpackets SET state = 'expired', finished_at = now(), return_transfer = $2 WHERE id = $1`,
+          [packet.id, transferId],
+        );
+        await showCard(tx, { ...packet, state: 'expired' }, await people.get(tx, packet.sender));
+        return { type: 'returned', packetId: packet.id, amount, transferId };
+      }),
+  };
+
+  async function sentOutcome(tx: Tx, packet: RedPacket): Promise<RedPacketSendOutcome> {
+    const sender = await people.get(tx, packet.sender);
+    const card = await showCard(tx, packet, sender);
+    return { type: 'sent', packet, senderName: sender?.displayName ?? '—', card: { ref: cardRef(packet.id), ...card } };
+  }
+}
