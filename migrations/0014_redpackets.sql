@@ -15,6 +15,9 @@ CREATE TABLE redpackets (
   shares INTEGER NOT NULL CHECK (shares BETWEEN 1 AND 1000),
   mode TEXT NOT NULL CHECK (mode IN ('random', 'equal')),
   note TEXT,
+  -- The card's language and time zone: the sender's when they sent it.
+  locale TEXT NOT NULL CHECK (locale IN ('en', 'zh-CN')),
+  timezone TEXT NOT NULL CHECK (length(timezone) BETWEEN 1 AND 64),
   -- The Claim button: a 'once' group action (each person at most once).
   action_id TEXT NOT NULL UNIQUE REFERENCES group_actions (id),
   -- open → done (every share claimed) or expired (the rest went back to the sender by `return_transfer`).

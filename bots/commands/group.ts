@@ -6,6 +6,7 @@
 import type { GroupPressError, GroupPressOutcome } from '../../core/index.js';
 import { t, type MessageKey } from '../i18n/index.js';
 import type { Reader } from './render.js';
+import type { CommandLayerConfig, PressSpec } from './spec.js';
 import type { Effect } from './types.js';
 
 export const GROUP_PRESS_ERROR_KEYS: Record<GroupPressError, MessageKey> = {
@@ -17,9 +18,26 @@ export const GROUP_PRESS_ERROR_KEYS: Record<GroupPressError, MessageKey> = {
   WrongChat: 'action.WrongChat',
 };
 
-/** The answer to a group press, and a short label of it for the command log. */
-export function groupPressed(press: GroupPressOutcome, reader: Reader): { result: string; effects: Effect[] } {
+/**
+ * The answer to a group press, and a short label of it for the command log. When the feature's hook reported what
+ * the press did (a share claimed, or why not) and the feature renders its kind, its renderer words the answer.
+ */
+export function groupPressed(
+  press: GroupPressOutcome,
+  reader: Reader,
+  spec?: PressSpec,
+  config?: CommandLayerConfig,
+): { result: string; effects: Effect[] } {
   const { result } = press;
+  if (press.outcome && spec && config) {
+    const { outcome } = press;
+    const text = spec.render(reader, outcome as Parameters<PressSpec['render']>[1], config).text;
+    const label = outcome.error === undefined ? outcome.type : `${outcome.type}:${outcome.error}`;
+    return {
+      result: `group:${press.kind}:${label}`,
+      effects: [{ type: 'answer', text, ...(outcome.type === 'rejected' ? { alert: true } : {}) }],
+    };
+  }
   if (!result.ok) {
     const text = t(reader.locale, GROUP_PRESS_ERROR_KEYS[result.error]);
     // Pressing twice is no problem worth an alert; the others are.

@@ -12,6 +12,7 @@ import { demo } from './faucet/index.js';
 import { welcome } from './help/index.js';
 import { reminders } from './reminders/index.js';
 import { funds } from './fund/index.js';
+import { redpackets } from './redpacket/index.js';
 import { t, type Locale, type MessageKey } from '../i18n/index.js';
 import { descriptionKey, type CommandOf, type CommandSpec, type Feature, type PressSpec } from './spec.js';
 
@@ -20,6 +21,7 @@ export const FEATURES = [
   request,
   recurring,
   funds,
+  redpackets,
   wallet,
   preferences,
   linking,

@@ -167,7 +167,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   /** A press: answer first (the spinner stops), then edit the message the button belongs to. */
   function pressed(press: PressOutcome, reader: Reader): Recorded {
     const { locale } = reader;
-    if (press.type === 'group') return groupPressed(press, reader);
+    if (press.type === 'group') return groupPressed(press, reader, PRESS_BY_KIND.get(press.kind), config);
     if (press.type === 'refused') {
       // "Already done" is not a problem worth an alert; the others are.
       const text = t(locale, CONSUME_ERROR_KEYS[press.error]);

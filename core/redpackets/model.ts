@@ -1,6 +1,7 @@
 import { actionKind } from '../actions/model.js';
 import type { LiveView } from '../live/model.js';
 import type { Amount } from '../money/amount.js';
+import type { Locale } from '../people/model.js';
 import type { Platform } from '../platform.js';
 import type { ShareMode } from './plan.js';
 
@@ -15,6 +16,9 @@ export interface RedPacket {
   shares: number;
   mode: ShareMode;
   note: string | null;
+  /** The card's language and time zone. */
+  locale: Locale;
+  timeZone: string;
   /** The Claim button's group action. */
   actionId: string;
   /** 'done': every share claimed; 'expired': the rest went back to the sender. */

@@ -25,7 +25,7 @@ import type { Amount } from '../money/amount.js';
 import { formatAmount } from '../money/format.js';
 import { schedule } from '../outbox/service.js';
 import { notifyPerson } from '../outbox/notify.js';
-import { walletOwner, type Person } from '../people/model.js';
+import { walletOwner, type Locale, type Person } from '../people/model.js';
 import type { People } from '../people/service.js';
 import type { Platform } from '../platform.js';
 import { storedNote } from '../text/clean.js';
@@ -85,6 +85,8 @@ export interface RedPackets {
       count: number;
       mode?: ShareMode;
       note?: string | null;
+      /** The card's language and time zone (default: the sender's settings, else the defaults). */
+      reader?: { locale: Locale; timeZone: string };
     },
   ): Promise<RedPacketSendOutcome>;
   /** The packet and who claimed what. */
@@ -94,7 +96,7 @@ export interface RedPackets {
 }
 
 const COLUMNS =
-  'id, platform, chat_id, sender, currency, total, shares, mode, note, action_id, state, expires_at, created_at';
+  'id, platform, chat_id, sender, currency, total, shares, mode, note, locale, timezone, action_id, state, expires_at, created_at';
 
 function toPacket(r: Row): RedPacket {
   return {
@@ -106,6 +108,8 @@ function toPacket(r: Row): RedPacket {
     shares: Number(r.shares),
     mode: r.mode as ShareMode,
     note: textOrNull(r.note),
+    locale: r.locale as Locale,
+    timeZone: String(r.timezone),
     actionId: String(r.action_id),
     state: r.state as RedPacket['state'],
     expiresAt: date(r.expires_at),
@@ -212,8 +216,8 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
           ? { buttons: [[{ labelKey: 'redpacket.claim_button', actionId: groupButtonId(packet.actionId) }]] }
           : {}),
       },
-      locale: sender?.locale ?? people.defaults.locale,
-      timeZone: sender?.timezone ?? people.defaults.timezone,
+      locale: packet.locale,
+      timeZone: packet.timeZone,
     };
     const { version } = await touchLive(tx, cardRef(packet.id), view);
     return { version, view };
@@ -330,8 +334,8 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
           });
           const r = await tx.query(
             `INSERT INTO redpackets (key, platform, chat_id, sender, currency, total, shares, mode, note, action_id,
-                                     expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                     expires_at, locale, timezone)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              RETURNING ${COLUMNS}`,
             [
               input.key,
@@ -345,6 +349,8 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
               note,
               action.id,
               action.expiresAt.toISOString(),
+              input.reader?.locale ?? input.sender.locale ?? people.defaults.locale,
+              input.reader?.timeZone ?? input.sender.timezone ?? people.defaults.timezone,
             ],
           );
           const packet = toPacket(r.rows[0] ?? {});

@@ -25,6 +25,9 @@ export const COMMAND_ERRORS = [
   'FundDateInPast',
   'MissingFundDate',
   'BadQuorum',
+  'BadRedPacket',
+  'BadShareCount',
+  'RedPacketTooSmall',
 ] as const satisfies ReadonlyArray<string>;
 
 export type CommandError = (typeof COMMAND_ERRORS)[number] | DeadlineError;
