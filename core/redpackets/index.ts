@@ -1,3 +1,3 @@
 export * from './model.js';
 export { planShares, cryptoRng, type Rng } from './plan.js';
-export { createRedPackets, redPacketOwner, type RedPackets, type RedPacketsDeps } from './service.js';
+export { ESCROW_SHARDS, createRedPackets, redPacketEscrow, type RedPackets, type RedPacketsDeps } from './service.js';

@@ -3,9 +3,15 @@ import { defineJobs, idFrom, settle, type HandlersOf } from '../outbox/jobs.js';
 import type { RedPackets } from './service.js';
 
 /** A packet's deadline: the unclaimed rest goes back to its sender. */
-export const REDPACKET_JOBS = defineJobs({ 'redpacket.expire': 'expiry' });
+export const REDPACKET_JOBS = defineJobs({
+  'redpacket.expire': 'expiry',
+  /** After a claim commits: the card from the committed claims (and done when no share is left). */
+  'redpacket.card': 'expiry',
+});
 
 export const redPacketJobs = (redpackets: RedPackets, log: Log): HandlersOf<typeof REDPACKET_JOBS> => ({
   'redpacket.expire': async (db, payload, job) =>
     settle(log, job, await redpackets.expire(db, idFrom(payload, 'packetId', job.key))),
+  'redpacket.card': async (db, payload, job) =>
+    settle(log, job, await redpackets.refresh(db, idFrom(payload, 'packetId', job.key))),
 });

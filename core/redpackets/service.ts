@@ -1,14 +1,17 @@
 /**
- * Red packets (红包): a sender's total held in an escrow account of the packet (kind 'escrow', owner
- * `redpacket:<id>`), its shares planned at creation (plan.ts) and stored as slots, a Claim button that many people
- * press (a 'once' group action: each person at most once), one transfer per claim, and the unclaimed rest back to the
- * sender at the deadline — exactly once, by the job that closes the button.
+ * Red packets (红包): a sender's total held in escrow accounts of the packet (kind 'escrow'), its shares planned at
+ * creation (plan.ts) and stored as slots, a Claim button that many people press (a 'once' group action: each person
+ * at most once), one transfer per claim, and the unclaimed rest back to the sender at the deadline — exactly once, by
+ * the job that closes the button.
  *
- * A claim, in the press's transaction: take a free slot with `FOR UPDATE SKIP LOCKED` (claimants never wait for
- * each other's slots), then lock the card's live row, pay the slot out of the escrow, and render the card from the
- * committed claims. Every claim takes the card's lock before it reads the claims, so the claim that commits last
- * rendered all the others: the card converges on the truth. The escrow and the card are the two rows every claim
- * touches; both are taken at the same point, just before the commit, so a claim holds them for a few statements.
+ * Nothing a claim touches is shared with the other claims of the packet, so claims run side by side:
+ * - the slot is taken with `FOR UPDATE SKIP LOCKED` (claimants never wait for each other's slots);
+ * - the escrow is split into up to ESCROW_SHARDS accounts (`redpacket:<id>:<k>`, slot s in shard s mod n, funded
+ *   with the sum of its slots by the one unit that holds the total): consecutive slots, taken by concurrent claims,
+ *   debit different accounts, so the ledger's row locks do not queue them;
+ * - the card is not rendered in the claim: the claim schedules `redpacket.card` after its commit, and that job
+ *   renders it from the committed claims under the card's lock (the refresh that runs last sees every claim) and
+ *   marks the packet done when no slot is left.
  */
 import type { GroupAction, GroupActionHandler } from '../actions/group.js';
 import { closeGroupAction, createGroupAction, groupButtonId } from '../actions/group.js';
@@ -43,10 +46,15 @@ import {
 import { MAX_SHARES, cryptoRng, planShares, type Rng, type ShareMode } from './plan.js';
 import { REDPACKET_TEMPLATES } from './templates.js';
 
-export const redPacketOwner = (id: bigint): string => `redpacket:${id}`;
 const cardRef = (id: bigint): string => `redpacket:${id}`;
 const expireKey = (id: bigint): string => `redpacket.expire:${id}`;
 const slotRef = (id: bigint, slot: number): string => `packet:${id}:${slot}`;
+const refreshKey = (id: bigint, slot: number): string => `redpacket.card:${id}:${slot}`;
+
+/** Most escrow accounts a packet's total is split into (one per share when it has fewer). */
+export const ESCROW_SHARDS = 16;
+const shardsOf = (shares: number): number => Math.min(ESCROW_SHARDS, shares);
+export const redPacketEscrow = (id: bigint, shard: number): string => `redpacket:${id}:${shard}`;
 
 /** Claimed shares listed on the card; more are counted, not named (a chat message has a length limit). */
 const CARD_LINES = 20;
@@ -93,6 +101,8 @@ export interface RedPackets {
   show(exec: Executor, packetId: bigint): Promise<RedPacketView | undefined>;
   /** At the deadline: closes the button and returns the unclaimed rest to the sender, exactly once. */
   expire(exec: Executor, packetId: bigint): Promise<ExpireDecision>;
+  /** After claims: the card from the committed claims, and the packet done when every share is taken. */
+  refresh(exec: Executor, packetId: bigint): Promise<{ type: 'refreshed' | 'noop'; done: boolean }>;
 }
 
 const COLUMNS =
@@ -170,20 +180,36 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
 
   /**
    * The card as `packet` stands (its state as of this transaction), recorded as the live message's new version, in
-   * the sender's language.
+   * the sender's language. It names the first CARD_LINES claimants and counts the rest.
    */
   async function showCard(
     tx: Tx,
     packet: RedPacket,
     sender: Person | undefined,
   ): Promise<{ version: bigint; view: LiveView }> {
-    const { claims, left } = await claimsOf(tx, packet);
-    const lines = claims.slice(0, CARD_LINES).map((c) => `${c.name} — ${formatAmount(c.amount)}`);
-    if (claims.length > CARD_LINES) lines.push(`… +${claims.length - CARD_LINES}`);
-    const luckiest = claims.reduce<RedPacketClaim | undefined>(
-      (best, c) => (best === undefined || c.amount.minor > best.amount.minor ? c : best),
-      undefined,
+    const r = await tx.query(
+      `WITH s AS (SELECT slot, amount, claimed_by, claimed_at FROM redpacket_slots WHERE packet_id = $1)
+       SELECT 'total' AS part, count(claimed_by)::int AS n,
+              coalesce(sum(amount) FILTER (WHERE claimed_by IS NULL), 0)::bigint AS amount, NULL AS name
+         FROM s
+       UNION ALL
+       (SELECT 'line', NULL, s.amount, p.display_name FROM s JOIN people p ON p.id = s.claimed_by
+         ORDER BY s.claimed_at, s.slot LIMIT ${CARD_LINES})
+       UNION ALL
+       (SELECT 'luckiest', NULL, s.amount, p.display_name FROM s JOIN people p ON p.id = s.claimed_by
+         ORDER BY s.amount DESC, s.claimed_at, s.slot LIMIT 1)`,
+      [packet.id],
     );
+    const currency = packet.total.currency;
+    const shown = (row: Row) =>
+      `${textOrNull(row.name) ?? '—'} — ${formatAmount({ minor: big(row.amount), currency })}`;
+    const total = r.rows.find((row) => row.part === 'total');
+    const claimed = Number(total?.n ?? 0);
+    const left = { minor: big(total?.amount ?? 0), currency };
+    const lines = r.rows.filter((row) => row.part === 'line').map(shown);
+    if (claimed > lines.length) lines.push(`… +${claimed - lines.length}`);
+    const best = r.rows.find((row) => row.part === 'luckiest');
+    const luckiest = best ? shown(best) : undefined;
     const reason =
       packet.state === 'expired'
         ? 'expired'
@@ -201,14 +227,12 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
           sender: sender?.displayName ?? '—',
           total: formatAmount(packet.total),
           count: String(packet.shares),
-          claimed: String(claims.length),
+          claimed: String(claimed),
           left: formatAmount(left),
           closesAt: packet.expiresAt.toISOString(),
           claims: lines.length > 0 ? `\n${lines.join('\n')}` : '',
           ...(packet.note ? { note: packet.note } : {}),
-          ...(packet.state === 'done' && luckiest
-            ? { luckiest: `${luckiest.name} — ${formatAmount(luckiest.amount)}` }
-            : {}),
+          ...(packet.state === 'done' && luckiest ? { luckiest } : {}),
           ...(packet.state === 'expired' ? { returned: formatAmount(left) } : {}),
           ...(reason ? { reason } : {}),
         },
@@ -247,15 +271,10 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
     const amount: Amount = { minor: big(row.amount), currency: packet.total.currency };
 
     const [escrow, wallet] = await openAccounts(tx, [
-      { kind: 'escrow', owner: redPacketOwner(packet.id), currency: amount.currency },
+      { kind: 'escrow', owner: redPacketEscrow(packet.id, slot % shardsOf(packet.shares)), currency: amount.currency },
       { kind: 'wallet', owner: walletOwner(personId), currency: amount.currency },
     ]);
     if (!escrow || !wallet) throw new Error('red packet accounts were not opened');
-    const sender = await people.get(tx, packet.sender);
-
-    // The card's lock next: from here on claims go one at a time, each seeing every claim committed before it. The
-    // escrow's lock (the ledger's) is taken right after, so the two hot rows are held for the same few statements.
-    await tx.query(`SELECT 1 FROM live_messages WHERE ref = $1 FOR UPDATE`, [cardRef(packet.id)]);
     const paid = await ledger.apply(tx, {
       legs: [
         {
@@ -269,7 +288,7 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
         },
       ],
     });
-    // The escrow holds exactly the unclaimed slots: a refusal here is a bug, not a user error.
+    // The escrow shard holds exactly its unclaimed slots: a refusal here is a bug, not a user error.
     if (!paid.ok) throw new Error(`red packet ${packet.id} slot ${slot}: ledger refused the claim (${paid.error})`);
     const transferId = paid.transfers[0]?.id;
     if (transferId === undefined) throw new Error('red packet claim: no transfer');
@@ -278,14 +297,14 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
       `UPDATE redpacket_slots SET claimed_by = $3, claimed_at = now(), transfer_id = $4 WHERE packet_id = $1 AND slot = $2`,
       [packet.id, slot, personId, transferId],
     );
-    const done = await tx.query(
-      `UPDATE redpackets SET state = 'done', finished_at = now()
-        WHERE id = $1 AND state = 'open'
-          AND NOT EXISTS (SELECT 1 FROM redpacket_slots WHERE packet_id = $1 AND claimed_by IS NULL)
-        RETURNING id`,
-      [packet.id],
-    );
-    await showCard(tx, done.rowCount > 0 ? { ...packet, state: 'done' } : packet, sender);
+    // retry-safe: the key is the slot's, and a refresh renders whatever is committed when it runs.
+    await schedule(tx, {
+      key: refreshKey(packet.id, slot),
+      kind: 'redpacket.card',
+      dueAt: new Date(0),
+      payload: { packetId: packet.id.toString() },
+    });
+    const sender = await people.get(tx, packet.sender);
     return {
       type: 'claimed',
       packetId: packet.id,
@@ -354,26 +373,33 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
             ],
           );
           const packet = toPacket(r.rows[0] ?? {});
-          const [wallet, escrow] = await openAccounts(tx, [
+          const shares = planShares(input.amount.minor, count, mode, rng);
+          const shards = shardsOf(count);
+          const perShard = Array.from({ length: shards }, () => 0n);
+          shares.forEach((share, slot) => (perShard[slot % shards] = (perShard[slot % shards] ?? 0n) + share));
+          const [wallet, ...escrows] = await openAccounts(tx, [
             { kind: 'wallet', owner: walletOwner(input.sender.id), currency: input.amount.currency },
-            { kind: 'escrow', owner: redPacketOwner(packet.id), currency: input.amount.currency },
+            ...perShard.map((_, k) => ({
+              kind: 'escrow' as const,
+              owner: redPacketEscrow(packet.id, k),
+              currency: input.amount.currency,
+            })),
           ]);
-          if (!wallet || !escrow) throw new Error('red packet accounts were not opened');
+          if (!wallet || escrows.length !== shards) throw new Error('red packet accounts were not opened');
+          // One unit: the whole total is held, or nothing.
           const held = await ledger.apply(tx, {
-            legs: [
-              {
-                op: 'transfer',
-                ref: input.key,
-                debit: wallet.id,
-                credit: escrow.id,
-                amount: input.amount.minor,
-                kind: 'redpacket.send',
-                meta: { packet: packet.id.toString(), ...(note ? { note } : {}) },
-              },
-            ],
+            batchRef: input.key,
+            legs: escrows.map((escrow, k) => ({
+              op: 'transfer' as const,
+              ref: shards === 1 ? input.key : `${input.key}#${k}`,
+              debit: wallet.id,
+              credit: escrow.id,
+              amount: perShard[k] ?? 0n,
+              kind: 'redpacket.send',
+              meta: { packet: packet.id.toString(), ...(note ? { note } : {}) },
+            })),
           });
           if (!held.ok) return rejected(transferRefusalOf(held.error, 'red packet'));
-          const shares = planShares(input.amount.minor, count, mode, rng);
           await tx.query(
             `INSERT INTO redpacket_slots (packet_id, slot, amount)
              SELECT $1, s.slot - 1, s.amount FROM unnest($2::bigint[]) WITH ORDINALITY AS s(amount, slot)`,
@@ -393,6 +419,26 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
       );
     },
 
+    refresh: (exec, packetId) =>
+      inTx(exec, async (tx) => {
+        // The card's lock first: refreshes go one at a time, each reading the claims committed before it.
+        const locked = await tx.query(`SELECT 1 FROM live_messages WHERE ref = $1 FOR UPDATE`, [cardRef(packetId)]);
+        if (locked.rowCount === 0) return { type: 'noop' as const, done: false };
+        const done = await tx.query(
+          `UPDATE redpackets SET state = 'done', finished_at = now()
+            WHERE id = $1 AND state = 'open'
+              AND NOT EXISTS (SELECT 1 FROM redpacket_slots WHERE packet_id = $1 AND claimed_by IS NULL)`,
+          [packetId],
+        );
+        const packet = await packetBy(tx, 'id', packetId);
+        if (!packet) return { type: 'noop' as const, done: false };
+        // A finished packet's card was rendered by what finished it, after every claim (the close waits for them).
+        if (packet.state === 'expired' || (packet.state === 'done' && done.rowCount === 0))
+          return { type: 'noop' as const, done: packet.state === 'done' };
+        await showCard(tx, packet, await people.get(tx, packet.sender));
+        return { type: 'refreshed' as const, done: packet.state === 'done' };
+      }),
+
     expire: (exec, packetId) =>
       inTx(exec, async (tx): Promise<ExpireDecision> => {
         const found = await tx.query(
@@ -408,31 +454,32 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
         const packet = await packetBy(tx, 'id', packetId, true);
         if (!packet || packet.state !== 'open') return { type: 'noop', reason: 'Decided' };
         const rest = await tx.query(
-          `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS amount
-             FROM redpacket_slots WHERE packet_id = $1 AND claimed_by IS NULL`,
-          [packetId],
+          `SELECT slot % $2 AS shard, count(*)::int AS n, sum(amount)::bigint AS amount
+             FROM redpacket_slots WHERE packet_id = $1 AND claimed_by IS NULL GROUP BY 1 ORDER BY 1`,
+          [packetId, shardsOf(packet.shares)],
         );
-        const amount: Amount = { minor: big(rest.rows[0]?.amount ?? 0), currency: packet.total.currency };
-        const unclaimed = Number(rest.rows[0]?.n ?? 0);
+        const currency = packet.total.currency;
+        const parts = rest.rows.map((row) => ({ shard: Number(row.shard), amount: big(row.amount), n: Number(row.n) }));
+        const amount: Amount = { minor: parts.reduce((a, p) => a + p.amount, 0n), currency };
+        const unclaimed = parts.reduce((a, p) => a + p.n, 0);
         let transferId: bigint | null = null;
         if (amount.minor > 0n) {
-          const [escrow, wallet] = await openAccounts(tx, [
-            { kind: 'escrow', owner: redPacketOwner(packet.id), currency: amount.currency },
-            { kind: 'wallet', owner: walletOwner(packet.sender), currency: amount.currency },
+          const [wallet, ...escrows] = await openAccounts(tx, [
+            { kind: 'wallet', owner: walletOwner(packet.sender), currency },
+            ...parts.map((p) => ({ kind: 'escrow' as const, owner: redPacketEscrow(packet.id, p.shard), currency })),
           ]);
-          if (!escrow || !wallet) throw new Error('red packet accounts were not opened');
+          if (!wallet || escrows.length !== parts.length) throw new Error('red packet accounts were not opened');
           const back = await ledger.apply(tx, {
-            legs: [
-              {
-                op: 'transfer',
-                ref: `packet:${packet.id}:return`,
-                debit: escrow.id,
-                credit: wallet.id,
-                amount: amount.minor,
-                kind: 'redpacket.return',
-                meta: { packet: packet.id.toString() },
-              },
-            ],
+            batchRef: `packet:${packet.id}:return`,
+            legs: escrows.map((escrow, i) => ({
+              op: 'transfer' as const,
+              ref: `packet:${packet.id}:return#${parts[i]?.shard ?? i}`,
+              debit: escrow.id,
+              credit: wallet.id,
+              amount: parts[i]?.amount ?? 0n,
+              kind: 'redpacket.return',
+              meta: { packet: packet.id.toString() },
+            })),
           });
           if (!back.ok) throw new Error(`red packet ${packet.id}: ledger refused the return (${back.error})`);
           transferId = back.transfers[0]?.id ?? null;
@@ -443,11 +490,15 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
             params: { amount: formatAmount(amount), total: formatAmount(packet.total), unclaimed: String(unclaimed) },
           });
         }
-        await tx.query(
-          `UPDATE redpackets SET state = 'expired', finished_at = now(), return_transfer = $2 WHERE id = $1`,
-          [packet.id, transferId],
-        );
-        await showCard(tx, { ...packet, state: 'expired' }, await people.get(tx, packet.sender));
+        // Every share claimed, and the refresh that marks it done not run yet: it is done, not expired.
+        const state = unclaimed === 0 ? 'done' : 'expired';
+        await tx.query(`UPDATE redpackets SET state = $3, finished_at = now(), return_transfer = $2 WHERE id = $1`, [
+          packet.id,
+          transferId,
+          state,
+        ]);
+        await showCard(tx, { ...packet, state }, await people.get(tx, packet.sender));
+        if (state === 'done') return { type: 'noop', reason: 'Decided' };
         return { type: 'returned', packetId: packet.id, amount, transferId };
       }),
   };

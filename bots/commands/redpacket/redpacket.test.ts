@@ -86,7 +86,9 @@ describe('/redpacket in a group chat', () => {
     expect((await answer(ben, claimId)).text).toBe('You already pressed this.');
     expect(await balance(ann)).toContain('90.00 USD');
 
-    // The card follows: who got how much.
+    // The card follows (the job each claim scheduled; no workers here): who got how much.
+    const packetId = BigInt((card?.ref ?? '').split(':')[1] ?? '0');
+    await core.redpackets.refresh(database.db, packetId);
     const live = await readLive(database.db, card?.ref ?? '');
     expect(live?.view.template.params?.claimed).toBe('2');
     expect(live?.view.template.params?.claims).toContain(`ben — ${benAmount} USD`);
@@ -94,6 +96,7 @@ describe('/redpacket in a group chat', () => {
     // The last share: the card names the luckiest and loses its button.
     const dan = person('dan');
     expect((await answer(dan, claimId)).text).toMatch(/^🧧 You got/);
+    await core.redpackets.refresh(database.db, packetId);
     const done = await readLive(database.db, card?.ref ?? '');
     expect(done?.view.template.params).toMatchObject({ reason: 'done', claimed: '3' });
     expect(done?.view.template.params?.luckiest).toMatch(/^(ben|chen|dan) — \d+\.\d{2} USD$/);
