@@ -422,8 +422,18 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
     refresh: (exec, packetId) =>
       inTx(exec, async (tx) => {
         // The card's lock first: refreshes go one at a time, each reading the claims committed before it.
-        const locked = await tx.query(`SELECT 1 FROM live_messages WHERE ref = $1 FOR UPDATE`, [cardRef(packetId)]);
-        if (locked.rowCount === 0) return { type: 'noop' as const, done: false };
+        const locked = await tx.query(
+          `SELECT view->'template'->'params'->>'claimed' AS shown,
+                  (SELECT count(*)::int FROM redpacket_slots WHERE packet_id = $2 AND claimed_by IS NOT NULL) AS claimed,
+                  (SELECT state FROM redpackets WHERE id = $2) AS state
+             FROM live_messages WHERE ref = $1 FOR UPDATE`,
+          [cardRef(packetId), packetId],
+        );
+        const card = locked.rows[0];
+        if (!card) return { type: 'noop' as const, done: false };
+        // A refresh that ran after this one's claim committed showed it already (in a storm, most of them).
+        if (textOrNull(card.shown) === String(card.claimed))
+          return { type: 'noop' as const, done: card.state === 'done' };
         const done = await tx.query(
           `UPDATE redpackets SET state = 'done', finished_at = now()
             WHERE id = $1 AND state = 'open'
