@@ -9,9 +9,11 @@
  * - the escrow is split into up to ESCROW_SHARDS accounts (`redpacket:<id>:<k>`, slot s in shard s mod n, funded
  *   with the sum of its slots by the one unit that holds the total): consecutive slots, taken by concurrent claims,
  *   debit different accounts, so the ledger's row locks do not queue them;
- * - the card is not rendered in the claim: the claim schedules `redpacket.card` after its commit, and that job
- *   renders it from the committed claims under the card's lock (the refresh that runs last sees every claim) and
- *   marks the packet done when no slot is left.
+ * - the card is not rendered in the claim: the claims of one second schedule one `redpacket.card` job, due just
+ *   after that second, which renders the card from the committed claims under the card's lock and marks the packet
+ *   done when no slot is left; while the packet is open it runs again FOLLOW_UPS times, 1.5 s apart, for a claim
+ *   that committed after it read. (A claim slower than that is shown by the next refresh, at the latest by the
+ *   deadline's.)
  */
 import type { GroupAction, GroupActionHandler } from '../actions/group.js';
 import { closeGroupAction, createGroupAction, groupButtonId } from '../actions/group.js';
@@ -49,7 +51,12 @@ import { REDPACKET_TEMPLATES } from './templates.js';
 const cardRef = (id: bigint): string => `redpacket:${id}`;
 const expireKey = (id: bigint): string => `redpacket.expire:${id}`;
 const slotRef = (id: bigint, slot: number): string => `packet:${id}:${slot}`;
-const refreshKey = (id: bigint, slot: number): string => `redpacket.card:${id}:${slot}`;
+/** Claims of one second share one refresh of the card (`redpacket.card:<id>:<second>:<round>`). */
+const REFRESH_MS = 1_000;
+/** Follow-up refreshes after a second's first one, each FOLLOW_MS later: they show claims that committed late. */
+const FOLLOW_UPS = 3;
+const FOLLOW_MS = 1_500;
+const refreshKey = (id: bigint, bucket: number, round: number): string => `redpacket.card:${id}:${bucket}:${round}`;
 
 /** Most escrow accounts a packet's total is split into (one per share when it has fewer). */
 export const ESCROW_SHARDS = 16;
@@ -101,8 +108,16 @@ export interface RedPackets {
   show(exec: Executor, packetId: bigint): Promise<RedPacketView | undefined>;
   /** At the deadline: closes the button and returns the unclaimed rest to the sender, exactly once. */
   expire(exec: Executor, packetId: bigint): Promise<ExpireDecision>;
-  /** After claims: the card from the committed claims, and the packet done when every share is taken. */
-  refresh(exec: Executor, packetId: bigint): Promise<{ type: 'refreshed' | 'noop'; done: boolean }>;
+  /**
+   * After claims: the card from the committed claims, and the packet done when every share is taken. `after`: the
+   * second of the claims that asked for it and which round this is; while the packet is open a follow-up round is
+   * scheduled, up to FOLLOW_UPS.
+   */
+  refresh(
+    exec: Executor,
+    packetId: bigint,
+    after?: { bucket: bigint; round: number },
+  ): Promise<{ type: 'refreshed' | 'noop'; done: boolean }>;
 }
 
 const COLUMNS =
@@ -297,12 +312,14 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
       `UPDATE redpacket_slots SET claimed_by = $3, claimed_at = now(), transfer_id = $4 WHERE packet_id = $1 AND slot = $2`,
       [packet.id, slot, personId, transferId],
     );
-    // retry-safe: the key is the slot's, and a refresh renders whatever is committed when it runs.
+    // The claims of this second share one refresh, due just after it (retry-safe: one key per second; a refresh
+    // renders whatever is committed when it runs, and its follow-ups catch a claim that committed after it read).
+    const bucket = Math.floor(Date.now() / REFRESH_MS);
     await schedule(tx, {
-      key: refreshKey(packet.id, slot),
+      key: refreshKey(packet.id, bucket, 1),
       kind: 'redpacket.card',
-      dueAt: new Date(0),
-      payload: { packetId: packet.id.toString() },
+      dueAt: new Date((bucket + 1) * REFRESH_MS + REFRESH_MS / 2),
+      payload: { packetId: packet.id.toString(), bucket: String(bucket), round: '1' },
     });
     const sender = await people.get(tx, packet.sender);
     return {
@@ -419,8 +436,17 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
       );
     },
 
-    refresh: (exec, packetId) =>
+    refresh: (exec, packetId, after) =>
       inTx(exec, async (tx) => {
+        const open = (await packetBy(tx, 'id', packetId))?.state === 'open';
+        if (after && open && after.round <= FOLLOW_UPS)
+          // retry-safe: one key per second and round.
+          await schedule(tx, {
+            key: refreshKey(packetId, Number(after.bucket), after.round + 1),
+            kind: 'redpacket.card',
+            dueAt: new Date(Date.now() + FOLLOW_MS),
+            payload: { packetId: packetId.toString(), bucket: after.bucket.toString(), round: String(after.round + 1) },
+          });
         // The card's lock first: refreshes go one at a time, each reading the claims committed before it.
         const locked = await tx.query(
           `SELECT view->'template'->'params'->>'claimed' AS shown,
