@@ -123,6 +123,11 @@ export interface RedPackets {
 const COLUMNS =
   'id, platform, chat_id, sender, currency, total, shares, mode, note, locale, timezone, action_id, state, expires_at, created_at';
 
+/** COLUMNS of `redpackets r` in a join. */
+const PACKET_COLUMNS = COLUMNS.split(', ')
+  .map((c) => `r.${c}`)
+  .join(', ');
+
 function toPacket(r: Row): RedPacket {
   return {
     id: big(r.id),
@@ -263,16 +268,22 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
   }
 
   async function claim(tx: Tx, action: GroupAction, personId: bigint): Promise<RedPacketClaimOutcome> {
-    const packet = await packetBy(tx, 'action_id', action.id);
-    if (!packet) return refused('UnknownPacket');
+    // One statement: the packet, its sender's name, and the presser's claims of the last minute (the rate limit).
+    const found = await tx.query(
+      `SELECT ${PACKET_COLUMNS}, s.display_name AS sender_name,
+              (SELECT count(*)::int FROM redpacket_slots
+                WHERE claimed_by = $2 AND claimed_at > now() - interval '1 minute') AS recent
+         FROM redpackets r JOIN people s ON s.id = r.sender
+        WHERE r.action_id = $1`,
+      [action.id, personId],
+    );
+    const head = found.rows[0];
+    if (!head) return refused('UnknownPacket');
+    const packet = toPacket(head);
+    const senderName = textOrNull(head.sender_name) ?? '—';
     if (packet.sender === personId) return refused('OwnPacket');
     if (packet.state !== 'open') return refused('AllClaimed');
-    const recent = await tx.query(
-      `SELECT count(*)::int AS n FROM redpacket_slots
-        WHERE claimed_by = $1 AND claimed_at > now() - interval '1 minute'`,
-      [personId],
-    );
-    if (Number(recent.rows[0]?.n ?? 0) >= claimsPerMinute) return refused('RateLimited');
+    if (Number(head.recent ?? 0) >= claimsPerMinute) return refused('RateLimited');
     // Claimants skip each other's slots instead of queueing on them (the lock is held until the claim commits).
     const taken = await tx.query(
       `SELECT slot, amount FROM redpacket_slots
@@ -321,15 +332,7 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
       dueAt: new Date((bucket + 1) * REFRESH_MS + REFRESH_MS / 2),
       payload: { packetId: packet.id.toString(), bucket: String(bucket), round: '1' },
     });
-    const sender = await people.get(tx, packet.sender);
-    return {
-      type: 'claimed',
-      packetId: packet.id,
-      slot,
-      amount,
-      senderName: sender?.displayName ?? '—',
-      transferId,
-    };
+    return { type: 'claimed', packetId: packet.id, slot, amount, senderName, transferId };
   }
 
   const claimButton: GroupActionHandler = {
