@@ -51,8 +51,8 @@ describe('a red packet on Discord through the real app', () => {
 
     const sent = interactions.command(ann, 'redpacket', { amount: '10', count: '2', note: 'happy new year' }, GUILD);
     await send(sent);
-    const card =
-      discord.messagesOf(sent.token)[0] ?? (await answered(sent, 'the card'), discord.messagesOf(sent.token)[0]!);
+    await answered(sent, 'the card');
+    const card = discord.messagesOf(sent.token)[0]!;
     expect(content(card)).toContain('🧧 Red packet from Ann: 10.00 USD in 2 random shares.');
     const rows = card.body?.components as Array<{ components: Array<{ custom_id: string; label: string }> }>;
     const claim = rows.flatMap((r) => r.components)[0];
