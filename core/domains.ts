@@ -7,7 +7,9 @@
 import type { PressedOf } from './actions/model.js';
 import type { QueueName } from './outbox/jobs.js';
 import type { LabelOf, ParamsOf } from './outbox/notify.js';
+import { COLLECTIONS } from './collections/domain.js';
 import { FUNDS } from './funds/domain.js';
+import { IOUS } from './ious/domain.js';
 import { PAYMENTS } from './payments/domain.js';
 import { PEOPLE } from './people/domain.js';
 import { REDPACKETS } from './redpackets/domain.js';
@@ -15,7 +17,17 @@ import { REMINDERS } from './reminders/domain.js';
 import { REQUESTS } from './requests/domain.js';
 import { SCHEDULES } from './schedules/domain.js';
 
-export const DOMAINS = [PAYMENTS, REQUESTS, SCHEDULES, FUNDS, PEOPLE, REMINDERS, REDPACKETS] as const;
+export const DOMAINS = [
+  PAYMENTS,
+  REQUESTS,
+  SCHEDULES,
+  FUNDS,
+  PEOPLE,
+  REMINDERS,
+  COLLECTIONS,
+  IOUS,
+  REDPACKETS,
+] as const;
 type AnyDomain = (typeof DOMAINS)[number];
 
 /** What pressing any button of any domain reports when it ran. */

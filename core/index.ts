@@ -21,7 +21,7 @@ import { silentLog, type Log } from './log.js';
 import type { Amount } from './money/amount.js';
 import type { MaxAmount } from './money/max.js';
 import { maxFor } from './money/max.js';
-import type { Locale, Person, Platform } from './people/model.js';
+import type { Identity, Locale, Person, Platform } from './people/model.js';
 import { createPeople, type People } from './people/service.js';
 import { matchClaims } from './payments/claims.js';
 import { createPayments, type Payments } from './payments/service.js';
@@ -29,6 +29,8 @@ import { createRequests, type Requests } from './requests/service.js';
 import { muteActions } from './reminders/mute.js';
 import { createSchedules, type Schedules } from './schedules/service.js';
 import { createFunds, type Funds } from './funds/service.js';
+import { createCollections, type Collections } from './collections/service.js';
+import { createIous, type Ious } from './ious/service.js';
 import { createRedPackets, type RedPackets } from './redpackets/service.js';
 
 export * from './actions/index.js';
@@ -52,6 +54,8 @@ export * from './requests/index.js';
 export * from './reminders/index.js';
 export * from './schedules/index.js';
 export * from './funds/index.js';
+export * from './collections/index.js';
+export * from './ious/index.js';
 export * from './redpackets/index.js';
 export * from './text/clean.js';
 
@@ -70,6 +74,8 @@ export interface CoreConfig {
   readonly voteTtlMs?: number;
   /** How long after a recurring run short of money it is tried again (default 24 h; tests shorten it). */
   readonly scheduleRetryMs?: number;
+  /** How long a borrower has to confirm an IOU (IOU_CONFIRM_TTL; default 48 h). */
+  readonly iouConfirmTtlMs?: number;
   /** How long a red packet can be claimed before its rest goes back (REDPACKET_TTL; default 24 h). */
   readonly redpacketTtlMs?: number;
   /** Most red packet shares one person may claim in a minute (default 10). */
@@ -87,6 +93,8 @@ export interface PressInput {
   platform: Platform;
   chatId: string;
   messageId?: string;
+  /** The platform's order of the delivery (group votes keep the choice of the latest one). */
+  order?: bigint;
 }
 
 export interface Core {
@@ -97,6 +105,8 @@ export interface Core {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  collections: Collections;
+  ious: Ious;
   redpackets: RedPackets;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
@@ -116,9 +126,15 @@ export function createCore(deps: {
   const { db, config } = deps;
   const log = deps.log ?? silentLog;
   const ledger = deps.ledger ?? createLedger({ db, log });
+  // Money waiting for an @username: held payments (claims) and pots. `funds` is built below; the matcher runs only
+  // when someone touches, long after.
+  const matchHeld = async (tx: Tx, claimant: Person, identity: Identity): Promise<bigint[]> => {
+    await funds.matchPots(tx, claimant, identity);
+    return matchClaims(tx, claimant, identity);
+  };
   const people = createPeople({
     db,
-    matchHeld: matchClaims,
+    matchHeld,
     defaults: {
       locale: config.defaultLocale,
       timezone: config.defaultTimezone,
@@ -150,6 +166,8 @@ export function createCore(deps: {
     config: config.scheduleRetryMs !== undefined ? { retryDelayMs: config.scheduleRetryMs } : {},
     log,
   });
+  const collections = createCollections({ people, payments, funds, log });
+  const ious = createIous({ ledger, people, config: { confirmTtlMs: config.iouConfirmTtlMs ?? 48 * 3_600_000 }, log });
   const redpackets = createRedPackets({
     ledger,
     people,
@@ -159,15 +177,34 @@ export function createCore(deps: {
     },
     log,
   });
-  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, redpackets, log });
+  const timed = createTimedHandlers({
+    people,
+    payments,
+    requests,
+    schedules,
+    funds,
+    collections,
+    ious,
+    redpackets,
+    log,
+  });
   const groupActions = createGroupActions([
     POLL_HANDLER,
     ...funds.groupActions,
+    ...collections.groupActions,
     ...redpackets.groupActions,
     ...(deps.groupActions ?? []),
   ]);
 
-  const presses = actionRegistry([...payments.actions, ...requests.actions, ...schedules.actions, ...muteActions]);
+  const presses = actionRegistry([
+    ...payments.actions,
+    ...requests.actions,
+    ...schedules.actions,
+    ...funds.actions,
+    ...ious.actions,
+    ...muteActions,
+    ...collections.actions,
+  ]);
 
   return {
     db,
@@ -177,6 +214,8 @@ export function createCore(deps: {
     requests,
     schedules,
     funds,
+    collections,
+    ious,
     redpackets,
     timed,
     groupActions,

@@ -7,6 +7,8 @@ import type { People } from './people/service.js';
 import type { Requests } from './requests/service.js';
 import type { Schedules } from './schedules/service.js';
 import type { Funds } from './funds/service.js';
+import type { Collections } from './collections/service.js';
+import type { Ious } from './ious/service.js';
 import type { RedPackets } from './redpackets/service.js';
 
 describe('timed handlers', () => {
@@ -16,6 +18,8 @@ describe('timed handlers', () => {
     requests: {} as Requests,
     schedules: {} as Schedules,
     funds: {} as Funds,
+    collections: {} as Collections,
+    ious: {} as Ious,
     redpackets: {} as RedPackets,
   });
   it('cover every timed kind', () => {

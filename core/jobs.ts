@@ -2,7 +2,11 @@
  * The handlers the workers run, one per timed kind, built from each domain's service (the kinds and their queues
  * are declared by the domains, core/domains.ts).
  */
+import { collectionJobs } from './collections/jobs.js';
+import type { Collections } from './collections/service.js';
 import { fundJobs } from './funds/jobs.js';
+import { iouJobs } from './ious/jobs.js';
+import type { Ious } from './ious/service.js';
 import type { Funds } from './funds/service.js';
 import { silentLog, type Log } from './log.js';
 import type { TimedHandler } from './outbox/jobs.js';
@@ -36,6 +40,8 @@ export interface TimedDeps {
   requests: Requests;
   schedules: Schedules;
   funds: Funds;
+  collections: Collections;
+  ious: Ious;
   redpackets: RedPackets;
   log?: Log;
 }
@@ -47,7 +53,9 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...requestJobs(deps.requests, log),
     ...scheduleJobs(deps.schedules, log),
     ...fundJobs(deps.funds, log),
+    ...iouJobs(deps.ious, log),
     ...peopleJobs(deps.people, log),
+    ...collectionJobs(deps.collections, log),
     ...redPacketJobs(deps.redpackets, log),
   };
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chipin-pglite-core-'));
   db = await createPgliteDb(dir);
   await migrate(db);
-  core = createCore({ db, config: { ...TEST_CONFIG, holdTtlMs: 200 } });
+  core = createCore({ db, config: { ...TEST_CONFIG, holdTtlMs: 60_000 } });
 });
 afterAll(async () => {
   await db.close();

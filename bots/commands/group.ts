@@ -19,8 +19,9 @@ export const GROUP_PRESS_ERROR_KEYS: Record<GroupPressError, MessageKey> = {
 };
 
 /**
- * The answer to a group press, and a short label of it for the command log. When the feature's hook reported what
- * the press did (a share claimed, or why not) and the feature renders its kind, its renderer words the answer.
+ * The answer to a group press, and a short label of it for the command log. When the feature's hook answered with
+ * an outcome and registered a renderer for the kind, that is the answer: a refusal as an alert, a message with
+ * buttons (a confirmation) privately, anything else as the toast.
  */
 export function groupPressed(
   press: GroupPressOutcome,
@@ -29,14 +30,15 @@ export function groupPressed(
   config?: CommandLayerConfig,
 ): { result: string; effects: Effect[] } {
   const { result } = press;
-  if (press.outcome && spec && config) {
-    const { outcome } = press;
-    const text = spec.render(reader, outcome as Parameters<PressSpec['render']>[1], config).text;
-    const label = outcome.error === undefined ? outcome.type : `${outcome.type}:${outcome.error}`;
-    return {
-      result: `group:${press.kind}:${label}`,
-      effects: [{ type: 'answer', text, ...(outcome.type === 'rejected' ? { alert: true } : {}) }],
-    };
+  if (result.ok && press.outcome && spec && config) {
+    const outcome = press.outcome;
+    const rendered = spec.render(reader, outcome as Parameters<PressSpec['render']>[1], config);
+    const label = `group:${press.kind}:${outcome.type}${outcome.error === undefined ? '' : `:${outcome.error}`}`;
+    if (outcome.type === 'rejected')
+      return { result: label, effects: [{ type: 'answer', text: rendered.text, alert: true }] };
+    if (rendered.buttons && rendered.buttons.length > 0)
+      return { result: label, effects: [{ type: 'answer' }, { type: 'reply', message: rendered, private: true }] };
+    return { result: label, effects: [{ type: 'answer', text: rendered.text }] };
   }
   if (!result.ok) {
     const text = t(reader.locale, GROUP_PRESS_ERROR_KEYS[result.error]);

@@ -12,6 +12,8 @@ import { demo } from './faucet/index.js';
 import { welcome } from './help/index.js';
 import { reminders } from './reminders/index.js';
 import { funds } from './fund/index.js';
+import { collections } from './collect/index.js';
+import { lending } from './iou/index.js';
 import { redpackets } from './redpacket/index.js';
 import { t, type Locale, type MessageKey } from '../i18n/index.js';
 import { descriptionKey, type CommandOf, type CommandSpec, type Feature, type PressSpec } from './spec.js';
@@ -21,6 +23,8 @@ export const FEATURES = [
   request,
   recurring,
   funds,
+  collections,
+  lending,
   redpackets,
   wallet,
   preferences,

@@ -159,6 +159,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
         platform: event.chat.platform,
         chatId: event.chat.chatId,
         messageId: event.messageId,
+        ...(event.order !== undefined ? { order: BigInt(event.order) } : {}),
       });
       return pressed(outcome, reader);
     });

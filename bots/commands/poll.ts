@@ -47,6 +47,7 @@ export function createPollVotes(deps: { core: Pick<Core, 'db' | 'groupActions'>;
           personId,
           platform: poll.platform,
           chatId: poll.chatId,
+          ...(event.order !== undefined ? { order: BigInt(event.order) } : {}),
         });
         const result = voted?.result;
         return result === undefined ? 'unknown' : result.ok ? `voted:${String(result.choice)}` : result.error;

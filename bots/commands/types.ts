@@ -62,6 +62,11 @@ export type IncomingEvent =
       messageId?: string;
       /** The opaque id carried by the button (callback_data / custom_id). Untrusted. */
       actionId: string;
+      /**
+       * Where the platform puts this delivery among the others (Telegram update_id, Discord interaction snowflake),
+       * decimal: a vote changed twice in quick succession keeps the newer choice whatever order the two are processed.
+       */
+      order?: string;
     }
   | {
       /** Any other message from a user: refreshes their identity and username (claims wait on it). */
@@ -86,6 +91,8 @@ export type IncomingEvent =
       pollId: string;
       /** The option chosen; null: the vote was taken back. */
       choice: number | null;
+      /** The update_id, decimal (see the button's `order`). */
+      order?: string;
     };
 
 export interface Button {

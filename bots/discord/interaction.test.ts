@@ -48,12 +48,13 @@ describe('interaction → event (the one mapping of both transports)', () => {
     expect(read).toMatchObject({ kind: 'event', event: { command: 'settings', args: 'language zh' } });
   });
 
-  it('a button press carries the opaque custom_id and the message it is on; deferred as an update', () => {
-    const read = parseInteraction(interactions.button(bob, 'a'.repeat(22), '500', guild));
+  it('a button press carries the opaque custom_id, the message it is on and its order (the interaction id); deferred as an update', () => {
+    const raw = interactions.button(bob, 'a'.repeat(22), '500', guild);
+    const read = parseInteraction(raw);
     expect(read).toMatchObject({
       kind: 'event',
       initial: { type: 6 },
-      event: { type: 'button', actionId: 'a'.repeat(22), messageId: '500', actor: { userId: bob.id } },
+      event: { type: 'button', actionId: 'a'.repeat(22), messageId: '500', actor: { userId: bob.id }, order: raw.id },
     });
   });
 

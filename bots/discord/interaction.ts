@@ -170,6 +170,7 @@ export function parseInteraction(json: unknown): Interaction {
         chat,
         ...(raw.message ? { messageId: raw.message.id } : {}),
         actionId: data.data.custom_id,
+        order: raw.id,
       },
       initial: { type: 6 },
       ephemeral: false,

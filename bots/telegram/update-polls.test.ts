@@ -12,7 +12,7 @@ const answer = (optionIds: number[], extra: Record<string, unknown> = { user: bo
 });
 
 describe('poll_answer updates become votes', () => {
-  it('the chosen option is the vote, keyed like any update', () => {
+  it('the chosen option is the vote, keyed and ordered like any update', () => {
     const delivery = parseUpdate(answer([2]), bot);
     expect(delivery.event).toEqual({
       type: 'vote',
@@ -21,6 +21,7 @@ describe('poll_answer updates become votes', () => {
       platform: 'telegram',
       pollId: '5432109876543210987',
       choice: 2,
+      order: '95',
     });
     expect(delivery.origin).toMatchObject({ chat: { chatId: '222', kind: 'private' }, actor: bobActor });
   });

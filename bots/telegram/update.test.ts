@@ -197,7 +197,7 @@ describe('other updates', () => {
     });
   });
 
-  it('a button press becomes a button event keyed on the callback query id', () => {
+  it('a button press becomes a button event keyed on the callback query id, ordered by its update id', () => {
     const update = {
       update_id: 80,
       callback_query: {
@@ -216,6 +216,7 @@ describe('other updates', () => {
       chat: expect.objectContaining({ chatId: '-1001234567890', kind: 'group' }) as unknown,
       messageId: '12',
       actionId: 'act:Zk3_x',
+      order: '80',
     });
     expect(delivery.origin).toMatchObject({ callbackQueryId: '4382bfdwdsb323b2d9', messageId: 12 });
   });

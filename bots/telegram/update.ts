@@ -251,7 +251,7 @@ function fromMessage(m: TgMessage, key: string, bot: BotIdentity, edited: boolea
   return { event, origin: where };
 }
 
-function fromCallback(q: z.infer<typeof callbackSchema>): Delivery {
+function fromCallback(q: z.infer<typeof callbackSchema>, updateId: number): Delivery {
   const actor = toActor(q.from);
   const chat = q.message ? toChat(q.message.chat) : undefined;
   if (!chat || !q.message) {
@@ -274,6 +274,7 @@ function fromCallback(q: z.infer<typeof callbackSchema>): Delivery {
     chat,
     messageId: str(q.message.message_id),
     actionId: q.data,
+    order: String(updateId),
   };
   return { event, origin: where };
 }
@@ -286,9 +287,9 @@ export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
   const key = updateKey(bot.id, u.update_id);
   if (u.message) return fromMessage(u.message, key, bot, false);
   if (u.edited_message) return fromMessage(u.edited_message, key, bot, true);
-  if (u.callback_query) return fromCallback(u.callback_query);
+  if (u.callback_query) return fromCallback(u.callback_query, u.update_id);
   if (u.chat_member) return fromChatMember(u.chat_member);
-  if (u.poll_answer) return fromPollAnswer(u.poll_answer, key);
+  if (u.poll_answer) return fromPollAnswer(u.poll_answer, key, u.update_id);
   return { event: undefined, origin: undefined, ignored: 'update type not handled' };
 }
 
@@ -348,7 +349,7 @@ function fromChatMember(u: z.infer<typeof chatMemberSchema>): Delivery {
 }
 
 /** polls: a voter's answer; polls are sent single-answer, so the first option is the choice, none a retraction. */
-function fromPollAnswer(a: z.infer<typeof pollAnswerSchema>, key: string): Delivery {
+function fromPollAnswer(a: z.infer<typeof pollAnswerSchema>, key: string, updateId: number): Delivery {
   if (!isPerson(a.user) || a.user.is_bot) return { event: undefined, origin: undefined, ignored: 'anonymous vote' };
   const actor = toActor(a.user);
   const event: IncomingEvent = {
@@ -358,6 +359,7 @@ function fromPollAnswer(a: z.infer<typeof pollAnswerSchema>, key: string): Deliv
     platform: 'telegram',
     pollId: a.poll_id,
     choice: a.option_ids[0] ?? null,
+    order: String(updateId),
   };
   // Nothing is said in answer (the poll shows the vote): the voter's private chat is only a formal origin.
   return { event, origin: { chat: { platform: 'telegram', chatId: actor.userId, kind: 'private' }, actor } };

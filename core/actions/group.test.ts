@@ -171,6 +171,42 @@ describe('a vote', () => {
     ]);
   });
 
+  it('a quick Yes → No keeps No even when the Yes is processed last (the platform’s delivery order decides)', async () => {
+    const action = await create({ mode: 'vote', options: 2 });
+    const [ann, ben] = await members(2);
+    const vote = (who: Person, choice: number | null, order?: bigint) =>
+      f.db.transaction((tx) =>
+        f.core.groupActions.vote(tx, {
+          id: action.id,
+          choice,
+          personId: who.id,
+          ...CHAT,
+          ...(order !== undefined ? { order } : {}),
+        }),
+      );
+    // Ann: Yes (update 100), No (101), Yes again (102), processed 100, 102, 101 → Yes.
+    await vote(ann!, 0, 100n);
+    await vote(ann!, 0, 102n);
+    expect((await vote(ann!, 1, 101n))?.result).toMatchObject({ ok: true });
+    // Ben: Yes (update 200) then No (201) by button, processed No first → No; a button press carries its order too.
+    await f.db.transaction((tx) =>
+      f.core.press(tx, { actionId: groupButtonId(action.id, 1), person: ben!, ...CHAT, order: 201n }),
+    );
+    await f.db.transaction((tx) =>
+      f.core.press(tx, { actionId: groupButtonId(action.id, 0), person: ben!, ...CHAT, order: 200n }),
+    );
+    const final = await tally(f.db, action.id);
+    expect(final.pressers.map((p) => [p.personId, p.choice])).toEqual([
+      [ann!.id, 0],
+      [ben!.id, 1],
+    ]);
+    // A retraction delivered late does not undo a newer vote either; a newer one does.
+    await vote(ann!, null, 99n);
+    expect((await tally(f.db, action.id)).counts).toEqual([1, 1]);
+    await vote(ann!, null, 103n);
+    expect((await tally(f.db, action.id)).counts).toEqual([0, 1]);
+  });
+
   it('a choice outside its options is refused', async () => {
     const action = await create({ mode: 'vote', options: 2 });
     const [who] = await members(1);

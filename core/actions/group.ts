@@ -84,9 +84,9 @@ export interface GroupActionHandler {
   eligible: Eligibility;
   /**
    * After a press was recorded, in its transaction (the action's lock is held shared: never close it from here —
-   * schedule the close, so two presses never wait on each other's lock). It may return what the press did for the
-   * feature (a share claimed), which the feature's renderer shows; a 'once' press it refuses (`type: 'rejected'`)
-   * is taken back, so the person may press again later.
+   * schedule the close, so two presses never wait on each other's lock). `personId` pressed. It may answer with an
+   * outcome of its own (the command layer renders it with the renderer registered for the kind); a `rejected` one
+   * takes the press back, so the person can press again once they fixed the reason (topped up their wallet).
    */
   pressed?: (tx: Tx, action: GroupAction, tally: Tally, personId: bigint) => Promise<Outcome | void>;
 }
@@ -101,7 +101,15 @@ export interface GroupPress {
   chatId: string;
   /** The message the pressed button belongs to, when the platform says. */
   messageId?: string;
+  /**
+   * The platform's order of this delivery (Telegram update_id, Discord interaction id). A vote whose standing choice
+   * came from a later delivery is left as it is: one person's quick Yes → No ends at No whichever is processed last.
+   */
+  order?: bigint;
 }
+
+/** Most a BIGINT holds: an order beyond it is not one we can compare (and is treated as unknown). */
+const MAX_ORDER = 2n ** 63n - 1n;
 
 const COLUMNS =
   'id, ref, kind, payload, platform, chat_id, message_id, mode, options, state, expires_at, created_by, created_at, closed_at';
@@ -223,12 +231,15 @@ async function applyPress(
           [action.id, press.personId],
         )
       : await tx.query(
-          `INSERT INTO group_action_presses AS p (action_id, person_id, choice)
-           SELECT id, $2, $3 FROM group_actions WHERE id = $1 AND state = 'open'
-           ON CONFLICT (action_id, person_id) DO UPDATE SET choice = EXCLUDED.choice, updated_at = now()
-             WHERE p.choice IS DISTINCT FROM EXCLUDED.choice
+          // A delivery older than the one the standing choice came from changes nothing (deliveries of unknown
+          // order are applied as they come).
+          `INSERT INTO group_action_presses AS p (action_id, person_id, choice, seq)
+           SELECT id, $2, $3, $4 FROM group_actions WHERE id = $1 AND state = 'open'
+           ON CONFLICT (action_id, person_id) DO UPDATE SET choice = EXCLUDED.choice, seq = EXCLUDED.seq, updated_at = now()
+             WHERE (p.seq IS NULL OR EXCLUDED.seq IS NULL OR EXCLUDED.seq > p.seq)
+               AND (p.choice IS DISTINCT FROM EXCLUDED.choice OR p.seq IS DISTINCT FROM EXCLUDED.seq)
            RETURNING (xmax = 0) AS first`,
-          [action.id, press.personId, choice],
+          [action.id, press.personId, choice, orderOf(press.order)],
         );
   const recorded = applied.rows[0];
   if (action.mode === 'once' && !recorded) return refuse('AlreadyPressed', action);
@@ -236,6 +247,9 @@ async function applyPress(
   const first = recorded?.first === true;
   return { action, result: { ok: true, first, choice, tally: await tally(tx, action.id), action } };
 }
+
+const orderOf = (order: bigint | undefined): bigint | null =>
+  order !== undefined && order >= 0n && order <= MAX_ORDER ? order : null;
 
 /** Advisory lock space of group actions (the two-key form never meets the one-key locks of migrations). */
 const LOCK_SPACE = 727402;
@@ -302,12 +316,20 @@ export async function closeGroupAction(tx: Tx, id: string): Promise<GroupAction 
   return r.rows[0] ? toGroupAction(r.rows[0]) : undefined;
 }
 
+/**
+ * Takes a 'once' press back: the person may press again (their press was refused by the feature, or the button is
+ * one to press repeatedly, such as "remind now").
+ */
+export async function unpress(tx: Tx, actionId: string, personId: bigint): Promise<void> {
+  await tx.query(`DELETE FROM group_action_presses WHERE action_id = $1 AND person_id = $2`, [actionId, personId]);
+}
+
 /** What pressing a group button did, for the command layer (`PressOutcome` of core/index.ts). */
 export interface GroupPressOutcome {
   type: 'group';
   kind: string;
   result: GroupPressResult;
-  /** What the feature's `pressed` hook reported, when it did. */
+  /** What the feature's `pressed` hook answered, when it did. */
   outcome?: Outcome;
 }
 
@@ -322,7 +344,14 @@ export interface GroupActions {
    */
   press(
     tx: Tx,
-    input: { actionId: string; personId: bigint; platform: Platform; chatId: string; messageId?: string },
+    input: {
+      actionId: string;
+      personId: bigint;
+      platform: Platform;
+      chatId: string;
+      messageId?: string;
+      order?: bigint;
+    },
   ): Promise<GroupPressOutcome | undefined>;
   /** A vote delivered another way than a button (a native poll answer). */
   vote(tx: Tx, press: GroupPress): Promise<GroupPressOutcome | undefined>;
@@ -344,18 +373,11 @@ export function createGroupActions(handlers: readonly GroupActionHandler[] = [])
 
   async function run(tx: Tx, press: GroupPress): Promise<GroupPressOutcome | undefined> {
     const { action, result } = await applyPress(tx, press, eligible);
+    const hook = result.ok ? byKind.get(result.action.kind)?.pressed : undefined;
+    const outcome = result.ok && hook ? await hook(tx, result.action, result.tally, press.personId) : undefined;
+    if (result.ok && outcome?.type === 'rejected') await unpress(tx, result.action.id, press.personId);
     if (!action) return undefined;
-    if (!result.ok) return { type: 'group', kind: action.kind, result };
-    const outcome = await byKind.get(action.kind)?.pressed?.(tx, result.action, result.tally, press.personId);
-    if (!outcome) return { type: 'group', kind: action.kind, result };
-    if (outcome.type === 'rejected' && action.mode === 'once') {
-      await tx.query(`DELETE FROM group_action_presses WHERE action_id = $1 AND person_id = $2`, [
-        action.id,
-        press.personId,
-      ]);
-      return { type: 'group', kind: action.kind, result: { ok: false, error: 'NotEligible' }, outcome };
-    }
-    return { type: 'group', kind: action.kind, result, outcome };
+    return { type: 'group', kind: action.kind, result, ...(outcome ? { outcome } : {}) };
   }
 
   return {
@@ -371,6 +393,7 @@ export function createGroupActions(handlers: readonly GroupActionHandler[] = [])
         platform: input.platform,
         chatId: input.chatId,
         ...(input.messageId !== undefined ? { messageId: input.messageId } : {}),
+        ...(input.order !== undefined ? { order: input.order } : {}),
       });
     },
     vote: run,

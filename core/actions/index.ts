@@ -25,6 +25,7 @@ export {
   parseGroupButton,
   pressGroupAction,
   tally,
+  unpress,
   type Eligibility,
   type GroupAction,
   type GroupActionHandler,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  actor,
   available,
   coreFixture,
   coreWith,
@@ -8,6 +9,7 @@ import {
   outbox,
   person,
   sleep,
+  touch,
   type CoreFixture,
 } from '../../test/support/core.js';
 import { JobNotDue } from '../jobs.js';
@@ -343,6 +345,121 @@ describe('locked pots', () => {
     expect((await notificationsOf(f.db, mum)).map((n) => n.template.key)).toContain('fund.matured_creator');
     // Matured: nothing more goes in.
     expect(await give(f.core, grandma, chat, 1_00n, 'late')).toEqual({ type: 'rejected', error: 'FundClosed' });
+  });
+});
+
+describe('a pot for someone who has not started the bot', () => {
+  const press = (core: Core, who: Person, actionId: string) =>
+    f.db.transaction((tx) =>
+      core.press(tx, { actionId, person: who, platform: 'telegram', chatId: who.id.toString() }),
+    );
+
+  /** The creator's "it is them" button for the pot, from the notification they got. */
+  async function bindButton(creator: Person, claimantId: string): Promise<string> {
+    const n = (await notificationsOf(f.db, creator)).find(
+      (x) => x.template.key === 'fund.pot_matched' && x.template.params.claimantId === claimantId,
+    );
+    const id = n?.template.buttons?.[0]?.[0]?.actionId;
+    if (!id) throw new Error('no pot_bind button');
+    return id;
+  }
+
+  it('waits for their @username past its date, and pays them once the creator confirms it is them', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const username = `lily_${suffix}`;
+    const mum = await person(f.core, `mum_${suffix}`, 100_00n);
+    const grandpa = await person(f.core, `grandpa_${suffix}`, 100_00n);
+    const chat = group();
+    const created = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, {
+        key: key(),
+        creator: mum,
+        chat,
+        name: 'lily',
+        currency: 'USD',
+        pot: { beneficiary: { username: `@${username.toUpperCase()}` }, lockedUntil: new Date(Date.now() + 400) },
+      }),
+    );
+    expect(created).toMatchObject({
+      type: 'created',
+      beneficiaryName: `@${username}`,
+      fund: { beneficiary: null, beneficiaryUsername: username },
+    });
+    if (created.type !== 'created') return;
+    const pot = created.fund;
+    expect((await add(f.core, grandpa, chat, 40_00n, 'lily')).type).toBe('added');
+    const thanks = (await notificationsOf(f.db, grandpa)).find((n) => n.template.key === 'fund.thanks');
+    expect(thanks?.template.params.beneficiary).toBe(`@${username}`);
+    await sleep(500);
+
+    // At its date nobody holds the username: the money stays in the pot and the creator is told (once).
+    expect(await f.core.funds.mature(f.db, pot.id)).toEqual({ type: 'noop', reason: 'Waiting' });
+    expect(await f.core.funds.mature(f.db, pot.id)).toEqual({ type: 'noop', reason: 'Waiting' });
+    const waiting = (await notificationsOf(f.db, mum)).filter((n) => n.template.key === 'fund.pot_waiting');
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]?.template.params).toMatchObject({ username, amount: '40.00 USD' });
+    // Nothing else can be paid from it, and the refusal says it has unlocked.
+    const spend = await f.db.transaction((tx) =>
+      f.core.funds.spend(tx, { key: key(), requester: mum, chat, name: 'lily', amount: usd(1_00n), payee: mum }),
+    );
+    expect(spend).toMatchObject({ type: 'rejected', error: 'Unlocked' });
+
+    // Lily starts the bot: the creator is asked (once, however often she is seen), with her name and id.
+    const lilyActor = actor(username, { displayName: 'Lily' });
+    await f.core.people.seen(lilyActor);
+    await f.core.people.seen(lilyActor);
+    const asked = (await notificationsOf(f.db, mum)).filter((n) => n.template.key === 'fund.pot_matched');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.template).toMatchObject({
+      params: { fund: 'lily', username, claimantName: 'Lily', claimantId: lilyActor.userId },
+      buttons: [[{ labelKey: 'button.pot_bind' }]],
+    });
+    const lily = await touch(f.core, lilyActor);
+    expect(await available(f.core, lily)).toBe(0n);
+
+    // Only the creator can confirm; confirming pays at once (its date has passed), exactly once.
+    const bind = await bindButton(mum, lilyActor.userId);
+    expect(await press(f.core, lily, bind)).toEqual({ type: 'refused', error: 'NotYours' });
+    expect(await press(f.core, mum, bind)).toMatchObject({
+      type: 'done',
+      kind: 'fund.pot.bind',
+      outcome: { type: 'bound', beneficiaryName: 'Lily', paid: usd(40_00n) },
+    });
+    expect(await press(f.core, mum, bind)).toEqual({ type: 'refused', error: 'AlreadyUsed' });
+    expect(await available(f.core, lily)).toBe(40_00n);
+    expect(await f.core.funds.mature(f.db, pot.id)).toEqual({ type: 'noop', reason: 'Decided' });
+    expect((await notificationsOf(f.db, lily)).map((n) => n.template.key)).toContain('fund.matured');
+  });
+
+  it('is not given to someone who took the username after the creator was asked', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const username = `kai_${suffix}`;
+    const dad = await person(f.core, `dad_${suffix}`, 100_00n);
+    const chat = group();
+    const created = await f.db.transaction((tx) =>
+      f.core.funds.create(tx, {
+        key: key(),
+        creator: dad,
+        chat,
+        name: 'kai',
+        currency: 'USD',
+        pot: { beneficiary: { username }, lockedUntil: new Date(Date.now() + 30 * 86_400_000) },
+      }),
+    );
+    expect(created.type).toBe('created');
+    const first = actor(username, { displayName: 'Kai' });
+    await f.core.people.seen(first);
+    // The username moves to someone else before the creator confirms the first holder.
+    const second = actor(username, { displayName: 'Not Kai' });
+    await f.core.people.seen(second);
+    expect(await press(f.core, dad, await bindButton(dad, first.userId))).toMatchObject({
+      outcome: { type: 'rejected', error: 'UsernameMoved' },
+    });
+    // The new holder was asked about too: confirming them binds the pot, which pays at its date, not before.
+    expect(await press(f.core, dad, await bindButton(dad, second.userId))).toMatchObject({
+      outcome: { type: 'bound', beneficiaryName: 'Not Kai', paid: null },
+    });
+    expect((await f.core.funds.show(f.db, chat, 'kai'))?.beneficiaryName).toBe('Not Kai');
   });
 });
 

@@ -1,3 +1,4 @@
+import { actionKind } from '../actions/model.js';
 import type { LiveView } from '../live/model.js';
 import type { Amount } from '../money/amount.js';
 import type { Platform } from '../platform.js';
@@ -13,8 +14,10 @@ export interface Fund {
   quorumPct: number;
   /** 'matured': a pot whose balance went to its beneficiary; 'closed': closed by its members' vote. */
   state: 'open' | 'closed' | 'matured';
-  /** A locked pot: who gets it and when (both or neither). */
+  /** A locked pot: who gets it and when (a pot has a date and a beneficiary or, until they show up, a username). */
   beneficiary: bigint | null;
+  /** A pot for someone who had not started the bot: their @username on the fund's platform. */
+  beneficiaryUsername: string | null;
   lockedUntil: Date | null;
   createdAt: Date;
 }
@@ -63,12 +66,17 @@ export const FUND_ERRORS = [
   'RecipientIsBot',
   'KeyConflict',
   'Locked',
+  'Unlocked',
+  'SharesRecurring',
   'BadQuorum',
 ] as const;
 export type FundError = (typeof FUND_ERRORS)[number];
 
-/** A refusal; `Locked` names the pot's unlock date. */
-export type FundRejected = { type: 'rejected'; error: FundError; until?: Date };
+/**
+ * A refusal; `Locked` and `Unlocked` name the pot's date, `SharesRecurring` the shared recurring transfer the member
+ * pays a share of.
+ */
+export type FundRejected = { type: 'rejected'; error: FundError; until?: Date; scheduleId?: bigint };
 
 export type FundCreateOutcome =
   { type: 'created'; fund: Fund; creatorName: string; beneficiaryName: string | null } | FundRejected;
@@ -122,7 +130,19 @@ export type CloseDecision =
 /** What a pot's maturity run did: paid its balance to the beneficiary (once), or nothing. */
 export type MatureDecision =
   | { type: 'matured'; fundId: bigint; amount: Amount; transferId: bigint | null }
-  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue' | 'NotAPot'; dueAt?: Date | null };
+  | { type: 'noop'; reason: 'Unknown' | 'Decided' | 'NotDue' | 'NotAPot' | 'Waiting'; dueAt?: Date | null };
+
+/**
+ * The creator confirmed who a pot for an @username is for: the pot is theirs from now on, and paid at once when its
+ * date has passed (`paid`).
+ */
+export type PotBindOutcome =
+  | { type: 'bound'; fund: Fund; beneficiaryName: string; paid: Amount | null }
+  | { type: 'rejected'; error: 'UnknownFund' | 'FundClosed' | 'AlreadyBound' | 'UsernameMoved' };
+
+/** The creator's button "Yes, it is them" on a pot waiting for an @username. */
+export const FUND_POT_BIND = actionKind<PotBindOutcome>()('fund.pot.bind');
+export const FUND_ACTIONS = [FUND_POT_BIND] as const;
 
 /** What deciding a spend did (the close job). */
 export type SpendDecision =

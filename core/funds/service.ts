@@ -12,6 +12,9 @@ import {
   type GroupActionHandler,
   type Tally,
 } from '../actions/group.js';
+import { createAction } from '../actions/service.js';
+import { handles, type ActionHandler } from '../actions/registry.js';
+import type { Action } from '../actions/model.js';
 import type { Executor, Row, Tx } from '../db/executor.js';
 import { inTx } from '../db/retry.js';
 import { big, date, textOrNull } from '../db/rows.js';
@@ -24,10 +27,11 @@ import type { Amount } from '../money/amount.js';
 import { formatAmount } from '../money/format.js';
 import { touchLive } from '../live/service.js';
 import type { LiveView } from '../live/model.js';
+import { idFrom } from '../outbox/jobs.js';
 import { schedule } from '../outbox/service.js';
 import { notifyPerson } from '../outbox/notify.js';
-import { walletOwner, type Person } from '../people/model.js';
-import type { People } from '../people/service.js';
+import { walletOwner, type Identity, type Person } from '../people/model.js';
+import { normalizeUsername, type People } from '../people/service.js';
 import type { Platform } from '../platform.js';
 import { storedNote } from '../text/clean.js';
 import type {
@@ -44,8 +48,10 @@ import type {
   FundRejected,
   FundView,
   MatureDecision,
+  PotBindOutcome,
   SpendDecision,
 } from './model.js';
+import { FUND_POT_BIND } from './model.js';
 import { FUND_TEMPLATES } from './templates.js';
 import { YES, count, decide } from './vote.js';
 
@@ -64,6 +70,8 @@ const closeKey = (spendId: bigint, why: 'deadline' | `check:${bigint}`): string 
 const decideCloseKey = (closeId: bigint, why: 'deadline' | `check:${bigint}`): string =>
   `fund.close.decide:${closeId}:${why}`;
 export const matureKey = (fundId: bigint): string => `fund.mature:${fundId}`;
+/** How long the creator's "it is them" button stays valid. */
+const BIND_TTL_MS = 30 * 24 * 3_600_000;
 
 export interface Chat {
   platform: Platform;
@@ -81,6 +89,8 @@ export interface FundsDeps {
 export interface Funds {
   /** The spending vote's rules: only members vote; a vote that passes is decided at once. */
   readonly groupActions: readonly GroupActionHandler[];
+  /** The creator's "it is them" button of a pot waiting for an @username. */
+  readonly actions: readonly ActionHandler[];
   create(
     tx: Tx,
     input: {
@@ -92,8 +102,11 @@ export interface Funds {
       target?: Amount;
       /** Percent of the members who must vote (1–100; default 50). */
       quorumPct?: number;
-      /** A locked pot: nothing leaves before `lockedUntil`, then all of it goes to `beneficiary`. */
-      pot?: { beneficiary: Person; lockedUntil: Date };
+      /**
+       * A locked pot: nothing leaves before `lockedUntil`, then all of it goes to `beneficiary` — a person, or the
+       * @username of someone who has not started the bot (the pot waits for them).
+       */
+      pot?: { beneficiary: Person | { username: string }; lockedUntil: Date };
     },
   ): Promise<FundCreateOutcome>;
   list(exec: Executor, chat: Chat): Promise<Array<{ fund: Fund; balance: Amount }>>;
@@ -118,10 +131,15 @@ export interface Funds {
   decideClose(exec: Executor, closeId: bigint, options?: { check?: boolean }): Promise<CloseDecision>;
   /** A pot at its date: its whole balance to the beneficiary, exactly once. */
   mature(exec: Executor, fundId: bigint): Promise<MatureDecision>;
+  /**
+   * Someone holding the @username a pot waits for has shown up: asks each such pot's creator to confirm it is them
+   * (core/people calls it, with the claims' matching, in the transaction that recorded the username).
+   */
+  matchPots(tx: Tx, claimant: Person, identity: Identity): Promise<void>;
 }
 
 const FUND_COLUMNS =
-  'id, platform, chat_id, name, currency, created_by, target, quorum_pct, state, beneficiary, locked_until, created_at';
+  'id, platform, chat_id, name, currency, created_by, target, quorum_pct, state, beneficiary, beneficiary_username, locked_until, created_at';
 
 function toFund(r: Row): Fund {
   return {
@@ -135,6 +153,7 @@ function toFund(r: Row): Fund {
     quorumPct: Number(r.quorum_pct),
     state: r.state as Fund['state'],
     beneficiary: r.beneficiary === null || r.beneficiary === undefined ? null : big(r.beneficiary),
+    beneficiaryUsername: textOrNull(r.beneficiary_username),
     lockedUntil: r.locked_until === null || r.locked_until === undefined ? null : date(r.locked_until),
     createdAt: date(r.created_at),
   };
@@ -268,6 +287,12 @@ export function createFunds(deps: FundsDeps): Funds {
     votes: new Map(t.pressers.map((p) => [p.personId, p.choice])),
     requester,
   });
+
+  /** Who a pot is for, by name: the person, or the @username it waits for; null for a fund that is no pot. */
+  async function beneficiaryNameOf(exec: Executor, fund: Fund): Promise<string | null> {
+    if (fund.beneficiary !== null) return (await people.get(exec, fund.beneficiary))?.displayName ?? '—';
+    return fund.beneficiaryUsername === null ? null : `@${fund.beneficiaryUsername}`;
+  }
 
   /** Whether a pot's date is still ahead, by the database clock (the one the maturity job goes by). */
   async function lockedNow(exec: Executor, fund: Fund): Promise<boolean> {
@@ -472,18 +497,157 @@ export function createFunds(deps: FundsDeps): Funds {
     return { type: 'decided', request, fundId, requester, decision };
   }
 
+  const mature = (exec: Executor, fundId: bigint): Promise<MatureDecision> =>
+    inTx(exec, async (tx): Promise<MatureDecision> => {
+      // The fund row is locked first: of two runs (or a run and a close) one pays, the other sees it decided.
+      const r = await tx.query(
+        `SELECT ${FUND_COLUMNS}, locked_until <= now() AS due FROM funds WHERE id = $1 FOR UPDATE`,
+        [fundId],
+      );
+      const row = r.rows[0];
+      if (!row) return { type: 'noop', reason: 'Unknown' };
+      const fund = toFund(row);
+      if (fund.lockedUntil === null) return { type: 'noop', reason: 'NotAPot' };
+      if (fund.state !== 'open') return { type: 'noop', reason: 'Decided' };
+      if (row.due !== true) return { type: 'noop', reason: 'NotDue', dueAt: fund.lockedUntil };
+      const balance = await balanceOf(tx, fund);
+      if (fund.beneficiary === null) {
+        // Nobody holding the @username has been confirmed yet: the pot keeps the money and waits (the creator
+        // confirms who it is for when they show up, and it pays then).
+        await notifyPerson(tx, {
+          key: `notify:fund.mature:${fund.id}:waiting`,
+          personId: fund.createdBy,
+          template: FUND_TEMPLATES['fund.pot_waiting'],
+          params: { fund: fund.name, amount: formatAmount(balance), username: fund.beneficiaryUsername ?? '—' },
+        });
+        return { type: 'noop', reason: 'Waiting' };
+      }
+      const beneficiaryId = fund.beneficiary;
+      let transferId: bigint | null = null;
+      if (balance.minor > 0n) {
+        const [pot, wallet] = await openAccounts(tx, [
+          { kind: 'fund', owner: fundOwner(fund.id), currency: fund.currency },
+          { kind: 'wallet', owner: walletOwner(beneficiaryId), currency: fund.currency },
+        ]);
+        if (!pot || !wallet) throw new Error('fund accounts were not opened');
+        // retry-safe: one maturity ref per fund, so a replay cannot pay twice.
+        const paid = await ledger.apply(tx, {
+          legs: [
+            {
+              op: 'transfer',
+              ref: matureKey(fund.id),
+              debit: pot.id,
+              credit: wallet.id,
+              amount: balance.minor,
+              kind: 'fund.mature',
+              meta: { fund: fund.id.toString() },
+            },
+          ],
+        });
+        if (!paid.ok) throw new Error(`fund ${fund.id} maturity refused: ${paid.error}`);
+        transferId = paid.transfers[0]?.id ?? null;
+      }
+      await tx.query(`UPDATE funds SET state = 'matured' WHERE id = $1`, [fund.id]);
+      const beneficiary = await people.get(tx, beneficiaryId);
+      const params = { fund: fund.name, amount: formatAmount(balance) };
+      await notifyPerson(tx, {
+        key: `notify:fund.mature:${fund.id}:beneficiary`,
+        personId: beneficiaryId,
+        template: FUND_TEMPLATES['fund.matured'],
+        params,
+      });
+      await notifyPerson(tx, {
+        key: `notify:fund.mature:${fund.id}:creator`,
+        personId: fund.createdBy,
+        template: FUND_TEMPLATES['fund.matured_creator'],
+        params: { ...params, beneficiary: beneficiary?.displayName ?? '—' },
+      });
+      log.info({ fundId: fund.id.toString(), amount: balance.minor.toString() }, 'pot matured');
+      return { type: 'matured', fundId: fund.id, amount: balance, transferId };
+    });
+
+  /** Pots waiting for the @username `identity` now holds: their creators are asked whether it is them. */
+  async function matchPots(tx: Tx, claimant: Person, identity: Identity): Promise<void> {
+    if (!identity.username) return;
+    const r = await tx.query(
+      `UPDATE funds SET beneficiary_asked = $3
+        WHERE platform = $1 AND beneficiary_username = $2 AND beneficiary IS NULL AND state = 'open'
+          AND beneficiary_asked IS DISTINCT FROM $3 AND created_by <> $3
+        RETURNING ${FUND_COLUMNS}`,
+      [identity.platform, identity.username, claimant.id],
+    );
+    for (const fund of r.rows.map(toFund)) {
+      // retry-safe: one button and one message per (pot, person) asked about.
+      const bind = await createAction(tx, {
+        personId: fund.createdBy,
+        kind: FUND_POT_BIND,
+        payload: { fundId: fund.id.toString(), personId: claimant.id.toString() },
+        ttlMs: BIND_TTL_MS,
+        ref: `fund.pot.bind:${fund.id}:${claimant.id}`,
+      });
+      await notifyPerson(tx, {
+        key: `notify:fund.pot.bind:${fund.id}:${claimant.id}`,
+        personId: fund.createdBy,
+        template: FUND_TEMPLATES['fund.pot_matched'],
+        params: {
+          fund: fund.name,
+          amount: formatAmount(await balanceOf(tx, fund)),
+          username: identity.username,
+          claimantName: identity.displayName,
+          claimantId: identity.userId,
+          platform: identity.platform,
+        },
+        buttons: [[{ labelKey: 'button.pot_bind', actionId: bind.id }]],
+      });
+      log.info({ fundId: fund.id.toString(), personId: claimant.id.toString() }, 'pot beneficiary matched');
+    }
+  }
+
+  /** The creator's "it is them": the pot is theirs; paid now when its date has passed. */
+  async function bindPot(tx: Tx, action: Action): Promise<PotBindOutcome> {
+    const fundId = idFrom(action.payload, 'fundId', action.kind);
+    const personId = idFrom(action.payload, 'personId', action.kind);
+    const r = await tx.query(
+      `SELECT ${FUND_COLUMNS},
+              EXISTS (SELECT 1 FROM identities i WHERE i.person_id = $2 AND i.platform = funds.platform
+                         AND i.username = funds.beneficiary_username) AS holds
+         FROM funds WHERE id = $1 FOR UPDATE`,
+      [fundId, personId],
+    );
+    const row = r.rows[0];
+    if (!row) return { type: 'rejected', error: 'UnknownFund' };
+    const fund = toFund(row);
+    if (fund.state !== 'open') return { type: 'rejected', error: 'FundClosed' };
+    if (fund.beneficiary !== null) return { type: 'rejected', error: 'AlreadyBound' };
+    // The username may have changed hands again since the creator was asked.
+    if (row.holds !== true) return { type: 'rejected', error: 'UsernameMoved' };
+    await tx.query(`UPDATE funds SET beneficiary = $2 WHERE id = $1`, [fundId, personId]);
+    const bound = { ...fund, beneficiary: personId };
+    const matured = (await lockedNow(tx, bound)) ? undefined : await mature(tx, fundId);
+    return {
+      type: 'bound',
+      fund: bound,
+      beneficiaryName: (await beneficiaryNameOf(tx, bound)) ?? '—',
+      paid: matured?.type === 'matured' ? matured.amount : null,
+    };
+  }
+
   return {
     groupActions: [spendVote, closingVote],
+    actions: [handles(FUND_POT_BIND, bindPot)],
 
     async create(tx, input) {
       if (input.chat.kind !== 'group') return rejected('NotInGroup');
       if (input.target && input.target.currency !== input.currency) return rejected('CurrencyMismatch');
       const quorumPct = input.quorumPct ?? 50;
       if (!Number.isInteger(quorumPct) || quorumPct < 1 || quorumPct > 100) return rejected('BadQuorum');
+      const pot = input.pot;
+      const waitingFor = pot && 'username' in pot.beneficiary ? normalizeUsername(pot.beneficiary.username) : null;
+      if (pot && 'username' in pot.beneficiary && waitingFor === null) return rejected('UnknownRecipient');
       const r = await tx.query(
         `INSERT INTO funds (key, platform, chat_id, name, name_key, currency, created_by, target, quorum_pct,
-                            beneficiary, locked_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                            beneficiary, beneficiary_username, locked_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT DO NOTHING
          RETURNING ${FUND_COLUMNS}`,
         [
@@ -496,8 +660,9 @@ export function createFunds(deps: FundsDeps): Funds {
           input.creator.id,
           input.target?.minor ?? null,
           quorumPct,
-          input.pot?.beneficiary.id ?? null,
-          input.pot?.lockedUntil.toISOString() ?? null,
+          pot && 'id' in pot.beneficiary ? pot.beneficiary.id : null,
+          waitingFor,
+          pot?.lockedUntil.toISOString() ?? null,
         ],
       );
       let row = r.rows[0];
@@ -518,12 +683,11 @@ export function createFunds(deps: FundsDeps): Funds {
           dueAt: fund.lockedUntil,
           payload: { fundId: fund.id.toString() },
         });
-      const beneficiary = fund.beneficiary === null ? undefined : await people.get(tx, fund.beneficiary);
       return {
         type: 'created',
         fund,
         creatorName: input.creator.displayName,
-        beneficiaryName: beneficiary?.displayName ?? null,
+        beneficiaryName: await beneficiaryNameOf(tx, fund),
       };
     },
 
@@ -549,8 +713,7 @@ export function createFunds(deps: FundsDeps): Funds {
         members: await membersOf(exec, fund.id),
         movements: await movements(exec, fund),
         openSpends: Number(open.rows[0]?.n ?? 0),
-        beneficiaryName:
-          fund.beneficiary === null ? null : ((await people.get(exec, fund.beneficiary))?.displayName ?? null),
+        beneficiaryName: await beneficiaryNameOf(exec, fund),
       };
     },
 
@@ -580,8 +743,8 @@ export function createFunds(deps: FundsDeps): Funds {
       });
       if (!r.ok) return rejected(fundErrorOf(r.error));
       await join(tx, fund.id, input.person.id, 'contributor');
-      if (fund.beneficiary !== null && fund.lockedUntil !== null) {
-        const beneficiary = await people.get(tx, fund.beneficiary);
+      const beneficiary = await beneficiaryNameOf(tx, fund);
+      if (beneficiary !== null && fund.lockedUntil !== null) {
         await notifyPerson(tx, {
           key: `notify:fund.add:${input.key}:thanks`,
           personId: input.person.id,
@@ -589,7 +752,7 @@ export function createFunds(deps: FundsDeps): Funds {
           params: {
             fund: fund.name,
             amount: formatAmount(input.amount),
-            beneficiary: beneficiary?.displayName ?? '—',
+            beneficiary,
             unlocksAt: fund.lockedUntil.toISOString(),
           },
         });
@@ -606,6 +769,16 @@ export function createFunds(deps: FundsDeps): Funds {
         if (change.op === 'add' && !(await join(tx, fund.id, change.member.id, 'added')))
           return rejected('AlreadyMember');
         if (change.op === 'remove') {
+          // Someone paying a share of a recurring transfer from this fund stays until it is stopped: a run takes
+          // every accepted share, and they agreed to theirs as a member.
+          const sharing = await tx.query(
+            `SELECT s.id FROM schedules s JOIN schedule_shares sh ON sh.schedule_id = s.id
+              WHERE s.fund_id = $1 AND sh.person_id = $2 AND s.state IN ('awaiting', 'active')
+              ORDER BY s.id LIMIT 1`,
+            [fund.id, change.member.id],
+          );
+          const shared = sharing.rows[0];
+          if (shared) return { type: 'rejected', error: 'SharesRecurring', scheduleId: big(shared.id) };
           // The creator stays: a fund always has someone who may manage it.
           const r = await tx.query(
             `UPDATE fund_members SET removed_at = now()
@@ -629,7 +802,10 @@ export function createFunds(deps: FundsDeps): Funds {
       if (!fund) return rejected('UnknownFund');
       if (fund.state !== 'open') return rejected('FundClosed');
       // A pot's money goes only to its beneficiary, at its date (the maturity job): never by a spend.
-      if (fund.lockedUntil !== null) return locked(fund.lockedUntil);
+      if (fund.lockedUntil !== null)
+        return (await lockedNow(tx, fund))
+          ? locked(fund.lockedUntil)
+          : { type: 'rejected', error: 'Unlocked', until: fund.lockedUntil };
       if (input.amount.currency !== fund.currency) return rejected('CurrencyMismatch');
       if (!(await isMember(tx, fund.id, input.requester.id))) return rejected('NotAMember');
       if ((await balanceOf(tx, fund)).minor < input.amount.minor) return rejected('InsufficientFunds');
@@ -895,61 +1071,10 @@ export function createFunds(deps: FundsDeps): Funds {
         };
       }),
 
-    mature: (exec, fundId) =>
-      inTx(exec, async (tx): Promise<MatureDecision> => {
-        // The fund row is locked first: of two runs (or a run and a close) one pays, the other sees it decided.
-        const r = await tx.query(
-          `SELECT ${FUND_COLUMNS}, locked_until <= now() AS due FROM funds WHERE id = $1 FOR UPDATE`,
-          [fundId],
-        );
-        const row = r.rows[0];
-        if (!row) return { type: 'noop', reason: 'Unknown' };
-        const fund = toFund(row);
-        if (fund.beneficiary === null || fund.lockedUntil === null) return { type: 'noop', reason: 'NotAPot' };
-        if (fund.state !== 'open') return { type: 'noop', reason: 'Decided' };
-        if (row.due !== true) return { type: 'noop', reason: 'NotDue', dueAt: fund.lockedUntil };
-        const balance = await balanceOf(tx, fund);
-        let transferId: bigint | null = null;
-        if (balance.minor > 0n) {
-          const [pot, wallet] = await openAccounts(tx, [
-            { kind: 'fund', owner: fundOwner(fund.id), currency: fund.currency },
-            { kind: 'wallet', owner: walletOwner(fund.beneficiary), currency: fund.currency },
-          ]);
-          if (!pot || !wallet) throw new Error('fund accounts were not opened');
-          // retry-safe: one maturity ref per fund, so a replay cannot pay twice.
-          const paid = await ledger.apply(tx, {
-            legs: [
-              {
-                op: 'transfer',
-                ref: matureKey(fund.id),
-                debit: pot.id,
-                credit: wallet.id,
-                amount: balance.minor,
-                kind: 'fund.mature',
-                meta: { fund: fund.id.toString() },
-              },
-            ],
-          });
-          if (!paid.ok) throw new Error(`fund ${fund.id} maturity refused: ${paid.error}`);
-          transferId = paid.transfers[0]?.id ?? null;
-        }
-        await tx.query(`UPDATE funds SET state = 'matured' WHERE id = $1`, [fund.id]);
-        const beneficiary = await people.get(tx, fund.beneficiary);
-        const params = { fund: fund.name, amount: formatAmount(balance) };
-        await notifyPerson(tx, {
-          key: `notify:fund.mature:${fund.id}:beneficiary`,
-          personId: fund.beneficiary,
-          template: FUND_TEMPLATES['fund.matured'],
-          params,
-        });
-        await notifyPerson(tx, {
-          key: `notify:fund.mature:${fund.id}:creator`,
-          personId: fund.createdBy,
-          template: FUND_TEMPLATES['fund.matured_creator'],
-          params: { ...params, beneficiary: beneficiary?.displayName ?? '—' },
-        });
-        log.info({ fundId: fund.id.toString(), amount: balance.minor.toString() }, 'pot matured');
-        return { type: 'matured', fundId: fund.id, amount: balance, transferId };
-      }),
+    mature,
+
+    async matchPots(tx, claimant, identity) {
+      await matchPots(tx, claimant, identity);
+    },
   };
 }

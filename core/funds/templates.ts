@@ -32,6 +32,20 @@ export const FUND_TEMPLATES = defineTemplates<{
   'fund.matured': { fund: string; amount: string };
   /** To a pot's creator at its date: what went to the beneficiary. */
   'fund.matured_creator': { fund: string; amount: string; beneficiary: string };
+  /** To a pot's creator at its date when the @username it is for has not shown up yet: it waits for them. */
+  'fund.pot_waiting': { fund: string; amount: string; username: string };
+  /**
+   * To a pot's creator when someone holding the pot's @username first shows up: is it them? (Usernames change hands:
+   * the name and id to check, and a button to confirm.)
+   */
+  'fund.pot_matched': {
+    fund: string;
+    amount: string;
+    username: string;
+    claimantName: string;
+    claimantId: string;
+    platform: string;
+  };
   /** To a contributor when the members closed the fund: their share of what was left. */
   'fund.refunded': { fund: string; amount: string };
   /** To the member who asked to close a fund: the members did not pass it (or the fund was no longer open). */
@@ -52,6 +66,8 @@ export const FUND_TEMPLATES = defineTemplates<{
   'fund.matured': { deferrable: false },
   'fund.matured_creator': { deferrable: false },
   'fund.refunded': { deferrable: false },
+  'fund.pot_waiting': { deferrable: false },
+  'fund.pot_matched': { deferrable: false, buttons: ['button.pot_bind'] },
   'fund.close_card': { deferrable: false },
   'fund.close_failed': { deferrable: false },
   'fund.vote_card': { deferrable: false },

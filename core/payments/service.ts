@@ -147,6 +147,15 @@ function readConfirmPayload(payload: ActionPayload): {
   };
 }
 
+/**
+ * Why paying `amount` needs a confirmation from `from`, or null: above their threshold (their own, else the
+ * configured `threshold`), or in another currency than the threshold's (which cannot be compared).
+ */
+export function confirmReasonFor(from: Person, amount: Amount, threshold: Amount): ConfirmReason | null {
+  if (amount.currency !== threshold.currency) return 'currency';
+  return amount.minor > (from.confirmThresholdMinor ?? threshold.minor) ? 'threshold' : null;
+}
+
 export function createPayments(deps: PaymentsDeps): Payments {
   const { ledger, people, config } = deps;
   const log = deps.log ?? silentLog;
@@ -159,11 +168,8 @@ export function createPayments(deps: PaymentsDeps): Payments {
     mapLedgerError: payErrorOf,
   });
 
-  function confirmReason(from: Person, amount: Amount): ConfirmReason | null {
-    if (amount.currency !== config.confirmThreshold.currency) return 'currency';
-    const threshold = from.confirmThresholdMinor ?? config.confirmThreshold.minor;
-    return amount.minor > threshold ? 'threshold' : null;
-  }
+  const confirmReason = (from: Person, amount: Amount): ConfirmReason | null =>
+    confirmReasonFor(from, amount, config.confirmThreshold);
 
   /** A confirm card: the whole payment waits in a `pay.confirm` action bound to the payer and this chat. */
   async function confirmCard(

@@ -174,6 +174,21 @@ async function moveRows(tx: Tx, from: bigint, to: bigint): Promise<void> {
   );
   await tx.query(`UPDATE schedules SET payer = $2 WHERE payer = $1 AND state IN ('awaiting', 'active')`, ids);
   await tx.query(`UPDATE schedules SET payee = $2 WHERE payee = $1 AND state IN ('awaiting', 'active')`, ids);
+  // An IOU between the two is now a debt to oneself: it ends void (its history stays); the others follow the survivor,
+  // closed ones too, so the borrower's record is theirs.
+  await tx.query(
+    `WITH voided AS (
+       UPDATE ious SET state = 'void', closed_at = now()
+        WHERE state IN ('offered', 'open') AND ((lender = $1 AND borrower = $2) OR (lender = $2 AND borrower = $1))
+        RETURNING id, remind_key AS key
+     ), cancelled AS (
+       UPDATE outbox SET state = 'cancelled', done_at = now() WHERE key IN (SELECT key FROM voided) AND state = 'pending'
+     )
+     INSERT INTO iou_events (iou_id, kind) SELECT id, 'voided' FROM voided`,
+    ids,
+  );
+  await tx.query(`UPDATE ious SET lender = $2 WHERE lender = $1 AND borrower <> $2`, ids);
+  await tx.query(`UPDATE ious SET borrower = $2 WHERE borrower = $1 AND lender <> $2`, ids);
   await tx.query(
     `INSERT INTO reminder_mutes (person_id, thread) SELECT $2, thread FROM reminder_mutes WHERE person_id = $1
      ON CONFLICT DO NOTHING`,

@@ -95,6 +95,25 @@ describe('touch', () => {
   });
 });
 
+describe('resolve: the person a command names', () => {
+  it('by a mention’s user, an @username’s current holder, or a bare user id of someone the bot has seen', async () => {
+    const a = actor('dora_p', { displayName: 'Dora' });
+    const dora = await touch(f.core, a);
+    const by = (who: Parameters<typeof f.core.people.resolve>[1]) =>
+      tx(async (t) => {
+        const found = await f.core.people.resolve(t, who);
+        return typeof found === 'string' ? found : found.person.id;
+      });
+    expect(await by({ actor: a })).toBe(dora.id);
+    expect(await by({ username: '@Dora_P', platform: 'telegram' })).toBe(dora.id);
+    expect(await by({ userId: a.userId, platform: 'telegram' })).toBe(dora.id);
+    // Ids are per platform; an id nobody has been seen with, or that is no id, names nobody.
+    expect(await by({ userId: a.userId, platform: 'discord' })).toBe('UnknownRecipient');
+    expect(await by({ userId: '999999999999', platform: 'telegram' })).toBe('UnknownRecipient');
+    expect(await by({ userId: '<@1>', platform: 'telegram' })).toBe('UnknownRecipient');
+  });
+});
+
 describe('settings', () => {
   it('changes language, time zone, quiet hours and the confirm threshold', async () => {
     const p = await person(f.core, 'set_p');

@@ -29,8 +29,9 @@ export interface PeopleDeps {
   /** Largest confirm threshold a person may set, in default-currency minor units (MAX_AMOUNT). */
   maxThresholdMinor?: bigint;
   /**
-   * Money held for a username that someone now holds: core/payments matches it to them and asks each sender to
-   * release (in the transaction that recorded the username). Returns the matched claim ids.
+   * Money held for a username that someone now holds (a payment held as a claim, a pot waiting for them): matched
+   * to them, and each sender (pot creator) asked to release (in the transaction that recorded the username).
+   * Returns the matched claim ids.
    */
   matchHeld: (tx: Tx, claimant: Person, identity: Identity) => Promise<bigint[]>;
   /** Needed by `redeemLinkCode` only (joining two wallets is a ledger transfer). */
@@ -39,7 +40,12 @@ export interface PeopleDeps {
 }
 
 /** Someone a command names. */
-export type Someone = { personId: bigint } | { actor: ActorInput } | { username: string; platform: Platform };
+export type Someone =
+  | { personId: bigint }
+  | { actor: ActorInput }
+  | { username: string; platform: Platform }
+  /** A platform user id without the user (a Discord `<@id>` typed into text): someone the bot has seen. */
+  | { userId: string; platform: Platform };
 export type ResolveError = 'UnknownRecipient' | 'RecipientIsBot' | 'InvalidUsername';
 
 export interface People {
@@ -166,6 +172,14 @@ export function createPeople(deps: PeopleDeps): People {
     return person ? { person, identity: id } : undefined;
   }
 
+  async function findByUserId(exec: Executor, platform: Platform, userId: string) {
+    const r = await exec.query(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`, [
+      platform,
+      userId,
+    ]);
+    return withPerson(exec, r.rows[0]);
+  }
+
   /**
    * Refreshes an existing identity in one statement (a command touches payer and recipient, so this is on every
    * hot path): the identity and person rows are written only when something changed or last_seen_at is over a
@@ -198,8 +212,12 @@ export function createPeople(deps: PeopleDeps): People {
               coalesce($5, cur.language_code) AS language_code,
               coalesce((SELECT last_seen_at FROM ident), cur.last_seen_at) AS last_seen_at,
               (SELECT count(*) FROM moved)::int AS moved,
-              $3::text IS NOT NULL AND EXISTS (
-                SELECT 1 FROM claims c WHERE c.platform = $1 AND c.username = $3 AND c.state = 'held'
+              $3::text IS NOT NULL AND (
+                EXISTS (SELECT 1 FROM claims c WHERE c.platform = $1 AND c.username = $3 AND c.state = 'held')
+                OR EXISTS (SELECT 1 FROM funds f
+                            WHERE f.platform = $1 AND f.beneficiary_username = $3 AND f.beneficiary IS NULL
+                              AND f.state = 'open' AND f.created_by <> cur.person_id
+                              AND f.beneficiary_asked IS DISTINCT FROM cur.person_id)
               ) AS held
          FROM cur JOIN people p ON p.id = cur.person_id`,
       [input.platform, input.userId, input.username, input.displayName, input.languageCode],
@@ -356,13 +374,7 @@ export function createPeople(deps: PeopleDeps): People {
     seen: (actor) => touchWith(deps.db, actor),
     get,
     findByUsername,
-    async findByUserId(exec, platform, userId) {
-      const r = await exec.query(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE platform = $1 AND user_id = $2`, [
-        platform,
-        userId,
-      ]);
-      return withPerson(exec, r.rows[0]);
-    },
+    findByUserId,
     async resolve(tx, who) {
       if ('personId' in who) {
         const person = await get(tx, who.personId);
@@ -372,6 +384,10 @@ export function createPeople(deps: PeopleDeps): People {
         const touched = await touchWith(tx, who.actor);
         if (touched.ok) return { person: touched.person, identity: touched.identity };
         return touched.error === 'InvalidUserId' ? 'UnknownRecipient' : 'RecipientIsBot';
+      }
+      if ('userId' in who) {
+        if (!USER_ID.test(who.userId)) return 'UnknownRecipient';
+        return (await findByUserId(tx, who.platform, who.userId)) ?? 'UnknownRecipient';
       }
       const username = normalizeUsername(who.username);
       if (!username) return 'InvalidUsername';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_SHARES, planShares } from './plan.js';
+import { MAX_SHARES, planRedPacket } from './plan.js';
 
 const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
 
@@ -29,7 +29,7 @@ describe('planning a red packet', () => {
   it('random shares: as many as asked, each at least one minor unit, summing exactly to the total', () => {
     fc.assert(
       fc.property(packet, ({ count, total, seed }) => {
-        const shares = planShares(total, count, 'random', seeded(seed));
+        const shares = planRedPacket(total, count, 'random', seeded(seed));
         expect(shares).toHaveLength(count);
         expect(shares.every((s) => s >= 1n)).toBe(true);
         expect(sum(shares)).toBe(total);
@@ -40,7 +40,7 @@ describe('planning a red packet', () => {
   it('random shares survive a source at its extremes (always 0, always just below 1)', () => {
     fc.assert(
       fc.property(packet, fc.constantFrom(0, 1 - 2 ** -53), ({ count, total }, x) => {
-        const shares = planShares(total, count, 'random', () => x);
+        const shares = planRedPacket(total, count, 'random', () => x);
         expect(shares.every((s) => s >= 1n)).toBe(true);
         expect(sum(shares)).toBe(total);
       }),
@@ -50,7 +50,7 @@ describe('planning a red packet', () => {
   it('equal shares differ by at most one minor unit, the remainder one unit at a time', () => {
     fc.assert(
       fc.property(packet, ({ count, total }) => {
-        const shares = planShares(total, count, 'equal');
+        const shares = planRedPacket(total, count, 'equal');
         expect(shares).toHaveLength(count);
         expect(sum(shares)).toBe(total);
         const base = total / BigInt(count);
@@ -58,11 +58,11 @@ describe('planning a red packet', () => {
         expect(shares.every((s) => s === base || s === base + 1n)).toBe(true);
       }),
     );
-    expect(planShares(100n, 3, 'equal')).toEqual([34n, 33n, 33n]);
+    expect(planRedPacket(100n, 3, 'equal')).toEqual([34n, 33n, 33n]);
   });
 
   it('a packet of exactly one unit per share gives one unit to everyone', () => {
-    expect(planShares(5n, 5, 'random')).toEqual([1n, 1n, 1n, 1n, 1n]);
+    expect(planRedPacket(5n, 5, 'random')).toEqual([1n, 1n, 1n, 1n, 1n]);
   });
 
   it('is fair: every position gets the mean on average (double mean, shuffled)', () => {
@@ -71,13 +71,13 @@ describe('planning a red packet', () => {
     const runs = 20_000;
     const totals = Array.from({ length: count }, () => 0n);
     for (let r = 0; r < runs; r++)
-      planShares(10_000n, count, 'random', rng).forEach((s, i) => (totals[i] = (totals[i] ?? 0n) + s));
+      planRedPacket(10_000n, count, 'random', rng).forEach((s, i) => (totals[i] = (totals[i] ?? 0n) + s));
     for (const t of totals) expect(Math.abs(Number(t) / runs - 2_000)).toBeLessThan(40);
   });
 
   it('refuses what cannot be planned', () => {
-    expect(() => planShares(9n, 10, 'random')).toThrow(RangeError);
-    expect(() => planShares(10_000n, MAX_SHARES + 1, 'random')).toThrow(RangeError);
-    expect(() => planShares(10n, 0, 'equal')).toThrow(RangeError);
+    expect(() => planRedPacket(9n, 10, 'random')).toThrow(RangeError);
+    expect(() => planRedPacket(10_000n, MAX_SHARES + 1, 'random')).toThrow(RangeError);
+    expect(() => planRedPacket(10n, 0, 'equal')).toThrow(RangeError);
   });
 });

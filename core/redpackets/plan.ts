@@ -30,7 +30,7 @@ function upTo(max: bigint, rng: Rng): bigint {
  * the same expected value (total / count); the order is then shuffled, so the late presser is not the one with the
  * widest spread. `equal`: total / count each, the remainder spread one minor unit at a time over the first shares.
  */
-export function planShares(total: bigint, count: number, mode: ShareMode, rng: Rng = cryptoRng): bigint[] {
+export function planRedPacket(total: bigint, count: number, mode: ShareMode, rng: Rng = cryptoRng): bigint[] {
   if (!Number.isSafeInteger(count) || count < 1 || count > MAX_SHARES)
     throw new RangeError(`a red packet has 1 to ${MAX_SHARES} shares, not ${count}`);
   if (total < BigInt(count)) throw new RangeError(`${total} minor units cannot make ${count} shares of at least 1`);

@@ -45,7 +45,7 @@ import {
   type RedPacketSendOutcome,
   type RedPacketView,
 } from './model.js';
-import { MAX_SHARES, cryptoRng, planShares, type Rng, type ShareMode } from './plan.js';
+import { MAX_SHARES, cryptoRng, planRedPacket, type Rng, type ShareMode } from './plan.js';
 import { REDPACKET_TEMPLATES } from './templates.js';
 
 const cardRef = (id: bigint): string => `redpacket:${id}`;
@@ -393,7 +393,7 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
             ],
           );
           const packet = toPacket(r.rows[0] ?? {});
-          const shares = planShares(input.amount.minor, count, mode, rng);
+          const shares = planRedPacket(input.amount.minor, count, mode, rng);
           const shards = shardsOf(count);
           const perShard = Array.from({ length: shards }, () => 0n);
           shares.forEach((share, slot) => (perShard[slot % shards] = (perShard[slot % shards] ?? 0n) + share));

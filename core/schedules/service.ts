@@ -29,7 +29,7 @@ import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
 import { cancel, schedule } from '../outbox/index.js';
 import type { Person, Platform } from '../people/model.js';
-import type { People } from '../people/service.js';
+import type { People, Someone } from '../people/service.js';
 import type { ChatScope } from '../payments/model.js';
 import type { Payments } from '../payments/service.js';
 import { storedNote } from '../text/clean.js';
@@ -93,7 +93,8 @@ export interface ScheduleCreateInput {
    * A shared schedule: the chat's fund whose active members pay it and each payer's weight (positive integers; the
    * typer must be one of them). Absent: the typer pays alone.
    */
-  shares?: { fund: string; payers: ReadonlyArray<{ payer: SchedulePayee; weight: number }> };
+  /** Payers may also be named by a bare platform user id (a Discord `<@id>` typed into the shares text). */
+  shares?: { fund: string; payers: ReadonlyArray<{ payer: Someone; weight: number }> };
 }
 
 export interface Schedules {
@@ -264,7 +265,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
 
   async function resolvePayee(
     tx: Tx,
-    payee: SchedulePayee,
+    payee: Someone,
   ): Promise<{ person: Person; userId: string | null } | ScheduleCreateError> {
     // The Activate card shows who holds a username now (name and id): the tap confirms them.
     const found = await people.resolve(tx, payee);

@@ -185,6 +185,25 @@ describe('shared recurring transfers', () => {
     expect(await available(f.core, fam.mum)).toBe(0n);
   });
 
+  it('a sibling paying a share stays a member of the fund until the shared transfer is stopped', async () => {
+    const fam = await family('sh9');
+    const remove = () =>
+      f.db.transaction((tx) =>
+        f.core.funds.members(tx, {
+          person: fam.ann,
+          chat: GROUP,
+          name: 'parents_sh9',
+          change: { op: 'remove', member: fam.ben },
+        }),
+      );
+    expect(await remove()).toEqual({ type: 'rejected', error: 'SharesRecurring', scheduleId: fam.id });
+    const stopped = await f.db.transaction((tx) =>
+      f.core.schedules.cancel(tx, { personId: fam.chen.id, scheduleId: fam.id }),
+    );
+    expect(stopped.type).toBe('cancelled');
+    expect(await remove()).toMatchObject({ type: 'members', changed: 'removed', name: fam.ben.displayName });
+  });
+
   it('refuses a payer outside the fund, a typer who pays no share, a payee among the payers, an unknown fund', async () => {
     const ann = await person(f.core, 'ann_sh4');
     const ben = await person(f.core, 'ben_sh4');

@@ -1,7 +1,8 @@
 /**
  * Locked pots and shared recurring support through the real app (`chipin start`) and the fake Bot API: a pot takes
  * gifts with notes, thanks each giver privately and refuses to be spent before its date; a recurring transfer
- * shared by a fund's members shows an Accept button per sibling and starts on the last tap.
+ * shared by a fund's members shows an Accept button per sibling, starts on the last tap, and its run takes every share
+ * at once; a pot for someone who never started the bot waits for them past its date.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
@@ -75,7 +76,39 @@ describe('pots and shared recurring support through the real app', () => {
     expect(shown.text).toContain('from grandma');
   });
 
-  it('a recurring transfer shared by a fund’s members starts when every sibling accepted', async () => {
+  it('a pot for a child who never started the bot waits past its date, and pays them once the creator confirms it is them', async () => {
+    const { grandpa, grandma } = users;
+    const made = await inGroup(grandpa, '/fund new mochi for @kiko_fam until 2099-02-17', (text) =>
+      text.includes('Fund “mochi”'),
+    );
+    expect(made.text).toContain('@kiko_fam hasn’t started chipin yet');
+    await inGroup(grandma, '/fund add mochi 12 from grandma', (text) => text.includes('12.00 USD added to “mochi”'));
+    // Its date comes (moved to now: the maturity job is due, the worker runs it). Kiko has not shown up, so the money
+    // stays in the pot and the creator is told.
+    const pot = await database.db.query(
+      `UPDATE funds SET locked_until = now() WHERE name = 'mochi' RETURNING id::text`,
+    );
+    await database.db.query(`UPDATE outbox SET due_at = now() WHERE key = $1`, [
+      `fund.mature:${String(pot.rows[0]?.id)}`,
+    ]);
+    await waitForSent(fake, grandpa.id, (m) => m.text.includes('but @kiko_fam hasn’t started chipin yet'));
+
+    // Kiko starts the bot: grandpa is asked whether it is them, with their name and id, and confirms.
+    const kiko = fake.user(5_609_300, 'Kiko', { username: 'kiko_fam', language_code: 'en' });
+    await post(fake.message(kiko, fake.privateChat(kiko), '/start'));
+    const [asked] = await waitForSent(fake, grandpa.id, (m) => m.text.includes('@kiko_fam just started chipin'));
+    expect(asked!.text).toContain(`id ${kiko.id}`);
+    const confirm = asked!.buttons.find((b) => b.text === 'Yes, it’s them')!;
+    const tap = fake.callback(grandpa, fake.privateChat(grandpa), confirm.messageId ?? 0, confirm.data);
+    await post(tap);
+    await answerOf(fake, tap);
+    await waitForSent(fake, kiko.id, (m) => m.text.startsWith('🧧 The pot “mochi” has unlocked: 12.00 USD'));
+    await settled(database.db);
+    const state = await database.db.query(`SELECT state FROM funds WHERE name = 'mochi'`);
+    expect(state.rows[0]?.state).toBe('matured');
+  });
+
+  it('a recurring transfer shared by a fund’s members starts when every sibling accepted, and a run takes every share', async () => {
     const { ann, ben, chen } = users;
     await inGroup(ann, '/fund new parents', (text) => text.includes('Fund “parents”'));
     for (const who of [ann, ben, chen]) await inGroup(who, '/fund add parents 1', (text) => text.includes('“parents”'));
@@ -101,7 +134,18 @@ describe('pots and shared recurring support through the real app', () => {
       await answerOf(fake, tap);
     }
     await settled(database.db);
-    const state = await database.db.query(`SELECT state FROM schedules WHERE fund_id IS NOT NULL`);
+    const state = await database.db.query(`SELECT id, state FROM schedules WHERE fund_id IS NOT NULL`);
     expect(state.rows.map((r) => r.state)).toEqual(['active']);
+
+    // The first run comes (moved to now): the worker takes every share in one ledger unit and pays mum once.
+    const id = String(state.rows[0]?.id);
+    await database.db.query(`UPDATE schedules SET next_at = now() WHERE id = $1`, [id]);
+    await database.db.query(`UPDATE outbox SET due_at = now() WHERE key = $1`, [`schedule.run:${id}:1`]);
+    await waitForSent(fake, users.mum.id, (m) => m.text.includes('60.00 USD'));
+    await settled(database.db);
+    const legs = await database.db.query(`SELECT amount::text FROM transfers WHERE ref LIKE $1 ORDER BY ref`, [
+      `schedule:${id}:1#%`,
+    ]);
+    expect(legs.rows.map((r) => r.amount)).toEqual(['1500', '1500', '3000']);
   });
 });

@@ -139,6 +139,15 @@ describe('/fund in a group chat', () => {
     expect(quorum.rows[0]?.quorum_pct).toBe(60);
   });
 
+  it('keeps a pot for an @username nobody here has seen, and says it waits for them', async () => {
+    const dad = await funded('dad', '50');
+    const made = await say(dad, '/fund new yuki for @yuki_not_here until 2027-02-17');
+    expect(made.refusal).toBeFalsy();
+    expect(made.message.text).toContain('for @yuki_not_here, locked until');
+    expect(made.message.text).toContain('hasn’t started chipin yet');
+    expect((await say(dad, '/fund show yuki')).message.text).toMatch(/For @yuki_not_here — unlocks .*2027/);
+  });
+
   it('closes a fund when its members vote for it, giving back what is left to who put it in', async () => {
     const [ann, ben] = [await funded('ann', '100'), await funded('ben', '100')];
     await say(ann, '/fund new outing');

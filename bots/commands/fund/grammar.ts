@@ -5,13 +5,13 @@
  * same words work after 基金 (新建 列表 查看 存入 成员 支出 关闭 · 添加 移除). Discord: a subcommand each, with `name`,
  * `amount`, `user`, `note`, `until`, `quorum` options.
  */
-import * as chrono from 'chrono-node';
-import { zonedParts, zonedTimeToInstant, type Amount } from '../../../core/index.js';
+import { zonedTimeToInstant, type Amount } from '../../../core/index.js';
 import {
   cleanNote,
   Input,
   fail,
   failed,
+  readDay,
   recipientAndAmount,
   takeAmount,
   wholeAmount,
@@ -196,24 +196,13 @@ function beneficiaryOf(input: Input, named: boolean): Recipient | undefined {
 }
 
 /**
- * A pot's date in plain words ("2027-02-17", "next month", "2月17日"; chrono, its Chinese parser for Chinese), read
- * in the person's time zone: the pot unlocks at the start of that day there. The whole text must be the date, so a
- * typo is refused naming it rather than half read.
+ * A pot's date in plain words (grammar/date.ts, the one date reader): the pot unlocks at the start of that day in
+ * the person's time zone, at least a day from now.
  */
 function unlockDate(text: string, context: ParseContext): Date | Failure {
-  const parser = /[\u4e00-\u9fff]/u.test(text) ? chrono.zh : chrono;
-  const [found] = parser.parse(text, { instant: context.now, timezone: context.timeZone }, { forwardDate: true });
-  if (!found || found.index !== 0 || found.text.trim().length !== text.length) return fail('BadFundDate', text);
-  const { start } = found;
-  const day = { year: start.get('year') ?? 0, month: start.get('month') ?? 1, day: start.get('day') ?? 1 };
-  const at = zonedTimeToInstant({ ...day, hour: 0, minute: 0 }, context.timeZone);
-  const today = zonedParts(context.now, context.timeZone);
-  const todayAt = zonedTimeToInstant(
-    { year: today.year, month: today.month, day: today.day, hour: 0, minute: 0 },
-    context.timeZone,
-  );
-  if (at.getTime() <= todayAt.getTime()) return fail('FundDateInPast', text);
-  return at;
+  const read = readDay(text, context, 'tomorrow');
+  if (!read.ok) return fail(read.error === 'BadDate' ? 'BadFundDate' : 'FundDateInPast', text);
+  return zonedTimeToInstant({ ...read.day, hour: 0, minute: 0 }, context.timeZone);
 }
 
 /** The text after the fund's name, as an input of its own (mentions shifted to it). */

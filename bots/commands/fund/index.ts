@@ -1,8 +1,17 @@
 /** `/fund …`: a group's shared money, spent only when its members vote for it. */
-import type { Person, ResolveError, Tx } from '../../../core/index.js';
+import { FUND_POT_BIND, type Person, type ResolveError, type Tx } from '../../../core/index.js';
 import { recipientOf, type Recipient } from '../grammar/index.js';
 import { renderCode } from '../render.js';
-import { AMOUNT, NOTE, USER, type CommandContext, type Feature, type OnceSpec, type Outcome } from '../spec.js';
+import {
+  AMOUNT,
+  NOTE,
+  USER,
+  onPress,
+  type CommandContext,
+  type Feature,
+  type OnceSpec,
+  type Outcome,
+} from '../spec.js';
 import { parseFund, type FundCommand } from './grammar.js';
 import {
   renderAdded,
@@ -10,6 +19,7 @@ import {
   renderCreated,
   renderList,
   renderMembers,
+  renderPotBound,
   renderShown,
   renderSpend,
 } from './render.js';
@@ -64,7 +74,12 @@ const fund: OnceSpec<FundCommand> = {
     switch (command.action) {
       case 'new': {
         const currency = command.target?.currency ?? ctx.config.defaultCurrency;
-        const beneficiary = command.pot ? await personOf(tx, ctx, command.pot.beneficiary) : undefined;
+        const named = command.pot?.beneficiary;
+        const found = named ? await personOf(tx, ctx, named) : undefined;
+        // A pot for an @username nobody here holds yet waits for them (the creator confirms who it is when they
+        // show up): as money sent to someone who has not started the bot.
+        const beneficiary =
+          found === 'UnknownRecipient' && named?.kind === 'username' ? { username: named.username } : found;
         if (typeof beneficiary === 'string') return refused(ctx, beneficiary);
         const outcome = await core.funds.create(tx, {
           key: event.key,
@@ -122,4 +137,4 @@ const fund: OnceSpec<FundCommand> = {
   },
 };
 
-export const funds = { commands: [fund] } satisfies Feature;
+export const funds = { commands: [fund], presses: [onPress(FUND_POT_BIND, renderPotBound)] } satisfies Feature;

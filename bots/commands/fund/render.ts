@@ -9,6 +9,7 @@ import {
   type FundMembersOutcome,
   type FundSpendOutcome,
   type FundView,
+  type PotBindOutcome,
   type Amount,
 } from '../../../core/index.js';
 import { t } from '../../i18n/index.js';
@@ -29,8 +30,10 @@ const targetOf = (fund: Fund): Amount => ({ minor: fund.target ?? 0n, currency: 
 
 /** A refusal; a locked pot's names its date. */
 export function renderRefusal(reader: Reader, outcome: FundRejected): OutMessage {
-  if (outcome.error === 'Locked' && outcome.until)
-    return message(reader, 'error.Locked', { date: date(reader, outcome.until) });
+  if ((outcome.error === 'Locked' || outcome.error === 'Unlocked') && outcome.until)
+    return message(reader, `error.${outcome.error}`, { date: date(reader, outcome.until) });
+  if (outcome.error === 'SharesRecurring' && outcome.scheduleId !== undefined)
+    return message(reader, 'error.SharesRecurring', { id: outcome.scheduleId.toString() });
   return renderCode(reader, 'error', outcome.error);
 }
 
@@ -47,8 +50,27 @@ export function renderCreated(reader: Reader, outcome: FundCreateOutcome): OutMe
         : t(reader.locale, 'fund.pot', {
             beneficiary: outcome.beneficiaryName ?? '—',
             date: date(reader, fund.lockedUntil),
-          })),
+          }) +
+          (fund.beneficiary === null && fund.beneficiaryUsername !== null
+            ? t(reader.locale, 'fund.waiting_for', { username: fund.beneficiaryUsername })
+            : '')),
   });
+}
+
+/** The creator's "it is them" on a pot that waited for an @username. */
+export function renderPotBound(reader: Reader, outcome: PotBindOutcome): OutMessage {
+  switch (outcome.type) {
+    case 'bound':
+      return outcome.paid
+        ? message(reader, 'fund.bound_paid', {
+            fund: outcome.fund.name,
+            name: outcome.beneficiaryName,
+            amount: formatAmount(outcome.paid),
+          })
+        : message(reader, 'fund.bound', { fund: outcome.fund.name, name: outcome.beneficiaryName });
+    case 'rejected':
+      return message(reader, outcome.error === 'UsernameMoved' ? 'fund.bind_moved' : 'fund.bind_refused', {});
+  }
 }
 
 export function renderAdded(reader: Reader, outcome: FundAddOutcome): OutMessage {

@@ -135,6 +135,21 @@ describe('the shared /every on Discord', () => {
     expect(options({})).not.toHaveProperty('shares');
   });
 
+  it('reads users picked from the Discord list, which the client writes as <@id> (or <@!id>)', () => {
+    expect(
+      options({ fund: 'parents', shares: '<@123456789012345678>:1 <@!223456789012345678>:2 @chen:1' }),
+    ).toMatchObject({
+      shares: {
+        fund: 'parents',
+        payers: [
+          { recipient: { kind: 'id', userId: '123456789012345678' }, weight: 1 },
+          { recipient: { kind: 'id', userId: '223456789012345678' }, weight: 2 },
+          { recipient: user('chen'), weight: 1 },
+        ],
+      },
+    });
+  });
+
   it('refuses shares without a fund, a fund without shares, and words that are not payers', () => {
     expect(options({ shares: '@ann:1' })).toMatchObject({ fail: 'BadShares' });
     expect(options({ fund: 'parents' })).toMatchObject({ fail: 'BadShares' });

@@ -16,8 +16,11 @@ import {
 /** A shared schedule's payers: the chat's fund they are members of, and each one's weight. */
 export interface EveryShares {
   fund: string;
-  payers: Array<{ recipient: Recipient; weight: number }>;
+  payers: Array<{ recipient: SharePayer; weight: number }>;
 }
+
+/** A payer of a share: as any recipient, or a platform user id (Discord `<@id>` in the shares text). */
+export type SharePayer = Recipient | { kind: 'id'; userId: string };
 
 export interface EveryCommand {
   name: 'every';
@@ -35,6 +38,8 @@ const SHARES_ZH = /来自\s*([\p{L}\p{N}_-]{1,32}?)\s*分摊/u;
 const SEPARATOR = /^[\s,，、]*/u;
 const WEIGHT = /^\s*[:：]\s*([0-9０-９]{1,6})(?=$|[\s,，、])/u;
 const USERNAME = /^@([A-Za-z0-9_]{1,32})(?![A-Za-z0-9_])/u;
+/** Discord writes a user picked in a text option as `<@id>` (`<@!id>` for a nickname): no user comes with it. */
+const USER_ID_MENTION = /^<@!?([0-9]{1,20})>/u;
 
 /**
  * Takes the shares clause (`from <fund> shares @a:1 @b:2`) out of the text: the command without it (mentions inside
@@ -54,7 +59,8 @@ export function takeShares(input: Input): { input: Input; shares?: EveryShares }
     const start = at + (SEPARATOR.exec(args.slice(at))?.[0].length ?? 0);
     const mention = mentions.find((m) => m.offset === start && m.length !== undefined && m.length > 0);
     const typed = USERNAME.exec(args.slice(start));
-    let recipient: Recipient;
+    const byId = USER_ID_MENTION.exec(args.slice(start));
+    let recipient: SharePayer;
     let end: number;
     if (mention?.length !== undefined) {
       recipient = recipientOfMention(mention);
@@ -62,6 +68,9 @@ export function takeShares(input: Input): { input: Input; shares?: EveryShares }
     } else if (typed) {
       recipient = { kind: 'username', username: (typed[1] ?? '').toLowerCase() };
       end = start + typed[0].length;
+    } else if (byId) {
+      recipient = { kind: 'id', userId: byId[1] ?? '' };
+      end = start + byId[0].length;
     } else break;
     const weight = WEIGHT.exec(args.slice(end));
     const shown = args.slice(start, end + (weight?.[0].length ?? 0)).trim();
@@ -105,7 +114,8 @@ export function parseEvery(input: Input, context: ParseContext): EveryCommand | 
   const listed = input.option('shares')?.trim();
   if (!fund && !listed) return parseSingle(input, context);
   if (!fund || !listed) return fail('BadShares', fund ?? listed ?? '');
-  // Discord: the two options read as the clause they stand for; its payers are typed @usernames.
+  // Discord: the two options read as the clause they stand for; its payers are typed @usernames or users picked from
+  // the client's list (`<@id>`).
   const clause = `from ${fund} shares ${listed}`;
   const taken = takeShares(new Input({ ...input.event, options: undefined, args: clause, mentions: [] }));
   if (failed(taken)) return taken;

@@ -35,7 +35,13 @@ const every: OnceSpec<EveryCommand> = {
     const ask = { ...asked(ctx, command), payer: ctx.person, payee: recipientOf(command.recipient, ctx.event) };
     const shares = command.shares && {
       fund: command.shares.fund,
-      payers: command.shares.payers.map((p) => ({ payer: recipientOf(p.recipient, ctx.event), weight: p.weight })),
+      payers: command.shares.payers.map(({ recipient, weight }) => ({
+        payer:
+          recipient.kind === 'id'
+            ? { userId: recipient.userId, platform: ctx.event.chat.platform }
+            : recipientOf(recipient, ctx.event),
+        weight,
+      })),
     };
     const outcome = await ctx.core.schedules.create(tx, { ...ask, spec: command.spec, ...(shares ? { shares } : {}) });
     return { outcome, message: renderEveryOutcome(ctx.reader, outcome) };

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../config/env.js';
+import { audit, createCore, type Core } from '../../../core/index.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { chatEvents } from '../../../test/support/events.js';
+import { createCommandLayer } from '../layer.js';
+import type { Actor, ChatRef, CommandLayer, Effect } from '../types.js';
+
+const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
+
+let database: TestDatabase;
+let core: Core;
+let layer: CommandLayer;
+
+beforeAll(async () => {
+  database = await createTestDatabase(6);
+  core = createCore({ db: database.db, config });
+  layer = createCommandLayer({ core, config });
+});
+
+afterAll(async () => {
+  expect((await audit(database.db)).violations).toEqual([]);
+  await database.drop();
+});
+
+const GROUP: ChatRef = { platform: 'telegram', chatId: '-100818', kind: 'group', title: 'Flatmates' };
+const { person, command, press } = chatEvents({ firstId: 8_300_000, keyPrefix: 'tg:18', group: GROUP });
+
+const reply = (effects: Effect[]) => {
+  const found = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply');
+  if (!found) throw new Error(`no reply in ${JSON.stringify(effects)}`);
+  return found;
+};
+const say = async (actor: Actor, text: string, chat?: ChatRef) =>
+  reply((await layer.handle(command(actor, text, chat))).effects);
+/** What a press shows: the edited message, or the alert of a refusal. */
+const tap = async (actor: Actor, actionId: string) => {
+  const effects = (await layer.handle(press(actor, actionId))).effects;
+  const edit = effects.find((e): e is Extract<Effect, { type: 'edit' }> => e.type === 'edit');
+  const answer = effects.find((e): e is Extract<Effect, { type: 'answer' }> => e.type === 'answer');
+  return edit?.message.text ?? answer?.text ?? '';
+};
+
+async function funded(name: string, amount: string, languageCode = 'en'): Promise<Actor> {
+  const actor = person(name, languageCode);
+  await say(actor, `/faucet ${amount}`, { platform: 'telegram', chatId: actor.userId, kind: 'private' });
+  return actor;
+}
+
+const actionByRef = async (ref: string) =>
+  String((await database.db.query(`SELECT id FROM actions WHERE ref = $1`, [ref])).rows[0]?.id);
+const lastIou = async () => String((await database.db.query(`SELECT max(id) AS id FROM ious`)).rows[0]?.id);
+const lastExtension = async () =>
+  String((await database.db.query(`SELECT max(id) AS id FROM iou_extensions`)).rows[0]?.id);
+const balance = async (actor: Actor) => (await say(actor, '/balance')).message.text;
+
+describe('/iou, /repay and /ious through the command layer', () => {
+  it('a loan offered, confirmed with one tap, repaid in part, listed, nudged, forgiven, and shown with its history', async () => {
+    const ann = await funded('ann', '100');
+    const ben = await funded('ben', '10');
+    const card = await say(ann, `/iou @${ben.username} 50 in 2 weeks dinner`);
+    expect(card.private).toBe(true);
+    expect(card.message.text).toMatch(/ann lends ben 50\.00 USD, to repay by \w{3} \d{4}-\d{2}-\d{2}\./);
+    expect(card.message.text).toContain('Note: dinner');
+    const id = await lastIou();
+    // Nothing moves before the borrower confirms.
+    expect(await balance(ann)).toContain('100.00 USD available');
+
+    const confirm = await actionByRef(`iou:${id}:confirm`);
+    expect(await tap(ann, confirm)).not.toContain('You borrowed');
+    expect(await tap(ben, confirm)).toMatch(/You borrowed 50\.00 USD from ann; it is in your wallet\. Due/);
+    expect(await balance(ann)).toContain('50.00 USD available');
+    expect(await balance(ben)).toContain('60.00 USD available');
+
+    expect((await say(ben, `/repay @${ann.username} 20`)).message.text).toBe(
+      '✅ You repaid ann 20.00 USD. Still owed: 30.00 USD.',
+    );
+    const over = await say(ben, `/repay @${ann.username} 40`);
+    expect(over.refusal).toBe(true);
+    expect(over.message.text).toBe('That is more than you owe ann: you owe 30.00 USD.');
+
+    const owe = (await say(ben, '/ious')).message.text;
+    expect(owe).toContain('You owe:\n• ann: 30.00 USD');
+    expect(owe).toMatch(new RegExp(`#${id} 30\\.00 USD, due \\w{3} \\d{4}-\\d{2}-\\d{2}`));
+    const owed = (await say(ann, '/ious')).message.text;
+    expect(owed).toContain('You are owed:\n• ben: 30.00 USD');
+    expect(owed).toContain('/iou nudge 7 (once a day)');
+
+    expect((await say(ann, `/iou nudge ${id}`)).message.text).toBe(`🔔 Reminded ben of IOU #${id}.`);
+    expect((await say(ann, `/iou nudge ${id}`)).message.text).toMatch(/already reminded them today/);
+    expect((await say(ben, `/iou nudge ${id}`)).message.text).toBe('Only the other side of this IOU can do that.');
+
+    expect((await say(ann, `/iou forgive ${id} 10`)).message.text).toBe(
+      `🎁 You forgave ben 10.00 USD of IOU #${id}. Still owed: 20.00 USD.`,
+    );
+    const shown = (await say(ben, `/iou show ${id}`)).message.text;
+    expect(shown).toMatch(new RegExp(`^IOU #${id}: ann lent ben 50\\.00 USD, due`));
+    expect(shown).toContain('Open · still owed 20.00 USD');
+    for (const line of [
+      'ann offered 50.00 USD, due',
+      'ben confirmed',
+      'ben repaid 20.00 USD',
+      'ann sent a reminder',
+      'ann forgave 10.00 USD',
+    ])
+      expect(shown).toContain(line);
+    const stranger = person('cat');
+    expect((await say(stranger, `/iou show ${id}`)).message.text).toContain('No such IOU');
+
+    expect((await say(ann, `/iou forgive ${id}`)).message.text).toContain('Still owed: 0.00 USD');
+    expect((await say(ben, `/iou show ${id}`)).message.text).toContain('Forgiven · still owed 0.00 USD');
+    expect((await say(ben, '/ious')).message.text).toContain('No open IOUs');
+  });
+
+  it('the borrower asks for a later date; the lender accepts with a button, and refuses the next', async () => {
+    const ann = await funded('ann', '100');
+    const ben = person('ben');
+    await say(ben, '/balance');
+    await say(ann, `/iou @${ben.username} 30 friday record`);
+    const id = await lastIou();
+    expect(await tap(ben, await actionByRef(`iou:${id}:confirm`))).toMatch(/Recorded: you owe ann 30\.00 USD/);
+    expect(await balance(ann)).toContain('100.00 USD available');
+
+    expect((await say(ben, `/iou extend ${id} in 5 weeks`)).message.text).toMatch(
+      new RegExp(`Asked ann to move IOU #${id} to \\w{3} \\d{4}-\\d{2}-\\d{2}\\.`),
+    );
+    expect((await say(ben, `/iou extend ${id} in 6 weeks`)).message.text).toContain('already waiting');
+    const first = await lastExtension();
+    expect(await tap(ben, await actionByRef(`iou-ext:${first}:accept`))).not.toContain('now due');
+    expect(await tap(ann, await actionByRef(`iou-ext:${first}:accept`))).toMatch(
+      new RegExp(`IOU #${id} is now due \\w{3} \\d{4}-\\d{2}-\\d{2}; ben has been told\\.`),
+    );
+    expect((await say(ben, `/iou extend ${id} in 8 weeks`)).message.text).toContain('Asked ann');
+    const second = await lastExtension();
+    expect(await tap(ann, await actionByRef(`iou-ext:${second}:refuse`))).toBe(
+      `IOU #${id} stays due as before; ben has been told.`,
+    );
+    const shown = (await say(ann, `/iou show ${id}`)).message.text;
+    expect(shown).toContain('ben asked to move it to');
+    expect(shown).toContain('ann moved it to');
+    expect(shown).toContain('ann refused');
+    expect((await say(ben, `/iou extend ${id} yesterday`)).message.text).toContain('“yesterday” is in the past');
+  });
+
+  it('answers in Chinese, reads Chinese dates, and refuses words it cannot read, naming them', async () => {
+    const li = await funded('li', '100', 'zh-CN');
+    const wang = person('wang', 'zh-CN');
+    await say(wang, '/balance');
+    const card = (await say(li, `/iou @${wang.username} 20 下周五 车票`)).message.text;
+    expect(card).toMatch(/li 借给 wang 20\.00 USD，\d{4}-\d{2}-\d{2}（周.） 前还。/);
+    const id = await lastIou();
+    expect(await tap(wang, await actionByRef(`iou:${id}:confirm`))).toContain('你向 li 借了 20.00 USD');
+    expect((await say(wang, `/repay @${li.username} 5`)).message.text).toBe('✅ 你还了 li 5.00 USD。还欠：15.00 USD。');
+    expect((await say(wang, '/ious')).message.text).toContain('我欠的：\n• li：15.00 USD');
+
+    const ann = await funded('ann', '100');
+    const bad = await say(ann, `/iou @${wang.username} 50 fridya dinner`);
+    expect(bad.refusal).toBe(true);
+    expect(bad.message.text).toContain('“fridya”');
+    expect((await say(ann, `/iou @${wang.username} 50`)).message.text).toContain('When is it due?');
+    expect((await say(ann, `/repay @${wang.username} 5`)).message.text).toBe(
+      'You have no open IOU with them in that currency.',
+    );
+  });
+});
+
+describe('/iou on Discord', () => {
+  it('lends through the `lend` subcommand’s options and lists through /ious', async () => {
+    const chat: ChatRef = { platform: 'discord', chatId: '9180001', kind: 'group' };
+    const user = (id: string, name: string): Actor => ({
+      platform: 'discord',
+      userId: id,
+      username: name,
+      displayName: name,
+      languageCode: 'en-US',
+      isBot: false,
+    });
+    const [ann, ben] = [user('918000101', 'ann_dc'), user('918000102', 'ben_dc')];
+    const slash = (actor: Actor, name: string, args: string, options: Record<string, string | boolean | Actor>) =>
+      layer.handle({
+        type: 'command',
+        key: `dc:iou:${name}:${args}`,
+        actor,
+        chat,
+        command: name,
+        args,
+        mentions: [],
+        options,
+      });
+    await slash(ann, 'faucet', '100', { amount: '100' });
+    const lent = reply(
+      (await slash(ann, 'iou', 'lend 25 in 2 weeks', { user: ben, amount: '25', due: 'in 2 weeks', record: false }))
+        .effects,
+    );
+    expect(lent.private).toBe(true);
+    expect(lent.message.text).toMatch(/ann_dc lends ben_dc 25\.00 USD, to repay by \w{3} \d{4}-\d{2}-\d{2}\./);
+    const id = await lastIou();
+    expect(await tap(ben, await actionByRef(`iou:${id}:confirm`))).toContain('You borrowed 25.00 USD from ann_dc');
+    const listed = reply((await slash(ben, 'ious', '', {})).effects);
+    expect(listed.message.text).toContain('• ann_dc: 25.00 USD');
+  });
+});

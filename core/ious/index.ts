@@ -1,0 +1,2 @@
+export * from './model.js';
+export { createIous, iouThread, iouVoidKey, type Ious, type IousDeps } from './service.js';

@@ -1,0 +1,42 @@
+/** What IOUs tell the borrower and the lender on their own. */
+import { defineTemplates } from '../outbox/notify.js';
+
+export const IOU_TEMPLATES = defineTemplates<{
+  /** To a borrower: a loan offered (or recorded) to them, due on `due` (a day). Button: Confirm. */
+  'iou.offered': { amount: string; from: string; due: string; note?: string };
+  /** To a borrower: money recorded as lent outside chipin. Button: Confirm. */
+  'iou.offered_record': { amount: string; from: string; due: string; note?: string };
+  /** To a lender: the borrower confirmed (the money moved, for a loan). */
+  'iou.confirmed': { amount: string; borrower: string; due: string; note?: string };
+  /** To a lender: the borrower tried to confirm while the lender was short: nothing opened. */
+  'iou.lender_short': { amount: string; borrower: string };
+  /** To a lender: an offer was not confirmed in time. */
+  'iou.voided': { amount: string; borrower: string };
+  /** To a borrower: a reminder of an open IOU. Buttons: Repay all, Repay half, Stop reminding me. */
+  'iou.reminder': { amount: string; lender: string; due: string; id: string; half: string; note?: string };
+  /** To a borrower: the lender's own reminder (a nudge). Buttons: Repay all, Repay half. */
+  'iou.nudge': { amount: string; lender: string; due: string; id: string; half: string };
+  /** To a lender: a repayment came in. */
+  'iou.repaid': { amount: string; borrower: string; outstanding: string };
+  /** To a borrower: the lender forgave (part of) an IOU. */
+  'iou.forgiven': { amount: string; lender: string; id: string; outstanding: string };
+  /** To a lender: the borrower asks for a later due date. Buttons: Accept, Refuse. */
+  'iou.extend_asked': { amount: string; borrower: string; id: string; due: string; from: string };
+  /** To a borrower: the lender accepted the new date. */
+  'iou.extended': { amount: string; lender: string; id: string; due: string };
+  /** To a borrower: the lender refused the new date. */
+  'iou.extend_refused': { amount: string; lender: string; id: string; due: string };
+}>()({
+  'iou.offered': { deferrable: false, buttons: ['button.confirm'] },
+  'iou.offered_record': { deferrable: false, buttons: ['button.confirm'] },
+  'iou.confirmed': { deferrable: false },
+  'iou.lender_short': { deferrable: false },
+  'iou.voided': { deferrable: true },
+  'iou.reminder': { deferrable: true, buttons: ['button.repayAll', 'button.repayHalf', 'button.stopReminding'] },
+  'iou.nudge': { deferrable: true, buttons: ['button.repayAll', 'button.repayHalf'] },
+  'iou.repaid': { deferrable: false },
+  'iou.forgiven': { deferrable: false },
+  'iou.extend_asked': { deferrable: false, buttons: ['button.accept', 'button.refuse'] },
+  'iou.extended': { deferrable: false },
+  'iou.extend_refused': { deferrable: false },
+});
