@@ -261,6 +261,25 @@ describe('claiming a red packet', () => {
   });
 });
 
+describe('the card of a red packet', () => {
+  it('ends done even when a refresh showed every claim before it saw the last one committed', async () => {
+    const chat = group();
+    const ann = await person(f.core, 'ann', 10_00n);
+    const ben = await person(f.core, 'ben');
+    const packet = await sent(f.core, ann, chat, 1_00n, 1);
+    expect('type' in claimedOf(await claim(f.core, ben, chat, packet.packet.actionId))).toBe(true);
+    // A refresh whose done check ran just before the claim committed, and its read of the claims just after: the
+    // card shows 1/1 while the packet is still open.
+    await f.db.query(
+      `UPDATE live_messages SET view = jsonb_set(view, '{template,params,claimed}', '"1"') WHERE ref = $1`,
+      [`redpacket:${packet.packet.id}`],
+    );
+    expect(await f.core.redpackets.refresh(f.db, packet.packet.id)).toEqual({ type: 'refreshed', done: true });
+    const card = await readLive(f.db, `redpacket:${packet.packet.id}`);
+    expect(card?.view.template.params).toMatchObject({ reason: 'done', claimed: '1' });
+  });
+});
+
 describe('a red packet at its deadline', () => {
   it('returns the unclaimed rest to the sender exactly once, and later presses are refused', async () => {
     const short = coreWith(f.db, { redpacketTtlMs: 400 });

@@ -454,14 +454,18 @@ export function createRedPackets(deps: RedPacketsDeps): RedPackets {
         const locked = await tx.query(
           `SELECT view->'template'->'params'->>'claimed' AS shown,
                   (SELECT count(*)::int FROM redpacket_slots WHERE packet_id = $2 AND claimed_by IS NOT NULL) AS claimed,
-                  (SELECT state FROM redpackets WHERE id = $2) AS state
+                  (SELECT state FROM redpackets WHERE id = $2) AS state,
+                  (SELECT shares FROM redpackets WHERE id = $2) AS shares
              FROM live_messages WHERE ref = $1 FOR UPDATE`,
           [cardRef(packetId), packetId],
         );
         const card = locked.rows[0];
         if (!card) return { type: 'noop' as const, done: false };
         // A refresh that ran after this one's claim committed showed it already (in a storm, most of them).
-        if (textOrNull(card.shown) === String(card.claimed))
+        // Not when every share is claimed and the packet is still open: a refresh that read the claims a moment after
+        // it checked for a free slot showed them all without marking it done; this one does.
+        const unfinished = Number(card.claimed) >= Number(card.shares) && card.state === 'open';
+        if (textOrNull(card.shown) === String(card.claimed) && !unfinished)
           return { type: 'noop' as const, done: card.state === 'done' };
         const done = await tx.query(
           `UPDATE redpackets SET state = 'done', finished_at = now()
