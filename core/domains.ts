@@ -12,11 +12,22 @@ import { FUNDS } from './funds/domain.js';
 import { IOUS } from './ious/domain.js';
 import { PAYMENTS } from './payments/domain.js';
 import { PEOPLE } from './people/domain.js';
+import { REDPACKETS } from './redpackets/domain.js';
 import { REMINDERS } from './reminders/domain.js';
 import { REQUESTS } from './requests/domain.js';
 import { SCHEDULES } from './schedules/domain.js';
 
-export const DOMAINS = [PAYMENTS, REQUESTS, SCHEDULES, FUNDS, PEOPLE, REMINDERS, COLLECTIONS, IOUS] as const;
+export const DOMAINS = [
+  PAYMENTS,
+  REQUESTS,
+  SCHEDULES,
+  FUNDS,
+  PEOPLE,
+  REMINDERS,
+  COLLECTIONS,
+  IOUS,
+  REDPACKETS,
+] as const;
 type AnyDomain = (typeof DOMAINS)[number];
 
 /** What pressing any button of any domain reports when it ran. */

@@ -32,6 +32,7 @@ import { createFunds, type Funds } from './funds/service.js';
 import { createCollections, type Collections } from './collections/service.js';
 import { createIous, type Ious } from './ious/service.js';
 import { createSettleUp, type SettleUp } from './ious/settle-up.js';
+import { createRedPackets, type RedPackets } from './redpackets/service.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -56,6 +57,7 @@ export * from './schedules/index.js';
 export * from './funds/index.js';
 export * from './collections/index.js';
 export * from './ious/index.js';
+export * from './redpackets/index.js';
 export * from './text/clean.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
@@ -75,6 +77,10 @@ export interface CoreConfig {
   readonly scheduleRetryMs?: number;
   /** How long a borrower has to confirm an IOU (IOU_CONFIRM_TTL; default 48 h). */
   readonly iouConfirmTtlMs?: number;
+  /** How long a red packet can be claimed before its rest goes back (REDPACKET_TTL; default 24 h). */
+  readonly redpacketTtlMs?: number;
+  /** Most red packet shares one person may claim in a minute (default 10). */
+  readonly redpacketClaimsPerMinute?: number;
 }
 
 /** What pressing a button did: refused (and why), the outcome its kind's handler returned, or a group press. */
@@ -104,6 +110,7 @@ export interface Core {
   ious: Ious;
   /** `/settle`: the plan of a group's IOUs, approved leg by leg and run as one unit. */
   settleUp: SettleUp;
+  redpackets: RedPackets;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -165,11 +172,31 @@ export function createCore(deps: {
   const collections = createCollections({ people, payments, funds, log });
   const ious = createIous({ ledger, people, config: { confirmTtlMs: config.iouConfirmTtlMs ?? 48 * 3_600_000 }, log });
   const settleUp = createSettleUp({ ious, ledger, people, log });
-  const timed = createTimedHandlers({ people, payments, requests, schedules, funds, collections, ious, log });
+  const redpackets = createRedPackets({
+    ledger,
+    people,
+    config: {
+      ttlMs: config.redpacketTtlMs ?? 24 * 3_600_000,
+      ...(config.redpacketClaimsPerMinute !== undefined ? { claimsPerMinute: config.redpacketClaimsPerMinute } : {}),
+    },
+    log,
+  });
+  const timed = createTimedHandlers({
+    people,
+    payments,
+    requests,
+    schedules,
+    funds,
+    collections,
+    ious,
+    redpackets,
+    log,
+  });
   const groupActions = createGroupActions([
     POLL_HANDLER,
     ...funds.groupActions,
     ...collections.groupActions,
+    ...redpackets.groupActions,
     ...(deps.groupActions ?? []),
   ]);
 
@@ -195,6 +222,7 @@ export function createCore(deps: {
     collections,
     ious,
     settleUp,
+    redpackets,
     timed,
     groupActions,
     async press(tx, input) {

@@ -9,6 +9,7 @@ import type { Schedules } from './schedules/service.js';
 import type { Funds } from './funds/service.js';
 import type { Collections } from './collections/service.js';
 import type { Ious } from './ious/service.js';
+import type { RedPackets } from './redpackets/service.js';
 
 describe('timed handlers', () => {
   const handlers = createTimedHandlers({
@@ -19,6 +20,7 @@ describe('timed handlers', () => {
     funds: {} as Funds,
     collections: {} as Collections,
     ious: {} as Ious,
+    redpackets: {} as RedPackets,
   });
   it('cover every timed kind', () => {
     expect(Object.keys(handlers).sort()).toEqual([...TIMED_KINDS].sort());

@@ -14,6 +14,8 @@ import { TIMED_JOBS, type TimedKind } from './domains.js';
 import { paymentJobs } from './payments/jobs.js';
 import type { Payments } from './payments/service.js';
 import { peopleJobs } from './people/jobs.js';
+import { redPacketJobs } from './redpackets/jobs.js';
+import type { RedPackets } from './redpackets/service.js';
 import type { People } from './people/service.js';
 import { requestJobs } from './requests/jobs.js';
 import type { Requests } from './requests/service.js';
@@ -40,6 +42,7 @@ export interface TimedDeps {
   funds: Funds;
   collections: Collections;
   ious: Ious;
+  redpackets: RedPackets;
   log?: Log;
 }
 
@@ -53,5 +56,6 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...iouJobs(deps.ious, log),
     ...peopleJobs(deps.people, log),
     ...collectionJobs(deps.collections, log),
+    ...redPacketJobs(deps.redpackets, log),
   };
 }

@@ -14,6 +14,7 @@ import { reminders } from './reminders/index.js';
 import { funds } from './fund/index.js';
 import { collections } from './collect/index.js';
 import { lending } from './iou/index.js';
+import { redpackets } from './redpacket/index.js';
 import { t, type Locale, type MessageKey } from '../i18n/index.js';
 import { descriptionKey, type CommandOf, type CommandSpec, type Feature, type PressSpec } from './spec.js';
 
@@ -24,6 +25,7 @@ export const FEATURES = [
   funds,
   collections,
   lending,
+  redpackets,
   wallet,
   preferences,
   linking,

@@ -326,6 +326,17 @@ describe('renderNotification', () => {
     'iou.extend_asked': { amount: '30.00 USD', borrower: 'Ben', id: '7', due: '2026-12-31', from: '2026-12-18' },
     'iou.extended': { amount: '30.00 USD', lender: 'Ann', id: '7', due: '2026-12-31' },
     'iou.extend_refused': { amount: '30.00 USD', lender: 'Ann', id: '7', due: '2026-12-31' },
+    'redpacket.card': {
+      sender: 'Ann',
+      total: '100.00 USD',
+      count: '10',
+      claimed: '2',
+      left: '80.00 USD',
+      closesAt: '2026-12-09T10:00:00.000Z',
+      claims: '\nBen — 12.00 USD\nChen — 8.00 USD',
+      note: 'happy new year',
+    },
+    'redpacket.returned': { amount: '80.00 USD', total: '100.00 USD', unclaimed: '8' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

@@ -33,6 +33,9 @@ export const COMMAND_ERRORS = [
   'MissingDueDate',
   'BadDueDate',
   'DueDateInPast',
+  'BadRedPacket',
+  'BadShareCount',
+  'RedPacketTooSmall',
 ] as const satisfies ReadonlyArray<string>;
 
 export type CommandError = (typeof COMMAND_ERRORS)[number] | DeadlineError;
