@@ -69,7 +69,11 @@ export interface Tally {
 }
 
 export type GroupPressResult =
-  | { ok: true; first: boolean; choice: number | null; tally: Tally; action: GroupAction }
+  /**
+   * `tally`: a vote's counts after this press; null for a 'once' action, whose feature keeps its own count (reading
+   * every press on every press would make a 1,000-share red packet's claims quadratic).
+   */
+  | { ok: true; first: boolean; choice: number | null; tally: Tally | null; action: GroupAction }
   | { ok: false; error: GroupPressError };
 
 /**
@@ -88,7 +92,7 @@ export interface GroupActionHandler {
    * outcome of its own (the command layer renders it with the renderer registered for the kind); a `rejected` one
    * takes the press back, so the person can press again once they fixed the reason (topped up their wallet).
    */
-  pressed?: (tx: Tx, action: GroupAction, tally: Tally, personId: bigint) => Promise<Outcome | void>;
+  pressed?: (tx: Tx, action: GroupAction, tally: Tally | null, personId: bigint) => Promise<Outcome | void>;
 }
 
 export interface GroupPress {
@@ -245,7 +249,8 @@ async function applyPress(
   if (action.mode === 'once' && !recorded) return refuse('AlreadyPressed', action);
   // A vote for the choice already standing changes nothing and is no error.
   const first = recorded?.first === true;
-  return { action, result: { ok: true, first, choice, tally: await tally(tx, action.id), action } };
+  const counted = action.mode === 'vote' ? await tally(tx, action.id) : null;
+  return { action, result: { ok: true, first, choice, tally: counted, action } };
 }
 
 const orderOf = (order: bigint | undefined): bigint | null =>

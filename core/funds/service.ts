@@ -367,10 +367,10 @@ export function createFunds(deps: FundsDeps): Funds {
       return false;
     },
     // As with a spend: every vote asks for a check, which decides at once when the committed votes pass it.
-    async pressed(tx, action: GroupAction, t: Tally) {
+    async pressed(tx, action: GroupAction, t: Tally | null) {
       const close = await closeOfAction(tx, action.id);
       if (!close) return;
-      const { version } = await showCloseCard(tx, close.id, t);
+      const { version } = await showCloseCard(tx, close.id, t ?? undefined);
       await schedule(tx, {
         key: decideCloseKey(close.id, `check:${version}`),
         kind: 'fund.close.decide',
@@ -404,10 +404,10 @@ export function createFunds(deps: FundsDeps): Funds {
       return false;
     },
     // Every vote asks for a check after it commits; the check decides at once when the committed votes pass it.
-    async pressed(tx, action: GroupAction, t: Tally) {
+    async pressed(tx, action: GroupAction, t: Tally | null) {
       const spend = await spendOfAction(tx, action.id);
       if (!spend) return;
-      const { version } = await showCard(tx, spend.id, t);
+      const { version } = await showCard(tx, spend.id, t ?? undefined);
       await schedule(tx, {
         key: closeKey(spend.id, `check:${version}`),
         kind: 'fund.vote.close',
