@@ -59,6 +59,7 @@ export * from './collections/index.js';
 export * from './ious/index.js';
 export * from './redpackets/index.js';
 export * from './text/clean.js';
+export * from './text/han.js';
 
 /** The config values the core needs (config/env.ts `Config` satisfies it). */
 export interface CoreConfig {

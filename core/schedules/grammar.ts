@@ -8,6 +8,7 @@
  * / `直到<date>` (chrono-node, `chrono.zh` for Chinese dates), or `for 6 times` / `6 times` / `共6次` /
  * `6次`. What follows is the note. Runs happen at 09:00 on the payer's wall clock.
  */
+import { hanNumber } from '../text/han.js';
 import * as chrono from 'chrono-node';
 import { zonedParts } from '../time/zoned.js';
 import { parseClock, type Clock } from '../time/clock.js';
@@ -88,20 +89,6 @@ const ZH_WEEKDAYS: Readonly<Record<string, ScheduleWeekday>> = {
   '7': 'su',
 };
 
-const ZH_NUMBERS: Readonly<Record<string, number>> = {
-  一: 1,
-  两: 2,
-  二: 2,
-  三: 3,
-  四: 4,
-  五: 5,
-  六: 6,
-  七: 7,
-  八: 8,
-  九: 9,
-  十: 10,
-};
-
 const UNIT_WORDS: Readonly<Record<string, 'day' | 'week' | 'month'>> = {
   day: 'day',
   days: 'day',
@@ -119,15 +106,6 @@ const UNIT_WORDS: Readonly<Record<string, 'day' | 'week' | 'month'>> = {
 };
 
 type Match = { cadence: ScheduleCadence; length: number } | undefined;
-
-function zhNumber(text: string): number | undefined {
-  if (/^[0-9]+$/.test(text)) return Number(text);
-  if (text === '') return undefined;
-  if (text === '十') return 10;
-  const tens = /^([一二两三四五六七八九]?)十([一二三四五六七八九]?)$/u.exec(text);
-  if (tens) return (tens[1] ? (ZH_NUMBERS[tens[1]] ?? 0) : 1) * 10 + (tens[2] ? (ZH_NUMBERS[tens[2]] ?? 0) : 0);
-  return text.length === 1 ? ZH_NUMBERS[text] : undefined;
-}
 
 const validInterval = (n: number | undefined): n is number => n !== undefined && n >= 1 && n <= MAX_SCHEDULE_INTERVAL;
 const validDay = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 31;
@@ -192,7 +170,7 @@ function matchChinese(text: string): Match {
   let m: RegExpExecArray | null;
   // 每月1号, 每月15日
   if ((m = /^每个?月\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]/u.exec(text))) {
-    const n = zhNumber(m[1] ?? '');
+    const n = hanNumber(m[1] ?? '');
     return n !== undefined && validDay(n) ? { cadence: { unit: 'monthday', day: n }, length: m[0].length } : undefined;
   }
   // 每周五, 每星期五, 每礼拜五 (and 每两周五)
@@ -203,7 +181,7 @@ function matchChinese(text: string): Match {
   ) {
     const weekday = ZH_WEEKDAYS[m[2] ?? ''];
     const raw = m[1] ?? '';
-    const interval = raw === '' ? 1 : (zhNumber(raw) ?? 0) + (m[0].startsWith('每隔') ? 1 : 0);
+    const interval = raw === '' ? 1 : (hanNumber(raw) ?? 0) + (m[0].startsWith('每隔') ? 1 : 0);
     return weekday && validInterval(interval)
       ? { cadence: { unit: 'weekday', weekday, interval }, length: m[0].length }
       : undefined;
@@ -212,7 +190,7 @@ function matchChinese(text: string): Match {
   if ((m = /^每(隔)?([0-9]{1,2}|[一二两三四五六七八九十]{1,3})?(天|日|周|星期|礼拜|个月|月)/u.exec(text))) {
     const unit = UNIT_WORDS[m[3] ?? ''];
     const raw = m[2] ?? '';
-    let interval = raw === '' ? 1 : zhNumber(raw);
+    let interval = raw === '' ? 1 : hanNumber(raw);
     if (interval !== undefined && m[1]) interval += 1;
     return unit && validInterval(interval) ? { cadence: { unit, interval }, length: m[0].length } : undefined;
   }
@@ -232,7 +210,7 @@ function matchEnd(text: string, context: { now: Date; timeZone: string }): EndMa
     (m = /^(?:for\s+)?([0-9]{1,4})\s*(?:times|x)\b/u.exec(text)) ||
     (m = /^共?([0-9]{1,4}|[一二两三四五六七八九十]{1,3})次/u.exec(text))
   ) {
-    const count = zhNumber(m[1] ?? '');
+    const count = hanNumber(m[1] ?? '');
     if (count === undefined || count < 1 || count > MAX_SCHEDULE_COUNT) return { error: 'BadScheduleEnd', text: m[0] };
     return { end: { count }, length: m[0].length };
   }
@@ -284,8 +262,8 @@ function matchTime(text: string): TimeMatch {
       text,
     );
   if (!m) return undefined;
-  const hour = zhNumber(m[2] ?? '');
-  const minute = m[3] === '半' ? 30 : m[4] === undefined ? 0 : zhNumber(m[4]);
+  const hour = hanNumber(m[2] ?? '');
+  const minute = m[3] === '半' ? 30 : m[4] === undefined ? 0 : hanNumber(m[4]);
   if (hour === undefined || minute === undefined) return { error: 'BadScheduleTime', text: m[0] };
   // 下午6点 → 18:00; 晚上12点 is unclear: 12 with a part of the day stays as read.
   const pm = m[1] !== undefined && ZH_DAY_PARTS[m[1]] === 'pm' && hour < 12;

@@ -6,7 +6,7 @@
  * refused naming the words rather than half read. Pure: `now` is an input.
  */
 import * as chrono from 'chrono-node';
-import { zonedParts } from '../../../core/index.js';
+import { hanNumber, zonedParts } from '../../../core/index.js';
 
 export interface Day {
   year: number;
@@ -16,20 +16,6 @@ export interface Day {
 
 export type DayError = 'BadDate' | 'DateInPast';
 export type DayResult = { ok: true; day: Day } | { ok: false; error: DayError };
-
-const HAN_DIGITS: Readonly<Record<string, number>> = {
-  一: 1,
-  二: 2,
-  两: 2,
-  三: 3,
-  四: 4,
-  五: 5,
-  六: 6,
-  七: 7,
-  八: 8,
-  九: 9,
-  十: 10,
-};
 
 const HAN_UNITS: Readonly<Record<string, string>> = {
   天: 'days',
@@ -66,11 +52,7 @@ function inEnglish(text: string): string {
     );
   if (!later) return text;
   const [, count = '', unit = ''] = later;
-  const n = /^[0-9]+$/u.test(count)
-    ? Number(count)
-    : count.length === 2
-      ? 10 + (HAN_DIGITS[count[1] ?? ''] ?? 0)
-      : (HAN_DIGITS[count] ?? 0);
+  const n = hanNumber(count) ?? 0;
   return `in ${n} ${HAN_UNITS[unit] ?? 'days'}`;
 }
 
