@@ -1,39 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../config/env.js';
-import { audit, createCore, type Core } from '../../../core/index.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { layerFixture, replyOf } from '../../../test/support/layer.js';
 import { chatEvents } from '../../../test/support/events.js';
-import { createCommandLayer } from '../layer.js';
 import type { Actor, ChatRef, CommandLayer, Effect, OutMessage } from '../types.js';
 
-const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
-
-let database: TestDatabase;
-let core: Core;
-let layer: CommandLayer;
-
-beforeAll(async () => {
-  database = await createTestDatabase(6);
-  core = createCore({ db: database.db, config });
-  layer = createCommandLayer({ core, config });
-});
-
-afterAll(async () => {
-  expect((await audit(database.db)).violations).toEqual([]);
-  await database.drop();
-});
+const f = layerFixture();
 
 let chats = 0;
 const newGroup = (): ChatRef => ({ platform: 'telegram', chatId: `-100888${(chats += 1)}`, kind: 'group' });
 const { person, command, press } = chatEvents({ firstId: 8_300_000, keyPrefix: 'tg:collect', group: newGroup() });
 
 const effectsOf = async (actor: Actor, text: string, chat: ChatRef) =>
-  (await layer.handle(command(actor, text, chat))).effects;
-const reply = (effects: Effect[]) => {
-  const found = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply');
-  if (!found) throw new Error(`no reply in ${JSON.stringify(effects)}`);
-  return found;
-};
+  (await f.layer.handle(command(actor, text, chat))).effects;
 const liveOf = (effects: Effect[]) => {
   const found = effects.find((e): e is Extract<Effect, { type: 'live' }> => e.type === 'live');
   if (!found) throw new Error(`no card in ${JSON.stringify(effects)}`);
@@ -46,9 +23,9 @@ const buttonOf = (message: OutMessage, label: string): string => {
 };
 /** A button press in `chat`. */
 const tap = async (actor: Actor, actionId: string, chat: ChatRef) =>
-  (await layer.handle({ ...press(actor, actionId), chat } as Parameters<CommandLayer['handle']>[0])).effects;
+  (await f.layer.handle({ ...press(actor, actionId), chat } as Parameters<CommandLayer['handle']>[0])).effects;
 const cardText = async (ref: string, locale = 'en') => {
-  const r = await database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [ref]);
+  const r = await f.database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [ref]);
   const view = r.rows[0]?.view as { template: { params: Record<string, string> }; locale: string };
   expect(view.locale).toBe(locale);
   return view.template.params;
@@ -60,10 +37,10 @@ async function inChat(chat: ChatRef, names: string[], amount = '100', languageCo
   for (const name of names) {
     const actor = person(name, languageCode);
     if (amount !== '0')
-      await layer.handle(
+      await f.layer.handle(
         command(actor, `/faucet ${amount}`, { platform: 'telegram', chatId: actor.userId, kind: 'private' }),
       );
-    await layer.handle({ type: 'seen', actor, chat });
+    await f.layer.handle({ type: 'seen', actor, chat });
     people.push(actor);
   }
   return people;
@@ -96,7 +73,7 @@ describe('/collect in a group chat', () => {
       { type: 'answer', alert: true, text: 'You reminded everyone less than an hour ago. Try again later.' },
     ]);
 
-    expect(reply(await effectsOf(ann!, `/collect excuse @${dan!.username}`, chat)).message.text).toMatch(
+    expect(replyOf(await effectsOf(ann!, `/collect excuse @${dan!.username}`, chat)).message.text).toMatch(
       /^⊘ dan is let off #\d+ \(10\.00 USD\)/,
     );
     expect(await tap(ann!, buttonOf(posted.message, 'Close'), chat)).toEqual([
@@ -122,7 +99,7 @@ describe('/collect in a group chat', () => {
     ]);
     const asked = await tap(rich!, pay, chat);
     expect(asked[0]).toEqual({ type: 'answer' });
-    const confirm = reply(asked);
+    const confirm = replyOf(asked);
     expect(confirm).toMatchObject({ private: true, message: { text: 'Pay 50.00 USD to ann for “trip”?' } });
     expect(await tap(rich!, buttonOf(confirm.message, 'Confirm'), chat)).toEqual([
       { type: 'answer', text: 'Done ✅' },
@@ -153,20 +130,20 @@ describe('/collect in a group chat', () => {
     const split = liveOf(await effectsOf(li!, `/split 60 晚饭 @${wang!.username}`, chat));
     expect(split.message.text).toContain('◻ wang 30.00 USD');
 
-    const before = await database.db.query(`SELECT count(*)::int AS n FROM collections`);
-    const refused = reply(await effectsOf(li!, '/collect 20', chat));
+    const before = await f.database.db.query(`SELECT count(*)::int AS n FROM collections`);
+    const refused = replyOf(await effectsOf(li!, '/collect 20', chat));
     expect(refused).toMatchObject({ refusal: true, message: { text: '收款事由是什么？例如：/collect 20 班费' } });
     const dm = { platform: 'telegram' as const, chatId: li!.userId, kind: 'private' as const };
-    expect(reply(await effectsOf(li!, '/collect 20 班费', dm)).message.text).toBe(
+    expect(replyOf(await effectsOf(li!, '/collect 20 班费', dm)).message.text).toBe(
       '群收款要在群里发起：请到要收款的群里使用。',
     );
-    expect(reply(await effectsOf(wang!, '/split 60 dinner', chat)).message.text).toBe(
+    expect(replyOf(await effectsOf(wang!, '/split 60 dinner', chat)).message.text).toBe(
       '和谁分账？例如：/split 60 晚饭 @ann @ben',
     );
-    expect(reply(await effectsOf(li!, '/collect 20 dues into nofund', chat)).message.text).toContain(
+    expect(replyOf(await effectsOf(li!, '/collect 20 dues into nofund', chat)).message.text).toContain(
       '本群没有这个名字的基金',
     );
-    const after = await database.db.query(`SELECT count(*)::int AS n FROM collections`);
+    const after = await f.database.db.query(`SELECT count(*)::int AS n FROM collections`);
     expect(after.rows[0]?.n).toBe(before.rows[0]?.n);
   });
 
@@ -181,7 +158,7 @@ describe('/collect in a group chat', () => {
     });
     const [ann, ben, chen] = [discordUser('7001', 'ann'), discordUser('7002', 'ben'), discordUser('7003', 'chen')];
     for (const who of [ben, chen])
-      await layer.handle({
+      await f.layer.handle({
         type: 'command',
         key: `dc:faucet:${who.userId}`,
         actor: who,
@@ -192,7 +169,7 @@ describe('/collect in a group chat', () => {
         options: { amount: '100' },
       });
     const slash = (key: string, command: string, args: string, options: Record<string, string | Actor>) =>
-      layer.handle({ type: 'command', key, actor: ann, chat: channel, command, args, mentions: [], options });
+      f.layer.handle({ type: 'command', key, actor: ann, chat: channel, command, args, mentions: [], options });
     const posted = liveOf(
       (
         await slash('dc:c1', 'collect', 'new 90 trip', {
@@ -206,10 +183,10 @@ describe('/collect in a group chat', () => {
     );
     expect(posted.message.text).toContain('◻ ben 45.00 USD\n◻ chen 45.00 USD');
     const pay = buttonOf(posted.message, 'Pay');
-    const tapped = await layer.handle({ type: 'button', key: 'dc:b1', actor: chen, chat: channel, actionId: pay });
+    const tapped = await f.layer.handle({ type: 'button', key: 'dc:b1', actor: chen, chat: channel, actionId: pay });
     expect(tapped.effects[0]).toEqual({ type: 'answer' });
-    const confirm = reply(tapped.effects);
-    const done = await layer.handle({
+    const confirm = replyOf(tapped.effects);
+    const done = await f.layer.handle({
       type: 'button',
       key: 'dc:b2',
       actor: chen,

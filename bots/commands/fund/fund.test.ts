@@ -1,38 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../config/env.js';
-import { audit, createCore, groupButtonId, type Core } from '../../../core/index.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { groupButtonId } from '../../../core/index.js';
+import { layerFixture, replyOf } from '../../../test/support/layer.js';
 import { chatEvents } from '../../../test/support/events.js';
-import { createCommandLayer } from '../layer.js';
-import type { Actor, ChatRef, CommandLayer, Effect } from '../types.js';
+import type { Actor, ChatRef, Effect } from '../types.js';
 
-const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
-
-let database: TestDatabase;
-let core: Core;
-let layer: CommandLayer;
-
-beforeAll(async () => {
-  database = await createTestDatabase(6);
-  core = createCore({ db: database.db, config });
-  layer = createCommandLayer({ core, config });
-});
-
-afterAll(async () => {
-  expect((await audit(database.db)).violations).toEqual([]);
-  await database.drop();
-});
+const f = layerFixture();
 
 const GROUP: ChatRef = { platform: 'telegram', chatId: '-100777', kind: 'group', title: 'Class of 2026' };
 const { person, command, press } = chatEvents({ firstId: 8_100_000, keyPrefix: 'tg:7', group: GROUP });
 
-const reply = (effects: Effect[]) => {
-  const found = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply');
-  if (!found) throw new Error(`no reply in ${JSON.stringify(effects)}`);
-  return found;
-};
 const say = async (actor: Actor, text: string, chat?: ChatRef) =>
-  reply((await layer.handle(command(actor, text, chat))).effects);
+  replyOf((await f.layer.handle(command(actor, text, chat))).effects);
 
 async function funded(name: string, amount: string, languageCode = 'en'): Promise<Actor> {
   const actor = person(name, languageCode);
@@ -59,7 +37,7 @@ describe('/fund in a group chat', () => {
     expect(shown).toContain('Members: ann, ben, chen');
 
     // The card (a live message the worker keeps up to date) and the poll members answer.
-    const asked = (await layer.handle(command(ann, `/fund spend trip 80 @${dan.username} train tickets`))).effects;
+    const asked = (await f.layer.handle(command(ann, `/fund spend trip 80 @${dan.username} train tickets`))).effects;
     const card = asked.find((e): e is Extract<Effect, { type: 'live' }> => e.type === 'live');
     const poll = asked.find((e): e is Extract<Effect, { type: 'poll' }> => e.type === 'poll');
     expect(card?.message.text).toContain('Pay 80.00 USD from “trip” to dan?');
@@ -68,26 +46,26 @@ describe('/fund in a group chat', () => {
     const [yes, no] = [groupButtonId(poll?.pollRef ?? '', 0), groupButtonId(poll?.pollRef ?? '', 1)];
 
     // Not a member: refused. A member's vote counts, once, and can change.
-    const stranger = (await layer.handle(press(dan, yes))).effects;
+    const stranger = (await f.layer.handle(press(dan, yes))).effects;
     expect(stranger).toMatchObject([{ type: 'answer', alert: true }]);
-    await layer.handle(press(ann, yes));
-    await layer.handle(press(ben, no));
-    await layer.handle(press(ben, yes));
+    await f.layer.handle(press(ann, yes));
+    await f.layer.handle(press(ben, no));
+    await f.layer.handle(press(ben, yes));
 
     // Every vote showed on the card; a stranger's answer is explained to them privately.
-    const live = await database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [card?.ref]);
+    const live = await f.database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [card?.ref]);
     expect(JSON.stringify(live.rows[0]?.view)).toContain('"yes":"2"');
-    const told = await database.db.query(
+    const told = await f.database.db.query(
       `SELECT count(*)::int AS n FROM outbox WHERE key LIKE 'notify:fund.vote:%:not-member'`,
     );
     expect(told.rows[0]?.n).toBe(1);
 
     // The worker's job decides (here called as the worker would): paid exactly once.
-    const spend = await database.db.query(`SELECT id FROM fund_spends ORDER BY id DESC LIMIT 1`);
+    const spend = await f.database.db.query(`SELECT id FROM fund_spends ORDER BY id DESC LIMIT 1`);
     const spendId = BigInt(String(spend.rows[0]?.id));
     const decisions = await Promise.all([
-      core.funds.decideSpend(database.db, spendId),
-      core.funds.decideSpend(database.db, spendId),
+      f.core.funds.decideSpend(f.database.db, spendId),
+      f.core.funds.decideSpend(f.database.db, spendId),
     ]);
     expect(decisions.map((d) => d.type).sort()).toEqual(['noop', 'paid']);
 
@@ -96,7 +74,7 @@ describe('/fund in a group chat', () => {
     expect(after).toMatch(/−80\.00 USD to dan — train tickets \(approved by ann, ben\)/);
     expect((await say(dan, '/balance')).message.text).toContain('80.00 USD');
     expect((await say(ann, '/fund list')).message.text).toContain('• trip: 70.00 USD');
-    const decided = await database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [card?.ref]);
+    const decided = await f.database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [card?.ref]);
     expect(JSON.stringify(decided.rows[0]?.view)).toContain('"reason":"passed"');
   });
 
@@ -107,7 +85,7 @@ describe('/fund in a group chat', () => {
     expect((await say(li, '/fund add 没有这个 5')).message.text).toContain('本群没有这个基金');
     const dm = { platform: 'telegram' as const, chatId: li.userId, kind: 'private' as const };
     expect((await say(li, '/fund new 私房钱', dm)).message.text).toContain('基金属于群聊');
-    const count = await database.db.query(`SELECT count(*)::int AS n FROM funds WHERE name = '私房钱'`);
+    const count = await f.database.db.query(`SELECT count(*)::int AS n FROM funds WHERE name = '私房钱'`);
     expect(count.rows[0]?.n).toBe(0);
   });
 
@@ -120,7 +98,7 @@ describe('/fund in a group chat', () => {
     expect(made).toContain('Fund “lucky” started by mum for mei, locked until');
     expect(made).toContain('2027');
     expect((await say(grandma, '/fund add lucky 20 from grandma')).message.text).toContain('added to “lucky”');
-    const thanks = await database.db.query(
+    const thanks = await f.database.db.query(
       `SELECT count(*)::int AS n FROM outbox WHERE key LIKE 'notify:fund.add:%:thanks'`,
     );
     expect(thanks.rows[0]?.n).toBe(1);
@@ -135,7 +113,7 @@ describe('/fund in a group chat', () => {
       expect(refused.refusal).toBe(true);
       expect(refused.message.text).toMatch(/locked until .*2027/);
     }
-    const quorum = await database.db.query(`SELECT quorum_pct FROM funds WHERE name = 'lucky'`);
+    const quorum = await f.database.db.query(`SELECT quorum_pct FROM funds WHERE name = 'lucky'`);
     expect(quorum.rows[0]?.quorum_pct).toBe(60);
   });
 
@@ -154,17 +132,17 @@ describe('/fund in a group chat', () => {
     await say(ann, '/fund add outing 30');
     await say(ben, '/fund add outing 10');
 
-    const asked = (await layer.handle(command(ben, '/fund close outing'))).effects;
+    const asked = (await f.layer.handle(command(ben, '/fund close outing'))).effects;
     const card = asked.find((e): e is Extract<Effect, { type: 'live' }> => e.type === 'live');
     const poll = asked.find((e): e is Extract<Effect, { type: 'poll' }> => e.type === 'poll');
     expect(card?.message.text).toContain('Close “outing” and give back its 40.00 USD');
     expect(poll).toMatchObject({ question: 'Close “outing” and give back 40.00 USD?', options: ['Yes', 'No'] });
-    await layer.handle(press(ann, groupButtonId(poll?.pollRef ?? '', 0)));
-    await layer.handle(press(ben, groupButtonId(poll?.pollRef ?? '', 0)));
+    await f.layer.handle(press(ann, groupButtonId(poll?.pollRef ?? '', 0)));
+    await f.layer.handle(press(ben, groupButtonId(poll?.pollRef ?? '', 0)));
 
     // The worker's job decides (called here as the worker would).
-    const close = await database.db.query(`SELECT id FROM fund_closes ORDER BY id DESC LIMIT 1`);
-    expect(await core.funds.decideClose(database.db, BigInt(String(close.rows[0]?.id)))).toMatchObject({
+    const close = await f.database.db.query(`SELECT id FROM fund_closes ORDER BY id DESC LIMIT 1`);
+    expect(await f.core.funds.decideClose(f.database.db, BigInt(String(close.rows[0]?.id)))).toMatchObject({
       type: 'closed',
     });
     expect((await say(ann, '/fund show outing')).message.text).toContain('Closed by its members’ vote.');

@@ -1,41 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../config/env.js';
-import { audit, createCore, type Core } from '../../../core/index.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { layerFixture, replyOf } from '../../../test/support/layer.js';
 import { chatEvents } from '../../../test/support/events.js';
-import { createCommandLayer } from '../layer.js';
-import type { Actor, ChatRef, CommandLayer, Effect } from '../types.js';
+import type { Actor, ChatRef, Effect } from '../types.js';
 
-const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
-
-let database: TestDatabase;
-let core: Core;
-let layer: CommandLayer;
-
-beforeAll(async () => {
-  database = await createTestDatabase(6);
-  core = createCore({ db: database.db, config });
-  layer = createCommandLayer({ core, config });
-});
-
-afterAll(async () => {
-  expect((await audit(database.db)).violations).toEqual([]);
-  await database.drop();
-});
+const f = layerFixture();
 
 const GROUP: ChatRef = { platform: 'telegram', chatId: '-100818', kind: 'group', title: 'Flatmates' };
 const { person, command, press } = chatEvents({ firstId: 8_300_000, keyPrefix: 'tg:18', group: GROUP });
 
-const reply = (effects: Effect[]) => {
-  const found = effects.find((e): e is Extract<Effect, { type: 'reply' }> => e.type === 'reply');
-  if (!found) throw new Error(`no reply in ${JSON.stringify(effects)}`);
-  return found;
-};
 const say = async (actor: Actor, text: string, chat?: ChatRef) =>
-  reply((await layer.handle(command(actor, text, chat))).effects);
+  replyOf((await f.layer.handle(command(actor, text, chat))).effects);
 /** What a press shows: the edited message, or the alert of a refusal. */
 const tap = async (actor: Actor, actionId: string, chat: ChatRef = GROUP) => {
-  const effects = (await layer.handle(press(actor, actionId, chat))).effects;
+  const effects = (await f.layer.handle(press(actor, actionId, chat))).effects;
   const edit = effects.find((e): e is Extract<Effect, { type: 'edit' }> => e.type === 'edit');
   const answer = effects.find((e): e is Extract<Effect, { type: 'answer' }> => e.type === 'answer');
   return edit?.message.text ?? answer?.text ?? '';
@@ -48,10 +25,10 @@ async function funded(name: string, amount: string, languageCode = 'en'): Promis
 }
 
 const actionByRef = async (ref: string) =>
-  String((await database.db.query(`SELECT id FROM actions WHERE ref = $1`, [ref])).rows[0]?.id);
-const lastIou = async () => String((await database.db.query(`SELECT max(id) AS id FROM ious`)).rows[0]?.id);
+  String((await f.database.db.query(`SELECT id FROM actions WHERE ref = $1`, [ref])).rows[0]?.id);
+const lastIou = async () => String((await f.database.db.query(`SELECT max(id) AS id FROM ious`)).rows[0]?.id);
 const lastExtension = async () =>
-  String((await database.db.query(`SELECT max(id) AS id FROM iou_extensions`)).rows[0]?.id);
+  String((await f.database.db.query(`SELECT max(id) AS id FROM iou_extensions`)).rows[0]?.id);
 const balance = async (actor: Actor) => (await say(actor, '/balance')).message.text;
 
 describe('/iou, /repay and /ious through the command layer', () => {
@@ -177,7 +154,7 @@ describe('/iou on Discord', () => {
     });
     const [ann, ben] = [user('918000101', 'ann_dc'), user('918000102', 'ben_dc')];
     const slash = (actor: Actor, name: string, args: string, options: Record<string, string | boolean | Actor>) =>
-      layer.handle({
+      f.layer.handle({
         type: 'command',
         key: `dc:iou:${name}:${args}`,
         actor,
@@ -188,7 +165,7 @@ describe('/iou on Discord', () => {
         options,
       });
     await slash(ann, 'faucet', '100', { amount: '100' });
-    const lent = reply(
+    const lent = replyOf(
       (await slash(ann, 'iou', 'lend 25 in 2 weeks', { user: ben, amount: '25', due: 'in 2 weeks', record: false }))
         .effects,
     );
@@ -196,7 +173,7 @@ describe('/iou on Discord', () => {
     expect(lent.message.text).toMatch(/ann_dc lends ben_dc 25\.00 USD, to repay by \w{3} \d{4}-\d{2}-\d{2}\./);
     const id = await lastIou();
     expect(await tap(ben, await actionByRef(`iou:${id}:confirm`))).toContain('You borrowed 25.00 USD from ann_dc');
-    const listed = reply((await slash(ben, 'ious', '', {})).effects);
+    const listed = replyOf((await slash(ben, 'ious', '', {})).effects);
     expect(listed.message.text).toContain('• ann_dc: 25.00 USD');
   });
 });

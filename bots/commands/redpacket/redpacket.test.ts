@@ -1,48 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../config/env.js';
-import { audit, createCore, type Core } from '../../../core/index.js';
+import { describe, expect, it } from 'vitest';
 import { readLive } from '../../../core/live/index.js';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { layerFixture, replyOf } from '../../../test/support/layer.js';
 import { chatEvents } from '../../../test/support/events.js';
-import { createCommandLayer } from '../layer.js';
 import { parseRedPacket } from './grammar.js';
 import { Input, type ParseContext } from '../grammar/index.js';
-import type { Actor, ChatRef, CommandLayer, Effect } from '../types.js';
+import type { Actor, ChatRef, Effect } from '../types.js';
 
-const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
-
-let database: TestDatabase;
-let core: Core;
-let layer: CommandLayer;
-
-beforeAll(async () => {
-  database = await createTestDatabase(6);
-  core = createCore({ db: database.db, config });
-  layer = createCommandLayer({ core, config });
-});
-
-afterAll(async () => {
-  expect((await audit(database.db)).violations).toEqual([]);
-  await database.drop();
-});
+const f = layerFixture();
 
 const GROUP: ChatRef = { platform: 'telegram', chatId: '-100888', kind: 'group', title: 'Family' };
 const { person, command, press } = chatEvents({ firstId: 8_300_000, keyPrefix: 'tg:8', group: GROUP });
 
 type Live = Extract<Effect, { type: 'live' }>;
 type Answer = Extract<Effect, { type: 'answer' }>;
-type Reply = Extract<Effect, { type: 'reply' }>;
 
 const effectsOf = async (actor: Actor, text: string, chat?: ChatRef) =>
-  (await layer.handle(command(actor, text, chat))).effects;
-const reply = (effects: Effect[]): Reply => {
-  const found = effects.find((e): e is Reply => e.type === 'reply');
-  if (!found) throw new Error(`no reply in ${JSON.stringify(effects)}`);
-  return found;
-};
-const say = async (actor: Actor, text: string, chat?: ChatRef) => reply(await effectsOf(actor, text, chat));
+  (await f.layer.handle(command(actor, text, chat))).effects;
+const say = async (actor: Actor, text: string, chat?: ChatRef) => replyOf(await effectsOf(actor, text, chat));
 const answer = async (actor: Actor, actionId: string): Promise<Answer> => {
-  const found = (await layer.handle(press(actor, actionId))).effects.find((e): e is Answer => e.type === 'answer');
+  const found = (await f.layer.handle(press(actor, actionId))).effects.find((e): e is Answer => e.type === 'answer');
   if (!found) throw new Error('no answer');
   return found;
 };
@@ -88,16 +64,16 @@ describe('/redpacket in a group chat', () => {
 
     // The card follows (the job each claim scheduled; no workers here): who got how much.
     const packetId = BigInt((card?.ref ?? '').split(':')[1] ?? '0');
-    await core.redpackets.refresh(database.db, packetId);
-    const live = await readLive(database.db, card?.ref ?? '');
+    await f.core.redpackets.refresh(f.database.db, packetId);
+    const live = await readLive(f.database.db, card?.ref ?? '');
     expect(live?.view.template.params?.claimed).toBe('2');
     expect(live?.view.template.params?.claims).toContain(`ben — ${benAmount} USD`);
 
     // The last share: the card names the luckiest and loses its button.
     const dan = person('dan');
     expect((await answer(dan, claimId)).text).toMatch(/^🧧 You got/);
-    await core.redpackets.refresh(database.db, packetId);
-    const done = await readLive(database.db, card?.ref ?? '');
+    await f.core.redpackets.refresh(f.database.db, packetId);
+    const done = await readLive(f.database.db, card?.ref ?? '');
     expect(done?.view.template.params).toMatchObject({ reason: 'done', claimed: '3' });
     expect(done?.view.template.params?.luckiest).toMatch(/^(ben|chen|dan) — \d+\.\d{2} USD$/);
     expect(done?.view.template.buttons).toBeUndefined();
@@ -139,7 +115,7 @@ describe('/redpacket in a group chat', () => {
 });
 
 describe('the /redpacket grammar', () => {
-  const context: ParseContext = { defaultCurrency: 'USD', max: config.maxAmount, now: new Date(), timeZone: 'UTC' };
+  const context: ParseContext = { defaultCurrency: 'USD', max: f.config.maxAmount, now: new Date(), timeZone: 'UTC' };
   const parse = (args: string) =>
     parseRedPacket(new Input({ ...command(person('x'), `/redpacket ${args}`), args }), context);
 
