@@ -167,3 +167,22 @@ describe('borrow asks', () => {
     expect(await borrowIous(bo)).toHaveLength(1);
   });
 });
+
+describe('lending a custom amount to an ask', () => {
+  it('is capped at what is left and refused in another currency', async () => {
+    const s = randomUUID().slice(0, 6);
+    const bo = await person(f.core, `bc_${s}`);
+    const friend = await person(f.core, `fc_${s}`, 100_00n);
+    const a = await ask(f.core, bo, 30_00n);
+    const lend = (amount: { minor: bigint; currency: string }) =>
+      f.db.transaction((tx) => f.core.borrow.fund(tx, { askId: BigInt(a.askId), lender: friend.id, amount }));
+    expect(await lend({ minor: 5_00n, currency: 'EUR' })).toEqual({ type: 'rejected', error: 'InvalidAmount' });
+    expect(await lend(usd(10_00n))).toMatchObject({ type: 'funded', amount: usd(10_00n), full: false });
+    expect(await lend(usd(99_00n))).toMatchObject({ type: 'funded', amount: usd(20_00n), full: true });
+    expect(await lend(usd(1_00n))).toEqual({ type: 'rejected', error: 'AskClosed' });
+    expect((await borrowIous(bo)).map((r) => String(r.source_ref))).toEqual([
+      `borrow:${a.askId}:${friend.id}:1`,
+      `borrow:${a.askId}:${friend.id}:2`,
+    ]);
+  });
+});

@@ -57,7 +57,7 @@ export interface Borrow {
   readonly groupActions: readonly GroupActionHandler[];
   ask(tx: Tx, input: BorrowInput): Promise<BorrowOutcome>;
   /** A friend funds `amount` (capped at what is still asked), the whole rest, or half of it, of ask `askId`. */
-  fund(tx: Tx, input: { askId: bigint; lender: bigint; amount: bigint | 'all' | 'half' }): Promise<BorrowFundOutcome>;
+  fund(tx: Tx, input: { askId: bigint; lender: bigint; amount: Amount | 'all' | 'half' }): Promise<BorrowFundOutcome>;
   /** Timed `borrow.close`: closes a fully funded ask, or one past its TTL, and tells the borrower what came in. */
   close(exec: Executor, askId: bigint): Promise<BorrowCloseOutcome>;
 }
@@ -124,13 +124,14 @@ export function createBorrow(deps: BorrowDeps): Borrow {
 
   async function fund(
     tx: Tx,
-    input: { askId: bigint; lender: bigint; amount: bigint | 'all' | 'half' },
+    input: { askId: bigint; lender: bigint; amount: Amount | 'all' | 'half' },
   ): Promise<BorrowFundOutcome> {
     const rejected = (error: BorrowFundError): BorrowFundOutcome => ({ type: 'rejected', error });
-    if (typeof input.amount === 'bigint' && input.amount <= 0n) return rejected('InvalidAmount');
+    if (typeof input.amount === 'object' && input.amount.minor <= 0n) return rejected('InvalidAmount');
     const ask = await lockAsk(tx, input.askId);
     if (!ask) return rejected('AskNotFound');
     if (ask.borrower === input.lender) return rejected('OwnAsk');
+    if (typeof input.amount === 'object' && input.amount.currency !== ask.currency) return rejected('InvalidAmount');
     const now = await dbNow(tx);
     if (ask.state !== 'open' || ask.expiresAt.getTime() <= now.getTime()) return rejected('AskClosed');
     const rest = ask.amount - ask.funded;
@@ -138,7 +139,7 @@ export function createBorrow(deps: BorrowDeps): Borrow {
     if (rest <= 0n) return rejected('AskClosed');
     // Read under the lock: friends pressing together each take a share of what is really left.
     const wanted =
-      input.amount === 'all' ? rest : input.amount === 'half' ? (rest > 1n ? rest / 2n : rest) : input.amount;
+      input.amount === 'all' ? rest : input.amount === 'half' ? (rest > 1n ? rest / 2n : rest) : input.amount.minor;
     const part = wanted < rest ? wanted : rest;
     const n = ask.parts + 1;
     const ref = borrowPartRef(ask.id, input.lender, n);

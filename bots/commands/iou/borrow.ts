@@ -25,13 +25,14 @@ export function renderBorrow(reader: Reader, outcome: BorrowOutcome): OutMessage
         borrower: outcome.borrowerName,
         amount: formatAmount(outcome.amount),
         due: outcome.dueOn,
+        id: outcome.askId.toString(),
       });
       const record = t(reader.locale, 'borrow.record', {
         onTime: String(outcome.record.onTime),
         late: String(outcome.record.late),
         open: String(outcome.record.open),
       });
-      const text = `${withNote(reader, head, outcome.note)}\n${record}\n${t(reader.locale, 'borrow.hint')}`;
+      const text = `${withNote(reader, head, outcome.note)}\n${record}\n${t(reader.locale, 'borrow.hint', { id: outcome.askId.toString() })}`;
       return {
         text,
         buttons: [

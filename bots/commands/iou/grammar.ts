@@ -172,3 +172,18 @@ export function parseRepay(input: Input, context: ParseContext): RepayCommand | 
   if (failed(taken)) return taken;
   return { name: 'repay', lender: taken.recipient, amount: taken.amount };
 }
+
+export interface LendToAskCommand {
+  name: 'lend';
+  askId: bigint;
+  amount: Amount;
+}
+
+/** `/lend 12 20`: lend 20 to borrow ask #12 (Discord: `id`, `amount` options). */
+export function parseLendToAsk(input: Input, context: ParseContext): LendToAskCommand | Failure {
+  const all = words(input.text).map((w) => w.text);
+  const askId = parseId(input.option('id') ?? all[0]);
+  if (askId === undefined) return fail('BadAskId');
+  const amount = wholeAmount(input.option('amount') ?? all.slice(1).join(' '), context);
+  return failed(amount) ? amount : { name: 'lend', askId, amount };
+}

@@ -26,9 +26,11 @@ import { renderBorrow, renderFunded } from './borrow.js';
 import {
   parseBorrow,
   parseIou,
+  parseLendToAsk,
   parseRepay,
   type BorrowCommand,
   type IouCommand,
+  type LendToAskCommand,
   type RepayCommand,
 } from './grammar.js';
 import { renderApproved, renderSettle } from './settle.js';
@@ -177,8 +179,25 @@ const borrow: OnceSpec<BorrowCommand> = {
   },
 };
 
+/** `/lend 12 20`: a custom part of borrow ask #12, an IOU at once (the buttons lend all or half). */
+const lend: OnceSpec<LendToAskCommand> = {
+  name: 'lend',
+  example: '/lend 12 20',
+  once: true,
+  discord: { options: [ID, AMOUNT] },
+  parse: parseLendToAsk,
+  async run(tx, ctx, command) {
+    const outcome = await ctx.core.borrow.fund(tx, {
+      askId: command.askId,
+      lender: ctx.person.id,
+      amount: command.amount,
+    });
+    return { outcome, message: renderFunded(ctx.reader, outcome) };
+  },
+};
+
 export const lending = {
-  commands: [iou, repay, ious, settle, borrow],
+  commands: [iou, repay, ious, settle, borrow, lend],
   presses: [
     onPress(IOU_CONFIRM, renderConfirmed),
     onPress(IOU_REPAY, renderRepaid),

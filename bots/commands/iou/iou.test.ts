@@ -255,7 +255,13 @@ describe('/borrow in a group through the command layer', () => {
     expect(await balance(bo)).toContain('26.00 USD available');
     const iou = await database.db.query(`SELECT source, state FROM ious WHERE id = $1`, [await lastIou()]);
     expect(iou.rows[0]).toEqual({ source: 'borrow', state: 'open' });
-    expect(await tap(ann, all?.actionId ?? '')).toContain('fully funded');
+    const askId = /ask #(\d+)/.exec(card.message.text)?.[1] ?? '';
+    expect(card.message.text).toContain(`/lend ${askId} amount`);
+    expect(all?.actionId).toBeDefined();
+    // A custom amount: more than is left is capped at the rest.
+    expect((await say(ann, `/lend ${askId} 100`)).message.text).toMatch(
+      /You lent bo 25\.00 USD \(IOU #\d+\)\. 50\.00 USD of 50\.00 USD is in\.\n.*fully funded/,
+    );
     expect(await balance(bo)).toContain('51.00 USD available');
     expect(
       (await say(bo, '/borrow 10 tomorrow', { platform: 'telegram', chatId: bo.userId, kind: 'private' })).message.text,
