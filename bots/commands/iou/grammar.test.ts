@@ -172,7 +172,7 @@ describe('the /borrow and /lend grammar', () => {
     });
     expect(borrow('¥200 by 2026-12-20')).toMatchObject({ amount: { minor: 200_00n, currency: 'CNY' } });
     expect(borrow('50')).toEqual({ fail: 'MissingDueDate' });
-    expect(borrow('fifty friday')).toMatchObject({ fail: expect.any(String) });
+    expect(borrow('fifty friday')).toHaveProperty('fail');
   });
   it('reads an ask id and an amount', () => {
     expect(lend('12 20')).toEqual({ name: 'lend', askId: 12n, amount: { minor: 20_00n, currency: 'USD' } });
