@@ -320,6 +320,7 @@ describe('renderNotification', () => {
     'iou.lender_short': { amount: '50.00 USD', borrower: 'Ben' },
     'iou.voided': { amount: '50.00 USD', borrower: 'Ben' },
     'borrow.funded': { amount: '20.00 USD', lender: 'Ann', funded: '20.00 USD', total: '50.00 USD' },
+    'borrow.halfway': { funded: '20.00 USD', total: '50.00 USD' },
     'borrow.closed': { funded: '20.00 USD', total: '50.00 USD' },
     'iou.reminder': { amount: '50.00 USD', lender: 'Ann', due: '2026-12-18', id: '7', half: '25.00 USD' },
     'iou.nudge': { amount: '50.00 USD', lender: 'Ann', due: '2026-12-18', id: '7', half: '25.00 USD' },

@@ -159,7 +159,16 @@ describe('borrow asks', () => {
       outcome: { type: 'funded' },
     });
     expect(await short.borrow.close(f.db, BigInt(a.askId))).toMatchObject({ type: 'noop', reason: 'NotDue' });
+    const halfway = await f.db.query(`SELECT kind FROM outbox WHERE key = $1`, [`borrow.nudge:${a.askId}`]);
+    expect(halfway.rows[0]?.kind).toBe('borrow.nudge');
     await sleep(400);
+    expect(
+      await short.timed['borrow.nudge'](f.db, { askId: a.askId }, { key: 'n', dueAt: new Date() }),
+    ).toBeUndefined();
+    const told = await f.db.query(`SELECT count(*)::int AS n FROM outbox WHERE key = $1`, [
+      `notify:borrow:${a.askId}:halfway`,
+    ]);
+    expect(told.rows[0]?.n).toBe(1);
     expect(await short.borrow.close(f.db, BigInt(a.askId))).toMatchObject({ type: 'closed' });
     expect(await askRow(a.askId)).toMatchObject({ state: 'expired', funded: '1500' });
     const late = await press(short, friend, groupButtonId(a.allActionId), a.chat);

@@ -28,6 +28,7 @@ import {
   type BorrowCloseOutcome,
   type BorrowFundError,
   type BorrowFundOutcome,
+  type BorrowNudgeOutcome,
   type BorrowOutcome,
   type Day,
 } from './model.js';
@@ -58,6 +59,8 @@ export interface Borrow {
   ask(tx: Tx, input: BorrowInput): Promise<BorrowOutcome>;
   /** A friend funds `amount` (capped at what is still asked), the whole rest, or half of it, of ask `askId`. */
   fund(tx: Tx, input: { askId: bigint; lender: bigint; amount: Amount | 'all' | 'half' }): Promise<BorrowFundOutcome>;
+  /** Timed `borrow.nudge` at half the TTL: tells the borrower what came in so far (nothing once it is funded). */
+  nudge(exec: Executor, askId: bigint): Promise<BorrowNudgeOutcome>;
   /** Timed `borrow.close`: closes a fully funded ask, or one past its TTL, and tells the borrower what came in. */
   close(exec: Executor, askId: bigint): Promise<BorrowCloseOutcome>;
 }
@@ -78,6 +81,7 @@ interface Ask {
   allActionId: string;
   halfActionId: string;
   expiresAt: Date;
+  createdAt: Date;
   closedAt: Date | null;
 }
 
@@ -100,6 +104,7 @@ function toAsk(r: Row): Ask {
     allActionId: String(r.all_action_id),
     halfActionId: String(r.half_action_id),
     expiresAt: date(r.expires_at),
+    createdAt: date(r.created_at),
     closedAt: r.closed_at === null ? null : date(r.closed_at),
   };
 }
@@ -277,6 +282,12 @@ export function createBorrow(deps: BorrowDeps): Borrow {
       );
       const askId = big(r.rows[0]?.id);
       await schedule(tx, {
+        key: `borrow.nudge:${askId}`,
+        kind: 'borrow.nudge',
+        dueAt: new Date(now.getTime() + deps.config.ttlMs / 2),
+        payload: { askId: askId.toString() },
+      });
+      await schedule(tx, {
         key: closeKey(askId, 1),
         kind: 'borrow.close',
         dueAt: all.expiresAt,
@@ -294,6 +305,26 @@ export function createBorrow(deps: BorrowDeps): Borrow {
         halfActionId: half.id,
         expiresAt: all.expiresAt,
       };
+    },
+
+    nudge(exec, askId) {
+      return inTx(exec, async (tx): Promise<BorrowNudgeOutcome> => {
+        const ask = await lockAsk(tx, askId);
+        if (!ask) return { type: 'noop', reason: 'Unknown', dueAt: null };
+        if (ask.closedAt || ask.funded === ask.amount) return { type: 'noop', reason: 'Resolved', dueAt: null };
+        const half = new Date((ask.createdAt.getTime() + ask.expiresAt.getTime()) / 2);
+        if (half.getTime() > (await dbNow(tx)).getTime()) return { type: 'noop', reason: 'NotDue', dueAt: half };
+        await notifyPerson(tx, {
+          key: `notify:borrow:${ask.id}:halfway`,
+          personId: ask.borrower,
+          template: IOU_TEMPLATES['borrow.halfway'],
+          params: {
+            funded: formatAmount({ minor: ask.funded, currency: ask.currency }),
+            total: formatAmount({ minor: ask.amount, currency: ask.currency }),
+          },
+        });
+        return { type: 'nudged', askId: ask.id };
+      });
     },
 
     close(exec, askId) {

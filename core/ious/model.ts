@@ -272,6 +272,7 @@ export type BorrowFundOutcome =
     }
   | { type: 'rejected'; error: BorrowFundError };
 
+export type BorrowNudgeOutcome = { type: 'nudged'; askId: bigint } | Noop;
 export type BorrowCloseOutcome = { type: 'closed'; askId: bigint; funded: Amount; total: Amount } | Noop;
 
 /** Any friend in the chat: fund a borrow ask (payload: askId, share 'all' | 'half'). A group action, mode 'once'. */
