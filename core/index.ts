@@ -32,6 +32,7 @@ import { createFunds, type Funds } from './funds/service.js';
 import { createCollections, type Collections } from './collections/service.js';
 import { createIous, type Ious } from './ious/service.js';
 import { createSettleUp, type SettleUp } from './ious/settle-up.js';
+import { createBorrow, type Borrow } from './ious/borrow.js';
 import { createRedPackets, type RedPackets } from './redpackets/service.js';
 
 export * from './actions/index.js';
@@ -78,6 +79,8 @@ export interface CoreConfig {
   readonly scheduleRetryMs?: number;
   /** How long a borrower has to confirm an IOU (IOU_CONFIRM_TTL; default 48 h). */
   readonly iouConfirmTtlMs?: number;
+  /** How long a borrow ask stays open (BORROW_TTL; default 24 h). */
+  readonly borrowTtlMs?: number;
   /** How long a red packet can be claimed before its rest goes back (REDPACKET_TTL; default 24 h). */
   readonly redpacketTtlMs?: number;
   /** Most red packet shares one person may claim in a minute (default 10). */
@@ -111,6 +114,8 @@ export interface Core {
   ious: Ious;
   /** `/settle`: the plan of a group's IOUs, approved leg by leg and run as one unit. */
   settleUp: SettleUp;
+  /** `/borrow`: asks friends fund in parts, each part an open IOU. */
+  borrow: Borrow;
   redpackets: RedPackets;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
@@ -173,6 +178,7 @@ export function createCore(deps: {
   const collections = createCollections({ people, payments, funds, log });
   const ious = createIous({ ledger, people, config: { confirmTtlMs: config.iouConfirmTtlMs ?? 48 * 3_600_000 }, log });
   const settleUp = createSettleUp({ ious, ledger, people, log });
+  const borrow = createBorrow({ ious, ledger, people, config: { ttlMs: config.borrowTtlMs ?? 24 * 3_600_000 }, log });
   const redpackets = createRedPackets({
     ledger,
     people,
@@ -190,6 +196,7 @@ export function createCore(deps: {
     funds,
     collections,
     ious,
+    borrow,
     redpackets,
     log,
   });
@@ -198,6 +205,7 @@ export function createCore(deps: {
     ...funds.groupActions,
     ...collections.groupActions,
     ...redpackets.groupActions,
+    ...borrow.groupActions,
     ...(deps.groupActions ?? []),
   ]);
 
@@ -223,6 +231,7 @@ export function createCore(deps: {
     collections,
     ious,
     settleUp,
+    borrow,
     redpackets,
     timed,
     groupActions,

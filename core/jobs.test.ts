@@ -8,6 +8,7 @@ import type { Requests } from './requests/service.js';
 import type { Schedules } from './schedules/service.js';
 import type { Funds } from './funds/service.js';
 import type { Collections } from './collections/service.js';
+import type { Borrow } from './ious/borrow.js';
 import type { Ious } from './ious/service.js';
 import type { RedPackets } from './redpackets/service.js';
 
@@ -20,6 +21,7 @@ describe('timed handlers', () => {
     funds: {} as Funds,
     collections: {} as Collections,
     ious: {} as Ious,
+    borrow: {} as Borrow,
     redpackets: {} as RedPackets,
   });
   it('cover every timed kind', () => {

@@ -6,6 +6,7 @@ import { collectionJobs } from './collections/jobs.js';
 import type { Collections } from './collections/service.js';
 import { fundJobs } from './funds/jobs.js';
 import { iouJobs } from './ious/jobs.js';
+import type { Borrow } from './ious/borrow.js';
 import type { Ious } from './ious/service.js';
 import type { Funds } from './funds/service.js';
 import { silentLog, type Log } from './log.js';
@@ -42,6 +43,7 @@ export interface TimedDeps {
   funds: Funds;
   collections: Collections;
   ious: Ious;
+  borrow: Borrow;
   redpackets: RedPackets;
   log?: Log;
 }
@@ -53,7 +55,7 @@ export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHan
     ...requestJobs(deps.requests, log),
     ...scheduleJobs(deps.schedules, log),
     ...fundJobs(deps.funds, log),
-    ...iouJobs(deps.ious, log),
+    ...iouJobs(deps.ious, deps.borrow, log),
     ...peopleJobs(deps.people, log),
     ...collectionJobs(deps.collections, log),
     ...redPacketJobs(deps.redpackets, log),

@@ -237,3 +237,43 @@ export type SettleApproveOutcome =
 export const SETTLE_APPROVE = actionKind<SettleApproveOutcome>()('settle.approve');
 
 export const IOU_ACTIONS = [IOU_CONFIRM, IOU_REPAY, IOU_EXTEND_ACCEPT, IOU_EXTEND_REFUSE, SETTLE_APPROVE] as const;
+
+/** `/borrow`: the card (with the borrower's record and the Fund buttons), or why not. */
+export type BorrowOutcome =
+  | {
+      type: 'asked';
+      askId: bigint;
+      amount: Amount;
+      dueOn: string;
+      note: string | null;
+      borrowerName: string;
+      record: IouRecord;
+      /** Fund the whole rest, fund half of it: group buttons any friend in the chat may press. */
+      allActionId: string;
+      halfActionId: string;
+      expiresAt: Date;
+    }
+  | { type: 'rejected'; error: 'NotInGroup' | 'InvalidAmount' | 'DueInPast' };
+
+export const BORROW_FUND_ERRORS = ['AskNotFound', 'AskClosed', 'OwnAsk', 'LenderShort', 'InvalidAmount'] as const;
+export type BorrowFundError = (typeof BORROW_FUND_ERRORS)[number];
+
+/** A friend funded part of an ask: an open IOU (source 'borrow') at once. */
+export type BorrowFundOutcome =
+  | {
+      type: 'funded';
+      askId: bigint;
+      iouId: bigint;
+      amount: Amount;
+      funded: Amount;
+      total: Amount;
+      full: boolean;
+      borrowerName: string;
+    }
+  | { type: 'rejected'; error: BorrowFundError };
+
+export type BorrowNudgeOutcome = { type: 'nudged'; askId: bigint } | Noop;
+export type BorrowCloseOutcome = { type: 'closed'; askId: bigint; funded: Amount; total: Amount } | Noop;
+
+/** Any friend in the chat: fund a borrow ask (payload: askId, share 'all' | 'half'). A group action, mode 'once'. */
+export const BORROW_FUND = actionKind<BorrowFundOutcome>()('borrow.fund');

@@ -73,6 +73,24 @@ export interface Ious {
   offer(tx: Tx, input: IouInput): Promise<IouOutcome>;
   /** `iou.confirm` tap (borrower): opens the IOU; a loan moves lender → borrower in this transaction. */
   confirm(tx: Tx, action: Action): Promise<ConfirmOutcome>;
+  /**
+   * A funded part of a borrow ask: an IOU open at once (the borrower consented by asking), its money already moved
+   * by `transferId` (lender → borrower) in the caller's transaction. Reminders as for a confirmed IOU.
+   */
+  openBorrowed(
+    tx: Tx,
+    input: {
+      sourceRef: string;
+      lender: bigint;
+      borrower: bigint;
+      amount: Amount;
+      note: string | null;
+      due: Day;
+      timeZone: string;
+      chat: { platform: 'telegram' | 'discord' | 'sandbox'; chatId: string };
+      transferId: bigint;
+    },
+  ): Promise<bigint>;
   /** /repay: one transfer borrower → lender, applied to the oldest open IOU first; more than owed is refused. */
   repay(tx: Tx, input: RepayInput): Promise<RepayOutcome>;
   /**
@@ -851,6 +869,39 @@ export function createIous(deps: IousDeps): Ious {
     ],
     offer,
     confirm,
+    async openBorrowed(tx, input) {
+      const { dueAt, lateAfter } = dueInstants(input.due, input.timeZone);
+      const now = await dbNow(tx);
+      const created = await tx.query(
+        `INSERT INTO ious (key, source, source_ref, lender, borrower, amount, currency, note, mode, state, platform,
+                           chat_id, due_on, time_zone, due_at, late_after, lend_transfer_id, confirmed_at)
+         VALUES ($1, 'borrow', $1, $2, $3, $4, $5, $6, 'lend', 'open', $7, $8, $9::date, $10, $11, $12, $13, $14)
+         RETURNING id`,
+        [
+          input.sourceRef,
+          input.lender,
+          input.borrower,
+          input.amount.minor,
+          input.amount.currency,
+          storedNote(input.note),
+          input.chat.platform,
+          input.chat.chatId,
+          dayText(input.due),
+          input.timeZone,
+          dueAt.toISOString(),
+          lateAfter.toISOString(),
+          input.transferId,
+          now.toISOString(),
+        ],
+      );
+      const id = big(created.rows[0]?.id);
+      await event(tx, id, 'offered', { actor: input.borrower, amount: input.amount.minor, dueOn: dayText(input.due) });
+      await event(tx, id, 'confirmed', { actor: input.lender, transferId: input.transferId });
+      const iou = await lockIou(tx, id);
+      if (!iou) throw new Error(`iou ${id} vanished`);
+      await scheduleReminder(tx, iou, now);
+      return id;
+    },
     repay,
     async applyRepayment(tx, input) {
       const open = await lockOpen(tx, input.borrower, input.lender, input.amount.currency);

@@ -26,6 +26,12 @@ export const IOU_TEMPLATES = defineTemplates<{
   'iou.extended': { amount: string; lender: string; id: string; due: string };
   /** To a borrower: the lender refused the new date. */
   'iou.extend_refused': { amount: string; lender: string; id: string; due: string };
+  /** To a borrower: a friend funded part of their ask (an IOU is open for it). */
+  'borrow.funded': { amount: string; lender: string; funded: string; total: string };
+  /** To a borrower: half their ask's time has gone, with what came in so far. */
+  'borrow.halfway': { funded: string; total: string };
+  /** To a borrower: their ask closed (fully funded or at its TTL) with this much in. */
+  'borrow.closed': { funded: string; total: string };
 }>()({
   'iou.offered': { deferrable: false, buttons: ['button.confirm'] },
   'iou.offered_record': { deferrable: false, buttons: ['button.confirm'] },
@@ -39,4 +45,7 @@ export const IOU_TEMPLATES = defineTemplates<{
   'iou.extend_asked': { deferrable: false, buttons: ['button.accept', 'button.refuse'] },
   'iou.extended': { deferrable: false },
   'iou.extend_refused': { deferrable: false },
+  'borrow.funded': { deferrable: false },
+  'borrow.halfway': { deferrable: true },
+  'borrow.closed': { deferrable: false },
 });

@@ -30,6 +30,7 @@ export const COMMAND_ERRORS = [
   'MissingSplitPeople',
   'BadCollectSplit',
   'BadIouId',
+  'BadAskId',
   'MissingDueDate',
   'BadDueDate',
   'DueDateInPast',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseMaxAmount } from '../../../core/money/index.js';
 import { Input, readDay, type CommandEvent, type ParseContext } from '../grammar/index.js';
 import type { Actor } from '../types.js';
-import { parseIou, parseRepay } from './grammar.js';
+import { parseBorrow, parseIou, parseLendToAsk, parseRepay } from './grammar.js';
 
 const max = parseMaxAmount('10000', 'USD');
 if (!max.ok) throw new Error(max.message);
@@ -157,5 +157,26 @@ describe('the /iou grammar', () => {
       amount: usd(12_50n),
     });
     expect(parseRepay(new Input(event('12.50')), context(SHANGHAI))).toEqual({ fail: 'MissingRecipient' });
+  });
+});
+
+describe('the /borrow and /lend grammar', () => {
+  const borrow = (args: string) => parseBorrow(new Input(event(args)), context(SHANGHAI));
+  const lend = (args: string) => parseLendToAsk(new Input(event(args)), context(SHANGHAI));
+  it('reads the amount, the due date in plain words and the note, as /iou does', () => {
+    expect(borrow('50 2026-12-31 rent')).toEqual({
+      name: 'borrow',
+      amount: { minor: 50_00n, currency: 'USD' },
+      due: day('2026-12-31'),
+      note: 'rent',
+    });
+    expect(borrow('¥200 by 2026-12-20')).toMatchObject({ amount: { minor: 200_00n, currency: 'CNY' } });
+    expect(borrow('50')).toEqual({ fail: 'MissingDueDate' });
+    expect(borrow('fifty friday')).toHaveProperty('fail');
+  });
+  it('reads an ask id and an amount', () => {
+    expect(lend('12 20')).toEqual({ name: 'lend', askId: 12n, amount: { minor: 20_00n, currency: 'USD' } });
+    expect(lend('#12 20 usd')).toMatchObject({ askId: 12n });
+    expect(lend('twelve 20')).toEqual({ fail: 'BadAskId' });
   });
 });

@@ -11,6 +11,7 @@ import {
   failed,
   readDay,
   recipientAndAmount,
+  takeAmount,
   wholeAmount,
   words,
   type Day,
@@ -105,21 +106,55 @@ function parseLend(input: Input, context: ParseContext): IouCommand | Failure {
   let rest = [...taken.rest];
   const record = rest.length > 0 && RECORD.test(rest.at(-1) ?? '');
   if (record) rest = rest.slice(0, -1);
+  const read = dueAndNote(rest, context);
+  return failed(read) ? read : lend(taken.recipient, taken.amount, read.due, read.note, record);
+}
+
+/** `[by] friday [note]`: the longest run of leading words that reads as a date is the due date; the rest the note. */
+function dueAndNote(given: readonly string[], context: ParseContext): { due: Day; note?: string } | Failure {
+  let rest = [...given];
   if (rest.length > 0 && DUE_MARK.test(rest[0] ?? '')) rest = rest.slice(1);
   if (rest.length === 0) return fail('MissingDueDate');
-  // The longest run of leading words that reads as a date is the due date; what follows is the note.
   for (let n = Math.min(MAX_DATE_WORDS, rest.length); n >= 1; n--) {
     const text = rest.slice(0, n).join(' ');
     const read = readDay(text, context);
     if (read.ok) {
       const cleaned = cleanNote(rest.slice(n).join(' '));
       if (cleaned === 'NoteTooLong') return fail(cleaned);
-      return lend(taken.recipient, taken.amount, read.day, cleaned.note, record);
+      return { due: read.day, ...(cleaned.note ? { note: cleaned.note } : {}) };
     }
     if (read.error === 'DateInPast') return fail('DueDateInPast', text);
   }
   const named = CONNECTORS.test(rest[0] ?? '') ? rest.slice(0, 3) : rest.slice(0, 1);
   return fail('BadDueDate', named.join(' '));
+}
+
+export interface BorrowCommand {
+  name: 'borrow';
+  amount: Amount;
+  due: Day;
+  note?: string;
+}
+
+/** `/borrow 50 friday rent` (Discord: `amount`, `due`, `note` options). Named friends are not read yet. */
+export function parseBorrow(input: Input, context: ParseContext): BorrowCommand | Failure {
+  if (input.usesOptions) {
+    const amount = wholeAmount(input.option('amount') ?? '', context);
+    if (failed(amount)) return amount;
+    const read = dueAndNote([...words(input.option('due') ?? '').map((w) => w.text)], context);
+    if (failed(read)) return read;
+    const cleaned = cleanNote(input.option('note') ?? '');
+    if (cleaned === 'NoteTooLong') return fail(cleaned);
+    return { name: 'borrow', amount, due: read.due, ...(cleaned.note ? { note: cleaned.note } : {}) };
+  }
+  const all = words(input.text);
+  const taken = takeAmount(all, context);
+  if (failed(taken)) return taken;
+  const read = dueAndNote(
+    all.slice(taken.used).map((w) => w.text),
+    context,
+  );
+  return failed(read) ? read : { name: 'borrow', amount: taken.amount, ...read };
 }
 
 function lend(borrower: Recipient, amount: Amount, due: Day, note: string | undefined, record: boolean): IouCommand {
@@ -136,4 +171,19 @@ export function parseRepay(input: Input, context: ParseContext): RepayCommand | 
   const taken = recipientAndAmount(input, context);
   if (failed(taken)) return taken;
   return { name: 'repay', lender: taken.recipient, amount: taken.amount };
+}
+
+export interface LendToAskCommand {
+  name: 'lend';
+  askId: bigint;
+  amount: Amount;
+}
+
+/** `/lend 12 20`: lend 20 to borrow ask #12 (Discord: `id`, `amount` options). */
+export function parseLendToAsk(input: Input, context: ParseContext): LendToAskCommand | Failure {
+  const all = words(input.text).map((w) => w.text);
+  const askId = parseId(input.option('id') ?? all[0]);
+  if (askId === undefined) return fail('BadAskId');
+  const amount = wholeAmount(input.option('amount') ?? all.slice(1).join(' '), context);
+  return failed(amount) ? amount : { name: 'lend', askId, amount };
 }

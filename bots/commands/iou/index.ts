@@ -2,7 +2,14 @@
  * `/iou @name 50 friday` (lend; the borrower confirms with one tap), `/iou show|extend|forgive|nudge <id>`,
  * `/repay @name 20`, `/ious`. Private answers: an IOU is between two people.
  */
-import { IOU_CONFIRM, IOU_EXTEND_ACCEPT, IOU_EXTEND_REFUSE, IOU_REPAY, SETTLE_APPROVE } from '../../../core/index.js';
+import {
+  BORROW_FUND,
+  IOU_CONFIRM,
+  IOU_EXTEND_ACCEPT,
+  IOU_EXTEND_REFUSE,
+  IOU_REPAY,
+  SETTLE_APPROVE,
+} from '../../../core/index.js';
 import { recipientOf } from '../grammar/index.js';
 import {
   AMOUNT,
@@ -15,7 +22,17 @@ import {
   type OnceSpec,
   type OptionSpec,
 } from '../spec.js';
-import { parseIou, parseRepay, type IouCommand, type RepayCommand } from './grammar.js';
+import { renderBorrow, renderFunded } from './borrow.js';
+import {
+  parseBorrow,
+  parseIou,
+  parseLendToAsk,
+  parseRepay,
+  type BorrowCommand,
+  type IouCommand,
+  type LendToAskCommand,
+  type RepayCommand,
+} from './grammar.js';
 import { renderApproved, renderSettle } from './settle.js';
 import {
   renderConfirmed,
@@ -141,13 +158,52 @@ const settle: OnceSpec<{ name: 'settle' }> = {
   },
 };
 
+/** `/borrow 50 friday rent` in a group: the card with the borrower's record; friends lend all or half with a tap. */
+const borrow: OnceSpec<BorrowCommand> = {
+  name: 'borrow',
+  example: '/borrow 50 friday rent',
+  once: true,
+  discord: { options: [AMOUNT, DUE, NOTE] },
+  parse: parseBorrow,
+  async run(tx, ctx, command) {
+    const outcome = await ctx.core.borrow.ask(tx, {
+      key: ctx.event.key,
+      borrower: ctx.person,
+      amount: command.amount,
+      due: command.due,
+      timeZone: ctx.reader.timeZone,
+      note: command.note ?? null,
+      chat: { ...ctx.chat, kind: ctx.event.chat.kind },
+    });
+    return { outcome, message: renderBorrow(ctx.reader, outcome) };
+  },
+};
+
+/** `/lend 12 20`: a custom part of borrow ask #12, an IOU at once (the buttons lend all or half). */
+const lend: OnceSpec<LendToAskCommand> = {
+  name: 'lend',
+  example: '/lend 12 20',
+  once: true,
+  discord: { options: [ID, AMOUNT] },
+  parse: parseLendToAsk,
+  async run(tx, ctx, command) {
+    const outcome = await ctx.core.borrow.fund(tx, {
+      askId: command.askId,
+      lender: ctx.person.id,
+      amount: command.amount,
+    });
+    return { outcome, message: renderFunded(ctx.reader, outcome) };
+  },
+};
+
 export const lending = {
-  commands: [iou, repay, ious, settle],
+  commands: [iou, repay, ious, settle, borrow, lend],
   presses: [
     onPress(IOU_CONFIRM, renderConfirmed),
     onPress(IOU_REPAY, renderRepaid),
     onPress(IOU_EXTEND_ACCEPT, renderExtendAnswer),
     onPress(IOU_EXTEND_REFUSE, renderExtendAnswer),
     onPress(SETTLE_APPROVE, renderApproved),
+    onPress(BORROW_FUND, renderFunded),
   ],
 } satisfies Feature;

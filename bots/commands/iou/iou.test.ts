@@ -214,3 +214,34 @@ describe('/settle in a group through the command layer', () => {
     );
   });
 });
+
+describe('/borrow in a group through the command layer', () => {
+  it('shows the borrower’s record and Lend buttons; a friend lends with one tap and it is an IOU; the borrower cannot', async () => {
+    const ann = await funded('anna', '100');
+    const bo = await funded('bo', '1');
+    const card = await say(bo, '/borrow 50 in 2 weeks rent');
+    expect(card.message.text).toMatch(/bo asks to borrow 50\.00 USD, to repay by/);
+    expect(card.message.text).toContain('Note: rent');
+    expect(card.message.text).toContain('Record: 0 repaid on time, 0 late, 0 still open.');
+    const [all, half] = card.message.buttons?.[0] ?? [];
+    expect(all?.label).toBe('Lend all');
+    expect(await tap(bo, half?.actionId ?? '')).toBe('You cannot lend to your own ask.');
+    expect(await tap(ann, half?.actionId ?? '')).toMatch(
+      /You lent bo 25\.00 USD \(IOU #\d+\)\. 25\.00 USD of 50\.00 USD/,
+    );
+    expect(await balance(bo)).toContain('26.00 USD available');
+    const iou = await database.db.query(`SELECT source, state FROM ious WHERE id = $1`, [await lastIou()]);
+    expect(iou.rows[0]).toEqual({ source: 'borrow', state: 'open' });
+    const askId = /ask #(\d+)/.exec(card.message.text)?.[1] ?? '';
+    expect(card.message.text).toContain(`/lend ${askId} amount`);
+    expect(all?.actionId).toBeDefined();
+    // A custom amount: more than is left is capped at the rest.
+    expect((await say(ann, `/lend ${askId} 100`)).message.text).toMatch(
+      /You lent bo 25\.00 USD \(IOU #\d+\)\. 50\.00 USD of 50\.00 USD is in\.\n.*fully funded/,
+    );
+    expect(await balance(bo)).toContain('51.00 USD available');
+    expect(
+      (await say(bo, '/borrow 10 tomorrow', { platform: 'telegram', chatId: bo.userId, kind: 'private' })).message.text,
+    ).toBe('Ask to borrow in a group chat, where friends can see it.');
+  });
+});
