@@ -230,7 +230,7 @@ describe('/borrow in a group through the command layer', () => {
       /You lent bo 25\.00 USD \(IOU #\d+\)\. 25\.00 USD of 50\.00 USD/,
     );
     expect(await balance(bo)).toContain('26.00 USD available');
-    const iou = await database.db.query(`SELECT source, state FROM ious WHERE id = $1`, [await lastIou()]);
+    const iou = await f.database.db.query(`SELECT source, state FROM ious WHERE id = $1`, [await lastIou()]);
     expect(iou.rows[0]).toEqual({ source: 'borrow', state: 'open' });
     const askId = /ask #(\d+)/.exec(card.message.text)?.[1] ?? '';
     expect(card.message.text).toContain(`/lend ${askId} amount`);
