@@ -111,6 +111,10 @@ describe('the /iou grammar', () => {
     expect(iou('@ann 30 两周后 记账')).toMatchObject({ due: day('2026-12-22'), record: true });
   });
 
+  it('reads `/iou lend @ann …` typed as text like `/iou @ann …` (the word Discord’s subcommand has)', () => {
+    expect(iou('lend @ann 50 friday dinner')).toEqual(iou('@ann 50 friday dinner'));
+  });
+
   it('refuses a missing, unreadable or past due date, naming the words', () => {
     expect(iou('@ann 50')).toEqual({ fail: 'MissingDueDate' });
     expect(iou('@ann 50 fridya dinner')).toEqual({ fail: 'BadDueDate', detail: 'fridya' });

@@ -16,7 +16,7 @@ import {
   words,
   type Day,
   type Failure,
-  type Input,
+  Input,
   type ParseContext,
   type Recipient,
 } from '../grammar/index.js';
@@ -58,7 +58,9 @@ const MAX_DATE_WORDS = 5;
 export function parseIou(input: Input, context: ParseContext): IouCommand | Failure {
   const all = words(input.text).map((w) => w.text);
   const action = ACTIONS[(all[0] ?? '').normalize('NFKC').toLowerCase()];
-  if (action === undefined || action === 'lend') return parseLend(input, context);
+  if (action === undefined) return parseLend(input, context);
+  // `/iou lend @ben 50 friday` typed as text reads like `/iou @ben 50 friday` (Discord's subcommand has options).
+  if (action === 'lend') return parseLend(input.usesOptions ? input : withoutFirstWord(input), context);
   const id = parseId(input.option('id') ?? all[1]);
   if (id === undefined) return fail('BadIouId');
   switch (action) {
@@ -79,6 +81,17 @@ export function parseIou(input: Input, context: ParseContext): IouCommand | Fail
       return failed(amount) ? amount : { name: 'iou', action, id, amount };
     }
   }
+}
+
+/** The input after its first word, mention offsets moved to match. */
+function withoutFirstWord(input: Input): Input {
+  const { args, mentions } = input.event;
+  const cut = /^\s*\S+\s*/u.exec(args)?.[0].length ?? 0;
+  return new Input({
+    ...input.event,
+    args: args.slice(cut),
+    mentions: mentions.map((m) => (m.offset === undefined ? m : { ...m, offset: m.offset - cut })),
+  });
 }
 
 function parseId(text: string | undefined): bigint | undefined {
