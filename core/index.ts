@@ -16,6 +16,14 @@ import {
 import { POLL_HANDLER } from './actions/poll.js';
 import type { Db, Tx } from './db/executor.js';
 import { createTimedHandlers, type TimedHandler, type TimedKind } from './jobs.js';
+import { collectionJobs } from './collections/jobs.js';
+import { fundJobs } from './funds/jobs.js';
+import { iouJobs } from './ious/jobs.js';
+import { paymentJobs } from './payments/jobs.js';
+import { peopleJobs } from './people/jobs.js';
+import { redPacketJobs } from './redpackets/jobs.js';
+import { requestJobs } from './requests/jobs.js';
+import { scheduleJobs } from './schedules/jobs.js';
 import { createLedger, type Ledger } from './ledger/service.js';
 import { silentLog, type Log } from './log.js';
 import type { Amount } from './money/amount.js';
@@ -188,18 +196,16 @@ export function createCore(deps: {
     },
     log,
   });
-  const timed = createTimedHandlers({
-    people,
-    payments,
-    requests,
-    schedules,
-    funds,
-    collections,
-    ious,
-    borrow,
-    redpackets,
-    log,
-  });
+  const timed = createTimedHandlers(
+    paymentJobs(payments, log),
+    requestJobs(requests, log),
+    scheduleJobs(schedules, log),
+    fundJobs(funds, log),
+    iouJobs(ious, borrow, log),
+    peopleJobs(people, log),
+    collectionJobs(collections, log),
+    redPacketJobs(redpackets, log),
+  );
   const groupActions = createGroupActions([
     POLL_HANDLER,
     ...funds.groupActions,

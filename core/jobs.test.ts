@@ -1,31 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { TEST_CONFIG } from '../test/support/core.js';
+import { createCore } from './index.js';
 import { createTimedHandlers, InvalidJobPayload, TIMED_KINDS } from './jobs.js';
 import type { Json } from './db/wire.js';
 import type { Db } from './db/executor.js';
-import type { Payments } from './payments/service.js';
-import type { People } from './people/service.js';
-import type { Requests } from './requests/service.js';
-import type { Schedules } from './schedules/service.js';
-import type { Funds } from './funds/service.js';
-import type { Collections } from './collections/service.js';
-import type { Borrow } from './ious/borrow.js';
-import type { Ious } from './ious/service.js';
-import type { RedPackets } from './redpackets/service.js';
 
 describe('timed handlers', () => {
-  const handlers = createTimedHandlers({
-    people: {} as People,
-    payments: {} as Payments,
-    requests: {} as Requests,
-    schedules: {} as Schedules,
-    funds: {} as Funds,
-    collections: {} as Collections,
-    ious: {} as Ious,
-    borrow: {} as Borrow,
-    redpackets: {} as RedPackets,
-  });
+  // Built as the app builds them; these tests never reach the database.
+  const handlers = createCore({ db: {} as Db, config: TEST_CONFIG }).timed;
   it('cover every timed kind', () => {
     expect(Object.keys(handlers).sort()).toEqual([...TIMED_KINDS].sort());
+  });
+
+  it('a declared kind without a handler is refused when the core is built', () => {
+    const { 'claim.expire': _dropped, ...rest } = handlers;
+    expect(() => createTimedHandlers(rest)).toThrow('no handler for timed kinds claim.expire');
   });
 
   it('refuse a malformed payload without touching anything', async () => {

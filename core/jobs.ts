@@ -1,27 +1,10 @@
 /**
- * The handlers the workers run, one per timed kind, built from each domain's service (the kinds and their queues
- * are declared by the domains, core/domains.ts).
+ * The handlers the workers run, one per timed kind. Each domain builds its own from its service (its `jobs.ts`) and
+ * `createCore` hands them all here, where a kind nobody handles is a wiring bug caught at start (the kinds and their
+ * queues are declared by the domains, core/domains.ts).
  */
-import { collectionJobs } from './collections/jobs.js';
-import type { Collections } from './collections/service.js';
-import { fundJobs } from './funds/jobs.js';
-import { iouJobs } from './ious/jobs.js';
-import type { Borrow } from './ious/borrow.js';
-import type { Ious } from './ious/service.js';
-import type { Funds } from './funds/service.js';
-import { silentLog, type Log } from './log.js';
 import type { TimedHandler } from './outbox/jobs.js';
 import { TIMED_JOBS, type TimedKind } from './domains.js';
-import { paymentJobs } from './payments/jobs.js';
-import type { Payments } from './payments/service.js';
-import { peopleJobs } from './people/jobs.js';
-import { redPacketJobs } from './redpackets/jobs.js';
-import type { RedPackets } from './redpackets/service.js';
-import type { People } from './people/service.js';
-import { requestJobs } from './requests/jobs.js';
-import type { Requests } from './requests/service.js';
-import { scheduleJobs } from './schedules/jobs.js';
-import type { Schedules } from './schedules/service.js';
 
 export {
   InvalidJobPayload,
@@ -35,29 +18,13 @@ export {
 export { TIMED_JOBS, type TimedKind };
 export const TIMED_KINDS = Object.keys(TIMED_JOBS) as TimedKind[];
 
-export interface TimedDeps {
-  people: Pick<People, 'sweepJoinedWallets'>;
-  payments: Payments;
-  requests: Requests;
-  schedules: Schedules;
-  funds: Funds;
-  collections: Collections;
-  ious: Ious;
-  borrow: Borrow;
-  redpackets: RedPackets;
-  log?: Log;
-}
-
-export function createTimedHandlers(deps: TimedDeps): Record<TimedKind, TimedHandler> {
-  const log = deps.log ?? silentLog;
-  return {
-    ...paymentJobs(deps.payments, log),
-    ...requestJobs(deps.requests, log),
-    ...scheduleJobs(deps.schedules, log),
-    ...fundJobs(deps.funds, log),
-    ...iouJobs(deps.ious, deps.borrow, log),
-    ...peopleJobs(deps.people, log),
-    ...collectionJobs(deps.collections, log),
-    ...redPacketJobs(deps.redpackets, log),
-  };
+/** Every domain's handlers as one map; throws when a declared kind has none. */
+export function createTimedHandlers(
+  ...domains: ReadonlyArray<Partial<Record<TimedKind, TimedHandler>>>
+): Record<TimedKind, TimedHandler> {
+  const handlers: Partial<Record<TimedKind, TimedHandler>> = {};
+  for (const domain of domains) Object.assign(handlers, domain);
+  const missing = TIMED_KINDS.filter((kind) => handlers[kind] === undefined);
+  if (missing.length > 0) throw new Error(`no handler for timed kinds ${missing.join(', ')}`);
+  return handlers as Record<TimedKind, TimedHandler>;
 }
