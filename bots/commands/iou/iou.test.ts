@@ -44,7 +44,7 @@ describe('/iou, /repay and /ious through the command layer', () => {
     expect(await balance(ann)).toContain('100.00 USD available');
 
     const confirm = await actionByRef(`iou:${id}:confirm`);
-    expect(await tap(ann, confirm)).not.toContain('You borrowed');
+    expect(await tap(ann, confirm)).toBe('This button is for someone else.');
     expect(await tap(ben, confirm)).toMatch(/You borrowed 50\.00 USD from ann; it is in your wallet\. Due/);
     expect(await balance(ann)).toContain('50.00 USD available');
     expect(await balance(ben)).toContain('60.00 USD available');
