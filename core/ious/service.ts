@@ -14,6 +14,7 @@ import { openAccounts } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
+import type { Platform } from '../platform.js';
 import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
 import { cancel, schedule } from '../outbox/index.js';
@@ -241,6 +242,55 @@ export function createIous(deps: IousDeps): Ious {
     );
   }
 
+  /**
+   * The one INSERT of an IOU: offered (waiting for the borrower's tap), or — a funded borrow part — open at once with
+   * `source = 'borrow'`, its key as the source reference and the transfer that moved it.
+   */
+  async function insertIou(
+    tx: Tx,
+    row: {
+      key: string;
+      lender: bigint;
+      borrower: bigint;
+      amount: Amount;
+      note: string | null;
+      mode: 'lend' | 'record';
+      chat: { platform: Platform; chatId: string };
+      due: Day;
+      timeZone: string;
+      borrowed?: { transferId: bigint; at: Date };
+    },
+  ): Promise<bigint> {
+    const { dueAt, lateAfter } = dueInstants(row.due, row.timeZone);
+    const r = await tx.query(
+      `INSERT INTO ious (key, source, source_ref, lender, borrower, amount, currency, note, mode, state, platform,
+                         chat_id, due_on, time_zone, due_at, late_after, lend_transfer_id, confirmed_at)
+       VALUES ($1, $2, CASE WHEN $2 = 'borrow' THEN $1 END, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14,
+               $15, $16, $17)
+       RETURNING id`,
+      [
+        row.key,
+        row.borrowed ? 'borrow' : 'iou',
+        row.lender,
+        row.borrower,
+        row.amount.minor,
+        row.amount.currency,
+        row.note,
+        row.mode,
+        row.borrowed ? 'open' : 'offered',
+        row.chat.platform,
+        row.chat.chatId,
+        dayText(row.due),
+        row.timeZone,
+        dueAt.toISOString(),
+        lateAfter.toISOString(),
+        row.borrowed?.transferId ?? null,
+        row.borrowed?.at.toISOString() ?? null,
+      ],
+    );
+    return big(r.rows[0]?.id);
+  }
+
   /** Schedules the policy's next reminder after `after` (none once the policy is done). */
   async function scheduleReminder(tx: Tx, iou: Locked, after: Date): Promise<Date | null> {
     const at = nextReminder('iou.due', { dueAt: iou.dueAt, after, open: true });
@@ -286,30 +336,19 @@ export function createIous(deps: IousDeps): Ious {
     if (borrower.id === lender.id) return rejected('SelfIou');
     const now = await dbNow(tx);
     if (beforeToday(input.due, now, input.timeZone)) return rejected('DueInPast');
-    const { dueAt, lateAfter } = dueInstants(input.due, input.timeZone);
     const note = storedNote(input.note);
     const mode = input.record ? 'record' : 'lend';
-    const created = await tx.query(
-      `INSERT INTO ious (key, lender, borrower, amount, currency, note, mode, platform, chat_id, due_on, time_zone,
-                         due_at, late_after)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date, $11, $12, $13) RETURNING id`,
-      [
-        input.key,
-        lender.id,
-        borrower.id,
-        amount.minor,
-        amount.currency,
-        note,
-        mode,
-        input.chat.platform,
-        input.chat.chatId,
-        dayText(input.due),
-        input.timeZone,
-        dueAt.toISOString(),
-        lateAfter.toISOString(),
-      ],
-    );
-    const id = big(created.rows[0]?.id);
+    const id = await insertIou(tx, {
+      key: input.key,
+      lender: lender.id,
+      borrower: borrower.id,
+      amount,
+      note,
+      mode,
+      chat: input.chat,
+      due: input.due,
+      timeZone: input.timeZone,
+    });
     const payload = { iouId: id.toString() };
     const confirm = await createAction(tx, {
       personId: borrower.id,
@@ -870,31 +909,20 @@ export function createIous(deps: IousDeps): Ious {
     offer,
     confirm,
     async openBorrowed(tx, input) {
-      const { dueAt, lateAfter } = dueInstants(input.due, input.timeZone);
       const now = await dbNow(tx);
-      const created = await tx.query(
-        `INSERT INTO ious (key, source, source_ref, lender, borrower, amount, currency, note, mode, state, platform,
-                           chat_id, due_on, time_zone, due_at, late_after, lend_transfer_id, confirmed_at)
-         VALUES ($1, 'borrow', $1, $2, $3, $4, $5, $6, 'lend', 'open', $7, $8, $9::date, $10, $11, $12, $13, $14)
-         RETURNING id`,
-        [
-          input.sourceRef,
-          input.lender,
-          input.borrower,
-          input.amount.minor,
-          input.amount.currency,
-          storedNote(input.note),
-          input.chat.platform,
-          input.chat.chatId,
-          dayText(input.due),
-          input.timeZone,
-          dueAt.toISOString(),
-          lateAfter.toISOString(),
-          input.transferId,
-          now.toISOString(),
-        ],
-      );
-      const id = big(created.rows[0]?.id);
+      const id = await insertIou(tx, {
+        key: input.sourceRef,
+        lender: input.lender,
+        borrower: input.borrower,
+        amount: input.amount,
+        note: storedNote(input.note),
+        mode: 'lend',
+        chat: input.chat,
+        due: input.due,
+        timeZone: input.timeZone,
+        // A funded borrow part: the money moved with it, and the borrower consented by asking.
+        borrowed: { transferId: input.transferId, at: now },
+      });
       await event(tx, id, 'offered', { actor: input.borrower, amount: input.amount.minor, dueOn: dayText(input.due) });
       await event(tx, id, 'confirmed', { actor: input.lender, transferId: input.transferId });
       const iou = await lockIou(tx, id);
