@@ -57,6 +57,8 @@ import {
 } from './workers/index.js';
 import { bindLive } from './core/live/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
+import { createStripeGateway } from './bots/stripe/client.js';
+import { createStripeRoutes, STRIPE_RETURN_PATH } from './bots/stripe/webhook.js';
 
 export const ROLES = ['http', 'bots', 'workers'] as const;
 export type Role = (typeof ROLES)[number];
@@ -105,8 +107,16 @@ interface Parts {
 }
 
 function httpRoutes(parts: Parts): RouteInstaller[] {
-  const { config, log, layer, sandbox, telegram, discord } = parts;
+  const { config, log, layer, sandbox, telegram, discord, core, db } = parts;
   const routes: RouteInstaller[] = [];
+  const stripe = createStripeRoutes({
+    enabled: config.stripeWebhookSecret !== undefined,
+    cashier: core.cashier,
+    db,
+    log: log.child({ transport: 'stripe' }),
+    defaultLocale: config.defaultLocale,
+  });
+  routes.push((app) => app.use(stripe));
   const webhook = telegram?.router;
   if (webhook) routes.push((app) => app.use(webhook));
   const interactions = discord?.router;
@@ -266,6 +276,24 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
   return [{ name: 'workers', stop: () => workers.stop() }];
 }
 
+/** The Stripe gateway when STRIPE_SECRET_KEY is set, and where Checkout sends payers back. */
+export function stripeOf(config: Config): {
+  gateway: ReturnType<typeof createStripeGateway> | undefined;
+  returnUrl: string;
+} {
+  const base = config.publicUrl ? new URL(config.publicUrl).origin : `http://localhost:${config.port}`;
+  return {
+    gateway: config.stripeSecretKey
+      ? createStripeGateway({
+          secretKey: config.stripeSecretKey,
+          apiBase: config.stripeApiBase,
+          ...(config.stripeWebhookSecret ? { webhookSecret: config.stripeWebhookSecret } : {}),
+        })
+      : undefined,
+    returnUrl: `${base}${STRIPE_RETURN_PATH}`,
+  };
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
@@ -299,7 +327,7 @@ export async function startApp(
     if (applied.length > 0) log.info({ applied, database: location }, 'migrations applied');
 
     const metrics = createMetricsRegistry({ version: version() });
-    const core = createCore({ db, config, log });
+    const core = createCore({ db, config, log, stripe: stripeOf(config) });
     const layer = createCommandLayer({ core, config, log });
     const telegram = config.telegramBotToken
       ? createTelegramTransport({

@@ -16,6 +16,7 @@ import { REDPACKETS } from './redpackets/domain.js';
 import { REMINDERS } from './reminders/domain.js';
 import { REQUESTS } from './requests/domain.js';
 import { SCHEDULES } from './schedules/domain.js';
+import { CASHIER } from './cashier/domain.js';
 
 export const DOMAINS = [
   PAYMENTS,
@@ -27,6 +28,7 @@ export const DOMAINS = [
   COLLECTIONS,
   IOUS,
   REDPACKETS,
+  CASHIER,
 ] as const;
 type AnyDomain = (typeof DOMAINS)[number];
 

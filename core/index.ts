@@ -42,6 +42,9 @@ import { createIous, type Ious } from './ious/service.js';
 import { createSettleUp, type SettleUp } from './ious/settle-up.js';
 import { createBorrow, type Borrow } from './ious/borrow.js';
 import { createRedPackets, type RedPackets } from './redpackets/service.js';
+import { createCashier, type Cashier } from './cashier/service.js';
+import { cashierJobs } from './cashier/jobs.js';
+import type { StripeGateway } from './cashier/gateway.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -67,6 +70,7 @@ export * from './funds/index.js';
 export * from './collections/index.js';
 export * from './ious/index.js';
 export * from './redpackets/index.js';
+export * from './cashier/index.js';
 export * from './text/clean.js';
 export * from './text/han.js';
 
@@ -125,6 +129,8 @@ export interface Core {
   /** `/borrow`: asks friends fund in parts, each part an open IOU. */
   borrow: Borrow;
   redpackets: RedPackets;
+  /** Money in and out by card: /deposit, and the Stripe webhook's events. */
+  cashier: Cashier;
   /** Handlers of the timed outbox kinds, for the workers. */
   timed: Record<TimedKind, TimedHandler>;
   /** A button press: consumes the action atomically (only its person, once, before expiry) and runs it. */
@@ -139,6 +145,8 @@ export function createCore(deps: {
   log?: Log;
   ledger?: Ledger;
   groupActions?: readonly GroupActionHandler[];
+  /** Stripe, when configured (bots/stripe/client.ts), and where Checkout sends payers back. */
+  stripe?: { gateway: StripeGateway | undefined; returnUrl: string };
 }): Core {
   const { db, config } = deps;
   const log = deps.log ?? silentLog;
@@ -196,6 +204,12 @@ export function createCore(deps: {
     },
     log,
   });
+  const cashier = createCashier({
+    ledger,
+    gateway: deps.stripe?.gateway,
+    returnUrl: deps.stripe?.returnUrl ?? 'http://localhost/stripe/return',
+    log,
+  });
   const timed = createTimedHandlers(
     paymentJobs(payments, log),
     requestJobs(requests, log),
@@ -205,6 +219,7 @@ export function createCore(deps: {
     peopleJobs(people, log),
     collectionJobs(collections, log),
     redPacketJobs(redpackets, log),
+    cashierJobs(cashier, log),
   );
   const groupActions = createGroupActions([
     POLL_HANDLER,
@@ -239,6 +254,7 @@ export function createCore(deps: {
     settleUp,
     borrow,
     redpackets,
+    cashier,
     timed,
     groupActions,
     async press(tx, input) {

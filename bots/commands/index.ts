@@ -15,6 +15,7 @@ import { funds } from './fund/index.js';
 import { collections } from './collect/index.js';
 import { lending } from './iou/index.js';
 import { redpackets } from './redpacket/index.js';
+import { cards } from './deposit/index.js';
 import { t, type Locale, type MessageKey } from '../i18n/index.js';
 import { descriptionKey, type CommandOf, type CommandSpec, type Feature, type PressSpec } from './spec.js';
 
@@ -27,6 +28,7 @@ export const FEATURES = [
   lending,
   redpackets,
   wallet,
+  cards,
   preferences,
   linking,
   demo,

@@ -4,7 +4,7 @@ import { audit, createCore, type Core } from '../../core/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import { pickLocale } from '../../core/index.js';
 import { COMMANDS, createCommandLayer, localizedCommands } from './layer.js';
-import { renderNotification } from './render.js';
+import { actionIdOf, renderNotification } from './render.js';
 import type { Actor, ChatRef, CommandLayer, Effect, IncomingEvent, Mention } from './types.js';
 
 const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1', CONFIRM_THRESHOLD: '20', UNDO_WINDOW: '60s' });
@@ -81,7 +81,7 @@ function buttonId(effects: Effect[], label: string): string {
   const message = effect && 'message' in effect ? effect.message : undefined;
   const found = message?.buttons?.flat().find((b) => b.label === label);
   if (!found) throw new Error(`no ${label} button in ${JSON.stringify(effects)}`);
-  return found.actionId;
+  return actionIdOf(found);
 }
 
 async function funded(name: string, amount: string, extra: Partial<Actor> = {}): Promise<Actor> {
@@ -235,7 +235,7 @@ describe('the command layer, against the real core and Postgres', () => {
     const release = notice.buttons?.flat().find((b) => b.label === 'Release');
     expect(release).toBeDefined();
 
-    const released = await layer.handle(press(alice, release!.actionId, DM(alice)));
+    const released = await layer.handle(press(alice, actionIdOf(release!), DM(alice)));
     expect(only(released.effects, 'edit').message.text).toBe('✅ Released 5.00 USD to Newbie.');
     expect(await available(newbie)).toBe('5.00 USD');
   });

@@ -340,6 +340,8 @@ describe('renderNotification', () => {
       note: 'happy new year',
     },
     'redpacket.returned': { amount: '80.00 USD', total: '100.00 USD', unclaimed: '8' },
+    'deposit.received': { amount: '20.00 USD', available: '45.00 USD' },
+    'deposit.failed': { amount: '20.00 USD' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

@@ -36,6 +36,12 @@ export function withNote(reader: Reader, text: string, note: string | null | und
   return note ? `${text}\n${t(reader.locale, 'common.note', { note })}` : text;
 }
 
+/** The action id of a button that has one (a link button has none: a programming error to ask). */
+export function actionIdOf(button: Button): string {
+  if (button.actionId === undefined) throw new Error(`button ${button.label} opens a link; it has no action`);
+  return button.actionId;
+}
+
 export function button(reader: Reader, labelKey: MessageKey, actionId: string): Button {
   return { label: t(reader.locale, labelKey), actionId };
 }

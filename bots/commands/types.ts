@@ -95,11 +95,23 @@ export type IncomingEvent =
       order?: string;
     };
 
-export interface Button {
+/** A button that runs something when pressed. */
+export interface ActionButton {
   label: string;
   /** Opaque single-use id of a server-side pending action (≤ 64 bytes for Telegram). */
   actionId: string;
+  url?: never;
 }
+
+/** A button that opens a web page (a Stripe Checkout or onboarding link); pressing it reaches no server of ours. */
+export interface LinkButton {
+  label: string;
+  /** https (http only for local test servers). */
+  url: string;
+  actionId?: never;
+}
+
+export type Button = ActionButton | LinkButton;
 
 export interface Document {
   filename: string;

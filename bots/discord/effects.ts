@@ -48,7 +48,7 @@ export function createInteractionEffects(deps: InteractionEffectsDeps): Interact
 
   /** Binds the buttons of `message` to the message that shows them; a failure only loosens that check. */
   async function bind(message: OutMessage, result: unknown): Promise<void> {
-    const ids = (message.buttons ?? []).flat().map((button) => button.actionId);
+    const ids = (message.buttons ?? []).flat().flatMap((button) => button.actionId ?? []);
     const sent = sentMessage(result);
     if (ids.length === 0 || !sent || !deps.bindButtons) return;
     try {

@@ -18,13 +18,11 @@ const ACTION_ROW = 1;
 const BUTTON = 2;
 const PRIMARY = 1;
 const SECONDARY = 2;
+const LINK = 5;
 
-export interface DiscordButton {
-  type: typeof BUTTON;
-  style: number;
-  label: string;
-  custom_id: string;
-}
+export type DiscordButton =
+  | { type: typeof BUTTON; style: number; label: string; custom_id: string }
+  | { type: typeof BUTTON; style: typeof LINK; label: string; url: string };
 
 export interface ActionRow {
   type: typeof ACTION_ROW;
@@ -67,13 +65,17 @@ export function actionRows(rows: readonly (readonly Button[])[]): ActionRow[] {
 }
 
 function toButton(button: Button, first: boolean): DiscordButton {
+  if (button.url !== undefined) return { type: BUTTON, style: LINK, label: clipLabel(button.label), url: button.url };
   const id = button.actionId;
   if (id.length < 1 || id.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`button action id must be 1-${MAX_CUSTOM_ID_LENGTH} characters (got ${id.length})`);
-  const label = [...button.label.trim()];
+  return { type: BUTTON, style: first ? PRIMARY : SECONDARY, label: clipLabel(button.label), custom_id: id };
+}
+
+function clipLabel(text: string): string {
+  const label = [...text.trim()];
   if (label.length === 0) throw new RangeError('button label must not be empty');
-  const clipped = label.length > MAX_LABEL_LENGTH ? `${label.slice(0, MAX_LABEL_LENGTH - 1).join('')}…` : button.label;
-  return { type: BUTTON, style: first ? PRIMARY : SECONDARY, label: clipped, custom_id: id };
+  return label.length > MAX_LABEL_LENGTH ? `${label.slice(0, MAX_LABEL_LENGTH - 1).join('')}…` : text;
 }
 
 /**

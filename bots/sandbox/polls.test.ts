@@ -1,3 +1,4 @@
+import { actionIdOf } from '../commands/render.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLog } from '../../core/log.js';
 import { createCore, createPoll, tally, type Core } from '../../core/index.js';
@@ -64,7 +65,7 @@ describe('a poll in the sandbox', () => {
         userId,
         chatId: GROUP_CHAT_ID,
         messageId: poll.id,
-        actionId: poll.buttons![option]![0]!.actionId,
+        actionId: actionIdOf(poll.buttons![option]![0]!),
       });
     expect(await press(ben.user.id, 0)).toEqual({ ok: true, toast: { text: 'Vote recorded ✅', alert: false } });
     await press(ann.user.id, 1);

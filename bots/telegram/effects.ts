@@ -130,7 +130,7 @@ export function createEffects(deps: EffectsDeps): Effects {
 
   /** Binds the buttons of `message` to the message that shows them; a failure only loosens that check. */
   async function bind(chatId: string, message: OutMessage, messageId: number | undefined): Promise<void> {
-    const ids = (message.buttons ?? []).flat().map((button) => button.actionId);
+    const ids = (message.buttons ?? []).flat().flatMap((button) => button.actionId ?? []);
     if (ids.length === 0 || messageId === undefined || !deps.bindButtons) return;
     try {
       await deps.bindButtons(ids, chatId, String(messageId));

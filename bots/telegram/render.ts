@@ -12,7 +12,7 @@ export const MAX_CALLBACK_DATA_BYTES = 64;
 export const MAX_ANSWER_LENGTH = 200;
 
 export interface InlineKeyboard {
-  inline_keyboard: Array<Array<{ text: string; callback_data: string }>>;
+  inline_keyboard: Array<Array<{ text: string; callback_data: string } | { text: string; url: string }>>;
 }
 
 /** `text` in pieces Telegram accepts (4096 UTF-16 units each; see bots/commands/text.ts `splitText`). */
@@ -23,6 +23,7 @@ export function inlineKeyboard(rows: readonly (readonly Button[])[]): InlineKeyb
   return {
     inline_keyboard: rows.map((row) =>
       row.map((button) => {
+        if (button.url !== undefined) return { text: button.label, url: button.url };
         const bytes = Buffer.byteLength(button.actionId, 'utf8');
         if (bytes < 1 || bytes > MAX_CALLBACK_DATA_BYTES) {
           throw new RangeError(`button action id must be 1-${MAX_CALLBACK_DATA_BYTES} bytes (got ${bytes})`);

@@ -1,3 +1,4 @@
+import { actionIdOf } from '../render.js';
 import { describe, expect, it } from 'vitest';
 import { layerFixture, replyOf } from '../../../test/support/layer.js';
 import { chatEvents } from '../../../test/support/events.js';
@@ -19,7 +20,7 @@ const liveOf = (effects: Effect[]) => {
 const buttonOf = (message: OutMessage, label: string): string => {
   const found = message.buttons?.flat().find((b) => b.label === label);
   if (!found) throw new Error(`no ${label} button in ${JSON.stringify(message)}`);
-  return found.actionId;
+  return actionIdOf(found);
 };
 /** A button press in `chat`. */
 const tap = async (actor: Actor, actionId: string, chat: ChatRef) =>

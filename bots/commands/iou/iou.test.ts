@@ -1,3 +1,4 @@
+import { actionIdOf } from '../render.js';
 import { describe, expect, it } from 'vitest';
 import { layerFixture, replyOf } from '../../../test/support/layer.js';
 import { chatEvents } from '../../../test/support/events.js';
@@ -200,7 +201,7 @@ describe('/settle in a group through the command layer', () => {
     expect(card.message.text).toContain('• annie → sara: 12.00 USD (dinner)');
     expect(card.message.text).toContain('• benny → sara: 8.00 USD (taxi)');
     const buttons = (card.message.buttons ?? []).flat();
-    const approve = (payer: string) => buttons.find((b) => b.label.startsWith(`Approve: ${payer} →`))!.actionId;
+    const approve = (payer: string) => actionIdOf(buttons.find((b) => b.label.startsWith(`Approve: ${payer} →`))!);
 
     expect(await tap(ben, approve('annie'), ROOM)).toBe('This button is for someone else.');
     expect(await tap(ann, approve('annie'), ROOM)).toContain('✓ annie → sara: 12.00 USD (dinner)');

@@ -1,0 +1,32 @@
+/** `/deposit 20`: top up the wallet by card through a Stripe Checkout page (answered privately). */
+import type { Amount } from '../../../core/index.js';
+import { fail, failed, startsNumeric, takeAmount, wholeAmount, words } from '../grammar/index.js';
+import { AMOUNT, type Feature, type OnceSpec } from '../spec.js';
+import { renderDepositOutcome } from './render.js';
+
+const deposit: OnceSpec<{ name: 'deposit'; amount: Amount }> = {
+  name: 'deposit',
+  example: '/deposit 20',
+  private: true,
+  once: true,
+  discord: { options: [AMOUNT] },
+  parse(input, context) {
+    const option = input.option('amount');
+    if (option !== undefined) {
+      const amount = wholeAmount(option, context);
+      return failed(amount) ? amount : { name: 'deposit', amount };
+    }
+    const body = words(input.text);
+    const amount = takeAmount(body, context);
+    if (failed(amount)) return amount;
+    return startsNumeric(body[amount.used]?.text)
+      ? fail('AmbiguousAmount')
+      : { name: 'deposit', amount: amount.amount };
+  },
+  async run(tx, { core, event, person, reader }, command) {
+    const outcome = await core.cashier.deposit(tx, { key: event.key, person, amount: command.amount });
+    return { outcome, message: renderDepositOutcome(reader, outcome) };
+  },
+};
+
+export const cards = { commands: [deposit] } satisfies Feature;

@@ -1,0 +1,139 @@
+/**
+ * The Stripe gateway (core/cashier/gateway.ts) over the `stripe` library. `STRIPE_API_BASE` points the client at
+ * another host (tests run a local server that speaks Stripe's wire format). Library errors become the port's two
+ * kinds: a definite answer (`StripeRefused`, the key now replays it) or no answer (`StripeUnknownOutcome`, retry
+ * with the same key).
+ */
+import Stripe from 'stripe';
+import {
+  StripeBadSignature,
+  StripeRefused,
+  StripeUnknownOutcome,
+  type CheckoutSession,
+  type StripeEvent,
+  type StripeGateway,
+} from '../../core/index.js';
+import type { JsonValue } from '../../core/index.js';
+
+export interface StripeClientConfig {
+  readonly secretKey: string;
+  /** `https://api.stripe.com` or a local server. */
+  readonly apiBase: string;
+  /** Required to verify webhooks; a gateway without it refuses every delivery. */
+  readonly webhookSecret?: string;
+  /** How long one call may take before it is an unknown outcome. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Stripe's default, and the most we accept (RELIABILITY S4). */
+export const WEBHOOK_TOLERANCE_S = 300;
+
+export function createStripeClient(config: StripeClientConfig): Stripe {
+  const base = new URL(config.apiBase);
+  const protocol = base.protocol === 'http:' ? 'http' : 'https';
+  return new Stripe(config.secretKey, {
+    host: base.hostname,
+    port: base.port ? Number(base.port) : protocol === 'http' ? 80 : 443,
+    protocol,
+    timeout: config.timeoutMs ?? 10_000,
+    // The library retries a dropped connection with the same idempotency key; past that, our jobs retry.
+    maxNetworkRetries: 1,
+    appInfo: { name: 'chipin' },
+  });
+}
+
+/** A library error as the port's: answered (refused) or not (unknown). Anything else is rethrown as is. */
+export function portError(err: unknown): Error {
+  if (err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeAPIError)
+    return new StripeUnknownOutcome(err.message);
+  if (err instanceof Stripe.errors.StripeError) {
+    const status = err.statusCode ?? 0;
+    // A 5xx or a 409 (a concurrent request with this key) is not saved by Stripe: retry with the same key.
+    if (status >= 500 || status === 409 || status === 0) return new StripeUnknownOutcome(err.message);
+    return new StripeRefused(err.message, err.code ?? err.type, status);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw portError(err);
+  }
+}
+
+const upper = (currency: string | null | undefined): string | null => (currency ? currency.toUpperCase() : null);
+
+const idOf = (value: string | { id: string } | null | undefined): string | null =>
+  value == null ? null : typeof value === 'string' ? value : value.id;
+
+const STATUSES: ReadonlyArray<CheckoutSession['status']> = ['open', 'complete', 'expired'];
+const PAYMENT_STATUSES: ReadonlyArray<CheckoutSession['paymentStatus']> = ['paid', 'unpaid', 'no_payment_required'];
+const oneOf = <T extends string>(values: readonly T[], value: string | null | undefined, fallback: T): T =>
+  values.find((v) => v === value) ?? fallback;
+
+function session(s: Stripe.Checkout.Session): CheckoutSession {
+  return {
+    id: s.id,
+    url: s.url ?? null,
+    status: oneOf(STATUSES, s.status, 'open'),
+    paymentStatus: oneOf(PAYMENT_STATUSES, s.payment_status, 'unpaid'),
+    amountTotal: s.amount_total == null ? null : BigInt(s.amount_total),
+    currency: upper(s.currency),
+    paymentIntent: idOf(s.payment_intent),
+    metadata: s.metadata ?? {},
+  };
+}
+
+export function createStripeGateway(config: StripeClientConfig): StripeGateway {
+  const stripe = createStripeClient(config);
+  return {
+    async createCheckoutSession(input) {
+      const created = await call(() =>
+        stripe.checkout.sessions.create(
+          {
+            mode: 'payment',
+            line_items: [
+              {
+                quantity: 1,
+                price_data: {
+                  currency: input.currency.toLowerCase(),
+                  unit_amount: Number(input.amountMinor),
+                  product_data: { name: input.description },
+                },
+              },
+            ],
+            success_url: input.successUrl,
+            cancel_url: input.cancelUrl,
+            metadata: { ...input.metadata },
+            payment_intent_data: { metadata: { ...input.metadata } },
+            ...(input.expiresAt ? { expires_at: Math.floor(input.expiresAt.getTime() / 1000) } : {}),
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return session(created);
+    },
+    async retrieveCheckoutSession(id) {
+      return session(await call(() => stripe.checkout.sessions.retrieve(id)));
+    },
+    verifyWebhook(rawBody, signature) {
+      if (!config.webhookSecret) throw new StripeBadSignature('no webhook secret configured');
+      if (!signature) throw new StripeBadSignature('no Stripe-Signature header');
+      let event: Stripe.Event;
+      try {
+        event = stripe.webhooks.constructEvent(rawBody, signature, config.webhookSecret, WEBHOOK_TOLERANCE_S);
+      } catch (err) {
+        throw new StripeBadSignature(err instanceof Error ? err.message : 'signature check failed');
+      }
+      return {
+        id: event.id,
+        type: event.type,
+        created: event.created,
+        object: JSON.parse(JSON.stringify(event.data.object)) as JsonValue,
+        account: event.account ?? null,
+      } satisfies StripeEvent;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The port to Stripe (bots/stripe/client.ts implements it with the `stripe` library): the calls chipin makes, in
+ * our own types, so the core never sees the library. Every call that creates something takes an idempotency key
+ * the caller stored before calling (RELIABILITY S1): Stripe replays the saved result of a key for 24 h.
+ *
+ * Failures come in two kinds, and the difference decides what a retry may do:
+ * - `StripeUnknownOutcome`: no answer (timeout, dropped connection, 5xx) — the call may have happened. Retry with
+ *   the SAME key and parameters, never a new key.
+ * - `StripeRefused`: Stripe answered with a definite error (its code: `balance_insufficient`, `account_invalid`…).
+ *   The key's result is now that error for 24 h: a new attempt needs a new key.
+ */
+import type { JsonValue } from '../db/wire.js';
+
+export interface CheckoutSession {
+  id: string;
+  url: string | null;
+  status: 'open' | 'complete' | 'expired';
+  paymentStatus: 'paid' | 'unpaid' | 'no_payment_required';
+  /** Minor units, as Stripe counts them. */
+  amountTotal: bigint | null;
+  /** Upper case (Stripe says `usd`). */
+  currency: string | null;
+  paymentIntent: string | null;
+  metadata: Readonly<Record<string, string>>;
+}
+
+export interface CheckoutInput {
+  idempotencyKey: string;
+  amountMinor: bigint;
+  currency: string;
+  /** What the payer sees on the Checkout page. */
+  description: string;
+  successUrl: string;
+  cancelUrl: string;
+  /** Ours, carried back on every event about the session and its payment (`deposit_id`, `person_id`). */
+  metadata: Readonly<Record<string, string>>;
+  /** Stripe expires sessions after 24 h by default; earlier when given. */
+  expiresAt?: Date;
+}
+
+/** An event as it arrived (verified) and is stored: `object` is `data.object`, validated where it is used. */
+export interface StripeEvent {
+  id: string;
+  type: string;
+  /** Unix seconds. */
+  created: number;
+  object: JsonValue;
+  /** `account` of a Connect event (an event about a connected account). */
+  account: string | null;
+}
+
+export interface StripeGateway {
+  createCheckoutSession(input: CheckoutInput): Promise<CheckoutSession>;
+  retrieveCheckoutSession(id: string): Promise<CheckoutSession>;
+  /** Reads the raw body of a webhook delivery: the event when the signature holds, else throws StripeBadSignature. */
+  verifyWebhook(rawBody: Buffer, signature: string | undefined): StripeEvent;
+}
+
+/** Stripe answered with an error: the call did not happen (and this key now replays the error). */
+export class StripeRefused extends Error {
+  override name = 'StripeRefused';
+
+  constructor(
+    message: string,
+    /** Stripe's `code` (`balance_insufficient`…) or its error type when it has none. */
+    readonly code: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** No definite answer: the call may or may not have happened. Retry with the same key and parameters. */
+export class StripeUnknownOutcome extends Error {
+  override name = 'StripeUnknownOutcome';
+}
+
+/** A webhook delivery whose signature, timestamp or body does not check out. */
+export class StripeBadSignature extends Error {
+  override name = 'StripeBadSignature';
+}
