@@ -641,8 +641,15 @@ function checkMarkup(markup: unknown): ApiErrorBody | undefined {
   if (rows === undefined) return undefined;
   if (!Array.isArray(rows)) return badRequest('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array');
   for (const row of rows as unknown[]) {
-    for (const button of Array.isArray(row) ? (row as Array<{ text?: unknown; callback_data?: unknown }>) : []) {
+    for (const button of Array.isArray(row)
+      ? (row as Array<{ text?: unknown; callback_data?: unknown; url?: unknown }>)
+      : []) {
       const data = button.callback_data;
+      // Exactly one of the optional fields (here: callback_data or url).
+      if ((data === undefined) === (button.url === undefined))
+        return badRequest('text buttons are unallowed in the inline keyboard');
+      if (button.url !== undefined && (typeof button.url !== 'string' || !/^https?:\/\/\S+$/.test(button.url)))
+        return badRequest('BUTTON_URL_INVALID');
       if (typeof data === 'string' && (data.length === 0 || Buffer.byteLength(data, 'utf8') > 64)) {
         return badRequest('BUTTON_DATA_INVALID');
       }

@@ -157,8 +157,8 @@ export interface SentMessage {
   text: string;
   /** The message's id: what the Bot API returned for a send, the edited message for an edit. */
   messageId: number | undefined;
-  /** callback_data of every button, row by row flattened, with the message it sits on. */
-  buttons: Array<{ text: string; data: string; messageId: number | undefined }>;
+  /** callback_data (or the url of a link button) of every button, row by row flattened, with its message. */
+  buttons: Array<{ text: string; data: string; url?: string; messageId: number | undefined }>;
   /** reply_parameters.message_id, when the message answers one. */
   replyTo: number | undefined;
 }
@@ -166,9 +166,9 @@ export interface SentMessage {
 function buttonsOf(params: Record<string, unknown>, messageId: number | undefined): SentMessage['buttons'] {
   const rows = (params.reply_markup as { inline_keyboard?: unknown } | undefined)?.inline_keyboard;
   if (!Array.isArray(rows)) return [];
-  return (rows as Array<Array<{ text: string; callback_data: string }>>)
+  return (rows as Array<Array<{ text: string; callback_data: string; url?: string }>>)
     .flat()
-    .map((b) => ({ text: b.text, data: b.callback_data, messageId }));
+    .map((b) => ({ text: b.text, data: b.callback_data, ...(b.url ? { url: b.url } : {}), messageId }));
 }
 
 function toSent(call: RecordedCall): SentMessage {
