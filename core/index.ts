@@ -222,6 +222,7 @@ export function createCore(deps: {
     ...funds.actions,
     ...ious.actions,
     ...settleUp.actions,
+    ...borrow.actions,
     ...muteActions,
     ...collections.actions,
   ]);
