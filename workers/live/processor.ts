@@ -70,16 +70,21 @@ interface Started {
   post?: Post;
 }
 
-function pollStopOf(key: string, payload: Record<string, unknown>): PollStop {
-  const { platform, chatId, messageId } = payload;
+function chatOf(key: string, payload: Record<string, unknown>): { platform: Platform; chatId: string } {
+  const { platform, chatId } = payload;
   if (
     typeof platform !== 'string' ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
-    typeof chatId !== 'string' ||
-    typeof messageId !== 'string'
+    typeof chatId !== 'string'
   )
-    throw new JobRejected(`${key}: not a poll to stop`);
-  return { platform: platform as Platform, chatId, messageId };
+    throw new JobRejected(`${key}: no chat to post in`);
+  return { platform: platform as Platform, chatId };
+}
+
+function pollStopOf(key: string, payload: Record<string, unknown>): PollStop {
+  const { messageId } = payload;
+  if (typeof messageId !== 'string') throw new JobRejected(`${key}: not a poll to stop`);
+  return { ...chatOf(key, payload), messageId };
 }
 
 export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
@@ -172,7 +177,7 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
         const ref = row.payload.ref;
         if (typeof ref !== 'string') throw new JobRejected(`${row.key}: payload.ref is not a string`);
         if (row.kind === LIVE_POST_KIND) {
-          const { platform, chatId } = pollStopOf(row.key, { ...row.payload, messageId: '' });
+          const { platform, chatId } = chatOf(row.key, row.payload);
           const live = await readLive(tx, ref);
           if (!live) throw new JobRejected(`${row.key}: no live message ${ref}`);
           // Already posted (a retry after the bind): nothing to do.
