@@ -502,7 +502,10 @@ export function createBorrow(deps: BorrowDeps): Borrow {
       locale: old.locale,
       reaskedFrom: old.id,
     });
-    if (outcome.type !== 'asked' || !outcome.card) return { type: 'rejected', error: 'AskNotFound' };
+    // The due date has passed since (an ask due today, re-asked tomorrow): a new /borrow names a new one.
+    if (outcome.type === 'rejected')
+      return { type: 'rejected', error: outcome.error === 'DueInPast' ? 'DueInPast' : 'AskNotFound' };
+    if (!outcome.card) return { type: 'rejected', error: 'AskNotFound' };
     // No command reply carries this card (the tap was in a DM): a worker posts it in the ask's chat.
     await postLive(tx, { ref: outcome.card.ref, view: outcome.card.view, platform: old.platform, chatId: old.chatId });
     log.info({ askId: outcome.askId, from: old.id }, 'borrow ask re-posted');

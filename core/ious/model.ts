@@ -306,7 +306,7 @@ export type BorrowFundOutcome =
 /** "Ask others" at expiry: a new ask for the rest, its card posted in the same chat by a worker. */
 export type BorrowReaskOutcome =
   | { type: 'reasked'; askId: bigint; amount: Amount }
-  | { type: 'rejected'; error: 'AskNotFound' | 'NotInGroup' | 'AlreadyReasked' | 'NothingLeft' };
+  | { type: 'rejected'; error: 'AskNotFound' | 'NotInGroup' | 'AlreadyReasked' | 'NothingLeft' | 'DueInPast' };
 
 export type BorrowNudgeOutcome = { type: 'nudged'; askId: bigint } | Noop;
 export type BorrowCloseOutcome = { type: 'closed'; askId: bigint; funded: Amount; total: Amount } | Noop;

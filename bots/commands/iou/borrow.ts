@@ -35,6 +35,7 @@ const REASK_ERRORS: Record<Extract<BorrowReaskOutcome, { type: 'rejected' }>['er
   NotInGroup: 'borrow.reask_not_in_group',
   AlreadyReasked: 'borrow.AlreadyReasked',
   NothingLeft: 'borrow.NothingLeft',
+  DueInPast: 'borrow.reask_due_in_past',
 };
 
 export function renderBorrow(reader: Reader, outcome: BorrowOutcome): OutMessage {
