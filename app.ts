@@ -208,6 +208,7 @@ export function discordEditor(discord: DiscordTransport): Editor {
         throw err;
       }
     },
+    post: (channelId, message) => discord.post(channelId, message),
   };
 }
 
@@ -233,6 +234,7 @@ function liveWorkerPorts(parts: Parts): LivePorts {
           telegram: {
             edit: (chatId, messageId, message) => goneOrRethrow(telegram.edit(chatId, messageId, message)),
             stopPoll: (chatId, messageId) => goneOrRethrow(telegram.stopPoll(chatId, messageId)),
+            post: (chatId, message) => telegram.send(chatId, message),
           },
         }
       : {}),

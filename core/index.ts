@@ -237,6 +237,7 @@ export function createCore(deps: {
     ...funds.actions,
     ...ious.actions,
     ...settleUp.actions,
+    ...borrow.actions,
     ...muteActions,
     ...collections.actions,
   ]);

@@ -17,7 +17,7 @@ import { createNotifier, type NotifierOptions } from './notify/notifier.js';
 import type { Directory, Renderer, Senders } from './notify/ports.js';
 import { notifyProcessor } from './notify/processor.js';
 import { POLL_STOP_KIND } from '../core/actions/index.js';
-import { LIVE_EDIT_KIND } from '../core/live/index.js';
+import { LIVE_EDIT_KIND, LIVE_POST_KIND } from '../core/live/index.js';
 import { liveProcessor, type LivePorts } from './live/processor.js';
 import {
   DEFAULT_RETRY,
@@ -113,7 +113,7 @@ const DEFAULT_CONCURRENCY: Readonly<Record<QueueName, number>> = {
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { db, log, handlers } = options;
-  const liveKinds = options.live ? [LIVE_EDIT_KIND, POLL_STOP_KIND] : [];
+  const liveKinds = options.live ? [LIVE_EDIT_KIND, LIVE_POST_KIND, POLL_STOP_KIND] : [];
   const prefix = options.prefix ?? 'chipin';
   const rates = { ...DEFAULT_RATES, ...options.rates };
   const retry = Object.fromEntries(

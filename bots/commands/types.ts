@@ -210,6 +210,12 @@ export interface Editor {
    * already stopped is a success; `MessageGone` when the message is gone.
    */
   stopPoll?(chatId: string, messageId: string): Promise<void>;
+  /**
+   * Posts a live message the worker shows on its own (core/live `postLive`: a card whose cause was a tap in a DM
+   * or a timed job) to `chatId` and returns its id, to be bound for later edits. `MessageGone` when the chat will
+   * never take it (the bot was removed); anything else is retried.
+   */
+  post?(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
 }
 
 export type Editors = Partial<Record<Platform, Editor>>;

@@ -61,6 +61,8 @@ export interface DiscordTransport {
    * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping).
    */
   send(userId: string, message: OutMessage): Promise<{ messageId: string }>;
+  /** Posts a message in a channel with the bot token (a live message a worker shows on its own). */
+  post(channelId: string, message: OutMessage): Promise<{ messageId: string }>;
   /**
    * Edits a live message (the live worker's Discord editor) with the bot token. Rejects with @discordjs/rest's
    * error (bots/discord/live.ts `isMessageGone`), or at once without a bot token.
@@ -174,6 +176,17 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
         };
       }
       if (!last) throw new RangeError('nothing to send: the message is empty');
+      return { messageId: last.id };
+    },
+    async post(channelId, message) {
+      if (token === undefined) throw new DiscordConfigError('posting a live message needs DISCORD_BOT_TOKEN');
+      let last: { id: string } | undefined;
+      for (const piece of renderMessage(message, { ephemeral: false })) {
+        last = (await rest.post(Routes.channelMessages(channelId), { body: piece.body, files: piece.files })) as {
+          id: string;
+        };
+      }
+      if (!last) throw new RangeError('nothing to post: the message is empty');
       return { messageId: last.id };
     },
     async edit(channelId, messageId, message) {

@@ -13,5 +13,10 @@ export function createSandboxEditor(store: SandboxStore): Editor {
         return Promise.reject(new MessageGone(`no sandbox message ${messageId}`));
       return Promise.resolve();
     },
+    post(chatId, message) {
+      const posted = store.post(chatId, { type: 'bot' }, message);
+      if (!posted) return Promise.reject(new MessageGone(`no sandbox chat ${chatId}`));
+      return Promise.resolve({ messageId: posted.id });
+    },
   };
 }

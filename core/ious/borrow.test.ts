@@ -41,6 +41,7 @@ async function ask(core: Core, borrower: Person, minor: bigint, chat = chatOf())
         timeZone: 'UTC',
         note: 'rent',
         chat: { ...chat, kind: 'group' },
+        locale: 'en',
       }),
     ),
   );
@@ -169,11 +170,89 @@ describe('borrow asks', () => {
       `notify:borrow:${a.askId}:halfway`,
     ]);
     expect(told.rows[0]?.n).toBe(1);
+    // The chat hears it too: a reminder posted by the live worker in the ask's chat.
+    const inChat = await f.db.query(`SELECT payload FROM outbox WHERE key = $1`, [
+      `live.post:borrow:${a.askId}:halfway`,
+    ]);
+    expect(inChat.rows[0]?.payload).toEqual({
+      ref: `borrow:${a.askId}:halfway`,
+      platform: 'telegram',
+      chatId: a.chat.chatId,
+    });
+    const reminder = await f.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [`borrow:${a.askId}:halfway`]);
+    expect(reminder.rows[0]?.view).toMatchObject({
+      template: { key: 'borrow.halfway_chat', params: { rest: '15.00 USD', funded: '15.00 USD', total: '30.00 USD' } },
+    });
     expect(await short.borrow.close(f.db, BigInt(a.askId))).toMatchObject({ type: 'closed' });
     expect(await askRow(a.askId)).toMatchObject({ state: 'expired', funded: '1500' });
+    // The card shows it closed, without buttons.
+    const closedCard = await f.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [`borrow:${a.askId}`]);
+    expect(closedCard.rows[0]?.view).toMatchObject({
+      template: { params: { reason: 'expired', funded: '15.00 USD' } },
+    });
+    expect((closedCard.rows[0]?.view as { template: { buttons?: unknown } }).template.buttons).toBeUndefined();
     const late = await press(short, friend, groupButtonId(a.allActionId), a.chat);
     expect((late as { outcome?: unknown }).outcome).toBeUndefined();
     expect(await borrowIous(bo)).toHaveLength(1);
+  });
+
+  it('at expiry short of the amount, the borrower asks the same chat again for the rest in one tap', async () => {
+    const short = coreWith(f.db, { borrowTtlMs: 300 });
+    const s = randomUUID().slice(0, 6);
+    const bo = await person(short, `ba_${s}`);
+    const friend = await person(short, `fa_${s}`, 100_00n);
+    const a = await ask(short, bo, 40_00n);
+    await press(short, friend, groupButtonId(a.halfActionId), a.chat);
+    await sleep(400);
+    await short.borrow.close(f.db, BigInt(a.askId));
+    const notice = await f.db.query(`SELECT payload FROM outbox WHERE key = $1`, [`notify:borrow:${a.askId}:closed`]);
+    const template = (
+      notice.rows[0]?.payload as {
+        template: { key: string; params: unknown; buttons: Array<Array<{ labelKey: string; actionId: string }>> };
+      }
+    ).template;
+    expect(template).toMatchObject({
+      key: 'borrow.expired',
+      params: { funded: '20.00 USD', total: '40.00 USD', rest: '20.00 USD' },
+    });
+    const [others] = template.buttons[0] ?? [];
+    expect(others?.labelKey).toBe('button.askOthers');
+    const dm = { platform: 'telegram' as const, chatId: `${bo.id}` };
+    const again = await press(short, bo, others?.actionId ?? '', dm);
+    expect(again).toMatchObject({ type: 'done', outcome: { type: 'reasked', amount: { minor: '2000' } } });
+    const next = await f.db.query(
+      `SELECT id, amount, note, due_on = (SELECT due_on FROM borrow_asks WHERE id = $1) AS same_due, chat_id, state
+         FROM borrow_asks WHERE reasked_from = $1`,
+      [a.askId],
+    );
+    expect(next.rows[0]).toMatchObject({ amount: '2000', note: 'rent', same_due: true, chat_id: a.chat.chatId });
+    const newId = String(next.rows[0]?.id);
+    // No command reply carries the new card: the live worker posts it in the same chat.
+    const post = await f.db.query(`SELECT payload FROM outbox WHERE key = $1`, [`live.post:borrow:${newId}`]);
+    expect(post.rows[0]?.payload).toEqual({ ref: `borrow:${newId}`, platform: 'telegram', chatId: a.chat.chatId });
+    // Its Lend buttons work in that chat.
+    const card = await f.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [`borrow:${newId}`]);
+    const buttons = (card.rows[0]?.view as { template: { buttons: Array<Array<{ actionId: string }>> } }).template
+      .buttons;
+    const lent = await press(short, friend, buttons[0]?.[0]?.actionId ?? '', a.chat);
+    expect(lent).toMatchObject({ outcome: { type: 'funded', amount: { minor: '2000' }, full: true } });
+    // One tap only: the button is used up.
+    expect(await press(short, bo, others?.actionId ?? '', dm)).toMatchObject({ type: 'refused' });
+  });
+
+  it('a fully funded ask sends no half-time reminder', async () => {
+    const short = coreWith(f.db, { borrowTtlMs: 300 });
+    const s = randomUUID().slice(0, 6);
+    const bo = await person(short, `bn_${s}`);
+    const friend = await person(short, `fn_${s}`, 100_00n);
+    const a = await ask(short, bo, 10_00n);
+    await press(short, friend, groupButtonId(a.allActionId), a.chat);
+    await sleep(200);
+    expect(await short.borrow.nudge(f.db, BigInt(a.askId))).toMatchObject({ type: 'noop', reason: 'Resolved' });
+    const posts = await f.db.query(`SELECT count(*)::int AS n FROM outbox WHERE key LIKE $1`, [
+      `%borrow:${a.askId}:halfway`,
+    ]);
+    expect(posts.rows[0]?.n).toBe(0);
   });
 });
 

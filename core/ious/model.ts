@@ -1,4 +1,5 @@
 import { actionKind } from '../actions/model.js';
+import type { LiveView } from '../live/model.js';
 import type { Amount } from '../money/amount.js';
 import type { Noop } from '../payments/model.js';
 import type { Someone } from '../people/service.js';
@@ -236,9 +237,28 @@ export type SettleApproveOutcome =
 
 export const SETTLE_APPROVE = actionKind<SettleApproveOutcome>()('settle.approve');
 
-export const IOU_ACTIONS = [IOU_CONFIRM, IOU_REPAY, IOU_EXTEND_ACCEPT, IOU_EXTEND_REFUSE, SETTLE_APPROVE] as const;
+/** The live card of a borrow ask in its chat (core/live): the command posts it, each funded part edits it. */
+export interface BorrowCard {
+  ref: string;
+  version: bigint;
+  view: LiveView;
+}
 
-/** `/borrow`: the card (with the borrower's record and the Fund buttons), or why not. */
+export const BORROW_ERRORS = [
+  'NotInGroup',
+  'InvalidAmount',
+  'DueInPast',
+  'UnknownRecipient',
+  'RecipientIsBot',
+  'InvalidUsername',
+  'OwnAsk',
+] as const;
+export type BorrowError = (typeof BORROW_ERRORS)[number];
+
+/**
+ * `/borrow`: the card (with the borrower's record and the Fund buttons) in the chat, or, with named friends, the
+ * ask sent to each of them privately (`friends`, no card); or why not (`name`: the friend it is about).
+ */
 export type BorrowOutcome =
   | {
       type: 'asked';
@@ -248,14 +268,25 @@ export type BorrowOutcome =
       note: string | null;
       borrowerName: string;
       record: IouRecord;
-      /** Fund the whole rest, fund half of it: group buttons any friend in the chat may press. */
-      allActionId: string;
-      halfActionId: string;
+      /** Fund the whole rest, fund half of it: group buttons any friend in the chat may press (null: named ask). */
+      allActionId: string | null;
+      halfActionId: string | null;
       expiresAt: Date;
+      /** The chat's card (null: an ask to named friends, who get it in a DM). */
+      card: BorrowCard | null;
+      /** The named friends asked privately (empty: the chat is asked). */
+      friends: string[];
     }
-  | { type: 'rejected'; error: 'NotInGroup' | 'InvalidAmount' | 'DueInPast' };
+  | { type: 'rejected'; error: BorrowError; name?: string };
 
-export const BORROW_FUND_ERRORS = ['AskNotFound', 'AskClosed', 'OwnAsk', 'LenderShort', 'InvalidAmount'] as const;
+export const BORROW_FUND_ERRORS = [
+  'AskNotFound',
+  'AskClosed',
+  'OwnAsk',
+  'LenderShort',
+  'InvalidAmount',
+  'NotAsked',
+] as const;
 export type BorrowFundError = (typeof BORROW_FUND_ERRORS)[number];
 
 /** A friend funded part of an ask: an open IOU (source 'borrow') at once. */
@@ -272,8 +303,27 @@ export type BorrowFundOutcome =
     }
   | { type: 'rejected'; error: BorrowFundError };
 
+/** "Ask others" at expiry: a new ask for the rest, its card posted in the same chat by a worker. */
+export type BorrowReaskOutcome =
+  | { type: 'reasked'; askId: bigint; amount: Amount }
+  | { type: 'rejected'; error: 'AskNotFound' | 'NotInGroup' | 'AlreadyReasked' | 'NothingLeft' | 'DueInPast' };
+
 export type BorrowNudgeOutcome = { type: 'nudged'; askId: bigint } | Noop;
 export type BorrowCloseOutcome = { type: 'closed'; askId: bigint; funded: Amount; total: Amount } | Noop;
 
 /** Any friend in the chat: fund a borrow ask (payload: askId, share 'all' | 'half'). A group action, mode 'once'. */
 export const BORROW_FUND = actionKind<BorrowFundOutcome>()('borrow.fund');
+/** A named friend, in their DM: lend all or half of the rest of an ask (payload: askId, share 'all' | 'half'). */
+export const BORROW_LEND = actionKind<BorrowFundOutcome>()('borrow.lend');
+/** The borrower, after expiry: ask the same chat again for what did not come in (payload: askId). */
+export const BORROW_REASK = actionKind<BorrowReaskOutcome>()('borrow.reask');
+
+export const IOU_ACTIONS = [
+  IOU_CONFIRM,
+  IOU_REPAY,
+  IOU_EXTEND_ACCEPT,
+  IOU_EXTEND_REFUSE,
+  SETTLE_APPROVE,
+  BORROW_LEND,
+  BORROW_REASK,
+] as const;

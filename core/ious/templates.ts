@@ -32,6 +32,38 @@ export const IOU_TEMPLATES = defineTemplates<{
   'borrow.halfway': { funded: string; total: string };
   /** To a borrower: their ask closed (fully funded or at its TTL) with this much in. */
   'borrow.closed': { funded: string; total: string };
+  /** To a borrower: their ask expired short of the amount. Button: Ask others (a new ask for `rest`, same chat). */
+  'borrow.expired': { funded: string; total: string; rest: string };
+  /**
+   * The ask's card in the chat, kept up to date as friends lend (a live message): `funded` of `amount` in, `rest`
+   * still needed, the borrower's record at the time of the ask. Closed: `reason`. Buttons: Lend all, Lend half.
+   */
+  'borrow.card': {
+    borrower: string;
+    amount: string;
+    due: string;
+    id: string;
+    funded: string;
+    rest: string;
+    onTime: string;
+    late: string;
+    open: string;
+    note?: string;
+    reason?: 'funded' | 'expired';
+  };
+  /** To a named friend: the borrower asks them, with the record. Buttons: Lend all, Lend half (theirs only). */
+  'borrow.asked': {
+    borrower: string;
+    amount: string;
+    due: string;
+    id: string;
+    onTime: string;
+    late: string;
+    open: string;
+    note?: string;
+  };
+  /** In the ask's chat at half-time (posted by a worker): what is still needed, pointing at the card. */
+  'borrow.halfway_chat': { borrower: string; id: string; funded: string; total: string; rest: string };
 }>()({
   'iou.offered': { deferrable: false, buttons: ['button.confirm'] },
   'iou.offered_record': { deferrable: false, buttons: ['button.confirm'] },
@@ -48,4 +80,8 @@ export const IOU_TEMPLATES = defineTemplates<{
   'borrow.funded': { deferrable: false },
   'borrow.halfway': { deferrable: true },
   'borrow.closed': { deferrable: false },
+  'borrow.expired': { deferrable: false, buttons: ['button.askOthers'] },
+  'borrow.card': { deferrable: false, buttons: ['borrow.fund_all', 'borrow.fund_half'] },
+  'borrow.asked': { deferrable: false, buttons: ['borrow.fund_all', 'borrow.fund_half'] },
+  'borrow.halfway_chat': { deferrable: false },
 });

@@ -2,6 +2,7 @@ export * from './model.js';
 export {
   bindLive,
   liveEditKey,
+  postLive,
   readLive,
   recordShown,
   takeLiveEdit,

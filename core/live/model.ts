@@ -9,6 +9,12 @@ import { LOCALES, type Locale, type Platform } from '../people/model.js';
 /** The outbox kind of an edit (workers/live). */
 export const LIVE_EDIT_KIND = 'live.edit';
 
+/**
+ * The outbox kind that posts a live message from a worker (workers/live: its platform's editor `post`), for a card
+ * whose cause is not a command in that chat: a tap in a DM, a timed job.
+ */
+export const LIVE_POST_KIND = 'live.post';
+
 /** How long after the first change of a burst its edit runs: the changes in between cost no edit of their own. */
 export const LIVE_EDIT_DELAY_MS = 2_000;
 

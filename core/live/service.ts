@@ -13,6 +13,7 @@ import type { Platform } from '../people/model.js';
 import {
   LIVE_EDIT_DELAY_MS,
   LIVE_EDIT_KIND,
+  LIVE_POST_KIND,
   MAX_REF_LENGTH,
   readLiveView,
   type LiveEdit,
@@ -167,4 +168,24 @@ export async function recordShown(
   );
   const row = r.rows[0];
   return { scheduled: row ? await scheduleEdit(exec, toMessage(row), options) : false };
+}
+
+/**
+ * Shows `view` as the live message `ref` and has a worker post it to a chat (`live.post`), in the caller's
+ * transaction: for a message no command reply carries (a card re-posted after a tap in a DM, a reminder in the
+ * chat from a timed job). Once posted and bound, later `touchLive` changes edit it as usual. Posting the same ref
+ * twice is a no-op (the job's key is the ref).
+ */
+export async function postLive(
+  exec: Executor,
+  input: { ref: string; view: LiveView; platform: Platform; chatId: string },
+): Promise<{ version: bigint }> {
+  const { version } = await touchLive(exec, input.ref, input.view);
+  await schedule(exec, {
+    key: `${LIVE_POST_KIND}:${input.ref}`,
+    kind: LIVE_POST_KIND,
+    dueAt: new Date(),
+    payload: { ref: input.ref, platform: input.platform, chatId: input.chatId },
+  });
+  return { version };
 }

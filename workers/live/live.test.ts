@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTestEnv } from '../../config/env.js';
-import { liveEditKey, readLive, touchLive, type LiveView } from '../../core/live/index.js';
+import { liveEditKey, postLive, readLive, touchLive, type LiveView } from '../../core/live/index.js';
 import { FakeTelegramApi } from '../../test/fakes/telegram-api.js';
 import { startHarness, TOKEN, type Harness } from '../../test/fakes/telegram-harness.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
@@ -80,6 +80,7 @@ async function start(ref: string): Promise<void> {
               throw err;
             }
           },
+          post: (chatId, message) => transport.send(chatId, message),
         },
       },
       renderer: {
@@ -119,6 +120,23 @@ describe('live messages on Telegram', () => {
     expect(edits().length).toBeLessThanOrEqual(2);
     const last = edits().at(-1)!;
     expect(last.params).toMatchObject({ chat_id: GROUP.id, text: 'roster of 50' });
+    expect(String(last.params.message_id)).toBe((await readLive(database.db, ref))?.place?.messageId);
+  }, 30_000);
+
+  it('a live message a worker posts lands in its chat once, is bound, and later changes edit it', async () => {
+    await start(`first:${Date.now()}`);
+    const ref = `card:${Date.now()}`;
+    await database.db.transaction((tx) =>
+      postLive(tx, { ref, view: roster(7), platform: 'telegram', chatId: String(GROUP.id) }),
+    );
+    await waitFor('the card to be posted and bound', async () => (await readLive(database.db, ref))?.place);
+    const posts = fake.sent('sendMessage').filter((c) => c.params.text === 'roster of 7');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.params.chat_id).toBe(GROUP.id);
+    await touchLive(database.db, ref, roster(8));
+    await waitFor('the change to be shown', () => shown(ref));
+    const last = edits().at(-1)!;
+    expect(last.params).toMatchObject({ chat_id: GROUP.id, text: 'roster of 8' });
     expect(String(last.params.message_id)).toBe((await readLive(database.db, ref))?.place?.messageId);
   }, 30_000);
 

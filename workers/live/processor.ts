@@ -6,13 +6,25 @@
  * database lock is held while the edit waits for the platform's rate (a group's budget can take a minute), and a
  * change made meanwhile schedules the next edit. A crash between the two leaves the row pending: the sweeper
  * runs it again, and an edit repeated is harmless (the platform reports "not modified").
+ *
+ * A `live.post` row posts a live message no command reply carried (core/live postLive) through the editor's `post`,
+ * then binds it, so later changes edit it. A crash between the post and the bind posts it again on the retry (at
+ * least once, like notifications); a message already bound is not posted again.
  */
 import { UnrecoverableError } from 'bullmq';
 import { JobRejected, claimDue, inspect, markDone } from '../../core/outbox/index.js';
 import type { Db } from '../../core/db/executor.js';
 import { POLL_STOP_KIND } from '../../core/actions/index.js';
 import { PLATFORMS, type Platform } from '../../core/platform.js';
-import { recordShown, takeLiveEdit, type LiveEdit } from '../../core/live/index.js';
+import {
+  bindLive,
+  LIVE_POST_KIND,
+  readLive,
+  recordShown,
+  takeLiveEdit,
+  type LiveEdit,
+  type LiveView,
+} from '../../core/live/index.js';
 import type { Log } from '../../core/log.js';
 import type { WorkerMetrics } from '../metrics.js';
 import { isTick, type QueueName } from '../queues.js';
@@ -39,6 +51,14 @@ interface PollStop {
   messageId: string;
 }
 
+interface Post {
+  ref: string;
+  platform: Platform;
+  chatId: string;
+  view: LiveView;
+  version: bigint;
+}
+
 interface Started {
   id: string;
   kind: string;
@@ -46,18 +66,25 @@ interface Started {
   edit: LiveEdit | undefined;
   /** A native poll to stop (its vote closed). */
   stop?: PollStop;
+  /** A live message to post (then bind). */
+  post?: Post;
 }
 
-function pollStopOf(key: string, payload: Record<string, unknown>): PollStop {
-  const { platform, chatId, messageId } = payload;
+function chatOf(key: string, payload: Record<string, unknown>): { platform: Platform; chatId: string } {
+  const { platform, chatId } = payload;
   if (
     typeof platform !== 'string' ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
-    typeof chatId !== 'string' ||
-    typeof messageId !== 'string'
+    typeof chatId !== 'string'
   )
-    throw new JobRejected(`${key}: not a poll to stop`);
-  return { platform: platform as Platform, chatId, messageId };
+    throw new JobRejected(`${key}: no chat to post in`);
+  return { platform: platform as Platform, chatId };
+}
+
+function pollStopOf(key: string, payload: Record<string, unknown>): PollStop {
+  const { messageId } = payload;
+  if (typeof messageId !== 'string') throw new JobRejected(`${key}: not a poll to stop`);
+  return { ...chatOf(key, payload), messageId };
 }
 
 export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
@@ -87,6 +114,32 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
       if (!(err instanceof MessageGone)) throw err;
     }
     await markDone(db, [rowId]);
+  }
+
+  /** Posts a live message and binds it; a chat that will never take it ends the row. */
+  async function post(rowId: string, p: Post): Promise<void> {
+    const editor = deps.editors[p.platform];
+    if (!editor?.post) throw new Error(`no poster for ${p.platform} in this process`);
+    let messageId: string;
+    try {
+      messageId = (await editor.post(p.chatId, await deps.renderer.render(p.view))).messageId;
+    } catch (err) {
+      if (!(err instanceof MessageGone)) throw err;
+      log.info({ ref: p.ref, platform: p.platform, reason: err.message }, 'live message cannot be posted');
+      await markDone(db, [rowId], `cannot post: ${err.message}`);
+      return;
+    }
+    await db.transaction(async (tx) => {
+      await bindLive(tx, {
+        ref: p.ref,
+        platform: p.platform,
+        chatId: p.chatId,
+        messageId,
+        version: p.version,
+        ...schedule,
+      });
+      await markDone(tx, [rowId]);
+    });
   }
 
   /** Shows the edit, then records it and ends the row in one transaction; a message gone for good ends the row. */
@@ -123,6 +176,18 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
           };
         const ref = row.payload.ref;
         if (typeof ref !== 'string') throw new JobRejected(`${row.key}: payload.ref is not a string`);
+        if (row.kind === LIVE_POST_KIND) {
+          const { platform, chatId } = chatOf(row.key, row.payload);
+          const live = await readLive(tx, ref);
+          if (!live) throw new JobRejected(`${row.key}: no live message ${ref}`);
+          // Already posted (a retry after the bind): nothing to do.
+          if (live.place) {
+            await markDone(tx, [row.id]);
+            return { id: row.id, kind: row.kind, dueAt: row.dueAt, edit: undefined };
+          }
+          const post = { ref, platform, chatId, view: live.view, version: live.version };
+          return { id: row.id, kind: row.kind, dueAt: row.dueAt, edit: undefined, post };
+        }
         const edit = await takeLiveEdit(tx, ref, row.key);
         // Nothing to show (already shown, not posted): done in this transaction.
         if (!edit) await markDone(tx, [row.id]);
@@ -130,6 +195,7 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
       });
       if (started?.edit) await deliver(started.id, started.edit);
       if (started?.stop) await stopPoll(started.id, started.stop);
+      if (started?.post) await post(started.id, started.post);
     } catch (err) {
       return failAttempt(deps, job, data, err);
     }

@@ -20,8 +20,10 @@ import {
   type ParseContext,
   type Recipient,
   type Word,
+  mentionTokens as tokens,
+  recipientOfMention,
+  type MentionToken as Token,
 } from '../grammar/index.js';
-import type { Mention } from '../types.js';
 
 export type CollectSplitWord = 'each' | 'total';
 
@@ -56,35 +58,6 @@ const MAX_NAMED = 8;
 const USER_OPTIONS = (prefix: string) => Array.from({ length: MAX_NAMED }, (_, i) => `${prefix}${i + 1}`);
 
 const lower = (text: string): string => text.normalize('NFKC').toLowerCase();
-const recipientOfMention = (m: Mention): Recipient =>
-  'user' in m ? { kind: 'user', actor: m.user } : { kind: 'username', username: m.username };
-
-type Token = { kind: 'word'; word: Word } | { kind: 'mention'; mention: Mention };
-
-/** The words of `text` with the mentions in it (a mention's words become one token), in order. */
-function tokens(text: string, mentions: readonly Mention[], from: number): Token[] {
-  const spans = mentions.map((mention) => {
-    if (mention.offset !== undefined && mention.length !== undefined && mention.length > 0)
-      return { mention, start: mention.offset, end: mention.offset + mention.length };
-    const needle = 'username' in mention ? `@${mention.username}`.toLowerCase() : undefined;
-    const at = needle === undefined ? -1 : text.toLowerCase().indexOf(needle);
-    return { mention, start: at, end: at < 0 ? -1 : at + (needle?.length ?? 0) };
-  });
-  const out: Token[] = [];
-  const used = new Set<Mention>();
-  for (const word of words(text).filter((w) => w.start >= from)) {
-    const span = spans.find((s) => s.start >= 0 && s.start < word.end && word.start < s.end);
-    if (!span) out.push({ kind: 'word', word });
-    else if (!used.has(span.mention)) {
-      used.add(span.mention);
-      out.push({ kind: 'mention', mention: span.mention });
-    }
-  }
-  // A mention we could not place (a Discord user, a text_mention without offsets) is still someone named.
-  for (const s of spans) if (!used.has(s.mention)) out.push({ kind: 'mention', mention: s.mention });
-  return out;
-}
-
 /** The words of consecutive word tokens from `i`. */
 const wordsFrom = (list: readonly Token[], i: number): Word[] => {
   const out: Word[] = [];

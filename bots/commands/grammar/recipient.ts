@@ -137,3 +137,33 @@ function chooseRecipient(replyTo: Actor | undefined, candidates: readonly Mentio
   }
   return name === undefined ? fail('MissingRecipient') : { kind: 'username', username: name };
 }
+
+/** A recipient named by a mention. */
+export const recipientOfMention = (m: Mention): Recipient =>
+  'user' in m ? { kind: 'user', actor: m.user } : { kind: 'username', username: m.username };
+
+export type MentionToken = { kind: 'word'; word: Word } | { kind: 'mention'; mention: Mention };
+
+/** The words of `text` from `from` with the mentions in it (a mention's words become one token), in order. */
+export function mentionTokens(text: string, mentions: readonly Mention[], from: number): MentionToken[] {
+  const spans = mentions.map((mention) => {
+    if (mention.offset !== undefined && mention.length !== undefined && mention.length > 0)
+      return { mention, start: mention.offset, end: mention.offset + mention.length };
+    const needle = 'username' in mention ? `@${mention.username}`.toLowerCase() : undefined;
+    const at = needle === undefined ? -1 : text.toLowerCase().indexOf(needle);
+    return { mention, start: at, end: at < 0 ? -1 : at + (needle?.length ?? 0) };
+  });
+  const out: MentionToken[] = [];
+  const used = new Set<Mention>();
+  for (const word of words(text).filter((w) => w.start >= from)) {
+    const span = spans.find((s) => s.start >= 0 && s.start < word.end && word.start < s.end);
+    if (!span) out.push({ kind: 'word', word });
+    else if (!used.has(span.mention)) {
+      used.add(span.mention);
+      out.push({ kind: 'mention', mention: span.mention });
+    }
+  }
+  // A mention we could not place (a Discord user, a text_mention without offsets) is still someone named.
+  for (const s of spans) if (!used.has(s.mention)) out.push({ kind: 'mention', mention: s.mention });
+  return out;
+}

@@ -1,13 +1,14 @@
 /** `/borrow` in a group: the card (the borrower's record, Lend all / Lend half), a friend's tap, and refusals. */
 import {
   formatAmount,
-  groupButtonId,
+  type BorrowError,
   type BorrowFundError,
   type BorrowFundOutcome,
   type BorrowOutcome,
+  type BorrowReaskOutcome,
 } from '../../../core/index.js';
 import { t, type MessageKey } from '../../i18n/index.js';
-import { message, withNote, type Reader } from '../render.js';
+import { message, renderNotification, type Reader } from '../render.js';
 import type { OutMessage } from '../types.js';
 
 const FUND_ERRORS: Record<BorrowFundError, MessageKey> = {
@@ -16,43 +17,46 @@ const FUND_ERRORS: Record<BorrowFundError, MessageKey> = {
   OwnAsk: 'borrow.OwnAsk',
   LenderShort: 'borrow.LenderShort',
   InvalidAmount: 'borrow.InvalidAmount',
+  NotAsked: 'borrow.NotAsked',
+};
+
+const ASK_ERRORS: Record<BorrowError, MessageKey> = {
+  NotInGroup: 'borrow.not_in_group',
+  InvalidAmount: 'borrow.invalid_amount',
+  DueInPast: 'borrow.due_in_past',
+  UnknownRecipient: 'borrow.UnknownRecipient',
+  RecipientIsBot: 'borrow.RecipientIsBot',
+  InvalidUsername: 'borrow.InvalidUsername',
+  OwnAsk: 'borrow.ask_self',
+};
+
+const REASK_ERRORS: Record<Extract<BorrowReaskOutcome, { type: 'rejected' }>['error'], MessageKey> = {
+  AskNotFound: 'borrow.AskNotFound',
+  NotInGroup: 'borrow.reask_not_in_group',
+  AlreadyReasked: 'borrow.AlreadyReasked',
+  NothingLeft: 'borrow.NothingLeft',
+  DueInPast: 'borrow.reask_due_in_past',
 };
 
 export function renderBorrow(reader: Reader, outcome: BorrowOutcome): OutMessage {
-  switch (outcome.type) {
-    case 'asked': {
-      const head = t(reader.locale, 'borrow.card', {
-        borrower: outcome.borrowerName,
-        amount: formatAmount(outcome.amount),
-        due: outcome.dueOn,
-        id: outcome.askId.toString(),
-      });
-      const record = t(reader.locale, 'borrow.record', {
-        onTime: String(outcome.record.onTime),
-        late: String(outcome.record.late),
-        open: String(outcome.record.open),
-      });
-      const text = `${withNote(reader, head, outcome.note)}\n${record}\n${t(reader.locale, 'borrow.hint', { id: outcome.askId.toString() })}`;
-      return {
-        text,
-        buttons: [
-          [
-            { label: t(reader.locale, 'borrow.fund_all'), actionId: groupButtonId(outcome.allActionId) },
-            { label: t(reader.locale, 'borrow.fund_half'), actionId: groupButtonId(outcome.halfActionId) },
-          ],
-        ],
-      };
-    }
-    case 'rejected':
-      return message(
-        reader,
-        outcome.error === 'NotInGroup'
-          ? 'borrow.not_in_group'
-          : outcome.error === 'DueInPast'
-            ? 'borrow.due_in_past'
-            : 'borrow.invalid_amount',
-      );
-  }
+  if (outcome.type === 'rejected') return message(reader, ASK_ERRORS[outcome.error], { name: outcome.name ?? '' });
+  // The chat's card: the same rendering as the live worker's edits of it.
+  if (outcome.card) return renderNotification(outcome.card.view.locale, outcome.card.view.template, reader);
+  return {
+    text: t(reader.locale, 'borrow.asked_friends', {
+      names: outcome.friends.join(', '),
+      amount: formatAmount(outcome.amount),
+      due: outcome.dueOn,
+      id: outcome.askId.toString(),
+    }),
+  };
+}
+
+export function renderReasked(reader: Reader, outcome: BorrowReaskOutcome): OutMessage {
+  if (outcome.type === 'rejected') return message(reader, REASK_ERRORS[outcome.error]);
+  return {
+    text: t(reader.locale, 'borrow.reasked', { amount: formatAmount(outcome.amount), id: outcome.askId.toString() }),
+  };
 }
 
 export function renderFunded(reader: Reader, outcome: BorrowFundOutcome): OutMessage {

@@ -173,6 +173,14 @@ describe('the /borrow and /lend grammar', () => {
       amount: { minor: 50_00n, currency: 'USD' },
       due: day('2026-12-31'),
       note: 'rent',
+      friends: [],
+    });
+    expect(borrow('50 2026-12-31 rent @ann_b @cai_b')).toMatchObject({
+      note: 'rent',
+      friends: [
+        { kind: 'username', username: 'ann_b' },
+        { kind: 'username', username: 'cai_b' },
+      ],
     });
     expect(borrow('¥200 by 2026-12-20')).toMatchObject({ amount: { minor: 200_00n, currency: 'CNY' } });
     expect(borrow('50')).toEqual({ fail: 'MissingDueDate' });

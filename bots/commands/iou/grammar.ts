@@ -10,7 +10,9 @@ import {
   fail,
   failed,
   readDay,
+  mentionTokens,
   recipientAndAmount,
+  recipientOfMention,
   takeAmount,
   wholeAmount,
   words,
@@ -147,27 +149,41 @@ export interface BorrowCommand {
   amount: Amount;
   due: Day;
   note?: string;
+  /** Named friends, asked privately (none: the chat is asked). */
+  friends: Recipient[];
 }
 
-/** `/borrow 50 friday rent` (Discord: `amount`, `due`, `note` options). Named friends are not read yet. */
+/** Discord: `friend1`…`friend4` USER options. */
+export const BORROW_FRIEND_OPTIONS = ['friend1', 'friend2', 'friend3', 'friend4'] as const;
+
+/**
+ * `/borrow 50 friday rent [@ann @ben]`: the mentions anywhere are the friends to ask (Discord: `amount`, `due`,
+ * `note`, `friend1`…`friend4` options).
+ */
 export function parseBorrow(input: Input, context: ParseContext): BorrowCommand | Failure {
   if (input.usesOptions) {
+    const friends = BORROW_FRIEND_OPTIONS.flatMap((name) => {
+      const actor = input.actorOption(name);
+      return actor ? [{ kind: 'user' as const, actor }] : [];
+    });
     const amount = wholeAmount(input.option('amount') ?? '', context);
     if (failed(amount)) return amount;
     const read = dueAndNote([...words(input.option('due') ?? '').map((w) => w.text)], context);
     if (failed(read)) return read;
     const cleaned = cleanNote(input.option('note') ?? '');
     if (cleaned === 'NoteTooLong') return fail(cleaned);
-    return { name: 'borrow', amount, due: read.due, ...(cleaned.note ? { note: cleaned.note } : {}) };
+    return { name: 'borrow', amount, due: read.due, friends, ...(cleaned.note ? { note: cleaned.note } : {}) };
   }
-  const all = words(input.text);
+  const tokens = mentionTokens(input.event.args, input.event.mentions, 0);
+  const friends = tokens.flatMap((t) => (t.kind === 'mention' ? [recipientOfMention(t.mention)] : []));
+  const all = tokens.flatMap((t) => (t.kind === 'word' ? [t.word] : []));
   const taken = takeAmount(all, context);
   if (failed(taken)) return taken;
   const read = dueAndNote(
     all.slice(taken.used).map((w) => w.text),
     context,
   );
-  return failed(read) ? read : { name: 'borrow', amount: taken.amount, ...read };
+  return failed(read) ? read : { name: 'borrow', amount: taken.amount, ...read, friends };
 }
 
 function lend(borrower: Recipient, amount: Amount, due: Day, note: string | undefined, record: boolean): IouCommand {

@@ -4,6 +4,8 @@
  */
 import {
   BORROW_FUND,
+  BORROW_LEND,
+  BORROW_REASK,
   IOU_CONFIRM,
   IOU_EXTEND_ACCEPT,
   IOU_EXTEND_REFUSE,
@@ -22,8 +24,9 @@ import {
   type OnceSpec,
   type OptionSpec,
 } from '../spec.js';
-import { renderBorrow, renderFunded } from './borrow.js';
+import { renderBorrow, renderFunded, renderReasked } from './borrow.js';
 import {
+  BORROW_FRIEND_OPTIONS,
   parseBorrow,
   parseIou,
   parseLendToAsk,
@@ -158,12 +161,27 @@ const settle: OnceSpec<{ name: 'settle' }> = {
   },
 };
 
-/** `/borrow 50 friday rent` in a group: the card with the borrower's record; friends lend all or half with a tap. */
+/**
+ * `/borrow 50 friday rent` in a group: the card with the borrower's record, kept up to date as friends lend all or
+ * half with a tap. `/borrow 50 friday rent @ann @ben` (anywhere, a DM too): each named friend is asked in a DM with
+ * buttons only they can press, and only they may lend; the chat sees no buttons, the reply names who was asked.
+ */
 const borrow: OnceSpec<BorrowCommand> = {
   name: 'borrow',
   example: '/borrow 50 friday rent',
   once: true,
-  discord: { options: [AMOUNT, DUE, NOTE] },
+  discord: {
+    options: [
+      AMOUNT,
+      DUE,
+      NOTE,
+      ...BORROW_FRIEND_OPTIONS.map((name): OptionSpec => ({
+        name,
+        kind: 'user',
+        descriptionKey: 'discord.options.friend',
+      })),
+    ],
+  },
   parse: parseBorrow,
   async run(tx, ctx, command) {
     const outcome = await ctx.core.borrow.ask(tx, {
@@ -174,8 +192,12 @@ const borrow: OnceSpec<BorrowCommand> = {
       timeZone: ctx.reader.timeZone,
       note: command.note ?? null,
       chat: { ...ctx.chat, kind: ctx.event.chat.kind },
+      locale: ctx.reader.locale,
+      friends: command.friends.map((who) => recipientOf(who, ctx.event)),
     });
-    return { outcome, message: renderBorrow(ctx.reader, outcome) };
+    const message = renderBorrow(ctx.reader, outcome);
+    if (outcome.type !== 'asked' || !outcome.card) return { outcome, message };
+    return { outcome, message, live: { ref: outcome.card.ref, version: outcome.card.version.toString() } };
   },
 };
 
@@ -205,5 +227,7 @@ export const lending = {
     onPress(IOU_EXTEND_REFUSE, renderExtendAnswer),
     onPress(SETTLE_APPROVE, renderApproved),
     onPress(BORROW_FUND, renderFunded),
+    onPress(BORROW_LEND, renderFunded),
+    onPress(BORROW_REASK, renderReasked),
   ],
 } satisfies Feature;

@@ -30,6 +30,27 @@ const actionByRef = async (ref: string) =>
 const lastIou = async () => String((await f.database.db.query(`SELECT max(id) AS id FROM ious`)).rows[0]?.id);
 const lastExtension = async () =>
   String((await f.database.db.query(`SELECT max(id) AS id FROM iou_extensions`)).rows[0]?.id);
+/** The card a command posts as a live message (the chat's card of a /borrow). */
+const card = async (actor: Actor, text: string) => {
+  const effects = (await f.layer.handle(command(actor, text))).effects;
+  const live = effects.find((e): e is Extract<Effect, { type: 'live' }> => e.type === 'live');
+  if (!live) throw new Error(`no live card in ${JSON.stringify(effects)}`);
+  return live;
+};
+const cardShows = async (ref: string) =>
+  (await f.database.db.query(`SELECT view FROM live_messages WHERE ref = $1`, [ref])).rows[0]?.view as {
+    template: { params: Record<string, string>; buttons?: unknown[] };
+  };
+/** The buttons of the last DM to `actor` with this template. */
+const dmButtons = async (actor: Actor, template: string) => {
+  const r = await f.database.db.query(
+    `SELECT o.payload FROM outbox o JOIN identities i ON i.person_id = (o.payload ->> 'personId')::bigint
+      WHERE o.kind = 'notify' AND o.payload -> 'template' ->> 'key' = $1 AND i.user_id = $2 ORDER BY o.id DESC LIMIT 1`,
+    [template, actor.userId],
+  );
+  const payload = r.rows[0]?.payload as { template: { buttons?: Array<Array<{ actionId: string }>> } } | undefined;
+  return payload?.template.buttons?.[0]?.map((b) => b.actionId) ?? [];
+};
 const balance = async (actor: Actor) => (await say(actor, '/balance')).message.text;
 
 describe('/iou, /repay and /ious through the command layer', () => {
@@ -220,11 +241,11 @@ describe('/borrow in a group through the command layer', () => {
   it('shows the borrower’s record and Lend buttons; a friend lends with one tap and it is an IOU; the borrower cannot', async () => {
     const ann = await funded('anna', '100');
     const bo = await funded('bo', '1');
-    const card = await say(bo, '/borrow 50 in 2 weeks rent');
-    expect(card.message.text).toMatch(/bo asks to borrow 50\.00 USD, to repay by/);
-    expect(card.message.text).toContain('Note: rent');
-    expect(card.message.text).toContain('Record: 0 repaid on time, 0 late, 0 still open.');
-    const [all, half] = card.message.buttons?.[0] ?? [];
+    const posted = await card(bo, '/borrow 50 in 2 weeks rent');
+    expect(posted.message.text).toMatch(/bo asks to borrow 50\.00 USD, to repay by/);
+    expect(posted.message.text).toContain('Note: rent');
+    expect(posted.message.text).toContain('Record: 0 repaid on time, 0 late, 0 still open.');
+    const [all, half] = posted.message.buttons?.[0] ?? [];
     expect(all?.label).toBe('Lend all');
     expect(await tap(bo, half?.actionId ?? '')).toBe('You cannot lend to your own ask.');
     expect(await tap(ann, half?.actionId ?? '')).toMatch(
@@ -233,16 +254,66 @@ describe('/borrow in a group through the command layer', () => {
     expect(await balance(bo)).toContain('26.00 USD available');
     const iou = await f.database.db.query(`SELECT source, state FROM ious WHERE id = $1`, [await lastIou()]);
     expect(iou.rows[0]).toEqual({ source: 'borrow', state: 'open' });
-    const askId = /ask #(\d+)/.exec(card.message.text)?.[1] ?? '';
-    expect(card.message.text).toContain(`/lend ${askId} amount`);
+    // The chat's card follows: what came in and what is still needed.
+    expect((await cardShows(posted.ref)).template.params).toMatchObject({
+      funded: '25.00 USD',
+      rest: '25.00 USD',
+      open: '0',
+    });
+    const askId = /ask #(\d+)/.exec(posted.message.text)?.[1] ?? '';
+    expect(posted.message.text).toContain(`/lend ${askId} amount`);
     expect(all?.actionId).toBeDefined();
     // A custom amount: more than is left is capped at the rest.
     expect((await say(ann, `/lend ${askId} 100`)).message.text).toMatch(
       /You lent bo 25\.00 USD \(IOU #\d+\)\. 50\.00 USD of 50\.00 USD is in\.\n.*fully funded/,
     );
     expect(await balance(bo)).toContain('51.00 USD available');
+    expect((await cardShows(posted.ref)).template.params).toMatchObject({ funded: '50.00 USD', reason: 'funded' });
+    expect((await cardShows(posted.ref)).template.buttons).toBeUndefined();
     expect(
       (await say(bo, '/borrow 10 tomorrow', { platform: 'telegram', chatId: bo.userId, kind: 'private' })).message.text,
-    ).toBe('Ask to borrow in a group chat, where friends can see it.');
+    ).toBe(
+      'Ask to borrow in a group chat, where friends can see it, or name the friends to ask: /borrow 50 friday @ann.',
+    );
+  });
+
+  it('named friends are asked in a DM with buttons only they can press; nobody else can lend to it', async () => {
+    const ann = await funded('annf', '100');
+    const cai = await funded('caif', '100');
+    const dan = await funded('danf', '100');
+    const bo = await funded('bof', '1');
+    const reply = await say(bo, `/borrow 30 in 2 weeks rent @${ann.username} @${cai.username}`);
+    expect(reply.message.text).toMatch(
+      /^🙏 Asked annf, caif privately for 30\.00 USD, to repay by .* \(ask #(\d+)\)\./,
+    );
+    expect(reply.message.buttons).toBeUndefined();
+    const askId = /ask #(\d+)/.exec(reply.message.text)?.[1] ?? '';
+    const [annAll] = await dmButtons(ann, 'borrow.asked');
+    const [, caiHalf] = await dmButtons(cai, 'borrow.asked');
+    expect(await tap(dan, annAll ?? '', { platform: 'telegram', chatId: dan.userId, kind: 'private' })).toBe(
+      'This button is for someone else.',
+    );
+    expect(await tap(cai, caiHalf ?? '', { platform: 'telegram', chatId: cai.userId, kind: 'private' })).toMatch(
+      /You lent bof 15\.00 USD \(IOU #\d+\)\. 15\.00 USD of 30\.00 USD is in\./,
+    );
+    const stranger = await say(dan, `/lend ${askId} 5`);
+    expect(stranger.message.text).toBe('This ask went to the friends it names: only they can lend to it.');
+    expect(await tap(ann, annAll ?? '', { platform: 'telegram', chatId: ann.userId, kind: 'private' })).toMatch(
+      /You lent bof 15\.00 USD .*30\.00 USD of 30\.00 USD is in\./,
+    );
+    expect(await balance(bo)).toContain('31.00 USD available');
+  });
+
+  it('a friend the bot does not know is refused by name and nobody is asked', async () => {
+    const ann = await funded('anng', '100');
+    const bo = await funded('bog', '1');
+    const before = (await f.database.db.query(`SELECT count(*)::int AS n FROM borrow_asks`)).rows[0]?.n;
+    const refused = await say(bo, `/borrow 30 in 2 weeks @${ann.username} @nobody_here_zz`);
+    expect(refused.refusal).toBe(true);
+    expect(refused.message.text).toBe(
+      'I don’t know @nobody_here_zz yet: they have to send me a message first. Nobody was asked.',
+    );
+    expect((await f.database.db.query(`SELECT count(*)::int AS n FROM borrow_asks`)).rows[0]?.n).toBe(before);
+    expect(await dmButtons(ann, 'borrow.asked')).toEqual([]);
   });
 });
