@@ -21,7 +21,7 @@ export const STRIPE_RETURN_PATH = '/stripe/return';
 export interface StripeRouteDeps {
   /** STRIPE_WEBHOOK_SECRET is set (the gateway verifies with it); otherwise the webhook answers 404. */
   enabled: boolean;
-  cashier: Pick<Cashier, 'gateway' | 'receive'>;
+  cashier: Pick<Cashier, 'gateway' | 'receive' | 'returned'>;
   db: Db;
   log: Log;
   defaultLocale: Locale;
@@ -31,8 +31,15 @@ export function createStripeRoutes(deps: StripeRouteDeps): Router {
   const { db, log, cashier } = deps;
   const router = express.Router();
 
-  router.get(STRIPE_RETURN_PATH, (req, res) => {
+  router.get(STRIPE_RETURN_PATH, async (req, res) => {
     const cancelled = req.query.cancelled === '1';
+    const deposit = typeof req.query.deposit === 'string' && /^[1-9][0-9]{0,17}$/.test(req.query.deposit);
+    if (deposit && !cancelled && cashier.gateway) {
+      // The payer is back from Checkout: check the deposit with Stripe now rather than wait for the webhook.
+      await cashier.returned(db, BigInt(String(req.query.deposit))).catch((err: unknown) => {
+        log.warn({ err }, 'stripe return: could not schedule the deposit check');
+      });
+    }
     const preferred = req.acceptsLanguages('en', 'zh-CN', 'zh');
     const locale: Locale = preferred === false ? deps.defaultLocale : preferred === 'en' ? 'en' : 'zh-CN';
     const text = translate(locale, cancelled ? 'deposit.return_cancelled' : 'deposit.return') ?? '';

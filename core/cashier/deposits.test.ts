@@ -165,3 +165,27 @@ describe('a card deposit', () => {
     expect(credits.rows).toHaveLength(0);
   });
 });
+
+describe('the payer’s return from Checkout', () => {
+  it('credits a paid deposit even when its webhook never comes, once', async () => {
+    const hal = await person(f.core, 'hal');
+    const d = await deposit(hal, 18_00n);
+    pay(f.fake, d.sessionId); // paid at Stripe; the event is never delivered
+    const back = await fetch(`${f.url}/stripe/return?deposit=${d.depositId}`);
+    expect(back.status).toBe(200);
+    await fetch(`${f.url}/stripe/return?deposit=${d.depositId}`); // reloaded
+    await fetch(`${f.url}/stripe/return?deposit=999999999`); // made up: no job
+    expect(await f.settle()).toBe(1);
+    expect(await available(f.core, hal)).toBe(18_00n);
+    expect(await receivedNotices(hal)).toHaveLength(1);
+  });
+
+  it('credits nothing while the session is unpaid', async () => {
+    const ida = await person(f.core, 'ida');
+    const d = await deposit(ida, 18_00n);
+    await fetch(`${f.url}/stripe/return?deposit=${d.depositId}`);
+    expect(await f.settle()).toBe(1);
+    expect(await available(f.core, ida)).toBe(0n);
+    expect(await stateOf(d.depositId)).toBe('open');
+  });
+});

@@ -147,20 +147,23 @@ export function createDeposits(deps: DepositsDeps) {
     return { type: 'credited', depositId: deposit.id, amount };
   }
 
-  /** Brings the deposit of session `sessionId` up to what Stripe says about the session now. */
-  async function sync(tx: Tx, sessionId: string, event: StripeEvent): Promise<EventOutcome> {
+  /**
+   * Brings the deposit of session `sessionId` up to what Stripe says about the session now. `event`: the webhook
+   * event that asked (null: the payer's return from Checkout).
+   */
+  async function sync(tx: Tx, sessionId: string, event: StripeEvent | null): Promise<EventOutcome> {
     if (!gateway) throw new Error('a stripe event without a stripe gateway');
     const r = await tx.query(`SELECT ${COLUMNS} FROM deposits WHERE session_id = $1 FOR UPDATE`, [sessionId]);
     const row = r.rows[0];
     // Not ours (another integration on the account) or lost: an alert, never a credit (RELIABILITY C2).
-    if (!row) throw new JobRejected(`stripe event ${event.id}: no deposit has session ${sessionId}`);
+    if (!row) throw new JobRejected(`stripe event ${event?.id ?? '-'}: no deposit has session ${sessionId}`);
     const deposit = toDeposit(row);
     if (deposit.state !== 'open') return { type: 'noop', reason: `Already${deposit.state}` };
     const session = await gateway.retrieveCheckoutSession(sessionId);
     if (session.paymentStatus === 'paid') return credit(tx, deposit, session);
     if (
       session.status === 'expired' ||
-      (event.type === 'checkout.session.async_payment_failed' && session.status === 'complete')
+      (event?.type === 'checkout.session.async_payment_failed' && session.status === 'complete')
     ) {
       const state = session.status === 'expired' ? 'expired' : 'failed';
       await tx.query(`UPDATE deposits SET state = $2, closed_at = now() WHERE id = $1`, [deposit.id, state]);
@@ -176,6 +179,16 @@ export function createDeposits(deps: DepositsDeps) {
     return { type: 'noop', reason: 'NotPaidYet' };
   }
 
+  /**
+   * The payer came back from Checkout (RELIABILITY S5: fulfil from the redirect as well as the webhook): credits at
+   * once when Stripe says the session is paid, even if its webhook is late or lost. Anything else waits for events.
+   */
+  async function check(tx: Tx, depositId: bigint): Promise<EventOutcome> {
+    const r = await tx.query(`SELECT session_id FROM deposits WHERE id = $1 AND state = 'open'`, [depositId]);
+    const sessionId = textOrNull(r.rows[0]?.session_id);
+    return sessionId ? sync(tx, sessionId, null) : { type: 'noop', reason: 'NotOpen' };
+  }
+
   const onSession = (tx: Tx, event: StripeEvent) => sync(tx, objectField(event, 'id'), event);
   const events: EventHandlers = {
     'checkout.session.completed': onSession,
@@ -189,7 +202,7 @@ export function createDeposits(deps: DepositsDeps) {
     return r.rows[0] ? toDeposit(r.rows[0]) : undefined;
   }
 
-  return { start, sync, events, get };
+  return { start, sync, check, events, get };
 }
 
 export type Deposits = ReturnType<typeof createDeposits>;

@@ -1,9 +1,13 @@
+import { inTx } from '../db/retry.js';
 import type { Log } from '../log.js';
-import { InvalidJobPayload, defineJobs, type HandlersOf } from '../outbox/jobs.js';
+import { InvalidJobPayload, defineJobs, idFrom, type HandlersOf } from '../outbox/jobs.js';
 import type { Cashier } from './service.js';
 
-/** A verified webhook event stored in the inbox is processed on the settlement queue. */
-export const CASHIER_JOBS = defineJobs({ 'stripe.event': 'settlement' });
+/**
+ * A verified webhook event stored in the inbox is processed on the settlement queue; so is the check of a deposit
+ * whose payer came back from Checkout.
+ */
+export const CASHIER_JOBS = defineJobs({ 'stripe.event': 'settlement', 'stripe.deposit': 'settlement' });
 
 const EVENT_ID = /^evt_[A-Za-z0-9_]{1,250}$/;
 
@@ -15,5 +19,10 @@ export const cashierJobs = (cashier: Cashier, log: Log): HandlersOf<typeof CASHI
       throw new InvalidJobPayload(`${job.key}: payload.eventId is not a Stripe event id`);
     const outcome = await cashier.process(exec, eventId);
     log.info({ eventId, outcome: outcome.type, key: job.key }, 'stripe event processed');
+  },
+  'stripe.deposit': async (exec, payload, job) => {
+    const depositId = idFrom(payload, 'depositId', job.key);
+    const outcome = await inTx(exec, (tx) => cashier.deposits.check(tx, depositId));
+    log.info({ depositId, outcome: outcome.type, key: job.key }, 'deposit checked on the payer’s return');
   },
 });

@@ -5,6 +5,7 @@
  */
 import type { Executor, Tx } from '../db/executor.js';
 import type { Ledger } from '../ledger/service.js';
+import { schedule } from '../outbox/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import type { Person } from '../people/model.js';
@@ -31,6 +32,8 @@ export interface Cashier {
   deposit(tx: Tx, input: { key: string; person: Person; amount: Amount }): Promise<DepositOutcome>;
   /** A verified webhook event: stored with its job, once per event id. */
   receive(exec: Executor, event: StripeEvent): Promise<{ stored: boolean }>;
+  /** The payer came back from Checkout for deposit `depositId`: a job checks it with Stripe (once per deposit). */
+  returned(exec: Executor, depositId: bigint): Promise<boolean>;
   /** The settlement job of a stored event. */
   process(exec: Executor, eventId: string): Promise<EventOutcome>;
   readonly deposits: Deposits;
@@ -45,6 +48,17 @@ export function createCashier(deps: CashierDeps): Cashier {
     gateway: deps.gateway,
     deposit: deposits.start,
     receive: receiveEvent,
+    async returned(exec, depositId) {
+      // Only for a deposit waiting for its money (the return URL is public: no job for made-up ids).
+      const open = await exec.query(`SELECT 1 FROM deposits WHERE id = $1 AND state = 'open'`, [depositId]);
+      if (open.rowCount === 0) return false;
+      return schedule(exec, {
+        key: `stripe.deposit:${depositId}`,
+        kind: 'stripe.deposit',
+        payload: { depositId: String(depositId) },
+        dueAt: new Date(),
+      });
+    },
     process: (exec, eventId) => processEvent(exec, handlers, eventId),
     deposits,
   };

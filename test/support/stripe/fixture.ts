@@ -11,7 +11,7 @@ import { createMetricsRegistry } from '../../../bots/metrics.js';
 import { createCore, type Core, type CoreConfig } from '../../../core/index.js';
 import type { Log } from '../../../core/log.js';
 import { silentLog } from '../../../core/log.js';
-import { claimDue, markDone } from '../../../core/outbox/index.js';
+import { JobRejected, claimDue, markDone, recordFailure } from '../../../core/outbox/index.js';
 import { TEST_CONFIG } from '../core.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 import { installCheckout } from './checkout.js';
@@ -23,7 +23,10 @@ export interface StripeFixture {
   fake: FakeStripe;
   /** http://127.0.0.1:<port> of the app (its /stripe/webhook receives the fake's events). */
   url: string;
-  /** Runs every pending settlement job (`stripe.*`) as the worker does; resolves with how many ran. */
+  /**
+   * Runs every pending settlement job (`stripe.*`) as the worker does; resolves with how many ran, or rejects with
+   * the first failure after trying them all (a rejected job is a dead letter, as the worker makes it).
+   */
   settle(): Promise<number>;
   close(): Promise<void>;
 }
@@ -70,16 +73,24 @@ export async function stripeFixture(
       `SELECT id::text AS id FROM outbox WHERE state = 'pending' AND kind LIKE 'stripe.%' AND due_at <= now() ORDER BY id`,
     );
     let ran = 0;
+    const failures: unknown[] = [];
     for (const { id } of due.rows) {
-      ran += await t.db.transaction(async (tx) => {
-        const row = await claimDue(tx, id);
-        if (!row) return 0;
-        const handler = core.timed[row.kind as keyof Core['timed']];
-        await handler(tx, row.payload, { key: row.key, dueAt: row.dueAt });
-        await markDone(tx, [row.id]);
-        return 1;
-      });
+      try {
+        ran += await t.db.transaction(async (tx) => {
+          const row = await claimDue(tx, id);
+          if (!row) return 0;
+          const handler = core.timed[row.kind as keyof Core['timed']];
+          await handler(tx, row.payload, { key: row.key, dueAt: row.dueAt });
+          await markDone(tx, [row.id]);
+          return 1;
+        });
+      } catch (err) {
+        // As the worker: a rejection is a dead letter at once; anything else stays pending for a retry.
+        if (err instanceof JobRejected) await recordFailure(t.db, id, { error: String(err), dead: true });
+        failures.push(err);
+      }
     }
+    if (failures.length > 0) throw failures[0];
     return ran;
   }
 
