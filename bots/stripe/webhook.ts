@@ -33,10 +33,10 @@ export function createStripeRoutes(deps: StripeRouteDeps): Router {
 
   router.get(STRIPE_RETURN_PATH, async (req, res) => {
     const cancelled = req.query.cancelled === '1';
-    const deposit = typeof req.query.deposit === 'string' && /^[1-9][0-9]{0,17}$/.test(req.query.deposit);
-    if (deposit && !cancelled && cashier.gateway) {
+    const deposit = req.query.deposit;
+    if (typeof deposit === 'string' && /^[1-9][0-9]{0,17}$/.test(deposit) && !cancelled && cashier.gateway) {
       // The payer is back from Checkout: check the deposit with Stripe now rather than wait for the webhook.
-      await cashier.returned(db, BigInt(String(req.query.deposit))).catch((err: unknown) => {
+      await cashier.returned(db, BigInt(deposit)).catch((err: unknown) => {
         log.warn({ err }, 'stripe return: could not schedule the deposit check');
       });
     }

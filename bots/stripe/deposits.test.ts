@@ -9,8 +9,8 @@ import { ref } from '../../test/support/ledger.js';
 import { available, notificationsOf, person } from '../../test/support/core.js';
 import { expire, pay, sessionOf, settle as settleAsync } from '../../test/support/stripe/checkout.js';
 import { stripeFixture, type StripeFixture } from '../../test/support/stripe/fixture.js';
-import { audit } from '../ledger/index.js';
-import type { Person } from '../people/model.js';
+import { audit } from '../../core/ledger/index.js';
+import type { Person } from '../../core/people/model.js';
 
 let f: StripeFixture;
 
