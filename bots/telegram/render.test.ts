@@ -64,6 +64,22 @@ describe('buttons', () => {
   });
 });
 
+describe('link buttons', () => {
+  it('open their page (a url, no callback data) beside action buttons', () => {
+    expect(
+      inlineKeyboard([
+        [{ label: 'Pay 20.00 USD by card', url: 'https://checkout.stripe.com/c/pay/cs_1' }],
+        [{ label: 'Undo', actionId: 'a1' }],
+      ]),
+    ).toEqual({
+      inline_keyboard: [
+        [{ text: 'Pay 20.00 USD by card', url: 'https://checkout.stripe.com/c/pay/cs_1' }],
+        [{ text: 'Undo', callback_data: 'a1' }],
+      ],
+    });
+  });
+});
+
 describe('callback answers', () => {
   it('are cut to 200 characters', () => {
     expect(answerText(undefined)).toBeUndefined();
