@@ -8,7 +8,8 @@ import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import type { Person } from '../people/model.js';
-import { createDeposits, type Deposits } from './deposits.js';
+import { createDeposits, type Deposits, type DepositsDeps } from './deposits.js';
+import { createRefunds } from './refunds.js';
 import { processEvent, receiveEvent, type EventHandlers } from './events.js';
 import type { StripeEvent, StripeGateway } from './gateway.js';
 import type { DepositOutcome, EventOutcome } from './model.js';
@@ -38,8 +39,17 @@ export interface Cashier {
 
 export function createCashier(deps: CashierDeps): Cashier {
   const log = deps.log ?? silentLog;
-  const deposits = createDeposits({ ledger: deps.ledger, gateway: deps.gateway, returnUrl: deps.returnUrl, log });
-  const handlers: EventHandlers = { ...deposits.events };
+  // The deposit credit calls `cover` of refunds, built after it: a late-bound hook.
+  const onCredited: DepositsDeps['onCredited'] = (tx, credited) => refunds.cover(tx, credited);
+  const deposits = createDeposits({
+    ledger: deps.ledger,
+    gateway: deps.gateway,
+    returnUrl: deps.returnUrl,
+    log,
+    onCredited,
+  });
+  const refunds = createRefunds({ ledger: deps.ledger, gateway: deps.gateway, deposits, log });
+  const handlers: EventHandlers = { ...deposits.events, ...refunds.events };
   return {
     available: deps.gateway !== undefined,
     gateway: deps.gateway,
