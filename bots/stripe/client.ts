@@ -14,6 +14,7 @@ import {
   type StripeGateway,
   type BalanceTransaction,
   type Charge,
+  type Dispute,
   type Refund,
   type StripeReads,
 } from '../../core/index.js';
@@ -211,6 +212,16 @@ function stripeReads(stripe: Stripe): StripeReads {
   return {
     async retrieveCharge(id) {
       return charge(await call(() => stripe.charges.retrieve(id, { expand: ['payment_intent'] })));
+    },
+    async retrieveDispute(id) {
+      const d = await call(() => stripe.disputes.retrieve(id));
+      return {
+        id: d.id,
+        charge: idIn(d.charge) ?? '',
+        amount: BigInt(d.amount),
+        currency: d.currency.toUpperCase(),
+        status: d.status,
+      } satisfies Dispute;
     },
     async listRefunds(chargeId) {
       const list = await call(() =>

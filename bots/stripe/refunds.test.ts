@@ -81,6 +81,12 @@ describe('refunds of card deposits', () => {
     // The same event stored again as if new (our own replay of the handler) finds both refunds taken.
     const replay = await f.db.transaction((tx) => f.core.cashier.process(tx, second.id));
     expect(replay).toEqual({ type: 'noop', reason: 'AlreadyProcessed' });
+    // A new event about the same charge (another id, the same refunds) runs the handler again: nothing new to take.
+    const again = f.fake.event('charge.refunded', chargeOfSession(f.fake, session));
+    expect(await f.fake.deliver(again)).toBe(200);
+    await f.drain();
+    const note = await f.db.query(`SELECT last_error AS outcome FROM inbox WHERE key = $1`, [`stripe:${again.id}`]);
+    expect(note.rows[0]?.outcome).toBe('AlreadyTakenBack');
 
     expect(await available(f.core, ben)).toBe(5_00n);
     expect(await owedBy(f.db, ben.id)).toEqual([]);
@@ -142,6 +148,16 @@ describe('disputes of card deposits', () => {
     expect(chargeOfSession(f.fake, session).disputed).toBe(true);
     const keys = (await notificationsOf(f.db, dee)).map((n) => n.template.key).filter((k) => k.startsWith('dispute'));
     expect(keys).toEqual(['dispute.owed', 'dispute.won']);
+  });
+
+  it('a dispute won before its created event is processed takes nothing (the dispute is re-read)', async () => {
+    const gus = await someone(f.core, 'gus');
+    const session = await deposited(f, gus, 10_00n);
+    const opened = dispute(f.fake, session);
+    const won = closeDispute(f.fake, opened.dispute.id, 'won');
+    await deliver(won, opened.event, won);
+    expect(await available(f.core, gus)).toBe(10_00n);
+    expect(await transfersOf('dispute', gus.id)).toEqual([]);
   });
 
   it('a lost dispute leaves the money taken', async () => {

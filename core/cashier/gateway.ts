@@ -126,9 +126,19 @@ export interface BalanceTransaction {
   } | null;
 }
 
+/** A dispute of a charge (`dp_…`): `status` says where it stands now (`won`, `lost`, `needs_response`…). */
+export interface Dispute {
+  id: string;
+  charge: string;
+  amount: bigint;
+  currency: string;
+  status: string;
+}
+
 /** The reads reconciliation and the refund handlers make (appended to the port; see StripeGateway). */
 export interface StripeReads {
   retrieveCharge(id: string): Promise<Charge>;
+  retrieveDispute(id: string): Promise<Dispute>;
   /** Every refund of a charge (all pages). */
   listRefunds(chargeId: string): Promise<Refund[]>;
   /** Every event created at or after `createdGte` (unix seconds), oldest first (all pages; Stripe keeps 30 days). */

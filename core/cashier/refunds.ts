@@ -241,9 +241,14 @@ export function createRefunds(deps: RefundsDeps) {
     };
   }
 
-  /** `charge.dispute.created`: the disputed amount is taken back (Stripe withdrew it from our balance). */
+  /**
+   * `charge.dispute.created`: the disputed amount is taken back (Stripe withdrew it from our balance) — unless the
+   * dispute, re-read now, was already won (its `closed` event got here first and found nothing to give back).
+   */
   async function onDisputeCreated(tx: Tx, event: StripeEvent): Promise<EventOutcome> {
     const dispute = disputeOf(event);
+    const now = await needGateway().retrieveDispute(dispute.id);
+    if (now.status === 'won') return { type: 'noop', reason: 'DisputeAlreadyWon' };
     const charge = await needGateway().retrieveCharge(dispute.charge);
     const deposit = await depositOf(tx, event, charge);
     if (!(await credited(tx, deposit, event))) return { type: 'noop', reason: 'NeverCredited' };

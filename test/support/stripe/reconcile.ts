@@ -204,6 +204,12 @@ export function installReconcile(fake: FakeStripe): void {
     const intent = typeof charge.payment_intent === 'string' ? fake.objects.get(charge.payment_intent) : undefined;
     return intent && req.originalUrl.includes('payment_intent') ? { ...charge, payment_intent: intent } : charge;
   });
+  fake.route('get', '/v1/disputes/:id', (req) => {
+    const id = String(req.params.id);
+    const d = fake.objects.get(id);
+    if (!d || d.object !== 'dispute') throw missing('dispute', id);
+    return d;
+  });
   fake.route('get', '/v1/refunds', (_req, p) => {
     const charge = typeof p.charge === 'string' ? p.charge : undefined;
     const data = objectsOf<RefundObject>(fake, 'refund')
