@@ -39,7 +39,7 @@ import type { Logger } from './config/logger.js';
 import type { Db } from './core/db/executor.js';
 import { migrate } from './core/db/migrate.js';
 import { openDatabase } from './core/db/open.js';
-import { createCore, type Core } from './core/index.js';
+import { createCore, scheduleReconcile, type Core } from './core/index.js';
 import {
   adminQueuesRoute,
   Blocked,
@@ -59,6 +59,7 @@ import { bindLive } from './core/live/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
 import { createStripeGateway } from './bots/stripe/client.js';
 import { createStripeRoutes, STRIPE_RETURN_PATH } from './bots/stripe/webhook.js';
+import { registerCashierMetrics } from './bots/stripe/metrics.js';
 
 export const ROLES = ['http', 'bots', 'workers'] as const;
 export type Role = (typeof ROLES)[number];
@@ -261,6 +262,8 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
     ...(telegram ? { telegram: telegramSender(telegram) } : {}),
     ...(discord && config.discordBotToken ? { discord: discordSender(discord) } : {}),
   };
+  // The daily Stripe reconciliation: today's run, once (each run schedules the next day's).
+  if (core.cashier.available) await scheduleReconcile(db);
   const workers = await startWorkers({
     db,
     redis,
@@ -330,6 +333,7 @@ export async function startApp(
 
     const metrics = createMetricsRegistry({ version: version() });
     const core = createCore({ db, config, log, stripe: stripeOf(config) });
+    registerCashierMetrics(metrics, { db, log });
     const layer = createCommandLayer({ core, config, log });
     const telegram = config.telegramBotToken
       ? createTelegramTransport({

@@ -5,14 +5,15 @@
 import { pathToFileURL } from 'node:url';
 import type { DestinationStream } from 'pino';
 import { REST } from 'discord.js';
-import { ROLES, startApp, type App } from './app.js';
+import { ROLES, startApp, stripeOf, type App } from './app.js';
 import { discordFailure, registerCommands } from './bots/discord/index.js';
 import { ConfigError, loadConfig, type Config, type Env } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import type { Db } from './core/db/executor.js';
 import { pendingMigrations } from './core/db/migrate.js';
 import { DataDirLockedError, DatabaseUnavailableError, openDatabase } from './core/db/open.js';
-import { audit, type AuditReport } from './core/ledger/index.js';
+import { audit, createLedger, type AuditReport } from './core/ledger/index.js';
+import { cashierAudit, createCashier, type ReconcileReport } from './core/cashier/index.js';
 import { RedisUnavailableError } from './workers/redis.js';
 
 export interface CliIo {
@@ -30,6 +31,7 @@ const USAGE = `usage: chipin <command>
   start [--http] [--bots] [--workers]   run the app (no flag: all three roles in one process)
   migrate                               apply database migrations and exit
   check [--json]                        audit the ledger: exit 0 sound, 1 violations, 2 could not audit
+  reconcile [--since DATE] [--json]     compare Stripe with the ledger, replay missed events: exit 0 agree, 1 differences
   discord register [--guild ID]         register the Discord slash commands (globally, or on one guild)
 `;
 
@@ -163,7 +165,7 @@ async function auditDatabase(io: CliIo): Promise<AuditReport> {
     if (pending.length > 0) {
       throw new CannotAudit(`the database is not migrated (pending: ${pending.join(', ')}); run chipin migrate`);
     }
-    return await audit(db);
+    return await audit(db, [cashierAudit]);
   } catch (err) {
     if (err instanceof CannotAudit) throw err;
     if (isOperationalError(err)) throw new CannotAudit(messageOf(err));
@@ -178,6 +180,20 @@ function summary(report: AuditReport): string {
   if (report.ok) return `ledger OK: every invariant holds (${counts})\n`;
   const lines = report.violations.map((v) => `  ${v.invariant} ${v.message}\n`);
   return `ledger BROKEN: ${report.violations.length} violation(s) (${counts})\n${lines.join('')}`;
+}
+
+/** One line per currency people owe (receivables are reported, not violations). */
+function owedLines(report: AuditReport): string {
+  const section = report.sections.receivables;
+  const totals =
+    section !== null && typeof section === 'object' && !Array.isArray(section) && Array.isArray(section.totals)
+      ? section.totals
+      : [];
+  let out = '';
+  for (const t of totals)
+    if (t !== null && typeof t === 'object' && !Array.isArray(t) && typeof t.formatted === 'string')
+      out += `receivable: ${t.formatted} owed by ${typeof t.people === 'number' ? t.people : '?'} person(s)\n`;
+  return out;
 }
 
 /**
@@ -196,9 +212,94 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
     io.stderr.write(`chipin: could not audit: ${err.message}\n`);
     return 2;
   }
-  const { ok, accounts, transfers, violations } = report;
-  io.stdout.write(flags.has('json') ? `${JSON.stringify({ ok, accounts, transfers, violations })}\n` : summary(report));
+  const { ok, accounts, transfers, violations, sections } = report;
+  io.stdout.write(
+    flags.has('json')
+      ? `${JSON.stringify({ ok, accounts, transfers, violations, ...sections })}\n`
+      : summary(report) + owedLines(report),
+  );
   return ok ? 0 : 1;
+}
+
+/** `--since 2026-12-01` (a date or an ISO timestamp, UTC) and `--json`; undefined when the options are bad. */
+function parseReconcileArgs(argv: readonly string[]): { since?: Date; json: boolean } | undefined {
+  const out: { since?: Date; json: boolean } = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') out.json = true;
+    else if (arg === '--since' && /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+Z?)?$/.test(argv[i + 1] ?? '')) {
+      const since = new Date(argv[++i] ?? '');
+      if (Number.isNaN(since.getTime())) return undefined;
+      out.since = since;
+    } else return undefined;
+  }
+  return out;
+}
+
+function reconcileSummary(report: ReconcileReport): string {
+  const head =
+    `reconciled Stripe since ${report.since.toISOString()}: ${report.events} events, ` +
+    `${report.balanceTransactions} balance transactions, ${report.replayed.length} missed event(s) replayed, ` +
+    `${report.findings.length} difference(s)\n`;
+  const replayed = report.replayed.map((id) => `  replayed ${id}\n`);
+  const findings = report.findings.map((f) => `  ${f.kind} ${f.message}\n`);
+  return head + replayed.join('') + findings.join('');
+}
+
+/**
+ * `chipin reconcile [--since DATE] [--json]`: one reconciliation run (core/cashier/reconcile.ts) — Stripe's events
+ * and balance transactions since the last run's watermark (or DATE) against the ledger; missed events are replayed
+ * through their handler; differences are stored (`chipin check` reports them) and printed. Exit 0 no difference,
+ * 1 differences found, 2 could not run (no Stripe configured, database unreachable or not migrated, Stripe down).
+ */
+export async function runReconcile(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const args = parseReconcileArgs(argv);
+  if (!args) return usage(io, `bad option for reconcile: ${argv.join(' ')}`);
+  let db: Db | undefined;
+  let report: ReconcileReport;
+  try {
+    const { config, log } = loadConfigAndLogger(io);
+    const stripe = stripeOf(config);
+    if (!stripe.gateway) {
+      io.stderr.write('chipin: reconcile needs STRIPE_SECRET_KEY\n');
+      return 2;
+    }
+    db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2 })).db;
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) {
+      io.stderr.write(`chipin: the database is not migrated (pending: ${pending.join(', ')}); run chipin migrate\n`);
+      return 2;
+    }
+    const cashier = createCashier({
+      ledger: createLedger({ db, log }),
+      gateway: stripe.gateway,
+      returnUrl: stripe.returnUrl,
+      log: log.child({ part: 'reconcile' }),
+      db,
+    });
+    report = await cashier.reconciler.run(args.since ? { since: args.since } : {});
+  } catch (err) {
+    const reason = isOperationalError(err) ? messageOf(err) : err instanceof Error ? err.message : String(err);
+    io.stderr.write(`chipin: could not reconcile: ${reason.split('\n')[0]}\n`);
+    return 2;
+  } finally {
+    await db?.close().catch(() => undefined);
+  }
+  io.stdout.write(
+    args.json
+      ? `${JSON.stringify({
+          ok: report.findings.length === 0,
+          run: report.runId.toString(),
+          since: report.since.toISOString(),
+          watermark: report.watermark.toISOString(),
+          events: report.events,
+          balanceTransactions: report.balanceTransactions,
+          replayed: report.replayed,
+          findings: report.findings,
+        })}\n`
+      : reconcileSummary(report),
+  );
+  return report.findings.length === 0 ? 0 : 1;
 }
 
 /**
@@ -251,6 +352,8 @@ export async function cli(argv: readonly string[], io: CliIo = processIo): Promi
       return runMigrate(rest, io);
     case 'check':
       return runCheck(rest, io);
+    case 'reconcile':
+      return runReconcile(rest, io);
     case 'discord':
       return runDiscord(rest, io);
     case 'help':

@@ -209,6 +209,7 @@ export function createCore(deps: {
     gateway: deps.stripe?.gateway,
     returnUrl: deps.stripe?.returnUrl ?? 'http://localhost/stripe/return',
     log,
+    db,
   });
   const timed = createTimedHandlers(
     paymentJobs(payments, log),

@@ -80,6 +80,12 @@ describe('chipin start without DATABASE_URL (PGlite)', () => {
     const check = await runChipin(['check', '--json'], env, cwd);
     expect(check.code).toBe(0);
     expect(nonEmptyLines(check.stdout)).toHaveLength(1);
-    expect(JSON.parse(check.stdout)).toEqual({ ok: true, accounts: 0, transfers: 0, violations: [] });
+    expect(JSON.parse(check.stdout)).toEqual({
+      ok: true,
+      accounts: 0,
+      transfers: 0,
+      violations: [],
+      receivables: { totals: [], people: [] },
+    });
   });
 });

@@ -40,7 +40,13 @@ describe('chipin migrate and chipin check on Postgres', () => {
     expect(check.code).toBe(0);
     expect(nonEmptyLines(check.stdout)).toHaveLength(1);
     expect(check.stdout.endsWith('\n')).toBe(true);
-    expect(JSON.parse(check.stdout)).toEqual({ ok: true, accounts: 0, transfers: 0, violations: [] });
+    expect(JSON.parse(check.stdout)).toEqual({
+      ok: true,
+      accounts: 0,
+      transfers: 0,
+      violations: [],
+      receivables: { totals: [], people: [] },
+    });
   });
 
   it('on an empty, un-migrated database: check exits 2, migrate prints every version, then check exits 0', async () => {

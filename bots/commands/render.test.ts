@@ -366,6 +366,12 @@ describe('renderNotification', () => {
     'redpacket.returned': { amount: '80.00 USD', total: '100.00 USD', unclaimed: '8' },
     'deposit.received': { amount: '20.00 USD', available: '45.00 USD' },
     'deposit.failed': { amount: '20.00 USD' },
+    'refund.taken': { amount: '20.00 USD' },
+    'refund.owed': { amount: '20.00 USD', taken: '5.00 USD', owed: '15.00 USD' },
+    'dispute.taken': { amount: '20.00 USD' },
+    'dispute.owed': { amount: '20.00 USD', taken: '5.00 USD', owed: '15.00 USD' },
+    'dispute.won': { amount: '20.00 USD' },
+    'receivable.covered': { amount: '15.00 USD', owed: '0.00 USD' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

@@ -12,6 +12,11 @@ import {
   type CheckoutSession,
   type StripeEvent,
   type StripeGateway,
+  type BalanceTransaction,
+  type Charge,
+  type Dispute,
+  type Refund,
+  type StripeReads,
 } from '../../core/index.js';
 import type { JsonValue } from '../../core/index.js';
 
@@ -89,6 +94,7 @@ function session(s: Stripe.Checkout.Session): CheckoutSession {
 export function createStripeGateway(config: StripeClientConfig): StripeGateway {
   const stripe = createStripeClient(config);
   return {
+    ...stripeReads(stripe),
     async createCheckoutSession(input) {
       const created = await call(() =>
         stripe.checkout.sessions.create(
@@ -134,6 +140,129 @@ export function createStripeGateway(config: StripeClientConfig): StripeGateway {
         object: JSON.parse(JSON.stringify(event.data.object)) as JsonValue,
         account: event.account ?? null,
       } satisfies StripeEvent;
+    },
+  };
+}
+
+const REFUND_STATUSES: ReadonlyArray<Refund['status']> = [
+  'succeeded',
+  'pending',
+  'failed',
+  'canceled',
+  'requires_action',
+];
+
+function stringMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (value === null || typeof value !== 'object') return out;
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+const fieldOf = (object: unknown, name: string): unknown =>
+  object !== null && typeof object === 'object' ? (object as Record<string, unknown>)[name] : undefined;
+
+const idIn = (value: unknown): string | null =>
+  typeof value === 'string'
+    ? value
+    : typeof fieldOf(value, 'id') === 'string'
+      ? (fieldOf(value, 'id') as string)
+      : null;
+
+/** A charge with its payment intent expanded: ours carries `chipin_deposit_id` on the intent, not the charge. */
+function charge(c: Stripe.Charge): Charge {
+  return {
+    id: c.id,
+    paymentIntent: idOf(c.payment_intent),
+    amount: BigInt(c.amount),
+    amountRefunded: BigInt(c.amount_refunded),
+    currency: c.currency.toUpperCase(),
+    metadata: { ...stringMap(fieldOf(c.payment_intent, 'metadata')), ...stringMap(c.metadata) },
+  };
+}
+
+function refund(r: Stripe.Refund): Refund {
+  return {
+    id: r.id,
+    charge: idOf(r.charge),
+    paymentIntent: idOf(r.payment_intent),
+    amount: BigInt(r.amount),
+    currency: r.currency.toUpperCase(),
+    status: oneOf(REFUND_STATUSES, r.status, 'pending'),
+  };
+}
+
+/** The source of a balance transaction, expanded (with its payment intent) so our metadata comes along. */
+function source(value: unknown): BalanceTransaction['source'] {
+  const id = idIn(value);
+  if (id === null) return null;
+  const intent = fieldOf(value, 'payment_intent');
+  return {
+    id,
+    object: typeof fieldOf(value, 'object') === 'string' ? (fieldOf(value, 'object') as string) : 'unknown',
+    charge: idIn(fieldOf(value, 'charge')),
+    paymentIntent: idIn(intent),
+    metadata: { ...stringMap(fieldOf(intent, 'metadata')), ...stringMap(fieldOf(value, 'metadata')) },
+  };
+}
+
+/** The port's reads (StripeReads), over the library's auto-pagination. */
+function stripeReads(stripe: Stripe): StripeReads {
+  const MAX = 10_000;
+  return {
+    async retrieveCharge(id) {
+      return charge(await call(() => stripe.charges.retrieve(id, { expand: ['payment_intent'] })));
+    },
+    async retrieveDispute(id) {
+      const d = await call(() => stripe.disputes.retrieve(id));
+      return {
+        id: d.id,
+        charge: idIn(d.charge) ?? '',
+        amount: BigInt(d.amount),
+        currency: d.currency.toUpperCase(),
+        status: d.status,
+      } satisfies Dispute;
+    },
+    async listRefunds(chargeId) {
+      const list = await call(() =>
+        stripe.refunds.list({ charge: chargeId, limit: 100 }).autoPagingToArray({ limit: MAX }),
+      );
+      return list.map(refund);
+    },
+    async listEvents(createdGte) {
+      const list = await call(() =>
+        stripe.events.list({ created: { gte: createdGte }, limit: 100 }).autoPagingToArray({ limit: MAX }),
+      );
+      return list
+        .map((event): StripeEvent => ({
+          id: event.id,
+          type: event.type,
+          created: event.created,
+          object: JSON.parse(JSON.stringify(event.data.object)) as JsonValue,
+          account: event.account ?? null,
+        }))
+        .sort((a, b) => a.created - b.created);
+    },
+    async listBalanceTransactions(createdGte) {
+      const list = await call(() =>
+        stripe.balanceTransactions
+          .list({
+            created: { gte: createdGte },
+            limit: 100,
+            expand: ['data.source', 'data.source.payment_intent'],
+          })
+          .autoPagingToArray({ limit: MAX }),
+      );
+      return list
+        .map((t): BalanceTransaction => ({
+          id: t.id,
+          type: t.type,
+          amount: BigInt(t.amount),
+          currency: t.currency.toUpperCase(),
+          created: t.created,
+          source: source(t.source),
+        }))
+        .sort((a, b) => a.created - b.created);
     },
   };
 }

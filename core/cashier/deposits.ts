@@ -34,6 +34,8 @@ export interface DepositsDeps {
   /** Where Checkout sends the payer back (`<PUBLIC_URL>/stripe/return`). */
   returnUrl: string;
   log: Log;
+  /** Runs in the credit's transaction, after it (refunds.ts: the deposit covers what the person owes first). */
+  onCredited?: (tx: Tx, credited: { personId: bigint; amount: Amount; ref: string }) => Promise<unknown>;
 }
 
 const COLUMNS = 'id, person_id, amount, currency, session_id, url, state';
@@ -130,6 +132,7 @@ export function createDeposits(deps: DepositsDeps) {
     if (!r.ok) throw new Error(`deposit ${deposit.id} refused by the ledger: ${r.error}`);
     const transfer = r.transfers[0];
     if (!transfer) throw new Error('ledger returned no transfer');
+    await deps.onCredited?.(tx, { personId: deposit.personId, amount, ref: session.id });
     await tx.query(
       `UPDATE deposits SET state = 'paid', transfer_id = $2, payment_intent = $3, closed_at = now() WHERE id = $1`,
       [deposit.id, transfer.id, session.paymentIntent],

@@ -49,7 +49,7 @@ export interface StripeEvent {
   account: string | null;
 }
 
-export interface StripeGateway {
+export interface StripeGateway extends StripeReads {
   createCheckoutSession(input: CheckoutInput): Promise<CheckoutSession>;
   retrieveCheckoutSession(id: string): Promise<CheckoutSession>;
   /** Reads the raw body of a webhook delivery: the event when the signature holds, else throws StripeBadSignature. */
@@ -78,4 +78,71 @@ export class StripeUnknownOutcome extends Error {
 /** A webhook delivery whose signature, timestamp or body does not check out. */
 export class StripeBadSignature extends Error {
   override name = 'StripeBadSignature';
+}
+
+/** A refund of a charge (`re_…`); `amount` in minor units. Only `succeeded` and `pending` refunds took money. */
+export interface Refund {
+  id: string;
+  charge: string | null;
+  paymentIntent: string | null;
+  amount: bigint;
+  /** Upper case. */
+  currency: string;
+  status: 'succeeded' | 'pending' | 'failed' | 'canceled' | 'requires_action';
+}
+
+/** A card charge (`ch_…`): its payment intent and metadata map it to a deposit. */
+export interface Charge {
+  id: string;
+  paymentIntent: string | null;
+  amount: bigint;
+  /** Cumulative over every refund so far. */
+  amountRefunded: bigint;
+  currency: string;
+  metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * A movement of the platform's Stripe balance (`txn_…`), with its source object: a charge (`charge`/`payment`),
+ * a refund (`refund`), a dispute's withdrawal or reinstatement (`adjustment`), a payout… `amount` is signed
+ * (money out is negative), gross of fees.
+ */
+export interface BalanceTransaction {
+  id: string;
+  type: string;
+  amount: bigint;
+  currency: string;
+  /** Unix seconds. */
+  created: number;
+  source: {
+    id: string;
+    /** `charge`, `refund`, `dispute`, `payout`, `transfer`… */
+    object: string;
+    /** The charge a refund or dispute belongs to. */
+    charge: string | null;
+    paymentIntent: string | null;
+    /** The source's own metadata merged with its payment intent's (ours: `chipin_deposit_id`). */
+    metadata: Readonly<Record<string, string>>;
+  } | null;
+}
+
+/** A dispute of a charge (`dp_…`): `status` says where it stands now (`won`, `lost`, `needs_response`…). */
+export interface Dispute {
+  id: string;
+  charge: string;
+  amount: bigint;
+  currency: string;
+  status: string;
+}
+
+/** The reads reconciliation and the refund handlers make (appended to the port; see StripeGateway). */
+export interface StripeReads {
+  retrieveCharge(id: string): Promise<Charge>;
+  retrieveDispute(id: string): Promise<Dispute>;
+  /** Every refund of a charge (all pages). */
+  listRefunds(chargeId: string): Promise<Refund[]>;
+  /** Every event created at or after `createdGte` (unix seconds), oldest first (all pages; Stripe keeps 30 days). */
+  listEvents(createdGte: number): Promise<StripeEvent[]>;
+  /** Every balance transaction created at or after `createdGte`, oldest first, with its source expanded. */
+  listBalanceTransactions(createdGte: number): Promise<BalanceTransaction[]>;
 }

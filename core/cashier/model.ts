@@ -29,4 +29,8 @@ export type DepositOutcome =
 export type EventOutcome =
   | { type: 'credited'; depositId: bigint; amount: Amount }
   | { type: 'closed'; depositId: bigint; state: 'expired' | 'failed' }
-  | { type: 'noop'; reason: string };
+  | { type: 'noop'; reason: string }
+  /** A refund or dispute of a deposit: taken from the wallet (and what it lacked put on the receivable). */
+  | { type: 'takenBack'; depositId: bigint; amount: Amount }
+  /** A dispute won: what it took is given back. */
+  | { type: 'givenBack'; depositId: bigint; amount: Amount };

@@ -3,13 +3,15 @@
  * webhook (bots/stripe/webhook.ts), is stored with its job (`receive`) and processed once by the settlement
  * worker (`process`), through the handlers of its type.
  */
-import type { Executor, Tx } from '../db/executor.js';
+import type { Db, Executor, Tx } from '../db/executor.js';
 import type { Ledger } from '../ledger/service.js';
 import { schedule } from '../outbox/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import type { Person } from '../people/model.js';
-import { createDeposits, type Deposits } from './deposits.js';
+import { createDeposits, type Deposits, type DepositsDeps } from './deposits.js';
+import { createRefunds } from './refunds.js';
+import { createReconciler, type Reconciler } from './reconcile.js';
 import { processEvent, receiveEvent, type EventHandlers } from './events.js';
 import type { StripeEvent, StripeGateway } from './gateway.js';
 import type { DepositOutcome, EventOutcome } from './model.js';
@@ -21,6 +23,8 @@ export interface CashierDeps {
   /** Where Checkout sends the payer back. */
   returnUrl: string;
   log?: Log;
+  /** The database reconciliation runs on (its own transactions, around calls to Stripe). */
+  db?: Db;
 }
 
 export interface Cashier {
@@ -37,12 +41,31 @@ export interface Cashier {
   /** The settlement job of a stored event. */
   process(exec: Executor, eventId: string): Promise<EventOutcome>;
   readonly deposits: Deposits;
+  /** Stripe against the ledger (the daily `stripe.reconcile` job, `chipin reconcile`). */
+  readonly reconciler: Reconciler;
 }
 
 export function createCashier(deps: CashierDeps): Cashier {
   const log = deps.log ?? silentLog;
-  const deposits = createDeposits({ ledger: deps.ledger, gateway: deps.gateway, returnUrl: deps.returnUrl, log });
-  const handlers: EventHandlers = { ...deposits.events };
+  // The deposit credit calls `cover` of refunds, built after it: a late-bound hook.
+  const onCredited: DepositsDeps['onCredited'] = (tx, credited) => refunds.cover(tx, credited);
+  const deposits = createDeposits({
+    ledger: deps.ledger,
+    gateway: deps.gateway,
+    returnUrl: deps.returnUrl,
+    log,
+    onCredited,
+  });
+  const refunds = createRefunds({ ledger: deps.ledger, gateway: deps.gateway, deposits, log });
+  const handlers: EventHandlers = { ...deposits.events, ...refunds.events };
+  const reconciler = createReconciler({
+    db: deps.db,
+    gateway: deps.gateway,
+    handles: (type) => handlers[type] !== undefined,
+    receive: receiveEvent,
+    process: (exec, eventId) => processEvent(exec, handlers, eventId),
+    log,
+  });
   return {
     available: deps.gateway !== undefined,
     gateway: deps.gateway,
@@ -61,5 +84,6 @@ export function createCashier(deps: CashierDeps): Cashier {
     },
     process: (exec, eventId) => processEvent(exec, handlers, eventId),
     deposits,
+    reconciler,
   };
 }

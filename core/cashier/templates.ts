@@ -6,7 +6,25 @@ export const CASHIER_TEMPLATES = defineTemplates<{
   'deposit.received': { amount: string; available: string };
   /** To the depositor: a delayed payment method (a bank debit) failed; nothing was credited. */
   'deposit.failed': { amount: string };
+  /** To the depositor: a card deposit was refunded and the wallet covered it. */
+  'refund.taken': { amount: string };
+  /** To the depositor: a refund the wallet could not cover (`taken` from it, `owed` in all): withdrawals wait. */
+  'refund.owed': { amount: string; taken: string; owed: string };
+  /** To the depositor: the card payment was disputed; the wallet covered it. */
+  'dispute.taken': { amount: string };
+  /** To the depositor: a dispute the wallet could not cover. */
+  'dispute.owed': { amount: string; taken: string; owed: string };
+  /** To the depositor: the dispute was decided in their favour; the money is back. */
+  'dispute.won': { amount: string };
+  /** To the depositor: a deposit paid off (part of) what they owed. */
+  'receivable.covered': { amount: string; owed: string };
 }>()({
   'deposit.received': { deferrable: false },
   'deposit.failed': { deferrable: false },
+  'refund.taken': { deferrable: false },
+  'refund.owed': { deferrable: false },
+  'dispute.taken': { deferrable: false },
+  'dispute.owed': { deferrable: false },
+  'dispute.won': { deferrable: false },
+  'receivable.covered': { deferrable: false },
 });

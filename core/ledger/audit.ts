@@ -1,6 +1,14 @@
 import type { Db, Tx } from '../db/executor.js';
+import type { JsonValue } from '../db/wire.js';
 
-export type Invariant = 'INV-1' | 'INV-2' | 'INV-3' | 'INV-4' | 'INV-5';
+export type Invariant =
+  | 'INV-1'
+  | 'INV-2'
+  | 'INV-3'
+  | 'INV-4'
+  | 'INV-5'
+  /** Stripe and the ledger disagree (the latest reconciliation's findings, RELIABILITY INV-5). */
+  | 'RECON';
 
 export interface Violation {
   invariant: Invariant;
@@ -13,13 +21,32 @@ export interface AuditReport {
   accounts: number;
   transfers: number;
   violations: Violation[];
+  /** What the extensions report besides violations (`receivables`…), by name. */
+  sections: Record<string, JsonValue>;
 }
+
+/**
+ * A domain's own checks, run in the audit's snapshot (the cashier: receivables, reconciliation findings): its
+ * violations join the ledger's, its sections are reported beside them.
+ */
+export type AuditExtension = (tx: Tx) => Promise<{ violations: Violation[]; sections?: Record<string, JsonValue> }>;
 
 const big = (v: unknown): bigint => BigInt((v ?? 0) as string | number | bigint);
 
-/** Audits INV-1..INV-5 of SPEC §5 in one REPEATABLE READ READ ONLY snapshot. */
-export function audit(db: Db): Promise<AuditReport> {
-  return db.transaction(auditIn, { isolation: 'repeatable read', readOnly: true });
+/** Audits INV-1..INV-5 of SPEC §5 (and the extensions' checks) in one REPEATABLE READ READ ONLY snapshot. */
+export function audit(db: Db, extensions: readonly AuditExtension[] = []): Promise<AuditReport> {
+  return db.transaction(
+    async (tx) => {
+      const report = await auditIn(tx);
+      for (const extension of extensions) {
+        const extra = await extension(tx);
+        report.violations.push(...extra.violations);
+        Object.assign(report.sections, extra.sections ?? {});
+      }
+      return { ...report, ok: report.violations.length === 0 };
+    },
+    { isolation: 'repeatable read', readOnly: true },
+  );
 }
 
 async function auditIn(tx: Tx): Promise<AuditReport> {
@@ -158,5 +185,6 @@ async function auditIn(tx: Tx): Promise<AuditReport> {
     accounts: Number(head?.accounts ?? 0),
     transfers: Number(head?.transfers ?? 0),
     violations,
+    sections: {},
   };
 }

@@ -1,4 +1,4 @@
-export { audit, type AuditReport, type Invariant, type Violation } from './audit.js';
+export { audit, type AuditExtension, type AuditReport, type Invariant, type Violation } from './audit.js';
 export { type UnitResult } from './engine.js';
 export { LEDGER_ERRORS, isLedgerError, type LedgerError } from './errors.js';
 export * from './model.js';
