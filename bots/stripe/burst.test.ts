@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../core/ledger/audit.js';
 import type { Person } from '../../core/people/model.js';
 import { available, notificationsOf } from '../../test/support/core.js';
-import { cashierFixture, openDeposit, someone, type CashierFixture } from '../../test/support/stripe/cashier.js';
+import { stripeFixture, openDeposit, someone, type StripeFixture } from '../../test/support/stripe/fixture.js';
 import { pay, settle } from '../../test/support/stripe/checkout.js';
 import type { StripeEvent } from '../../test/support/stripe/server.js';
 
-let f: CashierFixture;
+let f: StripeFixture;
 beforeAll(async () => {
-  f = await cashierFixture({ max: 16 });
+  f = await stripeFixture({ pool: 16 });
 });
 afterAll(async () => {
   await f.close();

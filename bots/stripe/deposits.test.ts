@@ -68,14 +68,14 @@ describe('a card deposit', () => {
     const event = pay(f.fake, d.sessionId);
     const statuses = await Promise.all(Array.from({ length: 10 }, () => f.fake.deliver(event)));
     expect(statuses).toEqual(Array(10).fill(200));
-    expect(await f.settle()).toBe(1);
+    expect(await f.drain()).toBe(1);
     expect(await available(f.core, bob)).toBe(25_00n);
     expect(await stateOf(d.depositId)).toBe('paid');
     const notices = await receivedNotices(bob);
     expect(notices.map((n) => n.template.params)).toEqual([{ amount: '25.00 USD', available: '25.00 USD' }]);
     // Delivered again later (Stripe retries for days): acknowledged, nothing more.
     expect(await f.fake.deliver(event)).toBe(200);
-    expect(await f.settle()).toBe(0);
+    expect(await f.drain()).toBe(0);
     expect(await available(f.core, bob)).toBe(25_00n);
   });
 
@@ -84,7 +84,7 @@ describe('a card deposit', () => {
     const d = await deposit(cai, 30_00n);
     const completed = pay(f.fake, d.sessionId, 'delayed');
     expect(await f.fake.deliver(completed)).toBe(200);
-    expect(await f.settle()).toBe(1);
+    expect(await f.drain()).toBe(1);
     expect(await available(f.core, cai)).toBe(0n);
     expect(await stateOf(d.depositId)).toBe('open');
 
@@ -93,7 +93,7 @@ describe('a card deposit', () => {
     const staleCopy = f.fake.event('checkout.session.completed', { ...completed.data.object });
     expect(await f.fake.deliver(staleCopy)).toBe(200);
     expect(await f.fake.deliver(succeeded)).toBe(200);
-    expect(await f.settle()).toBe(2);
+    expect(await f.drain()).toBe(2);
     expect(await available(f.core, cai)).toBe(30_00n);
     expect(await receivedNotices(cai)).toHaveLength(1);
   });
@@ -110,7 +110,7 @@ describe('a card deposit', () => {
     );
     expect(ids.rows).toHaveLength(2);
     // Both jobs at once, as two workers would run them.
-    await Promise.all([f.settle(), f.settle()]);
+    await Promise.all([f.drain(), f.drain()]);
     expect(await available(f.core, dan)).toBe(12_00n);
     const credits = await f.t.db.query(`SELECT id FROM transfers WHERE ref = $1`, [`stripe:${d.sessionId}`]);
     expect(credits.rows).toHaveLength(1);
@@ -121,7 +121,7 @@ describe('a card deposit', () => {
     const d = await deposit(eve, 40_00n);
     await f.fake.deliver(pay(f.fake, d.sessionId, 'delayed'));
     await f.fake.deliver(settleAsync(f.fake, d.sessionId, 'failed'));
-    await f.settle();
+    await f.drain();
     expect(await available(f.core, eve)).toBe(0n);
     expect(await stateOf(d.depositId)).toBe('failed');
     const failed = (await notificationsOf(f.t.db, eve)).filter((n) => n.template.key === 'deposit.failed');
@@ -132,10 +132,10 @@ describe('a card deposit', () => {
     const fay = await person(f.core, 'fay');
     const d = await deposit(fay, 15_00n);
     await f.fake.deliver(expire(f.fake, d.sessionId));
-    await f.settle();
+    await f.drain();
     expect(await stateOf(d.depositId)).toBe('expired');
     await f.fake.deliver(f.fake.event('checkout.session.completed', sessionOf(f.fake, d.sessionId)));
-    await f.settle();
+    await f.drain();
     expect(await stateOf(d.depositId)).toBe('expired');
     expect(await available(f.core, fay)).toBe(0n);
   });
@@ -160,7 +160,14 @@ describe('a card deposit', () => {
     };
     f.fake.objects.set(stranger.id, stranger);
     await f.fake.deliver(f.fake.event('checkout.session.completed', stranger));
-    await expect(f.settle()).rejects.toThrow(/no deposit has session cs_test_not_ours/);
+    await f.drain();
+    const job = await f.t.db.query<{ state: string; last_error: string }>(
+      `SELECT o.state, o.last_error FROM outbox o JOIN inbox i ON i.key = 'stripe:' || (o.payload->>'eventId')
+        WHERE o.kind = 'stripe.event' AND i.payload->'object'->>'id' = 'cs_test_not_ours'`,
+    );
+    expect(job.rows).toEqual([
+      { state: 'dead', last_error: expect.stringMatching(/no deposit has session cs_test_not_ours/) as unknown },
+    ]);
     const credits = await f.t.db.query(`SELECT id FROM transfers WHERE ref = 'stripe:cs_test_not_ours'`);
     expect(credits.rows).toHaveLength(0);
   });
@@ -175,7 +182,7 @@ describe('the payer’s return from Checkout', () => {
     expect(back.status).toBe(200);
     await fetch(`${f.url}/stripe/return?deposit=${d.depositId}`); // reloaded
     await fetch(`${f.url}/stripe/return?deposit=999999999`); // made up: no job
-    expect(await f.settle()).toBe(1);
+    expect(await f.drain()).toBe(1);
     expect(await available(f.core, hal)).toBe(18_00n);
     expect(await receivedNotices(hal)).toHaveLength(1);
   });
@@ -184,7 +191,7 @@ describe('the payer’s return from Checkout', () => {
     const ida = await person(f.core, 'ida');
     const d = await deposit(ida, 18_00n);
     await fetch(`${f.url}/stripe/return?deposit=${d.depositId}`);
-    expect(await f.settle()).toBe(1);
+    expect(await f.drain()).toBe(1);
     expect(await available(f.core, ida)).toBe(0n);
     expect(await stateOf(d.depositId)).toBe('open');
   });

@@ -14,21 +14,21 @@ import { available } from '../../test/support/core.js';
 import { ref } from '../../test/support/ledger.js';
 import { tempDir } from '../../test/support/chipin.js';
 import {
-  cashierFixture,
+  stripeFixture,
   deposited,
   openDeposit,
   someone,
-  type CashierFixture,
-} from '../../test/support/stripe/cashier.js';
+  type StripeFixture,
+} from '../../test/support/stripe/fixture.js';
 import { pay } from '../../test/support/stripe/checkout.js';
 import { refund } from '../../test/support/stripe/reconcile.js';
 import { SECRET_KEY } from '../../test/support/stripe/server.js';
 import { registerCashierMetrics } from './metrics.js';
 
-let f: CashierFixture;
+let f: StripeFixture;
 const cwd = tempDir('reconcile');
 beforeAll(async () => {
-  f = await cashierFixture();
+  f = await stripeFixture();
 });
 afterAll(async () => {
   await f.close();

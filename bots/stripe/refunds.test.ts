@@ -4,14 +4,14 @@ import { openAccount } from '../../core/ledger/queries.js';
 import { walletOwner, type Person } from '../../core/people/model.js';
 import { available, notificationsOf } from '../../test/support/core.js';
 import { ref } from '../../test/support/ledger.js';
-import { cashierFixture, deposited, someone, type CashierFixture } from '../../test/support/stripe/cashier.js';
+import { stripeFixture, deposited, someone, type StripeFixture } from '../../test/support/stripe/fixture.js';
 import { pay, sessionOf } from '../../test/support/stripe/checkout.js';
 import { chargeOfSession, closeDispute, dispute, refund } from '../../test/support/stripe/reconcile.js';
 import { owedBy } from '../../core/cashier/receivable.js';
 
-let f: CashierFixture;
+let f: StripeFixture;
 beforeAll(async () => {
-  f = await cashierFixture();
+  f = await stripeFixture();
 });
 afterAll(async () => {
   await f.close();
@@ -30,7 +30,7 @@ async function spend(p: Person, minor: bigint): Promise<void> {
   });
 }
 
-const deliver = async (...events: Parameters<CashierFixture['fake']['deliver']>[0][]) => {
+const deliver = async (...events: Parameters<StripeFixture['fake']['deliver']>[0][]) => {
   for (const event of events) expect(await f.fake.deliver(event)).toBe(200);
   await f.drain();
 };
@@ -97,7 +97,7 @@ describe('refunds of card deposits', () => {
 
   it('a refund that arrives before the payment event credits the deposit first, then takes it back', async () => {
     const cy = await someone(f.core, 'cy');
-    const { openDeposit } = await import('../../test/support/stripe/cashier.js');
+    const { openDeposit } = await import('../../test/support/stripe/fixture.js');
     const session = await openDeposit(f, cy, 12_00n);
     const paid = pay(f.fake, session);
     await deliver(refund(f.fake, session).event);

@@ -1,20 +1,24 @@
 /**
  * Stripe tests over the real pieces: a core on a fresh Postgres database whose cashier talks to the fake Stripe
  * server through the real `stripe` library (bots/stripe/client.ts), and the real HTTP app with the Stripe routes,
- * where the fake delivers its signed events. `settle()` runs the settlement jobs those events left in the outbox,
+ * where the fake delivers its signed events. `drain()` runs the settlement jobs those events left in the outbox,
  * each as the worker runs it (core/outbox claimDue → the kind's handler → markDone, in one transaction).
  */
 import { createStripeGateway } from '../../../bots/stripe/client.js';
 import { createStripeRoutes } from '../../../bots/stripe/webhook.js';
 import { createHttpApp, startHttpServer, type RunningHttpServer } from '../../../bots/http.js';
 import { createMetricsRegistry } from '../../../bots/metrics.js';
-import { createCore, type Core, type CoreConfig } from '../../../core/index.js';
+import pLimit from 'p-limit';
+import { createCore, type Core, type CoreConfig, type Person } from '../../../core/index.js';
+import type { Db } from '../../../core/db/executor.js';
 import type { Log } from '../../../core/log.js';
 import { silentLog } from '../../../core/log.js';
 import { JobRejected, claimDue, markDone, recordFailure } from '../../../core/outbox/index.js';
-import { TEST_CONFIG } from '../core.js';
+import { TEST_CONFIG, actor, touch } from '../core.js';
+import { ref } from '../ledger.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
-import { installCheckout } from './checkout.js';
+import { installCheckout, pay, sessionOfDeposit } from './checkout.js';
+import { installReconcile } from './reconcile.js';
 import { SECRET_KEY, WEBHOOK_SECRET, startFakeStripe, type FakeStripe } from './server.js';
 
 export interface StripeFixture {
@@ -23,11 +27,12 @@ export interface StripeFixture {
   fake: FakeStripe;
   /** http://127.0.0.1:<port> of the app (its /stripe/webhook receives the fake's events). */
   url: string;
+  db: Db;
   /**
-   * Runs every pending settlement job (`stripe.*`) as the worker does; resolves with how many ran, or rejects with
-   * the first failure after trying them all (a rejected job is a dead letter, as the worker makes it).
+   * Runs the due settlement jobs (`stripe.*`, `concurrency` at once) as the worker does, until none is left; resolves
+   * with how many ran. A rejected job becomes a dead letter, as the worker makes it; any other failure rejects.
    */
-  settle(): Promise<number>;
+  drain(concurrency?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,7 +47,7 @@ export async function stripeFixture(
   } = {},
 ): Promise<StripeFixture> {
   const log = options.log ?? silentLog;
-  const fake = await startFakeStripe([installCheckout, ...(options.install ?? [])]);
+  const fake = await startFakeStripe([installCheckout, installReconcile, ...(options.install ?? [])]);
   const t = await createTestDatabase(options.pool ?? 8);
   const gateway = createStripeGateway({ secretKey: SECRET_KEY, apiBase: fake.url, webhookSecret: WEBHOOK_SECRET });
   const core = createCore({
@@ -68,42 +73,71 @@ export async function stripeFixture(
   const url = `http://127.0.0.1:${server.port}`;
   fake.webhookUrl = `${url}/stripe/webhook`;
 
-  async function settle(): Promise<number> {
-    const due = await t.db.query<{ id: string }>(
-      `SELECT id::text AS id FROM outbox WHERE state = 'pending' AND kind LIKE 'stripe.%' AND due_at <= now() ORDER BY id`,
-    );
-    let ran = 0;
-    const failures: unknown[] = [];
-    for (const { id } of due.rows) {
-      try {
-        ran += await t.db.transaction(async (tx) => {
-          const row = await claimDue(tx, id);
-          if (!row) return 0;
-          const handler = core.timed[row.kind as keyof Core['timed']];
-          await handler(tx, row.payload, { key: row.key, dueAt: row.dueAt });
-          await markDone(tx, [row.id]);
-          return 1;
-        });
-      } catch (err) {
-        // As the worker: a rejection is a dead letter at once; anything else stays pending for a retry.
-        if (err instanceof JobRejected) await recordFailure(t.db, id, { error: String(err), dead: true });
-        failures.push(err);
-      }
+  /** One due job, as the worker runs it; a rejection becomes a dead letter (and is returned), anything else throws. */
+  async function runOne(id: string): Promise<{ ran: boolean; rejected?: unknown }> {
+    try {
+      const ran = await t.db.transaction(async (tx) => {
+        const row = await claimDue(tx, id);
+        if (!row) return false;
+        const handler = core.timed[row.kind as keyof Core['timed']];
+        await handler(tx, row.payload, { key: row.key, dueAt: row.dueAt });
+        await markDone(tx, [row.id]);
+        return true;
+      });
+      return { ran };
+    } catch (err) {
+      if (!(err instanceof JobRejected)) throw err;
+      await recordFailure(t.db, id, { error: String(err), dead: true });
+      return { ran: false, rejected: err };
     }
-    if (failures.length > 0) throw failures[0];
-    return ran;
+  }
+
+  async function drain(concurrency = 1): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      const due = await t.db.query<{ id: string }>(
+        `SELECT id::text AS id FROM outbox
+          WHERE state = 'pending' AND kind LIKE 'stripe.%' AND due_at <= now() ORDER BY id`,
+      );
+      if (due.rows.length === 0) return ran;
+      const limit = pLimit(concurrency);
+      const results = await Promise.all(due.rows.map(({ id }) => limit(() => runOne(id))));
+      ran += results.filter((r) => r.ran).length;
+    }
   }
 
   return {
     t,
+    db: t.db,
     core,
     fake,
     url,
-    settle,
+    drain,
     async close() {
       await server.stop();
       await fake.close();
       await t.drop();
     },
   };
+}
+
+/** A new person (no money). */
+export const someone = (core: Core, name = 'ann'): Promise<Person> => touch(core, actor(name));
+
+/** `/deposit` of `minor` USD by `person`: the session id. */
+export async function openDeposit(f: StripeFixture, person: Person, minor: bigint): Promise<string> {
+  const outcome = await f.db.transaction((tx) =>
+    f.core.cashier.deposit(tx, { key: ref('deposit'), person, amount: { minor, currency: 'USD' } }),
+  );
+  if (outcome.type !== 'created') throw new Error(`deposit refused: ${outcome.error}`);
+  return sessionOfDeposit(f.fake, outcome.depositId).id;
+}
+
+/** A card deposit paid and its event delivered and processed: the session id. */
+export async function deposited(f: StripeFixture, person: Person, minor: bigint): Promise<string> {
+  const sessionId = await openDeposit(f, person, minor);
+  const status = await f.fake.deliver(pay(f.fake, sessionId));
+  if (status !== 200) throw new Error(`webhook answered ${status}`);
+  await f.drain();
+  return sessionId;
 }
