@@ -18,5 +18,7 @@ CREATE TABLE deposits (
   CHECK ((state = 'paid') = (transfer_id IS NOT NULL)),
   CHECK ((state = 'open') = (closed_at IS NULL))
 );
+-- ;;
 CREATE INDEX deposits_person ON deposits (person_id, id DESC);
+-- ;;
 CREATE INDEX deposits_payment_intent ON deposits (payment_intent) WHERE payment_intent IS NOT NULL;

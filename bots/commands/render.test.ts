@@ -342,6 +342,9 @@ describe('renderNotification', () => {
     'redpacket.returned': { amount: '80.00 USD', total: '100.00 USD', unclaimed: '8' },
     'deposit.received': { amount: '20.00 USD', available: '45.00 USD' },
     'deposit.failed': { amount: '20.00 USD' },
+    'withdraw.refused': { amount: '50.00 USD', total: '50.38 USD' },
+    'withdraw.paid': { amount: '50.00 USD' },
+    'withdraw.returned': { amount: '50.00 USD', total: '50.38 USD' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

@@ -29,4 +29,6 @@ export type DepositOutcome =
 export type EventOutcome =
   | { type: 'credited'; depositId: bigint; amount: Amount }
   | { type: 'closed'; depositId: bigint; state: 'expired' | 'failed' }
-  | { type: 'noop'; reason: string };
+  | { type: 'noop'; reason: string }
+  | { type: 'account'; accountId: string; payoutsEnabled: boolean }
+  | { type: 'withdrawal'; withdrawalId: bigint; state: string };
