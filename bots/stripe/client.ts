@@ -172,6 +172,7 @@ type ConnectCalls = Pick<
   | 'createTransfer'
   | 'createPayout'
   | 'retrievePayout'
+  | 'reverseTransfer'
 >;
 
 /** Stripe Connect: Express accounts (payouts on a manual schedule, so chipin triggers them), transfers, payouts. */
@@ -242,6 +243,16 @@ function connectCalls(stripe: Stripe): ConnectCalls {
     },
     async retrievePayout(id, account) {
       return payout(await call(() => stripe.payouts.retrieve(id, {}, { stripeAccount: account })));
+    },
+    async reverseTransfer(input) {
+      const reversal = await call(() =>
+        stripe.transfers.createReversal(
+          input.transferId,
+          { amount: Number(input.amountMinor), metadata: { ...input.metadata } },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return { id: reversal.id, amount: BigInt(reversal.amount) };
     },
   };
 }

@@ -176,6 +176,27 @@ describe('/connect', () => {
     await runJobs();
     expect((await core.cashier.accounts.accountOf(db, p.id))?.payoutsEnabled).toBe(true);
   });
+
+  it('adopts an account Stripe made for a person whose /connect never committed; refuses one that is not ours', async () => {
+    const p = await person(core, 'conn_lost');
+    const gateway = core.cashier.gateway;
+    if (!gateway) throw new Error('no gateway');
+    const lost = await gateway.createConnectedAccount({
+      idempotencyKey: `connect:${p.id}`,
+      metadata: { chipin_person_id: `${p.id}` },
+    });
+    const stranger = await gateway.createConnectedAccount({ idempotencyKey: ref('connect'), metadata: {} });
+    await deliver(onboard(fake, lost.id));
+    await deliver(onboard(fake, stranger.id));
+    const errors = await runJobs(1);
+    expect(errors.map((e) => (e as Error).name)).toEqual(['JobRejected']);
+    expect(await core.cashier.accounts.accountOf(db, p.id)).toEqual({
+      personId: p.id,
+      accountId: lost.id,
+      payoutsEnabled: true,
+    });
+    await db.query(`UPDATE outbox SET state = 'dead' WHERE kind = 'stripe.event' AND state = 'pending'`);
+  });
 });
 
 describe('/withdraw refusals (nothing changes)', () => {
@@ -333,6 +354,14 @@ describe('F10: payouts that fail, and a platform short of funds', () => {
     ]);
     expect(await available(core, p)).toBe(100_00n);
     expect((await templatesOf(p)).filter((k) => k === 'withdraw.returned')).toHaveLength(1);
+    // The money the bank returned to the connected account goes back to the platform, once (S7).
+    const [transfer] = transfersOfWithdrawal(fake, id);
+    expect(transfer).toMatchObject({ reversed: true, amount_reversed: 60_00 });
+    const calls = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/reversals'));
+    expect(calls.filter((r) => r.idempotencyKey?.startsWith(`${id}:`)).map((r) => r.idempotencyKey)).toEqual([
+      `${id}:reversal:1`,
+    ]);
+    expect((await core.cashier.payouts.get(db, id))?.stripeReversal).toMatch(/^trr_/);
   }
 
   it('payout.paid then payout.failed: settling → paid → failed, one reversal, one notice', async () => {

@@ -96,14 +96,35 @@ export function createAccounts(deps: AccountsDeps) {
   async function sync(tx: Tx, accountId: string): Promise<EventOutcome> {
     if (!gateway) throw new Error('a stripe event without a stripe gateway');
     const r = await tx.query(`SELECT person_id FROM connected_accounts WHERE account_id = $1 FOR UPDATE`, [accountId]);
-    if (!r.rows[0]) throw new JobRejected(`account.updated for ${accountId}: no person has that connected account`);
     const now: ConnectedAccount = await gateway.retrieveConnectedAccount(accountId);
+    if (!r.rows[0]) await adopt(tx, now);
     await tx.query(
       `UPDATE connected_accounts SET payouts_enabled = $2, details_submitted = $3, updated_at = now()
         WHERE account_id = $1`,
       [accountId, now.payoutsEnabled, now.detailsSubmitted],
     );
     return { type: 'account', accountId, payoutsEnabled: now.payoutsEnabled };
+  }
+
+  /**
+   * An account Stripe made for one of our people whose /connect transaction did not commit (and was not retried
+   * within 24 h): its metadata names the person, so it becomes theirs — unless they already have another one.
+   */
+  async function adopt(tx: Tx, account: ConnectedAccount): Promise<void> {
+    const tag = account.metadata[PERSON_METADATA];
+    const known =
+      tag !== undefined && /^[0-9]{1,19}$/.test(tag)
+        ? (await tx.query(`SELECT 1 FROM people WHERE id = $1`, [tag])).rows.length > 0
+        : false;
+    // Not ours (another integration on the platform): an alert, never an account.
+    if (!known) throw new JobRejected(`account.updated for ${account.id}: no person has that connected account`);
+    const r = await tx.query(
+      `INSERT INTO connected_accounts (person_id, account_id) VALUES ($1, $2) ON CONFLICT (person_id) DO NOTHING`,
+      [tag, account.id],
+    );
+    if (r.rowCount === 0)
+      throw new JobRejected(`account.updated for ${account.id}: person ${tag} already has another connected account`);
+    log.warn({ accountId: account.id, personId: tag }, 'connected account adopted from an account.updated event');
   }
 
   const events: EventHandlers = {

@@ -145,4 +145,11 @@ export interface StripeGateway {
     metadata: Readonly<Record<string, string>>;
   }): Promise<StripePayout>;
   retrievePayout(id: string, account: string): Promise<StripePayout>;
+  /** Takes (part of) a transfer back from the connected account to the platform balance. */
+  reverseTransfer(input: {
+    idempotencyKey: string;
+    transferId: string;
+    amountMinor: bigint;
+    metadata: Readonly<Record<string, string>>;
+  }): Promise<{ id: string; amount: bigint }>;
 }

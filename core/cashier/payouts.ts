@@ -14,7 +14,8 @@
  *    transfer voids the holds and tells the person. A transfer made posts the holds (the money left chipin).
  * 4. `payout.*` events re-read the payout and move forward only: settling → paid → failed. A failed (or canceled)
  *    payout — even after `paid` (S6) — re-credits the person with reversals of the posted legs (one unit, unique
- *    refs: never twice) and tells them once.
+ *    refs: never twice) and tells them once; the settlement job then reverses the Stripe transfer (key
+ *    `<withdrawal id>:reversal:<n>`), bringing the money back from the connected account to the platform (S7).
  *
  * Fee policy (CoreConfig `withdrawFee`, default 25 minor units + 0.25 % rounded up — what Stripe charges a platform
  * per Connect payout): charged with the withdrawal, refunded whenever the withdrawal fails.
@@ -101,6 +102,8 @@ export interface Withdrawal {
   state: WithdrawalState;
   stripeTransfer: string | null;
   stripePayout: string | null;
+  /** The reversal of the Stripe transfer after a failed payout (the money back on the platform balance). */
+  stripeReversal: string | null;
   failureCode: string | null;
 }
 
@@ -108,6 +111,7 @@ export interface Withdrawal {
 export type SettleOutcome =
   | { type: 'transferred'; transferId: string }
   | { type: 'payout'; payoutId: string }
+  | { type: 'reversed'; reversalId: string }
   | { type: 'retry_later'; code: string; dueAt: Date }
   | { type: 'refused'; code: string }
   | { type: 'noop'; reason: string };
@@ -129,7 +133,8 @@ export interface PayoutsDeps {
   retryLaterMs?: number;
 }
 
-const COLUMNS = 'id, person_id, account_id, amount, fee, currency, state, stripe_transfer, stripe_payout, failure_code';
+const COLUMNS =
+  'id, person_id, account_id, amount, fee, currency, state, stripe_transfer, stripe_payout, stripe_reversal, failure_code';
 
 const toWithdrawal = (r: Row): Withdrawal => {
   const currency = String(r.currency);
@@ -142,6 +147,7 @@ const toWithdrawal = (r: Row): Withdrawal => {
     state: r.state as WithdrawalState,
     stripeTransfer: textOrNull(r.stripe_transfer),
     stripePayout: textOrNull(r.stripe_payout),
+    stripeReversal: textOrNull(r.stripe_reversal),
     failureCode: textOrNull(r.failure_code),
   };
 };
@@ -156,9 +162,9 @@ const total = (w: { amount: Amount; fee: Amount }): Amount => ({
   currency: w.amount.currency,
 });
 
-type Step = 'transfer' | 'payout';
+type Step = 'transfer' | 'payout' | 'reversal';
 const attemptKey = (id: bigint, step: Step, n: number): string =>
-  step === 'transfer' ? `${id}:${n}` : `${id}:payout:${n}`;
+  step === 'transfer' ? `${id}:${n}` : `${id}:${step}:${n}`;
 const jobKey = (id: bigint, step: Step, n: number): string => `${SETTLE_KIND}:${id}:${step}:${n}`;
 /** Ledger refs of a withdrawal's legs: the hold (amount, fee), its post, its void, the reversal of the post. */
 const legRef = (id: bigint, what: 'post' | 'void' | 'reversal', n: 1 | 2): string => `withdrawal:${id}:${what}#${n}`;
@@ -299,7 +305,7 @@ export function createPayouts(deps: PayoutsDeps) {
     return db.transaction(async (t) => {
       const w = await lock(t, id);
       if (!w) throw new JobRejected(`withdrawal ${id} does not exist`);
-      const step: Step | undefined = w.state === 'held' ? 'transfer' : w.state === 'transferred' ? 'payout' : undefined;
+      const step = stepOf(w);
       if (!step) return { done: w.state };
       const r = await t.query(
         `SELECT n, key, state FROM withdrawal_attempts WHERE withdrawal_id = $1 AND step = $2 ORDER BY n DESC LIMIT 1`,
@@ -318,6 +324,14 @@ export function createPayouts(deps: PayoutsDeps) {
       ]);
       return { w, step, n, key, reused: false };
     });
+  }
+
+  /** What the withdrawal needs from Stripe next, if anything. */
+  function stepOf(w: Withdrawal): Step | undefined {
+    if (w.state === 'held') return 'transfer';
+    if (w.state === 'transferred') return 'payout';
+    if (w.state === 'failed' && w.stripeTransfer !== null && w.stripeReversal === null) return 'reversal';
+    return undefined;
   }
 
   const answered = (tx: Tx, key: string, state: 'succeeded' | 'refused', detail: string): Promise<unknown> =>
@@ -347,10 +361,13 @@ export function createPayouts(deps: PayoutsDeps) {
     };
     let objectId: string;
     try {
-      objectId =
-        step === 'transfer'
-          ? (await gateway.createTransfer({ ...params, destination: w.accountId })).id
-          : (await gateway.createPayout({ ...params, account: w.accountId })).id;
+      if (step === 'transfer') objectId = (await gateway.createTransfer({ ...params, destination: w.accountId })).id;
+      else if (step === 'payout') objectId = (await gateway.createPayout({ ...params, account: w.accountId })).id;
+      else {
+        if (w.stripeTransfer === null) throw new Error(`withdrawal ${w.id} has no transfer to reverse`);
+        const reversal = { idempotencyKey: key, transferId: w.stripeTransfer, amountMinor: w.amount.minor, metadata };
+        objectId = (await gateway.reverseTransfer(reversal)).id;
+      }
     } catch (err) {
       if (err instanceof StripeUnknownOutcome) {
         // The attempt stays `started`: the job's retry re-sends this key with these parameters.
@@ -387,6 +404,10 @@ export function createPayouts(deps: PayoutsDeps) {
       });
       return { type: 'transferred', transferId: objectId };
     }
+    if (step === 'reversal') {
+      await tx.query(`UPDATE withdrawals SET stripe_reversal = $2, updated_at = now() WHERE id = $1`, [id, objectId]);
+      return { type: 'reversed', reversalId: objectId };
+    }
     // A payout event may have got here first and recorded the payout (and moved on): keep the later state.
     await tx.query(
       `UPDATE withdrawals SET stripe_payout = COALESCE(stripe_payout, $2), updated_at = now(),
@@ -409,9 +430,9 @@ export function createPayouts(deps: PayoutsDeps) {
     if (!w) throw new Error(`withdrawal ${id} vanished`);
     await answered(tx, key, 'refused', err.code);
     await tx.query(`UPDATE withdrawals SET failure_code = $2, updated_at = now() WHERE id = $1`, [id, err.code]);
-    // A payout refused after the transfer: the money is on the person's connected account, not ours to void;
-    // try again later (with a new key) and leave it to the log and reconciliation if it keeps failing.
-    if (err.code === 'balance_insufficient' || step === 'payout') {
+    // A payout (or a transfer reversal) refused after the transfer: the money is on the person's connected account,
+    // not ours to void; try again later (with a new key) and leave it to the log and reconciliation if it persists.
+    if (err.code === 'balance_insufficient' || step !== 'transfer') {
       const dueAt = new Date(Date.now() + retryLaterMs);
       await schedule(tx, {
         key: jobKey(id, step, n + 1),
@@ -457,6 +478,13 @@ export function createPayouts(deps: PayoutsDeps) {
               updated_at = now() WHERE id = $1`,
       [w.id, payout.failureCode ?? payout.status, payout.id],
     );
+    // The payout's money is back on the connected account: the settlement job takes it back to the platform.
+    await schedule(tx, {
+      key: jobKey(w.id, 'reversal', 1),
+      kind: SETTLE_KIND,
+      payload: { withdrawalId: w.id.toString() },
+      dueAt: new Date(),
+    });
     await notifyPerson(tx, {
       key: `withdraw.returned:${w.id}`,
       personId: w.personId,

@@ -25,6 +25,16 @@ export interface TransferObject extends StripeObject {
   description: string | null;
   metadata: Record<string, string>;
   reversed: boolean;
+  amount_reversed: number;
+  created: number;
+}
+
+export interface TransferReversalObject extends StripeObject {
+  object: 'transfer_reversal';
+  amount: number;
+  currency: string;
+  transfer: string;
+  metadata: Record<string, string>;
   created: number;
 }
 
@@ -151,10 +161,42 @@ export function installConnect(fake: FakeStripe): void {
       description: typeof p.description === 'string' ? p.description : null,
       metadata: (p.metadata as Record<string, string> | undefined) ?? {},
       reversed: false,
+      amount_reversed: 0,
       created: nowS(),
     };
     fake.objects.set(transfer.id, transfer);
     return transfer;
+  });
+  fake.route('post', '/v1/transfers/:id/reversals', (req, p) => {
+    const id = String(req.params.id);
+    const transfer = fake.objects.get(id) as TransferObject | undefined;
+    if (!transfer || transfer.object !== 'transfer') throw missing('transfer', id);
+    const amount = p.amount === undefined ? transfer.amount - transfer.amount_reversed : Number(p.amount);
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > transfer.amount - transfer.amount_reversed)
+      throw new FakeStripeError(400, { type: 'invalid_request_error', message: 'Invalid reversal amount' });
+    // A reversal takes the money back from the connected account, which must hold it (S7).
+    const held = balanceOf(fake, transfer.currency, transfer.destination);
+    if (held < amount)
+      throw new FakeStripeError(400, {
+        type: 'invalid_request_error',
+        code: 'balance_insufficient',
+        message: 'The destination account does not have enough funds to reverse this transfer.',
+      });
+    setBalance(fake, transfer.currency, held - amount, transfer.destination);
+    setBalance(fake, transfer.currency, balanceOf(fake, transfer.currency) + amount);
+    transfer.amount_reversed += amount;
+    transfer.reversed = transfer.amount_reversed === transfer.amount;
+    const reversal: TransferReversalObject = {
+      id: stripeId('trr'),
+      object: 'transfer_reversal',
+      amount,
+      currency: transfer.currency,
+      transfer: transfer.id,
+      metadata: (p.metadata as Record<string, string> | undefined) ?? {},
+      created: nowS(),
+    };
+    fake.objects.set(reversal.id, reversal);
+    return reversal;
   });
   fake.route('post', '/v1/payouts', (req, p) => {
     const account = accountOf(fake, req.get('stripe-account'));
