@@ -10,6 +10,10 @@ import { chatEvents } from '../../../test/support/events.js';
 import { SECRET_KEY, WEBHOOK_SECRET, startFakeStripe, type FakeStripe } from '../../../test/support/stripe/server.js';
 import { accountOfPerson, installConnect, onboard } from '../../../test/support/stripe/connect.js';
 import { createStripeGateway } from '../../stripe/client.js';
+import { createStripeRoutes } from '../../stripe/webhook.js';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { silentLog } from '../../../core/log.js';
 import { actionIdOf } from '../render.js';
 
 const config = loadConfig({ NODE_ENV: 'test', DEMO_MONEY: '1' });
@@ -110,5 +114,30 @@ describe('/connect and /withdraw', () => {
     expect(history).toMatch(/−50\.00 USD to withdrawal to your bank \(pending\)/);
     const short = await say(bo, '/withdraw 60', dm(bo));
     expect(short.message.text).toBe('Your wallet does not cover that amount plus the withdrawal fee.');
+  });
+
+  it('Stripe sends the person back from onboarding to a page in their language', async () => {
+    const app = express();
+    app.use(
+      createStripeRoutes({
+        enabled: false,
+        cashier: core.cashier,
+        db: database.db,
+        log: silentLog,
+        defaultLocale: 'en',
+      }),
+    );
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stripe/return`;
+    const page = async (query: string, language: string) =>
+      (await fetch(`${base}?${query}`, { headers: { 'accept-language': language } })).text();
+    try {
+      expect(await page('connect=done', 'en')).toMatch(/^Thanks! Go back to your chat: once Stripe has checked/);
+      expect(await page('connect=refresh', 'zh-CN')).toBe('这个链接已过期。请回到聊天，再发一次 /connect 获取新链接。');
+      expect(await page('deposit=1', 'en')).toMatch(/as soon as the money is in your wallet/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
