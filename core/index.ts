@@ -214,7 +214,6 @@ export function createCore(deps: {
     gateway: deps.stripe?.gateway,
     returnUrl: deps.stripe?.returnUrl ?? 'http://localhost/stripe/return',
     log,
-    db,
     ...(config.withdrawFee ? { withdrawFee: config.withdrawFee } : {}),
     ...(config.withdrawRetryMs !== undefined ? { withdrawRetryMs: config.withdrawRetryMs } : {}),
   });

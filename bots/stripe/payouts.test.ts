@@ -147,6 +147,14 @@ async function transfersOf(id: bigint): Promise<Array<{ ref: string; kind: strin
   }));
 }
 
+async function attemptsOf(id: bigint): Promise<Array<Record<string, unknown>>> {
+  const r = await db.query(
+    `SELECT step, n, key, state, code FROM withdrawal_attempts WHERE withdrawal_id = $1 ORDER BY step DESC, n`,
+    [id],
+  );
+  return r.rows;
+}
+
 const templatesOf = async (p: Person): Promise<string[]> =>
   (await notificationsOf(db, p)).map((n) => n.template.key).filter((k) => k.startsWith('withdraw.'));
 
@@ -305,6 +313,8 @@ describe('/withdraw', () => {
     const errors = await runJobs(1);
     expect(errors).toHaveLength(1);
     expect(await stateOf(id)).toBe('held');
+    // The attempt was committed before the call (the failed run's transaction rolled back; the key is still there).
+    expect(await attemptsOf(id)).toEqual([{ step: 'transfer', n: 1, key: `${id}:1`, state: 'started', code: null }]);
     expect(await runJobs()).toEqual([]);
     expect(await stateOf(id)).toBe('settling');
     const calls = fake.requests.filter(
@@ -412,6 +422,11 @@ describe('F10: payouts that fail, and a platform short of funds', () => {
     expect(keys).toEqual([`${id}:1`, `${id}:2`]);
     expect(transfersOfWithdrawal(fake, id)).toHaveLength(1);
     expect((await transfersOf(id)).filter((x) => x.state === 'posted')).toHaveLength(2);
+    expect(await attemptsOf(id)).toEqual([
+      { step: 'transfer', n: 1, key: `${id}:1`, state: 'refused', code: 'balance_insufficient' },
+      { step: 'transfer', n: 2, key: `${id}:2`, state: 'succeeded', code: null },
+      { step: 'payout', n: 1, key: `${id}:payout:1`, state: 'succeeded', code: null },
+    ]);
   });
 });
 

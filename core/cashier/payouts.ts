@@ -6,10 +6,11 @@
  * 2. Confirm (only its person, once) holds the money: pending ledger transfers wallet → system:payouts (the amount)
  *    and wallet → system:fees (the fee, its own leg), one unit, under the wallet's balance guard; it schedules the
  *    settlement job.
- * 3. The settlement job makes ONE Stripe call per run. Before the call it records the attempt and its idempotency
- *    key in its own committed transaction (`<withdrawal id>:<n>` for the transfer, `<withdrawal id>:payout:<n>` for
- *    the payout). No answer (timeout, dropped response, 5xx): the job fails and its retry re-sends the SAME key and
- *    parameters (RELIABILITY S1). A definite error is recorded with the answer, so the next call takes `n + 1`.
+ * 3. The settlement job makes ONE Stripe call per run, with an attempt (`<withdrawal id>:<n>` for the transfer,
+ *    `<withdrawal id>:payout:<n>` for the payout) that the transaction scheduling the job recorded: the key is
+ *    committed before any call sends it, and no second connection is needed (PGlite has one). No answer (timeout,
+ *    dropped response, 5xx): the job fails and its retry re-sends the SAME key and parameters (RELIABILITY S1). A
+ *    definite error is recorded with the answer, and the next call gets a new attempt, `n + 1`.
  *    `balance_insufficient` on the platform is retried later with no ledger effect (S7); any other refusal of the
  *    transfer voids the holds and tells the person. A transfer made posts the holds (the money left chipin).
  * 4. `payout.*` events re-read the payout and move forward only: settling → paid → failed. A failed (or canceled)
@@ -122,7 +123,6 @@ export const WITHDRAWAL_METADATA = 'chipin_withdrawal_id';
 export const SETTLE_KIND = 'settlement.withdrawal';
 
 export interface PayoutsDeps {
-  db: Db | undefined;
   ledger: Pick<Ledger, 'apply'>;
   gateway: StripeGateway | undefined;
   log: Log;
@@ -272,12 +272,7 @@ export function createPayouts(deps: PayoutsDeps) {
         feeHold?.id ?? null,
       ],
     );
-    await schedule(tx, {
-      key: jobKey(id, 'transfer', 1),
-      kind: SETTLE_KIND,
-      payload: { withdrawalId: id.toString() },
-      dueAt: new Date(),
-    });
+    await prepare(tx, id, 'transfer', new Date());
     return { type: 'held', withdrawalId: id, amount, fee, total: total({ amount, fee }) };
   }
 
@@ -297,33 +292,23 @@ export function createPayouts(deps: PayoutsDeps) {
     if (!done.ok) throw new Error(`withdrawal ${w.id}: ${op} refused by the ledger: ${done.error}`);
   }
 
-  /** The attempt this run makes, recorded and committed before the call (its own transaction). */
-  async function nextAttempt(
-    db: Db,
-    id: bigint,
-  ): Promise<{ w: Withdrawal; step: Step; n: number; key: string; reused: boolean } | { done: WithdrawalState }> {
-    return db.transaction(async (t) => {
-      const w = await lock(t, id);
-      if (!w) throw new JobRejected(`withdrawal ${id} does not exist`);
-      const step = stepOf(w);
-      if (!step) return { done: w.state };
-      const r = await t.query(
-        `SELECT n, key, state FROM withdrawal_attempts WHERE withdrawal_id = $1 AND step = $2 ORDER BY n DESC LIMIT 1`,
-        [id, step],
-      );
-      const last = r.rows[0];
-      // No definite answer to the last call: it may have happened. Same key, same parameters (S1).
-      if (last && last.state === 'started') return { w, step, n: Number(last.n), key: String(last.key), reused: true };
-      const n = last ? Number(last.n) + 1 : 1;
-      const key = attemptKey(id, step, n);
-      await t.query(`INSERT INTO withdrawal_attempts (withdrawal_id, step, n, key) VALUES ($1, $2, $3, $4)`, [
-        id,
-        step,
-        n,
-        key,
-      ]);
-      return { w, step, n, key, reused: false };
-    });
+  /**
+   * Records the next attempt of `step` (its idempotency key) and schedules the job that makes the call, in the
+   * caller's transaction: the key is committed before any run can send it (RELIABILITY S1).
+   */
+  async function prepare(tx: Tx, id: bigint, step: Step, dueAt: Date): Promise<void> {
+    const r = await tx.query(
+      `SELECT coalesce(max(n), 0) + 1 AS n FROM withdrawal_attempts WHERE withdrawal_id = $1 AND step = $2`,
+      [id, step],
+    );
+    const n = Number(r.rows[0]?.n ?? 1);
+    await tx.query(`INSERT INTO withdrawal_attempts (withdrawal_id, step, n, key) VALUES ($1, $2, $3, $4)`, [
+      id,
+      step,
+      n,
+      attemptKey(id, step, n),
+    ]);
+    await schedule(tx, { key: jobKey(id, step, n), kind: SETTLE_KIND, payload: { withdrawalId: `${id}` }, dueAt });
   }
 
   /** What the withdrawal needs from Stripe next, if anything. */
@@ -342,14 +327,35 @@ export function createPayouts(deps: PayoutsDeps) {
     );
 
   /**
-   * One run of the settlement job of withdrawal `id`: one Stripe call. `exec` is the worker's transaction (the
-   * answer's effects commit with the job's `done`); the attempt is recorded before the call through `deps.db`.
+   * One run of the settlement job of withdrawal `id`: one Stripe call, with the step's open attempt — recorded by
+   * an earlier, committed transaction (`prepare`). Runs in the worker's transaction (`exec`), which holds the
+   * withdrawal's row lock through the call, so the answer's effects commit with the job's `done`. No answer: the
+   * job fails, the attempt stays open, and the retry sends the same key with the same parameters.
    */
   async function settle(exec: Executor, id: bigint): Promise<SettleOutcome> {
-    if (!gateway || !deps.db) throw new Error('a withdrawal settlement without a stripe gateway or a database');
-    const attempt = await nextAttempt(deps.db, id);
-    if ('done' in attempt) return { type: 'noop', reason: `Already${attempt.done}` };
-    const { w, step, n, key } = attempt;
+    return inTx(exec, async (tx) => {
+      if (!gateway) throw new Error('a withdrawal settlement without a stripe gateway');
+      const w = await lock(tx, id);
+      if (!w) throw new JobRejected(`withdrawal ${id} does not exist`);
+      const step = stepOf(w);
+      if (!step) return { type: 'noop', reason: `Already${w.state}` };
+      const r = await tx.query(
+        `SELECT n, key FROM withdrawal_attempts WHERE withdrawal_id = $1 AND step = $2 AND state = 'started'
+          ORDER BY n DESC LIMIT 1`,
+        [id, step],
+      );
+      const open = r.rows[0];
+      if (!open) {
+        // Nothing recorded to send (a job from before its attempt): record one now, call in the next run.
+        await prepare(tx, id, step, new Date());
+        return { type: 'noop', reason: 'Prepared' };
+      }
+      return call(tx, w, step, Number(open.n), String(open.key));
+    });
+  }
+
+  async function call(tx: Tx, w: Withdrawal, step: Step, n: number, key: string): Promise<SettleOutcome> {
+    if (!gateway) throw new Error('a withdrawal settlement without a stripe gateway');
     const metadata = { [WITHDRAWAL_METADATA]: w.id.toString(), chipin_person_id: w.personId.toString() };
     const description = `chipin withdrawal ${w.id}`;
     const params = {
@@ -378,9 +384,9 @@ export function createPayouts(deps: PayoutsDeps) {
         throw err;
       }
       if (!(err instanceof StripeRefused)) throw err;
-      return inTx(exec, (tx) => refused(tx, w.id, step, n, key, err));
+      return refused(tx, w.id, step, n, key, err);
     }
-    return inTx(exec, (tx) => succeeded(tx, w.id, step, key, objectId));
+    return succeeded(tx, w.id, step, key, objectId);
   }
 
   async function succeeded(tx: Tx, id: bigint, step: Step, key: string, objectId: string): Promise<SettleOutcome> {
@@ -396,12 +402,7 @@ export function createPayouts(deps: PayoutsDeps) {
           WHERE id = $1`,
         [id, objectId],
       );
-      await schedule(tx, {
-        key: jobKey(id, 'payout', 1),
-        kind: SETTLE_KIND,
-        payload: { withdrawalId: id.toString() },
-        dueAt: new Date(),
-      });
+      await prepare(tx, id, 'payout', new Date());
       return { type: 'transferred', transferId: objectId };
     }
     if (step === 'reversal') {
@@ -434,12 +435,7 @@ export function createPayouts(deps: PayoutsDeps) {
     // not ours to void; try again later (with a new key) and leave it to the log and reconciliation if it persists.
     if (err.code === 'balance_insufficient' || step !== 'transfer') {
       const dueAt = new Date(Date.now() + retryLaterMs);
-      await schedule(tx, {
-        key: jobKey(id, step, n + 1),
-        kind: SETTLE_KIND,
-        payload: { withdrawalId: `${id}` },
-        dueAt,
-      });
+      await prepare(tx, id, step, dueAt);
       log.warn({ withdrawalId: id, code: err.code, step, dueAt }, 'stripe refused a withdrawal call; retrying later');
       return { type: 'retry_later', code: err.code, dueAt };
     }
@@ -479,12 +475,7 @@ export function createPayouts(deps: PayoutsDeps) {
       [w.id, payout.failureCode ?? payout.status, payout.id],
     );
     // The payout's money is back on the connected account: the settlement job takes it back to the platform.
-    await schedule(tx, {
-      key: jobKey(w.id, 'reversal', 1),
-      kind: SETTLE_KIND,
-      payload: { withdrawalId: w.id.toString() },
-      dueAt: new Date(),
-    });
+    await prepare(tx, w.id, 'reversal', new Date());
     await notifyPerson(tx, {
       key: `withdraw.returned:${w.id}`,
       personId: w.personId,

@@ -3,7 +3,7 @@
  * webhook (bots/stripe/webhook.ts), is stored with its job (`receive`) and processed once by the settlement
  * worker (`process`), through the handlers of its type.
  */
-import type { Db, Executor, Tx } from '../db/executor.js';
+import type { Executor, Tx } from '../db/executor.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
@@ -22,8 +22,6 @@ export interface CashierDeps {
   /** Where Checkout sends the payer back. */
   returnUrl: string;
   log?: Log;
-  /** The pool: the withdrawal job records each Stripe attempt in its own committed transaction before the call. */
-  db?: Db;
   /** What a withdrawal costs (default DEFAULT_WITHDRAW_FEE). */
   withdrawFee?: WithdrawFee;
   /** How long a withdrawal refused with `balance_insufficient` waits before its next try (default 1 h). */
@@ -55,7 +53,6 @@ export function createCashier(deps: CashierDeps): Cashier {
   const deposits = createDeposits({ ledger: deps.ledger, gateway: deps.gateway, returnUrl: deps.returnUrl, log });
   const accounts = createAccounts({ gateway: deps.gateway, returnUrl: deps.returnUrl, log });
   const payouts = createPayouts({
-    db: deps.db,
     ledger: deps.ledger,
     gateway: deps.gateway,
     log,
