@@ -24,7 +24,7 @@
 import { actionKind, type Action } from '../actions/model.js';
 import { handles, type ActionHandler } from '../actions/registry.js';
 import { createAction, reopenAction } from '../actions/service.js';
-import type { Db, Executor, Row, Tx } from '../db/executor.js';
+import type { Executor, Row, Tx } from '../db/executor.js';
 import { inTx } from '../db/retry.js';
 import { big, textOrNull } from '../db/rows.js';
 import { balancesOf, getTransferByRef, openAccount, openSystemAccount } from '../ledger/queries.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandLayer } from '../layer.js';
 import type { Actor, ChatRef, CommandLayer, Effect } from '../types.js';
 import { loadConfig } from '../../../config/env.js';
-import { audit, createCore, type Core } from '../../../core/index.js';
+import { audit, createCore, type Core, type JsonValue } from '../../../core/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import { replyOf } from '../../../test/support/layer.js';
 import { chatEvents } from '../../../test/support/events.js';
@@ -62,7 +62,7 @@ async function onboarded(actor: Actor): Promise<void> {
     id: event.id,
     type: event.type,
     created: event.created,
-    object: JSON.parse(JSON.stringify(event.data.object)),
+    object: JSON.parse(JSON.stringify(event.data.object)) as JsonValue,
     account: account.id,
   });
   await core.cashier.process(database.db, event.id);
@@ -82,10 +82,10 @@ describe('/connect and /withdraw', () => {
     const reply = await say(amy, '/connect');
     expect(reply.private).toBe(true);
     expect(reply.message.text).toMatch(/^Open the secure Stripe page below/);
-    expect(reply.message.buttons?.[0]?.[0]).toEqual({
-      label: 'Connect with Stripe',
-      url: expect.stringMatching(/\/connect\/onboard\/acct_/),
-    });
+    const link = reply.message.buttons?.[0]?.[0];
+    expect(link?.label).toBe('Connect with Stripe');
+    expect(link?.url).toMatch(/\/connect\/onboard\/acct_/);
+    expect(link?.actionId).toBeUndefined();
   });
 
   it('/withdraw points to /connect first, then shows amount, fee and total; only its person confirms', async () => {
@@ -111,9 +111,22 @@ describe('/connect and /withdraw', () => {
     expect((await say(bo, '/balance', dm(bo))).message.text).toContain('49.62 USD available');
     const history = (await say(bo, '/history', dm(bo))).message.text;
     expect(history).toMatch(/−0\.38 USD to withdrawal fee \(pending\)/);
-    expect(history).toMatch(/−50\.00 USD to withdrawal to your bank \(pending\)/);
+    expect(history).toMatch(/−50\.00 USD to your bank \(withdrawal\) \(pending\)/);
     const short = await say(bo, '/withdraw 60', dm(bo));
     expect(short.message.text).toBe('Your wallet does not cover that amount plus the withdrawal fee.');
+  });
+
+  it('answers in the reader’s language', async () => {
+    const li = person('li', 'zh-CN');
+    await say(li, '/faucet 100', dm(li));
+    expect((await say(li, '/withdraw 10', dm(li))).message.text).toBe(
+      '提现会转到你自己的 Stripe 账户：请先发送 /connect 开通（并填完 Stripe 的表格）。',
+    );
+    await say(li, '/connect', dm(li));
+    await onboarded(li);
+    expect((await say(li, '/withdraw 10', dm(li))).message.text).toBe(
+      '提现到银行：\n金额：10.00 USD\n手续费：0.28 USD\n从钱包扣除合计：10.28 USD\n点“确认”即可发出。',
+    );
   });
 
   it('Stripe sends the person back from onboarding to a page in their language', async () => {
