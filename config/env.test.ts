@@ -168,6 +168,19 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  it('reads the withdrawal fee and retry delay (default 25 minor units + 25 bps, 1 h)', () => {
+    expect(loadConfig({})).toMatchObject({
+      withdrawFee: { fixedMinor: 25n, basisPoints: 25 },
+      withdrawRetryMs: 3_600_000,
+    });
+    expect(loadConfig({ WITHDRAW_FEE_FIXED: '0', WITHDRAW_FEE_BPS: '100', WITHDRAW_RETRY: '15m' })).toMatchObject({
+      withdrawFee: { fixedMinor: 0n, basisPoints: 100 },
+      withdrawRetryMs: 900_000,
+    });
+    expect(configErrorOf({ WITHDRAW_FEE_BPS: '10001' }).variable).toBe('WITHDRAW_FEE_BPS');
+    expect(configErrorOf({ WITHDRAW_FEE_FIXED: '0.25' }).variable).toBe('WITHDRAW_FEE_FIXED');
+  });
+
   it('allows telegraf debug output outside production only', () => {
     expect(() => loadConfig({ DEBUG: 'telegraf:*' })).not.toThrow();
     expect(() => loadConfig({ NODE_ENV: 'production', DEBUG: 'express:*' })).not.toThrow();

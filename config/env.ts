@@ -75,6 +75,10 @@ export interface Config {
   readonly borrowTtlMs: number;
   readonly linkCodeTtlMs: number;
   readonly undoWindowMs: number;
+  /** What a withdrawal costs: WITHDRAW_FEE_FIXED minor units + WITHDRAW_FEE_BPS of the amount, rounded up. */
+  readonly withdrawFee: { readonly fixedMinor: bigint; readonly basisPoints: number };
+  /** How long a withdrawal Stripe refused with `balance_insufficient` waits before its next try (WITHDRAW_RETRY). */
+  readonly withdrawRetryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +180,14 @@ const flag = parsed('must be 1 (enabled) or 0 (disabled)', (text) =>
   text === '1' ? true : text === '0' ? false : undefined,
 );
 
+const minorUnits = parsed('must be a whole number of minor units (cents), 0 to 999999999', (text) =>
+  /^\d{1,9}$/.test(text) ? BigInt(text) : undefined,
+);
+
+const basisPoints = parsed('must be whole basis points from 0 to 10000 (25 = 0.25 %)', (text) =>
+  /^\d{1,5}$/.test(text) && Number(text) <= 10_000 ? Number(text) : undefined,
+);
+
 const bareToken = matching(/^\S+$/, 'must be the bare value, without spaces');
 
 const variables = z.object({
@@ -220,6 +232,9 @@ const variables = z.object({
   BORROW_TTL: duration.prefault('24h'),
   LINK_CODE_TTL: duration.prefault('10m'),
   UNDO_WINDOW: duration.prefault('10s'),
+  WITHDRAW_FEE_FIXED: minorUnits.prefault('25'),
+  WITHDRAW_FEE_BPS: basisPoints.prefault('25'),
+  WITHDRAW_RETRY: duration.prefault('1h'),
 });
 
 type Variables = z.output<typeof variables>;
@@ -297,6 +312,8 @@ const configSchema = variables.transform((v, ctx): Config => {
     borrowTtlMs: v.BORROW_TTL,
     linkCodeTtlMs: v.LINK_CODE_TTL,
     undoWindowMs: v.UNDO_WINDOW,
+    withdrawFee: Object.freeze({ fixedMinor: v.WITHDRAW_FEE_FIXED, basisPoints: v.WITHDRAW_FEE_BPS }),
+    withdrawRetryMs: v.WITHDRAW_RETRY,
   });
 });
 

@@ -45,6 +45,7 @@ import { createRedPackets, type RedPackets } from './redpackets/service.js';
 import { createCashier, type Cashier } from './cashier/service.js';
 import { cashierJobs } from './cashier/jobs.js';
 import type { StripeGateway } from './cashier/gateway.js';
+import type { WithdrawFee } from './cashier/payouts.js';
 
 export * from './actions/index.js';
 export * from './once/index.js';
@@ -97,6 +98,10 @@ export interface CoreConfig {
   readonly redpacketTtlMs?: number;
   /** Most red packet shares one person may claim in a minute (default 10). */
   readonly redpacketClaimsPerMinute?: number;
+  /** What a withdrawal costs (WITHDRAW_FEE_FIXED minor units + WITHDRAW_FEE_BPS; default 25 + 25 bps). */
+  readonly withdrawFee?: WithdrawFee;
+  /** How long a withdrawal Stripe refused with `balance_insufficient` waits before its next try (default 1 h). */
+  readonly withdrawRetryMs?: number;
 }
 
 /** What pressing a button did: refused (and why), the outcome its kind's handler returned, or a group press. */
@@ -210,6 +215,8 @@ export function createCore(deps: {
     returnUrl: deps.stripe?.returnUrl ?? 'http://localhost/stripe/return',
     log,
     db,
+    ...(config.withdrawFee ? { withdrawFee: config.withdrawFee } : {}),
+    ...(config.withdrawRetryMs !== undefined ? { withdrawRetryMs: config.withdrawRetryMs } : {}),
   });
   const timed = createTimedHandlers(
     paymentJobs(payments, log),
@@ -241,6 +248,7 @@ export function createCore(deps: {
     ...borrow.actions,
     ...muteActions,
     ...collections.actions,
+    ...cashier.payouts.actions,
   ]);
 
   return {

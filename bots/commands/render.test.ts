@@ -372,6 +372,9 @@ describe('renderNotification', () => {
     'dispute.owed': { amount: '20.00 USD', taken: '5.00 USD', owed: '15.00 USD' },
     'dispute.won': { amount: '20.00 USD' },
     'receivable.covered': { amount: '15.00 USD', owed: '0.00 USD' },
+    'withdraw.refused': { amount: '50.00 USD', total: '50.38 USD' },
+    'withdraw.paid': { amount: '50.00 USD' },
+    'withdraw.returned': { amount: '50.00 USD', total: '50.38 USD' },
   };
 
   const render = (locale: Locale, key: TemplateKey) =>

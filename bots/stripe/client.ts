@@ -7,6 +7,9 @@
 import Stripe from 'stripe';
 import {
   StripeBadSignature,
+  type ConnectedAccount,
+  type PayoutStatus,
+  type StripePayout,
   StripeRefused,
   StripeUnknownOutcome,
   type CheckoutSession,
@@ -140,6 +143,122 @@ export function createStripeGateway(config: StripeClientConfig): StripeGateway {
         object: JSON.parse(JSON.stringify(event.data.object)) as JsonValue,
         account: event.account ?? null,
       } satisfies StripeEvent;
+    },
+    ...connectCalls(stripe),
+  };
+}
+
+const PAYOUT_STATUSES: ReadonlyArray<PayoutStatus> = ['pending', 'in_transit', 'paid', 'failed', 'canceled'];
+
+function connectedAccount(a: Stripe.Account): ConnectedAccount {
+  return {
+    id: a.id,
+    payoutsEnabled: a.payouts_enabled === true,
+    detailsSubmitted: a.details_submitted === true,
+    metadata: a.metadata ?? {},
+  };
+}
+
+function payout(p: Stripe.Payout): StripePayout {
+  return {
+    id: p.id,
+    amount: BigInt(p.amount),
+    currency: p.currency.toUpperCase(),
+    status: oneOf(PAYOUT_STATUSES, p.status, 'pending'),
+    failureCode: p.failure_code ?? null,
+    metadata: p.metadata ?? {},
+  };
+}
+
+type ConnectCalls = Pick<
+  StripeGateway,
+  | 'createConnectedAccount'
+  | 'retrieveConnectedAccount'
+  | 'createAccountLink'
+  | 'createTransfer'
+  | 'createPayout'
+  | 'retrievePayout'
+  | 'reverseTransfer'
+>;
+
+/** Stripe Connect: Express accounts (payouts on a manual schedule, so chipin triggers them), transfers, payouts. */
+function connectCalls(stripe: Stripe): ConnectCalls {
+  return {
+    async createConnectedAccount(input) {
+      const created = await call(() =>
+        stripe.accounts.create(
+          {
+            type: 'express',
+            capabilities: { transfers: { requested: true } },
+            settings: { payouts: { schedule: { interval: 'manual' } } },
+            metadata: { ...input.metadata },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return connectedAccount(created);
+    },
+    async retrieveConnectedAccount(id) {
+      return connectedAccount(await call(() => stripe.accounts.retrieve(id)));
+    },
+    async createAccountLink(input) {
+      const link = await call(() =>
+        stripe.accountLinks.create({
+          account: input.account,
+          refresh_url: input.refreshUrl,
+          return_url: input.returnUrl,
+          type: 'account_onboarding',
+        }),
+      );
+      return { url: link.url, expiresAt: new Date(link.expires_at * 1000) };
+    },
+    async createTransfer(input) {
+      const t = await call(() =>
+        stripe.transfers.create(
+          {
+            amount: Number(input.amountMinor),
+            currency: input.currency.toLowerCase(),
+            destination: input.destination,
+            description: input.description,
+            metadata: { ...input.metadata },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return {
+        id: t.id,
+        amount: BigInt(t.amount),
+        currency: t.currency.toUpperCase(),
+        destination: idOf(t.destination) ?? input.destination,
+        metadata: t.metadata ?? {},
+      };
+    },
+    async createPayout(input) {
+      const created = await call(() =>
+        stripe.payouts.create(
+          {
+            amount: Number(input.amountMinor),
+            currency: input.currency.toLowerCase(),
+            description: input.description,
+            metadata: { ...input.metadata },
+          },
+          { idempotencyKey: input.idempotencyKey, stripeAccount: input.account },
+        ),
+      );
+      return payout(created);
+    },
+    async retrievePayout(id, account) {
+      return payout(await call(() => stripe.payouts.retrieve(id, {}, { stripeAccount: account })));
+    },
+    async reverseTransfer(input) {
+      const reversal = await call(() =>
+        stripe.transfers.createReversal(
+          input.transferId,
+          { amount: Number(input.amountMinor), metadata: { ...input.metadata } },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return { id: reversal.id, amount: BigInt(reversal.amount) };
     },
   };
 }

@@ -42,7 +42,17 @@ export function createStripeRoutes(deps: StripeRouteDeps): Router {
     }
     const preferred = req.acceptsLanguages('en', 'zh-CN', 'zh');
     const locale: Locale = preferred === false ? deps.defaultLocale : preferred === 'en' ? 'en' : 'zh-CN';
-    const text = translate(locale, cancelled ? 'deposit.return_cancelled' : 'deposit.return') ?? '';
+    // Stripe Connect onboarding comes back here too (`?connect=done`, or `refresh` when its link expired).
+    const connect = req.query.connect;
+    const key =
+      connect === 'done'
+        ? 'connect.return'
+        : connect === 'refresh'
+          ? 'connect.return_refresh'
+          : cancelled
+            ? 'deposit.return_cancelled'
+            : 'deposit.return';
+    const text = translate(locale, key) ?? '';
     res.set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(text);
   });
 

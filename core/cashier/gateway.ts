@@ -49,7 +49,7 @@ export interface StripeEvent {
   account: string | null;
 }
 
-export interface StripeGateway extends StripeReads {
+export interface StripeGateway extends StripeReads, StripeConnect {
   createCheckoutSession(input: CheckoutInput): Promise<CheckoutSession>;
   retrieveCheckoutSession(id: string): Promise<CheckoutSession>;
   /** Reads the raw body of a webhook delivery: the event when the signature holds, else throws StripeBadSignature. */
@@ -145,4 +145,78 @@ export interface StripeReads {
   listEvents(createdGte: number): Promise<StripeEvent[]>;
   /** Every balance transaction created at or after `createdGte`, oldest first, with its source expanded. */
   listBalanceTransactions(createdGte: number): Promise<BalanceTransaction[]>;
+}
+
+/** A person's own Stripe Connect (Express) account. */
+export interface ConnectedAccount {
+  id: string;
+  /** Stripe lets it receive payouts (onboarding done, nothing outstanding). */
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+  metadata: Readonly<Record<string, string>>;
+}
+
+/** A Stripe Transfer from the platform balance to a connected account. */
+export interface StripeTransfer {
+  id: string;
+  amount: bigint;
+  /** Upper case. */
+  currency: string;
+  destination: string;
+  metadata: Readonly<Record<string, string>>;
+}
+
+export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
+
+/** A payout from a connected account's balance to its bank (RELIABILITY S6: `paid` may still turn `failed`). */
+export interface StripePayout {
+  id: string;
+  amount: bigint;
+  /** Upper case. */
+  currency: string;
+  status: PayoutStatus;
+  /** `account_closed`, `no_account`… when failed. */
+  failureCode: string | null;
+  metadata: Readonly<Record<string, string>>;
+}
+
+/** Payouts through Stripe Connect (core/cashier/accounts.ts, payouts.ts); part of the port (StripeGateway). */
+export interface StripeConnect {
+  /** An Express account whose payouts the platform triggers (manual schedule). */
+  createConnectedAccount(input: {
+    idempotencyKey: string;
+    metadata: Readonly<Record<string, string>>;
+  }): Promise<ConnectedAccount>;
+  retrieveConnectedAccount(id: string): Promise<ConnectedAccount>;
+  /** A short-lived onboarding link (`account_onboarding`). */
+  createAccountLink(input: {
+    account: string;
+    refreshUrl: string;
+    returnUrl: string;
+  }): Promise<{ url: string; expiresAt: Date }>;
+  createTransfer(input: {
+    idempotencyKey: string;
+    amountMinor: bigint;
+    currency: string;
+    destination: string;
+    description: string;
+    metadata: Readonly<Record<string, string>>;
+  }): Promise<StripeTransfer>;
+  /** A payout on the connected account `account` (the Stripe-Account header). */
+  createPayout(input: {
+    idempotencyKey: string;
+    account: string;
+    amountMinor: bigint;
+    currency: string;
+    description: string;
+    metadata: Readonly<Record<string, string>>;
+  }): Promise<StripePayout>;
+  retrievePayout(id: string, account: string): Promise<StripePayout>;
+  /** Takes (part of) a transfer back from the connected account to the platform balance. */
+  reverseTransfer(input: {
+    idempotencyKey: string;
+    transferId: string;
+    amountMinor: bigint;
+    metadata: Readonly<Record<string, string>>;
+  }): Promise<{ id: string; amount: bigint }>;
 }

@@ -7,11 +7,13 @@ import type { Cashier } from './service.js';
 
 /**
  * A verified webhook event stored in the inbox is processed on the settlement queue; so is the check of a deposit
- * whose payer came back from Checkout, and the daily reconciliation.
+ * whose payer came back from Checkout, each Stripe call of a withdrawal, and the daily reconciliation.
  */
 export const CASHIER_JOBS = defineJobs({
   'stripe.event': 'settlement',
   'stripe.deposit': 'settlement',
+  /** One Stripe call of a withdrawal (core/cashier/payouts.ts). */
+  'settlement.withdrawal': 'settlement',
   /** Daily: Stripe's events and balance transactions against the ledger (reconcile.ts); schedules the next day's. */
   'stripe.reconcile': 'settlement',
 });
@@ -61,5 +63,9 @@ export const cashierJobs = (cashier: Cashier, log: Log): HandlersOf<typeof CASHI
       { key: job.key, runId: report.runId, replayed: report.replayed.length, findings: report.findings.length },
       'stripe reconciliation ran',
     );
+  },
+  'settlement.withdrawal': async (exec, payload, job) => {
+    const outcome = await cashier.payouts.job(exec, payload, job.key);
+    log.info({ key: job.key, outcome }, 'withdrawal settlement ran');
   },
 });

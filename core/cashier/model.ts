@@ -33,4 +33,6 @@ export type EventOutcome =
   /** A refund or dispute of a deposit: taken from the wallet (and what it lacked put on the receivable). */
   | { type: 'takenBack'; depositId: bigint; amount: Amount }
   /** A dispute won: what it took is given back. */
-  | { type: 'givenBack'; depositId: bigint; amount: Amount };
+  | { type: 'givenBack'; depositId: bigint; amount: Amount }
+  | { type: 'account'; accountId: string; payoutsEnabled: boolean }
+  | { type: 'withdrawal'; withdrawalId: bigint; state: string };

@@ -1,5 +1,6 @@
 /**
- * Money in and out through Stripe (core/stripe): deposits by card today; every Stripe event arrives through the
+ * Money in and out through Stripe (core/cashier): deposits by card, refunds and disputes of them, payouts to a
+ * connected account, reconciliation; every Stripe event arrives through the
  * webhook (bots/stripe/webhook.ts), is stored with its job (`receive`) and processed once by the settlement
  * worker (`process`), through the handlers of its type.
  */
@@ -15,6 +16,8 @@ import { createReconciler, type Reconciler } from './reconcile.js';
 import { processEvent, receiveEvent, type EventHandlers } from './events.js';
 import type { StripeEvent, StripeGateway } from './gateway.js';
 import type { DepositOutcome, EventOutcome } from './model.js';
+import { createAccounts, type Accounts, type ConnectOutcome } from './accounts.js';
+import { createPayouts, type Payouts, type WithdrawFee, type WithdrawOutcome } from './payouts.js';
 
 export interface CashierDeps {
   ledger: Pick<Ledger, 'apply'>;
@@ -25,6 +28,10 @@ export interface CashierDeps {
   log?: Log;
   /** The database reconciliation runs on (its own transactions, around calls to Stripe). */
   db?: Db;
+  /** What a withdrawal costs (default DEFAULT_WITHDRAW_FEE). */
+  withdrawFee?: WithdrawFee;
+  /** How long a withdrawal refused with `balance_insufficient` waits before its next try (default 1 h). */
+  withdrawRetryMs?: number;
 }
 
 export interface Cashier {
@@ -43,6 +50,12 @@ export interface Cashier {
   readonly deposits: Deposits;
   /** Stripe against the ledger (the daily `stripe.reconcile` job, `chipin reconcile`). */
   readonly reconciler: Reconciler;
+  /** `/connect`: the person's connected account (created once) and a fresh onboarding link. */
+  connect(tx: Tx, input: { person: Person }): Promise<ConnectOutcome>;
+  /** `/withdraw amount`: the confirm card (amount, fee, total) or why not. */
+  withdraw(tx: Tx, input: { key: string; person: Person; amount: Amount }): Promise<WithdrawOutcome>;
+  readonly accounts: Accounts;
+  readonly payouts: Payouts;
 }
 
 export function createCashier(deps: CashierDeps): Cashier {
@@ -57,7 +70,15 @@ export function createCashier(deps: CashierDeps): Cashier {
     onCredited,
   });
   const refunds = createRefunds({ ledger: deps.ledger, gateway: deps.gateway, deposits, log });
-  const handlers: EventHandlers = { ...deposits.events, ...refunds.events };
+  const accounts = createAccounts({ gateway: deps.gateway, returnUrl: deps.returnUrl, log });
+  const payouts = createPayouts({
+    ledger: deps.ledger,
+    gateway: deps.gateway,
+    log,
+    ...(deps.withdrawFee ? { fee: deps.withdrawFee } : {}),
+    ...(deps.withdrawRetryMs !== undefined ? { retryLaterMs: deps.withdrawRetryMs } : {}),
+  });
+  const handlers: EventHandlers = { ...deposits.events, ...refunds.events, ...accounts.events, ...payouts.events };
   const reconciler = createReconciler({
     db: deps.db,
     gateway: deps.gateway,
@@ -85,5 +106,9 @@ export function createCashier(deps: CashierDeps): Cashier {
     process: (exec, eventId) => processEvent(exec, handlers, eventId),
     deposits,
     reconciler,
+    connect: accounts.connect,
+    withdraw: payouts.withdraw,
+    accounts,
+    payouts,
   };
 }

@@ -18,6 +18,12 @@ export const CASHIER_TEMPLATES = defineTemplates<{
   'dispute.won': { amount: string };
   /** To the depositor: a deposit paid off (part of) what they owed. */
   'receivable.covered': { amount: string; owed: string };
+  /** To the withdrawer: Stripe refused the transfer for good; the holds (amount and fee) are back in the wallet. */
+  'withdraw.refused': { amount: string; total: string };
+  /** To the withdrawer: the payout reached their bank (it may still be returned: RELIABILITY S6). */
+  'withdraw.paid': { amount: string };
+  /** To the withdrawer: the bank returned the payout; amount and fee are back in the wallet. */
+  'withdraw.returned': { amount: string; total: string };
 }>()({
   'deposit.received': { deferrable: false },
   'deposit.failed': { deferrable: false },
@@ -27,4 +33,7 @@ export const CASHIER_TEMPLATES = defineTemplates<{
   'dispute.owed': { deferrable: false },
   'dispute.won': { deferrable: false },
   'receivable.covered': { deferrable: false },
+  'withdraw.refused': { deferrable: false },
+  'withdraw.paid': { deferrable: false },
+  'withdraw.returned': { deferrable: false },
 });

@@ -85,5 +85,5 @@ export function balanceOf(account: Account): Balance {
 }
 
 /** Lowercase system account names; each maps to one `system:<name>` account per currency. */
-export type SystemAccount = 'deposits' | 'payouts' | 'faucet' | 'disputes';
+export type SystemAccount = 'deposits' | 'payouts' | 'faucet' | 'disputes' | 'fees';
 export const systemOwner = (name: SystemAccount): string => `system:${name}`;

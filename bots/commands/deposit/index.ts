@@ -3,6 +3,7 @@ import type { Amount } from '../../../core/index.js';
 import { fail, failed, startsNumeric, takeAmount, wholeAmount, words } from '../grammar/index.js';
 import { AMOUNT, type Feature, type OnceSpec } from '../spec.js';
 import { renderDepositOutcome } from './render.js';
+import { withdrawCommands, withdrawPresses } from './withdraw.js';
 
 const deposit: OnceSpec<{ name: 'deposit'; amount: Amount }> = {
   name: 'deposit',
@@ -29,4 +30,7 @@ const deposit: OnceSpec<{ name: 'deposit'; amount: Amount }> = {
   },
 };
 
-export const cards = { commands: [deposit] } satisfies Feature;
+export const cards = {
+  commands: [deposit, ...withdrawCommands],
+  presses: withdrawPresses,
+} satisfies Feature;

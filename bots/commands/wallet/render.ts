@@ -44,14 +44,23 @@ const STATE_KEYS: Record<HistoryView['state'], MessageKey | undefined> = {
   undone: 'history.undone',
 };
 
+/** System accounts named in the reader's language (others show their plain name). */
+const SYSTEM_KEYS: Readonly<Partial<Record<string, MessageKey>>> = {
+  faucet: 'history.faucet',
+  payouts: 'history.payouts',
+  fees: 'history.fees',
+};
+
 function counterpart(reader: Reader, party: HistoryParty): string {
   switch (party.type) {
     case 'person':
       return party.name;
     case 'claim':
       return party.claimed ? `@${party.username}` : t(reader.locale, 'history.unclaimed', { username: party.username });
-    case 'system':
-      return party.name === 'faucet' ? t(reader.locale, 'history.faucet') : party.name;
+    case 'system': {
+      const key = SYSTEM_KEYS[party.name];
+      return key ? t(reader.locale, key) : party.name;
+    }
   }
 }
 
