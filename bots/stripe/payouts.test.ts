@@ -5,28 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   audit,
-  createCore,
   once,
   openReceivable,
   openSystemAccount,
   toWire,
   type Core,
   type Person,
-  type StripeEvent,
   type WithdrawOutcome,
 } from '../../core/index.js';
 import type { Db } from '../../core/db/executor.js';
-import { claimDue, markDone } from '../../core/outbox/index.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
-import { TEST_CONFIG, available, notificationsOf, person, press } from '../../test/support/core.js';
+import { available, coreWith, notificationsOf, person, press } from '../../test/support/core.js';
 import { ref } from '../../test/support/ledger.js';
-import {
-  SECRET_KEY,
-  WEBHOOK_SECRET,
-  signature,
-  startFakeStripe,
-  type FakeStripe,
-} from '../../test/support/stripe/server.js';
+import { stripeFixture, type StripeFixture } from '../../test/support/stripe/fixture.js';
+import type { FakeStripe, StripeEvent as StripeEventObject } from '../../test/support/stripe/server.js';
 import {
   accountOfPerson,
   installConnect,
@@ -38,72 +29,35 @@ import {
   transfersOfWithdrawal,
   type TransferObject,
 } from '../../test/support/stripe/connect.js';
-import { createStripeGateway } from './client.js';
 
-let t: TestDatabase;
+let f: StripeFixture;
 let db: Db;
 let fake: FakeStripe;
 let core: Core;
 
 beforeAll(async () => {
-  t = await createTestDatabase(6);
-  db = t.db;
-  fake = await startFakeStripe([installConnect]);
-  const gateway = createStripeGateway({
-    secretKey: SECRET_KEY,
-    apiBase: fake.url,
-    webhookSecret: WEBHOOK_SECRET,
+  f = await stripeFixture({
+    install: [installConnect],
+    config: { withdrawRetryMs: 3_600_000 },
+    pool: 6,
     timeoutMs: 3_000,
   });
-  core = createCore({
-    db,
-    config: { ...TEST_CONFIG, withdrawRetryMs: 3_600_000 },
-    stripe: { gateway, returnUrl: 'http://localhost/stripe/return' },
-  });
+  ({ db, fake, core } = f);
 });
 
 afterAll(async () => {
   expect((await audit(db)).violations).toEqual([]);
-  await fake.close();
-  await t.drop();
+  await f.close();
 });
 
 const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 
-/** A Stripe event as the webhook route takes it: signed, verified by the gateway, stored with its job. */
-async function deliver(event: { id: string }): Promise<void> {
-  const payload = JSON.stringify(event);
-  const gateway = core.cashier.gateway;
-  if (!gateway) throw new Error('no gateway');
-  const verified: StripeEvent = gateway.verifyWebhook(Buffer.from(payload), signature(payload));
-  await core.cashier.receive(db, verified);
+/** A Stripe event delivered, signed, to the webhook route (stored with its job). */
+async function deliver(event: StripeEventObject): Promise<void> {
+  expect(await fake.deliver(event)).toBe(200);
 }
 
-/** Runs the due settlement-queue rows as the worker does (the handler in the transaction that marks the row done). */
-async function runJobs(rounds = 6): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const due = await db.query(
-      `SELECT id FROM outbox WHERE state = 'pending' AND kind IN ('stripe.event', 'settlement.withdrawal')
-          AND due_at <= now() ORDER BY id`,
-    );
-    if (due.rows.length === 0) break;
-    for (const row of due.rows) {
-      try {
-        await db.transaction(async (tx) => {
-          const claimed = await claimDue(tx, String(row.id));
-          if (!claimed) return;
-          const handler = core.timed[claimed.kind as keyof Core['timed']];
-          await handler(tx, claimed.payload, { key: claimed.key, dueAt: claimed.dueAt });
-          await markDone(tx, [claimed.id]);
-        });
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  }
-  return errors;
-}
+const runJobs = (rounds?: number): Promise<unknown[]> => f.runJobs(rounds);
 
 async function connected(name: string, minor = 0n): Promise<Person> {
   const p = await person(core, name, minor);
@@ -215,7 +169,7 @@ describe('/withdraw refusals (nothing changes)', () => {
   }
 
   it('without Stripe configured', async () => {
-    const bare = createCore({ db, config: TEST_CONFIG });
+    const bare = coreWith(db, {});
     const p = await person(bare, 'wd_nostripe', 100_00n);
     const r = await db.transaction((tx) =>
       bare.cashier.withdraw(tx, { key: ref('w'), person: p, amount: usd(10_00n) }),

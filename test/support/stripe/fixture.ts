@@ -29,10 +29,15 @@ export interface StripeFixture {
   url: string;
   db: Db;
   /**
-   * Runs the due settlement jobs (`stripe.*`, `concurrency` at once) as the worker does, until none is left; resolves
+   * Runs the due settlement jobs (`stripe.*`, `settlement.*`, `concurrency` at once) as the worker does, until none is left; resolves
    * with how many ran. A rejected job becomes a dead letter, as the worker makes it; any other failure rejects.
    */
   drain(concurrency?: number): Promise<number>;
+  /**
+   * Up to `rounds` passes over the due settlement jobs, one at a time; never throws: resolves with every failure
+   * (a job that failed stays pending for the next pass, a rejected one is a dead letter).
+   */
+  runJobs(rounds?: number): Promise<unknown[]>;
   close(): Promise<void>;
 }
 
@@ -44,12 +49,19 @@ export async function stripeFixture(
     /** An app without STRIPE_WEBHOOK_SECRET (the route answers 404). */
     webhook?: boolean;
     pool?: number;
+    /** How long one Stripe call may take (tests that drop responses keep it short). */
+    timeoutMs?: number;
   } = {},
 ): Promise<StripeFixture> {
   const log = options.log ?? silentLog;
   const fake = await startFakeStripe([installCheckout, installReconcile, ...(options.install ?? [])]);
   const t = await createTestDatabase(options.pool ?? 8);
-  const gateway = createStripeGateway({ secretKey: SECRET_KEY, apiBase: fake.url, webhookSecret: WEBHOOK_SECRET });
+  const gateway = createStripeGateway({
+    secretKey: SECRET_KEY,
+    apiBase: fake.url,
+    webhookSecret: WEBHOOK_SECRET,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
   const core = createCore({
     db: t.db,
     config: { ...TEST_CONFIG, ...options.config },
@@ -73,8 +85,8 @@ export async function stripeFixture(
   const url = `http://127.0.0.1:${server.port}`;
   fake.webhookUrl = `${url}/stripe/webhook`;
 
-  /** One due job, as the worker runs it; a rejection becomes a dead letter (and is returned), anything else throws. */
-  async function runOne(id: string): Promise<{ ran: boolean; rejected?: unknown }> {
+  /** One due job, as the worker runs it (a rejection becomes a dead letter at once, as the worker makes it). */
+  async function runOne(id: string): Promise<{ ran: boolean; error?: unknown }> {
     try {
       const ran = await t.db.transaction(async (tx) => {
         const row = await claimDue(tx, id);
@@ -85,25 +97,46 @@ export async function stripeFixture(
         return true;
       });
       return { ran };
-    } catch (err) {
-      if (!(err instanceof JobRejected)) throw err;
-      await recordFailure(t.db, id, { error: String(err), dead: true });
-      return { ran: false, rejected: err };
+    } catch (error) {
+      if (error instanceof JobRejected) await recordFailure(t.db, id, { error: String(error), dead: true });
+      return { ran: false, error };
     }
+  }
+
+  /** One pass over the due settlement jobs, `concurrency` at once. */
+  async function pass(concurrency: number): Promise<{ due: number; ran: number; errors: unknown[] }> {
+    const due = await t.db.query<{ id: string }>(
+      `SELECT id::text AS id FROM outbox
+        WHERE state = 'pending' AND kind ~ '^(stripe|settlement)[.]' AND due_at <= now() ORDER BY id`,
+    );
+    const limit = pLimit(concurrency);
+    const results = await Promise.all(due.rows.map(({ id }) => limit(() => runOne(id))));
+    return {
+      due: due.rows.length,
+      ran: results.filter((r) => r.ran).length,
+      errors: results.flatMap((r) => (r.error === undefined ? [] : [r.error])),
+    };
   }
 
   async function drain(concurrency = 1): Promise<number> {
     let ran = 0;
     for (;;) {
-      const due = await t.db.query<{ id: string }>(
-        `SELECT id::text AS id FROM outbox
-          WHERE state = 'pending' AND kind LIKE 'stripe.%' AND due_at <= now() ORDER BY id`,
-      );
-      if (due.rows.length === 0) return ran;
-      const limit = pLimit(concurrency);
-      const results = await Promise.all(due.rows.map(({ id }) => limit(() => runOne(id))));
-      ran += results.filter((r) => r.ran).length;
+      const done = await pass(concurrency);
+      ran += done.ran;
+      const failed = done.errors.find((e) => !(e instanceof JobRejected));
+      if (failed !== undefined) throw failed;
+      if (done.due === 0 || done.ran === 0) return ran;
     }
+  }
+
+  async function runJobs(rounds = 6): Promise<unknown[]> {
+    const errors: unknown[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const done = await pass(1);
+      errors.push(...done.errors);
+      if (done.due === 0) break;
+    }
+    return errors;
   }
 
   return {
@@ -113,6 +146,7 @@ export async function stripeFixture(
     fake,
     url,
     drain,
+    runJobs,
     async close() {
       await server.stop();
       await fake.close();
