@@ -136,6 +136,8 @@ async function resolveParties(
         claimed: claim?.state === 'released',
       };
     }
+    // What someone owes after card money was taken back (core/cashier/receivable.ts): theirs alone, named as such.
+    if (type === 'receivable') return { type: 'system', name: 'receivable' };
     return { type: 'system', name: owner.startsWith('system:') ? owner.slice('system:'.length) : owner };
   };
 }

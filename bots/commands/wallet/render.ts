@@ -49,6 +49,8 @@ const SYSTEM_KEYS: Readonly<Partial<Record<string, MessageKey>>> = {
   faucet: 'history.faucet',
   payouts: 'history.payouts',
   fees: 'history.fees',
+  deposits: 'history.deposits',
+  receivable: 'history.receivable',
 };
 
 function counterpart(reader: Reader, party: HistoryParty): string {

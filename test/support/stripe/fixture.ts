@@ -124,7 +124,8 @@ export async function stripeFixture(
       const done = await pass(concurrency);
       ran += done.ran;
       const failed = done.errors.find((e) => !(e instanceof JobRejected));
-      if (failed !== undefined) throw failed;
+      if (failed !== undefined)
+        throw failed instanceof Error ? failed : new Error('a settlement job failed', { cause: failed });
       if (done.due === 0 || done.ran === 0) return ran;
     }
   }
