@@ -1,8 +1,8 @@
 /**
- * A card deposit through the real app (`chipin start`): /deposit in a DM answers with a Stripe Checkout link button
- * (the fake Stripe, reached by the real `stripe` library through STRIPE_API_BASE); the payer pays; Stripe's signed
+ * Real money in and out through the real app (`chipin start`), the fake Stripe reached by the real `stripe` library
+ * through STRIPE_API_BASE: /deposit in a DM answers with a Checkout link button; the payer pays; Stripe's signed
  * event reaches /stripe/webhook; the settlement worker credits the wallet and the depositor is told in their own
- * language; the money can be spent at once and shows in /history.
+ * language; the money is spent at once; /connect and /withdraw send the rest to the bank; every step is in /history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../core/ledger/index.js';
@@ -11,6 +11,14 @@ import { balanceOf, startApp, startFakeTelegram, waitForSent, type RunningApp, t
 import { cleanUp } from '../support/chipin.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { installCheckout, pay, sessionOfDeposit } from '../support/stripe/checkout.js';
+import {
+  accountOfPerson,
+  installConnect,
+  onboard,
+  payoutOfWithdrawal,
+  settlePayout,
+} from '../support/stripe/connect.js';
+import { personIdOf } from '../support/app.js';
 import { SECRET_KEY, WEBHOOK_SECRET, startFakeStripe, type FakeStripe } from '../support/stripe/server.js';
 
 describe('card deposits through the real app', () => {
@@ -24,7 +32,7 @@ describe('card deposits through the real app', () => {
   beforeAll(async () => {
     database = await createTestDatabase(1);
     fake = await startFakeTelegram();
-    stripe = await startFakeStripe([installCheckout]);
+    stripe = await startFakeStripe([installCheckout, installConnect]);
     app = await startApp({
       databaseUrl: database.url,
       fake,
@@ -82,6 +90,53 @@ describe('card deposits through the real app', () => {
     const [history] = await waitForSent(fake, mei.id, (m) => m.text.includes('+50.00 USD'));
     expect(history?.text).toContain('−12.00 USD');
   });
+
+  it('/connect → onboarding → /withdraw with its fee → paid to the bank, every step in /history', async () => {
+    const dm = fake.privateChat(mei);
+    expect(await app.post(fake.message(mei, dm, '/connect'))).toBe(200);
+    const [connect] = await waitForSent(fake, mei.id, (m) => m.buttons.some((b) => b.url?.includes('/connect/')));
+    expect(connect?.buttons[0]?.url).toMatch(/\/connect\/onboard\/acct_/);
+    const meiId = await personIdOf(database.db, mei.id);
+    const account = accountOfPerson(stripe, String(meiId));
+    if (!account) throw new Error('no connected account at Stripe');
+    expect(await stripe.deliver(onboard(stripe, account.id))).toBe(200);
+    await waitForRow(`SELECT 1 FROM connected_accounts WHERE account_id = '${account.id}' AND payouts_enabled`);
+
+    expect(await app.post(fake.message(mei, dm, '/withdraw 20'))).toBe(200);
+    const [card] = await waitForSent(fake, mei.id, (m) => m.text.includes('Fee') || m.text.includes('手续费'));
+    expect(card?.text).toContain('20.00 USD');
+    const confirm = card?.buttons.find((b) => b.data !== undefined);
+    if (!confirm) throw new Error('no confirm button');
+    expect(await app.post(fake.callback(mei, dm, confirm.messageId ?? 0, confirm.data))).toBe(200);
+    const withdrawalId = await waitForRow(`SELECT id::text AS id FROM withdrawals WHERE state = 'settling'`);
+    const payout = payoutOfWithdrawal(stripe, String(withdrawalId.id));
+    if (!payout) throw new Error('no payout at Stripe');
+    expect(await stripe.deliver(settlePayout(stripe, payout.id, 'paid'))).toBe(200);
+    await waitForSent(fake, mei.id, (m) => m.text === '🏦 你提现的 20.00 USD 已到达银行账户。');
+    await waitForRow(`SELECT 1 FROM withdrawals WHERE state = 'paid'`);
+    const left = (await balanceOf(database.db, mei.id)).available;
+    expect(left).toBe(38_00n - 20_00n - 30n); // the fee: 0.25 USD + 0.25 %, rounded up
+
+    expect(await app.post(fake.message(mei, dm, '/history'))).toBe(200);
+    const histories = await waitForSent(fake, mei.id, (m) => m.text.includes('银行卡（充值或退款）'), { count: 2 });
+    const history = histories.at(-1);
+    expect(history?.text).toContain('+50.00 USD');
+    expect(history?.text).toContain('银行卡（充值或退款）');
+    expect(history?.text).toContain('−12.00 USD');
+    expect(history?.text).toContain('−20.00 USD');
+    expect(history?.text).toContain('你的银行（提现）');
+    expect(history?.text).toContain('−0.30 USD');
+  });
+
+  async function waitForRow(sql: string): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const r = await database.db.query(sql);
+      if (r.rows[0]) return r.rows[0];
+      if (Date.now() > deadline) throw new Error(`timed out waiting for: ${sql}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 
   it('/faucet gives nothing without DEMO_MONEY, and a forged event credits nothing', async () => {
     expect(await app.post(fake.message(tom, fake.privateChat(tom), '/faucet 100'))).toBe(200);
