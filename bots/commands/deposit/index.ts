@@ -1,6 +1,6 @@
 /** `/deposit 20`: top up the wallet by card through a Stripe Checkout page (answered privately). */
 import type { Amount } from '../../../core/index.js';
-import { fail, failed, startsNumeric, takeAmount, wholeAmount, words } from '../grammar/index.js';
+import { failed, onlyAmount } from '../grammar/index.js';
 import { AMOUNT, type Feature, type OnceSpec } from '../spec.js';
 import { renderDepositOutcome } from './render.js';
 import { withdrawCommands, withdrawPresses } from './withdraw.js';
@@ -12,17 +12,8 @@ const deposit: OnceSpec<{ name: 'deposit'; amount: Amount }> = {
   once: true,
   discord: { options: [AMOUNT] },
   parse(input, context) {
-    const option = input.option('amount');
-    if (option !== undefined) {
-      const amount = wholeAmount(option, context);
-      return failed(amount) ? amount : { name: 'deposit', amount };
-    }
-    const body = words(input.text);
-    const amount = takeAmount(body, context);
-    if (failed(amount)) return amount;
-    return startsNumeric(body[amount.used]?.text)
-      ? fail('AmbiguousAmount')
-      : { name: 'deposit', amount: amount.amount };
+    const amount = onlyAmount(input, context);
+    return failed(amount) ? amount : { name: 'deposit', amount };
   },
   async run(tx, { core, event, person, reader }, command) {
     const outcome = await core.cashier.deposit(tx, { key: event.key, person, amount: command.amount });

@@ -1,6 +1,6 @@
 /** `/connect` (the person's own Stripe account for withdrawals) and `/withdraw 50` (confirm card, then Stripe). */
 import { WITHDRAW_CONFIRM, type Amount } from '../../../core/index.js';
-import { fail, failed, startsNumeric, takeAmount, wholeAmount, words } from '../grammar/index.js';
+import { failed, onlyAmount } from '../grammar/index.js';
 import { AMOUNT, onPress, type OnceSpec } from '../spec.js';
 import { renderConnectOutcome, renderWithdrawConfirmOutcome, renderWithdrawOutcome } from './render.js';
 
@@ -23,17 +23,8 @@ export const withdraw: OnceSpec<{ name: 'withdraw'; amount: Amount }> = {
   once: true,
   discord: { options: [AMOUNT] },
   parse(input, context) {
-    const option = input.option('amount');
-    if (option !== undefined) {
-      const amount = wholeAmount(option, context);
-      return failed(amount) ? amount : { name: 'withdraw', amount };
-    }
-    const body = words(input.text);
-    const amount = takeAmount(body, context);
-    if (failed(amount)) return amount;
-    return startsNumeric(body[amount.used]?.text)
-      ? fail('AmbiguousAmount')
-      : { name: 'withdraw', amount: amount.amount };
+    const amount = onlyAmount(input, context);
+    return failed(amount) ? amount : { name: 'withdraw', amount };
   },
   async run(tx, { core, event, person, reader }, command) {
     const outcome = await core.cashier.withdraw(tx, { key: event.key, person, amount: command.amount });

@@ -1,6 +1,6 @@
 /** `/faucet 100`: play money, only with DEMO_MONEY=1. */
 import type { Amount } from '../../../core/index.js';
-import { fail, failed, startsNumeric, takeAmount, wholeAmount, words } from '../grammar/index.js';
+import { failed, onlyAmount } from '../grammar/index.js';
 import { AMOUNT, type Feature, type OnceSpec } from '../spec.js';
 import { renderFaucetOutcome } from './render.js';
 
@@ -12,15 +12,8 @@ const faucet: OnceSpec<{ name: 'faucet'; amount: Amount }> = {
   when: ({ demoMoney }) => demoMoney,
   discord: { options: [AMOUNT] },
   parse(input, context) {
-    const option = input.option('amount');
-    if (option !== undefined) {
-      const amount = wholeAmount(option, context);
-      return failed(amount) ? amount : { name: 'faucet', amount };
-    }
-    const body = words(input.text);
-    const amount = takeAmount(body, context);
-    if (failed(amount)) return amount;
-    return startsNumeric(body[amount.used]?.text) ? fail('AmbiguousAmount') : { name: 'faucet', amount: amount.amount };
+    const amount = onlyAmount(input, context);
+    return failed(amount) ? amount : { name: 'faucet', amount };
   },
   async run(tx, { core, event, person, reader }, command) {
     const outcome = await core.payments.faucet(tx, { key: event.key, person, amount: command.amount });

@@ -1,7 +1,7 @@
 /** Amounts as typed after a command: one word (`20`, `20usd`, `$5`, `100元`) or two (`USD 20`, `20 USD`, `100 元`). */
 import { isCurrency, parseAmount, type Amount } from '../../../core/index.js';
-import { fail, type Failure, type ParseContext } from './input.js';
-import type { Word } from './note.js';
+import { fail, failed, type Failure, type Input, type ParseContext } from './input.js';
+import { words, type Word } from './note.js';
 
 // Currency-like words that are not ISO 4217 codes: `20 rmb` must not pay 20 of the default currency.
 const NOT_ISO = new Set(['rmb', 'btc', 'eth', 'usdt', 'usdc', 'xbt', 'ltc', 'doge', 'sol', 'ton']);
@@ -34,6 +34,19 @@ export function wholeAmount(text: string, context: ParseContext): Amount | Failu
   if (text.trim() === '') return fail('MissingAmount');
   const parsed = parseAmount(text, { defaultCurrency: context.defaultCurrency, max: context.max });
   return parsed.ok ? parsed.amount : fail(parsed.reason);
+}
+
+/**
+ * A command whose only argument is an amount (`/faucet 100`, `/deposit 20`, `/withdraw 50`): Discord's `amount`
+ * option, or the typed words, where anything after the amount that looks like another amount is refused.
+ */
+export function onlyAmount(input: Input, context: ParseContext): Amount | Failure {
+  const option = input.option('amount');
+  if (option !== undefined) return wholeAmount(option, context);
+  const body = words(input.text);
+  const amount = takeAmount(body, context);
+  if (failed(amount)) return amount;
+  return startsNumeric(body[amount.used]?.text) ? fail('AmbiguousAmount') : amount.amount;
 }
 
 function isCurrencyWord(word: string): boolean {
