@@ -7,13 +7,13 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAccount, openSystemAccount } from '../../core/ledger/queries.js';
-import { walletOwner, type Person } from '../../core/people/model.js';
+import { walletOwner } from '../../core/people/model.js';
 import { owedBy } from '../../core/cashier/receivable.js';
 import { runCheck, runReconcile } from '../../main.js';
 import { available } from '../../test/support/core.js';
-import { ref } from '../../test/support/ledger.js';
 import { tempDir } from '../../test/support/chipin.js';
 import {
+  spend,
   stripeFixture,
   deposited,
   openDeposit,
@@ -58,23 +58,11 @@ async function cli(
   return { code, stdout, stderr, json };
 }
 
-async function spend(p: Person, minor: bigint): Promise<void> {
-  const other = await someone(f.core, 'shop');
-  await f.db.transaction(async (tx) => {
-    const from = await openAccount(tx, { kind: 'wallet', owner: walletOwner(p.id), currency: 'USD' });
-    const to = await openAccount(tx, { kind: 'wallet', owner: walletOwner(other.id), currency: 'USD' });
-    const r = await f.core.ledger.apply(tx, {
-      legs: [{ op: 'transfer', ref: ref('spend'), debit: from.id, credit: to.id, amount: minor, kind: 'pay' }],
-    });
-    if (!r.ok) throw new Error(r.error);
-  });
-}
-
 describe('receivables in chipin check and /metrics', () => {
   it('a refund after the money was spent: owed, listed by check --json (not a violation), and a gauge', async () => {
     const ann = await someone(f.core, 'ann');
     const session = await deposited(f, ann, 20_00n);
-    await spend(ann, 18_00n);
+    await spend(f, ann, 18_00n);
     expect(await f.fake.deliver(refund(f.fake, session).event)).toBe(200);
     await f.drain();
     expect(await owedBy(f.db, ann.id)).toEqual([{ minor: 18_00n, currency: 'USD' }]);

@@ -1,13 +1,11 @@
 /** Refunds and disputes of card deposits against real Postgres and the fake Stripe, through the signed webhook. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAccount } from '../../core/ledger/queries.js';
-import { walletOwner, type Person } from '../../core/people/model.js';
 import { available, notificationsOf } from '../../test/support/core.js';
-import { ref } from '../../test/support/ledger.js';
-import { stripeFixture, deposited, someone, type StripeFixture } from '../../test/support/stripe/fixture.js';
+import { spend, stripeFixture, deposited, someone, type StripeFixture } from '../../test/support/stripe/fixture.js';
 import { pay, sessionOf } from '../../test/support/stripe/checkout.js';
 import { chargeOfSession, closeDispute, dispute, refund } from '../../test/support/stripe/reconcile.js';
 import { owedBy } from '../../core/cashier/receivable.js';
+import { walletOwner } from '../../core/people/model.js';
 
 let f: StripeFixture;
 beforeAll(async () => {
@@ -16,19 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await f.close();
 });
-
-/** Moves `minor` USD out of `p`'s wallet (they spent it). */
-async function spend(p: Person, minor: bigint): Promise<void> {
-  const other = await someone(f.core, 'shop');
-  await f.db.transaction(async (tx) => {
-    const from = await openAccount(tx, { kind: 'wallet', owner: walletOwner(p.id), currency: 'USD' });
-    const to = await openAccount(tx, { kind: 'wallet', owner: walletOwner(other.id), currency: 'USD' });
-    const r = await f.core.ledger.apply(tx, {
-      legs: [{ op: 'transfer', ref: ref('spend'), debit: from.id, credit: to.id, amount: minor, kind: 'pay' }],
-    });
-    if (!r.ok) throw new Error(r.error);
-  });
-}
 
 const deliver = async (...events: Parameters<StripeFixture['fake']['deliver']>[0][]) => {
   for (const event of events) expect(await f.fake.deliver(event)).toBe(200);
@@ -49,7 +34,7 @@ describe('refunds of card deposits', () => {
     const ann = await someone(f.core, 'ann');
     const session = await deposited(f, ann, 20_00n);
     expect(await available(f.core, ann)).toBe(20_00n);
-    await spend(ann, 15_00n);
+    await spend(f, ann, 15_00n);
 
     await deliver(refund(f.fake, session).event);
 
@@ -133,7 +118,7 @@ describe('disputes of card deposits', () => {
   it('a dispute takes the amount back once; won, it is given back (the receivable first)', async () => {
     const dee = await someone(f.core, 'dee');
     const session = await deposited(f, dee, 40_00n);
-    await spend(dee, 30_00n);
+    await spend(f, dee, 30_00n);
     const opened = dispute(f.fake, session);
     await deliver(opened.event, opened.event);
     expect(await available(f.core, dee)).toBe(0n);
@@ -174,7 +159,7 @@ describe('the receivable', () => {
   it('a later deposit covers what is owed first, in the credit transaction', async () => {
     const fay = await someone(f.core, 'fay');
     const first = await deposited(f, fay, 20_00n);
-    await spend(fay, 20_00n);
+    await spend(f, fay, 20_00n);
     await deliver(refund(f.fake, first).event);
     expect(await owedBy(f.db, fay.id)).toEqual([{ minor: 20_00n, currency: 'USD' }]);
 

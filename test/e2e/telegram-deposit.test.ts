@@ -9,6 +9,7 @@ import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { balanceOf, startApp, startFakeTelegram, waitForSent, type RunningApp, type TgUser } from '../support/app.js';
 import { cleanUp } from '../support/chipin.js';
+import { waitFor } from '../support/workers.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { installCheckout, pay, sessionOfDeposit } from '../support/stripe/checkout.js';
 import {
@@ -128,15 +129,8 @@ describe('card deposits through the real app', () => {
     expect(history?.text).toContain('−0.30 USD');
   });
 
-  async function waitForRow(sql: string): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const r = await database.db.query(sql);
-      if (r.rows[0]) return r.rows[0];
-      if (Date.now() > deadline) throw new Error(`timed out waiting for: ${sql}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const waitForRow = (sql: string): Promise<Record<string, unknown>> =>
+    waitFor(sql, async () => (await database.db.query(sql)).rows[0]);
 
   it('/faucet gives nothing without DEMO_MONEY, and a forged event credits nothing', async () => {
     expect(await app.post(fake.message(tom, fake.privateChat(tom), '/faucet 100'))).toBe(200);

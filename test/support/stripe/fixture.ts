@@ -9,7 +9,7 @@ import { createStripeRoutes } from '../../../bots/stripe/webhook.js';
 import { createHttpApp, startHttpServer, type RunningHttpServer } from '../../../bots/http.js';
 import { createMetricsRegistry } from '../../../bots/metrics.js';
 import pLimit from 'p-limit';
-import { createCore, type Core, type CoreConfig, type Person } from '../../../core/index.js';
+import { createCore, openAccount, walletOwner, type Core, type CoreConfig, type Person } from '../../../core/index.js';
 import type { Db } from '../../../core/db/executor.js';
 import type { Log } from '../../../core/log.js';
 import { silentLog } from '../../../core/log.js';
@@ -175,4 +175,17 @@ export async function deposited(f: StripeFixture, person: Person, minor: bigint)
   if (status !== 200) throw new Error(`webhook answered ${status}`);
   await f.drain();
   return sessionId;
+}
+
+/** Moves `minor` USD out of `person`'s wallet to someone else's (they spent it). */
+export async function spend(f: StripeFixture, person: Person, minor: bigint): Promise<void> {
+  const other = await someone(f.core, 'shop');
+  const r = await f.db.transaction(async (tx) => {
+    const from = await openAccount(tx, { kind: 'wallet', owner: walletOwner(person.id), currency: 'USD' });
+    const to = await openAccount(tx, { kind: 'wallet', owner: walletOwner(other.id), currency: 'USD' });
+    return f.core.ledger.apply(tx, {
+      legs: [{ op: 'transfer', ref: ref('spend'), debit: from.id, credit: to.id, amount: minor, kind: 'pay' }],
+    });
+  });
+  if (!r.ok) throw new Error(r.error);
 }
