@@ -101,6 +101,39 @@ describe('createLogger', () => {
     expect(line.user.name).toBe('alice');
   });
 
+  it('keeps secrets out at any depth, and message text, call parameters and update bodies out entirely', () => {
+    const { logger, output } = memoryLogger();
+    // What telegraf throws: the Bot API call's parameters ride along (chat id and the whole message).
+    const telegram = Object.assign(new Error('400: Bad Request: chat not found'), {
+      response: { ok: false, error_code: 400, description: 'Bad Request: chat not found' },
+      on: { method: 'sendMessage', payload: { chat_id: 5550001, text: 'Alice sent you 12.50 USD: rent for March' } },
+    });
+    // What discord.js throws: the request body with the message content.
+    const discord = Object.assign(new Error('Missing Access'), {
+      code: 50001,
+      requestBody: { json: { content: 'Bob owes you 30.00 USD: concert tickets' } },
+    });
+    logger.error(
+      {
+        err: telegram,
+        cause: discord,
+        job: { data: { config: { deep: { telegramBotToken: 'tg-token-value', nested: { password: 'pw-deep' } } } } },
+        update: { update_id: 7, message: { text: '/pay @bob 12.50 secret gift' } },
+      },
+      'delivery failed',
+    );
+    const text = output();
+    for (const leak of ['rent for March', 'concert tickets', 'tg-token-value', 'pw-deep', 'secret gift', '5550001'])
+      expect(text).not.toContain(leak);
+    const line = JSON.parse(text) as {
+      err: { message: string; response: { description: string }; on: { method: string } };
+      msg: string;
+    };
+    expect(line.err.message).toBe('400: Bad Request: chat not found');
+    expect(line.err.response.description).toBe('Bad Request: chat not found');
+    expect(line.err.on.method).toBe('sendMessage');
+  });
+
   it('respects the log level', () => {
     const lines: string[] = [];
     const logger = createLogger({ logLevel: 'warn', nodeEnv: 'test' }, { write: (line) => void lines.push(line) });

@@ -1,6 +1,7 @@
 /**
- * pino to stderr (stdout stays clean for `--json` output), with secrets kept out of every line:
- * `redact` removes known keys, and a regex scrubber removes token shapes from strings, which redaction cannot see.
+ * pino to stderr (stdout stays clean for `--json` output), with secrets and people's words kept out of every line:
+ * fields named like secrets or carrying message content are replaced at any depth, and a regex scrubber removes
+ * token shapes from strings (and, last, from the finished line).
  */
 import { pino, stdSerializers, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { Config } from './env.js';
@@ -32,54 +33,61 @@ export function scrubSecrets(text: string): string {
   return SECRET_PATTERNS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
 }
 
-function scrubDeep(value: unknown, depth = 0): unknown {
+/**
+ * Field names whose values are secrets, at any depth (`token`, `secret`, `password`, `authorization`, `cookie`,
+ * `apiKey`, `x-signature-ed25519`, `stripe-signature`, `telegramBotToken`, `stripeSecretKey`, `databaseUrl`…).
+ */
+const SECRET_KEY = /token|secret|passw(or)?d|authorization|cookie|api[-_]?key|signature|database_?url|redis_?url/i;
+
+/**
+ * Fields that carry what people wrote or what was sent to a platform on their behalf — message text, a Bot API
+ * call's parameters (telegraf errors keep them in `on.payload`), an update, a request body, Discord message content
+ * (discord.js errors keep it in `requestBody`) — at any depth. Never logged: the ids around them say enough.
+ */
+const CONTENT_KEYS = new Set([
+  'text',
+  'caption',
+  'payload',
+  'update',
+  'body',
+  'rawBody',
+  'content',
+  'requestBody',
+  'reply_markup',
+  'embeds',
+  'components',
+]);
+
+const MAX_DEPTH = 12;
+
+/**
+ * A log object made safe: secret and content fields replaced at any depth, token shapes scrubbed from every string,
+ * errors (wherever they sit) serialized as pino serializes `err` and cleaned the same way.
+ */
+function clean(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
-  if (depth > 8 || typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((item) => scrubDeep(item, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrubDeep(item, depth + 1)]));
+  if (value instanceof Error) return clean(stdSerializers.err(value), depth);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_DEPTH) return REDACTED;
+  if (Array.isArray(value)) return value.map((item) => clean(item, depth + 1));
+  if (value instanceof Date || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      key,
+      SECRET_KEY.test(key) || CONTENT_KEYS.has(key) ? REDACTED : clean(item, depth + 1),
+    ]),
+  );
 }
 
-/** pino's error serializer, with secrets scrubbed from message, stack, cause and any other string property. */
-function errSerializer(err: unknown): unknown {
-  return err instanceof Error ? scrubDeep(stdSerializers.err(err)) : scrubDeep(err);
-}
-
-const SECRET_KEYS = ['token', 'secret', 'password', 'apiKey', 'authorization', 'cookie'];
-const SECRET_HEADERS = [
-  'authorization',
-  'cookie',
-  '["x-telegram-bot-api-secret-token"]',
-  '["stripe-signature"]',
-  '["x-signature-ed25519"]',
-];
-// Config fields, in case a config object (or part of it) is logged.
-const CONFIG_SECRETS = [
-  'telegramBotToken',
-  'telegramWebhookSecret',
-  'discordBotToken',
-  'stripeSecretKey',
-  'stripeWebhookSecret',
-  'adminToken',
-  'databaseUrl',
-  'redisUrl',
-];
-
-const header = (prefix: string, name: string) => (name.startsWith('[') ? `${prefix}${name}` : `${prefix}.${name}`);
-
-export const REDACT_PATHS: readonly string[] = [
-  ...SECRET_HEADERS.flatMap((name) => [
-    header('req.headers', name),
-    header('headers', name),
-    header('*.headers', name),
-  ]),
-  ...[...SECRET_KEYS, ...CONFIG_SECRETS].flatMap((key) => [key, `*.${key}`]),
-];
+/** pino's error serializer, with secrets and content cleaned from message, stack, cause and every other property. */
+const errSerializer = (err: unknown): unknown => clean(err);
 
 export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, destination?: DestinationStream): Logger {
   const options = {
     level: config.logLevel,
-    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     serializers: { err: errSerializer, error: errSerializer },
+    // Every line's fields, at any depth (errors included: the serializers then see plain objects).
+    formatters: { log: (object: Record<string, unknown>) => clean(object) as Record<string, unknown> },
     // Last net: scrubs msg and every field of the finished line, whatever its key.
     hooks: { streamWrite: scrubSecrets },
   };
