@@ -12,5 +12,6 @@ export { apiFailure, isForbidden, type ApiFailure } from './errors.js';
 export { isMessageGone } from './live.js';
 export { TELEGRAM_LIMITS, type Limit, type TelegramLimits } from './limits.js';
 export type { OutboundStats } from './outbound.js';
-export { parseUpdate, updateKey, type BotIdentity, type Delivery, type Origin } from './update.js';
+export { parseUpdate, type BotIdentity, type Delivery, type Origin } from './update.js';
+export { updateKey } from './keys.js';
 export { createTelegramWebhook, TELEGRAM_WEBHOOK_PATH, type TelegramWebhookDeps } from './webhook.js';

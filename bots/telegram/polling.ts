@@ -11,7 +11,7 @@ import { createReceiver } from '../../core/inbox/index.js';
 import type { JsonValue } from '../../core/ledger/model.js';
 import type { Log } from '../../core/log.js';
 import { apiFailure, logFields } from './errors.js';
-import { updateKey } from './update.js';
+import { createUpdateKeys } from './keys.js';
 
 // chat_member: joins and leaves of group members; poll_answer: votes on native polls.
 export const ALLOWED_UPDATES = ['message', 'callback_query', 'chat_member', 'poll_answer'] as const;
@@ -37,20 +37,24 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function startPolling(deps: PollingDeps): Polling {
   const { bot, db, log, botId } = deps;
   const receive = createReceiver(db);
+  const keys = createUpdateKeys({ db, botId, log });
   const maxBackoffMs = deps.maxStoreBackoffMs ?? 10_000;
   let stopping = false;
 
-  async function store(key: string, payload: JsonValue): Promise<boolean> {
+  /** Stores the update under its key (keys.ts); resolves with the key when it was new, else undefined. */
+  async function store(updateId: number, payload: JsonValue): Promise<string | undefined> {
     for (let attempt = 1; ; attempt++) {
+      let key: string | undefined;
       try {
-        return (await receive({ key, platform: 'telegram', payload })).stored;
+        key = await keys.keyOf(updateId);
+        return (await receive({ key, platform: 'telegram', payload })).stored ? key : undefined;
       } catch (err) {
         if (stopping) {
           log.error(
             { err, key },
             'telegram polling: update not stored at shutdown; left unconfirmed for the next start',
           );
-          return new Promise<boolean>(() => {}); // deliberately never settles: telegraf must not confirm the batch
+          return new Promise<undefined>(() => {}); // deliberately never settles: telegraf must not confirm the batch
         }
         log.warn({ err, key, attempt }, 'telegram polling: could not store the update; retrying');
         await sleep(Math.min(250 * 2 ** attempt, maxBackoffMs));
@@ -62,10 +66,10 @@ export function startPolling(deps: PollingDeps): Polling {
   // the processor (a chat's messages are processed in the order they were stored).
   let previous: Promise<unknown> = Promise.resolve();
   bot.use(async (ctx) => {
-    const key = updateKey(botId, ctx.update.update_id);
-    const mine = previous.then(() => store(key, ctx.update as unknown as JsonValue));
+    const mine = previous.then(() => store(ctx.update.update_id, ctx.update as unknown as JsonValue));
     previous = mine;
-    if (await mine) deps.onStored(key, ctx.update);
+    const key = await mine;
+    if (key !== undefined) deps.onStored(key, ctx.update);
   });
   // The outermost net: telegraf's default prints the whole update with console.error and rethrows.
   bot.catch((err, ctx) => {

@@ -26,7 +26,7 @@ export function createUpdateHandler(
   const ackWithinMs = deps.ackWithinMs ?? 700;
 
   return async (row, control) => {
-    const delivery = parseUpdate(row.payload, deps.bot());
+    const delivery = parseUpdate(row.payload, deps.bot(), row.key);
     const answerer = effects.answerer(delivery.origin);
     const { event, origin } = delivery;
     if (!event || !origin) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS_ADMIN_ID, parseUpdate, SERVICE_ACCOUNT_ID, updateKey, type BotIdentity } from './update.js';
+import { ANONYMOUS_ADMIN_ID, parseUpdate, SERVICE_ACCOUNT_ID, type BotIdentity } from './update.js';
+import { updateKey } from './keys.js';
 
 const bot: BotIdentity = { id: '123456', username: 'chipin_bot' };
 const alice = {

@@ -7,6 +7,7 @@
  * forwarder), messages sent via an inline bot, messages sent on behalf of a chat (`sender_chat`), the anonymous
  * admin 1087968824 and the service account 777000, other bots, and commands addressed to another bot.
  */
+import { updateKey } from './keys.js';
 import { z } from 'zod';
 import type { Actor, ChatRef, IncomingEvent, Mention } from '../commands/types.js';
 
@@ -128,7 +129,6 @@ export interface Delivery {
 }
 
 /** The inbox key of an update (SPEC §5). */
-export const updateKey = (botId: string, updateId: number): string => `tg:${botId}:${updateId}`;
 
 const str = (n: number): string => String(n);
 
@@ -279,12 +279,15 @@ function fromCallback(q: z.infer<typeof callbackSchema>, updateId: number): Deli
   return { event, origin: where };
 }
 
-/** Maps one update. Never throws: a malformed payload is an ignored delivery. */
-export function parseUpdate(raw: unknown, bot: BotIdentity): Delivery {
+/**
+ * Maps one update. Never throws: a malformed payload is an ignored delivery. `key`: the key it was stored under
+ * (keys.ts: it carries the bot's update-id epoch); without one, the first epoch's.
+ */
+export function parseUpdate(raw: unknown, bot: BotIdentity, key?: string): Delivery {
   const parsed = updateSchema.safeParse(raw);
   if (!parsed.success) return { event: undefined, origin: undefined, ignored: 'malformed update' };
   const u = parsed.data;
-  const key = updateKey(bot.id, u.update_id);
+  key ??= updateKey(bot.id, u.update_id);
   if (u.message) return fromMessage(u.message, key, bot, false);
   if (u.edited_message) return fromMessage(u.edited_message, key, bot, true);
   if (u.callback_query) return fromCallback(u.callback_query, u.update_id);

@@ -10,7 +10,7 @@ import type { Db } from '../../core/db/executor.js';
 import { createReceiver } from '../../core/inbox/index.js';
 import type { JsonValue } from '../../core/ledger/model.js';
 import type { Log } from '../../core/log.js';
-import { updateKey } from './update.js';
+import { createUpdateKeys } from './keys.js';
 
 export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
 export const TELEGRAM_SECRET_HEADER = 'x-telegram-bot-api-secret-token';
@@ -47,6 +47,7 @@ export function createTelegramWebhook(deps: TelegramWebhookDeps): Router {
   const expected = digest(secret);
   // Concurrent updates are stored by one statement (group commit): one fsync acknowledges many.
   const receive = createReceiver(db);
+  const keys = createUpdateKeys({ db, botId, log });
 
   // Before any body parsing: a forged request costs a header comparison and nothing else.
   const verify: RequestHandler = (req, res, next) => {
@@ -69,9 +70,10 @@ export function createTelegramWebhook(deps: TelegramWebhookDeps): Router {
       res.status(400).end();
       return;
     }
-    const key = updateKey(botId, updateId);
+    let key: string;
     let stored: boolean;
     try {
+      key = await keys.keyOf(updateId);
       ({ stored } = await receive({ key, platform: 'telegram', payload: body as JsonValue }));
     } catch (err) {
       // Not stored, so not acknowledged: Telegram delivers it again.
