@@ -277,6 +277,8 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
       senders,
     },
     live: liveWorkerPorts(parts),
+    // A reconnect landed on a Redis that may evict queued jobs: stop (graceful); the next start refuses it.
+    onUnsafeRedis: () => process.kill(process.pid, 'SIGTERM'),
   });
   return [{ name: 'workers', stop: () => workers.stop() }];
 }

@@ -30,7 +30,7 @@ import {
   type Queues,
   type RetryPolicy,
 } from './queues.js';
-import type { RedisRole } from './redis.js';
+import { evictionRisk, type RedisRole } from './redis.js';
 import { createRelay, every, type RelayOptions, type SweepResult } from './relay.js';
 import { timedProcessor, type OutboxJob, type TimedHandlers } from './timed.js';
 
@@ -88,6 +88,11 @@ export interface StartWorkersOptions {
   closeTimeoutMs?: number;
   /** How often recorded command outcomes and used or expired buttons older than 7 days are deleted. Default 1 h. */
   housekeepingEveryMs?: number;
+  /**
+   * Redis came back (after a reconnect) with a maxmemory-policy that may evict queued jobs: the process cannot run
+   * safely on it (`chipin start` stops, and its next start refuses the server with the same message).
+   */
+  onUnsafeRedis?: (reason: string) => void;
 }
 
 export interface RunningWorkers {
@@ -191,7 +196,18 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const relayLoop = every(options.relay?.everyMs ?? 500, relay.relay, (err) =>
     log.error({ err }, 'outbox relay failed; retrying'),
   );
-  const sweepLoop = every(options.relay?.sweepEveryMs ?? 30_000, relay.sweep, (err) =>
+  // A key that exists while Redis keeps its data: gone (flushed, restarted empty, failed over to an empty replica)
+  // means every enqueued job may be gone too, so the sweep checks all of them at once instead of after the grace.
+  const marker = `${prefix}:outbox-marker`;
+  await connection.set(marker, String(Date.now()));
+  const sweep = async (): Promise<SweepResult> => {
+    if ((await connection.exists(marker)) === 1) return relay.sweep();
+    log.warn({ marker }, 'Redis lost its data: rebuilding every queued job from the outbox now');
+    const result = await relay.sweep({ graceMs: 0 });
+    await connection.set(marker, String(Date.now()));
+    return result;
+  };
+  const sweepLoop = every(options.relay?.sweepEveryMs ?? 30_000, sweep, (err) =>
     log.error({ err }, 'outbox sweep failed; retrying'),
   );
   // Command outcomes are kept 7 days (SPEC §5: Telegram may reuse update ids after a quiet week); button actions
@@ -206,8 +222,19 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     },
     (err) => log.error({ err }, 'housekeeping failed; retrying'),
   );
-  // After a reconnect Redis may have come back empty: look for lost jobs at once.
-  connection.on('ready', () => sweepLoop.poke());
+  // After a reconnect Redis may have come back empty (look for lost jobs at once), or be another server whose
+  // policy may evict queued jobs.
+  connection.on('ready', () => {
+    sweepLoop.poke();
+    evictionRisk(connection, 'REDIS_URL').then(
+      (risk) => {
+        if (risk === undefined) return;
+        log.error({ reason: risk }, 'Redis may evict queued jobs after a reconnect: stopping');
+        options.onUnsafeRedis?.(risk);
+      },
+      (err: unknown) => log.warn({ err }, 'could not read the Redis eviction policy after a reconnect'),
+    );
+  });
 
   log.info({ queues: QUEUE_NAMES, prefix, kinds: Object.keys(handlers) }, 'workers started');
 
@@ -240,7 +267,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     },
     sweepNow: async () => {
       await sweepLoop.idle();
-      return relay.sweep();
+      return sweep();
     },
     stop: () => (stopping ??= stop()),
   };

@@ -145,15 +145,23 @@ async function setting(
   return new RegExp(`^${infoField}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
+/**
+ * Why this server may evict queue keys (its maxmemory-policy is not `noeviction`), or undefined when it may not.
+ * Checked at start and after every reconnect (a failover can land on a server with another policy).
+ */
+export async function evictionRisk(client: Redis, where: string): Promise<string | undefined> {
+  const policy = await setting(client, 'maxmemory-policy', 'memory', 'maxmemory_policy');
+  if (policy === 'noeviction') return undefined;
+  return (
+    `Redis at ${where} has maxmemory-policy ${policy ?? '(unreadable)'}; chipin needs noeviction, ` +
+    'the only policy under which queued jobs are never evicted (set maxmemory-policy noeviction)'
+  );
+}
+
 /** Refuses a server that may evict queue keys; warns when it keeps no append-only file. */
 async function checkSettings(client: Redis, where: string, log: Log): Promise<void> {
-  const policy = await setting(client, 'maxmemory-policy', 'memory', 'maxmemory_policy');
-  if (policy !== 'noeviction') {
-    throw new RedisUnavailableError(
-      `Redis at ${where} has maxmemory-policy ${policy ?? '(unreadable)'}; chipin needs noeviction, ` +
-        'the only policy under which queued jobs are never evicted (set maxmemory-policy noeviction)',
-    );
-  }
+  const risk = await evictionRisk(client, where);
+  if (risk !== undefined) throw new RedisUnavailableError(risk);
   const aof = await setting(client, 'appendonly', 'persistence', 'aof_enabled');
   if (aof === 'no' || aof === '0') {
     log.warn(

@@ -54,8 +54,11 @@ export interface SweepResult {
 export interface Relay {
   /** Enqueues every pending row due within the lookahead; returns how many. */
   relay: () => Promise<number>;
-  /** Re-adds the jobs of pending rows that vanished from Redis. */
-  sweep: () => Promise<SweepResult>;
+  /**
+   * Re-adds the jobs of pending rows that vanished from Redis: of rows enqueued more than the grace ago, or of every
+   * enqueued row (`graceMs: 0`) when Redis is known to have lost its data.
+   */
+  sweep: (options?: { graceMs?: number }) => Promise<SweepResult>;
 }
 
 function byQueue(rows: readonly RelayedRow[]): Map<QueueName, RelayedRow[]> {
@@ -178,7 +181,7 @@ export function createRelay(deps: RelayDeps): Relay {
       return total;
     },
 
-    sweep: async () => {
+    sweep: async (sweepOptions = {}) => {
       if (deps.kinds.length === 0) return { checked: 0, rebuilt: 0 };
       let checked = 0;
       let rebuilt = 0;
@@ -187,7 +190,7 @@ export function createRelay(deps: RelayDeps): Relay {
         const rows = await sweepCandidates(db, {
           kinds: deps.kinds,
           lookaheadMs: options.lookaheadMs,
-          graceMs: options.graceMs,
+          graceMs: sweepOptions.graceMs ?? options.graceMs,
           limit: options.batch,
           ...(after === undefined ? {} : { after }),
         });

@@ -123,4 +123,71 @@ describe('the outbox sweeper', () => {
     ).toBe(true);
     expect(await metrics.metrics()).toMatch(/chipin_outbox_rebuilt_total [1-9]\d*/);
   });
+
+  it('rebuilds at once, not after the grace, when Redis comes back without its data (the marker key is gone)', async () => {
+    await running?.stop();
+    const log = recordingLog();
+    const sent: string[] = [];
+    const sender: Sender = {
+      send(chatId) {
+        sent.push(chatId);
+        return Promise.resolve({ messageId: String(sent.length) });
+      },
+    };
+    running = await startWorkers({
+      db: database.db,
+      redis,
+      log,
+      handlers: {},
+      notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: { telegram: sender } },
+      prefix: uniquePrefix('marker'),
+      rates: { perChatMs: 0, globalPerSecond: 0 },
+      // The grace alone would leave a lost job alone for a minute.
+      relay: { everyMs: 100, sweepEveryMs: 300, graceMs: 60_000 },
+    });
+    const now = await dbNow(database.db);
+    await insertNotifications(database.db, [{ personId: 9_001, key: 'notify:marker:1', dueAt: new Date(now + 4_000) }]);
+    await waitFor('relayed', async () => (await running!.queues.notifications.getJobCountByTypes('delayed')) === 1);
+    await admin.flushall();
+    const lostAt = Date.now();
+    await waitFor('rebuilt', async () => (await running!.queues.notifications.getJobCountByTypes('delayed')) === 1);
+    expect(Date.now() - lostAt).toBeLessThan(10_000);
+    expect(
+      log.entries.some((e) => e.msg === 'Redis lost its data: rebuilding every queued job from the outbox now'),
+    ).toBe(true);
+    await waitFor('sent once', async () => (await outboxStates(database.db, 'notify:marker:'))['done'] === 1, 15_000);
+    expect(sent).toEqual(['chat-9001']);
+  });
+
+  it('stops when Redis comes back from a reconnect with a policy that may evict queued jobs', async () => {
+    await running?.stop();
+    const unsafe: string[] = [];
+    const made: Redis[] = [];
+    running = await startWorkers({
+      db: database.db,
+      redis: {
+        createConnection: (role) => {
+          const connection = redis.createConnection(role);
+          made.push(connection);
+          return connection;
+        },
+      },
+      log: recordingLog(),
+      handlers: {},
+      notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: {} },
+      prefix: uniquePrefix('policy'),
+      onUnsafeRedis: (reason) => unsafe.push(reason),
+    });
+    try {
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      // The queues' connection drops and reconnects (a failover would land it on another server).
+      made[0]?.disconnect(true);
+      await waitFor('told', () => unsafe.length > 0);
+      expect(unsafe[0]).toMatch(/maxmemory-policy allkeys-lru; chipin needs noeviction/);
+    } finally {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await running.stop();
+      running = undefined;
+    }
+  });
 });
