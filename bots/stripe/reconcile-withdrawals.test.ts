@@ -158,7 +158,7 @@ describe('withdrawals in reconciliation', () => {
     expect(transfersOfWithdrawal(fake, id)).toHaveLength(1);
   });
 
-  it('reports posted holds with no transfer, a lost payout.failed, a second transfer and a stranger', async () => {
+  it('reports posted holds with no transfer, a transfer with voided holds, a lost payout.failed, a second transfer and a stranger', async () => {
     const p = await connected(f, 'rw_eve', 200_00n);
     // A withdrawal settled, then its payout fails at the bank and the event is lost for good.
     const lost = await withdrawal(f, p, 30_00n);
@@ -188,6 +188,23 @@ describe('withdrawals in reconciliation', () => {
       description: 'planted',
       metadata: { [WITHDRAWAL_METADATA]: '987654321' },
     });
+    // Refused by Stripe (holds voided), yet a transfer with its metadata exists there.
+    fake.plant('POST /v1/transfers', {
+      kind: 'error',
+      status: 400,
+      error: { type: 'invalid_request_error', code: 'account_invalid', message: 'planted' },
+    });
+    const refused = await withdrawal(f, p, 12_00n);
+    await f.drain();
+    expect(await stateOf(refused)).toBe('refused');
+    const unposted = await gateway.createTransfer({
+      idempotencyKey: `planted:${refused}`,
+      amountMinor: 12_00n,
+      currency: 'USD',
+      destination: account,
+      description: 'planted',
+      metadata: { [WITHDRAWAL_METADATA]: refused.toString() },
+    });
     // Holds posted with no Stripe transfer behind them (its job never ran).
     const phantom = await withdrawal(f, p, 15_00n);
     await db.query(`UPDATE outbox SET state = 'cancelled' WHERE key LIKE $1`, [`settlement.withdrawal:${phantom}:%`]);
@@ -211,6 +228,7 @@ describe('withdrawals in reconciliation', () => {
         ['duplicate_object', expect.stringMatching(/^tr_/), twice.toString()],
         ['unknown_object', stranger.id, null],
         ['no_stripe_transfer', null, phantom.toString()],
+        ['unposted_transfer', unposted.id, refused.toString()],
         ['sum_mismatch', null, null],
       ].sort(),
     );
@@ -231,7 +249,14 @@ describe('withdrawals in reconciliation', () => {
 
     const audit = await db.transaction((tx) => cashierAudit(tx));
     expect(audit.violations.map((v) => v.kind).sort()).toEqual(
-      ['duplicate_object', 'no_stripe_transfer', 'sum_mismatch', 'unknown_object', 'unreversed_payout'].sort(),
+      [
+        'duplicate_object',
+        'no_stripe_transfer',
+        'sum_mismatch',
+        'unknown_object',
+        'unposted_transfer',
+        'unreversed_payout',
+      ].sort(),
     );
     expect(audit.violations.every((v) => v.invariant === 'RECON')).toBe(true);
     const registry = new Registry();
@@ -239,6 +264,7 @@ describe('withdrawals in reconciliation', () => {
     const text = await registry.metrics();
     expect(text).toMatch(/chipin_reconcile_findings\{kind="no_stripe_transfer"\} 1/);
     expect(text).toMatch(/chipin_reconcile_findings\{kind="unreversed_payout"\} 1/);
-    expect(text).toMatch(/chipin_reconcile_findings\{kind="unposted_transfer"\} 0/);
+    expect(text).toMatch(/chipin_reconcile_findings\{kind="unposted_transfer"\} 1/);
+    expect(text).toMatch(/chipin_reconcile_findings\{kind="reversal_without_failure"\} 0/);
   });
 });

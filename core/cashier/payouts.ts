@@ -13,6 +13,9 @@
  *    definite error is recorded with the answer, and the next call gets a new attempt, `n + 1`.
  *    `balance_insufficient` on the platform is retried later with no ledger effect (S7); any other refusal of the
  *    transfer voids the holds and tells the person. A transfer made posts the holds (the money left chipin).
+ *    Stripe prunes keys after 24 h (S1, IDEMPOTENCY_KEY_TTL_MS): an attempt still `started` that long is never
+ *    re-sent; its object is looked up by our metadata (`recover`, run by the job and by reconciliation): found, it is
+ *    the attempt's answer; not found, the attempt is `lapsed` and the next one takes a new key.
  * 4. `payout.*` events re-read the payout and move forward only: settling → paid → failed. A failed (or canceled)
  *    payout — even after `paid` (S6) — re-credits the person with reversals of the posted legs (one unit, unique
  *    refs: never twice) and tells them once; the settlement job then reverses the Stripe transfer (key

@@ -215,14 +215,18 @@ export async function connected(f: StripeFixture, name: string, minor = 0n): Pro
   return p;
 }
 
+/** `/withdraw minor` (USD) by `p`, as a command: the confirm card, or why not. */
+export async function withdrawCard(f: StripeFixture, p: Person, minor: bigint): Promise<WithdrawOutcome> {
+  const key = ref('tg:withdraw');
+  const r = await once(f.db, { key, personId: p.id, command: 'withdraw' }, async (tx) =>
+    toWire(await f.core.cashier.withdraw(tx, { key, person: p, amount: { minor, currency: 'USD' } })),
+  );
+  return r.outcome as unknown as WithdrawOutcome;
+}
+
 /** `/withdraw minor` (USD) by `p` and its Confirm pressed: the withdrawal id (held; its settlement job due). */
 export async function withdrawal(f: StripeFixture, p: Person, minor: bigint): Promise<bigint> {
-  const key = ref('tg:withdraw');
-  const card = (
-    await once(f.db, { key, personId: p.id, command: 'withdraw' }, async (tx) =>
-      toWire(await f.core.cashier.withdraw(tx, { key, person: p, amount: { minor, currency: 'USD' } })),
-    )
-  ).outcome as unknown as WithdrawOutcome;
+  const card = await withdrawCard(f, p, minor);
   if (card.type !== 'confirm') throw new Error(`withdraw refused: ${card.error}`);
   const pressed = await press(f.core, p, card.actionId);
   if (pressed.type !== 'done' || pressed.outcome.type !== 'held')
