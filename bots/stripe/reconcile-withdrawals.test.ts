@@ -145,6 +145,32 @@ describe('withdrawals in reconciliation', () => {
     expect(transferPosts(id).map((r) => r.idempotencyKey)).toEqual([`${id}:1`, `${id}:1`, `${id}:2`]);
   });
 
+  it('F9 variant for the payout: made 25 h ago, key pruned, found on the connected account, not re-POSTed', async () => {
+    const p = await connected(f, 'rw_fay', 100_00n);
+    const id = await withdrawal(f, p, 35_00n);
+    fake.plant('POST /v1/payouts', { kind: 'drop' }, 2);
+    expect(await f.runJobs(2)).toHaveLength(1);
+    expect(await stateOf(id)).toBe('transferred');
+    const made = payoutOfWithdrawal(fake, id);
+    expect(made).toBeDefined();
+    await ageAttempt(`${id}:payout:1`);
+    const payoutPosts = () =>
+      fake.requests.filter(
+        (r) => r.method === 'POST' && r.path === '/v1/payouts' && r.idempotencyKey === `${id}:payout:1`,
+      );
+    const posts = payoutPosts().length;
+
+    const report = await reconcile();
+    expect(report.recovered).toEqual([
+      { withdrawalId: id, step: 'payout', key: `${id}:payout:1`, result: 'found', objectId: made?.id },
+    ]);
+    expect(report.findings).toEqual([]);
+    expect(await stateOf(id)).toBe('settling');
+    await f.drain();
+    expect(payoutPosts()).toHaveLength(posts);
+    expect((await f.core.cashier.payouts.get(db, id))?.stripePayout).toBe(made?.id);
+  });
+
   it('the settlement job itself never re-sends a key older than 24 h: it looks the transfer up', async () => {
     const p = await connected(f, 'rw_dee', 100_00n);
     const id = await withdrawal(f, p, 10_00n);

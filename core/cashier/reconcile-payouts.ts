@@ -49,7 +49,11 @@ async function withdrawalsIn(db: Db, since: Date, ids: readonly string[]): Promi
                      WHERE a.withdrawal_id = w.id AND a.state = 'started'
                        AND a.created_at > now() - make_interval(secs => $3)) AS in_flight
        FROM withdrawals w
-      WHERE w.updated_at >= $1 OR w.id::text = ANY($2::text[]) ORDER BY w.id`,
+      WHERE w.updated_at >= $1 OR w.id::text = ANY($2::text[])
+         -- Still moving at Stripe, whatever the window: a payout \`paid\` may turn \`failed\` for days (S6).
+         OR w.state IN ('held', 'transferred', 'settling')
+         OR (w.state = 'paid' AND w.updated_at >= now() - interval '10 days')
+      ORDER BY w.id`,
     [since.toISOString(), ids, IDEMPOTENCY_KEY_TTL_MS / 1000],
   );
   return r.rows.map((row) => ({
@@ -88,7 +92,8 @@ async function ledgerOf(db: Db, id: bigint): Promise<LedgerSide> {
 }
 
 /**
- * Compares the withdrawals touched since `since` (less `marginS` for Stripe's objects) with Stripe, pushing what
+ * Compares the withdrawals touched since `since` or still open (Stripe's objects from `since` less `marginS`, and
+ * any a withdrawal recorded before that) with Stripe, pushing what
  * differs onto `findings`. Returns how many Stripe transfers and payouts it read.
  */
 export async function reconcileWithdrawals(
