@@ -239,11 +239,16 @@ function parseReconcileArgs(argv: readonly string[]): { since?: Date; json: bool
 function reconcileSummary(report: ReconcileReport): string {
   const head =
     `reconciled Stripe since ${report.since.toISOString()}: ${report.events} events, ` +
-    `${report.balanceTransactions} balance transactions, ${report.replayed.length} missed event(s) replayed, ` +
-    `${report.findings.length} difference(s)\n`;
+    `${report.balanceTransactions} balance transactions, ${report.transfers} transfers, ${report.payouts} payouts, ` +
+    `${report.replayed.length} missed event(s) replayed, ${report.recovered.length} stale withdrawal attempt(s) ` +
+    `resolved, ${report.findings.length} difference(s)\n`;
   const replayed = report.replayed.map((id) => `  replayed ${id}\n`);
+  const recovered = report.recovered.map(
+    (r) =>
+      `  withdrawal ${r.withdrawalId} ${r.step} attempt ${r.key}: ${r.result}${r.objectId ? ` ${r.objectId}` : ''}\n`,
+  );
   const findings = report.findings.map((f) => `  ${f.kind} ${f.message}\n`);
-  return head + replayed.join('') + findings.join('');
+  return head + replayed.join('') + recovered.join('') + findings.join('');
 }
 
 /**
@@ -294,7 +299,10 @@ export async function runReconcile(argv: readonly string[], io: CliIo = processI
           watermark: report.watermark.toISOString(),
           events: report.events,
           balanceTransactions: report.balanceTransactions,
+          transfers: report.transfers,
+          payouts: report.payouts,
           replayed: report.replayed,
+          recovered: report.recovered.map((r) => ({ ...r, withdrawalId: r.withdrawalId.toString() })),
           findings: report.findings,
         })}\n`
       : reconcileSummary(report),

@@ -10,6 +10,7 @@ import {
   type ConnectedAccount,
   type PayoutStatus,
   type StripePayout,
+  type StripeTransfer,
   StripeRefused,
   StripeUnknownOutcome,
   type CheckoutSession,
@@ -167,6 +168,24 @@ function payout(p: Stripe.Payout): StripePayout {
     status: oneOf(PAYOUT_STATUSES, p.status, 'pending'),
     failureCode: p.failure_code ?? null,
     metadata: p.metadata ?? {},
+    created: p.created,
+  };
+}
+
+/** A transfer with every reversal (the object embeds the first page; the rest is listed). */
+async function transfer(stripe: Stripe, t: Stripe.Transfer): Promise<StripeTransfer> {
+  const embedded = t.reversals?.data ?? [];
+  const reversals = t.reversals?.has_more
+    ? await call(() => stripe.transfers.listReversals(t.id, { limit: 100 }).autoPagingToArray({ limit: 10_000 }))
+    : embedded;
+  return {
+    id: t.id,
+    amount: BigInt(t.amount),
+    currency: t.currency.toUpperCase(),
+    destination: idOf(t.destination) ?? '',
+    metadata: t.metadata ?? {},
+    created: t.created,
+    reversals: reversals.map((r) => ({ id: r.id, amount: BigInt(r.amount), metadata: r.metadata ?? {} })),
   };
 }
 
@@ -179,6 +198,9 @@ type ConnectCalls = Pick<
   | 'createPayout'
   | 'retrievePayout'
   | 'reverseTransfer'
+  | 'listTransfers'
+  | 'retrieveTransfer'
+  | 'listPayouts'
 >;
 
 /** Stripe Connect: Express accounts (payouts on a manual schedule, so chipin triggers them), transfers, payouts. */
@@ -225,13 +247,8 @@ function connectCalls(stripe: Stripe): ConnectCalls {
           { idempotencyKey: input.idempotencyKey },
         ),
       );
-      return {
-        id: t.id,
-        amount: BigInt(t.amount),
-        currency: t.currency.toUpperCase(),
-        destination: idOf(t.destination) ?? input.destination,
-        metadata: t.metadata ?? {},
-      };
+      const made = await transfer(stripe, t);
+      return made.destination === '' ? { ...made, destination: input.destination } : made;
     },
     async createPayout(input) {
       const created = await call(() =>
@@ -249,6 +266,30 @@ function connectCalls(stripe: Stripe): ConnectCalls {
     },
     async retrievePayout(id, account) {
       return payout(await call(() => stripe.payouts.retrieve(id, {}, { stripeAccount: account })));
+    },
+    async listTransfers(filter) {
+      const list = await call(() =>
+        stripe.transfers
+          .list({
+            created: { gte: filter.createdGte },
+            limit: 100,
+            ...(filter.destination ? { destination: filter.destination } : {}),
+          })
+          .autoPagingToArray({ limit: 10_000 }),
+      );
+      const transfers = await Promise.all(list.map((t) => transfer(stripe, t)));
+      return transfers.sort((a, b) => a.created - b.created);
+    },
+    async retrieveTransfer(id) {
+      return transfer(stripe, await call(() => stripe.transfers.retrieve(id)));
+    },
+    async listPayouts(account, createdGte) {
+      const list = await call(() =>
+        stripe.payouts
+          .list({ created: { gte: createdGte }, limit: 100 }, { stripeAccount: account })
+          .autoPagingToArray({ limit: 10_000 }),
+      );
+      return list.map(payout).sort((a, b) => a.created - b.created);
     },
     async reverseTransfer(input) {
       const reversal = await call(() =>

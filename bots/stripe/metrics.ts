@@ -6,17 +6,23 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Db } from '../../core/db/executor.js';
 import type { Log } from '../../core/log.js';
-import { latestFindings, receivables } from '../../core/cashier/index.js';
+import { latestFindings, receivables, type FindingKind } from '../../core/cashier/index.js';
 
-const FINDING_KINDS = [
-  'uncredited',
-  'untaken',
-  'amount_mismatch',
-  'unknown_object',
-  'no_stripe_object',
-  'sum_mismatch',
-  'replay_rejected',
-] as const;
+/** Every kind, each a gauge from 0 (a Record, so a new kind without its gauge fails to compile). */
+const FINDING_KINDS = Object.keys({
+  uncredited: true,
+  untaken: true,
+  amount_mismatch: true,
+  unknown_object: true,
+  no_stripe_object: true,
+  sum_mismatch: true,
+  replay_rejected: true,
+  unposted_transfer: true,
+  no_stripe_transfer: true,
+  duplicate_object: true,
+  unreversed_payout: true,
+  reversal_without_failure: true,
+} satisfies Record<FindingKind, true>) as FindingKind[];
 
 export function registerCashierMetrics(registry: Registry, sources: { db: Db; log?: Log }): void {
   const registers = [registry];

@@ -5,10 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   audit,
-  once,
   openReceivable,
   openSystemAccount,
-  toWire,
   type Core,
   type Person,
   type WithdrawOutcome,
@@ -16,11 +14,16 @@ import {
 import type { Db } from '../../core/db/executor.js';
 import { available, coreWith, notificationsOf, person, press } from '../../test/support/core.js';
 import { ref } from '../../test/support/ledger.js';
-import { stripeFixture, type StripeFixture } from '../../test/support/stripe/fixture.js';
+import {
+  connected as connectedPerson,
+  stripeFixture,
+  withdrawCard,
+  withdrawal,
+  type StripeFixture,
+} from '../../test/support/stripe/fixture.js';
 import type { FakeStripe, StripeEvent as StripeEventObject } from '../../test/support/stripe/server.js';
 import {
   accountOfPerson,
-  installConnect,
   objectsOf,
   onboard,
   payoutOfWithdrawal,
@@ -37,7 +40,6 @@ let core: Core;
 
 beforeAll(async () => {
   f = await stripeFixture({
-    install: [installConnect],
     config: { withdrawRetryMs: 3_600_000 },
     pool: 6,
     timeoutMs: 3_000,
@@ -59,32 +61,9 @@ async function deliver(event: StripeEventObject): Promise<void> {
 
 const runJobs = (rounds?: number): Promise<unknown[]> => f.runJobs(rounds);
 
-async function connected(name: string, minor = 0n): Promise<Person> {
-  const p = await person(core, name, minor);
-  const r = await db.transaction((tx) => core.cashier.connect(tx, { person: p }));
-  if (r.type !== 'link') throw new Error(`connect refused: ${r.error}`);
-  const account = accountOfPerson(fake, p.id);
-  if (!account) throw new Error('no account at stripe');
-  await deliver(onboard(fake, account.id));
-  await runJobs();
-  return p;
-}
-
-function withdraw(p: Person, minor: bigint): Promise<WithdrawOutcome> {
-  const key = ref('tg:withdraw');
-  return once(db, { key, personId: p.id, command: 'withdraw' }, async (tx) =>
-    toWire(await core.cashier.withdraw(tx, { key, person: p, amount: usd(minor) })),
-  ).then((r) => r.outcome as unknown as WithdrawOutcome);
-}
-
-async function confirm(p: Person, minor: bigint): Promise<bigint> {
-  const card = await withdraw(p, minor);
-  if (card.type !== 'confirm') throw new Error(`withdraw refused: ${card.error}`);
-  const pressed = await press(core, p, card.actionId);
-  if (pressed.type !== 'done' || pressed.outcome.type !== 'held')
-    throw new Error(`confirm: ${JSON.stringify(pressed)}`);
-  return BigInt((pressed.outcome as { withdrawalId: string }).withdrawalId);
-}
+const connected = (name: string, minor = 0n): Promise<Person> => connectedPerson(f, name, minor);
+const withdraw = (p: Person, minor: bigint): Promise<WithdrawOutcome> => withdrawCard(f, p, minor);
+const confirm = (p: Person, minor: bigint): Promise<bigint> => withdrawal(f, p, minor);
 
 const stateOf = async (id: bigint): Promise<string | undefined> => (await core.cashier.payouts.get(db, id))?.state;
 

@@ -156,6 +156,13 @@ export interface ConnectedAccount {
   metadata: Readonly<Record<string, string>>;
 }
 
+/** A reversal of a transfer (`trr_…`): money taken back from the connected account to the platform balance. */
+export interface StripeTransferReversal {
+  id: string;
+  amount: bigint;
+  metadata: Readonly<Record<string, string>>;
+}
+
 /** A Stripe Transfer from the platform balance to a connected account. */
 export interface StripeTransfer {
   id: string;
@@ -164,6 +171,10 @@ export interface StripeTransfer {
   currency: string;
   destination: string;
   metadata: Readonly<Record<string, string>>;
+  /** Unix seconds. */
+  created: number;
+  /** Every reversal of it so far (all pages). */
+  reversals: readonly StripeTransferReversal[];
 }
 
 export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
@@ -178,6 +189,8 @@ export interface StripePayout {
   /** `account_closed`, `no_account`… when failed. */
   failureCode: string | null;
   metadata: Readonly<Record<string, string>>;
+  /** Unix seconds. */
+  created: number;
 }
 
 /** Payouts through Stripe Connect (core/cashier/accounts.ts, payouts.ts); part of the port (StripeGateway). */
@@ -212,6 +225,16 @@ export interface StripeConnect {
     metadata: Readonly<Record<string, string>>;
   }): Promise<StripePayout>;
   retrievePayout(id: string, account: string): Promise<StripePayout>;
+  /**
+   * Transfers from the platform created at or after `createdGte` (unix seconds), only those to `destination` when
+   * given; all pages, oldest first, each with its reversals. How reconciliation (and a withdrawal whose key Stripe
+   * may have pruned, RELIABILITY S1) finds a transfer by our metadata instead of re-POSTing.
+   */
+  listTransfers(filter: { createdGte: number; destination?: string }): Promise<StripeTransfer[]>;
+  /** One transfer with its reversals (throws StripeRefused `resource_missing` when Stripe has no such transfer). */
+  retrieveTransfer(id: string): Promise<StripeTransfer>;
+  /** The payouts of connected account `account` created at or after `createdGte`; all pages, oldest first. */
+  listPayouts(account: string, createdGte: number): Promise<StripePayout[]>;
   /** Takes (part of) a transfer back from the connected account to the platform balance. */
   reverseTransfer(input: {
     idempotencyKey: string;

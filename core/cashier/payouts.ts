@@ -13,6 +13,9 @@
  *    definite error is recorded with the answer, and the next call gets a new attempt, `n + 1`.
  *    `balance_insufficient` on the platform is retried later with no ledger effect (S7); any other refusal of the
  *    transfer voids the holds and tells the person. A transfer made posts the holds (the money left chipin).
+ *    Stripe prunes keys after 24 h (S1, IDEMPOTENCY_KEY_TTL_MS): an attempt still `started` that long is never
+ *    re-sent; its object is looked up by our metadata (`recover`, run by the job and by reconciliation): found, it is
+ *    the attempt's answer; not found, the attempt is `lapsed` and the next one takes a new key.
  * 4. `payout.*` events re-read the payout and move forward only: settling → paid → failed. A failed (or canceled)
  *    payout — even after `paid` (S6) — re-credits the person with reversals of the posted legs (one unit, unique
  *    refs: never twice) and tells them once; the settlement job then reverses the Stripe transfer (key
@@ -24,7 +27,7 @@
 import { actionKind, type Action } from '../actions/model.js';
 import { handles, type ActionHandler } from '../actions/registry.js';
 import { createAction, reopenAction } from '../actions/service.js';
-import type { Executor, Row, Tx } from '../db/executor.js';
+import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { inTx } from '../db/retry.js';
 import { big, textOrNull } from '../db/rows.js';
 import { balancesOf, getTransferByRef, openAccount, openSystemAccount } from '../ledger/queries.js';
@@ -115,7 +118,25 @@ export type SettleOutcome =
   | { type: 'reversed'; reversalId: string }
   | { type: 'retry_later'; code: string; dueAt: Date }
   | { type: 'refused'; code: string }
+  /** An unanswered attempt past IDEMPOTENCY_KEY_TTL_MS whose object Stripe does not have: closed, a new key next. */
+  | { type: 'lapsed'; key: string }
   | { type: 'noop'; reason: string };
+
+/**
+ * Stripe prunes idempotency keys at least this old (RELIABILITY S1): re-sending such a key may execute the call
+ * again. An attempt left `started` longer than this is never re-sent; its object is looked up by our metadata.
+ */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+
+/** What resolving one stale attempt did (the reconciler reports it). */
+export interface StaleResolution {
+  withdrawalId: bigint;
+  step: 'transfer' | 'payout' | 'reversal';
+  key: string;
+  /** `found`: Stripe has the object, recorded as the attempt's result; `not_made`: closed, a new attempt follows. */
+  result: 'found' | 'not_made';
+  objectId: string | null;
+}
 
 /** Metadata chipin puts on the transfer and the payout: how events and reconciliation map them back. */
 export const WITHDRAWAL_METADATA = 'chipin_withdrawal_id';
@@ -163,6 +184,12 @@ const total = (w: { amount: Amount; fee: Amount }): Amount => ({
 });
 
 type Step = 'transfer' | 'payout' | 'reversal';
+/** The attempt of a step still waiting for an answer (`started`). */
+interface OpenAttempt {
+  n: number;
+  key: string;
+  createdAt: Date;
+}
 const attemptKey = (id: bigint, step: Step, n: number): string =>
   step === 'transfer' ? `${id}:${n}` : `${id}:${step}:${n}`;
 const jobKey = (id: bigint, step: Step, n: number): string => `${SETTLE_KIND}:${id}:${step}:${n}`;
@@ -339,18 +366,112 @@ export function createPayouts(deps: PayoutsDeps) {
       if (!w) throw new JobRejected(`withdrawal ${id} does not exist`);
       const step = stepOf(w);
       if (!step) return { type: 'noop', reason: `Already${w.state}` };
-      const r = await tx.query(
-        `SELECT n, key FROM withdrawal_attempts WHERE withdrawal_id = $1 AND step = $2 AND state = 'started'
-          ORDER BY n DESC LIMIT 1`,
-        [id, step],
-      );
-      const open = r.rows[0];
+      const open = await openAttempt(tx, id, step);
       if (!open) {
         // Nothing recorded to send (a job from before its attempt): record one now, call in the next run.
         await prepare(tx, id, step, new Date());
         return { type: 'noop', reason: 'Prepared' };
       }
-      return call(tx, w, step, Number(open.n), String(open.key));
+      // Past the key's lifetime a re-sent key may execute again (S1): look the object up instead.
+      if (Date.now() - open.createdAt.getTime() >= IDEMPOTENCY_KEY_TTL_MS) return recover(tx, w, step, open);
+      return call(tx, w, step, open.n, open.key);
+    });
+  }
+
+  async function openAttempt(tx: Tx, id: bigint, step: Step): Promise<OpenAttempt | undefined> {
+    const r = await tx.query(
+      `SELECT n, key, created_at FROM withdrawal_attempts WHERE withdrawal_id = $1 AND step = $2 AND state = 'started'
+        ORDER BY n DESC LIMIT 1`,
+      [id, step],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const createdAt = row.created_at instanceof Date ? row.created_at : new Date(String(row.created_at));
+    return { n: Number(row.n), key: String(row.key), createdAt };
+  }
+
+  const ours = (w: Withdrawal, metadata: Readonly<Record<string, string>>): boolean =>
+    metadata[WITHDRAWAL_METADATA] === w.id.toString();
+
+  /** The object an attempt of `step` made at Stripe, found by our metadata (never by re-sending the key). */
+  async function lookUp(w: Withdrawal, step: Step, since: Date): Promise<string | undefined> {
+    if (!gateway) throw new Error('a withdrawal settlement without a stripe gateway');
+    // The attempt was recorded before its call: its object is newer (less an hour for clocks).
+    const createdGte = Math.floor(since.getTime() / 1000) - 3_600;
+    if (step === 'transfer') {
+      const transfers = await gateway.listTransfers({ createdGte, destination: w.accountId });
+      return transfers.find((t) => ours(w, t.metadata))?.id;
+    }
+    if (step === 'payout')
+      return (await gateway.listPayouts(w.accountId, createdGte)).find((p) => ours(w, p.metadata))?.id;
+    if (w.stripeTransfer === null) return undefined;
+    return (await gateway.retrieveTransfer(w.stripeTransfer)).reversals.find((r) => ours(w, r.metadata))?.id;
+  }
+
+  /**
+   * An attempt unanswered for longer than Stripe keeps its key (F9 variant): found by metadata, it is the attempt's
+   * result and the withdrawal moves on as if the call had answered; not found, the call never happened — the attempt
+   * is closed (`lapsed`) and the next one takes a new key. Safe either way: the caller holds the withdrawal's lock,
+   * so no call with the old key is in flight, and a lapsed key is never sent again.
+   */
+  async function recover(tx: Tx, w: Withdrawal, step: Step, open: OpenAttempt): Promise<SettleOutcome> {
+    const found = await lookUp(w, step, open.createdAt);
+    if (found !== undefined) {
+      log.warn(
+        { withdrawalId: w.id, key: open.key, step, objectId: found },
+        'stale withdrawal attempt found at stripe',
+      );
+      return succeeded(tx, w.id, step, open.key, found);
+    }
+    await tx.query(
+      `UPDATE withdrawal_attempts SET state = 'lapsed', code = 'not_found', answered_at = now() WHERE key = $1`,
+      [open.key],
+    );
+    await prepare(tx, w.id, step, new Date());
+    log.warn({ withdrawalId: w.id, key: open.key, step }, 'stale withdrawal attempt not made at stripe; new key');
+    return { type: 'lapsed', key: open.key };
+  }
+
+  /**
+   * Resolves every withdrawal whose current attempt has been `started` for `ttlMs` or more (the reconciler's part
+   * of RELIABILITY F9): each in its own transaction, under the withdrawal's lock, with `recover`.
+   */
+  async function resolveStale(db: Db, ttlMs = IDEMPOTENCY_KEY_TTL_MS): Promise<StaleResolution[]> {
+    const r = await db.query(
+      `SELECT DISTINCT withdrawal_id FROM withdrawal_attempts
+        WHERE state = 'started' AND created_at <= now() - make_interval(secs => $1) ORDER BY withdrawal_id`,
+      [ttlMs / 1000],
+    );
+    const resolved: StaleResolution[] = [];
+    for (const row of r.rows) {
+      const id = big(row.withdrawal_id);
+      const done = await resolveOne(db, id, ttlMs).catch((err: unknown) => {
+        // Stripe did not answer the lookup: nothing changed; the next run (or the job) looks again.
+        log.warn({ err, withdrawalId: id }, 'could not look a stale withdrawal attempt up');
+        return undefined;
+      });
+      if (done) resolved.push(done);
+    }
+    return resolved;
+  }
+
+  /** One withdrawal's stale attempt, under its lock; `undefined` when it moved on meanwhile. */
+  async function resolveOne(db: Db, id: bigint, ttlMs: number): Promise<StaleResolution | undefined> {
+    return db.transaction(async (tx): Promise<StaleResolution | undefined> => {
+      const w = await lock(tx, id);
+      const step = w ? stepOf(w) : undefined;
+      if (!w || !step) return undefined;
+      const open = await openAttempt(tx, id, step);
+      if (!open || Date.now() - open.createdAt.getTime() < ttlMs) return undefined;
+      const outcome = await recover(tx, w, step, open);
+      const objectId = await tx.query(`SELECT object_id FROM withdrawal_attempts WHERE key = $1`, [open.key]);
+      return {
+        withdrawalId: id,
+        step,
+        key: open.key,
+        result: outcome.type === 'lapsed' ? 'not_made' : 'found',
+        objectId: textOrNull(objectId.rows[0]?.object_id),
+      };
     });
   }
 
@@ -553,7 +674,17 @@ export function createPayouts(deps: PayoutsDeps) {
     return settle(exec, idFrom(payload as Parameters<typeof idFrom>[0], 'withdrawalId', key));
   }
 
-  return { withdraw, confirm, settle, job, events, actions, get, fee: (amount: Amount) => withdrawFee(amount, policy) };
+  return {
+    withdraw,
+    confirm,
+    settle,
+    job,
+    events,
+    actions,
+    get,
+    resolveStale,
+    fee: (amount: Amount) => withdrawFee(amount, policy),
+  };
 }
 
 export type Payouts = ReturnType<typeof createPayouts>;

@@ -9,6 +9,10 @@
  *    sums per currency over the deposits clearing account must agree.
  * 3. Each ledger transfer on the deposits clearing account since then must have its Stripe object (a credit with no
  *    paid session behind it is money we made up).
+ * 4. Withdrawals (reconcile-payouts.ts): first, an attempt left `started` longer than Stripe keeps idempotency keys
+ *    (24 h) is resolved by looking its object up by metadata, never by re-sending (payouts.ts `resolveStale`); then
+ *    each transfer, transfer reversal and payout carrying `chipin_withdrawal_id` must map to exactly one withdrawal
+ *    whose ledger state agrees, posted holds must have a transfer behind them, and system:payouts sums must agree.
  * Differences are logged, stored as the run's findings (`chipin check` reports the latest run's as violations; the
  * metrics read them) and returned. The watermark is the newest event seen.
  */
@@ -26,30 +30,11 @@ import {
   type StripeEvent,
   type StripeGateway,
 } from './gateway.js';
-import type { EventOutcome } from './model.js';
+import type { EventOutcome, Finding, FindingKind } from './model.js';
+import type { StaleResolution } from './payouts.js';
+import { reconcileWithdrawals } from './reconcile-payouts.js';
 
-export type FindingKind =
-  /** Stripe has the money (a paid charge of a deposit of ours) and the ledger never credited it. */
-  | 'uncredited'
-  /** A refund or dispute at Stripe that the ledger never took back. */
-  | 'untaken'
-  /** Mapped, but the ledger moved another amount. */
-  | 'amount_mismatch'
-  /** Metadata names a deposit we do not have. */
-  | 'unknown_object'
-  /** A ledger transfer on the deposits clearing account with no Stripe object behind it. */
-  | 'no_stripe_object'
-  /** Stripe's and the ledger's sums over the mapped objects differ (per currency). */
-  | 'sum_mismatch'
-  /** A missed event was replayed and its handler refused it (it is a dead letter). */
-  | 'replay_rejected';
-
-export interface Finding {
-  kind: FindingKind;
-  stripeId: string | null;
-  message: string;
-  details: Record<string, string>;
-}
+export type { Finding, FindingKind } from './model.js';
 
 export interface ReconcileReport {
   runId: bigint;
@@ -59,6 +44,11 @@ export interface ReconcileReport {
   balanceTransactions: number;
   /** Ids of the events that were never delivered and were replayed now. */
   replayed: string[];
+  /** Stripe transfers and payouts read for the withdrawals. */
+  transfers: number;
+  payouts: number;
+  /** Withdrawal attempts unanswered past a key's lifetime, resolved by looking their object up (F9). */
+  recovered: StaleResolution[];
   findings: Finding[];
 }
 
@@ -69,6 +59,8 @@ export interface ReconcileDeps {
   handles: (type: string) => boolean;
   receive: (exec: Db, event: StripeEvent) => Promise<{ stored: boolean }>;
   process: (exec: Db, eventId: string) => Promise<EventOutcome>;
+  /** Resolves withdrawal attempts left `started` past a key's lifetime (payouts.ts `resolveStale`). */
+  resolveStale: (db: Db) => Promise<StaleResolution[]>;
   log: Log;
 }
 
@@ -307,9 +299,16 @@ export function createReconciler(deps: ReconcileDeps) {
     const findings: Finding[] = [];
     const events = (await gateway.listEvents(secondsOf(since))).filter((e) => e.created >= secondsOf(since));
     const replayed = await replayMissed(db, events, findings);
+    const recovered = await deps.resolveStale(db);
+    for (const r of recovered)
+      log.warn(
+        { withdrawalId: r.withdrawalId, step: r.step, key: r.key, result: r.result, objectId: r.objectId },
+        'reconciliation: a withdrawal attempt unanswered past the key lifetime was resolved by lookup',
+      );
     const transactions = await gateway.listBalanceTransactions(secondsOf(since) - BALANCE_MARGIN_S);
     const { seen } = await compareBalance(db, transactions, findings);
     await compareLedger(db, since, seen, findings);
+    const read = await reconcileWithdrawals(db, gateway, since, BALANCE_MARGIN_S, findings);
     const newest = events.reduce((max, e) => Math.max(max, e.created), secondsOf(since));
     const watermark = new Date(Math.min(newest * 1000, Date.now()));
     const report = {
@@ -318,6 +317,9 @@ export function createReconciler(deps: ReconcileDeps) {
       events: events.length,
       balanceTransactions: transactions.length,
       replayed,
+      transfers: read.transfers,
+      payouts: read.payouts,
+      recovered,
       findings,
     };
     const runId = await db.transaction((tx) => store(tx, report));

@@ -85,6 +85,7 @@ export function createCashier(deps: CashierDeps): Cashier {
     handles: (type) => handlers[type] !== undefined,
     receive: receiveEvent,
     process: (exec, eventId) => processEvent(exec, handlers, eventId),
+    resolveStale: (db) => payouts.resolveStale(db),
     log,
   });
   return {

@@ -26,6 +26,7 @@ export interface TransferObject extends StripeObject {
   metadata: Record<string, string>;
   reversed: boolean;
   amount_reversed: number;
+  reversals: { object: 'list'; data: TransferReversalObject[]; has_more: false; total_count: number; url: string };
   created: number;
 }
 
@@ -100,6 +101,13 @@ function amountOf(p: Record<string, unknown>): { amount: number; currency: strin
   return { amount, currency: p.currency };
 }
 
+/** `created[gte]` of a list request, however the query string was parsed. */
+function createdGte(query: Record<string, unknown>): number {
+  const nested = query.created as Record<string, unknown> | undefined;
+  const value = query['created[gte]'] ?? nested?.gte;
+  return value === undefined ? 0 : Number(value);
+}
+
 export function installConnect(fake: FakeStripe): void {
   fake.route('post', '/v1/accounts', (_req, p) => {
     if (p.type !== 'express')
@@ -162,8 +170,10 @@ export function installConnect(fake: FakeStripe): void {
       metadata: (p.metadata as Record<string, string> | undefined) ?? {},
       reversed: false,
       amount_reversed: 0,
+      reversals: { object: 'list', data: [], has_more: false, total_count: 0, url: '' },
       created: nowS(),
     };
+    transfer.reversals.url = `/v1/transfers/${transfer.id}/reversals`;
     fake.objects.set(transfer.id, transfer);
     return transfer;
   });
@@ -196,6 +206,8 @@ export function installConnect(fake: FakeStripe): void {
       created: nowS(),
     };
     fake.objects.set(reversal.id, reversal);
+    transfer.reversals.data.unshift(reversal);
+    transfer.reversals.total_count += 1;
     return reversal;
   });
   fake.route('post', '/v1/payouts', (req, p) => {
@@ -223,6 +235,28 @@ export function installConnect(fake: FakeStripe): void {
     fake.objects.set(payout.id, payout);
     state(fake).payoutAccount.set(payout.id, account.id);
     return payout;
+  });
+  fake.route('get', '/v1/transfers', (_req, p) => {
+    const gte = createdGte(p);
+    const destination = typeof p.destination === 'string' ? p.destination : undefined;
+    const data = objectsOf<TransferObject>(fake, 'transfer')
+      .filter((t) => t.created >= gte && (destination === undefined || t.destination === destination))
+      .reverse();
+    return { id: 'list', object: 'list', url: '/v1/transfers', has_more: false, data };
+  });
+  fake.route('get', '/v1/transfers/:id', (req) => {
+    const id = String(req.params.id);
+    const transfer = fake.objects.get(id);
+    if (!transfer || transfer.object !== 'transfer') throw missing('transfer', id);
+    return transfer;
+  });
+  fake.route('get', '/v1/payouts', (req, p) => {
+    const account = accountOf(fake, req.get('stripe-account'));
+    const gte = createdGte(p);
+    const data = objectsOf<PayoutObject>(fake, 'payout')
+      .filter((o) => o.created >= gte && state(fake).payoutAccount.get(o.id) === account.id)
+      .reverse();
+    return { id: 'list', object: 'list', url: '/v1/payouts', has_more: false, data };
   });
   fake.route('get', '/v1/payouts/:id', (req) => {
     const id = String(req.params.id);

@@ -9,15 +9,26 @@ import { createStripeRoutes } from '../../../bots/stripe/webhook.js';
 import { createHttpApp, startHttpServer, type RunningHttpServer } from '../../../bots/http.js';
 import { createMetricsRegistry } from '../../../bots/metrics.js';
 import pLimit from 'p-limit';
-import { createCore, openAccount, walletOwner, type Core, type CoreConfig, type Person } from '../../../core/index.js';
+import {
+  createCore,
+  once,
+  openAccount,
+  toWire,
+  walletOwner,
+  type Core,
+  type CoreConfig,
+  type Person,
+  type WithdrawOutcome,
+} from '../../../core/index.js';
 import type { Db } from '../../../core/db/executor.js';
 import type { Log } from '../../../core/log.js';
 import { silentLog } from '../../../core/log.js';
 import { JobRejected, claimDue, markDone, recordFailure } from '../../../core/outbox/index.js';
-import { TEST_CONFIG, actor, touch } from '../core.js';
+import { TEST_CONFIG, actor, person, press, touch } from '../core.js';
 import { ref } from '../ledger.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 import { installCheckout, pay, sessionOfDeposit } from './checkout.js';
+import { accountOfPerson, installConnect, onboard } from './connect.js';
 import { installReconcile } from './reconcile.js';
 import { SECRET_KEY, WEBHOOK_SECRET, startFakeStripe, type FakeStripe } from './server.js';
 
@@ -54,7 +65,9 @@ export async function stripeFixture(
   } = {},
 ): Promise<StripeFixture> {
   const log = options.log ?? silentLog;
-  const fake = await startFakeStripe([installCheckout, installReconcile, ...(options.install ?? [])]);
+  // Connect is always there: reconciliation lists transfers and payouts even where no test withdraws.
+  const extra = (options.install ?? []).filter((install) => install !== installConnect);
+  const fake = await startFakeStripe([installCheckout, installReconcile, installConnect, ...extra]);
   const t = await createTestDatabase(options.pool ?? 8);
   const gateway = createStripeGateway({
     secretKey: SECRET_KEY,
@@ -188,4 +201,35 @@ export async function spend(f: StripeFixture, person: Person, minor: bigint): Pr
     });
   });
   if (!r.ok) throw new Error(r.error);
+}
+
+/** A person with `minor` USD (the faucet) and a connected account whose onboarding is done (payouts enabled). */
+export async function connected(f: StripeFixture, name: string, minor = 0n): Promise<Person> {
+  const p = await person(f.core, name, minor);
+  const r = await f.db.transaction((tx) => f.core.cashier.connect(tx, { person: p }));
+  if (r.type !== 'link') throw new Error(`connect refused: ${r.error}`);
+  const account = accountOfPerson(f.fake, p.id);
+  if (!account) throw new Error('no account at stripe');
+  if ((await f.fake.deliver(onboard(f.fake, account.id))) !== 200) throw new Error('account.updated not taken');
+  await f.runJobs();
+  return p;
+}
+
+/** `/withdraw minor` (USD) by `p`, as a command: the confirm card, or why not. */
+export async function withdrawCard(f: StripeFixture, p: Person, minor: bigint): Promise<WithdrawOutcome> {
+  const key = ref('tg:withdraw');
+  const r = await once(f.db, { key, personId: p.id, command: 'withdraw' }, async (tx) =>
+    toWire(await f.core.cashier.withdraw(tx, { key, person: p, amount: { minor, currency: 'USD' } })),
+  );
+  return r.outcome as unknown as WithdrawOutcome;
+}
+
+/** `/withdraw minor` (USD) by `p` and its Confirm pressed: the withdrawal id (held; its settlement job due). */
+export async function withdrawal(f: StripeFixture, p: Person, minor: bigint): Promise<bigint> {
+  const card = await withdrawCard(f, p, minor);
+  if (card.type !== 'confirm') throw new Error(`withdraw refused: ${card.error}`);
+  const pressed = await press(f.core, p, card.actionId);
+  if (pressed.type !== 'done' || pressed.outcome.type !== 'held')
+    throw new Error(`confirm: ${JSON.stringify(pressed)}`);
+  return BigInt((pressed.outcome as { withdrawalId: string }).withdrawalId);
 }

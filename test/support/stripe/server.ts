@@ -67,6 +67,11 @@ export interface FakeStripe {
   /** Objects by id (any resource). */
   readonly objects: Map<string, StripeObject>;
   route(method: 'get' | 'post', path: string, handler: Handler): void;
+  /**
+   * Forgets the saved results of the idempotency keys `which` accepts (all by default), as Stripe prunes keys at
+   * least 24 h old (RELIABILITY S1): the next request with such a key executes again.
+   */
+  prune(which?: (key: string) => boolean): void;
   /** The next `count` calls of `METHOD /v1/path` meet `fault`. */
   plant(route: string, fault: Fault, count?: number): void;
   /** Records an event about `object` (as it is now) and returns it; `deliver` sends it. */
@@ -133,6 +138,9 @@ export async function startFakeStripe(install: ReadonlyArray<(fake: FakeStripe) 
         if (fault?.kind === 'drop') return req.socket.destroy();
         return res.status(status).json(body);
       });
+    },
+    prune(which = () => true) {
+      for (const key of [...saved.keys()]) if (which(key)) saved.delete(key);
     },
     plant(route, fault, count = 1) {
       const list = faults.get(route) ?? [];
