@@ -4,37 +4,24 @@
  * runs out of time short of the amount: the chat is reminded at half-time, and the borrower asks the chat again
  * for the rest with one tap in their DM, which posts a new card in the group.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audit } from '../../core/ledger/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import {
-  answerOf,
-  balanceOf,
-  editsIn,
-  settled,
-  startApp,
-  startFakeTelegram,
-  waitForSent,
-  type RunningApp,
-  type TgUser,
-} from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { answerOf, balanceOf, editsIn, settled, waitForSent, type TgUser, telegramWorld } from '../support/app.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('borrow asks through the real app', () => {
+  // Short enough for the second test to see the half-time reminder and the expiry.
+  const world = telegramWorld({ env: { BORROW_TTL: '16s' } });
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   const group = { id: -100_561_914, type: 'supergroup', title: 'Climbing club' };
   let bo: TgUser;
   let ann: TgUser;
   let cai: TgUser;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    // Short enough for the second test to see the half-time reminder and the expiry.
-    app = await startApp({ databaseUrl: database.url, fake, env: { BORROW_TTL: '16s' } });
+    ({ database, fake } = world);
     bo = fake.user(5_619_001, 'Bo', { username: 'bo_borrow', language_code: 'en' });
     ann = fake.user(5_619_002, 'Ann', { username: 'ann_borrow', language_code: 'en' });
     cai = fake.user(5_619_003, 'Cai', { username: 'cai_borrow', language_code: 'en' });
@@ -43,19 +30,6 @@ describe('borrow asks through the real app', () => {
       await waitForSent(fake, who.id, (m) => m.text.includes('100.00 USD'));
     }
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   async function tap(who: TgUser, chat: { id: number }, button: { data: string; messageId: number | undefined }) {
     const update = fake.callback(who, chat, button.messageId ?? 0, button.data);

@@ -3,34 +3,21 @@
  * the collector posts /collect, the card appears in the group with its Pay button, a member pays with one tap, and
  * the live worker edits the card to show them paid ✓.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audit } from '../../core/ledger/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import {
-  answerOf,
-  balanceOf,
-  editsIn,
-  inboxDrained,
-  startApp,
-  startFakeTelegram,
-  waitForSent,
-  type RunningApp,
-  type TgUser,
-} from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { answerOf, balanceOf, editsIn, inboxDrained, waitForSent, type TgUser, telegramWorld } from '../support/app.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('a group collection through the real app', () => {
+  const world = telegramWorld();
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   const group = { id: -100_561_300, type: 'supergroup', title: 'Class 3B' };
   const users: Record<'ann' | 'ben' | 'chen', TgUser> = {} as never;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake });
+    ({ database, fake } = world);
     let id = 5_613_100;
     for (const name of ['ann', 'ben', 'chen'] as const) {
       users[name] = fake.user((id += 1), name[0]!.toUpperCase() + name.slice(1), {
@@ -44,19 +31,6 @@ describe('a group collection through the real app', () => {
     }
     await inboxDrained(database.db);
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   it('a member pays with one tap and the card shows them paid ✓', async () => {
     const { ann, ben } = users;

@@ -4,9 +4,8 @@
  * (held, shown as pending out, released by the sender once the claimant turns up, or returned after HOLD_TTL), and
  * money requests (paid, declined, or expired with both sides told). Short HOLD_TTL and REQUEST_TTL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
   answerOf,
@@ -15,49 +14,28 @@ import {
   inboxDrained,
   replyTo,
   settled,
-  startApp,
-  startFakeTelegram,
   transferCount,
   waitForSent,
-  type RunningApp,
   type SentMessage,
   type TgUser,
+  telegramWorld,
 } from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 const HOLD_TTL_S = 8;
 const REQUEST_TTL_S = 8;
 
 describe('claims and requests through the real app', () => {
+  const world = telegramWorld({ env: { HOLD_TTL: `${HOLD_TTL_S}s`, REQUEST_TTL: `${REQUEST_TTL_S}s` } });
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   const group = { id: -1_001_800_000_001, type: 'supergroup', title: 'Trip' };
   let nextUserId = 5_400_100;
 
-  beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({
-      databaseUrl: database.url,
-      fake,
-      env: { HOLD_TTL: `${HOLD_TTL_S}s`, REQUEST_TTL: `${REQUEST_TTL_S}s` },
-    });
+  beforeAll(() => {
+    ({ database, fake } = world);
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   /** A user who has started the bot, holding `amount` USD from the faucet. */
   async function funded(name: string, amount: string): Promise<TgUser> {

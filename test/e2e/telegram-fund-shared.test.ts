@@ -4,33 +4,22 @@
  * shared by a fund's members shows an Accept button per sibling, starts on the last tap, and its run takes every share
  * at once; a pot for someone who never started the bot waits for them past its date.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import {
-  answerOf,
-  settled,
-  startApp,
-  startFakeTelegram,
-  waitForSent,
-  type RunningApp,
-  type TgUser,
-} from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { answerOf, settled, waitForSent, type TgUser, telegramWorld } from '../support/app.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('pots and shared recurring support through the real app', () => {
+  const world = telegramWorld();
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   const group = { id: -100_560_901, type: 'supergroup', title: 'Family' };
   const users: Record<'grandpa' | 'grandma' | 'mei' | 'ann' | 'ben' | 'chen' | 'mum', TgUser> = {} as never;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake });
+    ({ database, fake } = world);
     let id = 5_609_200;
     for (const name of ['grandpa', 'grandma', 'mei', 'ann', 'ben', 'chen', 'mum'] as const) {
       users[name] = fake.user((id += 1), name[0]!.toUpperCase() + name.slice(1), {
@@ -41,19 +30,6 @@ describe('pots and shared recurring support through the real app', () => {
       await waitForSent(fake, users[name].id, (m) => m.text.includes('100.00 USD'));
     }
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   async function inGroup(user: TgUser, text: string, match: (text: string) => boolean) {
     await post(fake.message(user, group, text));

@@ -3,32 +3,21 @@
  * put money in, a spend opens a native non-anonymous poll, members answer it, the workers decide and pay, the card in
  * the group is edited with the result; a non-member's answer does not count and they hear why in private.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audit } from '../../core/ledger/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import {
-  editsIn,
-  settled,
-  startApp,
-  startFakeTelegram,
-  waitForSent,
-  type RunningApp,
-  type TgUser,
-} from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { editsIn, settled, waitForSent, type TgUser, telegramWorld } from '../support/app.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('a group fund through the real app', () => {
+  const world = telegramWorld();
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   const group = { id: -100_560_900, type: 'supergroup', title: 'Trip 2027' };
   const users: Record<'ann' | 'ben' | 'chen' | 'dan' | 'eve', TgUser> = {} as never;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake });
+    ({ database, fake } = world);
     let id = 5_609_100;
     for (const name of ['ann', 'ben', 'chen', 'dan', 'eve'] as const) {
       users[name] = fake.user((id += 1), name[0]!.toUpperCase() + name.slice(1), {
@@ -39,19 +28,6 @@ describe('a group fund through the real app', () => {
       await waitForSent(fake, users[name].id, (m) => m.text.includes('100.00 USD'));
     }
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   async function inGroup(user: TgUser, text: string, match: (text: string) => boolean) {
     await post(fake.message(user, group, text));

@@ -3,36 +3,23 @@
  * a DM with a Confirm button; one tap moves the money; a partial /repay goes back and the lender is told; /ious shows
  * what is still owed on both sides.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audit } from '../../core/ledger/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import {
-  answerOf,
-  balanceOf,
-  editsIn,
-  settled,
-  startApp,
-  startFakeTelegram,
-  waitForSent,
-  type RunningApp,
-  type TgUser,
-} from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { answerOf, balanceOf, editsIn, settled, waitForSent, type TgUser, telegramWorld } from '../support/app.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('IOUs through the real app', () => {
+  const world = telegramWorld();
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   const group = { id: -100_561_818, type: 'supergroup', title: 'Flatmates' };
   let ann: TgUser;
   let ben: TgUser;
   let cai: TgUser;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake });
+    ({ database, fake } = world);
     ann = fake.user(5_618_001, 'Ann', { username: 'ann_iou', language_code: 'en' });
     ben = fake.user(5_618_002, 'Ben', { username: 'ben_iou', language_code: 'en' });
     cai = fake.user(5_618_003, 'Cai', { username: 'cai_iou', language_code: 'en' });
@@ -41,19 +28,6 @@ describe('IOUs through the real app', () => {
       await waitForSent(fake, who.id, (m) => m.text.includes('100.00 USD'));
     }
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   it('offer in the group → the borrower confirms with one tap → a partial /repay → /ious on both sides', async () => {
     await post(fake.message(ann, group, '/iou @ben_iou 40 in 2 weeks pizza'));

@@ -3,9 +3,8 @@
  * grammar of SPEC §5 on the real command path, refused recipients, and a wallet that many concurrent payments
  * cannot overdraw.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
   balanceOf,
@@ -14,20 +13,20 @@ import {
   replyTo,
   sentTo,
   sleep,
-  startApp,
-  startFakeTelegram,
   transferCount,
   transfersOfUpdate,
   waitForSent,
   withTextMention,
   type RunningApp,
   type TgUser,
+  telegramWorld,
 } from '../support/app.js';
 import { REFUSED_AMOUNTS } from '../support/amounts.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('/pay through the real app', () => {
+  const world = telegramWorld();
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
   let app: RunningApp;
@@ -35,25 +34,10 @@ describe('/pay through the real app', () => {
   let nextUserId = 5_300_100;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake });
+    ({ database, fake, app } = world);
     bob = fake.user(5_300_001, 'Bob', { username: 'bob_pay', language_code: 'en' });
     await post(fake.message(bob, fake.privateChat(bob), '/start'));
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   /** A new user holding `amount` USD from the faucet (each with a private chat of their own: replies in parallel). */
   async function fundedUser(name: string, amount: string): Promise<TgUser> {

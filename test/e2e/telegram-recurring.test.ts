@@ -3,37 +3,32 @@
  * `/every` → the confirm card with the next runs → Activate → `/schedules` lists it → `/cancel` → listed as
  * cancelled; only the payer cancels; a schedule it cannot read is refused in one line naming it; Chinese works.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
   answerOf,
   editsIn,
   inboxDrained,
   settled,
-  startApp,
-  startFakeTelegram,
   transferCount,
   waitForSent,
-  type RunningApp,
   type TgUser,
+  telegramWorld,
 } from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('recurring transfers through the real app', () => {
+  const world = telegramWorld();
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   let alice: TgUser;
   let bob: TgUser;
   let lin: TgUser;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake });
+    ({ database, fake } = world);
     alice = fake.user(5_600_101, 'Alice', { username: 'alice_every', language_code: 'en' });
     bob = fake.user(5_600_102, 'Bob', { username: 'bob_every', language_code: 'en' });
     lin = fake.user(5_600_103, '林', { username: 'lin_every', language_code: 'zh-hans' });
@@ -42,19 +37,6 @@ describe('recurring transfers through the real app', () => {
       await waitForSent(fake, user.id, (m) => m.text.includes('100.00 USD'));
     }
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   async function say(user: TgUser, text: string, match: (text: string) => boolean) {
     await post(fake.message(user, fake.privateChat(user), text));

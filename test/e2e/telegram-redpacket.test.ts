@@ -3,55 +3,29 @@
  * sender's card arrives with a Claim button, two people who never started the bot press it and are answered with
  * their share, the live worker edits the card to show who got how much and the luckiest.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audit } from '../../core/ledger/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import {
-  answerOf,
-  balanceOf,
-  editsIn,
-  settled,
-  startApp,
-  startFakeTelegram,
-  waitForSent,
-  type RunningApp,
-  type TgUser,
-} from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { answerOf, balanceOf, editsIn, settled, waitForSent, type TgUser, telegramWorld } from '../support/app.js';
+import type { TestDatabase } from '../support/postgres.js';
 
 describe('a red packet through the real app', () => {
+  const world = telegramWorld();
+  const { post } = world;
   let database: TestDatabase;
   let fake: FakeTelegramApi;
-  let app: RunningApp;
   const group = { id: -100_561_700, type: 'supergroup', title: 'Lunar New Year' };
   let ann: TgUser;
   let ben: TgUser;
   let chen: TgUser;
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake });
+    ({ database, fake } = world);
     ann = fake.user(5_617_001, 'Ann', { username: 'ann_packet', language_code: 'en' });
     ben = fake.user(5_617_002, 'Ben', { username: 'ben_packet', language_code: 'en' });
     chen = fake.user(5_617_003, 'Chen', { username: 'chen_packet', language_code: 'en' });
     await post(fake.message(ann, fake.privateChat(ann), '/faucet 100'));
     await waitForSent(fake, ann.id, (m) => m.text.includes('100.00 USD'));
   });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
-  });
-
-  async function post(update: unknown): Promise<void> {
-    expect(await app.post(update)).toBe(200);
-  }
 
   it('two people claim with one tap each and the card shows who got how much', async () => {
     await post(fake.message(ann, group, '/redpacket 10 2 happy new year'));

@@ -3,9 +3,8 @@
  * Telegram updates POSTed to `/telegram/webhook`, with replies observed at the fake Bot API and money in the
  * ledger. Forged deliveries, redeliveries, edits and stray button presses must never add an effect.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
   answerOf,
@@ -18,8 +17,6 @@ import {
   sentTo,
   settled,
   sleep,
-  startApp,
-  startFakeTelegram,
   transferCount,
   transfersOfUpdate,
   waitForSent,
@@ -27,13 +24,14 @@ import {
   withTextMention,
   type RunningApp,
   type TgUser,
+  telegramWorld,
 } from '../support/app.js';
-import { cleanUp } from '../support/chipin.js';
-import { createTestDatabase, lockWallets, type TestDatabase } from '../support/postgres.js';
+import { lockWallets, type TestDatabase } from '../support/postgres.js';
 
 const UNDO_WINDOW_MS = 2_000;
 
 describe('the Telegram webhook of the real app', () => {
+  const world = telegramWorld({ env: { UNDO_WINDOW: `${UNDO_WINDOW_MS / 1000}s` } });
   let database: TestDatabase;
   let fake: FakeTelegramApi;
   let app: RunningApp;
@@ -43,9 +41,7 @@ describe('the Telegram webhook of the real app', () => {
   const group = { id: -1_001_500_000_001, type: 'supergroup', title: 'Flatmates' };
 
   beforeAll(async () => {
-    database = await createTestDatabase(1);
-    fake = await startFakeTelegram();
-    app = await startApp({ databaseUrl: database.url, fake, env: { UNDO_WINDOW: `${UNDO_WINDOW_MS / 1000}s` } });
+    ({ database, fake, app } = world);
     alice = fake.user(5_200_001, 'Alice', { username: 'alice_hook', language_code: 'en' });
     bob = fake.user(5_200_002, 'Bob', { username: 'bob_hook', language_code: 'en' });
     mallory = fake.user(5_200_003, 'Mallory', { username: 'mallory_hook', language_code: 'en' });
@@ -54,15 +50,6 @@ describe('the Telegram webhook of the real app', () => {
     }
     expect(await app.post(fake.message(alice, fake.privateChat(alice), '/faucet 100'))).toBe(200);
     await waitForSent(fake, alice.id, (m) => m.text.includes('100.00 USD'));
-  });
-
-  afterAll(async () => {
-    await cleanUp();
-    await fake?.close();
-    if (database) {
-      expect((await audit(database.db)).violations).toEqual([]);
-      await database.drop();
-    }
   });
 
   const stored = async (update: { update_id: number }): Promise<boolean> => {

@@ -9,7 +9,10 @@ import { loadTestEnv } from '../../config/env.js';
 import type { Db } from '../../core/db/executor.js';
 import { balancesOf } from '../../core/ledger/index.js';
 import { FakeTelegramApi, type FakeLimits, type RecordedCall } from '../fakes/telegram-api.js';
-import { spawnChipin, tempDir, type Chipin } from './chipin.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { audit } from '../../core/ledger/index.js';
+import { cleanUp, spawnChipin, tempDir, type Chipin } from './chipin.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 /** `<bot id>:<35 characters>`, the shape @BotFather gives. */
 export const BOT_TOKEN = `123456789:${'AAE2e_chipin_real_app_token'.padEnd(35, '0')}`;
@@ -96,6 +99,64 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       return chipin.exited;
     },
   };
+}
+
+/** One e2e file's world: a fresh database, the fake Bot API (Telegram's limits on) and `chipin start` on them. */
+export interface TelegramWorld {
+  readonly database: TestDatabase;
+  readonly fake: FakeTelegramApi;
+  readonly app: RunningApp;
+  /** POSTs an update to the webhook, which must accept it (200). */
+  readonly post: (update: unknown) => Promise<void>;
+  /** `user` starts the bot with `/faucet <amount>` in their DM and is told (DEMO_MONEY is on). */
+  readonly fund: (user: TgUser, amount: number) => Promise<void>;
+}
+
+/**
+ * Registers the file's beforeAll / afterAll (call it inside `describe`): the world is ready in the tests and in
+ * beforeAll hooks registered after this call; at the end every app started here stops, and the ledger's audit must
+ * come out clean before the database is dropped.
+ */
+export function telegramWorld(options: { env?: Record<string, string> } = {}): TelegramWorld {
+  let ready: { database: TestDatabase; fake: FakeTelegramApi; app: RunningApp } | undefined;
+  const get = () => {
+    if (!ready) throw new Error('the e2e world is used before its beforeAll ran');
+    return ready;
+  };
+  beforeAll(async () => {
+    const database = await createTestDatabase(1);
+    const fake = await startFakeTelegram();
+    const app = await startApp({ databaseUrl: database.url, fake, ...(options.env ? { env: options.env } : {}) });
+    ready = { database, fake, app };
+  });
+  afterAll(async () => {
+    await cleanUp();
+    await ready?.fake.close();
+    if (ready) {
+      expect((await audit(ready.database.db)).violations).toEqual([]);
+      await ready.database.drop();
+    }
+  });
+  const world: TelegramWorld = {
+    get database() {
+      return get().database;
+    },
+    get fake() {
+      return get().fake;
+    },
+    get app() {
+      return get().app;
+    },
+    post: async (update) => {
+      expect(await get().app.post(update)).toBe(200);
+    },
+    fund: async (user, amount) => {
+      const { fake } = get();
+      await world.post(fake.message(user, fake.privateChat(user), `/faucet ${amount}`));
+      await waitForSent(fake, user.id, (m) => m.text.includes(`${amount.toFixed(2)} USD`));
+    },
+  };
+  return world;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
