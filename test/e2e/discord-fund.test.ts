@@ -9,12 +9,11 @@ import {
   DiscordInteractions,
   postInteraction,
   snowflake,
-  type DiscordCall,
   type DiscordUser,
   type FakeDiscordApi,
 } from '../fakes/discord-api.js';
 import { inboxDrained, startApp, type RunningApp } from '../support/app.js';
-import { closeWorld, discordWorld, type DiscordWorld } from '../support/discord.js';
+import { closeWorld, discordWorld, type DiscordWorld, contentOf } from '../support/discord.js';
 
 const GUILD = { guildId: '310000000000000077', channelId: '410000000000000077' };
 
@@ -32,8 +31,6 @@ describe('a group fund on Discord through the real app', () => {
   });
 
   afterAll(() => closeWorld(world, app ? [app] : []));
-
-  const content = (call: DiscordCall): string => (typeof call.body?.content === 'string' ? call.body.content : '');
 
   async function send(raw: Record<string, unknown>): Promise<void> {
     const res = await postInteraction(app.url, interactions, raw);
@@ -59,13 +56,13 @@ describe('a group fund on Discord through the real app', () => {
     const [ann, ben, chen] = [await funded('Ann'), await funded('Ben'), await funded('Chen')];
     const dan = interactions.user(String(nextUser++), 'Dan');
     const created = await fundCommand(ann, 'new', { fund: 'trip' });
-    expect(content(discord.messagesOf(created.token)[0]!)).toContain('Fund “trip” started by Ann');
+    expect(contentOf(discord.messagesOf(created.token)[0]!)).toContain('Fund “trip” started by Ann');
     for (const who of [ann, ben, chen]) await fundCommand(who, 'add', { fund: 'trip', amount: '50' });
 
     const spend = await fundCommand(ann, 'spend', { fund: 'trip', amount: '80', user: dan, note: 'tickets' });
     await discord.waitFor(() => discord.messagesOf(spend.token).length >= 2, 20_000, 'the card and the vote');
     const [card, vote] = discord.messagesOf(spend.token);
-    expect(content(card!)).toContain('Pay 80.00 USD from “trip” to Dan?');
+    expect(contentOf(card!)).toContain('Pay 80.00 USD from “trip” to Dan?');
     const rows = vote!.body?.components as Array<{ components: Array<{ custom_id: string; label: string }> }>;
     const [yes, no] = rows.flatMap((r) => r.components);
     expect([yes?.label, no?.label]).toEqual([t('en', 'button.yes'), t('en', 'button.no')]);
@@ -86,7 +83,7 @@ describe('a group fund on Discord through the real app', () => {
           (c) =>
             c.method === 'PATCH' &&
             c.path.endsWith(`/messages/${cardId}`) &&
-            content(c).startsWith('✅ Paid 80.00 USD'),
+            contentOf(c).startsWith('✅ Paid 80.00 USD'),
         ),
       20_000,
       'the card edited with the result',
@@ -97,7 +94,9 @@ describe('a group fund on Discord through the real app', () => {
     await discord.waitFor(
       () =>
         channel() !== undefined &&
-        discord.channelMessages(channel()!).some((c) => content(c).includes('from the fund “trip” is in your wallet')),
+        discord
+          .channelMessages(channel()!)
+          .some((c) => contentOf(c).includes('from the fund “trip” is in your wallet')),
       20_000,
       'a DM to Dan',
     );

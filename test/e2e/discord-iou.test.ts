@@ -14,7 +14,7 @@ import {
   type FakeDiscordApi,
 } from '../fakes/discord-api.js';
 import { inboxDrained, startApp, type RunningApp } from '../support/app.js';
-import { closeWorld, discordWorld, type DiscordWorld } from '../support/discord.js';
+import { closeWorld, discordWorld, type DiscordWorld, contentOf, dmTo } from '../support/discord.js';
 
 const GUILD = { guildId: '310000000000000091', channelId: '410000000000000091' };
 
@@ -33,7 +33,6 @@ describe('IOUs on Discord through the real app', () => {
 
   afterAll(() => closeWorld(world, app ? [app] : []));
 
-  const content = (call: DiscordCall): string => (typeof call.body?.content === 'string' ? call.body.content : '');
   const buttonsOf = (call: DiscordCall) =>
     (
       (call.body?.components as Array<{ components: Array<{ custom_id: string; label: string }> }> | undefined) ?? []
@@ -47,17 +46,6 @@ describe('IOUs on Discord through the real app', () => {
   async function reply(raw: { token: string }, what: string): Promise<DiscordCall> {
     await discord.waitFor(() => discord.messagesOf(raw.token).length > 0, 20_000, what);
     return discord.messagesOf(raw.token)[0]!;
-  }
-
-  async function dmTo(user: DiscordUser, text: string): Promise<DiscordCall> {
-    const find = () => {
-      const channel = discord.dmChannelOf(user.id);
-      return channel === undefined
-        ? undefined
-        : discord.channelMessages(channel).find((c) => content(c).includes(text));
-    };
-    await discord.waitFor(() => find() !== undefined, 20_000, `a DM to ${user.username}: ${text}`);
-    return find()!;
   }
 
   async function available(user: DiscordUser): Promise<bigint> {
@@ -88,8 +76,8 @@ describe('IOUs on Discord through the real app', () => {
     );
     await send(offer);
     const card = await reply(offer, '/iou lend');
-    expect(content(card)).toContain(`lends ${borrower.username} ${amount}.00 USD, to repay by`);
-    const dm = await dmTo(borrower, `${lender.username} offers to lend you ${amount}.00 USD`);
+    expect(contentOf(card)).toContain(`lends ${borrower.username} ${amount}.00 USD, to repay by`);
+    const dm = await dmTo(discord, borrower, `${lender.username} offers to lend you ${amount}.00 USD`);
     const confirm = buttonsOf(dm).find((b) => b.label === 'Confirm')!;
     const where = { channelId: discord.dmChannelOf(borrower.id)! };
     const dmId = (dm.response as { id: string }).id;
@@ -97,10 +85,10 @@ describe('IOUs on Discord through the real app', () => {
     const wrong = interactions.button(lender, confirm.custom_id, dmId, where);
     await send(wrong);
     await discord.waitFor(() => discord.messagesOf(wrong.token).length > 0, 20_000, 'the refusal');
-    expect(content(discord.messagesOf(wrong.token)[0]!)).toBe('This button is for someone else.');
+    expect(contentOf(discord.messagesOf(wrong.token)[0]!)).toBe('This button is for someone else.');
     const tap = interactions.button(borrower, confirm.custom_id, dmId, where);
     await send(tap);
-    await dmTo(lender, `${borrower.username} confirmed the IOU: ${amount}.00 USD`);
+    await dmTo(discord, lender, `${borrower.username} confirmed the IOU: ${amount}.00 USD`);
     await inboxDrained(world.database.db);
   }
 
@@ -116,14 +104,14 @@ describe('IOUs on Discord through the real app', () => {
     const settle = interactions.command(ann, 'settle', {}, GUILD);
     await send(settle);
     const card = await reply(settle, '/settle');
-    expect(content(card)).toContain('🤝 Settle up: 2 IOUs between people here are cleared by these payments:');
-    expect(content(card)).toContain('• ben_dc → ann_dc: 20.00 USD (concert)');
+    expect(contentOf(card)).toContain('🤝 Settle up: 2 IOUs between people here are cleared by these payments:');
+    expect(contentOf(card)).toContain('• ben_dc → ann_dc: 20.00 USD (concert)');
     const [approve] = buttonsOf(card);
     const cardId = (card.response as { id: string }).id;
     const tap = interactions.button(ben, approve!.custom_id, cardId, GUILD);
     await send(tap);
     await discord.waitFor(
-      () => discord.messagesOf(tap.token).some((c) => content(c).includes('✅ Settled up: 2 IOUs cleared')),
+      () => discord.messagesOf(tap.token).some((c) => contentOf(c).includes('✅ Settled up: 2 IOUs cleared')),
       20_000,
       'the card saying it is settled',
     );

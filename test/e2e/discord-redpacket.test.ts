@@ -8,12 +8,11 @@ import {
   DiscordInteractions,
   postInteraction,
   snowflake,
-  type DiscordCall,
   type DiscordUser,
   type FakeDiscordApi,
 } from '../fakes/discord-api.js';
 import { startApp, type RunningApp } from '../support/app.js';
-import { closeWorld, discordWorld, type DiscordWorld } from '../support/discord.js';
+import { closeWorld, discordWorld, type DiscordWorld, contentOf } from '../support/discord.js';
 
 const GUILD = { guildId: '310000000000000078', channelId: '410000000000000078' };
 
@@ -31,8 +30,6 @@ describe('a red packet on Discord through the real app', () => {
 
   afterAll(() => closeWorld(world, app ? [app] : []));
 
-  const content = (call: DiscordCall): string => (typeof call.body?.content === 'string' ? call.body.content : '');
-
   async function send(raw: Record<string, unknown>): Promise<void> {
     const res = await postInteraction(app.url, interactions, raw);
     expect(res.status).toBe(200);
@@ -40,7 +37,7 @@ describe('a red packet on Discord through the real app', () => {
 
   async function answered(raw: { token: string }, what: string): Promise<string> {
     await discord.waitFor(() => discord.messagesOf(raw.token).length > 0, 20_000, what);
-    return content(discord.messagesOf(raw.token)[0]!);
+    return contentOf(discord.messagesOf(raw.token)[0]!);
   }
 
   it('two people claim with the button; the sender cannot; the card ends all claimed', async () => {
@@ -53,7 +50,7 @@ describe('a red packet on Discord through the real app', () => {
     await send(sent);
     await answered(sent, 'the card');
     const card = discord.messagesOf(sent.token)[0]!;
-    expect(content(card)).toContain('🧧 Red packet from Ann: 10.00 USD in 2 random shares.');
+    expect(contentOf(card)).toContain('🧧 Red packet from Ann: 10.00 USD in 2 random shares.');
     const rows = card.body?.components as Array<{ components: Array<{ custom_id: string; label: string }> }>;
     const claim = rows.flatMap((r) => r.components)[0];
     expect(claim?.label).toBe('🧧 Claim');
@@ -76,7 +73,7 @@ describe('a red packet on Discord through the real app', () => {
     await discord.waitFor(
       () =>
         discord.calls.some(
-          (c) => c.method === 'PATCH' && c.path.endsWith(`/messages/${cardId}`) && content(c).includes('(2/2)'),
+          (c) => c.method === 'PATCH' && c.path.endsWith(`/messages/${cardId}`) && contentOf(c).includes('(2/2)'),
         ),
       20_000,
       'the card edited when all is claimed',

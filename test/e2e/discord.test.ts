@@ -17,7 +17,7 @@ import {
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { inboxDrained, startApp, transferCount, waitForSent, type RunningApp } from '../support/app.js';
 import { REFUSED_AMOUNTS } from '../support/amounts.js';
-import { closeWorld, discordWorld, type DiscordWorld } from '../support/discord.js';
+import { closeWorld, discordWorld, type DiscordWorld, contentOf, dmTo } from '../support/discord.js';
 import { lockWallets, type TestDatabase } from '../support/postgres.js';
 
 const GUILD = { guildId: '310000000000000001', channelId: '410000000000000001' };
@@ -59,25 +59,11 @@ describe('Discord through the real app', () => {
     return discord.messagesOf(raw.token)[0]!;
   }
 
-  const content = (call: DiscordCall): string => (typeof call.body?.content === 'string' ? call.body.content : '');
-
-  /** Waits for a DM to `user` containing `text`. */
-  async function dmTo(user: DiscordUser, text: string): Promise<DiscordCall> {
-    const find = () => {
-      const channel = discord.dmChannelOf(user.id);
-      return channel === undefined
-        ? undefined
-        : discord.channelMessages(channel).find((c) => content(c).includes(text));
-    };
-    await discord.waitFor(() => find() !== undefined, 20_000, `a DM to ${user.username}`);
-    return find()!;
-  }
-
   async function funded(name: string, amount: string): Promise<DiscordUser> {
     const user = newUser(name);
     const raw = interactions.command(user, 'faucet', { amount }, { channelId: snowflake() });
     await send(raw);
-    expect(content(await replyTo(raw))).toContain(`${amount} USD`);
+    expect(contentOf(await replyTo(raw))).toContain(`${amount} USD`);
     return user;
   }
 
@@ -145,7 +131,7 @@ describe('Discord through the real app', () => {
       const payee = newUser('Payee');
       const raw = interactions.command(payer, 'pay', { user: payee, amount: '5' }, GUILD);
       expect(await send(raw)).toEqual({ type: 5 });
-      expect(content(await replyTo(raw))).toContain('5.00 USD');
+      expect(contentOf(await replyTo(raw))).toContain('5.00 USD');
       await inboxDrained(database.db);
       expect(await send(raw)).toEqual({ type: 5 });
       await inboxDrained(database.db);
@@ -172,7 +158,7 @@ describe('Discord through the real app', () => {
     const link = interactions.command(carolDc, 'link', { code }, GUILD);
     expect(await send(link)).toEqual({ type: 5, data: { flags: EPHEMERAL } });
     const linked = await replyTo(link);
-    expect(content(linked)).toContain(t('en', 'link.done'));
+    expect(contentOf(linked)).toContain(t('en', 'link.done'));
     expect(linked.method).toBe('PATCH');
     expect(await personOf('discord', carolDc.id)).toBe(await personOf('telegram', String(carolTg.id)));
     expect(await availableOf('telegram', String(carolTg.id))).toBe(32_50n);
@@ -182,7 +168,7 @@ describe('Discord through the real app', () => {
     const pay = interactions.command(dave, 'pay', { user: carolDc, amount: '10', note: 'tickets' }, GUILD);
     expect(await send(pay)).toEqual({ type: 5 });
     const paid = await replyTo(pay);
-    expect(content(paid)).toContain('10.00 USD');
+    expect(contentOf(paid)).toContain('10.00 USD');
     expect(paid.body?.allowed_mentions).toEqual({ parse: [] });
     expect(await availableOf('discord', dave.id)).toBe(30_00n);
     expect(await availableOf('discord', carolDc.id)).toBe(42_50n);
@@ -192,7 +178,7 @@ describe('Discord through the real app', () => {
     expect(wallets.rows[0]?.n).toBe(1);
 
     // Carol used Discord last: the "you received money" notice is a Discord DM.
-    const dm = await dmTo(carolDc, '10.00 USD');
+    const dm = await dmTo(discord, carolDc, '10.00 USD');
     expect(dm.authorized).toBe(true);
     expect(dm.body?.allowed_mentions).toEqual({ parse: [] });
 
@@ -216,13 +202,13 @@ describe('Discord through the real app', () => {
 
     const elsewhere = interactions.button(alice, confirm, snowflake(), GUILD);
     expect(await send(elsewhere)).toEqual({ type: 6 });
-    expect(content(await replyTo(elsewhere))).toBe(t('en', 'action.WrongChat'));
+    expect(contentOf(await replyTo(elsewhere))).toBe(t('en', 'action.WrongChat'));
 
     const hijack = interactions.button(eve, confirm, cardId, GUILD);
     expect(await send(hijack)).toEqual({ type: 6 });
     const refused = await replyTo(hijack);
     expect(refused).toMatchObject({ method: 'POST', body: { flags: EPHEMERAL } });
-    expect(content(refused)).toBe(t('en', 'action.NotYours'));
+    expect(contentOf(refused)).toBe(t('en', 'action.NotYours'));
     await inboxDrained(database.db);
     expect(await transferCount(database.db)).toBe(transfersBefore);
 
@@ -236,7 +222,7 @@ describe('Discord through the real app', () => {
     const edits = presses.flatMap((p) => discord.messagesOf(p.token).filter((c) => c.method === 'PATCH'));
     expect(edits).toHaveLength(1);
     const notes = presses.flatMap((p) => discord.messagesOf(p.token).filter((c) => c.method === 'POST'));
-    expect(notes.map((c) => [content(c), c.body?.flags])).toEqual([[t('en', 'action.AlreadyUsed'), EPHEMERAL]]);
+    expect(notes.map((c) => [contentOf(c), c.body?.flags])).toEqual([[t('en', 'action.AlreadyUsed'), EPHEMERAL]]);
   });
 
   it('/request: the payer taps Pay in the channel and the requester hears about it in a DM', async () => {
@@ -257,7 +243,7 @@ describe('Discord through the real app', () => {
     await discord.waitFor(() => discord.messagesOf(tap.token).some((c) => c.method === 'PATCH'), 20_000, 'the edit');
     expect(await availableOf('discord', payer.id)).toBe(22_50n);
     expect(await availableOf('discord', requester.id)).toBe(8_50n);
-    await dmTo(requester, '7.50 USD');
+    await dmTo(discord, requester, '7.50 USD');
   });
 
   it('a slow ledger still gets the deferral first; the reply follows when the work is done', async () => {
@@ -277,7 +263,7 @@ describe('Discord through the real app', () => {
       await lock.release();
       const reply = await replyTo(pay);
       expect(reply.at).toBeGreaterThanOrEqual(res.receivedAt);
-      expect(content(reply)).toContain('3.00 USD');
+      expect(contentOf(reply)).toContain('3.00 USD');
     } finally {
       await lock.release();
     }
@@ -309,7 +295,7 @@ describe('Discord through the real app', () => {
       expect(await postInteraction(app.url, interactions, other)).toMatchObject({ status: 200, json: { type: 5 } });
       expect(await transferCount(database.db)).toBe(before);
       await lock.release();
-      for (const pay of pays) expect(content(await replyTo(pay))).toContain('1.00 USD');
+      for (const pay of pays) expect(contentOf(await replyTo(pay))).toContain('1.00 USD');
       await inboxDrained(database.db);
       expect(await transferCount(database.db)).toBe(before + 12);
     } finally {
@@ -326,7 +312,7 @@ describe('Discord through the real app', () => {
     await Promise.all(commands.map(send));
     for (const [i, [amount, key]] of refused.entries()) {
       const reply = await replyTo(commands[i]!);
-      expect({ amount, text: content(reply), flags: reply.body?.flags }).toEqual({
+      expect({ amount, text: contentOf(reply), flags: reply.body?.flags }).toEqual({
         amount,
         text: t('en', key),
         flags: EPHEMERAL,

@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { audit } from '../../core/ledger/index.js';
-import { DiscordInteractions, FakeDiscordApi } from '../fakes/discord-api.js';
+import { DiscordInteractions, FakeDiscordApi, type DiscordCall, type DiscordUser } from '../fakes/discord-api.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { startFakeTelegram, type RunningApp } from './app.js';
 import { cleanUp } from './chipin.js';
@@ -46,4 +46,20 @@ export async function closeWorld(world: DiscordWorld | undefined, apps: readonly
   await world.discord.close();
   expect((await audit(world.database.db)).violations).toEqual([]);
   await world.database.drop();
+}
+
+/** The text of a message the app sent (its `content`; empty when it has none). */
+export const contentOf = (call: DiscordCall): string =>
+  typeof call.body?.content === 'string' ? call.body.content : '';
+
+/** Waits for a DM to `user` containing `text`. */
+export async function dmTo(discord: FakeDiscordApi, user: DiscordUser, text: string): Promise<DiscordCall> {
+  const find = () => {
+    const channel = discord.dmChannelOf(user.id);
+    return channel === undefined
+      ? undefined
+      : discord.channelMessages(channel).find((c) => contentOf(c).includes(text));
+  };
+  await discord.waitFor(() => find() !== undefined, 20_000, `a DM to ${user.username}: ${text}`);
+  return find()!;
 }
