@@ -109,14 +109,23 @@ export function createRefunds(deps: RefundsDeps) {
     throw new Error(`stripe event ${event.id}: deposit ${deposit.id} is not credited yet; retried later`);
   }
 
-  /** Takes `amount` back for Stripe object `stripeId`, once: wallet first, the rest onto the receivable. */
-  async function takeBack(
+  /**
+   * Moves card money for Stripe object `stripeId` between the deposits clearing account and the person — the wallet's
+   * part as `stripe:<id>#1`, the receivable's as `#2`, one unit — and records it once (`deposit_clawbacks`). `split`
+   * decides the parts from what the locked wallet can spend and what the person owes.
+   */
+  async function move(
     tx: Tx,
-    input: { stripeId: string; kind: 'refund' | 'dispute'; deposit: DepositRow; amount: Amount },
-  ): Promise<{ wallet: bigint; receivable: bigint } | undefined> {
+    input: {
+      stripeId: string;
+      kind: ClawbackKind;
+      deposit: DepositRow;
+      amount: Amount;
+      direction: 'out' | 'in';
+      split: (state: { spendable: bigint; owed: bigint }) => { wallet: bigint; receivable: bigint };
+    },
+  ): Promise<{ wallet: bigint; receivable: bigint }> {
     const { stripeId, kind, deposit, amount } = input;
-    const seen = await tx.query(`SELECT 1 FROM deposit_clawbacks WHERE stripe_id = $1`, [stripeId]);
-    if (seen.rows.length > 0) return undefined;
     const wallet = await openAccount(tx, {
       kind: 'wallet',
       owner: walletOwner(deposit.personId),
@@ -126,39 +135,51 @@ export function createRefunds(deps: RefundsDeps) {
     const clearing = await openSystemAccount(tx, 'deposits', amount.currency);
     const locked = await lockAccounts(tx, [wallet, receivable, clearing]);
     const spendable = locked.get(wallet.id)?.spendable ?? 0n;
-    const fromWallet = min(amount.minor, spendable > 0n ? spendable : 0n);
-    const owed = amount.minor - fromWallet;
+    const parts = input.split({
+      spendable: spendable > 0n ? spendable : 0n,
+      owed: await owedNow(tx, deposit.personId, amount.currency),
+    });
     const meta = { depositId: String(deposit.id), stripe: stripeId };
     const legs: Leg[] = [];
-    if (fromWallet > 0n)
-      legs.push({
-        op: 'transfer',
-        ref: `stripe:${stripeId}#1`,
-        debit: wallet.id,
-        credit: clearing.id,
-        amount: fromWallet,
-        kind,
-        meta,
-      });
-    if (owed > 0n)
-      legs.push({
-        op: 'transfer',
-        ref: `stripe:${stripeId}#2`,
-        debit: receivable.id,
-        credit: clearing.id,
-        amount: owed,
-        kind,
-        meta,
-      });
+    for (const [n, account, part] of [
+      [1, wallet, parts.wallet],
+      [2, receivable, parts.receivable],
+    ] as const) {
+      if (part <= 0n) continue;
+      const [debit, credit] = input.direction === 'out' ? [account.id, clearing.id] : [clearing.id, account.id];
+      legs.push({ op: 'transfer', ref: `stripe:${stripeId}#${n}`, debit, credit, amount: part, kind, meta });
+    }
     const r = await ledger.apply(tx, { legs, batchRef: `stripe:${stripeId}` });
     if (!r.ok) throw new Error(`${kind} ${stripeId} refused by the ledger: ${r.error}`);
     await tx.query(
       `INSERT INTO deposit_clawbacks (stripe_id, kind, deposit_id, person_id, amount, currency, wallet_part, receivable_part)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [stripeId, kind, deposit.id, deposit.personId, amount.minor, amount.currency, fromWallet, owed],
+      [stripeId, kind, deposit.id, deposit.personId, amount.minor, amount.currency, parts.wallet, parts.receivable],
     );
-    log.info({ stripeId, kind, depositId: deposit.id, fromWallet, owed }, 'card money taken back');
-    return { wallet: fromWallet, receivable: owed };
+    return parts;
+  }
+
+  /** Takes `amount` back for Stripe object `stripeId`, once: wallet first, the rest onto the receivable. */
+  async function takeBack(
+    tx: Tx,
+    input: { stripeId: string; kind: 'refund' | 'dispute'; deposit: DepositRow; amount: Amount },
+  ): Promise<{ wallet: bigint; receivable: bigint } | undefined> {
+    const { stripeId, kind, deposit, amount } = input;
+    const seen = await tx.query(`SELECT 1 FROM deposit_clawbacks WHERE stripe_id = $1`, [stripeId]);
+    if (seen.rows.length > 0) return undefined;
+    const parts = await move(tx, {
+      stripeId,
+      kind,
+      deposit,
+      amount,
+      direction: 'out',
+      split: ({ spendable }) => {
+        const wallet = min(amount.minor, spendable);
+        return { wallet, receivable: amount.minor - wallet };
+      },
+    });
+    log.info({ stripeId, kind, depositId: deposit.id, ...parts }, 'card money taken back');
+    return parts;
   }
 
   async function owedNow(tx: Tx, personId: bigint, currency: string): Promise<bigint> {
@@ -282,46 +303,18 @@ export function createRefunds(deps: RefundsDeps) {
     const done = await tx.query(`SELECT 1 FROM deposit_clawbacks WHERE stripe_id = $1`, [stripeId]);
     if (done.rows.length > 0) return { type: 'noop', reason: 'AlreadyGivenBack' };
     const amount: Amount = { minor: big(row.amount), currency: String(row.currency) };
-    const wallet = await openAccount(tx, {
-      kind: 'wallet',
-      owner: walletOwner(deposit.personId),
-      currency: amount.currency,
+    // What the person owes is paid off first; the rest goes back to the wallet.
+    await move(tx, {
+      stripeId,
+      kind: 'dispute_won',
+      deposit,
+      amount,
+      direction: 'in',
+      split: ({ owed }) => {
+        const receivable = min(amount.minor, owed > 0n ? owed : 0n);
+        return { wallet: amount.minor - receivable, receivable };
+      },
     });
-    const receivable = await openReceivable(tx, deposit.personId, amount.currency);
-    const clearing = await openSystemAccount(tx, 'deposits', amount.currency);
-    await lockAccounts(tx, [wallet, receivable, clearing]);
-    const owed = await owedNow(tx, deposit.personId, amount.currency);
-    const toReceivable = min(amount.minor, owed > 0n ? owed : 0n);
-    const toWallet = amount.minor - toReceivable;
-    const meta = { depositId: String(deposit.id), stripe: stripeId };
-    const legs: Leg[] = [];
-    if (toWallet > 0n)
-      legs.push({
-        op: 'transfer',
-        ref: `stripe:${stripeId}#1`,
-        debit: clearing.id,
-        credit: wallet.id,
-        amount: toWallet,
-        kind: 'dispute_won',
-        meta,
-      });
-    if (toReceivable > 0n)
-      legs.push({
-        op: 'transfer',
-        ref: `stripe:${stripeId}#2`,
-        debit: clearing.id,
-        credit: receivable.id,
-        amount: toReceivable,
-        kind: 'dispute_won',
-        meta,
-      });
-    const applied = await ledger.apply(tx, { legs, batchRef: `stripe:${stripeId}` });
-    if (!applied.ok) throw new Error(`dispute ${dispute.id} won: refused by the ledger: ${applied.error}`);
-    await tx.query(
-      `INSERT INTO deposit_clawbacks (stripe_id, kind, deposit_id, person_id, amount, currency, wallet_part, receivable_part)
-       VALUES ($1, 'dispute_won', $2, $3, $4, $5, $6, $7)`,
-      [stripeId, deposit.id, deposit.personId, amount.minor, amount.currency, toWallet, toReceivable],
-    );
     await notifyPerson(tx, {
       key: `dispute.won:${dispute.id}`,
       personId: deposit.personId,
