@@ -55,6 +55,11 @@ export interface TelegramTransportOptions {
   >;
   /** How long stop() waits for running work. Default 10 s. */
   stopTimeoutMs?: number;
+  /**
+   * A Bot API call with no answer by then is aborted (telegraf itself waits 500 s, and a hung call holds its
+   * chat's queue). getUpdates keeps its own long-poll timing. Default 15 s.
+   */
+  callTimeoutMs?: number;
 }
 
 export interface TelegramTransportDeps {
@@ -113,6 +118,22 @@ function startError(method: string, err: unknown): Error {
   return new Error(`telegram: ${method} failed: ${reason}`);
 }
 
+/**
+ * Every Bot API call that comes without an abort signal of its own gets one that fires after `timeoutMs`: the
+ * call is really cancelled (its socket closed), not just left behind. Long polling passes its own signal.
+ */
+function abortHungCalls(bot: Telegraf, timeoutMs: number): void {
+  const callApi = bot.telegram.callApi.bind(bot.telegram);
+  // telegraf types the signal as its abort-controller shim's; node-fetch takes Node's own at run time.
+  type Signal = NonNullable<NonNullable<Parameters<typeof callApi>[2]>['signal']>;
+  const bounded: typeof callApi = (method, payload, extra = {}) =>
+    callApi(method, payload, {
+      ...extra,
+      signal: extra.signal ?? (AbortSignal.timeout(timeoutMs) as unknown as Signal),
+    });
+  bot.telegram.callApi = bounded;
+}
+
 export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTransport {
   const { config, db, layer, commands } = deps;
   const intake = deps.intake ?? db;
@@ -131,6 +152,7 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
     telegram: { apiRoot: config.telegramApiRoot, webhookReply: false },
     handlerTimeout: Number.POSITIVE_INFINITY,
   });
+  abortHungCalls(bot, options.callTimeoutMs ?? 15_000);
   let username: string | undefined;
 
   const outbound = createOutbound({

@@ -243,3 +243,18 @@ describe('start', () => {
     expect(transport).toMatchObject({ botId: '123456789', mode: 'polling', router: undefined });
   });
 });
+
+describe('a Bot API call that hangs', () => {
+  it('is aborted after the call timeout instead of holding its chat for telegraf’s 500 s', async () => {
+    const fake = await fakeApi();
+    const h = await harness({ db: t.db, mode: 'webhook', fake, transport: { callTimeoutMs: 300 } });
+    const release = fake.hold('sendMessage');
+    const started = Date.now();
+    const sent = h.transport.send(String(alice.id), { text: 'hello' });
+    await expect(sent).rejects.toThrow(/abort/i);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    release();
+    await h.transport.send(String(alice.id), { text: 'again' });
+    expect(fake.sent('sendMessage').map((c) => c.params.text)).toContain('again');
+  });
+});
