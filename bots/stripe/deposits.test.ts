@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
-import { available, notificationsOf, person } from '../../test/support/core.js';
+import { available, notificationsOf, person, usd } from '../../test/support/core.js';
 import { expire, pay, sessionOf, settle as settleAsync } from '../../test/support/stripe/checkout.js';
 import { stripeFixture, type StripeFixture } from '../../test/support/stripe/fixture.js';
 import { audit } from '../../core/ledger/index.js';
@@ -21,8 +21,6 @@ afterAll(async () => {
   expect((await audit(f.t.db)).violations).toEqual([]);
   await f.close();
 });
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 
 async function deposit(who: Person, minor: bigint, key = ref('tg:deposit')) {
   const outcome = await f.t.db.transaction((tx) =>

@@ -12,7 +12,7 @@ import {
   type WithdrawOutcome,
 } from '../../core/index.js';
 import type { Db } from '../../core/db/executor.js';
-import { available, coreWith, notificationsOf, person, press } from '../../test/support/core.js';
+import { available, coreWith, notificationsOf, person, press, usd } from '../../test/support/core.js';
 import { ref } from '../../test/support/ledger.js';
 import {
   connected as connectedPerson,
@@ -51,8 +51,6 @@ afterAll(async () => {
   expect((await audit(db)).violations).toEqual([]);
   await f.close();
 });
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 
 /** A Stripe event delivered, signed, to the webhook route (stored with its job). */
 async function deliver(event: StripeEventObject): Promise<void> {

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { available, coreFixture, fund, notificationsOf, person, type CoreFixture } from '../../test/support/core.js';
+import {
+  available,
+  coreFixture,
+  fund,
+  notificationsOf,
+  person,
+  type CoreFixture,
+  usd,
+} from '../../test/support/core.js';
 import { audit, groupButtonId, seenInChat, transact, type Core, type Person, type Someone } from '../index.js';
 import type { CollectionSplit, CollectOutcome, CollectPayOutcome } from './model.js';
 import { planShares } from './plan.js';
@@ -20,7 +28,6 @@ const group = () => ({
   kind: 'group' as const,
 });
 type Chat = ReturnType<typeof group>;
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 const key = () => `test:${randomUUID()}`;
 const byId = (p: Person): Someone => ({ personId: p.id });
 

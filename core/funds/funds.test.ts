@@ -11,6 +11,7 @@ import {
   sleep,
   touch,
   type CoreFixture,
+  usd,
 } from '../../test/support/core.js';
 import { JobNotDue } from '../jobs.js';
 import { audit, groupButtonId, matureKey, type Core, type Person } from '../index.js';
@@ -31,7 +32,6 @@ const group = (chatId = `-100${Math.floor(Math.random() * 1e9)}`) => ({
   chatId,
   kind: 'group' as const,
 });
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 const key = () => `test:${randomUUID()}`;
 
 async function newFund(core: Core, creator: Person, chat: ReturnType<typeof group>, name = 'trip') {

@@ -4,25 +4,15 @@
  * when fully funded or at its TTL.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
-import { available, coreFixture, coreWith, person, press, sleep, type CoreFixture } from '../../test/support/core.js';
+import { available, coreWith, person, press, sleep, usd, auditedCore } from '../../test/support/core.js';
 import { groupButtonId, once, toWire, type Core, type Person } from '../index.js';
-import { audit } from '../ledger/index.js';
 import { zonedParts } from '../time/zoned.js';
 import type { BorrowOutcome } from './index.js';
 
-let f: CoreFixture;
+const f = auditedCore({}, 8);
 
-beforeAll(async () => {
-  f = await coreFixture({}, 8);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 const due = () => {
   const p = zonedParts(new Date(Date.now() + 10 * 86_400_000), 'UTC');
   return { year: p.year, month: p.month, day: p.day };

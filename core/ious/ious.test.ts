@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import {
   actor,
   available,
   CHAT,
-  coreFixture,
   coreWith,
   fund,
   notificationsOf,
@@ -13,26 +12,17 @@ import {
   press,
   sleep,
   touch,
-  type CoreFixture,
+  usd,
+  auditedCore,
 } from '../../test/support/core.js';
 import { once, toWire, type Core } from '../index.js';
-import { audit } from '../ledger/index.js';
 import { iouReminderTimes } from '../reminders/policy.js';
 import { zonedParts } from '../time/zoned.js';
 import type { Person } from '../people/index.js';
 import type { Day, IouInput } from './index.js';
 
-let f: CoreFixture;
+const f = auditedCore({}, 12);
 
-beforeAll(async () => {
-  f = await coreFixture({}, 12);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 const DAY = 86_400_000;
 
 /** The day `days` from today in UTC. */

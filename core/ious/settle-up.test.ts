@@ -4,26 +4,16 @@
  * or nothing moves (someone short, or an IOU changed meanwhile).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
-import { available, coreFixture, fund, person, press, type CoreFixture } from '../../test/support/core.js';
+import { available, fund, person, press, usd, auditedCore } from '../../test/support/core.js';
 import { seenInChat } from '../groups/index.js';
 import { once, toWire, type Person } from '../index.js';
-import { audit } from '../ledger/index.js';
 import { zonedParts } from '../time/zoned.js';
 import type { SettleOutcome } from './index.js';
 
-let f: CoreFixture;
+const f = auditedCore({}, 8);
 
-beforeAll(async () => {
-  f = await coreFixture({}, 8);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 const due = () => {
   const p = zonedParts(new Date(Date.now() + 10 * 86_400_000), 'UTC');
   return { year: p.year, month: p.month, day: p.day };

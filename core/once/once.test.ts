@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
-import { CHAT, coreFixture, fund, person, type CoreFixture } from '../../test/support/core.js';
-import { audit } from '../ledger/index.js';
+import { CHAT, fund, person, auditedCore } from '../../test/support/core.js';
 import { amountFromWire, bigintFromWire, once, pruneCommandLog, toWire } from '../index.js';
 
-let f: CoreFixture;
-
-beforeAll(async () => {
-  f = await coreFixture();
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
+const f = auditedCore();
 
 const transfersWithRef = async (key: string): Promise<number> =>
   Number((await f.db.query(`SELECT count(*) AS n FROM transfers WHERE ref = $1`, [key])).rows[0]?.n);

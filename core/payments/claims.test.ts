@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import {
   actor,
   available,
   CHAT,
-  coreFixture,
   coreWith,
   notificationsOf,
   outbox,
@@ -12,26 +11,16 @@ import {
   press,
   sleep,
   touch,
-  type CoreFixture,
+  usd,
+  auditedCore,
 } from '../../test/support/core.js';
 import { once, toWire } from '../index.js';
 import type { Core } from '../index.js';
 import { JobNotDue } from '../jobs.js';
-import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
 import type { PayInput } from './index.js';
 
-let f: CoreFixture;
-
-beforeAll(async () => {
-  f = await coreFixture({}, 10);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
+const f = auditedCore({}, 10);
 
 function pay(core: Core, from: Person, to: PayInput['to'], amount = usd(5_00n)) {
   const key = ref('tg:claim');

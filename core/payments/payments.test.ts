@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import {
   actor,
   available,
   CHAT,
-  coreFixture,
   coreWith,
   fund,
   notificationsOf,
@@ -12,25 +11,15 @@ import {
   press,
   sleep,
   touch,
-  type CoreFixture,
+  usd,
+  auditedCore,
 } from '../../test/support/core.js';
 import { once, toWire } from '../index.js';
 import type { Tx } from '../db/executor.js';
-import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
 import type { PayInput, PayOutcome } from './index.js';
 
-let f: CoreFixture;
-
-beforeAll(async () => {
-  f = await coreFixture({}, 10);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
+const f = auditedCore({}, 10);
 
 /** One /pay delivery, as the command layer runs it. */
 function pay(from: Person, to: PayInput['to'], amount = usd(5_00n), extra: Partial<PayInput> = {}) {

@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actor, available, coreFixture, fund, touch, type CoreFixture } from '../../test/support/core.js';
-import { audit, balancesOf } from '../ledger/index.js';
+import { describe, expect, it } from 'vitest';
+import { actor, available, fund, touch, auditedCore } from '../../test/support/core.js';
+import { balancesOf } from '../ledger/index.js';
 import { MAX_LINK_ATTEMPTS } from './index.js';
 import type { LinkResult, Person } from './index.js';
 
-let f: CoreFixture;
-
-beforeAll(async () => {
-  f = await coreFixture();
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
+const f = auditedCore();
 
 const telegramUser = (name: string) => touch(f.core, actor(name));
 const discordUser = (name: string) => touch(f.core, actor(name, { platform: 'discord' }));

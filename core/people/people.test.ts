@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actor, coreFixture, person, touch, type CoreFixture } from '../../test/support/core.js';
-import { audit } from '../ledger/index.js';
+import { describe, expect, it } from 'vitest';
+import { actor, person, touch, auditedCore } from '../../test/support/core.js';
 import { TELEGRAM_SERVICE_IDS } from './index.js';
 
-let f: CoreFixture;
-
-beforeAll(async () => {
-  f = await coreFixture();
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
+const f = auditedCore();
 
 const tx = <T>(fn: Parameters<typeof f.db.transaction<T>>[0]) => f.db.transaction(fn);
 

@@ -12,6 +12,7 @@ import {
   touch,
   actor,
   type CoreFixture,
+  usd,
 } from '../../test/support/core.js';
 import { audit, groupButtonId, type Core, type Person } from '../index.js';
 import { bigOrNull } from '../db/rows.js';
@@ -33,7 +34,6 @@ const group = () => ({
   kind: 'group' as const,
 });
 type Group = ReturnType<typeof group>;
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 
 async function send(
   core: Core,

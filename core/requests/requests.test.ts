@@ -1,35 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import {
   actor,
   available,
   CHAT,
-  coreFixture,
   fund,
   notificationsOf,
   outbox,
   person,
   press,
   sleep,
-  type CoreFixture,
+  usd,
+  auditedCore,
 } from '../../test/support/core.js';
 import { once, toWire } from '../index.js';
 import { JobNotDue } from '../jobs.js';
-import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
 import type { RequestInput } from './index.js';
 
-let f: CoreFixture;
-
-beforeAll(async () => {
-  f = await coreFixture({}, 10);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
+const f = auditedCore({}, 10);
 
 function ask(requester: Person, payer: RequestInput['payer'], extra: Partial<RequestInput> = {}) {
   const key = ref('tg:req');

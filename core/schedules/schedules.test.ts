@@ -1,30 +1,13 @@
 /** Recurring transfers in the core against real Postgres: create → Activate → runs in the outbox; cancel; mute. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
-import {
-  CHAT,
-  coreFixture,
-  notificationsOf,
-  outbox,
-  person,
-  press,
-  type CoreFixture,
-} from '../../test/support/core.js';
+import { CHAT, notificationsOf, outbox, person, press, auditedCore } from '../../test/support/core.js';
 import { once, toWire } from '../index.js';
-import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
 import { SCHEDULE_WEEKDAYS, type ScheduleSpec } from './grammar.js';
 import type { ScheduleCreateInput } from './service.js';
 
-let f: CoreFixture;
-
-beforeAll(async () => {
-  f = await coreFixture({}, 6);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
+const f = auditedCore({}, 6);
 
 /**
  * Weekly on the weekday three days from now (UTC, the payers' zone): the first run is always more than a day

@@ -2,36 +2,26 @@
  * Shared recurring transfers in the core against real Postgres: siblings of a fund pay their parents by agreed
  * shares; it starts only when every sibling accepted; each run moves all the shares or nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import {
   CHAT,
   available,
-  coreFixture,
   fund,
   notificationsOf,
   outbox,
   person,
   press,
-  type CoreFixture,
+  usd,
+  auditedCore,
 } from '../../test/support/core.js';
 import { once, toWire } from '../index.js';
-import { audit } from '../ledger/index.js';
 import type { Person } from '../people/index.js';
 import { SCHEDULE_WEEKDAYS, type ScheduleSpec } from './grammar.js';
 import { splitShares, type ScheduleCreateInput } from './service.js';
 
-let f: CoreFixture;
+const f = auditedCore({}, 6);
 
-beforeAll(async () => {
-  f = await coreFixture({}, 6);
-});
-afterAll(async () => {
-  expect((await audit(f.db)).violations).toEqual([]);
-  await f.t.drop();
-});
-
-const usd = (minor: bigint) => ({ minor, currency: 'USD' });
 const GROUP = { ...CHAT, kind: 'group' as const };
 /** Weekly, three days from now: never due during a test unless moved to now. */
 const WEEKLY: ScheduleSpec = {

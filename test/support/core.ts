@@ -1,5 +1,7 @@
 /** Fixtures for the core domain tests: a core over a fresh test database, people, money, button presses. */
 import { randomInt } from 'node:crypto';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { audit } from '../../core/ledger/index.js';
 import {
   createCore,
   once,
@@ -41,6 +43,40 @@ export async function coreFixture(overrides: Partial<CoreConfig> = {}, max = 8):
   const t = await createTestDatabase(max);
   return { t, db: t.db, core: createCore({ db: t.db, config: { ...TEST_CONFIG, ...overrides } }) };
 }
+
+/**
+ * The usual core test file's fixture: `coreFixture` in beforeAll, and in afterAll the ledger's audit, which must come
+ * out clean, before the database is dropped. Call it at the top of the file; use it in tests and later hooks.
+ */
+export function auditedCore(overrides: Partial<CoreConfig> = {}, max = 8): CoreFixture {
+  let ready: CoreFixture | undefined;
+  const get = (): CoreFixture => {
+    if (!ready) throw new Error('the core fixture is used before its beforeAll ran');
+    return ready;
+  };
+  beforeAll(async () => {
+    ready = await coreFixture(overrides, max);
+  });
+  afterAll(async () => {
+    if (!ready) return;
+    expect((await audit(ready.db)).violations).toEqual([]);
+    await ready.t.drop();
+  });
+  return {
+    get t() {
+      return get().t;
+    },
+    get db() {
+      return get().db;
+    },
+    get core() {
+      return get().core;
+    },
+  };
+}
+
+/** Dollars in minor units, the currency most tests pay in. */
+export const usd = (minor: bigint): { minor: bigint; currency: string } => ({ minor, currency: 'USD' });
 
 /** A second core over the same database with other settings (short TTLs). */
 export const coreWith = (db: Db, overrides: Partial<CoreConfig>): Core =>
