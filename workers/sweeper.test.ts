@@ -149,9 +149,8 @@ describe('the outbox sweeper', () => {
     await insertNotifications(database.db, [{ personId: 9_001, key: 'notify:marker:1', dueAt: new Date(now + 4_000) }]);
     await waitFor('relayed', async () => (await running!.queues.notifications.getJobCountByTypes('delayed')) === 1);
     await admin.flushall();
-    const lostAt = Date.now();
+    // waitFor gives up after 20 s, well inside the 60 s grace: only the marker's path can rebuild it in time.
     await waitFor('rebuilt', async () => (await running!.queues.notifications.getJobCountByTypes('delayed')) === 1);
-    expect(Date.now() - lostAt).toBeLessThan(10_000);
     expect(
       log.entries.some((e) => e.msg === 'Redis lost its data: rebuilding every queued job from the outbox now'),
     ).toBe(true);

@@ -249,10 +249,8 @@ describe('a Bot API call that hangs', () => {
     const fake = await fakeApi();
     const h = await harness({ db: t.db, mode: 'webhook', fake, transport: { callTimeoutMs: 300 } });
     const release = fake.hold('sendMessage');
-    const started = Date.now();
-    const sent = h.transport.send(String(alice.id), { text: 'hello' });
-    await expect(sent).rejects.toThrow(/abort/i);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // Aborted by our signal (telegraf's own limit would end it as a network timeout, 500 s later).
+    await expect(h.transport.send(String(alice.id), { text: 'hello' })).rejects.toThrow(/abort/i);
     release();
     await h.transport.send(String(alice.id), { text: 'again' });
     expect(fake.sent('sendMessage').map((c) => c.params.text)).toContain('again');
