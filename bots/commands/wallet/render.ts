@@ -1,6 +1,6 @@
 /** /balance and /history replies. */
 import { formatAmount } from '../../../core/index.js';
-import { formatDate, t, type MessageKey } from '../../i18n/index.js';
+import { formatDate, t, translate, type MessageKey } from '../../i18n/index.js';
 import { TEXT_LIMIT, message, truncate, type Reader } from '../render.js';
 import type { OutMessage } from '../types.js';
 
@@ -44,25 +44,15 @@ const STATE_KEYS: Record<HistoryView['state'], MessageKey | undefined> = {
   undone: 'history.undone',
 };
 
-/** System accounts named in the reader's language (others show their plain name). */
-const SYSTEM_KEYS: Readonly<Partial<Record<string, MessageKey>>> = {
-  faucet: 'history.faucet',
-  payouts: 'history.payouts',
-  fees: 'history.fees',
-  deposits: 'history.deposits',
-  receivable: 'history.receivable',
-};
-
 function counterpart(reader: Reader, party: HistoryParty): string {
   switch (party.type) {
     case 'person':
       return party.name;
     case 'claim':
       return party.claimed ? `@${party.username}` : t(reader.locale, 'history.unclaimed', { username: party.username });
-    case 'system': {
-      const key = SYSTEM_KEYS[party.name];
-      return key ? t(reader.locale, key) : party.name;
-    }
+    case 'system':
+      // Each system account's name in the reader's language is `history.system.<name>`; others show their own.
+      return translate(reader.locale, `history.system.${party.name}`) ?? party.name;
   }
 }
 
