@@ -3,39 +3,24 @@
  * buttons (Discord has no native poll for bots), members' presses counted, the workers pay what passed, the card
  * in the channel is edited with the result, and the payee hears it in a DM.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
-import {
-  DiscordInteractions,
-  postInteraction,
-  snowflake,
-  type DiscordUser,
-  type FakeDiscordApi,
-} from '../fakes/discord-api.js';
-import { inboxDrained, startApp, type RunningApp } from '../support/app.js';
-import { closeWorld, discordWorld, type DiscordWorld, contentOf } from '../support/discord.js';
+import { DiscordInteractions, snowflake, type DiscordUser, type FakeDiscordApi } from '../fakes/discord-api.js';
+import { inboxDrained } from '../support/app.js';
+import { contentOf, discordApp } from '../support/discord.js';
 
 const GUILD = { guildId: '310000000000000077', channelId: '410000000000000077' };
 
 describe('a group fund on Discord through the real app', () => {
-  let world: DiscordWorld;
+  const world = discordApp('110000000000000077');
+  const { send } = world;
   let discord: FakeDiscordApi;
   let interactions: DiscordInteractions;
-  let app: RunningApp;
   let nextUser = 210_000_000_000_007_001n;
 
-  beforeAll(async () => {
-    world = await discordWorld('110000000000000077');
+  beforeAll(() => {
     ({ discord, interactions } = world);
-    app = await startApp({ databaseUrl: world.database.url, fake: world.telegram, env: world.env });
   });
-
-  afterAll(() => closeWorld(world, app ? [app] : []));
-
-  async function send(raw: Record<string, unknown>): Promise<void> {
-    const res = await postInteraction(app.url, interactions, raw);
-    expect(res.status).toBe(200);
-  }
 
   async function fundCommand(user: DiscordUser, sub: string, options: Record<string, string | DiscordUser>) {
     const raw = interactions.command(user, 'fund', options, GUILD, sub);

@@ -3,45 +3,35 @@
  * button only they can press) moves the money, and `/settle` in the channel plans the one payment that clears both
  * friends' IOUs; the payer approves it with a tap and the card says it is settled.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { balancesOf } from '../../core/ledger/index.js';
 import {
   DiscordInteractions,
-  postInteraction,
   snowflake,
   type DiscordCall,
   type DiscordUser,
   type FakeDiscordApi,
 } from '../fakes/discord-api.js';
-import { inboxDrained, startApp, type RunningApp } from '../support/app.js';
-import { closeWorld, discordWorld, type DiscordWorld, contentOf, dmTo } from '../support/discord.js';
+import { inboxDrained } from '../support/app.js';
+import { contentOf, dmTo, discordApp } from '../support/discord.js';
 
 const GUILD = { guildId: '310000000000000091', channelId: '410000000000000091' };
 
 describe('IOUs on Discord through the real app', () => {
-  let world: DiscordWorld;
+  const world = discordApp('110000000000000091');
+  const { send } = world;
   let discord: FakeDiscordApi;
   let interactions: DiscordInteractions;
-  let app: RunningApp;
   let nextUser = 210_000_000_000_009_001n;
 
-  beforeAll(async () => {
-    world = await discordWorld('110000000000000091');
+  beforeAll(() => {
     ({ discord, interactions } = world);
-    app = await startApp({ databaseUrl: world.database.url, fake: world.telegram, env: world.env });
   });
-
-  afterAll(() => closeWorld(world, app ? [app] : []));
 
   const buttonsOf = (call: DiscordCall) =>
     (
       (call.body?.components as Array<{ components: Array<{ custom_id: string; label: string }> }> | undefined) ?? []
     ).flatMap((r) => r.components);
-
-  async function send(raw: Record<string, unknown>): Promise<void> {
-    const res = await postInteraction(app.url, interactions, raw);
-    expect(res.status).toBe(200);
-  }
 
   async function reply(raw: { token: string }, what: string): Promise<DiscordCall> {
     await discord.waitFor(() => discord.messagesOf(raw.token).length > 0, 20_000, what);

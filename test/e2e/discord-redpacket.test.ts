@@ -3,37 +3,22 @@
  * with its Claim button, presses by two people (one never used the bot) answered with their share (an ephemeral
  * note: Discord has no toast), the sender refused, and the card edited to "all claimed" by the workers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DiscordInteractions,
-  postInteraction,
-  snowflake,
-  type DiscordUser,
-  type FakeDiscordApi,
-} from '../fakes/discord-api.js';
-import { startApp, type RunningApp } from '../support/app.js';
-import { closeWorld, discordWorld, type DiscordWorld, contentOf } from '../support/discord.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DiscordInteractions, snowflake, type DiscordUser, type FakeDiscordApi } from '../fakes/discord-api.js';
+
+import { contentOf, discordApp } from '../support/discord.js';
 
 const GUILD = { guildId: '310000000000000078', channelId: '410000000000000078' };
 
 describe('a red packet on Discord through the real app', () => {
-  let world: DiscordWorld;
+  const world = discordApp('110000000000000078');
+  const { send } = world;
   let discord: FakeDiscordApi;
   let interactions: DiscordInteractions;
-  let app: RunningApp;
 
-  beforeAll(async () => {
-    world = await discordWorld('110000000000000078');
+  beforeAll(() => {
     ({ discord, interactions } = world);
-    app = await startApp({ databaseUrl: world.database.url, fake: world.telegram, env: world.env });
   });
-
-  afterAll(() => closeWorld(world, app ? [app] : []));
-
-  async function send(raw: Record<string, unknown>): Promise<void> {
-    const res = await postInteraction(app.url, interactions, raw);
-    expect(res.status).toBe(200);
-  }
 
   async function answered(raw: { token: string }, what: string): Promise<string> {
     await discord.waitFor(() => discord.messagesOf(raw.token).length > 0, 20_000, what);

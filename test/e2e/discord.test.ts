@@ -3,7 +3,7 @@
  * /discord/interactions, replies through the fake Discord REST API's interaction webhook, DMs for notifications,
  * and a Telegram account (fake Bot API) joined to a Discord one with /link.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { t } from '../../bots/i18n/index.js';
 import { balancesOf } from '../../core/ledger/index.js';
 import {
@@ -15,16 +15,17 @@ import {
   type DiscordUser,
 } from '../fakes/discord-api.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import { inboxDrained, startApp, transferCount, waitForSent, type RunningApp } from '../support/app.js';
+import { inboxDrained, transferCount, waitForSent, type RunningApp } from '../support/app.js';
 import { REFUSED_AMOUNTS } from '../support/amounts.js';
-import { closeWorld, discordWorld, type DiscordWorld, contentOf, dmTo } from '../support/discord.js';
+import { contentOf, dmTo, discordApp } from '../support/discord.js';
 import { lockWallets, type TestDatabase } from '../support/postgres.js';
 
 const GUILD = { guildId: '310000000000000001', channelId: '410000000000000001' };
 const EPHEMERAL = 64;
 
 describe('Discord through the real app', () => {
-  let world: DiscordWorld;
+  const world = discordApp('110000000000000001', { CONFIRM_THRESHOLD: '20' });
+  const { send } = world;
   let database: TestDatabase;
   let telegram: FakeTelegramApi;
   let discord: FakeDiscordApi;
@@ -32,26 +33,13 @@ describe('Discord through the real app', () => {
   let app: RunningApp;
   let nextUser = 210_000_000_000_000_001n;
 
-  beforeAll(async () => {
-    world = await discordWorld('110000000000000001');
-    ({ database, telegram, discord, interactions } = world);
-    app = await startApp({
-      databaseUrl: database.url,
-      fake: telegram,
-      env: { ...world.env, CONFIRM_THRESHOLD: '20' },
-    });
+  beforeAll(() => {
+    ({ database, telegram, discord, interactions, app } = world);
   });
-
-  afterAll(() => closeWorld(world, app ? [app] : []));
 
   const newUser = (name: string): DiscordUser => interactions.user(String(nextUser++), name);
 
   /** Posts a signed interaction; it must be accepted and deferred. */
-  async function send(raw: Record<string, unknown>): Promise<unknown> {
-    const res = await postInteraction(app.url, interactions, raw);
-    expect(res.status).toBe(200);
-    return res.json;
-  }
 
   /** The first message (edit of @original or follow-up) the app sent for an interaction. */
   async function replyTo(raw: { token: string }): Promise<DiscordCall> {

@@ -3,11 +3,17 @@
  * Telegram bot too), the fake Discord REST API and a signing key pair; the environment that points the app at
  * them; and the teardown that ends with the ledger audit.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { audit } from '../../core/ledger/index.js';
-import { DiscordInteractions, FakeDiscordApi, type DiscordCall, type DiscordUser } from '../fakes/discord-api.js';
+import {
+  DiscordInteractions,
+  FakeDiscordApi,
+  postInteraction,
+  type DiscordCall,
+  type DiscordUser,
+} from '../fakes/discord-api.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import { startFakeTelegram, type RunningApp } from './app.js';
+import { startApp, startFakeTelegram, type RunningApp } from './app.js';
 import { cleanUp } from './chipin.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
@@ -62,4 +68,61 @@ export async function dmTo(discord: FakeDiscordApi, user: DiscordUser, text: str
   };
   await discord.waitFor(() => find() !== undefined, 20_000, `a DM to ${user.username}: ${text}`);
   return find()!;
+}
+
+/** One Discord e2e file's world with `chipin start` on it (DISCORD_* plus `env`), and its signed interactions. */
+export interface DiscordApp {
+  readonly world: DiscordWorld;
+  readonly database: TestDatabase;
+  readonly telegram: FakeTelegramApi;
+  readonly discord: FakeDiscordApi;
+  readonly interactions: DiscordInteractions;
+  readonly app: RunningApp;
+  /** POSTs a signed interaction, which must be accepted (200); resolves with the initial response. */
+  readonly send: (raw: Record<string, unknown>) => Promise<unknown>;
+}
+
+/**
+ * Registers the file's beforeAll / afterAll (call it inside `describe`): the world and the app are ready in the
+ * tests and in later beforeAll hooks; at the end the app is killed and the world closed (the audit must be clean).
+ */
+export function discordApp(applicationId: string, env: Record<string, string> = {}): DiscordApp {
+  let ready: { world: DiscordWorld; app: RunningApp } | undefined;
+  let world: DiscordWorld | undefined;
+  let app: RunningApp | undefined;
+  const get = () => {
+    if (!ready) throw new Error('the Discord e2e world is used before its beforeAll ran');
+    return ready;
+  };
+  beforeAll(async () => {
+    world = await discordWorld(applicationId);
+    app = await startApp({ databaseUrl: world.database.url, fake: world.telegram, env: { ...world.env, ...env } });
+    ready = { world, app };
+  });
+  afterAll(() => closeWorld(world, app ? [app] : []));
+  return {
+    get world() {
+      return get().world;
+    },
+    get database() {
+      return get().world.database;
+    },
+    get telegram() {
+      return get().world.telegram;
+    },
+    get discord() {
+      return get().world.discord;
+    },
+    get interactions() {
+      return get().world.interactions;
+    },
+    get app() {
+      return get().app;
+    },
+    send: async (raw) => {
+      const res = await postInteraction(get().app.url, get().world.interactions, raw);
+      expect(res.status).toBe(200);
+      return res.json;
+    },
+  };
 }
