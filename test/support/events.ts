@@ -1,6 +1,31 @@
 /** Events a transport would hand the command layer, for tests that drive the layer directly. */
 import type { Actor, ChatRef, IncomingEvent, Mention } from '../../bots/commands/types.js';
 
+type CommandOptions = NonNullable<Extract<IncomingEvent, { type: 'command' }>['options']>;
+
+/** The mention entities Telegram sends for every `@name` in `args`. */
+export const mentionsIn = (args: string): Mention[] =>
+  [...args.matchAll(/@(\w+)/g)].map((m) => ({ username: m[1] ?? '', offset: m.index, length: m[0].length }));
+
+/** `/command args` typed by `actor` in a group, as a grammar test reads it (Discord `options` when given). */
+export function commandEvent(
+  command: string,
+  actor: Actor,
+  args: string,
+  options?: { options?: CommandOptions; mentions?: Mention[] },
+): Extract<IncomingEvent, { type: 'command' }> {
+  return {
+    type: 'command',
+    key: 'k',
+    actor,
+    chat: { platform: 'telegram', chatId: '-1', kind: 'group' },
+    command,
+    args,
+    mentions: options?.mentions ?? mentionsIn(args),
+    ...(options?.options ? { options: options.options } : {}),
+  };
+}
+
 /**
  * Builders for one test file: people with fresh numeric ids from `firstId`, `/commands` typed in `group` (every
  * `@name` gets its mention entity, as Telegram sends), and button presses there. Keys start with `keyPrefix`, so
@@ -25,13 +50,16 @@ export function chatEvents(options: { firstId: number; keyPrefix: string; group:
     command: (actor: Actor, text: string, chat: ChatRef = group): Extract<IncomingEvent, { type: 'command' }> => {
       const [head = '', ...rest] = text.split(' ');
       const args = rest.join(' ');
-      const mentions: Mention[] = [...args.matchAll(/@(\w+)/g)].map((m) => ({
-        username: m[1] ?? '',
-        offset: m.index,
-        length: m[0].length,
-      }));
       updates += 1;
-      return { type: 'command', key: `${keyPrefix}:${updates}`, actor, chat, command: head.slice(1), args, mentions };
+      return {
+        type: 'command',
+        key: `${keyPrefix}:${updates}`,
+        actor,
+        chat,
+        command: head.slice(1),
+        args,
+        mentions: mentionsIn(args),
+      };
     },
     press: (actor: Actor, actionId: string, chat: ChatRef = group): IncomingEvent => {
       updates += 1;

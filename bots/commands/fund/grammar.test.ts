@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandEvent } from '../../../test/support/events.js';
 import { parseMaxAmount } from '../../../core/money/index.js';
 import { Input, type CommandEvent, type ParseContext } from '../grammar/index.js';
 import type { Actor } from '../types.js';
@@ -9,23 +10,8 @@ if (!max.ok) throw new Error(max.message);
 const CONTEXT: ParseContext = { defaultCurrency: 'USD', max: max.value, now: new Date(), timeZone: 'UTC' };
 const BOB: Actor = { platform: 'discord', userId: '42', displayName: 'Bob', username: 'bob', isBot: false };
 
-function event(args: string, options?: CommandEvent['options']): CommandEvent {
-  const mentions = [...args.matchAll(/@(\w+)/g)].map((m) => ({
-    username: m[1] ?? '',
-    offset: m.index,
-    length: m[0].length,
-  }));
-  return {
-    type: 'command',
-    key: 'k',
-    actor: BOB,
-    chat: { platform: 'telegram', chatId: '-1', kind: 'group' },
-    command: 'fund',
-    args,
-    mentions,
-    ...(options ? { options } : {}),
-  };
-}
+const event = (args: string, options?: CommandEvent['options']): CommandEvent =>
+  commandEvent('fund', BOB, args, options ? { options } : {});
 const parse = (args: string, options?: CommandEvent['options']) => parseFund(new Input(event(args, options)), CONTEXT);
 
 describe('the /fund grammar', () => {

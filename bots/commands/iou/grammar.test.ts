@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandEvent } from '../../../test/support/events.js';
 import { parseMaxAmount } from '../../../core/money/index.js';
 import { Input, readDay, type CommandEvent, type ParseContext } from '../grammar/index.js';
 import type { Actor } from '../types.js';
@@ -18,23 +19,8 @@ const context = (timeZone: string): ParseContext => ({
 });
 const BEN: Actor = { platform: 'discord', userId: '42', displayName: 'Ben', username: 'ben', isBot: false };
 
-function event(args: string, options?: CommandEvent['options']): CommandEvent {
-  const mentions = [...args.matchAll(/@(\w+)/g)].map((m) => ({
-    username: m[1] ?? '',
-    offset: m.index,
-    length: m[0].length,
-  }));
-  return {
-    type: 'command',
-    key: 'k',
-    actor: BEN,
-    chat: { platform: 'telegram', chatId: '-1', kind: 'group' },
-    command: 'iou',
-    args,
-    mentions,
-    ...(options ? { options } : {}),
-  };
-}
+const event = (args: string, options?: CommandEvent['options']): CommandEvent =>
+  commandEvent('iou', BEN, args, options ? { options } : {});
 const iou = (args: string, timeZone = SHANGHAI, options?: CommandEvent['options']) =>
   parseIou(new Input(event(args, options)), context(timeZone));
 const day = (text: string) => {

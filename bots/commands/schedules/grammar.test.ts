@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandEvent } from '../../../test/support/events.js';
 import { parseMaxAmount } from '../../../core/money/index.js';
 import { Input, type CommandEvent, type ParseContext } from '../grammar/index.js';
 import type { Actor, Mention } from '../types.js';
@@ -10,19 +11,8 @@ const CONTEXT: ParseContext = { defaultCurrency: 'USD', max: max.value, now: new
 const ANN: Actor = { platform: 'telegram', userId: '41', displayName: 'Ann', username: 'ann', isBot: false };
 
 /** Telegram marks each `@username` with a mention entity (offset and length in the text). */
-function event(args: string, mentions?: Mention[]): CommandEvent {
-  return {
-    type: 'command',
-    key: 'k',
-    actor: ANN,
-    chat: { platform: 'telegram', chatId: '-1', kind: 'group' },
-    command: 'every',
-    args,
-    mentions:
-      mentions ??
-      [...args.matchAll(/@(\w+)/g)].map((m) => ({ username: m[1] ?? '', offset: m.index, length: m[0].length })),
-  };
-}
+const event = (args: string, mentions?: Mention[]): CommandEvent =>
+  commandEvent('every', ANN, args, mentions ? { mentions } : {});
 const parse = (args: string, mentions?: Mention[]) => parseEvery(new Input(event(args, mentions)), CONTEXT);
 const user = (username: string) => ({ kind: 'username', username });
 
