@@ -37,7 +37,7 @@ export interface StripeClientConfig {
 /** Stripe's default, and the most we accept (RELIABILITY S4). */
 export const WEBHOOK_TOLERANCE_S = 300;
 
-export function createStripeClient(config: StripeClientConfig): Stripe {
+function createStripeClient(config: StripeClientConfig): Stripe {
   const base = new URL(config.apiBase);
   const protocol = base.protocol === 'http:' ? 'http' : 'https';
   return new Stripe(config.secretKey, {
@@ -52,7 +52,7 @@ export function createStripeClient(config: StripeClientConfig): Stripe {
 }
 
 /** A library error as the port's: answered (refused) or not (unknown). Anything else is rethrown as is. */
-export function portError(err: unknown): Error {
+function portError(err: unknown): Error {
   if (err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeAPIError)
     return new StripeUnknownOutcome(err.message);
   if (err instanceof Stripe.errors.StripeError) {

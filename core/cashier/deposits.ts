@@ -6,7 +6,7 @@
  * Stripe and acts on what it says now, under the deposit's row lock: the credit's ledger ref is
  * `stripe:<session id>`, so a session is credited at most once, and a closed deposit never reopens.
  */
-import type { Executor, Row, Tx } from '../db/executor.js';
+import type { Row, Tx } from '../db/executor.js';
 import { big, textOrNull } from '../db/rows.js';
 import { balancesOf, openAccount, openSystemAccount } from '../ledger/queries.js';
 import type { Ledger } from '../ledger/service.js';
@@ -200,12 +200,7 @@ export function createDeposits(deps: DepositsDeps) {
     'checkout.session.expired': onSession,
   };
 
-  async function get(exec: Executor, id: bigint): Promise<Deposit | undefined> {
-    const r = await exec.query(`SELECT ${COLUMNS} FROM deposits WHERE id = $1`, [id]);
-    return r.rows[0] ? toDeposit(r.rows[0]) : undefined;
-  }
-
-  return { start, sync, check, events, get };
+  return { start, sync, check, events };
 }
 
 export type Deposits = ReturnType<typeof createDeposits>;
