@@ -21,8 +21,11 @@ export const DEEP_INVARIANTS = [
   'SENT',
 ] as const;
 
-/** Work may have waited at most `graceMs` (default: none — call it once the scenario has drained). */
-export async function expectInvariants(databaseUrl: string, graceMs = 0): Promise<string[]> {
+/**
+ * Work may have waited at most `graceMs`: call it once the scenario has drained; the default 10 s covers work that
+ * fell due while the check started (a notification a few seconds after its payment).
+ */
+export async function expectInvariants(databaseUrl: string, graceMs = 10_000): Promise<string[]> {
   const cwd = tempDir('check');
   const check = await runChipin(
     ['check', '--deep', '--grace', `${graceMs}ms`, '--json'],
