@@ -57,6 +57,7 @@ import {
 } from './workers/index.js';
 import { bindLive } from './core/live/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
+import { createPersonThrottle } from './workers/throttles/person.js';
 import { createStripeGateway } from './bots/stripe/client.js';
 import { createStripeRoutes, STRIPE_RETURN_PATH } from './bots/stripe/webhook.js';
 import { registerCashierMetrics } from './bots/stripe/metrics.js';
@@ -336,7 +337,14 @@ export async function startApp(
     const metrics = createMetricsRegistry({ version: version() });
     const core = createCore({ db, config, log, stripe: stripeOf(config) });
     registerCashierMetrics(metrics, { db, log });
-    const layer = createCommandLayer({ core, config, log });
+    // The abuse throttles share one fail-fast connection: a lost Redis lets commands through rather than wait.
+    const throttleRedis = redis.createConnection('producer');
+    const layer = createCommandLayer({
+      core,
+      config,
+      log,
+      throttle: createPersonThrottle(throttleRedis, queuePrefix(config), config.throttles, log),
+    });
     const telegram = config.telegramBotToken
       ? createTelegramTransport({
           config,
