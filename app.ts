@@ -271,6 +271,7 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
     log,
     metrics,
     prefix: queuePrefix(config),
+    remindersPerDay: config.throttles.remindersPerDay,
     handlers: core.timed,
     notifier: {
       directory: createDirectory({ people: core.people }),
