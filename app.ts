@@ -57,6 +57,7 @@ import {
 } from './workers/index.js';
 import { bindLive } from './core/live/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
+import { createDiscordGuard } from './workers/throttles/discord.js';
 import { createPersonThrottle } from './workers/throttles/person.js';
 import { createStripeGateway } from './bots/stripe/client.js';
 import { createStripeRoutes, STRIPE_RETURN_PATH } from './bots/stripe/webhook.js';
@@ -365,6 +366,16 @@ export async function startApp(
             intake,
             log: log.child({ transport: 'discord' }),
             layer,
+            guard: createDiscordGuard(
+              throttleRedis,
+              queuePrefix(config),
+              {
+                threshold: config.throttles.discordInvalidThreshold,
+                windowMs: config.throttles.discordInvalidWindowMs,
+                forbiddenTtlMs: config.throttles.discordForbiddenTtlMs,
+              },
+              log.child({ transport: 'discord' }),
+            ),
             options: {
               // A gateway gone for good ends the process (graceful stop); the supervisor restarts it with backoff.
               onFatal: () => process.kill(process.pid, 'SIGTERM'),
