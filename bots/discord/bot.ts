@@ -64,7 +64,9 @@ export interface DiscordTransport {
   /**
    * A DM on the bot's own initiative (the notifications worker's Discord sender): opens (or reuses) the DM channel
    * of `userId`, then posts. Rejects with @discordjs/rest's error, readable with `discordFailure`; a 429 rejects at
-   * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping).
+   * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping). With a `guard`:
+   * `RateLimited` (global) without a call while the invalid-request breaker is open, `Blocked` without a call when
+   * the user answered 403 lately.
    */
   send(userId: string, message: OutMessage): Promise<{ messageId: string }>;
   /** Posts a message in a channel with the bot token (a live message a worker shows on its own). */
