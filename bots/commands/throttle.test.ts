@@ -86,10 +86,15 @@ describe('per-person limits', () => {
   it('button presses are limited per person likewise, and the refusal replays as it was', async () => {
     const cy = person('cy');
     const presses = [press(cy, 'no-such-button-1'), press(cy, 'no-such-button-2'), press(cy, 'no-such-button-3')];
-    expect(answerOf((await layer.handle(presses[0]!)).effects)).toMatchObject({ text: expect.stringMatching(/valid/) });
-    expect(answerOf((await layer.handle(presses[1]!)).effects)).toMatchObject({ text: expect.stringMatching(/valid/) });
+    const textOf = (effects: Effect[]) => {
+      const answer = answerOf(effects);
+      return answer?.type === 'answer' ? answer : undefined;
+    };
+    expect(textOf((await layer.handle(presses[0]!)).effects)?.text).toMatch(/no longer valid/);
+    expect(textOf((await layer.handle(presses[1]!)).effects)?.text).toMatch(/no longer valid/);
     const third = await layer.handle(presses[2]!);
-    expect(answerOf(third.effects)).toMatchObject({ text: expect.stringMatching(/Too many taps/), alert: true });
+    expect(textOf(third.effects)).toMatchObject({ alert: true });
+    expect(textOf(third.effects)?.text).toMatch(/Too many taps/);
     expect(await layer.handle(presses[2]!)).toEqual(third);
   });
 
