@@ -21,7 +21,7 @@ import {
   waitFor,
   type RedisFactory,
 } from '../../test/support/workers.js';
-import { startWorkers, type RunningWorkers } from '../index.js';
+import { MessageGone, startWorkers, type RunningWorkers } from '../index.js';
 import { createDiscordGuard, type DiscordGuardOptions } from './discord.js';
 
 const redisUrl = loadTestEnv().redisUrl;
@@ -132,6 +132,18 @@ describe('the Discord invalid-request guard', () => {
     ]);
     // Remembered: no second call at all, neither to open the DM nor to post in it.
     expect(callsFor(blocked)).toHaveLength(2);
+  });
+
+  it('a channel that answered 403 is not called again: its live message posts and edits end (MessageGone)', async () => {
+    await start({ threshold: 0, windowMs: 600_000, forbiddenTtlMs: 60_000 });
+    const transport = running!.transport;
+    const channel = snowflake();
+    fake.forbidChannel(channel);
+    const inChannel = () => fake.calls.filter((c) => c.path.startsWith(`/channels/${channel}/`));
+    await expect(transport.post(channel, { text: 'tally' })).rejects.toMatchObject({ status: 403 });
+    await expect(transport.post(channel, { text: 'tally' })).rejects.toBeInstanceOf(MessageGone);
+    await expect(transport.edit(channel, snowflake(), { text: 'tally' })).rejects.toBeInstanceOf(MessageGone);
+    expect(inChannel()).toHaveLength(1);
   });
 
   it('when the invalid count crosses the threshold, notifications pause and resume once the window cools', async () => {
