@@ -148,8 +148,10 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       const answer = await spec.run(context, parsed.command);
       return { effects: Array.isArray(answer) ? answer : [reply(answer, isPrivate)] };
     }
+    // Taken once per handling: a transaction retried after a deadlock does not take a second point.
+    let allowance: ReturnType<typeof throttled> | undefined;
     return recorded(event.key, person, spec.name, async (tx) => {
-      const limited = await throttled('command', person, reader);
+      const limited = await (allowance ??= throttled('command', person, reader));
       if (limited) return { result: limited.result, effects: [refusal({ text: limited.text }, isPrivate)] };
       const parsed = parseCommand(event, parseContext(reader));
       if (!parsed.ok)
@@ -183,8 +185,9 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     }
     const person = touched.person;
     const reader = readerOf(person, event.actor);
+    let allowance: ReturnType<typeof throttled> | undefined;
     return recorded(event.key, person, 'button', async (tx) => {
-      const limited = await throttled('press', person, reader);
+      const limited = await (allowance ??= throttled('press', person, reader));
       if (limited) return { result: limited.result, effects: [{ type: 'answer', text: limited.text, alert: true }] };
       const outcome = await core.press(tx, {
         actionId: event.actionId,
