@@ -68,6 +68,11 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       TELEGRAM_API_ROOT: options.fake.apiRoot,
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
       DEMO_MONEY: '1',
+      // The e2e files drive a few people through many commands a minute and many notices a day: no per-person
+      // limits unless a file sets them (telegram-throttles.test.ts).
+      RATE_MONEY_PER_MINUTE: '0',
+      RATE_PRESSES_PER_MINUTE: '0',
+      REMINDERS_PER_DAY: '0',
       ...options.env,
     },
     cwd,
