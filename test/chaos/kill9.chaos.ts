@@ -6,7 +6,6 @@
  * Each hold must be returned exactly once and its sender told once; each update must be handled exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { t } from '../../bots/i18n/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { cleanUp } from '../support/chipin.js';
 import {
@@ -86,15 +85,17 @@ describe('kill -9 at random points', () => {
     for (const payer of payers)
       expect(await balanceOf(database.db, payer.id)).toMatchObject({ available: 100_00n, pendingOut: 0n });
     const notices = fake.sent('sendMessage');
+    // Each ghost is named twice to its sender: the reply that holds the money, and the notice (alone or in a digest)
+    // that it came back.
     const told = holds.map(
       (h) =>
         notices.filter(
           (c) =>
             String(c.params.chat_id) === String(h.payer.id) &&
-            c.params.text === t('en', 'claim.returned_expired', { amount: h.amount, username: h.username }),
+            new RegExp(`${h.username}(?![0-9])`).test(String(c.params.text)),
         ).length,
     );
-    expect(told.filter((n) => n !== 1)).toEqual([]);
+    expect(told.filter((n) => n !== 2)).toEqual([]);
     await worker.stop();
     await front.stop();
 
@@ -135,7 +136,8 @@ describe('kill -9 at random points', () => {
       bot = await start();
     }
     await fake.waitFor(() => fake.unconfirmed === 0, 60_000, 'every update confirmed');
-    await inboxDrained(database.db, 60_000);
+    // An update a killed process had claimed waits out its lease (60 s) before another process takes it.
+    await inboxDrained(database.db, 180_000);
 
     const handled = await database.db.query<{ outcomes: string; transfers: string; stored: string }>(
       `SELECT (SELECT count(*) FROM command_log WHERE key = ANY($1::text[]) AND outcome IS NOT NULL)::text AS outcomes,
