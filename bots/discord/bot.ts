@@ -18,12 +18,17 @@ import type { CommandLayer, OutMessage } from '../commands/types.js';
 import { createInteractionEffects } from './effects.js';
 import { describeFailure } from './errors.js';
 import { createGatewayIntake, startGateway, type Gateway } from './gateway.js';
+import { createInteractionIntake } from './intake.js';
 import { editLiveMessage } from './live.js';
 import { createInteractionHandler } from './processing.js';
 import { renderMessage } from './render.js';
 import { createInteractionsRoute } from './webhook.js';
 
-export type DiscordConfig = Pick<Config, 'discordBotToken' | 'discordPublicKey' | 'discordApiBase'>;
+export type DiscordConfig = Pick<Config, 'discordBotToken' | 'discordPublicKey' | 'discordApiBase'> &
+  Partial<Pick<Config, 'discordRestTimeoutMs'>>;
+
+/** @discordjs/rest's own default, said out loud: a REST call without an answer after this is aborted. */
+export const DISCORD_REST_TIMEOUT_MS = 15_000;
 
 export interface DiscordTransportOptions {
   inbox?: Partial<Pick<InboxProcessorDeps, 'concurrency' | 'leaseMs' | 'sweepEveryMs' | 'graceMs' | 'maxAttempts'>>;
@@ -84,28 +89,33 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
   if (mode === 'gateway' && token === undefined)
     throw new DiscordConfigError('DISCORD_BOT_TOKEN or DISCORD_PUBLIC_KEY must be set');
 
-  // Interaction webhooks need no bot token; DMs do.
-  const rest = new REST({ api: config.discordApiBase, version: '10' });
-  const dmRest = new REST({ api: config.discordApiBase, version: '10', rejectOnRateLimit: () => true, offset: 0 });
+  // Interaction webhooks need no bot token; DMs do. A hung call is aborted after `timeout` (its socket closed) and
+  // retried up to 3 times; a deferral gives up earlier, at Discord's 3 s (gateway.ts).
+  const timeout = config.discordRestTimeoutMs ?? DISCORD_REST_TIMEOUT_MS;
+  const rest = new REST({ api: config.discordApiBase, version: '10', timeout });
+  const dmRest = new REST({
+    api: config.discordApiBase,
+    version: '10',
+    timeout,
+    rejectOnRateLimit: () => true,
+    offset: 0,
+  });
   if (token !== undefined) {
     rest.setToken(token);
     dmRest.setToken(token);
   }
 
   const bindButtons = createButtonBinder(db);
-  const handle = createInteractionHandler({
-    layer,
-    effects: createInteractionEffects({
-      rest,
-      log,
-      bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'discord', chatId }, messageId }),
-      bindLive: async (ref, version, chatId, messageId) => {
-        const bound = await bindLive(db, { ref, platform: 'discord', chatId, messageId, version: BigInt(version) });
-        if (bound.type === 'refused') log.warn({ ref, error: bound.error }, 'discord: live message not bound');
-      },
-    }),
+  const effects = createInteractionEffects({
+    rest,
     log,
+    bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'discord', chatId }, messageId }),
+    bindLive: async (ref, version, chatId, messageId) => {
+      const bound = await bindLive(db, { ref, platform: 'discord', chatId, messageId, version: BigInt(version) });
+      if (bound.type === 'refused') log.warn({ ref, error: bound.error }, 'discord: live message not bound');
+    },
   });
+  const handle = createInteractionHandler({ layer, effects, log });
   const processor = createInboxProcessor({
     db,
     log,
@@ -114,10 +124,14 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
     describeError: describeFailure,
     ...options.inbox,
   });
-  const enqueue = (key: string) => processor.enqueue(key);
+  const interactions = createInteractionIntake({
+    db: intake,
+    log,
+    onAdmitted: (key) => processor.enqueue(key),
+  });
   const router =
     mode === 'http'
-      ? createInteractionsRoute({ publicKey: config.discordPublicKey, db: intake, log, onStored: enqueue })
+      ? createInteractionsRoute({ publicKey: config.discordPublicKey, intake: interactions, log })
       : undefined;
 
   const dmChannels = new Map<string, string>();
@@ -145,8 +159,9 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
           gateway = await startGateway({
             token,
             apiBase: config.discordApiBase,
+            restTimeoutMs: timeout,
             log,
-            intake: createGatewayIntake({ db: intake, rest, log, onStored: enqueue }),
+            intake: createGatewayIntake({ intake: interactions, rest, effects, log }),
             onFatal: options.onFatal ?? (() => undefined),
           });
         } catch (err) {

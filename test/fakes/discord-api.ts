@@ -3,7 +3,9 @@
  * client runs against it (SPEC §7): application command registration, interaction callbacks, the interaction
  * webhook (follow-ups, edits and deletion of @original, JSON or multipart with attachments), DM channels and
  * channel messages. It records every call, answers 401 for a wrong bot token, can rate-limit sends (429 with
- * Retry-After and `retry_after`) and refuse DMs to a user (403, code 50007), like Discord does.
+ * Retry-After and `retry_after`) and refuse DMs to a user (403, code 50007), like Discord does; and, for fault
+ * tests, hold the calls of a route unanswered (`hold`) or fail its next calls (`failNext`: a 500, or 404 10062
+ * Unknown interaction for a callback that came too late).
  *
  * `DiscordInteractions` builds interactions the way Discord sends them and signs them with a generated Ed25519
  * key pair (its public key is the app's DISCORD_PUBLIC_KEY).
@@ -25,6 +27,29 @@ export interface DiscordCall {
   at: number;
   /** What the fake answered (a message, with its id and channel_id). */
   response?: unknown;
+  /** The client closed the connection (gave up) before the fake answered. */
+  abandoned?: boolean;
+}
+
+/** The routes `hold` and `failNext` act on. */
+export type DiscordRoute = 'callback' | 'webhook' | 'dmChannel' | 'message';
+
+export interface DiscordFailure {
+  status: number;
+  code: number;
+  message: string;
+}
+
+/** What Discord answers a deferral sent after the 3 s or for an unknown interaction. */
+export const UNKNOWN_INTERACTION: DiscordFailure = { status: 404, code: 10062, message: 'Unknown interaction' };
+export const SERVER_ERROR: DiscordFailure = { status: 500, code: 0, message: '500: Internal Server Error' };
+
+function routeOf(method: string, parts: readonly string[]): DiscordRoute | undefined {
+  if (parts[0] === 'interactions' && parts[3] === 'callback' && method === 'POST') return 'callback';
+  if (parts[0] === 'webhooks') return 'webhook';
+  if (parts[0] === 'users' && parts[2] === 'channels' && method === 'POST') return 'dmChannel';
+  if (parts[0] === 'channels' && parts[2] === 'messages' && method === 'POST') return 'message';
+  return undefined;
 }
 
 /** The channel of every interaction this process made, by token: a webhook message lands there, as on Discord. */
@@ -50,6 +75,8 @@ export class FakeDiscordApi {
   private rateLimitSends = { n: 0, retryAfterS: 0.05, global: false };
   private readonly blockedUsers = new Set<string>();
   private readonly dmChannels = new Map<string, string>();
+  private readonly gates = new Map<DiscordRoute, { opened: Promise<void>; open: () => void; waiting: number }>();
+  private readonly failures = new Map<DiscordRoute, DiscordFailure[]>();
   /** The gateway URL GET /gateway/bot answers with (a FakeDiscordGateway's). */
   gatewayUrl: string | undefined;
   private server: Server | undefined;
@@ -89,6 +116,37 @@ export class FakeDiscordApi {
   /** The next `n` channel-message sends get 429 with `retryAfterS`. */
   rateLimitNextSends(n: number, retryAfterS = 0.05, global = false): void {
     this.rateLimitSends = { n, retryAfterS, global };
+  }
+
+  /**
+   * Calls of `route` arriving from now on wait, unanswered, until the returned function is called (a Discord that
+   * hangs); a call whose client gives up first is recorded `abandoned` and never answered.
+   */
+  hold(route: DiscordRoute): () => void {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gates.set(route, { opened, open, waiting: 0 });
+    return () => {
+      this.gates.delete(route);
+      open();
+    };
+  }
+
+  /** Calls of `route` waiting on `hold`. */
+  held(route: DiscordRoute): number {
+    return this.gates.get(route)?.waiting ?? 0;
+  }
+
+  /** The next `n` calls of `route` fail with `failure`. */
+  failNext(route: DiscordRoute, n: number, failure: DiscordFailure): void {
+    const list = this.failures.get(route) ?? [];
+    for (let i = 0; i < n; i++) list.push(failure);
+    this.failures.set(route, list);
+  }
+
+  /** Interaction callbacks (deferrals) of an interaction, in order. */
+  callbacksOf(raw: { id: string; token: string }): DiscordCall[] {
+    return this.calls.filter((c) => c.path === `/interactions/${raw.id}/${raw.token}/callback`);
   }
 
   dmChannelOf(userId: string): string | undefined {
@@ -139,6 +197,20 @@ export class FakeDiscordApi {
     };
     const app = this.options.applicationId;
     const parts = path.split('/').filter(Boolean);
+    const route = routeOf(method, parts);
+    const gate = route === undefined ? undefined : this.gates.get(route);
+    if (gate) {
+      gate.waiting += 1;
+      const gaveUp = new Promise<void>((resolve) => res.once('close', () => resolve()));
+      await Promise.race([gate.opened, gaveUp]);
+      gate.waiting -= 1;
+      if (res.destroyed) {
+        call.abandoned = true;
+        return;
+      }
+    }
+    const failure = route === undefined ? undefined : this.failures.get(route)?.shift();
+    if (failure) return answer(failure.status, { message: failure.message, code: failure.code });
 
     if (parts[0] === 'interactions' && parts[3] === 'callback' && method === 'POST') return answer(204);
     if (parts[0] === 'webhooks' && parts[1] === app) {
