@@ -155,11 +155,17 @@ const poolSize = parsed('must be an integer from 1 to 100', (text) =>
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-const duration = parsed('must be a positive duration like 90s, 15m, 24h or 2d', (text) => {
+/** `90s`, `15m`, `24h`, `2d`, `500ms` in milliseconds (0 allowed); undefined when it is not such a duration. */
+export function durationMs(text: string): number | undefined {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(text);
   const unit = match?.[2] === undefined ? undefined : UNIT_MS[match[2]];
-  const ms = unit === undefined ? 0 : Number(match?.[1]) * unit;
-  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+  const ms = unit === undefined ? NaN : Number(match?.[1]) * unit;
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+const duration = parsed('must be a positive duration like 90s, 15m, 24h or 2d', (text) => {
+  const ms = durationMs(text);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 });
 
 const currency = parsed('must be a known ISO 4217 currency code', (text) =>
