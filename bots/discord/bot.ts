@@ -5,6 +5,7 @@
  * and processed by the inbox processor through the command layer; replies go through the interaction webhook and
  * notifications through `send` (a DM). Nothing here knows a business rule.
  */
+import { createHash } from 'node:crypto';
 import type { Router } from 'express';
 import { Routes } from 'discord-api-types/v10';
 import { REST } from 'discord.js';
@@ -62,10 +63,11 @@ export interface DiscordTransport {
   idle(): Promise<void>;
   /**
    * A DM on the bot's own initiative (the notifications worker's Discord sender): opens (or reuses) the DM channel
-   * of `userId`, then posts. Rejects with @discordjs/rest's error, readable with `discordFailure`; a 429 rejects at
+   * of `userId`, then posts. With `key`, each piece carries a nonce derived from it that Discord enforces (the same
+   * nonce within minutes returns the message already made): a send retried after a lost answer is not a second DM. Rejects with @discordjs/rest's error, readable with `discordFailure`; a 429 rejects at
    * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping).
    */
-  send(userId: string, message: OutMessage): Promise<{ messageId: string }>;
+  send(userId: string, message: OutMessage, key?: string): Promise<{ messageId: string }>;
   /** Posts a message in a channel with the bot token (a live message a worker shows on its own). */
   post(channelId: string, message: OutMessage): Promise<{ messageId: string }>;
   /**
@@ -74,6 +76,10 @@ export interface DiscordTransport {
    */
   edit(channelId: string, messageId: string, message: OutMessage): Promise<void>;
 }
+
+/** Discord's nonce is at most 25 characters: a digest of the message's key and the piece's place in it. */
+const nonceOf = (key: string, piece: number): string =>
+  createHash('sha256').update(`${key}#${piece}`).digest('base64url').slice(0, 25);
 
 export class DiscordConfigError extends Error {
   override name = 'DiscordConfigError';
@@ -182,13 +188,12 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
       log.info({}, 'discord transport stopped');
     },
     idle: () => processor.idle(),
-    async send(userId, message) {
+    async send(userId, message, key) {
       const channelId = await dmChannel(userId);
       let last: { id: string } | undefined;
-      for (const piece of renderMessage(message, { ephemeral: false })) {
-        last = (await dmRest.post(Routes.channelMessages(channelId), { body: piece.body, files: piece.files })) as {
-          id: string;
-        };
+      for (const [i, piece] of renderMessage(message, { ephemeral: false }).entries()) {
+        const body = key === undefined ? piece.body : { ...piece.body, nonce: nonceOf(key, i), enforce_nonce: true };
+        last = (await dmRest.post(Routes.channelMessages(channelId), { body, files: piece.files })) as { id: string };
       }
       if (!last) throw new RangeError('nothing to send: the message is empty');
       return { messageId: last.id };

@@ -168,6 +168,20 @@ export class FakeDiscordApi {
     return this.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages`);
   }
 
+  /** The distinct messages made in a channel (a send repeated with its enforced nonce made none). */
+  messagesMadeIn(channelId: string): Array<{ id: string; content: string }> {
+    const made = new Map<string, { id: string; content: string }>();
+    for (const call of this.channelMessages(channelId)) {
+      const response = call.response as { id?: unknown; content?: unknown } | undefined;
+      if (call.status === 200 && typeof response?.id === 'string')
+        made.set(response.id, {
+          id: response.id,
+          content: typeof response.content === 'string' ? response.content : '',
+        });
+    }
+    return [...made.values()];
+  }
+
   async waitFor(predicate: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
@@ -261,7 +275,13 @@ export class FakeDiscordApi {
       const recipient = [...this.dmChannels].find(([, channel]) => channel === parts[1])?.[0];
       if (recipient !== undefined && this.blockedUsers.has(recipient))
         return answer(403, { message: 'Cannot send messages to this user', code: 50007 });
-      return answer(200, this.remember({ id: snowflake(), channel_id: parts[1], content: body?.content ?? '' }));
+      // enforce_nonce: the same author's nonce again within minutes returns the message it made, makes none.
+      const nonce = body?.enforce_nonce === true && typeof body.nonce === 'string' ? `${parts[1]}:${body.nonce}` : '';
+      const made = nonce === '' ? undefined : this.nonces.get(nonce);
+      if (made) return answer(200, made);
+      const message = this.remember({ id: snowflake(), channel_id: parts[1], content: body?.content ?? '' });
+      if (nonce !== '') this.nonces.set(nonce, message);
+      return answer(200, message);
     }
     return answer(404, { message: '404: Not Found', code: 0 });
   }
@@ -279,6 +299,8 @@ export class FakeDiscordApi {
 
   /** Messages the fake created, so that an edit of an unknown one fails as Discord's does. */
   private readonly knownMessages = new Set<string>();
+  /** Messages made with an enforced nonce, by channel and nonce (the fake never forgets them). */
+  private readonly nonces = new Map<string, { id: string }>();
 
   private remember<M extends { id: string }>(message: M): M {
     this.knownMessages.add(message.id);
