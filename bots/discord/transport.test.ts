@@ -52,6 +52,22 @@ describe('notifications as Discord DMs', () => {
     ]);
   });
 
+  it('a DM sent again under the same key (its answer was lost) is one message: Discord enforces its nonce', async () => {
+    const userId = snowflake();
+    const first = await transport.send(userId, { text: 'You received 1.00 USD' }, 'notify:1');
+    const again = await transport.send(userId, { text: 'You received 1.00 USD' }, 'notify:1');
+    const other = await transport.send(userId, { text: 'You received 1.00 USD' }, 'notify:2');
+    expect(again.messageId).toBe(first.messageId);
+    expect(other.messageId).not.toBe(first.messageId);
+    const sent = fake.channelMessages(fake.dmChannelOf(userId)!);
+    expect(sent.map((c) => [typeof c.body?.nonce, c.body?.enforce_nonce])).toEqual([
+      ['string', true],
+      ['string', true],
+      ['string', true],
+    ]);
+    expect(fake.messagesMadeIn(fake.dmChannelOf(userId)!)).toHaveLength(2);
+  });
+
   it('a 429 becomes RateLimited with Discord’s retry_after; "cannot send messages to this user" becomes Blocked', async () => {
     const sender = discordSender(transport);
     const userId = snowflake();
