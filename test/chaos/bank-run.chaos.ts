@@ -117,8 +117,10 @@ describe('a bank run under injected conflicts', () => {
       );
       await inboxDrained(database.db, 60_000);
       const SUM = `SELECT sum(credits_posted - debits_posted)::text AS s FROM accounts WHERE kind = 'wallet' AND currency = 'USD'`;
-      const sum = async (client: { query: (text: string) => Promise<{ rows: Array<{ s?: unknown }> }> }) =>
-        BigInt(String((await client.query(SUM)).rows[0]?.s ?? '0'));
+      const sum = async (client: { query: (text: string) => Promise<{ rows: Array<{ s?: unknown }> }> }) => {
+        const s = (await client.query(SUM)).rows[0]?.s;
+        return BigInt(typeof s === 'string' ? s : '0');
+      };
       const total = await sum(database.db);
       expect(total).toBe(FUNDED_MINOR * BigInt(WALLETS));
 
