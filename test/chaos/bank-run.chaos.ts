@@ -9,7 +9,7 @@
  * as bench:telegram does: with it on, 10,000 replies would take the global 30 messages/s, and this is about the
  * ledger under conflict, not the pacing (issue 17 decouples the two). The fake Bot API enforces no limits either.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -69,7 +69,7 @@ describe('a bank run under injected conflicts', () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'chipin-chaos-'));
     const config = loadConfig({
       NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       PORT: '0',
       DATA_DIR: dataDir,
       DATABASE_URL: database.url,
@@ -81,7 +81,10 @@ describe('a bank run under injected conflicts', () => {
       // A hundred people sending 10,000 payments in a couple of minutes is the load, not abuse.
       RATE_MONEY_PER_MINUTE: '0',
     });
-    app = await startApp(config, createLogger(config), ROLES, { telegram: { limits: UNLIMITED, safetyMs: 0 } });
+    // Its log lines join the run's scan (test/chaos/reporter.ts), as a child process's would.
+    const logDir = process.env.CHIPIN_LOG_DIR;
+    const logs = logDir ? createWriteStream(path.join(logDir, `chipin-bank-run-${process.pid}.log`)) : undefined;
+    app = await startApp(config, createLogger(config, logs), ROLES, { telegram: { limits: UNLIMITED, safetyMs: 0 } });
     url = `http://127.0.0.1:${app.port}/telegram/webhook`;
   });
 
@@ -142,7 +145,6 @@ describe('a bank run under injected conflicts', () => {
         await readers.end();
       };
 
-      const chat = fake.group(-1_003_000_000_001, 'Bank run');
       const keys: string[] = [];
       let sent = 0;
       const started = Date.now();
@@ -156,6 +158,8 @@ describe('a bank run under injected conflicts', () => {
               let to = users[Math.floor(Math.random() * users.length)]!;
               while (to.id === from.id) to = users[Math.floor(Math.random() * users.length)]!;
               const cents = 1 + Math.floor(Math.random() * 1_999);
+              // One of 500 groups: the updates of one chat run in order, one at a time.
+              const chat = fake.group(-1_003_000_000_000 - Math.floor(Math.random() * 500), 'Bank run');
               const update = fake.message(from, chat, `/pay ${(cents / 100).toFixed(2)} run`, {
                 reply_to_message: {
                   message_id: 1,

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +76,9 @@ export function spawnChipin(args: readonly string[], env: Record<string, string>
   };
   child.stdout.on('data', (chunk: Buffer) => (run.stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk.toString('utf8')));
+  // The chaos run keeps every process's log lines for its scan (test/chaos/reporter.ts).
+  const logDir = process.env.CHIPIN_LOG_DIR;
+  if (logDir) child.stderr.pipe(createWriteStream(path.join(logDir, `chipin-${child.pid ?? 'unknown'}.log`)));
   return run;
 }
 
