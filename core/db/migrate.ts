@@ -37,7 +37,8 @@ export async function migrate(db: Db, migrations?: Migration[]): Promise<string[
       for (const statement of splitStatements(m.sql)) await tx.query(statement);
       await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
       return true;
-    });
+      // No statement timeout: a migration may rewrite a large table (and wait for the advisory lock).
+    }, { statementTimeoutMs: 0 });
     if (done) applied.push(m.version);
   }
   return applied;
