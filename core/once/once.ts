@@ -29,24 +29,28 @@ export interface OnceResult<T> {
  * round-trip of what `fn` returned, so a first run and a replay look the same.
  */
 export function once<T extends Json>(db: Db, input: OnceInput, fn: (tx: Tx) => Promise<T>): Promise<OnceResult<T>> {
-  return transact(db, async (tx) => {
-    const claimed = await tx.query(
-      `INSERT INTO command_log (key, person_id, command) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
-      [input.key, input.personId ?? null, input.command],
-    );
-    if (claimed.rowCount === 0) {
-      const stored = await tx.query<{ outcome: unknown }>(`SELECT outcome FROM command_log WHERE key = $1`, [
-        input.key,
-      ]);
-      const row = stored.rows[0];
-      if (!row || row.outcome === null) throw new Error(`command_log ${input.key} has no outcome`);
-      return { outcome: json<T>(row.outcome), replayed: true };
-    }
-    const text = JSON.stringify(await fn(tx));
-    await tx.query(`UPDATE command_log SET outcome = $2::jsonb WHERE key = $1`, [input.key, text]);
-    return { outcome: JSON.parse(text) as T, replayed: false };
+  return transact(
+    db,
+    async (tx) => {
+      const claimed = await tx.query(
+        `INSERT INTO command_log (key, person_id, command) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+        [input.key, input.personId ?? null, input.command],
+      );
+      if (claimed.rowCount === 0) {
+        const stored = await tx.query<{ outcome: unknown }>(`SELECT outcome FROM command_log WHERE key = $1`, [
+          input.key,
+        ]);
+        const row = stored.rows[0];
+        if (!row || row.outcome === null) throw new Error(`command_log ${input.key} has no outcome`);
+        return { outcome: json<T>(row.outcome), replayed: true };
+      }
+      const text = JSON.stringify(await fn(tx));
+      await tx.query(`UPDATE command_log SET outcome = $2::jsonb WHERE key = $1`, [input.key, text]);
+      return { outcome: JSON.parse(text) as T, replayed: false };
+    },
     // retry-safe after a lost COMMIT: the key is read first, so a COMMIT that landed replays its recorded outcome.
-  }, { keyed: true });
+    { keyed: true },
+  );
 }
 
 /** Deletes keys recorded before `olderThan` (default: the 7-day retention). Returns how many. */
