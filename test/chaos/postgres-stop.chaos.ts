@@ -93,7 +93,15 @@ describe('a Postgres hard restart with 200 payments in flight (F5)', () => {
 
     // Telegram delivers again what was not acknowledged, until it is.
     let redeliveries = 0;
+    const redeliverUntil = Date.now() + 120_000;
     for (let pending = refused; pending.length > 0;) {
+      if (Date.now() > redeliverUntil) {
+        const errors = logLines(app.chipin.stderr).filter((line) => Number(line.level) >= 50);
+        throw new Error(
+          `${pending.length} update(s) still refused 2 min after the restart; app exit code ` +
+            `${String(app.chipin.child.exitCode)}; its last errors: ${JSON.stringify(errors.slice(-5))}`,
+        );
+      }
       const answers = await Promise.all(pending.map((u) => app.post(u).catch(() => 0)));
       redeliveries += pending.length;
       pending = pending.filter((_, i) => answers[i] !== 200);
