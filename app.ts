@@ -57,6 +57,8 @@ import {
 } from './workers/index.js';
 import { bindLive } from './core/live/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
+import { createDiscordGuard } from './workers/throttles/discord.js';
+import { createPersonThrottle } from './workers/throttles/person.js';
 import { createStripeGateway } from './bots/stripe/client.js';
 import { createStripeRoutes, STRIPE_RETURN_PATH } from './bots/stripe/webhook.js';
 import { registerCashierMetrics } from './bots/stripe/metrics.js';
@@ -270,6 +272,7 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
     log,
     metrics,
     prefix: queuePrefix(config),
+    remindersPerDay: config.throttles.remindersPerDay,
     handlers: core.timed,
     notifier: {
       directory: createDirectory({ people: core.people }),
@@ -336,7 +339,14 @@ export async function startApp(
     const metrics = createMetricsRegistry({ version: version() });
     const core = createCore({ db, config, log, stripe: stripeOf(config) });
     registerCashierMetrics(metrics, { db, log });
-    const layer = createCommandLayer({ core, config, log });
+    // The abuse throttles share one fail-fast connection: a lost Redis lets commands through rather than wait.
+    const throttleRedis = redis.createConnection('producer');
+    const layer = createCommandLayer({
+      core,
+      config,
+      log,
+      throttle: createPersonThrottle(throttleRedis, queuePrefix(config), config.throttles, log),
+    });
     const telegram = config.telegramBotToken
       ? createTelegramTransport({
           config,
@@ -356,6 +366,16 @@ export async function startApp(
             intake,
             log: log.child({ transport: 'discord' }),
             layer,
+            guard: createDiscordGuard(
+              throttleRedis,
+              queuePrefix(config),
+              {
+                threshold: config.throttles.discordInvalidThreshold,
+                windowMs: config.throttles.discordInvalidWindowMs,
+                forbiddenTtlMs: config.throttles.discordForbiddenTtlMs,
+              },
+              log.child({ transport: 'discord' }),
+            ),
             options: {
               // A gateway gone for good ends the process (graceful stop); the supervisor restarts it with backoff.
               onFatal: () => process.kill(process.pid, 'SIGTERM'),

@@ -7,12 +7,13 @@ import type { DestinationStream } from 'pino';
 import { REST } from 'discord.js';
 import { ROLES, startApp, stripeOf, type App } from './app.js';
 import { discordFailure, registerCommands } from './bots/discord/index.js';
-import { ConfigError, loadConfig, type Config, type Env } from './config/env.js';
+import { ConfigError, durationMs, loadConfig, type Config, type Env } from './config/env.js';
 import { createLogger, type Logger } from './config/logger.js';
 import type { Db } from './core/db/executor.js';
 import { pendingMigrations } from './core/db/migrate.js';
 import { DataDirLockedError, DatabaseUnavailableError, openDatabase } from './core/db/open.js';
-import { audit, createLedger, type AuditReport } from './core/ledger/index.js';
+import { audit, createLedger, type AuditExtension, type AuditReport } from './core/ledger/index.js';
+import { systemAudit } from './core/audit/system.js';
 import { cashierAudit, createCashier, type ReconcileReport } from './core/cashier/index.js';
 import { RedisUnavailableError } from './workers/redis.js';
 
@@ -30,7 +31,9 @@ const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
 const USAGE = `usage: chipin <command>
   start [--http] [--bots] [--workers]   run the app (no flag: all three roles in one process)
   migrate                               apply database migrations and exit
-  check [--json]                        audit the ledger: exit 0 sound, 1 violations, 2 could not audit
+  check [--deep [--grace D]] [--json]   audit the ledger (--deep: also inbox, commands, outbox, sent messages;
+                                        work waiting longer than D, default 5m, is a violation): exit 0 sound,
+                                        1 violations, 2 could not audit
   reconcile [--since DATE] [--json]     compare Stripe with the ledger, replay missed events: exit 0 agree, 1 differences
   discord register [--guild ID]         register the Discord slash commands (globally, or on one guild)
 `;
@@ -156,17 +159,17 @@ export async function runMigrate(argv: readonly string[], io: CliIo = processIo)
 class CannotAudit extends Error {}
 
 /** Opens the database without migrating it; anything that stops the audit from running is a CannotAudit. */
-async function auditDatabase(io: CliIo): Promise<AuditReport> {
+async function auditDatabase(io: CliIo, extensions: readonly AuditExtension[]): Promise<AuditReport> {
   let db: Db | undefined;
   try {
     const { config, log } = loadConfigAndLogger(io);
-    // No statement timeout: the audit reads whole tables.
+    // No statement timeout: it reads whole tables.
     db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2, statementTimeoutMs: 0 })).db;
     const pending = await pendingMigrations(db);
     if (pending.length > 0) {
       throw new CannotAudit(`the database is not migrated (pending: ${pending.join(', ')}); run chipin migrate`);
     }
-    return await audit(db, [cashierAudit]);
+    return await audit(db, [cashierAudit, ...extensions]);
   } catch (err) {
     if (err instanceof CannotAudit) throw err;
     if (isOperationalError(err)) throw new CannotAudit(messageOf(err));
@@ -197,17 +200,37 @@ function owedLines(report: AuditReport): string {
   return out;
 }
 
+/** Work may wait this long (an unclaimed delivery, an overdue outbox row) before `check --deep` calls it lost. */
+const DEEP_GRACE_MS = 5 * 60_000;
+
+/** `--json`, `--deep` and `--grace D` (with --deep); undefined when the options are bad. */
+function parseCheckArgs(argv: readonly string[]): { json: boolean; graceMs?: number } | undefined {
+  let json = false;
+  let deep = false;
+  let grace: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--deep') deep = true;
+    else if (arg === '--grace' && (grace = durationMs(argv[i + 1] ?? '')) !== undefined) i++;
+    else return undefined;
+  }
+  if (grace !== undefined && !deep) return undefined;
+  return deep ? { json, graceMs: grace ?? DEEP_GRACE_MS } : { json };
+}
+
 /**
- * `chipin check [--json]`: the ledger audit of SPEC §5. Exit 0 every invariant holds, 1 violations found,
- * 2 could not audit (bad config, database unreachable or missing, not migrated, PGlite directory locked).
- * `--json` prints exactly one line on stdout; a failure to audit prints only its reason, on stderr.
+ * `chipin check [--deep [--grace D]] [--json]`: the ledger audit of SPEC §5 (and the cashier's reconciliation
+ * findings); `--deep` adds the system invariants of RELIABILITY §2 (core/audit/system.ts). Exit 0 every invariant
+ * holds, 1 violations found, 2 could not audit (bad config, database unreachable or missing, not migrated, PGlite
+ * directory locked). `--json` prints exactly one line on stdout; a failure to audit prints only its reason, on stderr.
  */
 export async function runCheck(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const flags = parseFlags(argv, ['json']);
-  if (!flags) return usage(io, `unknown option for check: ${argv.join(' ')}`);
+  const args = parseCheckArgs(argv);
+  if (!args) return usage(io, `unknown option for check: ${argv.join(' ')}`);
   let report: AuditReport;
   try {
-    report = await auditDatabase(io);
+    report = await auditDatabase(io, args.graceMs === undefined ? [] : [systemAudit({ graceMs: args.graceMs })]);
   } catch (err) {
     if (!(err instanceof CannotAudit)) throw err;
     io.stderr.write(`chipin: could not audit: ${err.message}\n`);
@@ -215,7 +238,7 @@ export async function runCheck(argv: readonly string[], io: CliIo = processIo): 
   }
   const { ok, accounts, transfers, violations, sections } = report;
   io.stdout.write(
-    flags.has('json')
+    args.json
       ? `${JSON.stringify({ ok, accounts, transfers, violations, ...sections })}\n`
       : summary(report) + owedLines(report),
   );
@@ -270,7 +293,7 @@ export async function runReconcile(argv: readonly string[], io: CliIo = processI
       io.stderr.write('chipin: reconcile needs STRIPE_SECRET_KEY\n');
       return 2;
     }
-    // No statement timeout: the audit reads whole tables.
+    // No statement timeout: it reads whole tables.
     db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2, statementTimeoutMs: 0 })).db;
     const pending = await pendingMigrations(db);
     if (pending.length > 0) {

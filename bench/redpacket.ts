@@ -70,6 +70,9 @@ async function serveApp(): Promise<void> {
     TELEGRAM_API_ROOT: process.env.TELEGRAM_API_ROOT,
     TELEGRAM_WEBHOOK_SECRET: SECRET,
     DEMO_MONEY: '1',
+    // A benchmark's people send far more than a person would: no per-person limits.
+    RATE_MONEY_PER_MINUTE: '0',
+    RATE_PRESSES_PER_MINUTE: '0',
   });
   const log = createLogger(config);
   const app = await startApp(config, log, ROLES, { telegram: { limits: UNLIMITED, safetyMs: 0 } });

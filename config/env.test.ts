@@ -181,6 +181,22 @@ describe('loadConfig', () => {
     expect(configErrorOf({ WITHDRAW_FEE_FIXED: '0.25' }).variable).toBe('WITHDRAW_FEE_FIXED');
   });
 
+  it('reads the abuse throttles (20 money commands and 60 presses a minute, 10 reminders a day, 5000 in 10 min)', () => {
+    expect(loadConfig({}).throttles).toEqual({
+      moneyPerMinute: 20,
+      pressesPerMinute: 60,
+      remindersPerDay: 10,
+      discordInvalidThreshold: 5_000,
+      discordInvalidWindowMs: 600_000,
+      discordForbiddenTtlMs: 86_400_000,
+    });
+    expect(
+      loadConfig({ RATE_MONEY_PER_MINUTE: '0', REMINDERS_PER_DAY: '3', DISCORD_INVALID_WINDOW: '2s' }).throttles,
+    ).toMatchObject({ moneyPerMinute: 0, remindersPerDay: 3, discordInvalidWindowMs: 2_000 });
+    expect(configErrorOf({ RATE_PRESSES_PER_MINUTE: '-1' }).variable).toBe('RATE_PRESSES_PER_MINUTE');
+    expect(configErrorOf({ DISCORD_INVALID_THRESHOLD: '10001' }).message).toContain('0 turns the limit off');
+  });
+
   it('allows telegraf debug output outside production only', () => {
     expect(() => loadConfig({ DEBUG: 'telegraf:*' })).not.toThrow();
     expect(() => loadConfig({ NODE_ENV: 'production', DEBUG: 'express:*' })).not.toThrow();

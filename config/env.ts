@@ -85,6 +85,24 @@ export interface Config {
   readonly withdrawFee: { readonly fixedMinor: bigint; readonly basisPoints: number };
   /** How long a withdrawal Stripe refused with `balance_insufficient` waits before its next try (WITHDRAW_RETRY). */
   readonly withdrawRetryMs: number;
+  /** Abuse throttles (issue 16): per-person limits, the daily reminder cap, Discord's invalid-request breaker. */
+  readonly throttles: Throttles;
+}
+
+/** Every limit is shared by the processes on one Redis; 0 turns a limit off. */
+export interface Throttles {
+  /** Commands that write (every money command) one person may give per minute (RATE_MONEY_PER_MINUTE). */
+  readonly moneyPerMinute: number;
+  /** Button presses one person may make per minute (RATE_PRESSES_PER_MINUTE). */
+  readonly pressesPerMinute: number;
+  /** Reminders and other deferrable notices one person receives per UTC day (REMINDERS_PER_DAY). */
+  readonly remindersPerDay: number;
+  /** Discord 401/403/429 answers within the window that pause notifications (DISCORD_INVALID_THRESHOLD). */
+  readonly discordInvalidThreshold: number;
+  /** The sliding window those answers are counted over (DISCORD_INVALID_WINDOW; Discord's is 10 minutes). */
+  readonly discordInvalidWindowMs: number;
+  /** How long a Discord user or channel that answered 403 is not called again (DISCORD_FORBIDDEN_TTL). */
+  readonly discordForbiddenTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -159,11 +177,17 @@ const poolSize = parsed('must be an integer from 1 to 100', (text) =>
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-const duration = parsed('must be a positive duration like 90s, 15m, 24h or 2d', (text) => {
+/** `90s`, `15m`, `24h`, `2d`, `500ms` in milliseconds (0 allowed); undefined when it is not such a duration. */
+export function durationMs(text: string): number | undefined {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(text);
   const unit = match?.[2] === undefined ? undefined : UNIT_MS[match[2]];
-  const ms = unit === undefined ? 0 : Number(match?.[1]) * unit;
-  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
+  const ms = unit === undefined ? NaN : Number(match?.[1]) * unit;
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+const duration = parsed('must be a positive duration like 90s, 15m, 24h or 2d', (text) => {
+  const ms = durationMs(text);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 });
 
 const currency = parsed('must be a known ISO 4217 currency code', (text) =>
@@ -193,6 +217,11 @@ const minorUnits = parsed('must be a whole number of minor units (cents), 0 to 9
 const basisPoints = parsed('must be whole basis points from 0 to 10000 (25 = 0.25 %)', (text) =>
   /^\d{1,5}$/.test(text) && Number(text) <= 10_000 ? Number(text) : undefined,
 );
+
+const count = (max: number) =>
+  parsed(`must be a whole number from 0 to ${max} (0 turns the limit off)`, (text) =>
+    /^\d{1,7}$/.test(text) && Number(text) <= max ? Number(text) : undefined,
+  );
 
 const bareToken = matching(/^\S+$/, 'must be the bare value, without spaces');
 
@@ -244,6 +273,12 @@ const variables = z.object({
   WITHDRAW_FEE_FIXED: minorUnits.prefault('25'),
   WITHDRAW_FEE_BPS: basisPoints.prefault('25'),
   WITHDRAW_RETRY: duration.prefault('1h'),
+  RATE_MONEY_PER_MINUTE: count(10_000).prefault('20'),
+  RATE_PRESSES_PER_MINUTE: count(10_000).prefault('60'),
+  REMINDERS_PER_DAY: count(10_000).prefault('10'),
+  DISCORD_INVALID_THRESHOLD: count(10_000).prefault('5000'),
+  DISCORD_INVALID_WINDOW: duration.prefault('10m'),
+  DISCORD_FORBIDDEN_TTL: duration.prefault('24h'),
 });
 
 type Variables = z.output<typeof variables>;
@@ -326,6 +361,14 @@ const configSchema = variables.transform((v, ctx): Config => {
     undoWindowMs: v.UNDO_WINDOW,
     withdrawFee: Object.freeze({ fixedMinor: v.WITHDRAW_FEE_FIXED, basisPoints: v.WITHDRAW_FEE_BPS }),
     withdrawRetryMs: v.WITHDRAW_RETRY,
+    throttles: Object.freeze({
+      moneyPerMinute: v.RATE_MONEY_PER_MINUTE,
+      pressesPerMinute: v.RATE_PRESSES_PER_MINUTE,
+      remindersPerDay: v.REMINDERS_PER_DAY,
+      discordInvalidThreshold: v.DISCORD_INVALID_THRESHOLD,
+      discordInvalidWindowMs: v.DISCORD_INVALID_WINDOW,
+      discordForbiddenTtlMs: v.DISCORD_FORBIDDEN_TTL,
+    }),
   });
 });
 

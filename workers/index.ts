@@ -12,6 +12,7 @@ import { COMMAND_LOG_RETENTION_MS, pruneCommandLog } from '../core/index.js';
 import type { Db } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
 import { noMetrics, registerWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { createReminderCap } from './notify/cap.js';
 import { createNotifyLimits, type NotifyRates } from './notify/limits.js';
 import { createNotifier, type NotifierOptions } from './notify/notifier.js';
 import type { Directory, Renderer, Senders } from './notify/ports.js';
@@ -71,6 +72,8 @@ export interface StartWorkersOptions {
   /** The /metrics registry; omitted, nothing is recorded. */
   metrics?: Registry;
   rates?: Partial<NotifyRates>;
+  /** Reminders (deferrable notices) one person receives per UTC day (REMINDERS_PER_DAY); 0 or omitted: no cap. */
+  remindersPerDay?: number;
   relay?: Partial<RelayOptions> & {
     /** How often the relay looks for rows to enqueue. */
     everyMs?: number;
@@ -141,6 +144,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     db,
     ...options.notifier,
     limits: rates.perChatMs > 0 || rates.globalPerSecond > 0 ? createNotifyLimits(connection, prefix, rates) : null,
+    ...(options.remindersPerDay ? { cap: createReminderCap(connection, prefix, options.remindersPerDay, log) } : {}),
     retry: retry.notifications,
     log,
     metrics,

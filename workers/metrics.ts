@@ -24,6 +24,8 @@ export interface WorkerMetrics {
   sent(platform: string, count: number): void;
   /** A platform answered "too many requests". */
   rateLimited(platform: string): void;
+  /** Notifications done without a message on purpose (`reminder_cap`: over the person's daily reminders). */
+  skipped(reason: string, count: number): void;
 }
 
 export interface WorkerMetricsSources {
@@ -164,6 +166,13 @@ export function registerWorkerMetrics(registry: Registry, sources: WorkerMetrics
     labelNames: ['platform'],
     registers,
   });
+  const skipped = new Counter({
+    name: 'chipin_notifications_skipped_total',
+    help: 'Notifications done without a message on purpose, by reason (reminder_cap: over the daily reminders).',
+    labelNames: ['reason'],
+    registers,
+  });
+  skipped.inc({ reason: 'reminder_cap' }, 0);
 
   for (const queue of QUEUE_NAMES) lateness.zero({ queue });
   for (const kind of sources.kinds ?? []) {
@@ -179,6 +188,7 @@ export function registerWorkerMetrics(registry: Registry, sources: WorkerMetrics
     dead: (queue, kind) => dead.inc({ queue, kind }),
     sent: (platform, count) => sent.inc({ platform }, count),
     rateLimited: (platform) => limited.inc({ platform }),
+    skipped: (reason, count) => skipped.inc({ reason }, count),
   };
 }
 
@@ -191,4 +201,5 @@ export const noMetrics: WorkerMetrics = {
   dead: () => {},
   sent: () => {},
   rateLimited: () => {},
+  skipped: () => {},
 };

@@ -3,7 +3,9 @@
  * the spec in the feature list (index.ts), runs its grammar and its handler, and renders a button press with the
  * renderer its feature registered for that kind. Writing commands and button presses run inside `once` under the
  * delivery's key, parse included, and record the effects they produced: a redelivery returns exactly the same
- * effects without touching the ledger again. No SQL and no arithmetic on money here.
+ * effects without touching the ledger again. A person over their allowance of such commands or presses (`throttle`,
+ * per minute) is refused inside the same `once`: the refusal is the delivery's recorded outcome. No SQL and no
+ * arithmetic on money here.
  */
 import { once, pickLocale, type Json, type Log, type Person, type PressOutcome, type Tx } from '../../core/index.js';
 import { silentLog } from '../../core/log.js';
@@ -16,7 +18,16 @@ import type { CommandContext, CommandCore, CommandLayerConfig, PressSpec } from 
 import { groupPressed } from './group.js';
 import { createMembers } from './members.js';
 import { createPollVotes } from './poll.js';
-import type { Actor, CommandLayer, Effect, HandleResult, IncomingEvent, OutMessage } from './types.js';
+import type {
+  Actor,
+  CommandLayer,
+  Effect,
+  HandleResult,
+  IncomingEvent,
+  OutMessage,
+  PersonThrottle,
+  ThrottledAction,
+} from './types.js';
 
 export { COMMANDS, localizedCommands, repliesPrivately } from './index.js';
 export type { CommandLayerConfig } from './spec.js';
@@ -28,6 +39,8 @@ export interface CommandLayerDeps {
   log?: Log;
   /** The clock deadlines are read against (tests). */
   now?: () => Date;
+  /** Per-person limits on commands that write and on button presses; omitted: unlimited. */
+  throttle?: PersonThrottle;
 }
 
 /** What `once` records for a delivery: the effects, replayed as they are. */
@@ -71,6 +84,22 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     now: now(),
     timeZone: reader.timeZone,
   });
+
+  /**
+   * The refusal when the person is over their allowance for `action`, else null. Asked inside the delivery's `once`,
+   * so a redelivery replays the answer it got the first time and never takes a second point.
+   */
+  async function throttled(
+    action: ThrottledAction,
+    person: Person,
+    reader: Reader,
+  ): Promise<{ result: string; text: string } | null> {
+    const refused = await deps.throttle?.take(action, person.id);
+    if (!refused) return null;
+    const seconds = String(Math.max(1, Math.ceil(refused.retryAfterMs / 1_000)));
+    log.info({ personId: person.id.toString(), action, retryAfterMs: refused.retryAfterMs }, 'person rate limited');
+    return { result: `throttled:${action}`, text: t(reader.locale, `throttle.${action}`, { seconds }) };
+  }
 
   async function recorded(
     key: string,
@@ -119,7 +148,11 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       const answer = await spec.run(context, parsed.command);
       return { effects: Array.isArray(answer) ? answer : [reply(answer, isPrivate)] };
     }
+    // Taken once per handling: a transaction retried after a deadlock does not take a second point.
+    let allowance: ReturnType<typeof throttled> | undefined;
     return recorded(event.key, person, spec.name, async (tx) => {
+      const limited = await (allowance ??= throttled('command', person, reader));
+      if (limited) return { result: limited.result, effects: [refusal({ text: limited.text }, isPrivate)] };
       const parsed = parseCommand(event, parseContext(reader));
       if (!parsed.ok)
         return {
@@ -152,7 +185,10 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     }
     const person = touched.person;
     const reader = readerOf(person, event.actor);
+    let allowance: ReturnType<typeof throttled> | undefined;
     return recorded(event.key, person, 'button', async (tx) => {
+      const limited = await (allowance ??= throttled('press', person, reader));
+      if (limited) return { result: limited.result, effects: [{ type: 'answer', text: limited.text, alert: true }] };
       const outcome = await core.press(tx, {
         actionId: event.actionId,
         person,

@@ -224,3 +224,16 @@ export type Editors = Partial<Record<Platform, Editor>>;
 export class MessageGone extends Error {
   override name = 'MessageGone';
 }
+
+// Abuse throttles: what the command layer asks before a command that writes or a button press runs.
+
+/** What a person is limited on: commands that write (every money command), and button presses. */
+export type ThrottledAction = 'command' | 'press';
+
+export interface PersonThrottle {
+  /**
+   * Takes one `action` of the person's allowance: null when it may run now, otherwise how long until the next one
+   * may. Never throws: a limiter that cannot answer (Redis down) lets everything through, it never blocks payments.
+   */
+  take(action: ThrottledAction, personId: bigint): Promise<{ retryAfterMs: number } | null>;
+}

@@ -14,9 +14,10 @@ import type { Db } from '../../core/db/executor.js';
 import { createButtonBinder } from '../../core/actions/index.js';
 import { createInboxProcessor, type InboxProcessorDeps } from '../../core/inbox/index.js';
 import { bindLive } from '../../core/live/index.js';
-import type { CommandLayer, OutMessage } from '../commands/types.js';
+import { Blocked, MessageGone, RateLimited, type CommandLayer, type OutMessage } from '../commands/types.js';
 import { createInteractionEffects } from './effects.js';
-import { describeFailure } from './errors.js';
+import { describeFailure, discordFailure } from './errors.js';
+import { watchInvalidRequests, type InvalidRequestGuard } from './guard.js';
 import { createGatewayIntake, startGateway, type Gateway } from './gateway.js';
 import { editLiveMessage } from './live.js';
 import { createInteractionHandler } from './processing.js';
@@ -43,6 +44,11 @@ export interface DiscordTransportDeps {
   intake?: Db;
   log: Logger;
   layer: CommandLayer;
+  /**
+   * Discord's invalid-request limit: every REST answer is counted, a user or channel that answered 403 is not called
+   * again, and DMs pause while the count is high. Omitted: none of that.
+   */
+  guard?: InvalidRequestGuard;
   options?: DiscordTransportOptions;
 }
 
@@ -58,7 +64,9 @@ export interface DiscordTransport {
   /**
    * A DM on the bot's own initiative (the notifications worker's Discord sender): opens (or reuses) the DM channel
    * of `userId`, then posts. Rejects with @discordjs/rest's error, readable with `discordFailure`; a 429 rejects at
-   * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping).
+   * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping). With a `guard`:
+   * `RateLimited` (global) without a call while the invalid-request breaker is open, `Blocked` without a call when
+   * the user answered 403 lately.
    */
   send(userId: string, message: OutMessage): Promise<{ messageId: string }>;
   /** Posts a message in a channel with the bot token (a live message a worker shows on its own). */
@@ -90,6 +98,23 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
   if (token !== undefined) {
     rest.setToken(token);
     dmRest.setToken(token);
+  }
+  const guard = deps.guard;
+  if (guard) for (const client of [rest, dmRest]) watchInvalidRequests(client, guard);
+
+  /**
+   * Runs a call of the bot's own to `target` unless it answered 403 lately (`refused` is thrown instead, no call is
+   * made); a 403 now is remembered.
+   */
+  async function unlessForbidden<T>(target: string, refused: () => Error, call: () => Promise<T>): Promise<T> {
+    if (!guard) return call();
+    if (await guard.forbidden(target)) throw refused();
+    try {
+      return await call();
+    } catch (err) {
+      if (discordFailure(err)?.status === 403) await guard.forbid(target);
+      throw err;
+    }
   }
 
   const bindButtons = createButtonBinder(db);
@@ -168,30 +193,50 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
     },
     idle: () => processor.idle(),
     async send(userId, message) {
-      const channelId = await dmChannel(userId);
-      let last: { id: string } | undefined;
-      for (const piece of renderMessage(message, { ephemeral: false })) {
-        last = (await dmRest.post(Routes.channelMessages(channelId), { body: piece.body, files: piece.files })) as {
-          id: string;
-        };
-      }
-      if (!last) throw new RangeError('nothing to send: the message is empty');
-      return { messageId: last.id };
+      // Notifications wait while the invalid-request count is high (the notifier reschedules them).
+      const pausedMs = (await guard?.pausedFor()) ?? 0;
+      if (pausedMs > 0) throw new RateLimited(pausedMs, 'global');
+      return unlessForbidden(
+        `user:${userId}`,
+        () => new Blocked('this user answered 403 lately'),
+        async () => {
+          const channelId = await dmChannel(userId);
+          let last: { id: string } | undefined;
+          for (const piece of renderMessage(message, { ephemeral: false })) {
+            last = (await dmRest.post(Routes.channelMessages(channelId), {
+              body: piece.body,
+              files: piece.files,
+            })) as { id: string };
+          }
+          if (!last) throw new RangeError('nothing to send: the message is empty');
+          return { messageId: last.id };
+        },
+      );
     },
     async post(channelId, message) {
       if (token === undefined) throw new DiscordConfigError('posting a live message needs DISCORD_BOT_TOKEN');
-      let last: { id: string } | undefined;
-      for (const piece of renderMessage(message, { ephemeral: false })) {
-        last = (await rest.post(Routes.channelMessages(channelId), { body: piece.body, files: piece.files })) as {
-          id: string;
-        };
-      }
-      if (!last) throw new RangeError('nothing to post: the message is empty');
-      return { messageId: last.id };
+      return unlessForbidden(
+        `channel:${channelId}`,
+        () => new MessageGone('this channel answered 403 lately'),
+        async () => {
+          let last: { id: string } | undefined;
+          for (const piece of renderMessage(message, { ephemeral: false })) {
+            last = (await rest.post(Routes.channelMessages(channelId), { body: piece.body, files: piece.files })) as {
+              id: string;
+            };
+          }
+          if (!last) throw new RangeError('nothing to post: the message is empty');
+          return { messageId: last.id };
+        },
+      );
     },
     async edit(channelId, messageId, message) {
       if (token === undefined) throw new DiscordConfigError('editing a live message needs DISCORD_BOT_TOKEN');
-      await editLiveMessage(rest, channelId, messageId, message);
+      await unlessForbidden(
+        `channel:${channelId}`,
+        () => new MessageGone('this channel answered 403 lately'),
+        () => editLiveMessage(rest, channelId, messageId, message),
+      );
     },
   };
 }

@@ -8,7 +8,14 @@ export type Invariant =
   | 'INV-4'
   | 'INV-5'
   /** Stripe and the ledger disagree (the latest reconciliation's findings, RELIABILITY INV-5). */
-  | 'RECON';
+  | 'RECON'
+  /** `check --deep`, RELIABILITY §2's system invariants (core/audit/system.ts). */
+  | 'IMMUTABLE'
+  | 'INBOX'
+  | 'COMMAND'
+  | 'OUTCOME'
+  | 'OUTBOX'
+  | 'SENT';
 
 export interface Violation {
   invariant: Invariant;

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../core/db/migrate.js';
 import { createPostgresDb } from '../../core/db/postgres.js';
 import type { Db } from '../../core/db/executor.js';
-import { audit } from '../../core/ledger/index.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import {
   balanceOf,
@@ -24,9 +23,10 @@ import {
   type RunningApp,
   type TgUser,
 } from '../support/app.js';
-import { cleanUp, logLines, runChipin, tempDir } from '../support/chipin.js';
-import { loadTestEnv } from '../../config/env.js';
+import { cleanUp, logLines } from '../support/chipin.js';
+import { expectInvariants } from './invariants.js';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
+import { scenarioLine } from './report.js';
 
 const PAYMENTS = 200;
 const OUTAGE_MS = 10_000;
@@ -134,27 +134,19 @@ describe('a Postgres hard restart with 200 payments in flight (F5)', () => {
     await waitForSent(fake, bob.id, (m) => m.text.includes('2.00 USD'), { timeoutMs: 30_000 });
     expect(await transfersOfUpdate(db, after)).toBe(1);
 
-    // The invariants: the ledger's own audit, then `chipin check` as an operator runs it.
-    // TODO: expectInvariants(own.url) from test/chaos/invariants.ts and scenarioLine from test/chaos/report.ts once the
-    // lead's files are on main; until then `chipin check --json` and the one line are done here.
-    expect((await audit(db)).violations).toEqual([]);
-    const check = await runChipin(
-      ['check', '--json'],
-      { NODE_ENV: 'test', LOG_LEVEL: 'error', DATABASE_URL: own.url, REDIS_URL: loadTestEnv().redisUrl },
-      tempDir('chaos-check'),
-    );
-    expect(check.code).toBe(0);
-    const invariants = ['INV-1', 'INV-2', 'INV-3', 'INV-4'];
     const logged = (msg: string) => logLines(app.chipin.stderr).filter((line) => line.msg === msg).length;
-    const unstored = logged('telegram webhook: could not store the update');
-    const waited = logged('inbox: database unreachable; will retry');
     const deadLettered = logLines(app.chipin.stderr).filter((line) => /dead.letter/.test(String(line.msg))).length;
     expect(deadLettered).toBe(0);
-    console.log(
-      `scenario postgres-stop: load=${PAYMENTS} /pay via webhook (${acked.length} acked before/while down, ` +
-        `${refused.length} refused then redelivered ${redeliveries}×); faults=pg_ctl stop -m immediate, ` +
-        `restart after ${OUTAGE_MS / 1000}s (${unstored} webhook 503s, ${waited} inbox runs waited for the database, ` +
-        `0 dead letters); invariants=${invariants.join(',')} ok; app pid unchanged`,
-    );
+    const invariants = await expectInvariants(own.url);
+    scenarioLine({
+      name: 'postgres-stop',
+      load: `${PAYMENTS} concurrent /pay through the webhook (${acked.length} acknowledged, ${refused.length} refused with 5xx or no answer and redelivered ${redeliveries}×)`,
+      faults:
+        `pg_ctl stop -m immediate ~1 s in, restarted after ${OUTAGE_MS / 1000} s ` +
+        `(${logged('telegram webhook: could not store the update')} webhook 503s, ` +
+        `${logged('inbox: database unreachable; will retry')} inbox runs waited for the database; ` +
+        `0 dead letters, same app process)`,
+      invariants,
+    });
   }, 300_000);
 });

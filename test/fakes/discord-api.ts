@@ -3,7 +3,8 @@
  * client runs against it (SPEC §7): application command registration, interaction callbacks, the interaction
  * webhook (follow-ups, edits and deletion of @original, JSON or multipart with attachments), DM channels and
  * channel messages. It records every call, answers 401 for a wrong bot token, can rate-limit sends (429 with
- * Retry-After and `retry_after`) and refuse DMs to a user (403, code 50007), like Discord does.
+ * Retry-After and `retry_after`), refuse DMs to a user (403, code 50007) and posts in a channel (403, 50001), like
+ * Discord does.
  *
  * `DiscordInteractions` builds interactions the way Discord sends them and signs them with a generated Ed25519
  * key pair (its public key is the app's DISCORD_PUBLIC_KEY).
@@ -49,6 +50,7 @@ export class FakeDiscordApi {
   /** The next `n` channel-message sends answer 429. */
   private rateLimitSends = { n: 0, retryAfterS: 0.05, global: false };
   private readonly blockedUsers = new Set<string>();
+  private readonly forbiddenChannels = new Set<string>();
   private readonly dmChannels = new Map<string, string>();
   /** The gateway URL GET /gateway/bot answers with (a FakeDiscordGateway's). */
   gatewayUrl: string | undefined;
@@ -84,6 +86,11 @@ export class FakeDiscordApi {
   /** DMs to this user fail with 403 / 50007 "Cannot send messages to this user". */
   block(userId: string): void {
     this.blockedUsers.add(userId);
+  }
+
+  /** Posts and edits in this channel fail with 403 / 50001 "Missing Access" (the bot lost its permissions there). */
+  forbidChannel(channelId: string): void {
+    this.forbiddenChannels.add(channelId);
   }
 
   /** The next `n` channel-message sends get 429 with `retryAfterS`. */
@@ -167,6 +174,8 @@ export class FakeDiscordApi {
       if (!channel) this.dmChannels.set(recipient, (channel = snowflake()));
       return answer(200, { id: channel, type: 1, recipients: [{ id: recipient }] });
     }
+    if (parts[0] === 'channels' && parts[2] === 'messages' && this.forbiddenChannels.has(parts[1]!))
+      return answer(403, { message: 'Missing Access', code: 50001 });
     if (parts[0] === 'channels' && parts[2] === 'messages' && parts.length === 4 && method === 'PATCH') {
       // An edit with the bot token (live messages): only of a message the fake knows.
       if (!this.knownMessages.has(parts[3]!)) return answer(404, { message: 'Unknown Message', code: 10008 });

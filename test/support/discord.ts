@@ -1,10 +1,10 @@
 /**
  * What the Discord end-to-end tests run against: a fresh database, the fake Bot API (the app always has a
  * Telegram bot too), the fake Discord REST API and a signing key pair; the environment that points the app at
- * them; and the teardown that ends with the ledger audit.
+ * them; and the teardown that ends with the audit (the ledger and the system invariants, test/support/audit.ts).
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { audit } from '../../core/ledger/index.js';
+import { expectSound } from './audit.js';
 import {
   DiscordInteractions,
   FakeDiscordApi,
@@ -13,7 +13,7 @@ import {
   type DiscordUser,
 } from '../fakes/discord-api.js';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
-import { startApp, startFakeTelegram, type RunningApp } from './app.js';
+import { settled, startApp, startFakeTelegram, type RunningApp } from './app.js';
 import { cleanUp } from './chipin.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
@@ -43,14 +43,15 @@ export async function discordWorld(applicationId: string): Promise<DiscordWorld>
   return { database, telegram, discord, interactions, env };
 }
 
-/** Kills the apps, closes the fakes, audits the ledger and drops the database. */
+/** Kills the apps, closes the fakes, checks the invariants (test/support/audit.ts) and drops the database. */
 export async function closeWorld(world: DiscordWorld | undefined, apps: readonly RunningApp[]): Promise<void> {
+  if (world && apps.length > 0) await settled(world.database.db); // the apps finish what the tests started
   for (const app of apps) await app.kill();
   await cleanUp();
   if (!world) return;
   await world.telegram.close();
   await world.discord.close();
-  expect((await audit(world.database.db)).violations).toEqual([]);
+  await expectSound(world.database.db);
   await world.database.drop();
 }
 

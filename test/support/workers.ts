@@ -66,9 +66,12 @@ export interface OwnRedis {
   stop(): Promise<void>;
 }
 
-/** A redis-server of this test's own on a free port, without persistence: safe to FLUSHALL or kill. */
-export async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
+/**
+ * A redis-server of this test's own on a free port (or `port`: a restart where the last one was), without
+ * persistence: safe to FLUSHALL or kill.
+ */
+export async function startOwnRedis(port?: number): Promise<OwnRedis> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     [

@@ -2,6 +2,7 @@
  * The notifications worker against real Redis and Postgres, with a recording Sender standing in for
  * the platform (it enforces the platform's limits and answers 429 when they are exceeded).
  */
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OutMessage } from '../../bots/commands/types.js';
 import { loadTestEnv } from '../../config/env.js';
@@ -300,6 +301,59 @@ describe('notifications', () => {
     ]);
     expect(platform.sent).toEqual([]);
     expect(await sentRecords(k)).toEqual([]);
+  });
+
+  it('reminders past the daily cap are skipped and counted, never sent later; urgent notices still go', async () => {
+    const platform = fakePlatform({ perChatMs: 0, perSecond: 30 });
+    const metrics = new Registry();
+    await start(platform.sender, fixedDirectory(), {
+      rates: { perChatMs: 0, globalPerSecond: 0 },
+      remindersPerDay: 3,
+      metrics,
+    });
+    const now = await dbNow(database.db);
+    const k = `notify:cap:${now}:`;
+    const urgent = async (key: string) =>
+      database.db.query(
+        `INSERT INTO outbox (key, kind, payload, due_at)
+         VALUES ($1, 'notify', jsonb_build_object('personId', '40', 'template',
+           jsonb_build_object('key', 'test.urgent', 'deferrable', false)), now())`,
+        [key],
+      );
+    await insertNotifications(
+      database.db,
+      [1, 2, 3, 4, 5].map((n) => ({ personId: 40, key: `${k}r${n}`, dueAt: new Date(now + n), n })),
+    );
+    await urgent(`${k}u1`);
+    await waitFor('the first round', allDone(k));
+    // One digest: the three oldest reminders and the urgent notice; the two newest reminders are skipped.
+    expect(platform.sent).toHaveLength(1);
+    expect(platform.sent[0]?.text).toContain('test.urgent');
+    expect(platform.sent[0]?.text.match(/test\.note/g)).toHaveLength(3);
+    expect(await rows(k)).toMatchObject([
+      { key: `${k}r1`, state: 'done', last_error: null },
+      { key: `${k}r2`, state: 'done', last_error: null },
+      { key: `${k}r3`, state: 'done', last_error: null },
+      { key: `${k}r4`, state: 'done', last_error: 'skipped: daily reminder cap reached' },
+      { key: `${k}r5`, state: 'done', last_error: 'skipped: daily reminder cap reached' },
+      { key: `${k}u1`, state: 'done', last_error: null },
+    ]);
+
+    // Later the same day: the count is kept (across ticks and processes, in Redis).
+    await insertNotifications(database.db, [{ personId: 40, key: `${k}r6`, dueAt: new Date(now) }]);
+    await urgent(`${k}u2`);
+    await waitFor('the second round', allDone(k));
+    expect(platform.sent).toHaveLength(2);
+    expect(platform.sent[1]?.text).not.toContain('test.note');
+    expect((await rows(k)).find((r) => r.key === `${k}r6`)).toMatchObject({
+      state: 'done',
+      attempts: 1,
+      last_error: 'skipped: daily reminder cap reached',
+    });
+    expect(await sentRecords(k)).toHaveLength(5);
+    expect(await metrics.getSingleMetricAsString('chipin_notifications_skipped_total')).toContain(
+      'chipin_notifications_skipped_total{reason="reminder_cap"} 3',
+    );
   });
 
   it('a message the platform keeps failing becomes a dead letter, with an error log', async () => {

@@ -32,6 +32,7 @@ import { quietUntil } from '../../core/people/index.js';
 import type { WorkerMetrics } from '../metrics.js';
 import { NOTIFY_KIND, type RetryPolicy } from '../queues.js';
 import { describeError } from '../timed.js';
+import { OVER_CAP, type ReminderCap } from './cap.js';
 import type { NotifyLimits } from './limits.js';
 import { Blocked, RateLimited, type Directory, type Recipient, type Renderer, type Senders } from './ports.js';
 
@@ -66,6 +67,8 @@ export interface NotifierDeps {
   senders: Senders;
   /** Null: no rate limits (benchmarks). */
   limits: NotifyLimits | null;
+  /** Reminders (deferrable notices) per person and UTC day; omitted: no cap. */
+  cap?: ReminderCap;
   /** Attempts per row and the first backoff, doubled per attempt (the notifications queue's policy). */
   retry: RetryPolicy;
   log: Log;
@@ -146,11 +149,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
    */
   async function prepare(
     recipient: Recipient,
-    rows: ClaimedRow[],
+    personId: bigint,
     person: Person,
     nowMs: number,
     out: Outcomes,
   ): Promise<(() => Promise<void>) | null> {
+    const { rows } = person;
     const sender = deps.senders[recipient.platform];
     if (!sender) {
       // This deployment does not run that platform (no token): retrying cannot deliver it.
@@ -163,11 +167,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     }
     // Quiet hours hold reminders and other deferrable notices; "you received money" goes at once.
     const until = recipient.quietHours ? quietUntil(nowMs, recipient.timezone, recipient.quietHours) : null;
+    const isReminder = (r: ClaimedRow) => person.payloads.get(r.id)?.template.deferrable !== false;
     let ready = rows;
     if (until !== null) {
-      const held = rows.filter((r) => person.payloads.get(r.id)?.template.deferrable !== false);
+      const held = rows.filter(isReminder);
       out.defer(until, held);
       ready = rows.filter((r) => !held.includes(r));
+    }
+    // The daily cap: reminders past it are skipped for good (done, with the reason), the oldest kept.
+    const reminders = ready.filter(isReminder);
+    const left = reminders.length > 0 && deps.cap ? await deps.cap.left(personId, nowMs) : null;
+    if (left !== null && reminders.length > left) {
+      const over = reminders.slice(left);
+      log.info({ personId: personId.toString(), skipped: over.length }, 'reminders over the daily cap: skipped');
+      metrics.skipped('reminder_cap', over.length);
+      out.drop(OVER_CAP, over);
+      ready = ready.filter((r) => !over.includes(r));
     }
     if (ready.length === 0) return null;
 
@@ -219,6 +234,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const handedAt = Date.now();
         const { messageId } = await withTimeout(sender.send(recipient.chatId, message), options.sendTimeoutMs);
         metrics.sent(recipient.platform, 1);
+        await deps.cap?.spent(personId, nowMs, included.filter(isReminder).length);
         for (const row of included) {
           out.sent.push({ outboxKey: row.key, platform: recipient.platform, chatId: recipient.chatId, messageId });
           metrics.finished('notifications', NOTIFY_KIND, (handedAt - row.dueAt.getTime()) / 1000);
@@ -305,7 +321,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             out.drop('undeliverable: no private chat', person.rows);
             continue;
           }
-          const send = await prepare(recipient, person.rows, person, nowMs, out);
+          const send = await prepare(recipient, BigInt(personId), person, nowMs, out);
           if (send) sends.push(send());
         }
       } finally {
