@@ -97,9 +97,14 @@ describe('a Postgres hard restart with 200 payments in flight (F5)', () => {
     for (let pending = refused; pending.length > 0;) {
       if (Date.now() > redeliverUntil) {
         const errors = logLines(app.chipin.stderr).filter((line) => Number(line.level) >= 50);
+        const raw = app.chipin.stderr
+          .split('\n')
+          .filter((line) => line.trim() !== '' && !line.startsWith('{'))
+          .slice(-12);
         throw new Error(
           `${pending.length} update(s) still refused 2 min after the restart; app exit code ` +
-            `${String(app.chipin.child.exitCode)}; its last errors: ${JSON.stringify(errors.slice(-5))}`,
+            `${String(app.chipin.child.exitCode)}; its last errors: ${JSON.stringify(errors.slice(-5))}; ` +
+            `its stderr besides logs: ${raw.join('\n')}`,
         );
       }
       const answers = await Promise.all(pending.map((u) => app.post(u).catch(() => 0)));
