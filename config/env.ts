@@ -39,7 +39,7 @@ export interface Config {
   readonly databasePoolSize: number;
   /** The server cancels a statement running longer (DATABASE_STATEMENT_TIMEOUT, 10s; migrations have none). */
   readonly databaseStatementTimeoutMs: number;
-  /** The server ends a session idle inside a transaction this long (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT, 60s). */
+  /** The server ends a session idle inside a transaction this long (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT, 2m). */
   readonly databaseIdleInTransactionTimeoutMs: number;
   /** Getting a connection waits at most this long (DATABASE_CONNECT_TIMEOUT, 10s). */
   readonly databaseConnectTimeoutMs: number;
@@ -233,7 +233,7 @@ const variables = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: poolSize.prefault('10'),
   DATABASE_STATEMENT_TIMEOUT: duration.prefault('10s'),
-  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT: duration.prefault('60s'),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT: duration.prefault('2m'),
   DATABASE_CONNECT_TIMEOUT: duration.prefault('10s'),
   REDIS_URL: redisUrl.optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),

@@ -22,7 +22,7 @@ export interface DatabaseSettings {
   readonly dataDir: string;
   /** Postgres: statements running longer are cancelled by the server (default 10 s). */
   readonly databaseStatementTimeoutMs?: number;
-  /** Postgres: a session idle inside a transaction this long is ended by the server (default 60 s). */
+  /** Postgres: a session idle inside a transaction this long is ended by the server (default 2 min). */
   readonly databaseIdleInTransactionTimeoutMs?: number;
   /** Postgres: how long getting a connection may wait (default 10 s). */
   readonly databaseConnectTimeoutMs?: number;

@@ -21,7 +21,10 @@ export interface PostgresOptions {
   onError?: (err: Error) => void;
   /** The server cancels a statement running longer (ms; 0 = no limit). Default 10 s. */
   statementTimeoutMs?: number;
-  /** The server ends a session idle inside a transaction this long (ms; 0 = no limit). Default 60 s. */
+  /**
+   * The server ends a session idle inside a transaction this long (ms; 0 = no limit). Default 2 min: longer than a
+   * notification batch's platform calls, which run inside its transaction.
+   */
   idleInTransactionTimeoutMs?: number;
   /** How long getting a connection may wait (ms), for a free one or for the server to answer. Default 10 s. */
   connectionTimeoutMs?: number;
@@ -70,7 +73,7 @@ export function createPostgresDb(options: PostgresOptions): Db {
     application_name: options.applicationName ?? 'chipin',
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     statement_timeout: statementTimeoutMs,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 120_000,
     query_timeout: clientTimeout(statementTimeoutMs),
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
