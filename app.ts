@@ -158,13 +158,13 @@ async function startBots(parts: Parts): Promise<Stoppable[]> {
 
 /** A transport's send as the notifier's Sender: `typed` turns the platform's failures into RateLimited / Blocked. */
 function senderOf(
-  send: (to: string, message: OutMessage) => Promise<{ messageId: string }>,
+  send: (to: string, message: OutMessage, key?: string) => Promise<{ messageId: string }>,
   typed: (err: unknown) => Error | undefined,
 ): Sender {
   return {
-    async send(to, message) {
+    async send(to, message, key) {
       try {
-        return await send(to, message);
+        return await send(to, message, key);
       } catch (err) {
         throw typed(err) ?? err;
       }
@@ -175,7 +175,7 @@ function senderOf(
 /** DMs through the Discord transport. */
 export function discordSender(discord: DiscordTransport): Sender {
   return senderOf(
-    (userId, message) => discord.send(userId, message),
+    (userId, message, key) => discord.send(userId, message, key),
     (err) => {
       const failure = discordFailure(err);
       if (failure?.status === 429)

@@ -357,7 +357,12 @@ export async function runDiscord(argv: readonly string[], io: CliIo = processIo)
     io.stderr.write(`chipin: discord register needs ${missing.join(' and ')}\n`);
     return 1;
   }
-  const rest10 = new REST({ api: config.discordApiBase, version: '10', retries: 1 }).setToken(token);
+  const rest10 = new REST({
+    api: config.discordApiBase,
+    version: '10',
+    retries: 1,
+    timeout: config.discordRestTimeoutMs,
+  }).setToken(token);
   try {
     const names = await registerCommands(rest10, {
       applicationId,

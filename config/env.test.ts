@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       telegramApiRoot: 'https://api.telegram.org',
       telegramWebhookSecret: undefined,
       discordApiBase: 'https://discord.com/api',
+      discordRestTimeoutMs: 15_000,
       stripeApiBase: 'https://api.stripe.com',
       adminToken: undefined,
       demoMoney: false,

@@ -65,6 +65,8 @@ export interface Config {
   readonly discordPublicKey: string | undefined;
   /** Without a trailing slash. */
   readonly discordApiBase: string;
+  /** Every Discord REST call without an answer after this is aborted (and retried by @discordjs/rest). */
+  readonly discordRestTimeoutMs: number;
   readonly stripeSecretKey: string | undefined;
   readonly stripeWebhookSecret: string | undefined;
   /** Without a trailing slash. */
@@ -255,6 +257,7 @@ const variables = z.object({
     .transform((hex) => hex.toLowerCase())
     .optional(),
   DISCORD_API_BASE: httpUrl.prefault('https://discord.com/api'),
+  DISCORD_REST_TIMEOUT: duration.prefault('15s'),
   STRIPE_SECRET_KEY: bareToken.optional(),
   STRIPE_WEBHOOK_SECRET: bareToken.optional(),
   STRIPE_API_BASE: httpUrl.prefault('https://api.stripe.com'),
@@ -346,6 +349,7 @@ const configSchema = variables.transform((v, ctx): Config => {
     discordApplicationId: v.DISCORD_APPLICATION_ID,
     discordPublicKey: v.DISCORD_PUBLIC_KEY,
     discordApiBase: v.DISCORD_API_BASE,
+    discordRestTimeoutMs: v.DISCORD_REST_TIMEOUT,
     stripeSecretKey: v.STRIPE_SECRET_KEY,
     stripeWebhookSecret: v.STRIPE_WEBHOOK_SECRET,
     stripeApiBase: v.STRIPE_API_BASE,

@@ -170,8 +170,10 @@ export interface Sender {
    * Sends one message to a chat and returns the platform's message id. Throws `RateLimited` on a
    * 429 (with the platform's retry_after), `Blocked` when the chat will never accept it (the user
    * blocked the bot, the chat is gone), anything else for a transient failure (retried).
+   * `key` names this message for good (the same on every retry): a platform that can deduplicate sends
+   * (Discord's enforced nonce) delivers it once however often a lost answer makes the caller send it again.
    */
-  send(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
+  send(chatId: string, message: OutMessage, key?: string): Promise<{ messageId: string }>;
 }
 
 export type Senders = Partial<Record<Platform, Sender>>;

@@ -5,6 +5,7 @@
  * and processed by the inbox processor through the command layer; replies go through the interaction webhook and
  * notifications through `send` (a DM). Nothing here knows a business rule.
  */
+import { createHash } from 'node:crypto';
 import type { Router } from 'express';
 import { Routes } from 'discord-api-types/v10';
 import { REST } from 'discord.js';
@@ -19,12 +20,17 @@ import { createInteractionEffects } from './effects.js';
 import { describeFailure, discordFailure } from './errors.js';
 import { watchInvalidRequests, type InvalidRequestGuard } from './guard.js';
 import { createGatewayIntake, startGateway, type Gateway } from './gateway.js';
+import { createInteractionIntake } from './intake.js';
 import { editLiveMessage } from './live.js';
 import { createInteractionHandler } from './processing.js';
 import { renderMessage } from './render.js';
 import { createInteractionsRoute } from './webhook.js';
 
-export type DiscordConfig = Pick<Config, 'discordBotToken' | 'discordPublicKey' | 'discordApiBase'>;
+export type DiscordConfig = Pick<Config, 'discordBotToken' | 'discordPublicKey' | 'discordApiBase'> &
+  Partial<Pick<Config, 'discordRestTimeoutMs'>>;
+
+/** @discordjs/rest's own default, said out loud: a REST call without an answer after this is aborted. */
+export const DISCORD_REST_TIMEOUT_MS = 15_000;
 
 export interface DiscordTransportOptions {
   inbox?: Partial<Pick<InboxProcessorDeps, 'concurrency' | 'leaseMs' | 'sweepEveryMs' | 'graceMs' | 'maxAttempts'>>;
@@ -63,12 +69,14 @@ export interface DiscordTransport {
   idle(): Promise<void>;
   /**
    * A DM on the bot's own initiative (the notifications worker's Discord sender): opens (or reuses) the DM channel
-   * of `userId`, then posts. Rejects with @discordjs/rest's error, readable with `discordFailure`; a 429 rejects at
-   * once with the wait Discord asked for (the notifier reschedules rather than this call sleeping). With a `guard`:
-   * `RateLimited` (global) without a call while the invalid-request breaker is open, `Blocked` without a call when
-   * the user answered 403 lately.
+   * of `userId`, then posts. With `key`, each piece carries a nonce derived from it that Discord enforces (the same
+   * nonce within minutes returns the message already made): a send retried after a lost answer is not a second DM.
+   * Rejects with @discordjs/rest's error, readable with `discordFailure`; a 429 rejects at once with the wait Discord
+   * asked for (the notifier reschedules rather than this call sleeping). With a `guard`: `RateLimited` (global)
+   * without a call while the invalid-request breaker is open, `Blocked` without a call when the user answered 403
+   * lately.
    */
-  send(userId: string, message: OutMessage): Promise<{ messageId: string }>;
+  send(userId: string, message: OutMessage, key?: string): Promise<{ messageId: string }>;
   /** Posts a message in a channel with the bot token (a live message a worker shows on its own). */
   post(channelId: string, message: OutMessage): Promise<{ messageId: string }>;
   /**
@@ -77,6 +85,10 @@ export interface DiscordTransport {
    */
   edit(channelId: string, messageId: string, message: OutMessage): Promise<void>;
 }
+
+/** Discord's nonce is at most 25 characters: a digest of the message's key and the piece's place in it. */
+const nonceOf = (key: string, piece: number): string =>
+  createHash('sha256').update(`${key}#${piece}`).digest('base64url').slice(0, 25);
 
 export class DiscordConfigError extends Error {
   override name = 'DiscordConfigError';
@@ -92,9 +104,17 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
   if (mode === 'gateway' && token === undefined)
     throw new DiscordConfigError('DISCORD_BOT_TOKEN or DISCORD_PUBLIC_KEY must be set');
 
-  // Interaction webhooks need no bot token; DMs do.
-  const rest = new REST({ api: config.discordApiBase, version: '10' });
-  const dmRest = new REST({ api: config.discordApiBase, version: '10', rejectOnRateLimit: () => true, offset: 0 });
+  // Interaction webhooks need no bot token; DMs do. A hung call is aborted after `timeout` (its socket closed) and
+  // retried up to 3 times; a deferral gives up earlier, at Discord's 3 s (gateway.ts).
+  const timeout = config.discordRestTimeoutMs ?? DISCORD_REST_TIMEOUT_MS;
+  const rest = new REST({ api: config.discordApiBase, version: '10', timeout });
+  const dmRest = new REST({
+    api: config.discordApiBase,
+    version: '10',
+    timeout,
+    rejectOnRateLimit: () => true,
+    offset: 0,
+  });
   if (token !== undefined) {
     rest.setToken(token);
     dmRest.setToken(token);
@@ -118,19 +138,16 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
   }
 
   const bindButtons = createButtonBinder(db);
-  const handle = createInteractionHandler({
-    layer,
-    effects: createInteractionEffects({
-      rest,
-      log,
-      bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'discord', chatId }, messageId }),
-      bindLive: async (ref, version, chatId, messageId) => {
-        const bound = await bindLive(db, { ref, platform: 'discord', chatId, messageId, version: BigInt(version) });
-        if (bound.type === 'refused') log.warn({ ref, error: bound.error }, 'discord: live message not bound');
-      },
-    }),
+  const effects = createInteractionEffects({
+    rest,
     log,
+    bindButtons: (ids, chatId, messageId) => bindButtons({ ids, chat: { platform: 'discord', chatId }, messageId }),
+    bindLive: async (ref, version, chatId, messageId) => {
+      const bound = await bindLive(db, { ref, platform: 'discord', chatId, messageId, version: BigInt(version) });
+      if (bound.type === 'refused') log.warn({ ref, error: bound.error }, 'discord: live message not bound');
+    },
   });
+  const handle = createInteractionHandler({ layer, effects, log });
   const processor = createInboxProcessor({
     db,
     log,
@@ -139,10 +156,14 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
     describeError: describeFailure,
     ...options.inbox,
   });
-  const enqueue = (key: string) => processor.enqueue(key);
+  const interactions = createInteractionIntake({
+    db: intake,
+    log,
+    onAdmitted: (key) => processor.enqueue(key),
+  });
   const router =
     mode === 'http'
-      ? createInteractionsRoute({ publicKey: config.discordPublicKey, db: intake, log, onStored: enqueue })
+      ? createInteractionsRoute({ publicKey: config.discordPublicKey, intake: interactions, log })
       : undefined;
 
   const dmChannels = new Map<string, string>();
@@ -170,8 +191,9 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
           gateway = await startGateway({
             token,
             apiBase: config.discordApiBase,
+            restTimeoutMs: timeout,
             log,
-            intake: createGatewayIntake({ db: intake, rest, log, onStored: enqueue }),
+            intake: createGatewayIntake({ intake: interactions, rest, effects, log }),
             onFatal: options.onFatal ?? (() => undefined),
           });
         } catch (err) {
@@ -192,7 +214,7 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
       log.info({}, 'discord transport stopped');
     },
     idle: () => processor.idle(),
-    async send(userId, message) {
+    async send(userId, message, key) {
       // Notifications wait while the invalid-request count is high (the notifier reschedules them).
       const pausedMs = (await guard?.pausedFor()) ?? 0;
       if (pausedMs > 0) throw new RateLimited(pausedMs, 'global');
@@ -202,11 +224,12 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
         async () => {
           const channelId = await dmChannel(userId);
           let last: { id: string } | undefined;
-          for (const piece of renderMessage(message, { ephemeral: false })) {
-            last = (await dmRest.post(Routes.channelMessages(channelId), {
-              body: piece.body,
-              files: piece.files,
-            })) as { id: string };
+          for (const [i, piece] of renderMessage(message, { ephemeral: false }).entries()) {
+            const body =
+              key === undefined ? piece.body : { ...piece.body, nonce: nonceOf(key, i), enforce_nonce: true };
+            last = (await dmRest.post(Routes.channelMessages(channelId), { body, files: piece.files })) as {
+              id: string;
+            };
           }
           if (!last) throw new RangeError('nothing to send: the message is empty');
           return { messageId: last.id };

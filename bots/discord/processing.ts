@@ -1,8 +1,9 @@
 /**
  * One stored interaction, start to finish: read it, hand the event to the command layer, carry out the effects
- * through the interaction webhook. The interaction was deferred when it was stored, so this may take its time (a
- * slow ledger) up to the token's 15 minutes. A row found later than that (a crash and a long outage) is not
- * run: its user saw the interaction fail, and a payment they can no longer see confirmed must not happen.
+ * through the interaction webhook. A row reaches this only once its deferral went out (intake.ts admits it), so
+ * this may take its time (a slow ledger) up to the token's 15 minutes. A row found later than that (a crash and a
+ * long outage, or a row whose intake died before acknowledging it: held until then) is not run: its user saw the
+ * interaction fail, and a payment they can no longer see confirmed must not happen.
  */
 import type { InboxRow } from '../../core/inbox/index.js';
 import type { Log } from '../../core/log.js';

@@ -7,7 +7,9 @@ import { DiscordInteractions, FakeDiscordApi, snowflake } from '../../test/fakes
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import { Blocked, RateLimited } from '../../workers/index.js';
 import { createDiscordTransport, type DiscordTransport } from './bot.js';
+import { createInteractionEffects } from './effects.js';
 import { createGatewayIntake } from './gateway.js';
+import { createInteractionIntake } from './intake.js';
 
 const APP_ID = '120000000000000001';
 const TOKEN = ['MTIwMDAwMDAwMDAwMDAwMDAx', 'Gx' + 'q'.repeat(4), 'w'.repeat(27)].join('.');
@@ -50,6 +52,22 @@ describe('notifications as Discord DMs', () => {
     ]);
   });
 
+  it('a DM sent again under the same key (its answer was lost) is one message: Discord enforces its nonce', async () => {
+    const userId = snowflake();
+    const first = await transport.send(userId, { text: 'You received 1.00 USD' }, 'notify:1');
+    const again = await transport.send(userId, { text: 'You received 1.00 USD' }, 'notify:1');
+    const other = await transport.send(userId, { text: 'You received 1.00 USD' }, 'notify:2');
+    expect(again.messageId).toBe(first.messageId);
+    expect(other.messageId).not.toBe(first.messageId);
+    const sent = fake.channelMessages(fake.dmChannelOf(userId)!);
+    expect(sent.map((c) => [typeof c.body?.nonce, c.body?.enforce_nonce])).toEqual([
+      ['string', true],
+      ['string', true],
+      ['string', true],
+    ]);
+    expect(fake.messagesMadeIn(fake.dmChannelOf(userId)!)).toHaveLength(2);
+  });
+
   it('a 429 becomes RateLimited with Discord’s retry_after; "cannot send messages to this user" becomes Blocked', async () => {
     const sender = discordSender(transport);
     const userId = snowflake();
@@ -69,11 +87,12 @@ describe('the gateway intake (the same interaction JSON as HTTP)', () => {
   it('stores, defers through the callback endpoint, and drops a replayed event', async () => {
     const rest = new REST({ api: fake.apiBase, version: '10' }).setToken(TOKEN);
     const stored: string[] = [];
+    const log = captureLogs().log;
     const intake = createGatewayIntake({
-      db: database.db,
+      intake: createInteractionIntake({ db: database.db, log, onAdmitted: (k) => stored.push(k) }),
       rest,
-      log: captureLogs().log,
-      onStored: (k) => stored.push(k),
+      effects: createInteractionEffects({ rest, log }),
+      log,
     });
     const user = interactions.user(snowflake(), 'gwuser');
     const raw = interactions.command(user, 'balance', {}, { guildId: snowflake(), channelId: snowflake() });
@@ -82,8 +101,11 @@ describe('the gateway intake (the same interaction JSON as HTTP)', () => {
     expect(stored).toEqual([`dc:${raw.id}`]);
     const callbacks = fake.calls.filter((c) => c.path === `/interactions/${raw.id}/${raw.token}/callback`);
     expect(callbacks.map((c) => c.body)).toEqual([{ type: 5, data: { flags: 64 } }]);
-    const row = await database.db.query(`SELECT platform, state FROM inbox WHERE key = $1`, [`dc:${raw.id}`]);
-    expect(row.rows).toEqual([{ platform: 'discord', state: 'received' }]);
+    const row = await database.db.query(`SELECT platform, state, locked_until FROM inbox WHERE key = $1`, [
+      `dc:${raw.id}`,
+    ]);
+    // Admitted once deferred: free for the processor.
+    expect(row.rows).toEqual([{ platform: 'discord', state: 'received', locked_until: null }]);
   });
 });
 

@@ -1,15 +1,17 @@
 /**
  * `POST /discord/interactions` (SPEC §4): verify the Ed25519 signature over the raw bytes before any JSON
  * parsing, refuse stale timestamps, answer PING with PONG, store the interaction in the inbox under
- * `dc:<interaction id>`, then answer the deferral as the HTTP response (the initial response, well within 3 s),
- * and only then let the processor work. A replayed interaction is answered the same way and does nothing.
+ * `dc:<interaction id>` (held: intake.ts), then answer the deferral as the HTTP response (the initial response),
+ * and only once that response went out let the processor work. Storing gets STORE_BUDGET_MS (a database short of
+ * connections could keep it waiting far beyond Discord's 3 s): past it the answer is a 503 and the interaction is
+ * never run, so the user's retry is the only payment. A replayed interaction is answered the same way and does
+ * nothing.
  */
 import type { KeyObject } from 'node:crypto';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
-import type { Db } from '../../core/db/executor.js';
-import { createReceiver } from '../../core/inbox/index.js';
 import type { JsonValue } from '../../core/ledger/model.js';
 import type { Log } from '../../core/log.js';
+import type { InteractionIntake } from './intake.js';
 import { interactionKey, parseInteraction } from './interaction.js';
 import { checkSignature, publicKeyFromHex } from './signature.js';
 
@@ -18,16 +20,14 @@ export const DISCORD_INTERACTIONS_PATH = '/discord/interactions';
 export interface InteractionsRouteDeps {
   /** DISCORD_PUBLIC_KEY (hex); unset: the route answers 404. */
   publicKey: string | undefined;
-  db: Db;
+  /** Where interactions are stored; its `onAdmitted` gets each one once its deferral went out. */
+  intake: InteractionIntake;
   log: Log;
-  /** Called with the inbox key of each newly stored interaction, after the response went out. */
-  onStored?: (key: string) => void;
   now?: () => number;
 }
 
 export function createInteractionsRoute(deps: InteractionsRouteDeps): Router {
-  const { db, log } = deps;
-  const receive = createReceiver(db);
+  const { intake, log } = deps;
   const now = deps.now ?? Date.now;
   const router = express.Router();
   if (deps.publicKey === undefined || deps.publicKey === '') {
@@ -81,18 +81,31 @@ export function createInteractionsRoute(deps: InteractionsRouteDeps): Router {
       return;
     }
     const inboxKey = interactionKey(interaction.ref.id);
-    let stored: boolean;
+    let stored: 'stored' | 'duplicate' | 'late';
     try {
-      ({ stored } = await receive({ key: inboxKey, platform: 'discord', payload: json as JsonValue }));
+      stored = await intake.store(inboxKey, json as JsonValue);
     } catch (err) {
       // Not stored, so not acknowledged: the user sees the interaction fail rather than a silent loss.
       log.error({ err, key: inboxKey }, 'discord interactions: could not store the interaction');
       res.status(503).end();
       return;
     }
+    if (stored === 'late') {
+      log.warn({ key: inboxKey }, 'discord interactions: not stored in time; refused');
+      res.status(503).end();
+      return;
+    }
+    if (stored === 'duplicate') {
+      log.info({ key: inboxKey }, 'discord interactions: replayed interaction ignored');
+      res.json(interaction.initial);
+      return;
+    }
+    // 'finish': the whole response was handed to the network; a connection closed before that never carried it.
+    res.once('close', () => {
+      if (res.writableFinished) void intake.acknowledged(inboxKey);
+      else void intake.notAcknowledged(inboxKey, 'the connection closed before the response went out');
+    });
     res.json(interaction.initial);
-    if (stored) deps.onStored?.(inboxKey);
-    else log.info({ key: inboxKey }, 'discord interactions: replayed interaction ignored');
   };
 
   // Raw bytes whatever the content type: the signature covers them exactly.

@@ -7,10 +7,12 @@ import { migrate } from '../db/migrate.js';
 import { createPgliteDb } from '../db/pglite.js';
 import { silentLog } from '../log.js';
 import {
+  admitAll,
   claim,
   claimAll,
   counts,
   createInboxProcessor,
+  createReceiver,
   markDone,
   markDoneAll,
   markFailed,
@@ -121,6 +123,20 @@ describe('the inbox store', () => {
     expect(await markFailed(t.db, other.key, 'boom')).toBe(true);
     expect(await claim(t.db, other.key, 1)).toBeUndefined();
     expect(await row(other.key)).toMatchObject({ state: 'failed', last_error: 'boom' });
+  });
+
+  it('a row stored held is neither claimed nor listed until admitted; admitting it again does nothing', async () => {
+    const { key, platform } = fresh('held');
+    const receiveHeld = createReceiver(t.db, { holdMs: 60_000 });
+    expect(await receiveHeld({ key, platform, payload: {} })).toEqual({ stored: true });
+    expect(await claim(t.db, key, 60_000)).toBeUndefined();
+    expect(await pending(t.db, { olderThanMs: 0, platform })).toEqual([]);
+    expect(await admitAll(t.db, [key, 'test:held:unknown'])).toEqual([true, false]);
+    expect(await pending(t.db, { olderThanMs: 0, platform })).toHaveLength(1);
+    expect(await claim(t.db, key, 60_000)).toMatchObject({ key, attempts: 1 });
+    // Claimed (a lease, not a hold): admitting cannot free it for a second processor.
+    expect(await admitAll(t.db, [key])).toEqual([false]);
+    expect(await claim(t.db, key, 60_000)).toBeUndefined();
   });
 
   it('holds a released row back for its retry delay', async () => {

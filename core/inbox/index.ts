@@ -1,8 +1,10 @@
 /** Inbox: persist every inbound platform delivery first, acknowledge second, process third. */
 export {
+  admitAll,
   claim,
   claimAll,
   counts,
+  createAdmitter,
   createReceiver,
   markDone,
   markDoneAll,

@@ -63,26 +63,62 @@ export async function receive(exec: Executor, input: InboxDelivery): Promise<{ s
 
 /**
  * How an intake (webhook route, poller, gateway) stores deliveries: `receive` through group commit, so concurrent
- * deliveries share one statement and one fsync.
+ * deliveries share one statement and one fsync. With `holdMs`, each row is stored held (nobody claims it) for that
+ * long: the intake `admit`s it once its acknowledgement went out, or marks it done unrun when it did not; a row
+ * whose intake died in between becomes claimable only when the hold lapses.
  */
-export function createReceiver(db: Db): (delivery: InboxDelivery) => Promise<{ stored: boolean }> {
-  const batcher = createBatcher((deliveries: InboxDelivery[]) => receiveAll(db, deliveries));
+export function createReceiver(
+  db: Db,
+  options: { holdMs?: number } = {},
+): (delivery: InboxDelivery) => Promise<{ stored: boolean }> {
+  const batcher = createBatcher((deliveries: InboxDelivery[]) => receiveAll(db, deliveries, options.holdMs));
   return (delivery) => batcher.push(delivery);
 }
 
-/** `receive` for many deliveries in one statement (group commit); of two with the same key the first is stored. */
+/**
+ * `receive` for many deliveries in one statement (group commit); of two with the same key the first is stored.
+ * `holdMs`: stored held for that long (see `createReceiver`).
+ */
 export async function receiveAll(
   exec: Executor,
   inputs: readonly InboxDelivery[],
+  holdMs?: number,
 ): Promise<Array<{ stored: boolean }>> {
   const r = await exec.query<{ key: string }>(
-    `INSERT INTO inbox (key, platform, payload)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+    `INSERT INTO inbox (key, platform, payload, locked_until)
+     SELECT d.key, d.platform, d.payload, now() + $4::bigint * interval '1 millisecond'
+       FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS d (key, platform, payload)
      ON CONFLICT (key) DO NOTHING RETURNING key`,
-    [inputs.map((d) => d.key), inputs.map((d) => d.platform), inputs.map((d) => JSON.stringify(d.payload))],
+    [
+      inputs.map((d) => d.key),
+      inputs.map((d) => d.platform),
+      inputs.map((d) => JSON.stringify(d.payload)),
+      holdMs ?? null,
+    ],
   );
   const stored = new Set(r.rows.map((row) => row.key));
   return inputs.map((d) => ({ stored: stored.delete(d.key) }));
+}
+
+/**
+ * Ends the hold of rows stored held (`createReceiver` with `holdMs`) that nobody has claimed yet: they may be
+ * processed now. Group commit through `createAdmitter`.
+ */
+export async function admitAll(exec: Executor, keys: readonly string[]): Promise<boolean[]> {
+  const r = await exec.query<{ key: string }>(
+    `UPDATE inbox SET locked_until = NULL
+      WHERE key = ANY($1::text[]) AND state = 'received' AND attempts = 0
+      RETURNING key`,
+    [keys],
+  );
+  const admitted = new Set(r.rows.map((row) => row.key));
+  return keys.map((key) => admitted.delete(key));
+}
+
+/** `admitAll` through group commit, one key per call. */
+export function createAdmitter(db: Db): (key: string) => Promise<boolean> {
+  const batcher = createBatcher((keys: string[]) => admitAll(db, keys));
+  return (key) => batcher.push(key);
 }
 
 /**

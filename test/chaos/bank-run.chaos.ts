@@ -26,6 +26,8 @@ import { scenarioLine } from './report.js';
 
 const TRANSFERS = Number(process.env.CHAOS_TRANSFERS ?? 10_000);
 const WALLETS = Number(process.env.CHAOS_WALLETS ?? 100);
+/** The run's limit: 10,000 payments take about 4 minutes on two cores. */
+const RUN_TIMEOUT_MS = 600_000;
 const CONNECTIONS = 50;
 const READERS = 4;
 const FUNDED_MINOR = 50_00n;
@@ -76,6 +78,8 @@ describe('a bank run under injected conflicts', () => {
       TELEGRAM_API_ROOT: fake.apiRoot,
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
       DEMO_MONEY: '1',
+      // A hundred people sending 10,000 payments in a couple of minutes is the load, not abuse.
+      RATE_MONEY_PER_MINUTE: '0',
     });
     app = await startApp(config, createLogger(config), ROLES, { telegram: { limits: UNLIMITED, safetyMs: 0 } });
     url = `http://127.0.0.1:${app.port}/telegram/webhook`;
@@ -98,94 +102,116 @@ describe('a bank run under injected conflicts', () => {
     expect(res.status).toBe(200);
   };
 
-  it('keeps the sum of every wallet constant, pays each accepted /pay once and refuses the rest', async () => {
-    const users = Array.from({ length: WALLETS }, (_, i) =>
-      fake.user(8_000_000 + i, `Runner${i}`, { username: `runner_${i}` }),
-    );
-    const pool = [...users];
-    await Promise.all(
-      Array.from({ length: 10 }, async () => {
-        for (let u = pool.shift(); u; u = pool.shift())
-          await post(fake.message(u, fake.privateChat(u), `/faucet ${FUNDED_MINOR / 100n}`));
-      }),
-    );
-    await inboxDrained(database.db, 60_000);
-    const SUM = `SELECT sum(credits_posted - debits_posted)::text AS s FROM accounts WHERE kind = 'wallet' AND currency = 'USD'`;
-    const sum = async (client: { query: (text: string) => Promise<{ rows: Array<{ s?: unknown }> }> }) =>
-      BigInt(String((await client.query(SUM)).rows[0]?.s ?? '0'));
-    const total = await sum(database.db);
-    expect(total).toBe(FUNDED_MINOR * BigInt(WALLETS));
+  it(
+    'keeps the sum of every wallet constant, pays each accepted /pay once and refuses the rest',
+    async () => {
+      const users = Array.from({ length: WALLETS }, (_, i) =>
+        fake.user(8_000_000 + i, `Runner${i}`, { username: `runner_${i}` }),
+      );
+      const pool = [...users];
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          for (let u = pool.shift(); u; u = pool.shift())
+            await post(fake.message(u, fake.privateChat(u), `/faucet ${FUNDED_MINOR / 100n}`));
+        }),
+      );
+      await inboxDrained(database.db, 60_000);
+      const SUM = `SELECT sum(credits_posted - debits_posted)::text AS s FROM accounts WHERE kind = 'wallet' AND currency = 'USD'`;
+      const sum = async (client: { query: (text: string) => Promise<{ rows: Array<{ s?: unknown }> }> }) => {
+        const s = (await client.query(SUM)).rows[0]?.s;
+        return BigInt(typeof s === 'string' ? s : '0');
+      };
+      const total = await sum(database.db);
+      expect(total).toBe(FUNDED_MINOR * BigInt(WALLETS));
 
-    await database.db.script(INJECT);
+      await database.db.script(INJECT);
 
-    // The readers: every sum they read, while the run goes on, must be the total.
-    const readers = new pg.Pool({ connectionString: database.url, max: READERS });
-    let reading = true;
-    const reads: bigint[] = [];
-    const readLoops = Array.from({ length: READERS }, async () => {
-      while (reading) reads.push(await sum(readers));
-    });
-
-    const chat = fake.group(-1_003_000_000_001, 'Bank run');
-    const keys: string[] = [];
-    let sent = 0;
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (sent < TRANSFERS) {
-          sent++;
-          const from = users[Math.floor(Math.random() * users.length)]!;
-          let to = users[Math.floor(Math.random() * users.length)]!;
-          while (to.id === from.id) to = users[Math.floor(Math.random() * users.length)]!;
-          const cents = 1 + Math.floor(Math.random() * 1_999);
-          const update = fake.message(from, chat, `/pay ${(cents / 100).toFixed(2)} run`, {
-            reply_to_message: { message_id: 1, date: Math.floor(Date.now() / 1000) - 60, from: to, chat, text: 'hi' },
-          });
-          keys.push(`tg:${BOT_TOKEN.split(':')[0]}:${update.update_id}`);
-          await post(update);
+      // The readers: every sum they read, while the run goes on, must be the total.
+      const readers = new pg.Pool({ connectionString: database.url, max: READERS });
+      let reading = true;
+      const reads: bigint[] = [];
+      const readLoops = Array.from({ length: READERS }, async () => {
+        while (reading) {
+          reads.push(await sum(readers));
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
-      }),
-    );
-    await inboxDrained(database.db, 300_000);
-    const seconds = (Date.now() - started) / 1000;
-    reading = false;
-    await Promise.all(readLoops);
-    await readers.end();
-    await database.db.script('DROP TRIGGER chaos_conflict ON transfers');
+      });
+      const stopReading = async () => {
+        reading = false;
+        await Promise.allSettled(readLoops);
+        await readers.end();
+      };
 
-    // Every read during the run saw the same total; the end state has it too.
-    expect(reads.length).toBeGreaterThan(0);
-    expect(reads.filter((r) => r !== total)).toEqual([]);
-    expect(await sum(database.db)).toBe(total);
+      const chat = fake.group(-1_003_000_000_001, 'Bank run');
+      const keys: string[] = [];
+      let sent = 0;
+      const started = Date.now();
+      let seconds = 0;
+      try {
+        await Promise.all(
+          Array.from({ length: CONNECTIONS }, async () => {
+            while (sent < TRANSFERS) {
+              sent++;
+              const from = users[Math.floor(Math.random() * users.length)]!;
+              let to = users[Math.floor(Math.random() * users.length)]!;
+              while (to.id === from.id) to = users[Math.floor(Math.random() * users.length)]!;
+              const cents = 1 + Math.floor(Math.random() * 1_999);
+              const update = fake.message(from, chat, `/pay ${(cents / 100).toFixed(2)} run`, {
+                reply_to_message: {
+                  message_id: 1,
+                  date: Math.floor(Date.now() / 1000) - 60,
+                  from: to,
+                  chat,
+                  text: 'hi',
+                },
+              });
+              keys.push(`tg:${BOT_TOKEN.split(':')[0]}:${update.update_id}`);
+              await post(update);
+            }
+          }),
+        );
+        await inboxDrained(database.db, RUN_TIMEOUT_MS - 120_000);
+        seconds = (Date.now() - started) / 1000;
+      } finally {
+        await stopReading();
+      }
+      await database.db.script('DROP TRIGGER chaos_conflict ON transfers');
 
-    // Each /pay has exactly one recorded outcome, and at most one transfer (its ref is the command's key).
-    const outcomes = await database.db.query<{ n: string; transfers: string }>(
-      `SELECT count(c.key)::text AS n, (SELECT count(*) FROM transfers WHERE ref = ANY($1::text[]))::text AS transfers
+      // Every read during the run saw the same total; the end state has it too.
+      expect(reads.length).toBeGreaterThan(0);
+      expect(reads.filter((r) => r !== total)).toEqual([]);
+      expect(await sum(database.db)).toBe(total);
+
+      // Each /pay has exactly one recorded outcome, and at most one transfer (its ref is the command's key).
+      const outcomes = await database.db.query<{ n: string; transfers: string }>(
+        `SELECT count(c.key)::text AS n, (SELECT count(*) FROM transfers WHERE ref = ANY($1::text[]))::text AS transfers
          FROM command_log c WHERE c.key = ANY($1::text[]) AND c.outcome IS NOT NULL`,
-      [keys],
-    );
-    const row = outcomes.rows[0]!;
-    expect(Number(row.n)).toBe(TRANSFERS);
-    const transfers = Number(row.transfers);
-    expect(transfers).toBeGreaterThan(0);
-    expect(transfers).toBeLessThan(TRANSFERS); // some payers ran out: refused, nothing moved
-    const injected = await database.db.query<{ n: string }>(
-      `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS n FROM chaos_injected`,
-    );
-    const faults = Number(injected.rows[0]?.n ?? 0);
-    expect(faults).toBeGreaterThan(0);
+        [keys],
+      );
+      const row = outcomes.rows[0]!;
+      expect(Number(row.n)).toBe(TRANSFERS);
+      const transfers = Number(row.transfers);
+      expect(transfers).toBeGreaterThan(0);
+      expect(transfers).toBeLessThan(TRANSFERS); // some payers ran out: refused, nothing moved
+      const injected = await database.db.query<{ n: string }>(
+        `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS n FROM chaos_injected`,
+      );
+      const faults = Number(injected.rows[0]?.n ?? 0);
+      expect(faults).toBeGreaterThan(0);
 
-    const failedInbox = await database.db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM inbox WHERE state = 'failed'`,
-    );
-    expect(failedInbox.rows[0]?.n).toBe('0');
-    await outboxDrained(database.db, 120_000);
-    const invariants = await expectInvariants(database.url);
-    scenarioLine({
-      name: 'bank run',
-      load: `${TRANSFERS} /pay among ${WALLETS} wallets in ${seconds.toFixed(0)} s (${(TRANSFERS / seconds).toFixed(0)}/s), ${transfers} paid, ${TRANSFERS - transfers} refused; ${reads.length} concurrent sums, all ${total}`,
-      faults: `${faults} injected serialization failures/deadlocks (5% of transfer inserts)`,
-      invariants,
-    });
-  });
+      const failedInbox = await database.db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM inbox WHERE state = 'failed'`,
+      );
+      expect(failedInbox.rows[0]?.n).toBe('0');
+      await outboxDrained(database.db, 120_000);
+      const invariants = await expectInvariants(database.url);
+      scenarioLine({
+        name: 'bank run',
+        load: `${TRANSFERS} /pay among ${WALLETS} wallets in ${seconds.toFixed(0)} s (${(TRANSFERS / seconds).toFixed(0)}/s), ${transfers} paid, ${TRANSFERS - transfers} refused; ${reads.length} concurrent sums, all ${total}`,
+        faults: `${faults} injected serialization failures/deadlocks (5% of transfer inserts)`,
+        invariants,
+      });
+    },
+    RUN_TIMEOUT_MS,
+  );
 });

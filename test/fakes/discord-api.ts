@@ -4,7 +4,8 @@
  * webhook (follow-ups, edits and deletion of @original, JSON or multipart with attachments), DM channels and
  * channel messages. It records every call, answers 401 for a wrong bot token, can rate-limit sends (429 with
  * Retry-After and `retry_after`), refuse DMs to a user (403, code 50007) and posts in a channel (403, 50001), like
- * Discord does.
+ * Discord does; and, for fault tests, hold the calls of a route unanswered (`hold`) or fail its next calls
+ * (`failNext`: a 500, or 404 10062 Unknown interaction for a callback that came too late).
  *
  * `DiscordInteractions` builds interactions the way Discord sends them and signs them with a generated Ed25519
  * key pair (its public key is the app's DISCORD_PUBLIC_KEY).
@@ -26,6 +27,29 @@ export interface DiscordCall {
   at: number;
   /** What the fake answered (a message, with its id and channel_id). */
   response?: unknown;
+  /** The client closed the connection (gave up) before the fake answered. */
+  abandoned?: boolean;
+}
+
+/** The routes `hold` and `failNext` act on. */
+export type DiscordRoute = 'callback' | 'webhook' | 'dmChannel' | 'message';
+
+export interface DiscordFailure {
+  status: number;
+  code: number;
+  message: string;
+}
+
+/** What Discord answers a deferral sent after the 3 s or for an unknown interaction. */
+export const UNKNOWN_INTERACTION: DiscordFailure = { status: 404, code: 10062, message: 'Unknown interaction' };
+export const SERVER_ERROR: DiscordFailure = { status: 500, code: 0, message: '500: Internal Server Error' };
+
+function routeOf(method: string, parts: readonly string[]): DiscordRoute | undefined {
+  if (parts[0] === 'interactions' && parts[3] === 'callback' && method === 'POST') return 'callback';
+  if (parts[0] === 'webhooks') return 'webhook';
+  if (parts[0] === 'users' && parts[2] === 'channels' && method === 'POST') return 'dmChannel';
+  if (parts[0] === 'channels' && parts[2] === 'messages' && method === 'POST') return 'message';
+  return undefined;
 }
 
 /** The channel of every interaction this process made, by token: a webhook message lands there, as on Discord. */
@@ -52,6 +76,8 @@ export class FakeDiscordApi {
   private readonly blockedUsers = new Set<string>();
   private readonly forbiddenChannels = new Set<string>();
   private readonly dmChannels = new Map<string, string>();
+  private readonly gates = new Map<DiscordRoute, { opened: Promise<void>; open: () => void; waiting: number }>();
+  private readonly failures = new Map<DiscordRoute, DiscordFailure[]>();
   /** The gateway URL GET /gateway/bot answers with (a FakeDiscordGateway's). */
   gatewayUrl: string | undefined;
   private server: Server | undefined;
@@ -98,6 +124,37 @@ export class FakeDiscordApi {
     this.rateLimitSends = { n, retryAfterS, global };
   }
 
+  /**
+   * Calls of `route` arriving from now on wait, unanswered, until the returned function is called (a Discord that
+   * hangs); a call whose client gives up first is recorded `abandoned` and never answered.
+   */
+  hold(route: DiscordRoute): () => void {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gates.set(route, { opened, open, waiting: 0 });
+    return () => {
+      this.gates.delete(route);
+      open();
+    };
+  }
+
+  /** Calls of `route` waiting on `hold`. */
+  held(route: DiscordRoute): number {
+    return this.gates.get(route)?.waiting ?? 0;
+  }
+
+  /** The next `n` calls of `route` fail with `failure`. */
+  failNext(route: DiscordRoute, n: number, failure: DiscordFailure): void {
+    const list = this.failures.get(route) ?? [];
+    for (let i = 0; i < n; i++) list.push(failure);
+    this.failures.set(route, list);
+  }
+
+  /** Interaction callbacks (deferrals) of an interaction, in order. */
+  callbacksOf(raw: { id: string; token: string }): DiscordCall[] {
+    return this.calls.filter((c) => c.path === `/interactions/${raw.id}/${raw.token}/callback`);
+  }
+
   dmChannelOf(userId: string): string | undefined {
     return this.dmChannels.get(userId);
   }
@@ -115,6 +172,20 @@ export class FakeDiscordApi {
   /** Messages sent to a channel with the bot token (DMs), in order. */
   channelMessages(channelId: string): DiscordCall[] {
     return this.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages`);
+  }
+
+  /** The distinct messages made in a channel (a send repeated with its enforced nonce made none). */
+  messagesMadeIn(channelId: string): Array<{ id: string; content: string }> {
+    const made = new Map<string, { id: string; content: string }>();
+    for (const call of this.channelMessages(channelId)) {
+      const response = call.response as { id?: unknown; content?: unknown } | undefined;
+      if (call.status === 200 && typeof response?.id === 'string')
+        made.set(response.id, {
+          id: response.id,
+          content: typeof response.content === 'string' ? response.content : '',
+        });
+    }
+    return [...made.values()];
   }
 
   async waitFor(predicate: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
@@ -146,6 +217,20 @@ export class FakeDiscordApi {
     };
     const app = this.options.applicationId;
     const parts = path.split('/').filter(Boolean);
+    const route = routeOf(method, parts);
+    const gate = route === undefined ? undefined : this.gates.get(route);
+    if (gate) {
+      gate.waiting += 1;
+      const gaveUp = new Promise<void>((resolve) => res.once('close', () => resolve()));
+      await Promise.race([gate.opened, gaveUp]);
+      gate.waiting -= 1;
+      if (res.destroyed) {
+        call.abandoned = true;
+        return;
+      }
+    }
+    const failure = route === undefined ? undefined : this.failures.get(route)?.shift();
+    if (failure) return answer(failure.status, { message: failure.message, code: failure.code });
 
     if (parts[0] === 'interactions' && parts[3] === 'callback' && method === 'POST') return answer(204);
     if (parts[0] === 'webhooks' && parts[1] === app) {
@@ -198,7 +283,13 @@ export class FakeDiscordApi {
       const recipient = [...this.dmChannels].find(([, channel]) => channel === parts[1])?.[0];
       if (recipient !== undefined && this.blockedUsers.has(recipient))
         return answer(403, { message: 'Cannot send messages to this user', code: 50007 });
-      return answer(200, this.remember({ id: snowflake(), channel_id: parts[1], content: body?.content ?? '' }));
+      // enforce_nonce: the same author's nonce again within minutes returns the message it made, makes none.
+      const nonce = body?.enforce_nonce === true && typeof body.nonce === 'string' ? `${parts[1]}:${body.nonce}` : '';
+      const made = nonce === '' ? undefined : this.nonces.get(nonce);
+      if (made) return answer(200, made);
+      const message = this.remember({ id: snowflake(), channel_id: parts[1], content: body?.content ?? '' });
+      if (nonce !== '') this.nonces.set(nonce, message);
+      return answer(200, message);
     }
     return answer(404, { message: '404: Not Found', code: 0 });
   }
@@ -216,6 +307,8 @@ export class FakeDiscordApi {
 
   /** Messages the fake created, so that an edit of an unknown one fails as Discord's does. */
   private readonly knownMessages = new Set<string>();
+  /** Messages made with an enforced nonce, by channel and nonce (the fake never forgets them). */
+  private readonly nonces = new Map<string, { id: string }>();
 
   private remember<M extends { id: string }>(message: M): M {
     this.knownMessages.add(message.id);

@@ -232,7 +232,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       let freeAfterMs: number | undefined;
       try {
         const handedAt = Date.now();
-        const { messageId } = await withTimeout(sender.send(recipient.chatId, message), options.sendTimeoutMs);
+        // The rows' keys name the message: a retry after a lost answer is the same message (Discord drops it).
+        const key = included.map((r) => r.key).join('\n');
+        const { messageId } = await withTimeout(sender.send(recipient.chatId, message, key), options.sendTimeoutMs);
         metrics.sent(recipient.platform, 1);
         await deps.cap?.spent(personId, nowMs, included.filter(isReminder).length);
         for (const row of included) {
