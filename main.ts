@@ -163,7 +163,8 @@ async function auditDatabase(io: CliIo, extensions: readonly AuditExtension[]): 
   let db: Db | undefined;
   try {
     const { config, log } = loadConfigAndLogger(io);
-    db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2 })).db;
+    // No statement timeout: it reads whole tables.
+    db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2, statementTimeoutMs: 0 })).db;
     const pending = await pendingMigrations(db);
     if (pending.length > 0) {
       throw new CannotAudit(`the database is not migrated (pending: ${pending.join(', ')}); run chipin migrate`);
@@ -292,7 +293,8 @@ export async function runReconcile(argv: readonly string[], io: CliIo = processI
       io.stderr.write('chipin: reconcile needs STRIPE_SECRET_KEY\n');
       return 2;
     }
-    db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2 })).db;
+    // No statement timeout: it reads whole tables.
+    db = (await openDatabase(config, log, { migrate: false, mustExist: true, poolMax: 2, statementTimeoutMs: 0 })).db;
     const pending = await pendingMigrations(db);
     if (pending.length > 0) {
       io.stderr.write(`chipin: the database is not migrated (pending: ${pending.join(', ')}); run chipin migrate\n`);

@@ -169,6 +169,27 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  it('reads the Postgres timeouts (statement 10 s, idle in a transaction 2 min, connection wait 10 s)', () => {
+    expect(loadConfig({})).toMatchObject({
+      databaseStatementTimeoutMs: 10_000,
+      databaseIdleInTransactionTimeoutMs: 120_000,
+      databaseConnectTimeoutMs: 10_000,
+    });
+    expect(
+      loadConfig({
+        DATABASE_STATEMENT_TIMEOUT: '30s',
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT: '5m',
+        DATABASE_CONNECT_TIMEOUT: '2500ms',
+      }),
+    ).toMatchObject({
+      databaseStatementTimeoutMs: 30_000,
+      databaseIdleInTransactionTimeoutMs: 300_000,
+      databaseConnectTimeoutMs: 2_500,
+    });
+    expect(configErrorOf({ DATABASE_STATEMENT_TIMEOUT: '0s' }).variable).toBe('DATABASE_STATEMENT_TIMEOUT');
+    expect(configErrorOf({ DATABASE_CONNECT_TIMEOUT: '10' }).variable).toBe('DATABASE_CONNECT_TIMEOUT');
+  });
+
   it('reads the withdrawal fee and retry delay (default 25 minor units + 25 bps, 1 h)', () => {
     expect(loadConfig({})).toMatchObject({
       withdrawFee: { fixedMinor: 25n, basisPoints: 25 },

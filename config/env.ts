@@ -37,6 +37,12 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Postgres connections this process keeps at most (DATABASE_POOL_SIZE, 10; not in SPEC §3: an operator's knob). */
   readonly databasePoolSize: number;
+  /** The server cancels a statement running longer (DATABASE_STATEMENT_TIMEOUT, 10s; migrations have none). */
+  readonly databaseStatementTimeoutMs: number;
+  /** The server ends a session idle inside a transaction this long (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT, 2m). */
+  readonly databaseIdleInTransactionTimeoutMs: number;
+  /** Getting a connection waits at most this long (DATABASE_CONNECT_TIMEOUT, 10s). */
+  readonly databaseConnectTimeoutMs: number;
   /** A redis:// or rediss:// URL, or a unix socket (unix:// URL or absolute path). */
   readonly redisUrl: string | undefined;
   readonly logLevel: LogLevel;
@@ -228,6 +234,9 @@ const variables = z.object({
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: poolSize.prefault('10'),
+  DATABASE_STATEMENT_TIMEOUT: duration.prefault('10s'),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT: duration.prefault('2m'),
+  DATABASE_CONNECT_TIMEOUT: duration.prefault('10s'),
   REDIS_URL: redisUrl.optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
   DEFAULT_CURRENCY: currency.prefault('USD'),
@@ -323,6 +332,9 @@ const configSchema = variables.transform((v, ctx): Config => {
     dataDir: path.resolve(v.DATA_DIR),
     databaseUrl: v.DATABASE_URL,
     databasePoolSize: v.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT,
+    databaseIdleInTransactionTimeoutMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT,
+    databaseConnectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT,
     redisUrl: v.REDIS_URL,
     logLevel: v.LOG_LEVEL,
     defaultCurrency: v.DEFAULT_CURRENCY,

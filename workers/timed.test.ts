@@ -185,6 +185,32 @@ describe('timed outbox jobs', () => {
     expect(text).toMatch(/chipin_clock_skew_seconds -?0\.0\d*/); // the same host: well under 0.1 s
   });
 
+  it('a job whose database went away waits for it without using an attempt: no dead letter from an outage', async () => {
+    let calls = 0;
+    const { workers, log } = await start(
+      {
+        'test.outage': async (tx, _payload, { key }) => {
+          calls += 1;
+          // The server ends the job's session mid-transaction (57P01), as a Postgres shutdown would.
+          if (calls === 1) await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+          await effect(tx, key);
+        },
+      },
+      // One attempt: a counted failure would be a dead letter at once.
+      { retry: { expiry: { attempts: 1, backoffMs: 50 } } },
+    );
+    const key = `test.outage:${Date.now()}:1`;
+    await schedule(database.db, { key, kind: 'test.outage', dueAt: new Date(), payload: {} });
+    await workers.relayNow();
+
+    await waitFor('the row done after the outage', async () => (await rowOf(key))?.state === 'done');
+    expect(calls).toBe(2);
+    // Its one counted attempt is the run that succeeded.
+    expect(await rowOf(key)).toMatchObject({ attempts: 1, last_error: null });
+    expect(await effectsOf(key)).toHaveLength(1);
+    expect(log.entries.map((e) => e.msg)).toContain('outbox job: database unreachable; will run again');
+  });
+
   it('a dead row revived by an operator runs again: the sweeper replaces its failed job', async () => {
     let fail = true;
     const { workers } = await start(

@@ -6,7 +6,7 @@
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { scrubSecrets } from '../config/logger.js';
-import type { Db, Tx } from '../core/db/executor.js';
+import { isDatabaseUnavailable, type Db, type Tx } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
 import { JobNotDue, type TimedHandler } from '../core/jobs.js';
 import { JobRejected, claimDue, inspect, markDone, postpone, recordFailure } from '../core/outbox/index.js';
@@ -25,6 +25,9 @@ export const LOCKED_RECHECK_MS = 500;
 /** How long a job waits when its handler says "not due yet" without saying until when. */
 export const NOT_DUE_RECHECK_MS = 60_000;
 
+/** How long a job whose database was unreachable waits before it runs again. */
+export const OUTAGE_RECHECK_MS = 5_000;
+
 export type OutboxJob = Job<JobData, void, string>;
 
 export interface FailureDeps {
@@ -40,18 +43,25 @@ export const describeError = (err: unknown): string =>
 
 /**
  * Records a failed attempt on the row and rethrows for BullMQ: a rejection (or the last attempt) makes
- * the row a dead letter first, so the dead letter exists before the job is failed in Redis.
+ * the row a dead letter first, so the dead letter exists before the job is failed in Redis. A database
+ * outage is no attempt: the job waits `OUTAGE_RECHECK_MS` with its attempts untouched, however long the
+ * outage lasts (retry-safe: the row is claimed and marked done in the handler's transaction).
  */
 export async function failAttempt(
   deps: FailureDeps,
   job: OutboxJob,
+  token: string | undefined,
   data: OutboxJobData,
   err: unknown,
 ): Promise<never> {
+  const context = { err, key: data.key, kind: job.name, queue: deps.queue, attempt: job.attemptsMade + 1 };
+  if (isDatabaseUnavailable(err)) {
+    deps.log.warn({ ...context, retryInMs: OUTAGE_RECHECK_MS }, 'outbox job: database unreachable; will run again');
+    return later(job, token, OUTAGE_RECHECK_MS);
+  }
   const rejected = err instanceof JobRejected || err instanceof UnrecoverableError;
   const dead = rejected || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const error = describeError(err);
-  const context = { err, key: data.key, kind: job.name, queue: deps.queue, attempt: job.attemptsMade + 1 };
   deps.metrics.failed(deps.queue, job.name);
   try {
     await recordFailure(deps.db, data.outboxId, { error, dead });
@@ -102,7 +112,7 @@ export function timedProcessor(deps: TimedDeps): (job: OutboxJob, token?: string
         if (err.dueAt) await postpone(db, [id], err.dueAt);
         return later(job, token, err.dueAt ? err.dueAt.getTime() - Date.now() : NOT_DUE_RECHECK_MS);
       }
-      return failAttempt(deps, job, data, err);
+      return failAttempt(deps, job, token, data, err);
     }
     if (ran) {
       deps.metrics.finished(deps.queue, ran.kind, (Date.now() - ran.dueAt.getTime()) / 1000);

@@ -16,6 +16,11 @@ export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 export interface TxOptions {
   isolation?: Isolation;
   readOnly?: boolean;
+  /**
+   * Overrides the connection's statement timeout for this transaction (Postgres; PGlite has none): 0 for none, e.g.
+   * a migration rewriting a large table.
+   */
+  statementTimeoutMs?: number;
 }
 
 interface Queryable {
@@ -64,3 +69,43 @@ export function sqlState(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * SQLSTATEs of a connection the server ended or never gave: admin shutdown, crash shutdown, cannot connect now,
+ * connection exception / does not exist / failure.
+ */
+const CONNECTION_STATES = ['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006'];
+
+/** Socket errors of a connection that is gone or was never made. */
+const SOCKET_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNABORTED'];
+
+/** pg's own messages for a connection that ended, could not be made, or stopped answering (query_timeout). */
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Query read timeout/i;
+
+/**
+ * The statement failed because the connection to the database was lost or could not be made: its transaction
+ * cannot have committed (a COMMIT whose answer was lost is `CommitOutcomeUnknown` instead).
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  const code = sqlState(err) ?? '';
+  if (CONNECTION_STATES.includes(code) || SOCKET_CODES.includes(code)) return true;
+  return err instanceof Error && CONNECTION_MESSAGES.test(err.message);
+}
+
+/**
+ * The connection was lost while COMMIT was on its way: the transaction may or may not have committed. Running it
+ * again blindly could apply it twice; only a caller whose transaction is keyed (it reads its own key first and
+ * replays the recorded outcome) may run it again.
+ */
+export class CommitOutcomeUnknown extends Error {
+  override name = 'CommitOutcomeUnknown';
+
+  constructor(options: { cause: unknown }) {
+    super('the connection was lost during COMMIT: the transaction may or may not have committed', options);
+  }
+}
+
+/** The database could not be reached (or stopped answering): worth waiting for, not a fault of the work itself. */
+export const isDatabaseUnavailable = (err: unknown): boolean =>
+  err instanceof CommitOutcomeUnknown || isConnectionLoss(err);

@@ -28,16 +28,20 @@ export async function migrate(db: Db, migrations?: Migration[]): Promise<string[
   )`);
   const applied: string[] = [];
   for (const m of all) {
-    const done = await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(727401)');
-      const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
-      if (seen.rowCount > 0) return false;
-      // Each migration file is a sequence of statements separated by a line holding only `-- ;;`
-      // (PGlite's extended protocol takes one statement per query).
-      for (const statement of splitStatements(m.sql)) await tx.query(statement);
-      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
-      return true;
-    });
+    const done = await db.transaction(
+      async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(727401)');
+        const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+        if (seen.rowCount > 0) return false;
+        // Each migration file is a sequence of statements separated by a line holding only `-- ;;`
+        // (PGlite's extended protocol takes one statement per query).
+        for (const statement of splitStatements(m.sql)) await tx.query(statement);
+        await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+        return true;
+      },
+      // No statement timeout: a migration may rewrite a large table (and wait for the advisory lock).
+      { statementTimeoutMs: 0 },
+    );
     if (done) applied.push(m.version);
   }
   return applied;

@@ -9,7 +9,7 @@ import type { Db } from './executor.js';
 import { lockDataDir } from './lock.js';
 import { migrate } from './migrate.js';
 import { createPgliteDb } from './pglite.js';
-import { createPostgresDb } from './postgres.js';
+import { createPostgresDb, type PostgresOptions } from './postgres.js';
 
 export { DataDirLockedError } from './lock.js';
 
@@ -20,6 +20,12 @@ export interface DatabaseSettings {
   readonly databasePoolSize?: number;
   /** Absolute. */
   readonly dataDir: string;
+  /** Postgres: statements running longer are cancelled by the server (default 10 s). */
+  readonly databaseStatementTimeoutMs?: number;
+  /** Postgres: a session idle inside a transaction this long is ended by the server (default 2 min). */
+  readonly databaseIdleInTransactionTimeoutMs?: number;
+  /** Postgres: how long getting a connection may wait (default 10 s). */
+  readonly databaseConnectTimeoutMs?: number;
 }
 
 export interface OpenOptions {
@@ -31,6 +37,8 @@ export interface OpenOptions {
   readonly poolMax?: number;
   /** Set aside intake connections (see `OpenedDatabase.intake`): the app does, one-shot commands do not. */
   readonly intake?: boolean;
+  /** Overrides the statement timeout (0: none), for one-shot commands that read whole tables (`check`). */
+  readonly statementTimeoutMs?: number;
 }
 
 export interface OpenedDatabase {
@@ -82,12 +90,22 @@ function firstLine(err: unknown): string {
   return `${code}${message}`.split('\n')[0] ?? '';
 }
 
-async function openPostgres(url: string, log: Log, poolMax: number, applicationName?: string): Promise<Db> {
+type PoolTimeouts = Pick<PostgresOptions, 'statementTimeoutMs' | 'idleInTransactionTimeoutMs' | 'connectionTimeoutMs'>;
+
+async function openPostgres(
+  url: string,
+  log: Log,
+  poolMax: number,
+  timeouts: PoolTimeouts,
+  applicationName?: string,
+): Promise<Db> {
   const db = createPostgresDb({
     connectionString: url,
     max: poolMax,
+    ...timeouts,
     ...(applicationName ? { applicationName } : {}),
-    onError: (err) => log.warn({ err }, 'an idle Postgres connection failed'),
+    // The pool drops the connection and opens a new one when next needed: a restarted server is reconnected to.
+    onError: (err) => log.warn({ err }, 'a Postgres connection failed outside a query; it is dropped'),
   });
   try {
     await db.query('SELECT 1');
@@ -141,13 +159,18 @@ export async function openDatabase(
   const { databaseUrl, dataDir } = settings;
   const poolSize = options.poolMax ?? settings.databasePoolSize ?? 10;
   const split = databaseUrl !== undefined && options.intake === true && poolSize >= INTAKE_CONNECTIONS + 2;
+  const timeouts: PoolTimeouts = {
+    statementTimeoutMs: options.statementTimeoutMs ?? settings.databaseStatementTimeoutMs,
+    idleInTransactionTimeoutMs: settings.databaseIdleInTransactionTimeoutMs,
+    connectionTimeoutMs: settings.databaseConnectTimeoutMs,
+  };
   const db = databaseUrl
-    ? await openPostgres(databaseUrl, log, split ? poolSize - INTAKE_CONNECTIONS : poolSize)
+    ? await openPostgres(databaseUrl, log, split ? poolSize - INTAKE_CONNECTIONS : poolSize, timeouts)
     : await openPglite(dataDir, options.mustExist ?? false, log);
   let intake = db;
   if (split) {
     try {
-      intake = await openPostgres(databaseUrl, log, INTAKE_CONNECTIONS, 'chipin-intake');
+      intake = await openPostgres(databaseUrl, log, INTAKE_CONNECTIONS, timeouts, 'chipin-intake');
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;

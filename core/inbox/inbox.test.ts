@@ -259,6 +259,36 @@ describe('the inbox processor', () => {
     expect(await row(key)).toMatchObject({ state: 'failed', attempts: 3, last_error: 'Error: layer down 3' });
   });
 
+  it('keeps a row whose runs failed because the database was unreachable: those runs do not count', async () => {
+    const { key, platform } = fresh('outage');
+    await receive(t.db, { key, platform, payload: {} });
+    let calls = 0;
+    const processor = createInboxProcessor({
+      db: t.db,
+      log: silentLog,
+      platform,
+      graceMs: 0,
+      sweepEveryMs: 20,
+      maxAttempts: 2,
+      outageRetryMs: 30,
+      process: async () => {
+        calls++;
+        if (calls > 4) return { note: 'after the outage' };
+        // The server ends this session mid-transaction (57P01), as a Postgres shutdown would.
+        await t.db.transaction(async (tx) => {
+          await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+        });
+        return undefined;
+      },
+    });
+    processor.start();
+    const deadline = Date.now() + 10_000;
+    while ((await row(key))?.state === 'received' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await processor.stop();
+    expect(calls).toBe(5);
+    expect(await row(key)).toMatchObject({ state: 'done', attempts: 1, last_error: 'after the outage' });
+  });
+
   it('a slow run keeps its claim by renewing it; once its process is gone another picks the row up', async () => {
     const { key, platform } = fresh('lease');
     await receive(t.db, { key, platform, payload: {} });

@@ -6,7 +6,8 @@
  * lease that expires, and the row is then processed again (at-least-once: the platform handler is idempotent on
  * the row's key).
  */
-import type { Db } from '../db/executor.js';
+import { isDatabaseUnavailable, type Db } from '../db/executor.js';
+import { retrying } from '../db/retry.js';
 import type { JsonValue } from '../db/wire.js';
 import type { Log } from '../log.js';
 import { createBatcher } from '../db/batch.js';
@@ -39,10 +40,15 @@ export interface InboxProcessorDeps {
   sweepEveryMs?: number;
   /** The sweep leaves rows younger than this to the process that stored them. Default 3 s. */
   graceMs?: number;
-  /** Claims before a row is dead-lettered (a claim whose process died counts too). Default 5. */
+  /**
+   * Claims before a row is dead-lettered (a claim whose process died counts too; one that failed because the
+   * database was unreachable does not). Default 5.
+   */
   maxAttempts?: number;
   /** Delay before retry number `attempt + 1`. Default 2^attempt seconds, at most 5 min. */
   retryDelayMs?: (attempt: number) => number;
+  /** Delay before a row whose run failed because the database was unreachable is tried again. Default 5 s. */
+  outageRetryMs?: number;
   /** Processed rows are pruned after this long (SPEC §5: 7 days); 0 disables pruning. Default 7 days. */
   retainMs?: number;
   /** Default 1 h. */
@@ -89,6 +95,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const graceMs = deps.graceMs ?? 3_000;
   const maxAttempts = deps.maxAttempts ?? 5;
   const retryDelayMs = deps.retryDelayMs ?? defaultRetryDelay;
+  const outageRetryMs = deps.outageRetryMs ?? 5_000;
   const retainMs = deps.retainMs ?? 7 * DAY_MS;
   const pruneEveryMs = deps.pruneEveryMs ?? 3_600_000;
   const describe = deps.describeError ?? defaultDescribe;
@@ -148,7 +155,11 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     } catch (err) {
       clearInterval(renewal);
       const error = describe(err);
-      if (row.attempts >= maxAttempts) {
+      if (isDatabaseUnavailable(err)) {
+        // An outage is no fault of the row: it keeps its attempts and is tried again however long the outage lasts.
+        log.warn({ err, key, platform, retryInMs: outageRetryMs }, 'inbox: database unreachable; will retry');
+        await finish(key, () => release(db, key, error, outageRetryMs, { uncounted: true }));
+      } else if (row.attempts >= maxAttempts) {
         log.error({ err, key, platform, attempts: row.attempts }, 'inbox: row dead-lettered after its last attempt');
         await finish(key, () => markFailed(db, key, error));
       } else {
@@ -161,7 +172,9 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
 
   async function finish(key: string, mark: () => Promise<boolean>): Promise<void> {
     try {
-      await mark();
+      // While the database is unreachable the mark waits for it, up to the lease: a mark lost to an outage would
+      // count another claim.
+      await retrying(mark, { retryOn: () => false, outageMs: leaseMs / 2 });
     } catch (err) {
       // The lease runs out and the row is processed again: at-least-once, never lost.
       log.error({ err, key, platform }, 'inbox: could not record the outcome');

@@ -192,12 +192,22 @@ export async function renew(exec: Executor, key: string, leaseMs: number): Promi
   return r.rowCount === 1;
 }
 
-/** Gives a claimed row back after a failed attempt; nobody claims it again for `retryInMs`. */
-export async function release(exec: Executor, key: string, error: string, retryInMs: number): Promise<boolean> {
+/**
+ * Gives a claimed row back after a failed attempt; nobody claims it again for `retryInMs`. `uncounted`: the attempt
+ * failed through no fault of the row (the database was unreachable), so its claim does not count toward giving up.
+ */
+export async function release(
+  exec: Executor,
+  key: string,
+  error: string,
+  retryInMs: number,
+  options: { uncounted?: boolean } = {},
+): Promise<boolean> {
   const r = await exec.query(
-    `UPDATE inbox SET locked_until = now() + $3::bigint * interval '1 millisecond', last_error = $2
+    `UPDATE inbox SET locked_until = now() + $3::bigint * interval '1 millisecond', last_error = $2,
+       attempts = CASE WHEN $4::boolean THEN greatest(attempts - 1, 0) ELSE attempts END
      WHERE key = $1 AND state = 'received'`,
-    [key, error.slice(0, MAX_ERROR_LENGTH), retryInMs],
+    [key, error.slice(0, MAX_ERROR_LENGTH), retryInMs, options.uncounted === true],
   );
   return r.rowCount === 1;
 }

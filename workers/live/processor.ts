@@ -197,7 +197,7 @@ export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?:
       if (started?.stop) await stopPoll(started.id, started.stop);
       if (started?.post) await post(started.id, started.post);
     } catch (err) {
-      return failAttempt(deps, job, data, err);
+      return failAttempt(deps, job, token, data, err);
     }
     if (started) {
       deps.metrics.finished(deps.queue, started.kind, (Date.now() - started.dueAt.getTime()) / 1000);
