@@ -9,7 +9,8 @@
  * - OUTCOME (INV-2, INV-6): no money moved for a delivery without that delivery's recorded outcome;
  * - OUTBOX (INV-7): every outbox row is done, cancelled, dead with a reason, or pending and not overdue beyond the
  *   grace;
- * - SENT (INV-7): a message recorded as sent belongs to an outbox row that is done, so it can never go again.
+ * - SENT (INV-7): a message recorded as sent belongs to an outbox row that is done (its batch committed, or the
+ *   next one found the record), so it can never go again.
  * INV-5 (Stripe) is the cashier's RECON check, part of every `chipin check`.
  */
 import type { AuditExtension, Violation } from '../ledger/audit.js';
@@ -140,7 +141,9 @@ export function systemAudit(options: SystemAuditOptions): AuditExtension {
     const sent = await tx.query<{ key: string; state: string | null; total: string }>(
       `SELECT s.outbox_key AS key, o.state, count(*) OVER () AS total
          FROM sent_messages s LEFT JOIN outbox o ON o.key = s.outbox_key
-        WHERE o.state IS DISTINCT FROM 'done' ORDER BY s.sent_at LIMIT ${LISTED}`,
+        WHERE o.state IS DISTINCT FROM 'done' AND s.sent_at < now() - $1::bigint * interval '1 millisecond'
+        ORDER BY s.sent_at LIMIT ${LISTED}`,
+      [grace],
     );
     add(
       sent.rows.map((r) => ({

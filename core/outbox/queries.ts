@@ -3,7 +3,7 @@
  * database clock (`now()`), never the worker's, so a skewed worker host can run a job late but never
  * early. Row ids travel as decimal strings (they end up in BullMQ job data).
  */
-import type { Executor, Row, Tx } from '../db/executor.js';
+import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import type { JsonValue } from '../db/wire.js';
 
 export type OutboxState = 'pending' | 'done' | 'cancelled' | 'dead';
@@ -309,6 +309,36 @@ export async function recordSent(tx: Tx, messages: readonly SentMessage[]): Prom
       messages.map((m) => m.messageId),
     ],
   );
+}
+
+/**
+ * Records messages the moment the platform took them, in a commit of their own (`db`, not the batch's transaction):
+ * a process killed before its batch commits leaves this record behind, and the next batch marks those rows done
+ * instead of sending them again (`alreadySent`). Only a kill between the platform call and this one statement can
+ * still repeat a message. The batch's `recordSent` writes the same rows again and marks them done.
+ */
+export async function noteSent(db: Db, messages: readonly SentMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await db.query(
+    `INSERT INTO sent_messages (outbox_key, platform, chat_id, message_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT (outbox_key) DO NOTHING`,
+    [
+      messages.map((m) => m.outboxKey),
+      messages.map((m) => m.platform),
+      messages.map((m) => m.chatId),
+      messages.map((m) => m.messageId),
+    ],
+  );
+}
+
+/** Of `rows`, those a message was already recorded for (sent by a batch that never committed). */
+export async function alreadySent(tx: Tx, rows: readonly ClaimedRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const r = await tx.query<{ outbox_key: string }>(
+    `SELECT outbox_key FROM sent_messages WHERE outbox_key = ANY($1::text[])`,
+    [rows.map((row) => row.key)],
+  );
+  return new Set(r.rows.map((row) => row.outbox_key));
 }
 
 export interface OutboxHealth {

@@ -303,6 +303,36 @@ describe('notifications', () => {
     expect(await sentRecords(k)).toEqual([]);
   });
 
+  it('a message handed over by a batch that then failed is not sent again when its rows are retried', async () => {
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30 });
+    const directory = fixedDirectory();
+    let failures = 1;
+    // The second person's lookup fails once, after the first person's message was handed to the platform: the
+    // batch rolls back, as it would if the process were killed before its commit.
+    await start(platform.sender, {
+      async resolve(exec, personId) {
+        if (personId === 32n) {
+          while (!platform.sent.some((m) => m.chatId === 'chat-31')) await new Promise((r) => setTimeout(r, 5));
+          if (failures-- > 0) throw new Error('lookup failed');
+        }
+        return directory.resolve(exec, personId);
+      },
+    });
+    const now = await dbNow(database.db);
+    const k = `notify:interrupted:${now}:`;
+    await insertNotifications(database.db, [
+      { personId: 31, key: `${k}a`, dueAt: new Date(now - 1) },
+      { personId: 32, key: `${k}b`, dueAt: new Date(now) },
+    ]);
+    await waitFor('all done', allDone(k));
+    expect(platform.sent.map((m) => m.chatId).sort()).toEqual(['chat-31', 'chat-32']);
+    expect(await rows(k)).toMatchObject([
+      { key: `${k}a`, state: 'done', last_error: 'sent before its batch was interrupted' },
+      { key: `${k}b`, state: 'done' },
+    ]);
+    expect((await sentRecords(k)).map((r) => r.chat_id)).toEqual(['chat-31', 'chat-32']);
+  });
+
   it('reminders past the daily cap are skipped and counted, never sent later; urgent notices still go', async () => {
     const platform = fakePlatform({ perChatMs: 0, perSecond: 30 });
     const metrics = new Registry();
@@ -412,12 +442,12 @@ describe('notifications', () => {
             await database.db.query<{ n: number }>(
               `SELECT count(*)::int AS n FROM pg_stat_activity
               WHERE datname = current_database() AND state LIKE 'idle in transaction%'
-                AND query LIKE '%companions AS%'`,
+                AND query LIKE 'SELECT outbox_key FROM sent_messages%'`,
             )
           ).rows[0]?.n,
         );
       // Every tick has had its turn to start batches (they are all active); only two batches are open, each
-      // waiting in its send after its claim.
+      // waiting in its send after its claim (its last statement: which of its rows were already sent).
       expect(await open()).toBe(2);
       expect(sends).toBe(4);
     } finally {

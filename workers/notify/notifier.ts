@@ -21,7 +21,9 @@ import {
   claimDueNotifications,
   deferNotifications,
   failNotifications,
+  alreadySent,
   markDone,
+  noteSent,
   readNotifyPayload,
   recordSent,
   type ClaimedRow,
@@ -236,11 +238,20 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const key = included.map((r) => r.key).join('\n');
         const { messageId } = await withTimeout(sender.send(recipient.chatId, message, key), options.sendTimeoutMs);
         metrics.sent(recipient.platform, 1);
+        const sent = included.map((row) => ({
+          outboxKey: row.key,
+          platform: recipient.platform,
+          chatId: recipient.chatId,
+          messageId,
+        }));
+        out.sent.push(...sent);
+        // Kept at once, outside the batch: a kill before the batch commits must not send this again.
+        await noteSent(db, sent).catch((err: unknown) =>
+          log.warn({ ...context, err }, 'could not record a sent message before its batch commits'),
+        );
         await deps.cap?.spent(personId, nowMs, included.filter(isReminder).length);
-        for (const row of included) {
-          out.sent.push({ outboxKey: row.key, platform: recipient.platform, chatId: recipient.chatId, messageId });
+        for (const row of included)
           metrics.finished('notifications', NOTIFY_KIND, (handedAt - row.dueAt.getTime()) / 1000);
-        }
       } catch (err) {
         if (err instanceof RateLimited) {
           metrics.rateLimited(recipient.platform);
@@ -297,7 +308,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (rows.length === 0) return { claimed: 0, busyMs: null };
       const out = new Outcomes();
       const people = new Map<string, Person>();
-      for (const row of rows.sort(byDue)) {
+      // Sent by a batch that was killed before it committed: done, not sent again.
+      const sent = await alreadySent(tx, rows);
+      out.drop(
+        'sent before its batch was interrupted',
+        rows.filter((row) => sent.has(row.key)),
+      );
+      for (const row of rows.filter((r) => !sent.has(r.key)).sort(byDue)) {
         const payload = readNotifyPayload(row.payload);
         if (!payload) {
           out.failed.push({ rows: [row], error: new Error('malformed notify payload'), permanent: true });
