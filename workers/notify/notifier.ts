@@ -245,10 +245,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           messageId,
         }));
         out.sent.push(...sent);
-        // Kept at once, outside the batch: a kill before the batch commits must not send this again.
-        await noteSent(db, sent).catch((err: unknown) =>
-          log.warn({ ...context, err }, 'could not record a sent message before its batch commits'),
-        );
+        // Kept at once, outside the batch: a kill before the batch commits must not send this again. (PGlite runs
+        // one transaction at a time, the batch's: there, one process holds everything and the batch's record is it.)
+        if (db.engine === 'postgres')
+          await noteSent(db, sent).catch((err: unknown) =>
+            log.warn({ ...context, err }, 'could not record a sent message before its batch commits'),
+          );
         await deps.cap?.spent(personId, nowMs, included.filter(isReminder).length);
         for (const row of included)
           metrics.finished('notifications', NOTIFY_KIND, (handedAt - row.dueAt.getTime()) / 1000);
