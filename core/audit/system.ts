@@ -13,6 +13,7 @@
  *   next one found the record), so it can never go again.
  * INV-5 (Stripe) is the cashier's RECON check, part of every `chipin check`.
  */
+import type { Row } from '../db/executor.js';
 import type { AuditExtension, Violation } from '../ledger/audit.js';
 
 export interface SystemAuditOptions {
@@ -33,38 +34,43 @@ export function systemAudit(options: SystemAuditOptions): AuditExtension {
   const grace = Math.max(0, Math.round(options.graceMs));
   return async (tx) => {
     const violations: Violation[] = [];
-    const add = (rows: Violation[], total: number, invariant: Violation['invariant'], what: string) => {
-      violations.push(...rows.slice(0, LISTED));
+    /** One check: its query lists at most LISTED rows, each with `total` (the count before the limit). */
+    const check = async <R extends Row>(
+      invariant: Violation['invariant'],
+      what: string,
+      sql: string,
+      params: readonly unknown[],
+      describe: (row: R) => { message: string } & Record<string, string | number | null>,
+    ): Promise<void> => {
+      const r = await tx.query<R & { total: string }>(sql, params);
+      violations.push(...r.rows.map((row) => ({ ...describe(row), invariant })));
+      const total = Number(r.rows[0]?.total ?? 0);
       if (total > LISTED)
         violations.push({ invariant, message: `${total - LISTED} more ${what}`, more: total - LISTED });
     };
 
-    const triggers = await tx.query<{ name: string; tbl: string }>(
-      `SELECT t.name, t.tbl
+    await check<{ name: string; tbl: string }>(
+      'IMMUTABLE',
+      'triggers',
+      `SELECT t.name, t.tbl, count(*) OVER () AS total
          FROM (VALUES ('transfers', 'transfers_no_update_delete'), ('transfers', 'transfers_no_truncate'),
                       ('iou_events', 'iou_events_no_update_delete')) AS t (tbl, name)
         WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
                            WHERE g.tgname = t.name AND g.tgrelid = to_regclass(t.tbl) AND g.tgenabled <> 'D')`,
+      [],
+      (r) => ({ message: `trigger ${r.name} on ${r.tbl} is missing or disabled`, trigger: r.name }),
     );
-    for (const r of triggers.rows) {
-      violations.push({
-        invariant: 'IMMUTABLE',
-        message: `trigger ${r.name} on ${r.tbl} is missing or disabled`,
-        trigger: r.name,
-      });
-    }
 
-    const inbox = await tx.query<{ key: string; state: string; attempts: number; total: string }>(
+    await check<{ key: string; state: string; attempts: number }>(
+      'INBOX',
+      'deliveries left behind',
       `SELECT key, state, attempts, count(*) OVER () AS total FROM inbox
         WHERE (state = 'received' AND received_at < now() - $1::bigint * interval '1 millisecond'
                AND (locked_until IS NULL OR locked_until < now()))
            OR (state = 'failed' AND last_error IS NULL)
         ORDER BY received_at LIMIT ${LISTED}`,
       [grace],
-    );
-    add(
-      inbox.rows.map((r) => ({
-        invariant: 'INBOX',
+      (r) => ({
         message:
           r.state === 'failed'
             ? `delivery ${r.key} was dead-lettered without a reason`
@@ -72,59 +78,44 @@ export function systemAudit(options: SystemAuditOptions): AuditExtension {
         key: r.key,
         state: r.state,
         attempts: Number(r.attempts),
-      })),
-      Number(inbox.rows[0]?.total ?? 0),
-      'INBOX',
-      'deliveries left behind',
+      }),
     );
 
-    const commands = await tx.query<{ key: string; command: string; total: string }>(
+    await check<{ key: string; command: string }>(
+      'COMMAND',
+      'commands without an outcome',
       `SELECT key, command, count(*) OVER () AS total FROM command_log
         WHERE outcome IS NULL AND created_at < now() - $1::bigint * interval '1 millisecond'
         ORDER BY created_at LIMIT ${LISTED}`,
       [grace],
-    );
-    add(
-      commands.rows.map((r) => ({
-        invariant: 'COMMAND',
-        message: `command ${r.key} (${r.command}) has no recorded outcome`,
-        key: r.key,
-        command: r.command,
-      })),
-      Number(commands.rows[0]?.total ?? 0),
-      'COMMAND',
-      'commands without an outcome',
+      (r) => ({ message: `command ${r.key} (${r.command}) has no recorded outcome`, key: r.key, command: r.command }),
     );
 
-    const moved = await tx.query<{ id: string; ref: string; total: string }>(
+    await check<{ id: string; ref: string }>(
+      'OUTCOME',
+      'transfers without an outcome',
       `SELECT t.id, t.ref, count(*) OVER () AS total FROM transfers t
         WHERE t.ref ~ ${DELIVERY_REF} AND t.created_at > now() - ${OUTCOME_WINDOW}
           AND NOT EXISTS (SELECT 1 FROM command_log c
                            WHERE c.key = split_part(t.ref, '#', 1) AND c.outcome IS NOT NULL)
         ORDER BY t.id LIMIT ${LISTED}`,
-    );
-    add(
-      moved.rows.map((r) => ({
-        invariant: 'OUTCOME',
+      [],
+      (r) => ({
         message: `transfer ${String(r.id)} moved money for ${r.ref} without a recorded outcome`,
         transfer: String(r.id),
         ref: r.ref,
-      })),
-      Number(moved.rows[0]?.total ?? 0),
-      'OUTCOME',
-      'transfers without an outcome',
+      }),
     );
 
-    const outbox = await tx.query<{ key: string; state: string; kind: string; total: string }>(
+    await check<{ key: string; state: string; kind: string }>(
+      'OUTBOX',
+      'outbox rows overdue',
       `SELECT key, state, kind, count(*) OVER () AS total FROM outbox
         WHERE (state = 'pending' AND due_at < now() - $1::bigint * interval '1 millisecond')
            OR (state = 'dead' AND last_error IS NULL)
         ORDER BY due_at LIMIT ${LISTED}`,
       [grace],
-    );
-    add(
-      outbox.rows.map((r) => ({
-        invariant: 'OUTBOX',
+      (r) => ({
         message:
           r.state === 'dead'
             ? `outbox ${r.key} (${r.kind}) was dead-lettered without a reason`
@@ -132,29 +123,22 @@ export function systemAudit(options: SystemAuditOptions): AuditExtension {
         key: r.key,
         state: r.state,
         kind: r.kind,
-      })),
-      Number(outbox.rows[0]?.total ?? 0),
-      'OUTBOX',
-      'outbox rows overdue',
+      }),
     );
 
-    const sent = await tx.query<{ key: string; state: string | null; total: string }>(
+    await check<{ key: string; state: string | null }>(
+      'SENT',
+      'sent messages without a done row',
       `SELECT s.outbox_key AS key, o.state, count(*) OVER () AS total
          FROM sent_messages s LEFT JOIN outbox o ON o.key = s.outbox_key
         WHERE o.state IS DISTINCT FROM 'done' AND s.sent_at < now() - $1::bigint * interval '1 millisecond'
         ORDER BY s.sent_at LIMIT ${LISTED}`,
       [grace],
-    );
-    add(
-      sent.rows.map((r) => ({
-        invariant: 'SENT',
+      (r) => ({
         message: `a message was sent for outbox ${r.key}, which is ${r.state ?? 'missing'}: it could go again`,
         key: r.key,
         state: r.state,
-      })),
-      Number(sent.rows[0]?.total ?? 0),
-      'SENT',
-      'sent messages without a done row',
+      }),
     );
 
     return { violations };
