@@ -8,6 +8,9 @@
  * recipient), between random users of 500 pre-funded with /faucet.
  *
  * - echo: telegraf `webhookCallback` in an express route, `ctx.reply` with the same text (its own process).
+ * - simplest durable bot (issue 17's yardstick): the same route; per `/pay` one Postgres transaction (the update id,
+ *   both balance rows locked, checked and updated, the transfer row), then `ctx.reply` — on a database of its own with
+ *   every user funded, pg with 10 connections like chipin (its own process).
  * - chipin: the real app (`startApp` from app.ts, all three roles, fresh Postgres database, the test Redis) in its own
  *   process: webhook → inbox → command layer → ledger → reply. Telegram's rate limits are lifted on both sides (the
  *   fake enforces none, and chipin's outbound limits are lifted through `startApp`'s `hooks.telegram.limits`), or
@@ -118,6 +121,95 @@ async function serveEcho(): Promise<void> {
   process.exit(0);
 }
 
+/** Its whole schema: what a careful developer would write in an afternoon, exactly-once for money. */
+const DURABLE_SCHEMA = `
+CREATE TABLE updates (update_id BIGINT PRIMARY KEY);
+CREATE TABLE balances (user_id BIGINT PRIMARY KEY, minor BIGINT NOT NULL CHECK (minor >= 0));
+CREATE TABLE transfers (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  update_id BIGINT NOT NULL UNIQUE,
+  payer BIGINT NOT NULL,
+  payee BIGINT NOT NULL,
+  minor BIGINT NOT NULL CHECK (minor > 0)
+);`;
+
+/**
+ * The simplest durable bot (issue 17's yardstick): telegraf's webhook in an express route; per `/pay` one Postgres
+ * transaction — the update id inserted (a duplicate ends there), both balance rows locked in id order, the payer's
+ * checked, both updated, the transfer inserted — committed, then `ctx.reply`. Same driver and pool size as chipin
+ * (pg, 10 connections). No outbox, no undo, no command log, no identities.
+ */
+async function serveDurable(): Promise<void> {
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+  const bot = new Telegraf(TOKEN, { telegram: { apiRoot: process.env.TELEGRAM_API_ROOT, webhookReply: false } });
+  bot.on('message', async (ctx) => {
+    const text = 'text' in ctx.message ? ctx.message.text : '';
+    const amount = /^\/pay (\d{1,9})(?:\.(\d{1,2}))?(?:\s|$)/.exec(text);
+    const payee = 'reply_to_message' in ctx.message ? ctx.message.reply_to_message?.from?.id : undefined;
+    const payer = ctx.from.id;
+    const reply = (answer: string) => ctx.reply(answer, { reply_parameters: { message_id: ctx.message.message_id } });
+    const minor = amount ? Number(amount[1]) * 100 + Number((amount[2] ?? '').padEnd(2, '0')) : 0;
+    if (minor <= 0 || payee === undefined || payee === payer) {
+      await reply('Usage: reply to someone with /pay <amount>');
+      return;
+    }
+    const client = await pool.connect();
+    let answer: string | undefined;
+    try {
+      await client.query('BEGIN');
+      const fresh = await client.query('INSERT INTO updates VALUES ($1) ON CONFLICT DO NOTHING', [
+        ctx.update.update_id,
+      ]);
+      if (fresh.rowCount === 0) {
+        await client.query('ROLLBACK');
+        return; // a redelivery: answered the first time
+      }
+      const rows = await client.query<{ user_id: string; minor: string }>(
+        'SELECT user_id, minor FROM balances WHERE user_id = ANY($1::bigint[]) ORDER BY user_id FOR UPDATE',
+        [[payer, payee]],
+      );
+      const from = rows.rows.find((r) => Number(r.user_id) === payer);
+      if (!from || Number(from.minor) < minor) answer = 'Not enough money.';
+      else {
+        await client.query('UPDATE balances SET minor = minor - $2 WHERE user_id = $1', [payer, minor]);
+        await client.query(
+          'INSERT INTO balances VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET minor = balances.minor + $2',
+          [payee, minor],
+        );
+        await client.query('INSERT INTO transfers (update_id, payer, payee, minor) VALUES ($1, $2, $3, $4)', [
+          ctx.update.update_id,
+          payer,
+          payee,
+          minor,
+        ]);
+        answer = `Paid ${(minor / 100).toFixed(2)} USD.`;
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err; // telegraf answers the webhook 500: Telegram delivers the update again
+    } finally {
+      client.release();
+    }
+    await reply(answer);
+  });
+  bot.catch((err) => {
+    process.stderr.write(`durable bot: ${String(err)}\n`);
+  });
+  bot.botInfo = await bot.telegram.getMe();
+  const app = express();
+  app.post('/telegram/webhook', bot.webhookCallback('/telegram/webhook', { secretToken: SECRET }));
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  server.close();
+  await pool.end();
+  process.exit(0);
+}
+
 interface Child {
   process: ChildProcess;
   url: string;
@@ -128,7 +220,10 @@ interface Child {
   stop(): Promise<void>;
 }
 
-async function spawnBot(mode: 'serve-app' | 'serve-echo', env: Record<string, string>): Promise<Child> {
+async function spawnBot(
+  mode: 'serve-app' | 'serve-echo' | 'serve-durable',
+  env: Record<string, string>,
+): Promise<Child> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SELF, mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -460,6 +555,9 @@ async function main(): Promise<void> {
   const dbName = `chipin_bench_telegram_${process.pid}`;
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/${dbName}`;
+  const durableName = `chipin_bench_durable_${process.pid}`;
+  const durableUrl = new URL(adminUrl);
+  durableUrl.pathname = `/${durableName}`;
   const admin = async (sql: string): Promise<void> => {
     const c = new pg.Client({ connectionString: adminUrl });
     await c.connect();
@@ -481,6 +579,24 @@ async function main(): Promise<void> {
     await load('warm-up', echo.url, replies, WARMUP_SECONDS);
     const echoFigure = await measured('telegraf echo bot', echo, replies, undefined);
     await echo.stop();
+
+    await admin(`CREATE DATABASE ${durableName}`);
+    const seed = new pg.Client({ connectionString: durableUrl.toString() });
+    await seed.connect();
+    try {
+      await seed.query(DURABLE_SCHEMA);
+      await seed.query('INSERT INTO balances SELECT unnest($1::bigint[]), 100000', [users.map((u) => u.id)]);
+    } finally {
+      await seed.end();
+    }
+    const durable = await spawnBot('serve-durable', {
+      TELEGRAM_API_ROOT: apiRoot,
+      DATABASE_URL: durableUrl.toString(),
+    });
+    children.push(durable);
+    await load('warm-up', durable.url, replies, WARMUP_SECONDS);
+    const durableFigure = await measured('simplest durable bot', durable, replies, durableName);
+    await durable.stop();
 
     const app = await spawnBot('serve-app', {
       TELEGRAM_API_ROOT: apiRoot,
@@ -512,12 +628,14 @@ async function main(): Promise<void> {
       "Telegram's rate limits are lifted on both sides: the fake Bot API enforces none, and chipin's outbound " +
         'limits (1/s per chat, 20/min per group, 30/s) are lifted through startApp hooks.telegram.limits.\n',
     );
-    console.log('| run | updates/s | p50 ms | p99 ms | ratio | CPU ms/update: bot + Postgres (+ driver and fake) |');
-    console.log('|---|---|---|---|---|---|');
-    for (const f of [echoFigure, appFigure]) {
+    console.log(
+      '| run | updates/s | p50 ms | p99 ms | ÷ echo | ÷ durable | CPU ms/update: bot + Postgres (+ driver and fake) |',
+    );
+    console.log('|---|---|---|---|---|---|---|');
+    for (const f of [echoFigure, durableFigure, appFigure]) {
       const cpu = f.cpu ? `${fmt(f.cpu.bot, 2)} + ${fmt(f.cpu.postgres, 2)} (+ ${fmt(f.cpu.driver, 2)})` : '–';
       console.log(
-        `| ${f.run} | ${fmt(f.perSecond)} | ${fmt(f.p50, 1)} | ${fmt(f.p99, 1)} | ${fmt(f.perSecond / echoFigure.perSecond, 2)} | ${cpu} |`,
+        `| ${f.run} | ${fmt(f.perSecond)} | ${fmt(f.p50, 1)} | ${fmt(f.p99, 1)} | ${fmt(f.perSecond / echoFigure.perSecond, 2)} | ${fmt(f.perSecond / durableFigure.perSecond, 2)} | ${cpu} |`,
       );
     }
     console.log(
@@ -547,6 +665,7 @@ async function main(): Promise<void> {
     for (const child of children) await child.stop().catch(() => undefined);
     await fake.close();
     await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin(`DROP DATABASE IF EXISTS ${durableName} WITH (FORCE)`);
   }
 }
 
@@ -570,4 +689,5 @@ async function commits(dbName: string): Promise<{ commits: number; rows: number 
 const mode = process.argv[2];
 if (mode === 'serve-app') await serveApp();
 else if (mode === 'serve-echo') await serveEcho();
+else if (mode === 'serve-durable') await serveDurable();
 else await main();
