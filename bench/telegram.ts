@@ -105,8 +105,16 @@ async function serveEcho(): Promise<void> {
     const text = 'text' in ctx.message ? ctx.message.text : '';
     await ctx.reply(text, { reply_parameters: { message_id: ctx.message.message_id } });
   });
+  await serveWebhook(bot, 'echo bot');
+}
+
+/**
+ * Serves a baseline bot as each of them is written: telegraf's webhookCallback in an express route; prints its port,
+ * and on SIGTERM stops listening, runs `closing` and exits.
+ */
+async function serveWebhook(bot: Telegraf, name: string, closing?: () => Promise<void>): Promise<void> {
   bot.catch((err) => {
-    process.stderr.write(`echo bot: ${String(err)}\n`);
+    process.stderr.write(`${name}: ${String(err)}\n`);
   });
   bot.botInfo = await bot.telegram.getMe();
   const app = express();
@@ -118,6 +126,7 @@ async function serveEcho(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   server.close();
+  await closing?.();
   process.exit(0);
 }
 
@@ -193,21 +202,7 @@ async function serveDurable(): Promise<void> {
     }
     await reply(answer);
   });
-  bot.catch((err) => {
-    process.stderr.write(`durable bot: ${String(err)}\n`);
-  });
-  bot.botInfo = await bot.telegram.getMe();
-  const app = express();
-  app.post('/telegram/webhook', bot.webhookCallback('/telegram/webhook', { secretToken: SECRET }));
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-  server.close();
-  await pool.end();
-  process.exit(0);
+  await serveWebhook(bot, 'durable bot', () => pool.end());
 }
 
 interface Child {
