@@ -88,13 +88,13 @@ describe('the HTTP intake answers within Discord’s 3 s or refuses', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const busy = intakeDb.transaction((tx) => tx.query('SELECT pg_sleep(4)'));
+      let freed = false;
+      const busy = intakeDb.transaction((tx) => tx.query('SELECT pg_sleep(4)')).then(() => (freed = true));
       const raw = interactions.command(interactions.user(snowflake(), 'slowdb'), 'faucet', { amount: '5' }, GUILD);
-      const started = Date.now();
       const res = await postInteraction(url, interactions, raw);
-      const tookMs = Date.now() - started;
+      // Answered while the only connection was still held: the budget refused, it did not wait for the database.
       expect(res.status).toBe(503);
-      expect(tookMs).toBeLessThan(3_000);
+      expect(freed).toBe(false);
       await busy;
       // The store landed after the answer: held, then marked done unrun.
       const row = async () =>
