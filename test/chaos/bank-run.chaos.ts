@@ -19,7 +19,7 @@ import type { TelegramLimits } from '../../bots/telegram/index.js';
 import { loadConfig, loadTestEnv } from '../../config/env.js';
 import { createLogger } from '../../config/logger.js';
 import { FakeTelegramApi } from '../fakes/telegram-api.js';
-import { BOT_TOKEN, inboxDrained, outboxDrained, WEBHOOK_SECRET } from '../support/app.js';
+import { BOT_TOKEN, inboxDrained, outboxDrained, replyingTo, WEBHOOK_SECRET } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { expectInvariants } from './invariants.js';
 import { scenarioLine } from './report.js';
@@ -160,15 +160,7 @@ describe('a bank run under injected conflicts', () => {
               const cents = 1 + Math.floor(Math.random() * 1_999);
               // One of 500 groups: the updates of one chat run in order, one at a time.
               const chat = fake.group(-1_003_000_000_000 - Math.floor(Math.random() * 500), 'Bank run');
-              const update = fake.message(from, chat, `/pay ${(cents / 100).toFixed(2)} run`, {
-                reply_to_message: {
-                  message_id: 1,
-                  date: Math.floor(Date.now() / 1000) - 60,
-                  from: to,
-                  chat,
-                  text: 'hi',
-                },
-              });
+              const update = replyingTo(fake, from, chat, `/pay ${(cents / 100).toFixed(2)} run`, to);
               keys.push(`tg:${BOT_TOKEN.split(':')[0]}:${update.update_id}`);
               await post(update);
             }

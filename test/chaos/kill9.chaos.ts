@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeTelegramApi } from '../fakes/telegram-api.js';
 import { cleanUp } from '../support/chipin.js';
 import {
+  replyingTo,
   balanceOf,
   BOT_ID,
   inboxDrained,
@@ -134,9 +135,7 @@ describe('kill -9 at random points', () => {
         const to = payers[(kill + j + 1) % payers.length]!;
         // A chat each: updates of one chat run in order, and a group's replies are paced at 20 a minute.
         const chat = fake.group(-1_005_000_000_000 - kill * 100 - j, 'Poll run');
-        const update = fake.message(from, chat, '/pay 0.01 poll', {
-          reply_to_message: { message_id: 1, date: Math.floor(Date.now() / 1000) - 60, from: to, chat, text: 'hi' },
-        });
+        const update = replyingTo(fake, from, chat, '/pay 0.01 poll', to);
         keys.push(`tg:${BOT_ID}:${update.update_id}`);
         return update;
       });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegramApi, type RecordedCall } from '../fakes/telegram-api.js';
 import { cleanUp } from '../support/chipin.js';
 import {
+  replyingTo,
   inboxDrained,
   outboxDrained,
   sleep,
@@ -70,9 +71,7 @@ describe('Redis killed and restarted empty mid-load', () => {
       const to = users[(i * 7 + 3) % USERS] === from ? users[(i + 1) % USERS]! : users[(i * 7 + 3) % USERS]!;
       const chat = fake.group(-1_004_000_000_000 - (i % 100), 'Redis run');
       const amount = `${(1 + i / 100).toFixed(2)} USD`; // unique per payment: its notice can be found
-      const update = fake.message(from, chat, `/pay ${amount.split(' ')[0]} redis`, {
-        reply_to_message: { message_id: 1, date: Math.floor(Date.now() / 1000) - 60, from: to, chat, text: 'hi' },
-      });
+      const update = replyingTo(fake, from, chat, `/pay ${amount.split(' ')[0]} redis`, to);
       payments.push({ key: `tg:${BOT_ID}:${update.update_id}`, to, amount });
       await post(update);
       await sleep(40);
@@ -110,11 +109,9 @@ describe('Redis killed and restarted empty mid-load', () => {
     );
     expect(counts.filter((n) => n !== 1)).toEqual([]);
 
-    // Same process all along: it still answers a payment, and then stops on SIGTERM in time.
+    // Same process all along: it still answers a payment, and then stops cleanly on SIGTERM.
     expect(app.chipin.child.exitCode).toBeNull();
-    const last = fake.message(users[0]!, fake.group(-1_004_000_000_999), '/pay 0.01 after', {
-      reply_to_message: { message_id: 1, date: Math.floor(Date.now() / 1000), from: users[1], text: 'hi' },
-    });
+    const last = replyingTo(fake, users[0]!, fake.group(-1_004_000_000_999), '/pay 0.01 after', users[1]!);
     await post(last);
     await inboxDrained(database.db, 30_000);
     const stopping = Date.now();
