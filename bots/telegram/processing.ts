@@ -1,5 +1,6 @@
 /**
- * One stored update, start to finish: map it, hand the event to the command layer, carry out the effects. A button
+ * One stored update, start to finish: map it, hand the event to the command layer, carry out the effects (the
+ * processing slot is given back as soon as they are queued: replies go out at Telegram's pace). A button
  * press is answered within `ackWithinMs` even when the command layer is slower (the client spins until then,
  * and late answers fail); the layer's own answer text is used when it comes in time.
  */
@@ -44,10 +45,12 @@ export function createUpdateHandler(
       const result = await layer.handle(event);
       clearTimeout(early);
       const delivering = effects.perform(origin, result.effects, answerer);
-      if (origin.chat.kind === 'group' && event.type === 'command' && control) {
-        // The command is done; its replies may wait up to a minute for the group's budget (20 a minute). Once the
-        // first of them is queued (the outbound keeps a chat's order, and merges texts that wait together), the
-        // chat's next command need not wait with it. The row stays claimed until they are delivered.
+      if (control) {
+        // The outcome is committed; its messages may wait for Telegram's pace (1 a second per chat, 20 a minute per
+        // group, 30 a second in all). Once they are queued (the outbound keeps each chat's order and merges texts
+        // that wait together), neither the chat's next update nor a processing slot need wait for them: money never
+        // waits for the chat's pacing. The row stays claimed until they are delivered, and a crash before that
+        // replays the recorded outcome and sends them.
         delivering.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         await new Promise((resolve) => setImmediate(resolve));
         control.releasePartition();

@@ -11,7 +11,7 @@ import { retrying } from '../db/retry.js';
 import type { JsonValue } from '../db/wire.js';
 import type { Log } from '../log.js';
 import { createBatcher } from '../db/batch.js';
-import { claimAll, markDoneAll, markFailed, pending, prune, release, renew, type InboxRow } from './store.js';
+import { claimAll, markDoneAll, markFailed, pending, prune, release, renewAll, type InboxRow } from './store.js';
 
 export interface InboxProcessorDeps {
   db: Db;
@@ -53,7 +53,11 @@ export interface InboxProcessorDeps {
   retainMs?: number;
   /** Default 1 h. */
   pruneEveryMs?: number;
-  /** Rows at most that released their partition and still run (they leave the `concurrency` count). Default 4 × it. */
+  /**
+   * Rows at most that released their partition and still run (they leave the `concurrency` count): rows whose outcome
+   * is committed and whose replies wait for the platform's pace. Default 20,000 (a burst's worth; each holds only its
+   * replies in memory, and their leases are renewed together in one statement).
+   */
   maxReleased?: number;
 }
 
@@ -99,7 +103,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const retainMs = deps.retainMs ?? 7 * DAY_MS;
   const pruneEveryMs = deps.pruneEveryMs ?? 3_600_000;
   const describe = deps.describeError ?? defaultDescribe;
-  const maxReleased = deps.maxReleased ?? concurrency * 4;
+  const maxReleased = deps.maxReleased ?? 20_000;
 
   // Under load many rows start and finish at once: their claims and done marks share statements (group commit).
   const claims = createBatcher((keys: string[]) => claimAll(db, keys, leaseMs));
@@ -109,6 +113,9 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
   const queued = new Set<string>();
   const running = new Set<Promise<void>>();
   const busyPartitions = new Set<string>();
+  /** Claimed rows still running: their leases are renewed together, every third of a lease. */
+  const held = new Set<string>();
+  let renewTimer: NodeJS.Timeout | undefined;
   /** Running rows that released their partition (and their processing slot). */
   let released = 0;
   let idleWaiters: Array<() => void> = [];
@@ -143,17 +150,14 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       );
       return;
     }
-    // A long run (a reply waiting for Telegram's group limit) keeps its claim; a dead process stops renewing it.
-    const renewal = setInterval(() => {
-      renew(db, key, leaseMs).catch((err: unknown) => log.warn({ err, key, platform }, 'inbox: lease renewal failed'));
-    }, leaseMs / 3);
-    renewal.unref();
+    // A long run (replies waiting for Telegram's pace) keeps its claim; a dead process stops renewing it.
+    held.add(key);
     try {
       const outcome = await deps.process(row, control);
-      clearInterval(renewal);
+      held.delete(key);
       await finish(key, () => dones.push({ key, note: outcome?.note }));
     } catch (err) {
-      clearInterval(renewal);
+      held.delete(key);
       const error = describe(err);
       if (isDatabaseUnavailable(err)) {
         // An outage is no fault of the row: it keeps its attempts and is tried again however long the outage lasts.
@@ -245,6 +249,19 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     sweepTimer.unref();
   }
 
+  /** One statement renews every held lease; a renewal that fails is tried again at the next tick, within the lease. */
+  function scheduleRenewal(): void {
+    if (stopped) return;
+    renewTimer = setTimeout(() => {
+      const keys = [...held];
+      const renewing = keys.length === 0 ? Promise.resolve(0) : renewAll(db, keys, leaseMs);
+      renewing
+        .catch((err: unknown) => log.warn({ err, platform, rows: keys.length }, 'inbox: lease renewal failed'))
+        .finally(scheduleRenewal);
+    }, leaseMs / 3);
+    renewTimer.unref();
+  }
+
   function schedulePrune(delayMs: number): void {
     if (stopped || retainMs <= 0) return;
     pruneTimer = setTimeout(() => {
@@ -264,6 +281,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     start() {
       stopped = false;
       scheduleSweep(0);
+      scheduleRenewal();
       schedulePrune(0);
     },
     idle() {
@@ -274,6 +292,7 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
       stopped = true;
       clearTimeout(sweepTimer);
       clearTimeout(pruneTimer);
+      clearTimeout(renewTimer);
       queue.length = 0;
       queued.clear();
       if (running.size === 0) return settleIdle();

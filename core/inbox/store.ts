@@ -183,13 +183,14 @@ export async function markFailed(exec: Executor, key: string, error: string): Pr
   return r.rowCount === 1;
 }
 
-/** Extends the lease of a row still being processed. False when it is no longer `received`. */
-export async function renew(exec: Executor, key: string, leaseMs: number): Promise<boolean> {
+/** Extends the leases of rows still being processed, in one statement. Resolves with how many were still `received`. */
+export async function renewAll(exec: Executor, keys: readonly string[], leaseMs: number): Promise<number> {
   const r = await exec.query(
-    `UPDATE inbox SET locked_until = now() + $2::bigint * interval '1 millisecond' WHERE key = $1 AND state = 'received'`,
-    [key, leaseMs],
+    `UPDATE inbox SET locked_until = now() + $2::bigint * interval '1 millisecond'
+      WHERE key = ANY($1::text[]) AND state = 'received'`,
+    [keys, leaseMs],
   );
-  return r.rowCount === 1;
+  return r.rowCount;
 }
 
 /**
