@@ -21,6 +21,7 @@ import { createPollVotes } from './poll.js';
 import type {
   Actor,
   CommandLayer,
+  DeliveryAttempt,
   Effect,
   HandleResult,
   IncomingEvent,
@@ -105,9 +106,11 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     key: string,
     person: Person,
     command: string,
+    delivery: DeliveryAttempt,
     fn: (tx: Tx) => Promise<Recorded>,
   ): Promise<HandleResult> {
-    const { outcome, replayed } = await once(db, { key, personId: person.id, command }, async (tx) =>
+    const fresh = delivery.first === true;
+    const { outcome, replayed } = await once(db, { key, personId: person.id, command, fresh }, async (tx) =>
       toJson(await fn(tx)),
     );
     const result = outcome as unknown as Recorded;
@@ -115,7 +118,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     return { effects: result.effects };
   }
 
-  async function onCommand(event: CommandEvent): Promise<HandleResult> {
+  async function onCommand(event: CommandEvent, delivery: DeliveryAttempt): Promise<HandleResult> {
     const touched = await members.seen(event);
     if (!touched.ok)
       return { effects: [refusal(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
@@ -141,6 +144,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       readerOf,
       chat: { platform: event.chat.platform, chatId: event.chat.chatId },
       commands: COMMANDS,
+      touched: spec.once && spec.touchesNamed === true ? await members.touchNamed(event) : new Map(),
     };
     if (!spec.once) {
       const parsed = parseCommand(event, parseContext(reader));
@@ -150,7 +154,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     }
     // Taken once per handling: a transaction retried after a deadlock does not take a second point.
     let allowance: ReturnType<typeof throttled> | undefined;
-    return recorded(event.key, person, spec.name, async (tx) => {
+    return recorded(event.key, person, spec.name, delivery, async (tx) => {
       const limited = await (allowance ??= throttled('command', person, reader));
       if (limited) return { result: limited.result, effects: [refusal({ text: limited.text }, isPrivate)] };
       const parsed = parseCommand(event, parseContext(reader));
@@ -177,7 +181,10 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     });
   }
 
-  async function onButton(event: Extract<IncomingEvent, { type: 'button' }>): Promise<HandleResult> {
+  async function onButton(
+    event: Extract<IncomingEvent, { type: 'button' }>,
+    delivery: DeliveryAttempt,
+  ): Promise<HandleResult> {
     const touched = await members.seen(event);
     if (!touched.ok) {
       const text = t(hintReader(event.actor).locale, TOUCH_ERROR_KEYS[touched.error]);
@@ -186,7 +193,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     const person = touched.person;
     const reader = readerOf(person, event.actor);
     let allowance: ReturnType<typeof throttled> | undefined;
-    return recorded(event.key, person, 'button', async (tx) => {
+    return recorded(event.key, person, 'button', delivery, async (tx) => {
       const limited = await (allowance ??= throttled('press', person, reader));
       if (limited) return { result: limited.result, effects: [{ type: 'answer', text: limited.text, alert: true }] };
       const outcome = await core.press(tx, {
@@ -225,16 +232,16 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   }
 
   return {
-    async handle(event: IncomingEvent): Promise<HandleResult> {
+    async handle(event: IncomingEvent, delivery: DeliveryAttempt = {}): Promise<HandleResult> {
       switch (event.type) {
         case 'seen':
           // Refreshes the username (claims wait on it); bots and service accounts are simply not people.
           await members.seen(event);
           return { effects: [] };
         case 'command':
-          return onCommand(event);
+          return onCommand(event, delivery);
         case 'button':
-          return onButton(event);
+          return onButton(event, delivery);
         case 'member':
           await members.onMember(event);
           return { effects: [] };

@@ -3,30 +3,48 @@
  * a button press, any message — is present there, and the platform's join and leave notices say the rest.
  * Private chats record nothing.
  */
-import { leftChat, seenInChat } from '../../core/groups/index.js';
-import type { Core, TouchResult } from '../../core/index.js';
-import type { Actor, ChatRef, IncomingEvent } from './types.js';
+import { leftChat, seenInChats } from '../../core/groups/index.js';
+import { createBatcher } from '../../core/db/batch.js';
+import type { Core, Person, TouchResult } from '../../core/index.js';
+import type { Actor, ChatRef, IncomingEvent, Mention, Platform } from './types.js';
 
 export interface Members {
   /** `people.seen` for the event's actor, and their presence in the event's chat when it is a group. */
   seen(event: { actor: Actor; chat: ChatRef }): Promise<TouchResult>;
+  /**
+   * The other people a command names by platform user (its reply-to author, its text mentions), touched as `seen`
+   * touches (concurrent deliveries share a statement), by user id; one who cannot be a person (a bot) is left out.
+   */
+  touchNamed(event: { actor: Actor; replyTo?: Actor; mentions: readonly Mention[] }): Promise<Map<string, Person>>;
   /** A join or leave notice. */
   onMember(event: Extract<IncomingEvent, { type: 'member' }>): Promise<void>;
 }
 
 export function createMembers(core: Pick<Core, 'db' | 'people'>): Members {
   const { db, people } = core;
+  // Concurrent events record their presences in one statement.
+  const presences = createBatcher(async (inputs: Array<{ platform: Platform; chatId: string; personId: bigint }>) => {
+    await seenInChats(db, inputs);
+    return inputs.map(() => undefined);
+  });
 
   async function seen(event: { actor: Actor; chat: ChatRef }): Promise<TouchResult> {
     const touched = await people.seen(event.actor);
     if (touched.ok && event.chat.kind === 'group') {
-      await seenInChat(db, { platform: event.chat.platform, chatId: event.chat.chatId, personId: touched.person.id });
+      await presences.push({ platform: event.chat.platform, chatId: event.chat.chatId, personId: touched.person.id });
     }
     return touched;
   }
 
   return {
     seen,
+    async touchNamed(event) {
+      const named = new Map<string, Actor>();
+      for (const actor of [event.replyTo, ...event.mentions.map((m) => ('user' in m ? m.user : undefined))])
+        if (actor && actor.userId !== event.actor.userId) named.set(actor.userId, actor);
+      const touched = await Promise.all([...named.values()].map((actor) => people.seen(actor)));
+      return new Map(touched.flatMap((t) => (t.ok ? [[t.identity.userId, t.person] as const] : [])));
+    },
     async onMember(event) {
       if (event.chat.kind !== 'group') return;
       for (const actor of event.actors) {

@@ -49,6 +49,8 @@ export interface CommandContext {
   chat: { platform: CommandEvent['chat']['platform']; chatId: string };
   /** Every command offered, in menu order (for /help). */
   commands: readonly CommandSpec[];
+  /** The people named by platform user, touched before the transaction (specs with `touchesNamed`), by user id. */
+  touched: ReadonlyMap<string, Person>;
 }
 
 /** A command that wrote: what the core said (a refusal is `type: 'rejected'`, with its code) and the reply. */
@@ -110,6 +112,11 @@ export interface DirectSpec<C extends { name: string }> extends SpecBase<C> {
  */
 export interface OnceSpec<C extends { name: string }> extends SpecBase<C> {
   once: true;
+  /**
+   * The command pays people it names by platform user (reply-to, text mention): they are touched before its
+   * transaction, together with other deliveries' touches (`CommandContext.touched`), rather than one by one inside.
+   */
+  touchesNamed?: true;
   run(tx: Tx, ctx: CommandContext, command: C): Promise<Outcome>;
 }
 

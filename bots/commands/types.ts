@@ -159,7 +159,16 @@ export interface CommandLayer {
    * Handles one delivery exactly once: a repeated `key` returns the recorded outcome's effects without
    * running the command again. Never throws for user errors (they become a reply).
    */
-  handle(event: IncomingEvent): Promise<HandleResult>;
+  handle(event: IncomingEvent, delivery?: DeliveryAttempt): Promise<HandleResult>;
+}
+
+/** What the transport knows of the delivery's history. */
+export interface DeliveryAttempt {
+  /**
+   * Its first claim from the inbox: no earlier run can have recorded its key, so the command log is written once,
+   * at the end (core/once `fresh`). Default false: the key is read first.
+   */
+  first?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ export function createInteractionHandler(deps: InteractionHandlerDeps): (row: In
       return { note: 'expired: interaction token too old; not run' };
     }
     const { event, ref, ephemeral } = interaction;
-    const result = await layer.handle(event);
+    const result = await layer.handle(event, { first: row.attempts === 1 });
     const problems = await effects.perform(
       { ref, kind: event.type === 'command' ? 'command' : 'button', ephemeral },
       result.effects,

@@ -42,7 +42,7 @@ export function createUpdateHandler(
           }, ackWithinMs)
         : undefined;
     try {
-      const result = await layer.handle(event);
+      const result = await layer.handle(event, { first: row.attempts === 1 });
       clearTimeout(early);
       const delivering = effects.perform(origin, result.effects, answerer);
       if (control) {

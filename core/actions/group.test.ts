@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT, coreFixture, person, sleep, type CoreFixture } from '../../test/support/core.js';
-import { isMember, seenInChat } from '../groups/index.js';
+import { isMember, seenInChats } from '../groups/index.js';
 import type { Person } from '../people/index.js';
 import type { PressOutcome } from '../index.js';
 import {
@@ -124,7 +124,7 @@ describe('a button many people may press once each', () => {
     const stranger = await person(f.core, 'stranger_grp');
     expect(errorOf(await press(creator, action.id))).toBe('NotEligible');
     expect(errorOf(await press(stranger, action.id))).toBe('NotEligible');
-    await seenInChat(f.db, { ...CHAT, personId: stranger.id });
+    await seenInChats(f.db, [{ ...CHAT, personId: stranger.id }]);
     expect(errorOf(await press(stranger, action.id))).toBe('ok');
   });
 

@@ -9,7 +9,7 @@ import {
   type CoreFixture,
   usd,
 } from '../../test/support/core.js';
-import { audit, groupButtonId, seenInChat, transact, type Core, type Person, type Someone } from '../index.js';
+import { audit, groupButtonId, seenInChats, transact, type Core, type Person, type Someone } from '../index.js';
 import type { CollectionSplit, CollectOutcome, CollectPayOutcome } from './model.js';
 import { planShares } from './plan.js';
 
@@ -77,7 +77,7 @@ async function members(chat: Chat, count: number, minor = 100_00n, prefix = 'm')
   const people: Person[] = [];
   for (let i = 0; i < count; i++) {
     const p = await person(f.core, `${prefix}${i}_${Math.floor(Math.random() * 1e6)}`, minor);
-    await seenInChat(f.db, { platform: chat.platform, chatId: chat.chatId, personId: p.id });
+    await seenInChats(f.db, [{ platform: chat.platform, chatId: chat.chatId, personId: p.id }]);
     people.push(p);
   }
   return people;
@@ -126,7 +126,7 @@ describe('a collection in a group', () => {
   it('30 members, 20 pay at once: the roster is exact, only the 10 unpaid are reminded, none after close', async () => {
     const chat = group();
     const collector = await person(f.core, 'teacher', 0n);
-    await seenInChat(f.db, { ...chat, personId: collector.id });
+    await seenInChats(f.db, [{ ...chat, personId: collector.id }]);
     const everyone = await members(chat, 30);
     const started = await collect(collector, chat, { mode: 'each', amount: usd(10_00n) });
     expect(started.debtors.map((d) => d.personId)).toEqual(everyone.map((p) => p.id));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actor, coreFixture, touch, type CoreFixture } from '../../test/support/core.js';
 import type { ActorInput, Person } from '../people/index.js';
-import { isMember, leftChat, membersOf, seenInChat, type GroupChat } from './index.js';
+import { isMember, leftChat, membersOf, seenInChats, type GroupChat } from './index.js';
 
 let f: CoreFixture;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ async function someone(name: string): Promise<{ who: ActorInput; person: Person 
   return { who, person: await touch(f.core, who) };
 }
 
-const seen = (chat: GroupChat, p: Person) => seenInChat(f.db, { ...chat, personId: p.id });
+const seen = async (chat: GroupChat, p: Person) => (await seenInChats(f.db, [{ ...chat, personId: p.id }])) > 0;
 const names = async (chat: GroupChat) => (await membersOf(f.db, chat)).map((m) => m.username);
 
 describe('the people the bot knows in a group chat', () => {

@@ -8,22 +8,29 @@ import type { Executor, Row } from '../db/executor.js';
 import { MEMBER_FRESH_MS, type ChatMember, type GroupChat } from './model.js';
 
 /**
- * Records that `personId` is present in the chat: a new membership, a re-join (left_at cleared) or a stale
- * last_seen_at refreshed. One statement that writes (and locks) nothing while the membership is present and
- * fresh, so it can run on every group event, inside the caller's transaction or not. Returns whether it wrote.
+ * Records that each `personId` is present in its chat: a new membership, a re-join (left_at cleared) or a stale
+ * last_seen_at refreshed. One statement for all, which writes (and locks) nothing while a membership is present and
+ * fresh, so it can run on every group event, inside the caller's transaction or not. Rows are written in key order
+ * (two such statements never wait on each other in a cycle); a person twice in one chat counts once. Returns how many
+ * memberships it wrote.
  */
-export async function seenInChat(exec: Executor, input: GroupChat & { personId: bigint }): Promise<boolean> {
+export async function seenInChats(
+  exec: Executor,
+  inputs: ReadonlyArray<GroupChat & { personId: bigint }>,
+): Promise<number> {
   const r = await exec.query(
     `INSERT INTO chat_members AS m (platform, chat_id, person_id)
-     SELECT $1, $2, $3
+     SELECT DISTINCT i.platform, i.chat_id, i.person_id
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS i (platform, chat_id, person_id)
       WHERE NOT EXISTS (
-        SELECT 1 FROM chat_members
-         WHERE platform = $1 AND chat_id = $2 AND person_id = $3
-           AND left_at IS NULL AND last_seen_at > now() - $4::bigint * interval '1 millisecond')
+        SELECT 1 FROM chat_members c
+         WHERE c.platform = i.platform AND c.chat_id = i.chat_id AND c.person_id = i.person_id
+           AND c.left_at IS NULL AND c.last_seen_at > now() - $4::bigint * interval '1 millisecond')
+      ORDER BY i.platform, i.chat_id, i.person_id
      ON CONFLICT (platform, chat_id, person_id) DO UPDATE SET last_seen_at = now(), left_at = NULL`,
-    [input.platform, input.chatId, input.personId, MEMBER_FRESH_MS],
+    [inputs.map((i) => i.platform), inputs.map((i) => i.chatId), inputs.map((i) => i.personId), MEMBER_FRESH_MS],
   );
-  return r.rowCount > 0;
+  return r.rowCount;
 }
 
 /**

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import { available, fund, person, press, usd, auditedCore } from '../../test/support/core.js';
-import { seenInChat } from '../groups/index.js';
+import { seenInChats } from '../groups/index.js';
 import { once, toWire, type Person } from '../index.js';
 import { zonedParts } from '../time/zoned.js';
 import type { SettleOutcome } from './index.js';
@@ -22,7 +22,7 @@ const due = () => {
 /** A group chat whose members are `people`. */
 async function groupOf(people: readonly Person[]) {
   const chat = { platform: 'telegram' as const, chatId: `-100${Math.floor(Math.random() * 1e9)}` };
-  for (const p of people) await seenInChat(f.db, { ...chat, personId: p.id });
+  for (const p of people) await seenInChats(f.db, [{ ...chat, personId: p.id }]);
   return chat;
 }
 

@@ -100,6 +100,76 @@ describe('once', () => {
     expect(line?.available.minor).toBe(43_00n);
   });
 
+  it('a first delivery records its outcome with its key, and a redelivery replays it', async () => {
+    const alice = await person(f.core, 'alice_once5', 50_00n);
+    const bob = await person(f.core, 'bob_once5');
+    const key = ref('tg:5');
+    let runs = 0;
+    const deliver = (fresh: boolean) =>
+      once(f.db, { key, personId: alice.id, command: 'pay', fresh }, async (tx) => {
+        runs++;
+        return toWire(
+          await f.core.payments.pay(tx, {
+            key,
+            from: alice,
+            to: { personId: bob.id },
+            amount: { minor: 2_00n, currency: 'USD' },
+            chat: CHAT,
+          }),
+        );
+      });
+    const first = await deliver(true);
+    const again = await deliver(false);
+    expect([first.replayed, again.replayed, runs]).toEqual([false, true, 1]);
+    expect(again.outcome).toEqual(first.outcome);
+    expect(await recordedOutcome(key)).toEqual(first.outcome);
+    expect(await transfersWithRef(key)).toBe(1);
+  });
+
+  it('a first delivery and a twin running at once: one payment lands, and both answer with it', async () => {
+    const alice = await person(f.core, 'alice_once6', 50_00n);
+    const bob = await person(f.core, 'bob_once6');
+    const key = ref('tg:6');
+    const pay = (tx: Parameters<Parameters<typeof once>[2]>[0], minor: bigint) =>
+      f.core.payments.pay(tx, {
+        key,
+        from: alice,
+        to: { personId: bob.id },
+        amount: { minor, currency: 'USD' },
+        chat: CHAT,
+      });
+    // The twin (a second claim after a lease ran out) claims the key first and is still running…
+    let finishTwin: () => void = () => undefined;
+    const twinMayFinish = new Promise<void>((resolve) => {
+      finishTwin = resolve;
+    });
+    let twinClaimed: () => void = () => undefined;
+    const claimed = new Promise<void>((resolve) => {
+      twinClaimed = resolve;
+    });
+    const twin = once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) => {
+      twinClaimed();
+      await twinMayFinish;
+      return toWire(await pay(tx, 3_00n));
+    });
+    await claimed;
+    // …while the first delivery runs without reading the key. The two wait on each other (the key, the payment's
+    // ref): the database aborts one, which runs again, reads the key and replays the other's outcome.
+    const first = once(f.db, { key, personId: alice.id, command: 'pay', fresh: true }, async (tx) =>
+      toWire(await pay(tx, 9_00n)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    finishTwin();
+    const results = await Promise.all([twin, first]);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(results[0].outcome).toEqual(results[1].outcome);
+    expect(await recordedOutcome(key)).toEqual(results[0].outcome);
+    expect(await transfersWithRef(key)).toBe(1);
+    const paid = amountFromWire((results[0].outcome as { amount: Parameters<typeof amountFromWire>[0] }).amount);
+    const [line] = await f.core.payments.balances(f.db, alice.id);
+    expect(line?.available.minor).toBe(50_00n - paid.minor);
+  });
+
   it('an exception records nothing, so a redelivery runs the command', async () => {
     const key = ref('tg:4');
     await expect(

@@ -1,6 +1,6 @@
 import { actionKind } from '../actions/model.js';
 import type { Amount } from '../money/amount.js';
-import type { ActorInput, Platform } from '../people/model.js';
+import type { ActorInput, Person, Platform } from '../people/model.js';
 
 /** Where a command was typed: its buttons are bound to this chat. */
 export interface ChatScope {
@@ -9,12 +9,16 @@ export interface ChatScope {
 }
 
 /**
- * Who gets the money: a person already resolved by id, a platform user the transport knows by id
- * (reply-to, text mention, Discord USER option: touched, then paid at once), or a bare @username
+ * Who gets the money: a person already resolved by id (or already touched by the delivery, before its transaction), a
+ * platform user the transport knows by id (reply-to, text mention, Discord USER option: touched, then paid at once), or a bare @username
  * (resolved to whoever holds it now, always behind a confirm card showing their name and id; when
  * nobody holds it, the money waits in a claim escrow).
  */
-export type PayRecipient = { personId: bigint } | { actor: ActorInput } | { username: string; platform: Platform };
+export type PayRecipient =
+  | { personId: bigint }
+  | { person: Person }
+  | { actor: ActorInput }
+  | { username: string; platform: Platform };
 
 export const PAY_ERRORS = [
   'SelfPayment',

@@ -209,7 +209,9 @@ export function createPayments(deps: PaymentsDeps): Payments {
     let recipient: Person;
     let viaUsername: { userId: string; username: string } | null = null;
     const to = input.to;
-    if ('personId' in to) {
+    if ('person' in to) {
+      recipient = to.person;
+    } else if ('personId' in to) {
       if (to.personId === from.id) return rejected('SelfPayment');
       const found = await people.get(tx, to.personId);
       if (!found) return rejected('UnknownRecipient');

@@ -2,6 +2,7 @@ import { cleanName } from '../text/clean.js';
 import { randomBytes } from 'node:crypto';
 import { big, bigOrNull, date, textOrNull } from '../db/rows.js';
 import { inTx } from '../db/retry.js';
+import { createBatcher } from '../db/batch.js';
 import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
@@ -42,6 +43,8 @@ export interface PeopleDeps {
 /** Someone a command names. */
 export type Someone =
   | { personId: bigint }
+  /** Someone the delivery already touched (`seen`) before its transaction: nothing to read again. */
+  | { person: Person }
   | { actor: ActorInput }
   | { username: string; platform: Platform }
   /** A platform user id without the user (a Discord `<@id>` typed into text): someone the bot has seen. */
@@ -56,7 +59,7 @@ export interface People {
    * same transaction. Bots and Telegram service accounts never become people.
    */
   touch(tx: Tx, actor: ActorInput): Promise<TouchResult>;
-  /** `touch` in its own transaction (a plain message seen in a chat). */
+  /** `touch` outside any transaction (the actor of a delivery). */
   seen(actor: ActorInput): Promise<TouchResult>;
   get(exec: Executor, personId: bigint): Promise<Person | undefined>;
   /** The person who holds `@username` on `platform` now (the identity seen most recently with it). */
@@ -79,6 +82,8 @@ export interface People {
   sweepJoinedWallets(exec: Executor, from: bigint, to: bigint): Promise<Amount[]>;
   /** The identity the person (or the person they were joined into) used last: where their notifications go. */
   identityOf(exec: Executor, personId: bigint): Promise<Identity | undefined>;
+  /** `identityOf` and the person it belongs to, in one statement (the notifier's lookup of every notice). */
+  reach(exec: Executor, personId: bigint): Promise<{ person: Person; identity: Identity } | undefined>;
   /**
    * The person someone named: by id, by the platform user a mention or reply showed (refreshed first), or the
    * current holder of an @username. The identity comes along when it was read on the way.
@@ -116,6 +121,9 @@ interface TouchRow {
 }
 
 const IDENTITY_COLUMNS = 'platform, user_id, person_id, username, display_name, language_code, last_seen_at';
+/** IDENTITY_COLUMNS of the alias `i`, its display_name as identity_display_name (beside a person's columns). */
+const IDENTITY_COLUMNS_OF_I =
+  'i.platform, i.user_id, i.person_id, i.username, i.display_name AS identity_display_name, i.language_code, i.last_seen_at';
 
 /** Lower-case without the leading @, or null when absent or not a username at all. */
 export function normalizeUsername(text: string | undefined | null): string | null {
@@ -261,6 +269,55 @@ export function createPeople(deps: PeopleDeps): People {
     return false;
   }
 
+  /**
+   * The users among `inputs` whose identity, as stored, already says what the input says, was seen within the minute
+   * and has no money held for its username: `touch` would write nothing for them. One statement for all; undefined
+   * for the others (new, changed, stale or held: `touch` them).
+   */
+  async function steadyAll(inputs: readonly TouchInput[]): Promise<Array<TouchRow | undefined>> {
+    const r = await deps.db.query(
+      `SELECT i.n, ${PERSON_COLUMNS_OF_P}, x.language_code, x.last_seen_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                WITH ORDINALITY AS i (platform, user_id, username, display_name, language_code, n)
+         JOIN identities x ON x.platform = i.platform AND x.user_id = i.user_id
+         JOIN people p ON p.id = x.person_id
+        WHERE x.username IS NOT DISTINCT FROM i.username AND x.display_name = i.display_name
+          AND (i.language_code IS NULL OR x.language_code IS NOT DISTINCT FROM i.language_code)
+          AND x.last_seen_at >= now() - interval '1 minute'
+          AND p.display_name = i.display_name AND p.last_platform = i.platform
+          AND NOT (i.username IS NOT NULL AND (
+                EXISTS (SELECT 1 FROM claims c WHERE c.platform = i.platform AND c.username = i.username AND c.state = 'held')
+                OR EXISTS (SELECT 1 FROM funds f
+                            WHERE f.platform = i.platform AND f.beneficiary_username = i.username
+                              AND f.beneficiary IS NULL AND f.state = 'open' AND f.created_by <> x.person_id
+                              AND f.beneficiary_asked IS DISTINCT FROM x.person_id)))`,
+      [
+        inputs.map((i) => i.platform),
+        inputs.map((i) => i.userId),
+        inputs.map((i) => i.username),
+        inputs.map((i) => i.displayName),
+        inputs.map((i) => i.languageCode),
+      ],
+    );
+    const found = new Map(r.rows.map((row) => [Number(row.n), row]));
+    return inputs.map((input, index) => {
+      const row = found.get(index + 1);
+      if (!row) return undefined;
+      const person = toPerson(row);
+      const identity: Identity = {
+        platform: input.platform,
+        userId: input.userId,
+        personId: person.id,
+        username: input.username,
+        displayName: input.displayName,
+        languageCode: textOrNull(row.language_code),
+        lastSeenAt: date(row.last_seen_at),
+      };
+      return { person, identity, held: false };
+    });
+  }
+  const steadyBatch = createBatcher(steadyAll);
+
   function touchInput(actor: ActorInput): TouchInput | TouchError {
     if (actor.isBot) return 'IsBot';
     if (!USER_ID.test(actor.userId)) return 'InvalidUserId';
@@ -276,13 +333,20 @@ export function createPeople(deps: PeopleDeps): People {
   }
 
   /**
-   * `exec` a Db: the steady state is one autocommitted statement; a new user or held money opens a transaction.
-   * Steady-state touches write nothing (and lock nothing) unless something changed or last_seen_at is over a
-   * minute old: a command touching payer and recipient must not queue behind other commands.
+   * `exec` a Db: the steady state (a user seen within the minute, unchanged, nothing held: nothing to write) is read
+   * together with the concurrent touches of other deliveries, in one statement; otherwise one refreshing statement,
+   * and a transaction for a new user or held money. (In a caller's transaction the refresh runs there: a read on
+   * another connection could wait for a pool that the waiting transactions hold.) Steady-state touches write nothing
+   * and lock nothing: a command touching payer and recipient must not queue behind other commands.
    */
   async function touchWith(exec: Executor, actor: ActorInput): Promise<TouchResult> {
     const input = touchInput(actor);
     if (typeof input === 'string') return { ok: false, error: input };
+    if (exec.kind === 'db') {
+      const steady = await steadyBatch.push(input);
+      if (steady)
+        return { ok: true, person: steady.person, identity: steady.identity, isNew: false, matchedClaims: [] };
+    }
     const found = await refresh(exec, input);
     if (found && !found.held)
       return { ok: true, person: found.person, identity: found.identity, isNew: false, matchedClaims: [] };
@@ -376,6 +440,7 @@ export function createPeople(deps: PeopleDeps): People {
     findByUsername,
     findByUserId,
     async resolve(tx, who) {
+      if ('person' in who) return { person: who.person };
       if ('personId' in who) {
         const person = await get(tx, who.personId);
         return person ? { person } : 'UnknownRecipient';
@@ -402,6 +467,19 @@ export function createPeople(deps: PeopleDeps): People {
         [personId],
       );
       return r.rows[0] ? toIdentity(r.rows[0]) : undefined;
+    },
+    async reach(exec, personId) {
+      const r = await exec.query(
+        `SELECT ${IDENTITY_COLUMNS_OF_I}, ${PERSON_COLUMNS_OF_P}
+           FROM identities i JOIN people p ON p.id = i.person_id
+          WHERE i.person_id = (SELECT coalesce(merged_into, id) FROM people WHERE id = $1)
+          ORDER BY i.last_seen_at DESC LIMIT 1`,
+        [personId],
+      );
+      const row = r.rows[0];
+      if (!row) return undefined;
+      // Both tables have a display_name: the person's is read as such, the identity's under its own name.
+      return { person: toPerson(row), identity: toIdentity({ ...row, display_name: row.identity_display_name }) };
     },
     updateSettings,
     createLinkCode,

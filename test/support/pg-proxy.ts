@@ -1,7 +1,9 @@
 /**
- * A TCP proxy in front of Postgres that can lose a COMMIT's answer: once armed, the next COMMIT a client sends is
- * forwarded to the server, and when the server's answer comes back the connection is cut instead of passing it on.
- * The transaction committed; the client only knows that its connection was lost during COMMIT.
+ * A TCP proxy in front of Postgres. It can lose a COMMIT's answer: once armed, the next COMMIT a client sends is
+ * forwarded to the server, and when the server's answer comes back the connection is cut instead of passing it on
+ * (the transaction committed; the client only knows that its connection was lost during COMMIT). And it counts what
+ * the clients ask of the server, read from the protocol's own messages: statements (a simple query 'Q' or an
+ * extended-protocol Execute 'E') and round trips (a 'Q' or a Sync 'S': each waits for the server's answer).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -13,7 +15,48 @@ export interface PgProxy {
   loseNextCommitAnswer(): void;
   /** COMMIT answers lost so far. */
   readonly lost: number;
+  /** What every client sent through the proxy so far. */
+  counts(): StatementCounts;
+
   close(): Promise<void>;
+}
+
+export interface StatementCounts {
+  /** Statements run: simple queries (BEGIN and COMMIT included) and extended-protocol executions. */
+  statements: number;
+  /** Requests that wait for the server's answer: simple queries and Syncs. */
+  roundTrips: number;
+}
+
+/**
+ * Reads the frontend messages of one connection as they stream by: the startup packet (no type byte; a length that
+ * includes itself), then typed messages (a byte, then a length that includes itself but not the byte).
+ */
+function frontendCounter(counts: StatementCounts): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  let started = false;
+  return (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    for (;;) {
+      if (!started) {
+        if (pending.length < 8) return;
+        const length = pending.readInt32BE(0);
+        const code = pending.readInt32BE(4);
+        if (pending.length < length) return;
+        pending = pending.subarray(length);
+        // An SSLRequest (80877103) or GSSENCRequest (80877104) is followed by the real startup packet.
+        if (code !== 80877103 && code !== 80877104) started = true;
+        continue;
+      }
+      if (pending.length < 5) return;
+      const length = pending.readInt32BE(1);
+      if (pending.length < 1 + length) return;
+      const type = String.fromCharCode(pending[0]!);
+      if (type === 'Q' || type === 'E') counts.statements += 1;
+      if (type === 'Q' || type === 'S') counts.roundTrips += 1;
+      pending = pending.subarray(1 + length);
+    }
+  };
 }
 
 /** A simple-protocol COMMIT as `pg` sends it: message 'Q', length, then the text and its NUL. */
@@ -24,10 +67,12 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
   const sockets = new Set<Socket>();
   let armed = false;
   let lost = 0;
+  const counts: StatementCounts = { statements: 0, roundTrips: 0 };
   const server: Server = createServer((client) => {
     const upstream = connect(Number(targetUrl.port || 5432), targetUrl.hostname);
     sockets.add(client).add(upstream);
     let cutOnAnswer = false;
+    const count = frontendCounter(counts);
     const cut = () => {
       client.destroy();
       upstream.destroy();
@@ -37,6 +82,7 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
         armed = false;
         cutOnAnswer = true;
       }
+      count(chunk);
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
@@ -70,6 +116,7 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
     get lost() {
       return lost;
     },
+    counts: () => ({ ...counts }),
     async close() {
       for (const socket of sockets) socket.destroy();
       server.close();

@@ -6,14 +6,14 @@
 import { pickLocale, type People } from '../../core/people/index.js';
 import type { Directory } from './ports.js';
 
-export function createDirectory(deps: { people: Pick<People, 'get' | 'identityOf' | 'defaults'> }): Directory {
+export function createDirectory(deps: { people: Pick<People, 'reach' | 'defaults'> }): Directory {
   const { people } = deps;
   return {
     async resolve(db, personId) {
       // identityOf follows a /link join: the person's messages go to the platform they used last.
-      const identity = await people.identityOf(db, personId);
-      const person = identity && (await people.get(db, identity.personId));
-      if (!person || !identity) return null;
+      const found = await people.reach(db, personId);
+      if (!found) return null;
+      const { person, identity } = found;
       return {
         platform: identity.platform,
         // A private chat's id is the user's id on Telegram; the Discord Sender opens the DM channel from it.

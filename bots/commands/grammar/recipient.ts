@@ -2,7 +2,7 @@
  * Recipients are people with an id (reply-to author, text_mention, Discord USER option) or a bare `@username`
  * (no id: the core resolves it or holds the money in a claim). Display names are never read as recipients.
  */
-import type { Amount } from '../../../core/index.js';
+import type { Amount, Person } from '../../../core/index.js';
 import type { Actor, Mention } from '../types.js';
 import { takeAmount } from './amount.js';
 import { fail, failed, type CommandEvent, type Failure, type Input, type ParseContext } from './input.js';
@@ -15,6 +15,12 @@ export function recipientOf(recipient: Recipient, event: CommandEvent) {
   return recipient.kind === 'user'
     ? { actor: recipient.actor }
     : { username: recipient.username, platform: event.chat.platform };
+}
+
+/** `recipientOf`, with a person already touched before the transaction taken as they are. */
+export function payeeOf(recipient: Recipient, event: CommandEvent, touched: ReadonlyMap<string, Person>) {
+  const person = recipient.kind === 'user' ? touched.get(recipient.actor.userId) : undefined;
+  return person ? { person } : recipientOf(recipient, event);
 }
 
 /** The recipient and the amount at the start of a command's text, and the words after them. */

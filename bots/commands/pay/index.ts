@@ -1,6 +1,6 @@
 /** `/pay @name 12.50 lunch` (or a reply with `/pay 12.50`): send money, with Undo, a confirm card above the threshold. */
 import { CLAIM_RELEASE, CLAIM_RETURN, PAY_CONFIRM, PAY_UNDO } from '../../../core/index.js';
-import { parseTransfer, failed, recipientOf, type Recipient } from '../grammar/index.js';
+import { parseTransfer, failed, payeeOf, type Recipient } from '../grammar/index.js';
 import type { Amount } from '../../../core/index.js';
 import { AMOUNT, NOTE, USER, asked, onPress, type Feature, type OnceSpec } from '../spec.js';
 import { renderClaimOutcome, renderPayOutcome, renderUndoOutcome } from './render.js';
@@ -18,13 +18,14 @@ export const payCommand: OnceSpec<PayCommand> = {
   name: 'pay',
   example: '/pay @bob 10 lunch',
   once: true,
+  touchesNamed: true,
   discord: { options: [USER, AMOUNT, NOTE] },
   parse(input, context) {
     const transfer = parseTransfer(input, context, false);
     return failed(transfer) ? transfer : { name: 'pay', ...transfer };
   },
   async run(tx, ctx, command) {
-    const to = recipientOf(command.recipient, ctx.event);
+    const to = payeeOf(command.recipient, ctx.event, ctx.touched);
     const outcome = await ctx.core.payments.pay(tx, { ...asked(ctx, command), from: ctx.person, to });
     return {
       outcome,
