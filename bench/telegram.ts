@@ -131,7 +131,8 @@ async function serveApp(limits: 'lifted' | 'on'): Promise<void> {
     process.env.BENCH_NO_WORKERS ? (['http', 'bots'] as const) : ROLES,
     limits === 'lifted' ? { telegram: { limits: UNLIMITED, safetyMs: 0 } } : {},
   );
-  process.stdout.write(`${JSON.stringify({ port: app.port })}\n`);
+  // The data directory too: the parent removes it if this process has to be killed.
+  process.stdout.write(`${JSON.stringify({ port: app.port, dataDir })}\n`);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   await app.stop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -274,12 +275,12 @@ async function spawnBot(
     lines += chunk.toString('utf8').split('\n').length - 1;
     log.write(chunk);
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, dataDir } = await new Promise<{ port: number; dataDir?: string }>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const line = out.split('\n').find((l) => l.startsWith('{"port"'));
-      if (line) resolve((JSON.parse(line) as { port: number }).port);
+      if (line) resolve(JSON.parse(line) as { port: number; dataDir?: string });
     });
     child.once('exit', (code) =>
       reject(new Error(`${mode} exited with ${String(code)} before listening; see ${logFile}`)),
@@ -301,6 +302,7 @@ async function spawnBot(
       if (ended === 'exited') return 'exited';
       child.kill('SIGKILL');
       await exited;
+      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
       return 'killed';
     },
   };
