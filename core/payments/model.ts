@@ -15,10 +15,7 @@ export interface ChatScope {
  * nobody holds it, the money waits in a claim escrow).
  */
 export type PayRecipient =
-  | { personId: bigint }
-  | { person: Person }
-  | { actor: ActorInput }
-  | { username: string; platform: Platform };
+  { personId: bigint } | { person: Person } | { actor: ActorInput } | { username: string; platform: Platform };
 
 export const PAY_ERRORS = [
   'SelfPayment',
