@@ -158,13 +158,13 @@ async function startBots(parts: Parts): Promise<Stoppable[]> {
 
 /** A transport's send as the notifier's Sender: `typed` turns the platform's failures into RateLimited / Blocked. */
 function senderOf(
-  send: (to: string, message: OutMessage, key?: string) => Promise<{ messageId: string }>,
+  send: (to: string, message: OutMessage, key?: string, signal?: AbortSignal) => Promise<{ messageId: string }>,
   typed: (err: unknown) => Error | undefined,
 ): Sender {
   return {
-    async send(to, message, key) {
+    async send(to, message, key, signal) {
       try {
-        return await send(to, message, key);
+        return await send(to, message, key, signal);
       } catch (err) {
         throw typed(err) ?? err;
       }
@@ -189,7 +189,7 @@ export function discordSender(discord: DiscordTransport): Sender {
 /** Notifications share the transport's rate limits. */
 function telegramSender(telegram: TelegramTransport): Sender {
   return senderOf(
-    (chatId, message) => telegram.send(chatId, message),
+    (chatId, message, _key, signal) => telegram.send(chatId, message, signal),
     (err) => {
       const failure = apiFailure(err);
       if (failure?.code === 429) return new RateLimited((failure.retryAfterS ?? 1) * 1000, 'chat');

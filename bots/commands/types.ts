@@ -181,8 +181,11 @@ export interface Sender {
    * blocked the bot, the chat is gone), anything else for a transient failure (retried).
    * `key` names this message for good (the same on every retry): a platform that can deduplicate sends
    * (Discord's enforced nonce) delivers it once however often a lost answer makes the caller send it again.
+   * `signal`: the caller gives up waiting. A sender that queues (Telegram's paced outbound) then withdraws a message
+   * still waiting for its turn and rejects with the signal's reason: that message is never sent. One already on its
+   * way is not recalled; its outcome is awaited as usual.
    */
-  send(chatId: string, message: OutMessage, key?: string): Promise<{ messageId: string }>;
+  send(chatId: string, message: OutMessage, key?: string, signal?: AbortSignal): Promise<{ messageId: string }>;
 }
 
 export type Senders = Partial<Record<Platform, Sender>>;

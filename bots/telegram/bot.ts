@@ -94,7 +94,7 @@ export interface TelegramTransport {
    * rendering as replies. Resolves with the last message id; rejects with the Bot API error, readable with
    * `apiFailure` (429 after the bounded retries, 403 blocked).
    */
-  send(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
+  send(chatId: string, message: OutMessage, signal?: AbortSignal): Promise<{ messageId: string }>;
   /**
    * Edits a live message (the live worker's Telegram editor), through the same rate limits. "Not modified" is a
    * success; rejects with the Bot API error otherwise (bots/telegram/live.ts `isMessageGone`).
@@ -257,7 +257,7 @@ export function createTelegramTransport(deps: TelegramTransportDeps): TelegramTr
       log.info({ botId }, 'telegram transport stopped');
     },
     idle: () => processor.idle(),
-    send: (chatId, message) => effects.deliver(chatId, message),
+    send: (chatId, message, signal) => effects.deliver(chatId, message, signal),
     edit: (chatId, messageId, message) => liveEditor.edit(chatId, messageId, message),
     stopPoll: (chatId, messageId) => liveEditor.stopPoll(chatId, messageId),
     outboundStats: () => outbound.stats(),

@@ -51,15 +51,18 @@ interface Where {
   replyTo?: number;
   /** Never merged with other texts: its id matters (a live message) or a document follows it. */
   alone?: boolean;
+  /** Aborted while a piece still waits for its turn: that piece (and so the rest) is not sent (outbound.ts). */
+  signal?: AbortSignal;
 }
 
 export interface Effects {
   answerer(origin: Origin | undefined): CallbackAnswerer;
   /**
    * Sends `message` to a chat on the bot's own initiative (notifications), through the same rate-limited sender.
-   * Resolves with the id of the last message sent; rejects with the Bot API error (see `apiFailure`).
+   * Resolves with the id of the last message sent; rejects with the Bot API error (see `apiFailure`), or with the
+   * reason of `signal` when it was aborted before the message's turn came.
    */
-  deliver(chatId: string, message: OutMessage): Promise<{ messageId: string }>;
+  deliver(chatId: string, message: OutMessage, signal?: AbortSignal): Promise<{ messageId: string }>;
   /** Carries out `effects` for `origin`; resolves with a description of each one that could not be delivered. */
   perform(origin: Origin, effects: readonly Effect[], answerer: CallbackAnswerer): Promise<string[]>;
 }
@@ -120,8 +123,13 @@ export function createEffects(deps: EffectsDeps): Effects {
       // A text without buttons may share one message with others waiting for the same group (outbound.ts).
       const sent =
         buttons || where.alone === true
-          ? await outbound.send(chatId, (target) => compose(target, piece))
-          : await outbound.sendText(chatId, { text: piece, key: `thread:${where.threadId ?? ''}` }, compose);
+          ? await outbound.send(chatId, (target) => compose(target, piece), where.signal)
+          : await outbound.sendText(
+              chatId,
+              { text: piece, key: `thread:${where.threadId ?? ''}` },
+              compose,
+              where.signal,
+            );
       lastId = sent.message_id;
     }
     if (pieces.length === 0) log.warn({ chatId }, 'telegram: empty message not sent');
@@ -153,16 +161,19 @@ export function createEffects(deps: EffectsDeps): Effects {
     if (!doc) return sendText(chatId, message.text, where, keyboard);
     const asCaption = message.text.length <= MAX_CAPTION_LENGTH;
     if (!asCaption) await sendText(chatId, message.text, { ...where, alone: true }, undefined);
-    const sent = await outbound.send(chatId, (target) =>
-      telegram.sendDocument(
-        numeric(target),
-        { source: Buffer.from(doc.content, 'utf8'), filename: doc.filename },
-        {
-          ...(asCaption && message.text.trim() !== '' ? { caption: message.text } : {}),
-          ...(where.threadId !== undefined ? { message_thread_id: where.threadId } : {}),
-          ...(keyboard ? { reply_markup: keyboard } : {}),
-        },
-      ),
+    const sent = await outbound.send(
+      chatId,
+      (target) =>
+        telegram.sendDocument(
+          numeric(target),
+          { source: Buffer.from(doc.content, 'utf8'), filename: doc.filename },
+          {
+            ...(asCaption && message.text.trim() !== '' ? { caption: message.text } : {}),
+            ...(where.threadId !== undefined ? { message_thread_id: where.threadId } : {}),
+            ...(keyboard ? { reply_markup: keyboard } : {}),
+          },
+        ),
+      where.signal,
     );
     return sent.message_id;
   }
@@ -299,8 +310,8 @@ export function createEffects(deps: EffectsDeps): Effects {
     return problems;
   }
 
-  async function deliver(chatId: string, message: OutMessage): Promise<{ messageId: string }> {
-    const id = await send(chatId, message, {});
+  async function deliver(chatId: string, message: OutMessage, signal?: AbortSignal): Promise<{ messageId: string }> {
+    const id = await send(chatId, message, signal ? { signal } : {});
     if (id === undefined) throw new RangeError('nothing to send: the message text is empty');
     return { messageId: String(id) };
   }

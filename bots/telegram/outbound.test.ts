@@ -31,6 +31,51 @@ const maxInWindow = (times: number[], windowMs: number) =>
   Math.max(0, ...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
 
 describe('the outbound sender', () => {
+  it('a message whose sender gives up while it waits for its turn is never sent; the chat goes on', async () => {
+    const { outbound, sent, send } = recorder();
+    const first = send('42', 'a');
+    const controller = new AbortController();
+    const withdrawn = outbound.send(
+      '42',
+      (target) => {
+        sent.push({ chat: target, at: Date.now(), label: 'b' });
+        return Promise.resolve('b');
+      },
+      controller.signal,
+    );
+    const third = send('42', 'c');
+    await vi.advanceTimersByTimeAsync(500);
+    controller.abort(new Error('gave up'));
+    await expect(withdrawn).rejects.toThrow('gave up');
+    await vi.advanceTimersByTimeAsync(5_000);
+    await expect(Promise.all([first, third])).resolves.toEqual(['a', 'c']);
+    expect(sent.map((s) => [s.label, s.at])).toEqual([
+      ['a', 0],
+      ['c', 1_000],
+    ]);
+  });
+
+  it('a message already on its way when its sender gives up is sent, and its result comes back', async () => {
+    const { outbound, sent } = recorder();
+    const controller = new AbortController();
+    let answer: (id: string) => void = () => undefined;
+    const onItsWay = outbound.send(
+      '42',
+      (target) => {
+        sent.push({ chat: target, at: Date.now(), label: 'a' });
+        return new Promise<string>((resolve) => {
+          answer = resolve;
+        });
+      },
+      controller.signal,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort(new Error('gave up'));
+    answer('message 7');
+    await expect(onItsWay).resolves.toBe('message 7');
+    expect(sent).toHaveLength(1);
+  });
+
   it('sends one message a second to a chat, in order', async () => {
     const { sent, send } = recorder();
     const done = Promise.all(['a', 'b', 'c'].map((label) => send('42', label)));

@@ -41,13 +41,20 @@ export interface Outbound {
    * its result; rejects with the last error once it cannot be delivered. `call` receives the chat id to use (a
    * migrated group's new id on a retry).
    */
-  send<T>(chatId: string, call: (chatId: string) => Promise<T>): Promise<T>;
+  send<T>(chatId: string, call: (chatId: string) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /**
    * Like `send`, for a text message without buttons or document: in a group, when it waits in the queue together
    * with other such texts (same `part.key`), they go out as one message. `compose(chatId, text)` sends a text: the
    * first waiting part's `compose` sends the merged text, and every merged caller resolves with that message.
+   * `signal` (both): aborted while the call still waits its turn, it is taken out of the queue and rejects with the
+   * signal's reason — it is then never sent; once started, the call runs to its end.
    */
-  sendText<T>(chatId: string, part: MergeablePart, compose: (chatId: string, text: string) => Promise<T>): Promise<T>;
+  sendText<T>(
+    chatId: string,
+    part: MergeablePart,
+    compose: (chatId: string, text: string) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T>;
   stats(): OutboundStats;
   /** Rejects everything still queued (shutdown); calls in flight finish. */
   close(): void;
@@ -227,10 +234,17 @@ export function createOutbound(options: OutboundOptions): Outbound {
     job.reject(err);
   }
 
-  function enqueue<T>(chatId: string, call: (chatId: string) => Promise<T>, merge?: Job['merge']): Promise<T> {
+  function enqueue<T>(
+    chatId: string,
+    call: (chatId: string) => Promise<T>,
+    merge?: Job['merge'],
+    signal?: AbortSignal,
+  ): Promise<T> {
     if (closed) return Promise.reject(new OutboundClosedError('outbound sender closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
-      chatState(chatId).jobs.push({
+      const chat = chatState(chatId);
+      const job: Job = {
         call,
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -238,17 +252,42 @@ export function createOutbound(options: OutboundOptions): Outbound {
         migrated: false,
         ...(merge ? { merge } : {}),
         callers: 1,
-      });
+      };
+      chat.jobs.push(job);
+      if (signal) {
+        const withdraw = () => {
+          // Only while it waits: the head of a busy chat is in flight (or merged into the call in flight).
+          const at = chat.jobs.indexOf(job);
+          if (at < 0 || (at === 0 && chat.busy)) return;
+          chat.jobs.splice(at, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', withdraw, { once: true });
+        const settled = () => signal.removeEventListener('abort', withdraw);
+        job.resolve = (value) => {
+          settled();
+          resolve(value as T);
+        };
+        job.reject = (err) => {
+          settled();
+          reject(err);
+        };
+      }
       pump();
     });
   }
 
   return {
-    send<T>(chatId: string, call: (chatId: string) => Promise<T>): Promise<T> {
-      return enqueue(chatId, call);
+    send<T>(chatId: string, call: (chatId: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      return enqueue(chatId, call, undefined, signal);
     },
-    sendText<T>(chatId: string, part: MergeablePart, compose: (chatId: string, text: string) => Promise<T>) {
-      return enqueue<T>(chatId, (target) => compose(target, part.text), { ...part, compose });
+    sendText<T>(
+      chatId: string,
+      part: MergeablePart,
+      compose: (chatId: string, text: string) => Promise<T>,
+      signal?: AbortSignal,
+    ) {
+      return enqueue<T>(chatId, (target) => compose(target, part.text), { ...part, compose }, signal);
     },
     stats() {
       let queued = 0;

@@ -50,7 +50,10 @@ export interface NotifierOptions {
   digestMax: number;
   /** A digest stops growing past this many characters (Telegram's limit is 4096, Discord's 2000). */
   digestChars: number;
-  /** How long one platform call may take; a timeout is a transient failure (the message may have gone). */
+  /**
+   * How long a message may wait to be handed to the platform (queued behind other sends, then withdrawn unsent), and
+   * how long more a call on its way may take (a timeout then is a transient failure: the message may have gone).
+   */
   sendTimeoutMs: number;
 }
 
@@ -97,12 +100,23 @@ class SendTimeout extends Error {
   override name = 'SendTimeout';
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * `send`, given `ms` to be handed to the platform: then its signal is aborted, and a sender that queues (Telegram's
+ * paced outbound, behind a burst of replies) withdraws a message still waiting for its turn — it rejects with
+ * SendTimeout and is never sent, so the row's retry cannot make it a second message. A message already on its way is
+ * awaited up to `ms` more: one that did go out is then recorded as sent. Past that the batch stops waiting for it.
+ */
+function sendWithin<T>(ms: number, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = setTimeout(() => controller.abort(new SendTimeout(`not handed to the platform within ${ms} ms`)), ms);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SendTimeout(`no answer from the platform within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new SendTimeout(`no answer from the platform within ${2 * ms} ms`)), 2 * ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([send(controller.signal), timeout]).finally(() => {
+    clearTimeout(abort);
+    clearTimeout(timer);
+  });
 }
 
 const joinDigest = (messages: readonly OutMessage[]): OutMessage => {
@@ -236,7 +250,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const handedAt = Date.now();
         // The rows' keys name the message: a retry after a lost answer is the same message (Discord drops it).
         const key = included.map((r) => r.key).join('\n');
-        const { messageId } = await withTimeout(sender.send(recipient.chatId, message, key), options.sendTimeoutMs);
+        const { messageId } = await sendWithin(options.sendTimeoutMs, (signal) =>
+          sender.send(recipient.chatId, message, key, signal),
+        );
         metrics.sent(recipient.platform, 1);
         const sent = included.map((row) => ({
           outboxKey: row.key,
