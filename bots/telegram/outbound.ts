@@ -84,6 +84,9 @@ interface ChatState {
   perGroup: RollingWindow | undefined;
 }
 
+const abortReason = (signal: AbortSignal): Error =>
+  signal.reason instanceof Error ? signal.reason : new Error('the sender gave up waiting');
+
 export class OutboundClosedError extends Error {
   override name = 'OutboundClosedError';
 }
@@ -241,7 +244,7 @@ export function createOutbound(options: OutboundOptions): Outbound {
     signal?: AbortSignal,
   ): Promise<T> {
     if (closed) return Promise.reject(new OutboundClosedError('outbound sender closed'));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<T>((resolve, reject) => {
       const chat = chatState(chatId);
       const job: Job = {
@@ -260,18 +263,10 @@ export function createOutbound(options: OutboundOptions): Outbound {
           const at = chat.jobs.indexOf(job);
           if (at < 0 || (at === 0 && chat.busy)) return;
           chat.jobs.splice(at, 1);
-          reject(signal.reason);
+          reject(abortReason(signal));
         };
+        // A settled job is out of the queue: the listener then does nothing (it goes with the caller's signal).
         signal.addEventListener('abort', withdraw, { once: true });
-        const settled = () => signal.removeEventListener('abort', withdraw);
-        job.resolve = (value) => {
-          settled();
-          resolve(value as T);
-        };
-        job.reject = (err) => {
-          settled();
-          reject(err);
-        };
       }
       pump();
     });
