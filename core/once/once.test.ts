@@ -170,6 +170,66 @@ describe('once', () => {
     expect(line?.available.minor).toBe(50_00n - paid.minor);
   });
 
+  it('first deliveries arriving together commit as one: each sees the payments before it, none overdraws', async () => {
+    const alice = await person(f.core, 'alice_once7', 20_00n);
+    const bob = await person(f.core, 'bob_once7');
+    const keys = Array.from({ length: 5 }, (_, i) => ref(`tg:7:${i}`));
+    const results = await Promise.all(
+      keys.map((key) =>
+        once(f.db, { key, personId: alice.id, command: 'pay', fresh: true }, async (tx) =>
+          toWire(
+            await f.core.payments.pay(tx, {
+              key,
+              from: alice,
+              to: { personId: bob.id },
+              amount: { minor: 5_00n, currency: 'USD' },
+              chat: CHAT,
+            }),
+          ),
+        ),
+      ),
+    );
+    const types = results.map((r) => (r.outcome as { type: string }).type);
+    expect(types.filter((t) => t === 'paid')).toHaveLength(4);
+    expect(results.map((r) => r.outcome)).toContainEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    // One transaction recorded them all.
+    const xids = await f.db.query<{ n: string }>(
+      `SELECT count(DISTINCT xmin::text)::text AS n FROM command_log WHERE key = ANY($1::text[])`,
+      [keys],
+    );
+    expect(xids.rows[0]?.n).toBe('1');
+    for (const [i, key] of keys.entries()) expect(await recordedOutcome(key)).toEqual(results[i]?.outcome);
+    const [line] = await f.core.payments.balances(f.db, alice.id);
+    expect(line?.available.minor).toBe(0n);
+  });
+
+  it('a command that throws in a shared batch fails alone; its neighbours still commit', async () => {
+    const alice = await person(f.core, 'alice_once8', 20_00n);
+    const bob = await person(f.core, 'bob_once8');
+    const keys = Array.from({ length: 4 }, (_, i) => ref(`tg:8:${i}`));
+    const results = await Promise.allSettled(
+      keys.map((key, i) =>
+        once(f.db, { key, personId: alice.id, command: 'pay', fresh: true }, async (tx) => {
+          const outcome = await f.core.payments.pay(tx, {
+            key,
+            from: alice,
+            to: { personId: bob.id },
+            amount: { minor: 1_00n, currency: 'USD' },
+            chat: CHAT,
+          });
+          if (i === 2) throw new Error('boom');
+          return toWire(outcome);
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await recordedOutcome(keys[2]!)).toBeUndefined();
+    expect(await transfersWithRef(keys[2]!)).toBe(0);
+    for (const key of [keys[0]!, keys[1]!, keys[3]!]) expect(await transfersWithRef(key)).toBe(1);
+    const [line] = await f.core.payments.balances(f.db, alice.id);
+    expect(line?.available.minor).toBe(17_00n);
+  });
+
   it('an exception records nothing, so a redelivery runs the command', async () => {
     const key = ref('tg:4');
     await expect(

@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../db/executor.js';
 import { json } from '../db/rows.js';
+import { createBatcher, type Batcher } from '../db/batch.js';
 import { transact } from '../db/retry.js';
 import type { Json } from '../db/wire.js';
 
@@ -14,9 +15,10 @@ export interface OnceInput {
   command: string;
   /**
    * No earlier attempt of this delivery can have recorded its key (its first claim from the inbox): the command runs
-   * without reading the key first, and its outcome is recorded in the same statement that claims the key — one
-   * statement instead of two on the hot path. A twin that recorded the key meanwhile still wins: this run is then
-   * rolled back and its outcome replayed.
+   * without reading the key first, and its outcome is recorded in the same statement that claims the key. Such
+   * commands are group-committed: those arriving together share one transaction, one statement recording their
+   * keys and one COMMIT (see `runBatch`). A twin that recorded the key meanwhile still wins: this run is then rolled
+   * back and the twin's outcome replayed.
    */
   fresh?: boolean;
 }
@@ -41,6 +43,16 @@ export async function once<T extends Json>(
   input: OnceInput,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<OnceResult<T>> {
+  if (input.fresh === true) {
+    const result = await batcherOf(db).push({ input, fn: fn as (tx: Tx) => Promise<Json> });
+    if ('failed' in result) throw result.failed;
+    return result as OnceResult<T>;
+  }
+  return alone(db, input, fn);
+}
+
+/** `once` in a transaction of its own: the key read (or, `fresh`, recorded) first on a retry. */
+async function alone<T extends Json>(db: Db, input: OnceInput, fn: (tx: Tx) => Promise<T>): Promise<OnceResult<T>> {
   let attempt = 0;
   try {
     return await transact(
@@ -56,12 +68,74 @@ export async function once<T extends Json>(
     );
   } catch (err) {
     if (!(err instanceof RecordedMeanwhile)) throw err;
-    const r = await db.query<{ outcome: unknown }>(`SELECT outcome FROM command_log WHERE key = $1`, [input.key]);
-    const row = r.rows[0];
-    if (!row || row.outcome === null) throw new Error(`command_log ${input.key} has no outcome`);
-    return { outcome: json<T>(row.outcome), replayed: true };
+    return replay(db, input.key);
   }
 }
+
+async function replay<T extends Json>(db: Db, key: string): Promise<OnceResult<T>> {
+  const r = await db.query<{ outcome: unknown }>(`SELECT outcome FROM command_log WHERE key = $1`, [key]);
+  const row = r.rows[0];
+  if (!row || row.outcome === null) throw new Error(`command_log ${key} has no outcome`);
+  return { outcome: json<T>(row.outcome), replayed: true };
+}
+
+interface Batched {
+  input: OnceInput;
+  fn: (tx: Tx) => Promise<Json>;
+}
+
+/**
+ * Group commit of first deliveries: the fresh commands that arrive while a batch runs make the next one — their
+ * commands run one after another in one transaction (each sees the writes of those before it, as if they had
+ * committed just before), then every outcome is recorded with its key in one statement, and one COMMIT (one fsync)
+ * serves them all. A command that throws, a key that a twin recorded meanwhile, or a COMMIT whose outcome is unknown
+ * rolls the batch back (or leaves it in doubt) and runs each of its commands again alone, reading its key first: a
+ * command never fails its neighbours, and none runs twice to effect.
+ */
+function batcherOf(db: Db): Batcher<Batched, OnceResult<Json> | { failed: unknown }> {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = createBatcher((items: Batched[]) => runBatch(db, items), { maxBatch: 64 });
+    batchers.set(db, batcher);
+  }
+  return batcher;
+}
+
+const batchers = new WeakMap<Db, Batcher<Batched, OnceResult<Json> | { failed: unknown }>>();
+
+async function runBatch(db: Db, items: readonly Batched[]): Promise<Array<OnceResult<Json> | { failed: unknown }>> {
+  const keys = new Set(items.map((item) => item.input.key));
+  if (items.length === 1 || keys.size < items.length) {
+    // One command (nothing to share), or a key twice in one batch: each alone, the second replaying the first.
+    const results = [];
+    for (const item of items) results.push(await settle(alone(db, item.input, item.fn)));
+    return results;
+  }
+  try {
+    return await transact(db, async (tx) => {
+      const texts: string[] = [];
+      for (const item of items) texts.push(JSON.stringify(await item.fn(tx)));
+      const recorded = await tx.query(
+        `INSERT INTO command_log (key, person_id, command, outcome)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[])
+         ON CONFLICT (key) DO NOTHING`,
+        [
+          items.map((item) => item.input.key),
+          items.map((item) => item.input.personId ?? null),
+          items.map((item) => item.input.command),
+          texts,
+        ],
+      );
+      if (recorded.rowCount !== items.length) throw new RecordedMeanwhile('a key of the batch was recorded meanwhile');
+      return texts.map((text) => ({ outcome: JSON.parse(text) as Json, replayed: false }));
+    });
+  } catch {
+    // Rolled back, or committed without our knowing (a lost COMMIT): alone, each reads its key first.
+    return Promise.all(items.map((item) => settle(alone(db, { ...item.input, fresh: false }, item.fn))));
+  }
+}
+
+const settle = <T>(run: Promise<T>): Promise<T | { failed: unknown }> => run.catch((failed: unknown) => ({ failed }));
 
 /** A twin recorded the key while this run ran: roll this run back and replay the twin's outcome. */
 class RecordedMeanwhile extends Error {}
