@@ -21,6 +21,11 @@ export interface TxOptions {
    * a migration rewriting a large table.
    */
   statementTimeoutMs?: number;
+  /**
+   * Postgres: a statement of this transaction that waits longer than this for a lock fails (55P03) instead, e.g. a
+   * group-committed batch that should rather fall back to running its commands alone than wait behind one hot row.
+   */
+  lockTimeoutMs?: number;
 }
 
 interface Queryable {

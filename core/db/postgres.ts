@@ -139,6 +139,8 @@ export function createPostgresDb(options: PostgresOptions): Db {
       try {
         await client.query(beginStatement(txOptions));
         if (own !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.max(0, Math.trunc(own))}`);
+        const lockWait = txOptions?.lockTimeoutMs;
+        if (lockWait !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(lockWait))}`);
         const tx: Tx = { kind: 'tx', query: (text, params) => run(client, text, params, queryTimeoutMs) };
         const result = await fn(tx);
         committing = true;

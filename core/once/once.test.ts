@@ -230,6 +230,50 @@ describe('once', () => {
     expect(line?.available.minor).toBe(17_00n);
   });
 
+  it('a batch stuck behind a locked wallet lets its other commands commit; the stuck one waits alone', async () => {
+    const alice = await person(f.core, 'alice_once9', 10_00n);
+    const carol = await person(f.core, 'carol_once9', 10_00n);
+    const bob = await person(f.core, 'bob_once9');
+    const dave = await person(f.core, 'dave_once9');
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // A slow transaction holds alice's wallet.
+    const slow = f.db.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM accounts WHERE owner = $1 FOR UPDATE`, [`person:${alice.id}`]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const payFrom = (from: typeof alice, to: typeof bob, key: string) =>
+      once(f.db, { key, personId: from.id, command: 'pay', fresh: true }, async (tx) =>
+        toWire(
+          await f.core.payments.pay(tx, {
+            key,
+            from,
+            to: { personId: to.id },
+            amount: { minor: 1_00n, currency: 'USD' },
+            chat: CHAT,
+          }),
+        ),
+      );
+    const [aliceKey, carolKey] = [ref('tg:9:alice'), ref('tg:9:carol')];
+    const alicePays = payFrom(alice, bob, aliceKey);
+    const carolPays = payFrom(carol, dave, carolKey);
+    alicePays.catch(() => undefined); // awaited below
+    expect((await carolPays).outcome).toMatchObject({ type: 'paid' });
+    expect(await transfersWithRef(aliceKey)).toBe(0);
+    release();
+    await slow;
+    expect((await alicePays).outcome).toMatchObject({ type: 'paid' });
+    expect(await transfersWithRef(aliceKey)).toBe(1);
+  });
+
   it('an exception records nothing, so a redelivery runs the command', async () => {
     const key = ref('tg:4');
     await expect(

@@ -1,7 +1,7 @@
 import type { Db, Tx } from '../db/executor.js';
 import { json } from '../db/rows.js';
 import { createBatcher, type Batcher } from '../db/batch.js';
-import { transact } from '../db/retry.js';
+import { retrying, transact } from '../db/retry.js';
 import type { Json } from '../db/wire.js';
 
 /** Keys are kept 7 days (SPEC §5: Telegram may reuse update ids after a quiet week). */
@@ -15,10 +15,9 @@ export interface OnceInput {
   command: string;
   /**
    * No earlier attempt of this delivery can have recorded its key (its first claim from the inbox): the command runs
-   * without reading the key first, and its outcome is recorded in the same statement that claims the key. Such
-   * commands are group-committed: those arriving together share one transaction, one statement recording their
-   * keys and one COMMIT (see `runBatch`). A twin that recorded the key meanwhile still wins: this run is then rolled
-   * back and the twin's outcome replayed.
+   * without reading the key first, group-committed with the other first deliveries of the moment — one transaction,
+   * one statement recording all their keys and outcomes, one COMMIT (see `runBatch`). A twin that recorded the key
+   * meanwhile still wins: the batch is rolled back and this command, run again alone, replays the twin's outcome.
    */
   fresh?: boolean;
 }
@@ -32,9 +31,9 @@ export interface OnceResult<T> {
 /**
  * Runs a command exactly once per key. `fn` and the record of its outcome (success or rejection) commit
  * in one transaction; a repeated key — also a concurrent twin, which waits on the key's primary key
- * until the first commits — returns the stored outcome without running `fn` (with `fresh`, `fn` runs first and a
- * key recorded meanwhile rolls it back before the stored outcome is returned). An exception rolls back
- * everything (nothing is recorded, so a redelivery retries). A connection lost before or during COMMIT runs it again
+ * until the first commits — returns the stored outcome without running `fn` (with `fresh`, `fn` runs first, in a
+ * shared transaction, and a key recorded meanwhile rolls it back before the stored outcome is returned). An exception
+ * rolls back everything (nothing is recorded, so a redelivery retries). A connection lost before or during COMMIT runs it again
  * once the database answers (the key decides whether it had committed). The returned outcome is always the JSON
  * round-trip of what `fn` returned, so a first run and a replay look the same.
  */
@@ -44,39 +43,17 @@ export async function once<T extends Json>(
   fn: (tx: Tx) => Promise<T>,
 ): Promise<OnceResult<T>> {
   if (input.fresh === true) {
-    const result = await batcherOf(db).push({ input, fn: fn as (tx: Tx) => Promise<Json> });
+    const result = await batcherOf(db).push({ input, fn });
     if ('failed' in result) throw result.failed;
     return result as OnceResult<T>;
   }
   return alone(db, input, fn);
 }
 
-/** `once` in a transaction of its own: the key read (or, `fresh`, recorded) first on a retry. */
-async function alone<T extends Json>(db: Db, input: OnceInput, fn: (tx: Tx) => Promise<T>): Promise<OnceResult<T>> {
-  let attempt = 0;
-  try {
-    return await transact(
-      db,
-      async (tx) => {
-        attempt += 1;
-        // A retry (deadlock, lost COMMIT) may follow a run that committed: it reads the key first.
-        if (input.fresh === true && attempt === 1) return recordAtEnd(tx, input, fn);
-        return claimFirst(tx, input, fn);
-      },
-      // retry-safe after a lost COMMIT: the key is read first, so a COMMIT that landed replays its recorded outcome.
-      { keyed: true },
-    );
-  } catch (err) {
-    if (!(err instanceof RecordedMeanwhile)) throw err;
-    return replay(db, input.key);
-  }
-}
-
-async function replay<T extends Json>(db: Db, key: string): Promise<OnceResult<T>> {
-  const r = await db.query<{ outcome: unknown }>(`SELECT outcome FROM command_log WHERE key = $1`, [key]);
-  const row = r.rows[0];
-  if (!row || row.outcome === null) throw new Error(`command_log ${key} has no outcome`);
-  return { outcome: json<T>(row.outcome), replayed: true };
+/** `once` in a transaction of its own, reading the key first. */
+function alone<T extends Json>(db: Db, input: OnceInput, fn: (tx: Tx) => Promise<T>): Promise<OnceResult<T>> {
+  // retry-safe after a lost COMMIT: the key is read first, so a COMMIT that landed replays its recorded outcome.
+  return transact(db, (tx) => claimFirst(tx, input, fn), { keyed: true });
 }
 
 interface Batched {
@@ -92,7 +69,10 @@ interface Batched {
  * rolls the batch back (or leaves it in doubt) and runs each of its commands again alone, reading its key first: a
  * command never fails its neighbours, and none runs twice to effect.
  */
-function batcherOf(db: Db): Batcher<Batched, OnceResult<Json> | { failed: unknown }> {
+type Settled = OnceResult<Json> | { failed: unknown };
+
+/** Each caller's result, as a promise: a command sent back to run alone settles on its own, after the batch. */
+function batcherOf(db: Db): Batcher<Batched, Promise<Settled>> {
   let batcher = batchers.get(db);
   if (!batcher) {
     batcher = createBatcher((items: Batched[]) => runBatch(db, items), { maxBatch: 64 });
@@ -101,43 +81,54 @@ function batcherOf(db: Db): Batcher<Batched, OnceResult<Json> | { failed: unknow
   return batcher;
 }
 
-const batchers = new WeakMap<Db, Batcher<Batched, OnceResult<Json> | { failed: unknown }>>();
+const batchers = new WeakMap<Db, Batcher<Batched, Promise<Settled>>>();
 
-async function runBatch(db: Db, items: readonly Batched[]): Promise<Array<OnceResult<Json> | { failed: unknown }>> {
-  const keys = new Set(items.map((item) => item.input.key));
-  if (items.length === 1 || keys.size < items.length) {
-    // One command (nothing to share), or a key twice in one batch: each alone, the second replaying the first.
-    const results = [];
-    for (const item of items) results.push(await settle(alone(db, item.input, item.fn)));
-    return results;
-  }
+async function runBatch(db: Db, items: readonly Batched[]): Promise<Array<Promise<Settled>>> {
+  // Each alone, reading its key first, outside the batch pipeline (which goes on with the next batch meanwhile).
+  const eachAlone = () => items.map((item) => settle(alone(db, { ...item.input, fresh: false }, item.fn)));
+  // A key twice in one batch (two first deliveries of one key cannot both be first): the second replays the first.
+  if (new Set(items.map((item) => item.input.key)).size < items.length) return eachAlone();
   try {
-    return await transact(db, async (tx) => {
-      const texts: string[] = [];
-      for (const item of items) texts.push(JSON.stringify(await item.fn(tx)));
-      const recorded = await tx.query(
-        `INSERT INTO command_log (key, person_id, command, outcome)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[])
-         ON CONFLICT (key) DO NOTHING`,
-        [
-          items.map((item) => item.input.key),
-          items.map((item) => item.input.personId ?? null),
-          items.map((item) => item.input.command),
-          texts,
-        ],
-      );
-      if (recorded.rowCount !== items.length) throw new RecordedMeanwhile('a key of the batch was recorded meanwhile');
-      return texts.map((text) => ({ outcome: JSON.parse(text) as Json, replayed: false }));
-    });
+    const outcomes = await retrying(() =>
+      db.transaction(
+        async (tx) => {
+          const texts: string[] = [];
+          for (const item of items) texts.push(JSON.stringify(await item.fn(tx)));
+          const recorded = await tx.query(
+            `INSERT INTO command_log (key, person_id, command, outcome)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[])
+             ON CONFLICT (key) DO NOTHING`,
+            [
+              items.map((item) => item.input.key),
+              items.map((item) => item.input.personId ?? null),
+              items.map((item) => item.input.command),
+              texts,
+            ],
+          );
+          if (recorded.rowCount !== items.length)
+            throw new RecordedMeanwhile('a key of the batch was recorded meanwhile');
+          return texts.map((text) => ({ outcome: JSON.parse(text) as Json, replayed: false }));
+        },
+        { lockTimeoutMs: BATCH_LOCK_WAIT_MS },
+      ),
+    );
+    return outcomes.map((outcome) => Promise.resolve(outcome));
   } catch {
-    // Rolled back, or committed without our knowing (a lost COMMIT): alone, each reads its key first.
-    return Promise.all(items.map((item) => settle(alone(db, { ...item.input, fresh: false }, item.fn))));
+    // Rolled back (a command threw, a lock waited too long, a key was recorded meanwhile), or committed without our
+    // knowing (a lost COMMIT): each command again alone, where its own error, if any, reaches its own caller.
+    return eachAlone();
   }
 }
 
-const settle = <T>(run: Promise<T>): Promise<T | { failed: unknown }> => run.catch((failed: unknown) => ({ failed }));
+/**
+ * A batch waits this long at most for a row lock (a wallet a slow transaction holds): then it falls back to running
+ * its commands alone, so one hot row holds up only the commands that touch it, not every command of the batch.
+ */
+const BATCH_LOCK_WAIT_MS = 1_000;
 
-/** A twin recorded the key while this run ran: roll this run back and replay the twin's outcome. */
+const settle = (run: Promise<OnceResult<Json>>): Promise<Settled> => run.catch((failed: unknown) => ({ failed }));
+
+/** A twin recorded a key of the batch while it ran: the batch rolls back and each command runs again alone. */
 class RecordedMeanwhile extends Error {}
 
 /** The key claimed first (a concurrent twin waits on it until this commits), the outcome written at the end. */
@@ -158,22 +149,6 @@ async function claimFirst<T extends Json>(
   }
   const text = JSON.stringify(await fn(tx));
   await tx.query(`UPDATE command_log SET outcome = $2::jsonb WHERE key = $1`, [input.key, text]);
-  return { outcome: JSON.parse(text) as T, replayed: false };
-}
-
-/** The command first, then key and outcome in one statement; a key taken meanwhile rolls the run back. */
-async function recordAtEnd<T extends Json>(
-  tx: Tx,
-  input: OnceInput,
-  fn: (tx: Tx) => Promise<T>,
-): Promise<OnceResult<T>> {
-  const text = JSON.stringify(await fn(tx));
-  const recorded = await tx.query(
-    `INSERT INTO command_log (key, person_id, command, outcome) VALUES ($1, $2, $3, $4::jsonb)
-     ON CONFLICT (key) DO NOTHING`,
-    [input.key, input.personId ?? null, input.command, text],
-  );
-  if (recorded.rowCount === 0) throw new RecordedMeanwhile(`command_log ${input.key} was recorded meanwhile`);
   return { outcome: JSON.parse(text) as T, replayed: false };
 }
 
