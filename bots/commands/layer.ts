@@ -145,6 +145,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       chat: { platform: event.chat.platform, chatId: event.chat.chatId },
       commands: COMMANDS,
       touched: spec.once && spec.touchesNamed === true ? await members.touchNamed(event) : new Map(),
+      firstRun: delivery.first === true,
     };
     if (!spec.once) {
       const parsed = parseCommand(event, parseContext(reader));

@@ -51,6 +51,8 @@ export interface CommandContext {
   commands: readonly CommandSpec[];
   /** The people named by platform user, touched before the transaction (specs with `touchesNamed`), by user id. */
   touched: ReadonlyMap<string, Person>;
+  /** The delivery's first run (`DeliveryAttempt.first`): its key has never been used. */
+  firstRun: boolean;
 }
 
 /** A command that wrote: what the core said (a refusal is `type: 'rejected'`, with its code) and the reply. */

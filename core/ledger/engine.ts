@@ -9,15 +9,14 @@ export type UnitResult =
 
 /**
  * Applies independent units in the caller's transaction: lock every account involved in ascending id
- * order, read references and prior resolutions under those locks, plan purely, then write all rows in
- * one INSERT and all totals in one UPDATE. Balance checks therefore run in the same transaction as the
+ * order, read references and prior resolutions under those locks, plan purely, then write all rows and all
+ * totals in one statement. Balance checks therefore run in the same transaction as the
  * write, on locked rows (never a read followed by an unlocked write).
  */
-export async function applyUnits(tx: Tx, units: readonly Unit[]): Promise<UnitResult[]> {
-  const state = await loadState(tx, units);
+export async function applyUnits(tx: Tx, units: readonly Unit[], hints: ApplyHints = {}): Promise<UnitResult[]> {
+  const state = await loadState(tx, units, hints);
   const plan = planUnits(state, units);
-  const inserted = await insertRows(tx, plan.rows);
-  await updateTotals(tx, plan.totals);
+  const inserted = await write(tx, plan.rows, plan.totals);
 
   const results: UnitResult[] = [];
   for (const p of plan.units) {
@@ -41,12 +40,26 @@ export async function applyUnits(tx: Tx, units: readonly Unit[]): Promise<UnitRe
   return results;
 }
 
+/** What the caller already knows of a unit it applies in its own transaction: each saves the engine a statement. */
+export interface ApplyHints {
+  /**
+   * The accounts the unit moves money between, already read FOR UPDATE in this transaction (`openAccounts` with
+   * `lock`): they are not locked and read again. Ignored unless they are all of the unit's accounts.
+   */
+  locked?: readonly Account[];
+  /**
+   * The unit's refs are the key of a delivery's first run: no transfer can carry them yet, so they are not looked up.
+   * A wrong hint cannot double anything: the insert then fails on the unique ref, and the caller's retry reads them.
+   */
+  newRefs?: boolean;
+}
+
 const required = <T>(v: T | undefined): T => {
   if (v === undefined) throw new Error('ledger: planned row missing after insert');
   return v;
 };
 
-async function loadState(tx: Tx, units: readonly Unit[]): Promise<LedgerState> {
+async function loadState(tx: Tx, units: readonly Unit[], hints: ApplyHints): Promise<LedgerState> {
   const legs = units.flatMap((u) => u.legs);
   const refIds = new Set<bigint>();
   for (const leg of legs) {
@@ -73,16 +86,24 @@ async function loadState(tx: Tx, units: readonly Unit[]): Promise<LedgerState> {
       }
     }
   }
-  // Lock order: ascending id, in one statement, so two writers never deadlock on accounts.
-  const locked = await tx.query(
-    `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
-    [[...accountIds]],
-  );
-  const accounts = new Map<bigint, Account>(locked.rows.map(toAccount).map((a) => [a.id, a]));
+  const prelocked = new Map((hints.locked ?? []).map((a) => [a.id, a]));
+  let accounts: Map<bigint, Account>;
+  if ([...accountIds].every((id) => prelocked.has(id))) accounts = prelocked;
+  else {
+    // Lock order: ascending id, in one statement, so two writers never deadlock on accounts.
+    const locked = await tx.query(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`,
+      [[...accountIds]],
+    );
+    accounts = new Map<bigint, Account>(locked.rows.map(toAccount).map((a) => [a.id, a]));
+  }
 
-  const refs = [...new Set(legs.map((l) => l.ref))];
-  const existing = await tx.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE ref = ANY($1::text[])`, [refs]);
-  const existingByRef = new Map(existing.rows.map(toTransfer).map((t) => [t.ref, t]));
+  const existingByRef = new Map<string, Transfer>();
+  if (hints.newRefs !== true) {
+    const refs = [...new Set(legs.map((l) => l.ref))];
+    const existing = await tx.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE ref = ANY($1::text[])`, [refs]);
+    for (const t of existing.rows.map(toTransfer)) existingByRef.set(t.ref, t);
+  }
 
   const resolved = new Set<bigint>();
   const reversed = new Map<bigint, bigint>();
@@ -107,12 +128,26 @@ async function loadState(tx: Tx, units: readonly Unit[]): Promise<LedgerState> {
   return { now, accounts, referenced, existingByRef, resolved, reversed };
 }
 
-async function insertRows(tx: Tx, rows: readonly PlannedRow[]): Promise<Map<string, Transfer>> {
+/**
+ * The planned rows inserted and the new totals written, in one statement (the totals are absolute values computed
+ * on the rows locked since loadState). Nothing to write when every unit was refused or replayed.
+ */
+async function write(
+  tx: Tx,
+  rows: readonly PlannedRow[],
+  totals: ReadonlyMap<bigint, Totals>,
+): Promise<Map<string, Transfer>> {
   const out = new Map<string, Transfer>();
-  if (rows.length === 0) return out;
+  if (rows.length === 0 && totals.size === 0) return out;
   const col = <K extends keyof PlannedRow>(k: K): PlannedRow[K][] => rows.map((r) => r[k]);
+  const entries = [...totals.entries()];
   const result = await tx.query(
-    `INSERT INTO transfers (ref, debit_account, credit_account, amount, currency, state, pending_id, reverses_id,
+    `WITH totals AS (
+       UPDATE accounts a SET debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
+         FROM unnest($13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[]) AS v(id, dp, dpo, cp, cpo)
+        WHERE a.id = v.id
+     )
+     INSERT INTO transfers (ref, debit_account, credit_account, amount, currency, state, pending_id, reverses_id,
                             batch_ref, kind, meta, expires_at)
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[],
                           $8::bigint[], $9::text[], $10::text[], $11::jsonb[], $12::timestamptz[])
@@ -130,21 +165,6 @@ async function insertRows(tx: Tx, rows: readonly PlannedRow[]): Promise<Map<stri
       col('kind'),
       rows.map((r) => JSON.stringify(r.meta)),
       rows.map((r) => r.expiresAt?.toISOString() ?? null),
-    ],
-  );
-  for (const t of result.rows.map(toTransfer)) out.set(t.ref, t);
-  return out;
-}
-
-async function updateTotals(tx: Tx, totals: ReadonlyMap<bigint, Totals>): Promise<void> {
-  if (totals.size === 0) return;
-  const entries = [...totals.entries()];
-  // Absolute values are correct here: the rows are locked by this transaction since loadState.
-  await tx.query(
-    `UPDATE accounts a SET debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
-       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS v(id, dp, dpo, cp, cpo)
-      WHERE a.id = v.id`,
-    [
       entries.map(([id]) => id),
       entries.map(([, t]) => t.debitsPending),
       entries.map(([, t]) => t.debitsPosted),
@@ -152,6 +172,8 @@ async function updateTotals(tx: Tx, totals: ReadonlyMap<bigint, Totals>): Promis
       entries.map(([, t]) => t.creditsPosted),
     ],
   );
+  for (const t of result.rows.map(toTransfer)) out.set(t.ref, t);
+  return out;
 }
 
 /** Serialization failure, deadlock, or a unique reference another writer committed first. */

@@ -8,6 +8,7 @@ import {
   getAccount,
   history,
   openAccount,
+  openAccounts,
   type Ledger,
   type Transfer,
 } from './index.js';
@@ -50,6 +51,36 @@ describe('transfers', () => {
     expect(await available(bob.id)).toBe(2_50n);
     const [balance] = await balancesOf(t.db, 'user:bob-1');
     expect(balance).toEqual({ currency: 'USD', posted: 2_50n, available: 2_50n, pendingIn: 0n, pendingOut: 0n });
+  });
+
+  it('with wallets read locked and a first-run ref, a payment checks the same balance and cannot land twice', async () => {
+    await fundedWallet(t.db, ledger, 'user:alice-h', 3_00n);
+    await wallet(t.db, 'user:bob-h');
+    const key = ref('first-run');
+    const pay = (amount: bigint) =>
+      t.db.transaction(async (tx) => {
+        const wallets = await openAccounts(
+          tx,
+          [
+            { kind: 'wallet', owner: 'user:alice-h', currency: 'USD' },
+            { kind: 'wallet', owner: 'user:bob-h', currency: 'USD' },
+          ],
+          { lock: true },
+        );
+        const [from, to] = wallets;
+        return ledger.apply(
+          tx,
+          { legs: [{ op: 'transfer', ref: key, debit: from!.id, credit: to!.id, amount, kind: 'pay' }] },
+          { locked: wallets, newRefs: true },
+        );
+      });
+    // The balance is checked on the rows read locked: too much is refused.
+    expect(await pay(3_01n)).toEqual({ ok: false, error: 'InsufficientFunds', leg: 0 });
+    expect((await pay(2_00n)).ok).toBe(true);
+    // The same ref again under a wrong "first run" hint fails on the unique ref: nothing moves twice.
+    await expect(pay(50n)).rejects.toMatchObject({ code: '23505' });
+    const [alice] = await balancesOf(t.db, 'user:alice-h');
+    expect(alice?.available).toBe(1_00n);
   });
 
   it('a wallet cannot pay more than it has, and nothing changes', async () => {

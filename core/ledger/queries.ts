@@ -22,16 +22,21 @@ export async function openAccount(
 
 /**
  * Opens (or returns) several accounts, in the order given: one statement when they all exist. Missing ones are
- * inserted in one statement ordered by owner, so two transactions opening the same pair never deadlock.
+ * inserted in one statement ordered by owner, so two transactions opening the same pair never deadlock. `lock` (in a
+ * transaction): the accounts are read FOR UPDATE, in ascending id order as the ledger locks them — hand them to
+ * `ledger.apply` (`hints.locked`) and it need not lock them again.
  */
 export async function openAccounts(
   exec: Executor,
   specs: ReadonlyArray<{ kind: AccountKind; owner: string; currency: string }>,
+  options: { lock?: boolean } = {},
 ): Promise<Account[]> {
   const find = async () => {
     const r = await exec.query(
       `SELECT ${ACCOUNT_COLUMNS} FROM accounts
-        WHERE (owner, currency) IN (SELECT * FROM unnest($1::text[], $2::char(3)[]))`,
+        WHERE (owner, currency) IN (SELECT * FROM unnest($1::text[], $2::char(3)[]))${
+          options.lock === true ? ' ORDER BY id FOR UPDATE' : ''
+        }`,
       [specs.map((s) => s.owner), specs.map((s) => s.currency)],
     );
     return new Map(r.rows.map((row) => toAccount(row)).map((a) => [`${a.owner}/${a.currency}`, a]));

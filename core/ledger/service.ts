@@ -2,7 +2,7 @@ import { retrying } from '../db/retry.js';
 import type { Db, Executor } from '../db/executor.js';
 import { createBatcher } from '../db/batch.js';
 import { silentLog, type Log } from '../log.js';
-import { applyUnits, isRetryable, type UnitResult } from './engine.js';
+import { applyUnits, isRetryable, type ApplyHints, type UnitResult } from './engine.js';
 import type { Unit } from './model.js';
 
 export interface LedgerDeps {
@@ -19,9 +19,10 @@ export interface Ledger {
    * Applies one unit (all legs or none) in the caller's transaction when `exec` is a Tx — so a
    * ledger change commits together with the caller's other writes — or in its own transaction
    * (retried on a deadlock or a concurrent same-ref insert). In the caller's transaction such an error
-   * fails that transaction, and the caller retries it whole.
+   * fails that transaction, and the caller retries it whole. `hints` (in the caller's transaction): what it already
+   * knows, saving a statement each.
    */
-  apply(exec: Executor, unit: Unit): Promise<UnitResult>;
+  apply(exec: Executor, unit: Unit, hints?: ApplyHints): Promise<UnitResult>;
   /**
    * Applies one unit through group commit: units arriving while a batch commits are applied together
    * in the next transaction (one lock hold and one fsync for many), each caller getting its own result.
@@ -51,13 +52,13 @@ export function createLedger(deps: LedgerDeps): Ledger {
       onRetry: (err, attempt) => log.debug({ err, attempt, what }, 'ledger transaction retried'),
     });
 
-  async function apply(exec: Executor, unit: Unit): Promise<UnitResult> {
+  async function apply(exec: Executor, unit: Unit, hints?: ApplyHints): Promise<UnitResult> {
     // In the caller's transaction a deadlock or a concurrent insert of the same ref fails that transaction, and its
     // owner retries it whole (transact, the inbox, the job queue): a savepoint per unit would cost two round trips
     // on every command for a case that the retry covers.
     const results =
       exec.kind === 'tx'
-        ? await applyUnits(exec, [unit])
+        ? await applyUnits(exec, [unit], hints)
         : await retried('apply', () => exec.transaction((tx) => applyUnits(tx, [unit])));
     return results[0] as UnitResult;
   }

@@ -65,6 +65,8 @@ export interface PayInput {
   undo?: boolean;
   /** Send the recipient `pay.received` (default true; a paid request sends `request.paid` instead). */
   notifyRecipient?: boolean;
+  /** `key` is a delivery's on its first run (core/once `fresh`): no transfer carries it yet (ledger `newRefs`). */
+  firstRun?: boolean;
 }
 
 export interface Payments {
@@ -260,21 +262,27 @@ export function createPayments(deps: PaymentsDeps): Payments {
     }
 
     const wallet = (id: bigint) => ({ kind: 'wallet' as const, owner: walletOwner(id), currency: amount.currency });
-    const [fromWallet, toWallet] = await openAccounts(tx, [wallet(from.id), wallet(recipient.id)]);
+    // Read locked, so the ledger need not lock them again.
+    const wallets = await openAccounts(tx, [wallet(from.id), wallet(recipient.id)], { lock: true });
+    const [fromWallet, toWallet] = wallets;
     if (!fromWallet || !toWallet) throw new Error('wallets were not opened');
-    const r = await ledger.apply(tx, {
-      legs: [
-        {
-          op: 'transfer',
-          ref: input.key,
-          debit: fromWallet.id,
-          credit: toWallet.id,
-          amount: amount.minor,
-          kind: 'pay',
-          meta: note ? { note } : {},
-        },
-      ],
-    });
+    const r = await ledger.apply(
+      tx,
+      {
+        legs: [
+          {
+            op: 'transfer',
+            ref: input.key,
+            debit: fromWallet.id,
+            credit: toWallet.id,
+            amount: amount.minor,
+            kind: 'pay',
+            meta: note ? { note } : {},
+          },
+        ],
+      },
+      { locked: wallets, newRefs: input.firstRun === true },
+    );
     if (!r.ok) return rejected(payErrorOf(r.error));
     const transfer = r.transfers[0];
     if (!transfer) throw new Error('ledger returned no transfer');

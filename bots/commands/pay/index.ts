@@ -26,7 +26,12 @@ export const payCommand: OnceSpec<PayCommand> = {
   },
   async run(tx, ctx, command) {
     const to = payeeOf(command.recipient, ctx.event, ctx.touched);
-    const outcome = await ctx.core.payments.pay(tx, { ...asked(ctx, command), from: ctx.person, to });
+    const outcome = await ctx.core.payments.pay(tx, {
+      ...asked(ctx, command),
+      from: ctx.person,
+      to,
+      firstRun: ctx.firstRun,
+    });
     return {
       outcome,
       message: renderPayOutcome(ctx.reader, outcome, { undoSeconds: undoSeconds(ctx.config) }),
