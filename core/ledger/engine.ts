@@ -52,6 +52,8 @@ export interface ApplyHints {
    * A wrong hint cannot double anything: the insert then fails on the unique ref, and the caller's retry reads them.
    */
   newRefs?: boolean;
+  /** Transfers the unit refers to (posts, voids, reversals), already read by the caller: transfers never change. */
+  referenced?: readonly Transfer[];
 }
 
 const required = <T>(v: T | undefined): T => {
@@ -66,9 +68,9 @@ async function loadState(tx: Tx, units: readonly Unit[], hints: ApplyHints): Pro
     if (leg.op === 'post' || leg.op === 'void') refIds.add(leg.pendingId);
     if (leg.op === 'reverse') refIds.add(leg.transferId);
   }
-  // Referenced transfers are immutable: reading them before the locks is safe.
-  const referenced = new Map<bigint, Transfer>();
-  if (refIds.size > 0) {
+  // Referenced transfers are immutable: reading them before the locks (or taking the caller's) is safe.
+  const referenced = new Map<bigint, Transfer>((hints.referenced ?? []).map((t) => [t.id, t]));
+  if ([...refIds].some((id) => !referenced.has(id))) {
     const r = await tx.query(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id = ANY($1::bigint[])`, [[...refIds]]);
     for (const row of r.rows.map(toTransfer)) referenced.set(row.id, row);
   }
@@ -121,9 +123,11 @@ async function loadState(tx: Tx, units: readonly Unit[], hints: ApplyHints): Pro
         reversed.set(id, (reversed.get(id) ?? 0n) + BigInt(row.amount as string));
       }
     }
-    // Hold expiry is judged by the database clock, never the host's.
-    const clock = await tx.query<{ now: Date }>('SELECT now() AS now');
-    now = clock.rows[0]?.now ?? now;
+    // Hold expiry (a post) is judged by the database clock, never the host's.
+    if (legs.some((leg) => leg.op === 'post')) {
+      const clock = await tx.query<{ now: Date }>('SELECT now() AS now');
+      now = clock.rows[0]?.now ?? now;
+    }
   }
   return { now, accounts, referenced, existingByRef, resolved, reversed };
 }

@@ -14,7 +14,7 @@ import type { Amount } from '../money/amount.js';
 import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
 import { PLATFORMS, walletOwner, type Person, type Platform } from '../people/model.js';
-import { normalizeUsername, type People } from '../people/service.js';
+import { normalizeUsername, PERSON_COLUMNS_OF_P, toPerson, type People } from '../people/service.js';
 import { storedNote } from '../text/clean.js';
 import { createClaims } from './claims.js';
 import { historyCsv } from './csv.js';
@@ -348,9 +348,12 @@ export function createPayments(deps: PaymentsDeps): Payments {
     const transferId = bigintFromWire(raw);
     const original = await getTransfer(tx, transferId);
     if (!original) throw new Error(`transfer ${transferId} of action ${action.id} is missing`);
-    const r = await ledger.apply(tx, {
-      legs: [{ op: 'reverse', ref: `act:${action.id}`, transferId, kind: 'pay.undo' }],
-    });
+    // The action was consumed in this transaction: no reversal carries its ref yet (ledger `newRefs`).
+    const r = await ledger.apply(
+      tx,
+      { legs: [{ op: 'reverse', ref: `act:${action.id}`, transferId, kind: 'pay.undo' }] },
+      { referenced: [original], newRefs: true },
+    );
     if (!r.ok) {
       // The recipient's wallet no longer covers it: they already spent it.
       if (r.error === 'InsufficientFunds') return { type: 'rejected', error: 'UndoTooLate' };
@@ -360,13 +363,19 @@ export function createPayments(deps: PaymentsDeps): Payments {
     }
     const reversal = r.transfers[0];
     if (!reversal) throw new Error('ledger returned no transfer');
-    const account = await tx.query<{ owner: string }>(`SELECT owner FROM accounts WHERE id = $1`, [
-      original.creditAccount,
-    ]);
-    const owner = account.rows[0]?.owner ?? '';
-    const toPersonId = owner.startsWith('person:') ? BigInt(owner.slice('person:'.length)) : null;
-    if (toPersonId === null) throw new Error(`transfer ${transferId} was not paid to a person`);
-    const [from, recipient] = [await payer(tx, action), await people.get(tx, toPersonId)];
+    // Payer and recipient (the owner of the credited wallet) in one read.
+    const found = await tx.query(
+      `WITH payee AS (SELECT substr(owner, 8)::bigint AS id FROM accounts WHERE id = $2 AND owner LIKE 'person:%')
+       SELECT ${PERSON_COLUMNS_OF_P}, p.id = (SELECT id FROM payee) AS credited
+         FROM people p WHERE p.id = $1 OR p.id = (SELECT id FROM payee)`,
+      [action.personId, original.creditAccount],
+    );
+    const from = found.rows.map(toPerson).find((p) => p.id === action.personId);
+    const payee = found.rows.find((row) => row.credited === true);
+    if (!from) throw new Error(`person ${action.personId} of action ${action.id} is missing`);
+    if (!payee) throw new Error(`transfer ${transferId} was not paid to a person`);
+    const recipient = toPerson(payee);
+    const toPersonId = recipient.id;
     const amount = { minor: reversal.amount, currency: reversal.currency };
     await notifyPerson(tx, {
       key: `notify:transfer:${reversal.id}:undone`,
@@ -381,7 +390,7 @@ export function createPayments(deps: PaymentsDeps): Payments {
       originalTransferId: transferId,
       amount,
       toPersonId,
-      toName: recipient?.displayName ?? '?',
+      toName: recipient.displayName,
     };
   }
 

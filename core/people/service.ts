@@ -101,7 +101,7 @@ const USERNAME = /^[a-z0-9_.]{1,32}$/;
 const PERSON_COLUMNS =
   'id, display_name, locale, timezone, quiet_start, quiet_end, confirm_threshold_minor, last_platform';
 /** PERSON_COLUMNS qualified with the alias `p`. */
-const PERSON_COLUMNS_OF_P = PERSON_COLUMNS.split(', ')
+export const PERSON_COLUMNS_OF_P = PERSON_COLUMNS.split(', ')
   .map((c) => `p.${c}`)
   .join(', ');
 /** A touch's input, cleaned. */
