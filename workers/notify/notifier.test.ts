@@ -306,6 +306,30 @@ describe('notifications', () => {
     expect(await sentRecords(k)).toEqual([]);
   });
 
+  it('a notice that waits too long behind other sends is withdrawn unsent, due again, and goes out once', async () => {
+    const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30 });
+    let queued = 0;
+    // A paced sender (Telegram's outbound behind a burst of replies): the first message waits for a turn that comes
+    // too late, and is withdrawn when the notifier gives up; later ones go at once.
+    const busy: Sender = {
+      send(chatId, message, key, signal) {
+        if (queued++ > 0) return platform.sender.send(chatId, message, key, signal);
+        return new Promise((_, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        });
+      },
+    };
+    const { log } = await start(busy, fixedDirectory(), { notifierOptions: { sendTimeoutMs: 300 } });
+    const now = await dbNow(database.db);
+    const k = `notify:withdrawn:${now}:`;
+    await insertNotifications(database.db, [{ personId: 41, key: `${k}a`, dueAt: new Date(now) }]);
+    await waitFor('done', allDone(k), 20_000);
+    expect(platform.sent.map((m) => m.chatId)).toEqual(['chat-41']);
+    expect(await rows(k)).toMatchObject([{ key: `${k}a`, state: 'done', last_error: null }]);
+    expect(log.entries.filter((e) => e.level === 'warn' || e.level === 'error').map((e) => e.msg)).toEqual([]);
+    expect(log.entries.map((e) => e.msg)).toContain('notification waited too long for its turn');
+  });
+
   it('a message handed over by a batch that then failed is not sent again when its rows are retried', async () => {
     const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30 });
     const directory = fixedDirectory();

@@ -100,15 +100,24 @@ class SendTimeout extends Error {
   override name = 'SendTimeout';
 }
 
+/** The message waited its whole time for its turn (the bot's pace was taken by other sends) and was withdrawn unsent. */
+class NotHandedOver extends Error {
+  override name = 'NotHandedOver';
+}
+
+/** How long a withdrawn message's rows wait before they are due again. */
+const WITHDRAWN_RETRY_MS = 5_000;
+
 /**
  * `send`, given `ms` to be handed to the platform: then its signal is aborted, and a sender that queues (Telegram's
  * paced outbound, behind a burst of replies) withdraws a message still waiting for its turn — it rejects with
- * SendTimeout and is never sent, so the row's retry cannot make it a second message. A message already on its way is
- * awaited up to `ms` more: one that did go out is then recorded as sent. Past that the batch stops waiting for it.
+ * NotHandedOver and is never sent, so its rows simply wait (and cannot make it a second message). A message already
+ * on its way is awaited up to `ms` more: one that did go out is then recorded as sent. Past that the batch stops
+ * waiting for it.
  */
 function sendWithin<T>(ms: number, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const abort = setTimeout(() => controller.abort(new SendTimeout(`not handed to the platform within ${ms} ms`)), ms);
+  const abort = setTimeout(() => controller.abort(new NotHandedOver(`not handed to the platform within ${ms} ms`)), ms);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new SendTimeout(`no answer from the platform within ${2 * ms} ms`)), 2 * ms);
@@ -277,6 +286,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           if (err.scope === 'chat') freeAfterMs = err.retryAfterMs;
           else await deps.limits?.throttle(recipient.platform, err.retryAfterMs);
           out.defer(Date.now() + err.retryAfterMs, included);
+        } else if (err instanceof NotHandedOver) {
+          // Nothing went out: the rows are due again a little later, like a rate limit, without counting a failure.
+          log.info({ ...context, retryInMs: WITHDRAWN_RETRY_MS }, 'notification waited too long for its turn');
+          out.defer(Date.now() + WITHDRAWN_RETRY_MS, included);
         } else if (err instanceof Blocked) {
           log.info({ ...context, reason: err.message }, 'notification undeliverable: chat refuses messages');
           out.drop('undeliverable: the chat refuses messages', included);
