@@ -244,6 +244,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
+    // Notices waiting for the bot's pace (behind a burst of replies) stay due for the next process: drains end now.
+    notifier.stop();
     await Promise.all([relayLoop.stop(), sweepLoop.stop(), housekeepingLoop.stop()]);
     const timeoutMs = options.closeTimeoutMs ?? 20_000;
     let timer: NodeJS.Timeout | undefined;

@@ -119,12 +119,18 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
   }
 
   async function onCommand(event: CommandEvent, delivery: DeliveryAttempt): Promise<HandleResult> {
-    const touched = await members.seen(event);
+    const spec = specOf(event.command);
+    // The actor and the people a payment names are touched at once, in the same statement as other deliveries'.
+    const [touched, named] = await Promise.all([
+      members.seen(event),
+      spec?.once === true && spec.touchesNamed === true
+        ? members.touchNamed(event)
+        : Promise.resolve(new Map<string, Person>()),
+    ]);
     if (!touched.ok)
       return { effects: [refusal(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
     const person = touched.person;
     const reader = readerOf(person, event.actor);
-    const spec = specOf(event.command);
     if (spec === undefined)
       // In a group the command may be meant for another bot: stay quiet there.
       return {
@@ -144,7 +150,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       readerOf,
       chat: { platform: event.chat.platform, chatId: event.chat.chatId },
       commands: COMMANDS,
-      touched: spec.once && spec.touchesNamed === true ? await members.touchNamed(event) : new Map(),
+      touched: named,
       firstRun: delivery.first === true,
     };
     if (!spec.once) {

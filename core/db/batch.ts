@@ -9,6 +9,12 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Calls of `run` in flight at once. Default 1. */
   maxInFlight?: number;
+  /**
+   * How long the first input of a batch waits for others before `run` starts (when none is in flight). Default 0:
+   * what arrives in the same tick. For bookkeeping nobody waits on (a done mark after the reply went out), a few
+   * milliseconds gather the inputs that trickle in one by one into one statement.
+   */
+  lingerMs?: number;
 }
 
 export interface Batcher<I, O> {
@@ -20,6 +26,7 @@ export interface Batcher<I, O> {
 export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options: BatcherOptions = {}): Batcher<I, O> {
   const maxBatch = options.maxBatch ?? 256;
   const maxInFlight = options.maxInFlight ?? 1;
+  const lingerMs = options.lingerMs ?? 0;
   type Waiter = { input: I; resolve: (o: O) => void; reject: (e: unknown) => void };
   let queue: Waiter[] = [];
   let inFlight = 0;
@@ -57,7 +64,8 @@ export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options:
         // Gather everything pushed in this tick before the first flush.
         if (!scheduled && inFlight < maxInFlight) {
           scheduled = true;
-          setImmediate(pump);
+          if (lingerMs > 0) setTimeout(pump, lingerMs);
+          else setImmediate(pump);
         }
       });
     },

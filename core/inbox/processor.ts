@@ -107,7 +107,10 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
 
   // Under load many rows start and finish at once: their claims and done marks share statements (group commit).
   const claims = createBatcher((keys: string[]) => claimAll(db, keys, leaseMs));
-  const dones = createBatcher((rows: Array<{ key: string; note: string | undefined }>) => markDoneAll(db, rows));
+  // A done mark waits 10 ms for others: nothing waits on it, and the rows finish one by one as their replies go out.
+  const dones = createBatcher((rows: Array<{ key: string; note: string | undefined }>) => markDoneAll(db, rows), {
+    lingerMs: 10,
+  });
 
   const queue: Array<{ key: string; partition: string | undefined }> = [];
   const queued = new Set<string>();
@@ -159,7 +162,12 @@ export function createInboxProcessor(deps: InboxProcessorDeps): InboxProcessor {
     } catch (err) {
       held.delete(key);
       const error = describe(err);
-      if (isDatabaseUnavailable(err)) {
+      if (stopped) {
+        // Interrupted by a graceful stop (its replies withdrawn from the closed outbound): no fault of the row. It
+        // keeps its attempts; the next start replays its recorded outcome and sends them.
+        log.info({ key, platform }, 'inbox: row interrupted by the stop; it runs again at the next start');
+        await finish(key, () => release(db, key, error, 0, { uncounted: true }));
+      } else if (isDatabaseUnavailable(err)) {
         // An outage is no fault of the row: it keeps its attempts and is tried again however long the outage lasts.
         log.warn({ err, key, platform, retryInMs: outageRetryMs }, 'inbox: database unreachable; will retry');
         await finish(key, () => release(db, key, error, outageRetryMs, { uncounted: true }));

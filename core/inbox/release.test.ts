@@ -57,3 +57,47 @@ describe('releasing a partition', () => {
     expect(await Promise.all(keys.map(stateOf))).toEqual(['done', 'done', 'done']);
   });
 });
+
+describe('a graceful stop', () => {
+  it('gives back a row it interrupted without counting the attempt: it runs again at the next start', async () => {
+    const platform = `stop-${process.pid}`;
+    const key = `test:stop:${process.pid}`;
+    await receive(t.db, { key, platform, payload: {} });
+    let interrupt: (err: Error) => void = () => undefined;
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const processor = createInboxProcessor({
+      db: t.db,
+      log: silentLog,
+      platform,
+      graceMs: 60_000,
+      process: () => {
+        started();
+        // Its replies wait for the platform's pace until the stop closes the outbound.
+        return new Promise((_, reject) => {
+          interrupt = reject;
+        });
+      },
+    });
+    processor.start();
+    processor.enqueue(key);
+    await running;
+    await processor.stop(100);
+    interrupt(new Error('outbound sender closed'));
+    const deadline = Date.now() + 5_000;
+    let row: { state: string; attempts: number; locked_until: Date | null } | undefined;
+    while (Date.now() < deadline) {
+      row = (
+        await t.db.query<{ state: string; attempts: number; locked_until: Date | null }>(
+          'SELECT state, attempts, locked_until FROM inbox WHERE key = $1',
+          [key],
+        )
+      ).rows[0];
+      if (row?.locked_until !== null && row?.attempts === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(row).toMatchObject({ state: 'received', attempts: 0 });
+  });
+});

@@ -21,15 +21,17 @@ export interface ScheduleInput {
   /** Business key, unique: `<kind>:<object id>:<occurrence>`. Scheduling the same key twice is a no-op. */
   key: string;
   kind: string;
-  dueAt: Date;
+  /** Absent: now, by the database clock (the transaction's start: due by the time anyone can see the row). */
+  dueAt?: Date;
   payload: { [key: string]: JsonValue };
 }
 
 /** Records work due later, in the caller's transaction. Returns false when the key already existed. */
 export async function schedule(exec: Executor, input: ScheduleInput): Promise<boolean> {
   const r = await exec.query(
-    `INSERT INTO outbox (key, kind, payload, due_at) VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT (key) DO NOTHING`,
-    [input.key, input.kind, JSON.stringify(input.payload), input.dueAt.toISOString()],
+    `INSERT INTO outbox (key, kind, payload, due_at) VALUES ($1, $2, $3::jsonb, coalesce($4::timestamptz, now()))
+     ON CONFLICT (key) DO NOTHING`,
+    [input.key, input.kind, JSON.stringify(input.payload), input.dueAt?.toISOString() ?? null],
   );
   return r.rowCount === 1;
 }
@@ -51,7 +53,7 @@ export function notify(
   return schedule(exec, {
     key: input.key,
     kind: 'notify',
-    dueAt: input.dueAt ?? new Date(),
+    ...(input.dueAt ? { dueAt: input.dueAt } : {}),
     payload: { personId: input.personId.toString(), template: input.template as unknown as JsonValue },
   });
 }

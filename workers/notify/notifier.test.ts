@@ -330,6 +330,32 @@ describe('notifications', () => {
     expect(log.entries.map((e) => e.msg)).toContain('notification waited too long for its turn');
   });
 
+  it('stopping withdraws the notices still waiting for their turn: the workers stop at once, the rows stay due', async () => {
+    let waiting = 0;
+    // A paced sender whose queue never moves (a burst of replies ahead): a message goes only when withdrawn.
+    const stuck: Sender = {
+      send(_chatId, _message, _key, signal) {
+        waiting += 1;
+        return new Promise((_, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        });
+      },
+    };
+    const { workers } = await start(stuck, fixedDirectory());
+    const now = await dbNow(database.db);
+    const k = `notify:stopping:${now}:`;
+    await insertNotifications(database.db, [{ personId: 42, key: `${k}a`, dueAt: new Date(now) }]);
+    await waitFor('the notice waiting for its turn', () => waiting > 0);
+    const began = Date.now();
+    await workers.stop();
+    running = undefined;
+    // The send timeout is 15 s: the stop did not wait for it.
+    expect(Date.now() - began).toBeLessThan(5_000);
+    expect(await rows(k)).toMatchObject([{ key: `${k}a`, state: 'pending', attempts: 0 }]);
+    // The row would wait for the next process; this file's later workers share the database.
+    await database.db.query(`UPDATE outbox SET state = 'cancelled', done_at = now() WHERE key LIKE $1`, [`${k}%`]);
+  });
+
   it('a message handed over by a batch that then failed is not sent again when its rows are retried', async () => {
     const platform = fakePlatform({ perChatMs: 1_000, perSecond: 30 });
     const directory = fixedDirectory();

@@ -94,6 +94,11 @@ export interface Drained {
 export interface Notifier {
   /** Delivers due rows batch by batch until none is left or the bot's rate is used up. */
   drain(): Promise<Drained>;
+  /**
+   * The process is stopping: no drain starts another batch, and messages still waiting for their turn are withdrawn
+   * unsent (their rows stay due, for the next process), so that running drains end at once.
+   */
+  stop(): void;
 }
 
 class SendTimeout extends Error {
@@ -115,14 +120,18 @@ const WITHDRAWN_RETRY_MS = 5_000;
  * on its way is awaited up to `ms` more: one that did go out is then recorded as sent. Past that the batch stops
  * waiting for it.
  */
-function sendWithin<T>(ms: number, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function sendWithin<T>(ms: number, stopping: AbortSignal, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  const stop = () => controller.abort(new NotHandedOver('the process is stopping'));
+  if (stopping.aborted) stop();
+  else stopping.addEventListener('abort', stop, { once: true });
   const abort = setTimeout(() => controller.abort(new NotHandedOver(`not handed to the platform within ${ms} ms`)), ms);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new SendTimeout(`no answer from the platform within ${2 * ms} ms`)), 2 * ms);
   });
   return Promise.race([send(controller.signal), timeout]).finally(() => {
+    stopping.removeEventListener('abort', stop);
     clearTimeout(abort);
     clearTimeout(timer);
   });
@@ -167,6 +176,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   // One claim at a time in this process: a claim locks a person's due rows together (the digest), and two claims
   // racing could split them between two batches, i.e. two messages.
   const claims = pLimit(1);
+  const stopping = new AbortController();
 
   /**
    * Prepares one message (or none) for the due rows of one person and takes its turn under the rate limits;
@@ -259,7 +269,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const handedAt = Date.now();
         // The rows' keys name the message: a retry after a lost answer is the same message (Discord drops it).
         const key = included.map((r) => r.key).join('\n');
-        const { messageId } = await sendWithin(options.sendTimeoutMs, (signal) =>
+        const { messageId } = await sendWithin(options.sendTimeoutMs, stopping.signal, (signal) =>
           sender.send(recipient.chatId, message, key, signal),
         );
         metrics.sent(recipient.platform, 1);
@@ -388,7 +398,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     async drain() {
       const drained: Drained = { claimed: 0, busyMs: null };
       const loop = async (): Promise<void> => {
-        while (drained.busyMs === null) {
+        while (drained.busyMs === null && !stopping.signal.aborted) {
           const batch = await batches(deliverBatch);
           drained.claimed += batch.claimed;
           if (batch.busyMs !== null) drained.busyMs = Math.max(drained.busyMs ?? 0, batch.busyMs);
@@ -397,6 +407,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       };
       await Promise.all(Array.from({ length: Math.max(1, options.inFlight) }, loop));
       return drained;
+    },
+    stop() {
+      stopping.abort();
     },
   };
 }
