@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/support/ledger.js';
 import { CHAT, fund, person, auditedCore } from '../../test/support/core.js';
-import { amountFromWire, bigintFromWire, once, pruneCommandLog, toWire } from '../index.js';
+import { amountFromWire, bigintFromWire, once, pruneCommandLog, toWire, type Person, type Tx } from '../index.js';
 
 const f = auditedCore();
 
 const transfersWithRef = async (key: string): Promise<number> =>
   Number((await f.db.query(`SELECT count(*) AS n FROM transfers WHERE ref = $1`, [key])).rows[0]?.n);
+
+/** `from` pays `to` under `key` in the transaction, as a /pay would; the outcome as `once` records it. */
+const payIn = async (tx: Tx, key: string, from: Person, to: Person, minor: bigint) =>
+  toWire(
+    await f.core.payments.pay(tx, {
+      key,
+      from,
+      to: { personId: to.id },
+      amount: { minor, currency: 'USD' },
+      chat: CHAT,
+    }),
+  );
 
 /** What the command log holds for `key` (undefined: nothing recorded). */
 async function recordedOutcome(key: string): Promise<unknown> {
@@ -23,15 +35,7 @@ describe('once', () => {
     const deliver = () =>
       once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) => {
         runs++;
-        return toWire(
-          await f.core.payments.pay(tx, {
-            key,
-            from: alice,
-            to: { personId: bob.id },
-            amount: { minor: 5_00n, currency: 'USD' },
-            chat: CHAT,
-          }),
-        );
+        return payIn(tx, key, alice, bob, 5_00n);
       });
     const first = await deliver();
     const second = await deliver();
@@ -52,17 +56,7 @@ describe('once', () => {
     const bob = await person(f.core, 'bob_once2');
     const key = ref('tg:2');
     const deliver = () =>
-      once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) =>
-        toWire(
-          await f.core.payments.pay(tx, {
-            key,
-            from: alice,
-            to: { personId: bob.id },
-            amount: { minor: 5_00n, currency: 'USD' },
-            chat: CHAT,
-          }),
-        ),
-      );
+      once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) => payIn(tx, key, alice, bob, 5_00n));
     expect((await deliver()).outcome).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
     await fund(f.core, alice, 10_00n);
     const again = await deliver();
@@ -80,15 +74,7 @@ describe('once', () => {
       Array.from({ length: 5 }, () =>
         once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) => {
           runs++;
-          return toWire(
-            await f.core.payments.pay(tx, {
-              key,
-              from: alice,
-              to: { personId: bob.id },
-              amount: { minor: 7_00n, currency: 'USD' },
-              chat: CHAT,
-            }),
-          );
+          return payIn(tx, key, alice, bob, 7_00n);
         }),
       ),
     );
@@ -108,15 +94,7 @@ describe('once', () => {
     const deliver = (fresh: boolean) =>
       once(f.db, { key, personId: alice.id, command: 'pay', fresh }, async (tx) => {
         runs++;
-        return toWire(
-          await f.core.payments.pay(tx, {
-            key,
-            from: alice,
-            to: { personId: bob.id },
-            amount: { minor: 2_00n, currency: 'USD' },
-            chat: CHAT,
-          }),
-        );
+        return payIn(tx, key, alice, bob, 2_00n);
       });
     const first = await deliver(true);
     const again = await deliver(false);
@@ -177,15 +155,7 @@ describe('once', () => {
     const results = await Promise.all(
       keys.map((key) =>
         once(f.db, { key, personId: alice.id, command: 'pay', fresh: true }, async (tx) =>
-          toWire(
-            await f.core.payments.pay(tx, {
-              key,
-              from: alice,
-              to: { personId: bob.id },
-              amount: { minor: 5_00n, currency: 'USD' },
-              chat: CHAT,
-            }),
-          ),
+          payIn(tx, key, alice, bob, 5_00n),
         ),
       ),
     );

@@ -125,6 +125,19 @@ const IDENTITY_COLUMNS = 'platform, user_id, person_id, username, display_name, 
 const IDENTITY_COLUMNS_OF_I =
   'i.platform, i.user_id, i.person_id, i.username, i.display_name AS identity_display_name, i.language_code, i.last_seen_at';
 
+/** The identity a touch leaves: what the input says, with the stored language hint and last-seen time. */
+function touchedIdentity(input: TouchInput, personId: bigint, row: Row): Identity {
+  return {
+    platform: input.platform,
+    userId: input.userId,
+    personId,
+    username: input.username,
+    displayName: input.displayName,
+    languageCode: textOrNull(row.language_code),
+    lastSeenAt: date(row.last_seen_at),
+  };
+}
+
 /** Lower-case without the leading @, or null when absent or not a username at all. */
 export function normalizeUsername(text: string | undefined | null): string | null {
   if (!text) return null;
@@ -234,15 +247,7 @@ export function createPeople(deps: PeopleDeps): People {
     if (!row) return undefined;
     // The statement's snapshot predates its own person update: the new values are the input's.
     const person = { ...toPerson(row), displayName: input.displayName, lastPlatform: input.platform };
-    const identity: Identity = {
-      platform: input.platform,
-      userId: input.userId,
-      personId: person.id,
-      username: input.username,
-      displayName: input.displayName,
-      languageCode: textOrNull(row.language_code),
-      lastSeenAt: date(row.last_seen_at),
-    };
+    const identity = touchedIdentity(input, person.id, row);
     if (Number(row.moved) > 0)
       log.info(
         { platform: input.platform, userId: input.userId, previousHolders: Number(row.moved) },
@@ -304,16 +309,7 @@ export function createPeople(deps: PeopleDeps): People {
       const row = found.get(index + 1);
       if (!row) return undefined;
       const person = toPerson(row);
-      const identity: Identity = {
-        platform: input.platform,
-        userId: input.userId,
-        personId: person.id,
-        username: input.username,
-        displayName: input.displayName,
-        languageCode: textOrNull(row.language_code),
-        lastSeenAt: date(row.last_seen_at),
-      };
-      return { person, identity, held: false };
+      return { person, identity: touchedIdentity(input, person.id, row), held: false };
     });
   }
   const steadyBatch = createBatcher(steadyAll);
