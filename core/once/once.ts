@@ -61,14 +61,6 @@ interface Batched {
   fn: (tx: Tx) => Promise<Json>;
 }
 
-/**
- * Group commit of first deliveries: the fresh commands that arrive while a batch runs make the next one — their
- * commands run one after another in one transaction (each sees the writes of those before it, as if they had
- * committed just before), then every outcome is recorded with its key in one statement, and one COMMIT (one fsync)
- * serves them all. A command that throws, a key that a twin recorded meanwhile, or a COMMIT whose outcome is unknown
- * rolls the batch back (or leaves it in doubt) and runs each of its commands again alone, reading its key first: a
- * command never fails its neighbours, and none runs twice to effect.
- */
 type Settled = OnceResult<Json> | { failed: unknown };
 
 /** Each caller's result, as a promise: a command sent back to run alone settles on its own, after the batch. */
@@ -83,6 +75,14 @@ function batcherOf(db: Db): Batcher<Batched, Promise<Settled>> {
 
 const batchers = new WeakMap<Db, Batcher<Batched, Promise<Settled>>>();
 
+/**
+ * Group commit of first deliveries: the fresh commands that arrive while a batch runs make the next one — their
+ * commands run one after another in one transaction (each sees the writes of those before it, as if they had
+ * committed just before), then every outcome is recorded with its key in one statement, and one COMMIT (one fsync)
+ * serves them all. A command that throws, a key that a twin recorded meanwhile, or a COMMIT whose outcome is unknown
+ * rolls the batch back (or leaves it in doubt) and runs each of its commands again alone, reading its key first: a
+ * command never fails its neighbours, and none runs twice to effect.
+ */
 async function runBatch(db: Db, items: readonly Batched[]): Promise<Array<Promise<Settled>>> {
   // Each alone, reading its key first, outside the batch pipeline (which goes on with the next batch meanwhile).
   const eachAlone = () => items.map((item) => settle(alone(db, { ...item.input, fresh: false }, item.fn)));

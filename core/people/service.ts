@@ -43,8 +43,6 @@ export interface PeopleDeps {
 /** Someone a command names. */
 export type Someone =
   | { personId: bigint }
-  /** Someone the delivery already touched (`seen`) before its transaction: nothing to read again. */
-  | { person: Person }
   | { actor: ActorInput }
   | { username: string; platform: Platform }
   /** A platform user id without the user (a Discord `<@id>` typed into text): someone the bot has seen. */
@@ -124,6 +122,19 @@ const IDENTITY_COLUMNS = 'platform, user_id, person_id, username, display_name, 
 /** IDENTITY_COLUMNS of the alias `i`, its display_name as identity_display_name (beside a person's columns). */
 const IDENTITY_COLUMNS_OF_I =
   'i.platform, i.user_id, i.person_id, i.username, i.display_name AS identity_display_name, i.language_code, i.last_seen_at';
+
+/**
+ * SQL: money waits for the username `username` (on `platform`) that the person `personId` now holds — a claim held for
+ * it, or a fund naming it as beneficiary that someone else opened and has not asked them about. A touch that finds
+ * this matches it in a transaction.
+ */
+const heldFor = (platform: string, username: string, personId: string): string =>
+  `(${username} IS NOT NULL AND (
+     EXISTS (SELECT 1 FROM claims c WHERE c.platform = ${platform} AND c.username = ${username} AND c.state = 'held')
+     OR EXISTS (SELECT 1 FROM funds f
+                 WHERE f.platform = ${platform} AND f.beneficiary_username = ${username} AND f.beneficiary IS NULL
+                   AND f.state = 'open' AND f.created_by <> ${personId}
+                   AND f.beneficiary_asked IS DISTINCT FROM ${personId})))`;
 
 /** The identity a touch leaves: what the input says, with the stored language hint and last-seen time. */
 function touchedIdentity(input: TouchInput, personId: bigint, row: Row): Identity {
@@ -233,13 +244,7 @@ export function createPeople(deps: PeopleDeps): People {
               coalesce($5, cur.language_code) AS language_code,
               coalesce((SELECT last_seen_at FROM ident), cur.last_seen_at) AS last_seen_at,
               (SELECT count(*) FROM moved)::int AS moved,
-              $3::text IS NOT NULL AND (
-                EXISTS (SELECT 1 FROM claims c WHERE c.platform = $1 AND c.username = $3 AND c.state = 'held')
-                OR EXISTS (SELECT 1 FROM funds f
-                            WHERE f.platform = $1 AND f.beneficiary_username = $3 AND f.beneficiary IS NULL
-                              AND f.state = 'open' AND f.created_by <> cur.person_id
-                              AND f.beneficiary_asked IS DISTINCT FROM cur.person_id)
-              ) AS held
+              ${heldFor('$1', '$3::text', 'cur.person_id')} AS held
          FROM cur JOIN people p ON p.id = cur.person_id`,
       [input.platform, input.userId, input.username, input.displayName, input.languageCode],
     );
@@ -290,12 +295,7 @@ export function createPeople(deps: PeopleDeps): People {
           AND (i.language_code IS NULL OR x.language_code IS NOT DISTINCT FROM i.language_code)
           AND x.last_seen_at >= now() - interval '1 minute'
           AND p.display_name = i.display_name AND p.last_platform = i.platform
-          AND NOT (i.username IS NOT NULL AND (
-                EXISTS (SELECT 1 FROM claims c WHERE c.platform = i.platform AND c.username = i.username AND c.state = 'held')
-                OR EXISTS (SELECT 1 FROM funds f
-                            WHERE f.platform = i.platform AND f.beneficiary_username = i.username
-                              AND f.beneficiary IS NULL AND f.state = 'open' AND f.created_by <> x.person_id
-                              AND f.beneficiary_asked IS DISTINCT FROM x.person_id)))`,
+          AND NOT ${heldFor('i.platform', 'i.username', 'x.person_id')}`,
       [
         inputs.map((i) => i.platform),
         inputs.map((i) => i.userId),
@@ -313,6 +313,20 @@ export function createPeople(deps: PeopleDeps): People {
     });
   }
   const steadyBatch = createBatcher(steadyAll);
+
+  async function reach(exec: Executor, personId: bigint): Promise<{ person: Person; identity: Identity } | undefined> {
+    const r = await exec.query(
+      `SELECT ${IDENTITY_COLUMNS_OF_I}, ${PERSON_COLUMNS_OF_P}
+         FROM identities i JOIN people p ON p.id = i.person_id
+        WHERE i.person_id = (SELECT coalesce(merged_into, id) FROM people WHERE id = $1)
+        ORDER BY i.last_seen_at DESC LIMIT 1`,
+      [personId],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    // Both tables have a display_name: the person's is read as such, the identity's under its own name.
+    return { person: toPerson(row), identity: toIdentity({ ...row, display_name: row.identity_display_name }) };
+  }
 
   function touchInput(actor: ActorInput): TouchInput | TouchError {
     if (actor.isBot) return 'IsBot';
@@ -436,7 +450,6 @@ export function createPeople(deps: PeopleDeps): People {
     findByUsername,
     findByUserId,
     async resolve(tx, who) {
-      if ('person' in who) return { person: who.person };
       if ('personId' in who) {
         const person = await get(tx, who.personId);
         return person ? { person } : 'UnknownRecipient';
@@ -456,27 +469,9 @@ export function createPeople(deps: PeopleDeps): People {
       return holder ?? 'UnknownRecipient';
     },
     async identityOf(exec, personId) {
-      const r = await exec.query(
-        `SELECT ${IDENTITY_COLUMNS} FROM identities
-          WHERE person_id = (SELECT coalesce(merged_into, id) FROM people WHERE id = $1)
-          ORDER BY last_seen_at DESC LIMIT 1`,
-        [personId],
-      );
-      return r.rows[0] ? toIdentity(r.rows[0]) : undefined;
+      return (await reach(exec, personId))?.identity;
     },
-    async reach(exec, personId) {
-      const r = await exec.query(
-        `SELECT ${IDENTITY_COLUMNS_OF_I}, ${PERSON_COLUMNS_OF_P}
-           FROM identities i JOIN people p ON p.id = i.person_id
-          WHERE i.person_id = (SELECT coalesce(merged_into, id) FROM people WHERE id = $1)
-          ORDER BY i.last_seen_at DESC LIMIT 1`,
-        [personId],
-      );
-      const row = r.rows[0];
-      if (!row) return undefined;
-      // Both tables have a display_name: the person's is read as such, the identity's under its own name.
-      return { person: toPerson(row), identity: toIdentity({ ...row, display_name: row.identity_display_name }) };
-    },
+    reach,
     updateSettings,
     createLinkCode,
     redeemLinkCode(tx, personId, code) {
