@@ -13,7 +13,7 @@ import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
-import { PLATFORMS, walletOwner, type Person, type Platform } from '../people/model.js';
+import { PLATFORMS, WALLET_OWNER_PREFIX, walletOwner, type Person, type Platform } from '../people/model.js';
 import { normalizeUsername, PERSON_COLUMNS_OF_P, toPerson, type People } from '../people/service.js';
 import { storedNote } from '../text/clean.js';
 import { createClaims } from './claims.js';
@@ -365,10 +365,12 @@ export function createPayments(deps: PaymentsDeps): Payments {
     if (!reversal) throw new Error('ledger returned no transfer');
     // Payer and recipient (the owner of the credited wallet) in one read.
     const found = await tx.query(
-      `WITH payee AS (SELECT substr(owner, 8)::bigint AS id FROM accounts WHERE id = $2 AND owner LIKE 'person:%')
+      `WITH payee AS (
+         SELECT substr(owner, length($3) + 1)::bigint AS id FROM accounts WHERE id = $2 AND starts_with(owner, $3)
+       )
        SELECT ${PERSON_COLUMNS_OF_P}, p.id = (SELECT id FROM payee) AS credited
          FROM people p WHERE p.id = $1 OR p.id = (SELECT id FROM payee)`,
-      [action.personId, original.creditAccount],
+      [action.personId, original.creditAccount, WALLET_OWNER_PREFIX],
     );
     const from = found.rows.map(toPerson).find((p) => p.id === action.personId);
     const payee = found.rows.find((row) => row.credited === true);

@@ -52,7 +52,9 @@ export interface ActorInput {
   isBot: boolean;
 }
 
-export const walletOwner = (personId: bigint): string => `person:${personId}`;
+/** The owner of a person's wallets is this prefix and the person's id. */
+export const WALLET_OWNER_PREFIX = 'person:';
+export const walletOwner = (personId: bigint): string => `${WALLET_OWNER_PREFIX}${personId}`;
 
 /** Telegram's GroupAnonymousBot (anonymous group admins) and its service-notification account. */
 export const TELEGRAM_SERVICE_IDS: ReadonlySet<string> = new Set(['1087968824', '777000']);
