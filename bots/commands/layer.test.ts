@@ -183,12 +183,13 @@ describe('the command layer, against the real core and Postgres', () => {
     expect(await available(bob)).toBe('50.00 USD');
   });
 
-  it('asks to confirm above the threshold, showing the name and numeric id, and pays on the tap', async () => {
+  it('asks to confirm above the threshold, showing the name and where they were seen (no raw id), and pays on the tap', async () => {
     const alice = await funded('Alice', '100');
     const bob = person('Bob');
     const card = await layer.handle(command(alice, '/pay 50 rent', { replyTo: bob }));
     const text = only(card.effects, 'reply').message.text;
-    expect(text).toContain(`Send 50.00 USD to Bob (id ${bob.userId})?`);
+    expect(text).toMatch(/^Send 50\.00 USD to Bob \(.*since .*\)\?/);
+    expect(text).not.toContain(bob.userId);
     expect(await available(bob)).toBe('0.00 USD');
 
     const done = await layer.handle(press(alice, buttonId(card.effects, 'Confirm')));

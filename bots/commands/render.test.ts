@@ -131,26 +131,54 @@ describe('renderPayOutcome', () => {
     expect(zh.buttons).toEqual([[{ label: '撤销', actionId: 'A'.repeat(22) }]]);
   });
 
-  it('shows the recipient’s name and numeric id on a confirm card', () => {
-    const card = renderPayOutcome(
-      ZH,
+  it('a confirm card shows what a person can check: name, @username and where they were seen, never a raw id', () => {
+    const card = {
+      type: 'confirm',
+      actionId: 'C'.repeat(22),
+      expiresAt: new Date(),
+      reason: 'username',
+      amount: usd(5000n),
+      toName: 'Mallory',
+      toPersonId: 7n,
+      toUserId: '5550001',
+      toUsername: 'alice',
+      seen: { here: true, since: new Date('2026-12-01T12:00:00Z') },
+      changedHands: false,
+      note: null,
+    } as const;
+    const zh = renderPayOutcome(ZH, card, { undoSeconds: 10, inGroup: true });
+    expect(zh.text).toContain('Mallory（@alice，2026年12月1日起在本群）');
+    expect(zh.text).toContain('50.00 USD');
+    expect(zh.text).not.toContain('5550001');
+    expect(zh.buttons).toEqual([[{ label: '确认', actionId: 'C'.repeat(22) }]]);
+    const elsewhere = renderPayOutcome(
+      EN,
+      { ...card, seen: { here: false, since: card.seen.since } },
       {
-        type: 'confirm',
-        actionId: 'C'.repeat(22),
-        expiresAt: new Date(),
-        reason: 'username',
-        amount: usd(5000n),
-        toName: 'Mallory',
-        toPersonId: 7n,
-        toUserId: '5550001',
-        toUsername: 'alice',
-        note: null,
+        undoSeconds: 10,
+        inGroup: true,
       },
+    );
+    expect(elsewhere.text).toBe(
+      'Send 50.00 USD to Mallory (@alice, not seen in this chat; on chipin since Dec 1, 2026)?\nCheck it is them, then tap Confirm.',
+    );
+    const taken = renderPayOutcome(EN, { ...card, changedHands: true }, { undoSeconds: 10, inGroup: true });
+    expect(taken.text).toContain('@alice now belongs to someone else than the person you paid as @alice before');
+  });
+
+  it('a refusal for lack of money says what the payer has', () => {
+    const short = renderPayOutcome(
+      EN,
+      { type: 'rejected', error: 'InsufficientFunds', available: { minor: 7850n, currency: 'USD' } },
       { undoSeconds: 10 },
     );
-    expect(card.text).toContain('Mallory（ID 5550001）');
-    expect(card.text).toContain('50.00 USD');
-    expect(card.buttons).toEqual([[{ label: '确认', actionId: 'C'.repeat(22) }]]);
+    expect(short.text).toBe('Not enough money: you have 78.50 USD.');
+    const zh = renderPayOutcome(
+      ZH,
+      { type: 'rejected', error: 'InsufficientFunds', available: { minor: 0n, currency: 'CNY' } },
+      { undoSeconds: 10 },
+    );
+    expect(zh.text).toBe('余额不足：你只有 0.00 CNY。');
   });
 
   it('explains money held for an unseen @username, with the return date in the reader’s zone', () => {
@@ -502,22 +530,30 @@ describe('recurring transfers', () => {
 
   it('the confirm card names the time of day the runs happen at: 09:00 unless the schedule says', () => {
     const card = (spec: Parameters<typeof renderCadence>[1], reader = EN) =>
-      renderEveryOutcome(reader, {
-        type: 'confirm',
-        scheduleId: 3n,
-        actionId: 'act',
-        amount: usd(5_000n),
-        note: null,
-        spec,
-        toName: 'Mum',
-        toUserId: '42',
-        next: [new Date('2026-03-27T10:30:00Z')],
-        timezone: 'Asia/Shanghai',
-      }).text;
+      renderEveryOutcome(
+        reader,
+        {
+          type: 'confirm',
+          scheduleId: 3n,
+          actionId: 'act',
+          amount: usd(5_000n),
+          note: null,
+          spec,
+          toName: 'Mum',
+          toUserId: '42',
+          toUsername: 'mum',
+          seen: { here: false, since: new Date('2026-01-05T12:00:00Z') },
+          next: [new Date('2026-03-27T10:30:00Z')],
+          timezone: 'Asia/Shanghai',
+        },
+        false,
+      ).text;
     const friday = { cadence: { unit: 'weekday', weekday: 'fr', interval: 1 } } as const;
     expect(card(friday)).toContain('every Friday, at 09:00 your time (Asia/Shanghai)?');
     expect(card({ ...friday, time: { hour: 18, minute: 30 } })).toContain('every Friday, at 18:30 your time');
     expect(card({ ...friday, time: { hour: 18, minute: 30 } }, ZH)).toContain('你当地时间 18:30');
+    expect(card(friday)).toContain('Send 50.00 USD to Mum (@mum, on chipin since Jan 5, 2026) every Friday');
+    expect(card(friday)).not.toContain('42');
   });
 
   it('lists schedules with their state, next run and paid runs', () => {

@@ -10,6 +10,7 @@ import {
   SCHEDULE_ERRORS,
   type ButtonLabel,
   type ConsumeError,
+  type Seen,
   type TemplateKey,
   type TouchError,
 } from '../../core/index.js';
@@ -47,6 +48,24 @@ export function button(reader: Reader, labelKey: MessageKey, actionId: string): 
 }
 
 export const date = (reader: Reader, at: Date): string => formatDate(at, reader.locale, reader.timeZone);
+
+/**
+ * Who a confirm card pays, as a person can check it (never a raw platform id): their @username and where the bot has
+ * seen them — "@bob, in this chat since Dec 1, 2026", or "not seen in this chat; on chipin since …" in a group.
+ */
+export function whoToCheck(
+  reader: Reader,
+  who: { username: string | null; seen: Seen | null },
+  inGroup: boolean,
+): string {
+  const parts = who.username === null ? [] : [`@${who.username}`];
+  if (who.seen !== null) {
+    const since = formatDate(who.seen.since, reader.locale, reader.timeZone, 'day');
+    const key = who.seen.here ? 'seen.here' : inGroup ? 'seen.elsewhere' : 'seen.on_chipin';
+    parts.push(t(reader.locale, key, { since }));
+  }
+  return parts.join(t(reader.locale, 'seen.separator'));
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors

@@ -73,11 +73,12 @@ function formatter(locale: Locale, timeZone: string, style: DateStyle): Intl.Dat
   return found;
 }
 
-type DateStyle = 'dateTime' | 'short';
+type DateStyle = 'dateTime' | 'short' | 'day';
 
 const DATE_STYLES: Record<DateStyle, Intl.DateTimeFormatOptions> = {
   dateTime: { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' },
   short: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' },
+  day: { year: 'numeric', month: 'short', day: 'numeric' },
 };
 
 /** A moment in the reader's language and time zone: `Nov 25, 2025, 20:00` / `2025年11月25日 20:00`. */

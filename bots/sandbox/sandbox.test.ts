@@ -496,10 +496,11 @@ describe('the sandbox over the real command layer and ledger', () => {
 
     await say(alice, GROUP_CHAT_ID, '/faucet 100');
     expect((await lastBot(alice.id))?.text).toContain('100.00 USD');
-    // A bare @username always gets a card with the holder's name and id: confirm it.
-    await say(alice, GROUP_CHAT_ID, '/pay @bob 10 lunch');
+    // Above the threshold, a card says who holds @bob and where the bot has seen them: confirm it.
+    await say(alice, GROUP_CHAT_ID, '/pay @bob 25 lunch');
     const card = await lastBot(GROUP_CHAT_ID);
-    expect(card?.text).toContain(`Send 10.00 USD to Bob (id ${bob.id})?`);
+    expect(card?.text).toContain('Send 25.00 USD to Bob (@bob, in this chat since ');
+    expect(card?.text).not.toContain(bob.id);
     const confirm = card?.buttons?.flat()[0];
     await post(base, '/press', {
       userId: alice.id,
@@ -508,7 +509,7 @@ describe('the sandbox over the real command layer and ledger', () => {
       actionId: confirm?.actionId,
     });
     expect(await lastBot(GROUP_CHAT_ID)).toMatchObject({ id: card?.id, edited: true });
-    expect((await lastBot(GROUP_CHAT_ID))?.text).toContain('Sent 10.00 USD to Bob');
+    expect((await lastBot(GROUP_CHAT_ID))?.text).toContain('Sent 25.00 USD to Bob');
 
     await say(bob, GROUP_CHAT_ID, '/request @alice 5 coffee');
     expect((await lastBot(GROUP_CHAT_ID))?.text).toContain('5.00 USD');
@@ -534,8 +535,8 @@ describe('the sandbox over the real command layer and ledger', () => {
 
     await say(alice, GROUP_CHAT_ID, '/balance');
     await say(bob, bob.id, '/balance');
-    expect((await lastBot(alice.id))?.text).toContain('85.00 USD');
-    expect((await lastBot(bob.id))?.text).toContain('15.00 USD');
+    expect((await lastBot(alice.id))?.text).toContain('70.00 USD');
+    expect((await lastBot(bob.id))?.text).toContain('30.00 USD');
     expect((await lastBot(GROUP_CHAT_ID))?.text).toBe(t('en', 'private.dm_sent', { name: '@alice' }));
   });
 

@@ -1,2 +1,2 @@
 export * from './model.js';
-export { isMember, leftChat, membersOf, seenInChats } from './service.js';
+export { isMember, leftChat, membersOf, seenInChats, whereSeen } from './service.js';

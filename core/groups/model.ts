@@ -6,6 +6,15 @@ export interface GroupChat {
   chatId: string;
 }
 
+/**
+ * Where the bot has seen a person, shown on confirm cards so the payer can check who it is (usernames change hands):
+ * present in the card's chat since `since`, else (not here) on chipin since `since`.
+ */
+export interface Seen {
+  here: boolean;
+  since: Date;
+}
+
 /** A person currently present in a group chat, as `membersOf` lists them. */
 export interface ChatMember {
   personId: bigint;

@@ -5,7 +5,7 @@
  */
 import { big, date, textOrNull } from '../db/rows.js';
 import type { Executor, Row } from '../db/executor.js';
-import { MEMBER_FRESH_MS, type ChatMember, type GroupChat } from './model.js';
+import { MEMBER_FRESH_MS, type ChatMember, type GroupChat, type Seen } from './model.js';
 
 /**
  * Records that each `personId` is present in its chat: a new membership, a re-join (left_at cleared) or a stale
@@ -80,6 +80,20 @@ export async function membersOf(exec: Executor, chat: GroupChat): Promise<ChatMe
     [chat.platform, chat.chatId],
   );
   return r.rows.map(toMember);
+}
+
+/** Where the bot has seen the person (or someone joined into them): present in `chat` since, else on chipin since. */
+export async function whereSeen(exec: Executor, chat: GroupChat, personId: bigint): Promise<Seen> {
+  const r = await exec.query(
+    `SELECT (SELECT min(m.first_seen_at) FROM chat_members m JOIN people p ON p.id = m.person_id
+              WHERE m.platform = $1 AND m.chat_id = $2 AND m.left_at IS NULL
+                AND (m.person_id = $3 OR p.merged_into = $3)) AS here_since,
+            (SELECT created_at FROM people WHERE id = $3) AS known_since`,
+    [chat.platform, chat.chatId, personId],
+  );
+  const row = r.rows[0];
+  const here = row?.here_since ?? null;
+  return here === null ? { here: false, since: date(row?.known_since) } : { here: true, since: date(here) };
 }
 
 /** Whether the person (or someone joined into them) is present in the chat now. */

@@ -57,12 +57,13 @@ describe('once', () => {
     const key = ref('tg:2');
     const deliver = () =>
       once(f.db, { key, personId: alice.id, command: 'pay' }, async (tx) => payIn(tx, key, alice, bob, 5_00n));
-    expect((await deliver()).outcome).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    const short = { type: 'rejected', error: 'InsufficientFunds', available: { minor: '100', currency: 'USD' } };
+    expect((await deliver()).outcome).toEqual(short);
     await fund(f.core, alice, 10_00n);
     const again = await deliver();
-    expect(again).toEqual({ outcome: { type: 'rejected', error: 'InsufficientFunds' }, replayed: true });
+    expect(again).toEqual({ outcome: short, replayed: true });
     expect(await transfersWithRef(key)).toBe(0);
-    expect(await recordedOutcome(key)).toEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    expect(await recordedOutcome(key)).toEqual(short);
   });
 
   it('five concurrent deliveries of one key have exactly one ledger effect and one outcome', async () => {
@@ -161,7 +162,11 @@ describe('once', () => {
     );
     const types = results.map((r) => (r.outcome as { type: string }).type);
     expect(types.filter((t) => t === 'paid')).toHaveLength(4);
-    expect(results.map((r) => r.outcome)).toContainEqual({ type: 'rejected', error: 'InsufficientFunds' });
+    expect(results.map((r) => r.outcome)).toContainEqual({
+      type: 'rejected',
+      error: 'InsufficientFunds',
+      available: { minor: '0', currency: 'USD' },
+    });
     // One transaction recorded them all.
     const xids = await f.db.query<{ n: string }>(
       `SELECT count(DISTINCT xmin::text)::text AS n FROM command_log WHERE key = ANY($1::text[])`,

@@ -95,6 +95,7 @@ describe('money for an @username nobody has seen', () => {
     expect(await pay(f.core, alice, { username: 'ghost_cl3', platform: 'telegram' }, usd(2_00n))).toEqual({
       type: 'rejected',
       error: 'InsufficientFunds',
+      available: { minor: '100', currency: 'USD' },
     });
     expect((await f.db.query(`SELECT 1 FROM claims WHERE username = 'ghost_cl3'`)).rowCount).toBe(0);
   });

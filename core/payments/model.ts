@@ -1,4 +1,5 @@
 import { actionKind } from '../actions/model.js';
+import type { Seen } from '../groups/model.js';
 import type { Amount } from '../money/amount.js';
 import type { ActorInput, Person, Platform } from '../people/model.js';
 
@@ -11,8 +12,9 @@ export interface ChatScope {
 /**
  * Who gets the money: a person already resolved by id (or already touched by the delivery, before its transaction), a
  * platform user the transport knows by id (reply-to, text mention, Discord USER option: touched, then paid at once), or a bare @username
- * (resolved to whoever holds it now, always behind a confirm card showing their name and id; when
- * nobody holds it, the money waits in a claim escrow).
+ * (resolved to whoever holds it now: paid at once under the threshold when they are present in the chat and the name
+ * still belongs to whom the payer paid under it before, else behind a confirm card saying who and where they were
+ * seen; when nobody holds it, the money waits in a claim escrow).
  */
 export type PayRecipient =
   { personId: bigint } | { person: Person } | { actor: ActorInput } | { username: string; platform: Platform };
@@ -31,9 +33,10 @@ export const PAY_ERRORS = [
 export type PayError = (typeof PAY_ERRORS)[number];
 
 /**
- * Why a confirm card is shown: the amount is above the payer's threshold; the recipient was named by
- * @username only (the card shows their name and numeric id: usernames change hands); or the amount is
- * in another currency than the threshold's, which cannot be compared.
+ * Why a confirm card is shown: the amount is above the payer's threshold; the recipient was named by @username only
+ * and is not present in this chat, or the name changed hands since the payer last used it (the card shows their name,
+ * @username and where they were seen); or the amount is in another currency than the threshold's, which cannot be
+ * compared.
  */
 export const CONFIRM_REASONS = ['threshold', 'username', 'currency'] as const;
 export type ConfirmReason = (typeof CONFIRM_REASONS)[number];
@@ -59,9 +62,13 @@ export type PayOutcome =
       toName: string;
       /** null when the money would go to a claim escrow for `toUsername`. */
       toPersonId: bigint | null;
-      /** The recipient's immutable platform id, shown on the card (null for an escrow). */
+      /** The recipient's immutable platform id (null for an escrow). */
       toUserId: string | null;
       toUsername: string | null;
+      /** Where the bot has seen the recipient, shown on the card (null for an escrow). */
+      seen: Seen | null;
+      /** `toUsername` now belongs to someone else than the person the payer last paid under it. */
+      changedHands: boolean;
       note: string | null;
     }
   | {
@@ -75,7 +82,12 @@ export type PayOutcome =
       returnActionId: string;
       note: string | null;
     }
-  | { type: 'rejected'; error: PayError };
+  | {
+      type: 'rejected';
+      error: PayError;
+      /** InsufficientFunds: what the payer has available in the payment's currency, said with the refusal. */
+      available?: Amount;
+    };
 
 export const UNDO_ERRORS = ['UndoTooLate', 'AlreadyUndone'] as const;
 export type UndoError = (typeof UNDO_ERRORS)[number];

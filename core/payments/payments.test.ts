@@ -14,7 +14,7 @@ import {
   usd,
   auditedCore,
 } from '../../test/support/core.js';
-import { once, toWire } from '../index.js';
+import { once, seenInChats, toWire } from '../index.js';
 import type { Tx } from '../db/executor.js';
 import type { Person } from '../people/index.js';
 import type { PayInput, PayOutcome } from './index.js';
@@ -167,13 +167,15 @@ describe('pay', () => {
     expect(await available(f.core, bob, 'JPY')).toBe(500n);
   });
 
-  it('a confirm tap without the money is refused and the card stays usable after a top-up', async () => {
-    const alice = await person(f.core, 'alice_pay8', 10_00n);
+  it('a confirm tap without the money (spent since the card) is refused and the card stays usable after a top-up', async () => {
+    const alice = await person(f.core, 'alice_pay8', 30_00n);
     const bob = await person(f.core, 'bob_pay8');
+    const carol = await person(f.core, 'carol_pay8');
     const card = await pay(alice, { personId: bob.id }, usd(30_00n));
     if (card.type !== 'confirm') throw new Error('no card');
+    expect(await pay(alice, { personId: carol.id }, usd(20_00n), { confirmed: true })).toMatchObject({ type: 'paid' });
     expect(await press(f.core, alice, card.actionId)).toMatchObject({
-      outcome: { type: 'rejected', error: 'InsufficientFunds' },
+      outcome: { type: 'rejected', error: 'InsufficientFunds', available: { minor: '1000' } },
     });
     await fund(f.core, alice, 20_00n);
     expect(await press(f.core, alice, card.actionId)).toMatchObject({ outcome: { type: 'paid' } });
@@ -199,6 +201,92 @@ describe('pay', () => {
       outcome: { type: 'paid', toPersonId: bob.id.toString() },
     });
     expect(await available(f.core, bob)).toBe(1_00n);
+  });
+
+  it('an @username whose holder is in this chat is paid at once with Undo, under the threshold', async () => {
+    const alice = await person(f.core, 'alice_pay11', 10_00n);
+    const bob = await touch(f.core, actor('bob_pay11', { displayName: 'Bob' }));
+    await seenInChats(f.db, [{ ...CHAT, personId: bob.id }]);
+    const o = await pay(alice, { username: '@bob_pay11', platform: 'telegram' }, usd(2_00n));
+    expect(o).toMatchObject({ type: 'paid', toPersonId: bob.id.toString(), toName: 'Bob' });
+    expect(paidOutcome(o).undoActionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await available(f.core, bob)).toBe(2_00n);
+    // Above the threshold it still asks, and the card says where Bob was seen.
+    expect(await pay(alice, { username: '@bob_pay11', platform: 'telegram' }, usd(25_00n))).toMatchObject({
+      type: 'rejected',
+      error: 'InsufficientFunds',
+    });
+    await fund(f.core, alice, 30_00n);
+    expect(await pay(alice, { username: '@bob_pay11', platform: 'telegram' }, usd(25_00n))).toMatchObject({
+      type: 'confirm',
+      reason: 'threshold',
+      seen: { here: true },
+      changedHands: false,
+    });
+  });
+
+  it('an @username seen only elsewhere keeps the card, saying so', async () => {
+    const alice = await person(f.core, 'alice_pay12', 10_00n);
+    const bob = await touch(f.core, actor('bob_pay12', { displayName: 'Bob' }));
+    await seenInChats(f.db, [{ platform: 'telegram', chatId: '-1009999', personId: bob.id }]);
+    const card = await pay(alice, { username: '@bob_pay12', platform: 'telegram' }, usd(2_00n));
+    expect(card).toMatchObject({ type: 'confirm', reason: 'username', seen: { here: false }, changedHands: false });
+    expect(await available(f.core, bob)).toBe(0n);
+  });
+
+  it('an @username that changed hands since the payer last paid it keeps the card, with a warning', async () => {
+    const alice = await person(f.core, 'alice_pay13', 10_00n);
+    const oldActor = actor('bob_pay13', { displayName: 'Bob' });
+    const oldBob = await touch(f.core, oldActor);
+    await seenInChats(f.db, [{ ...CHAT, personId: oldBob.id }]);
+    expect(await pay(alice, { username: '@bob_pay13', platform: 'telegram' }, usd(1_00n))).toMatchObject({
+      type: 'paid',
+      toPersonId: oldBob.id.toString(),
+    });
+    // Bob renames; a newcomer in the same chat takes @bob_pay13.
+    await touch(f.core, { ...oldActor, username: 'bob_pay13_old' });
+    const newcomer = await touch(f.core, actor('bob_pay13', { displayName: 'Not Bob' }));
+    await seenInChats(f.db, [{ ...CHAT, personId: newcomer.id }]);
+    const card = await pay(alice, { username: '@bob_pay13', platform: 'telegram' }, usd(1_00n));
+    expect(card).toMatchObject({
+      type: 'confirm',
+      reason: 'username',
+      toName: 'Not Bob',
+      toPersonId: newcomer.id.toString(),
+      changedHands: true,
+    });
+    expect(await available(f.core, newcomer)).toBe(0n);
+    // Confirmed once, the name is the newcomer's for Alice: the next payment goes at once.
+    if (card.type !== 'confirm') throw new Error('no card');
+    expect(await press(f.core, alice, card.actionId)).toMatchObject({ outcome: { type: 'paid' } });
+    expect(await pay(alice, { username: '@bob_pay13', platform: 'telegram' }, usd(1_00n))).toMatchObject({
+      type: 'paid',
+      toPersonId: newcomer.id.toString(),
+    });
+    expect(await available(f.core, newcomer)).toBe(2_00n);
+  });
+
+  it('a payment the payer cannot cover is refused before any card, saying what they have', async () => {
+    const alice = await person(f.core, 'alice_pay14', 78_50n);
+    const bob = await person(f.core, 'bob_pay14');
+    expect(await pay(alice, { personId: bob.id }, usd(100_00n))).toEqual({
+      type: 'rejected',
+      error: 'InsufficientFunds',
+      available: { minor: '7850', currency: 'USD' },
+    });
+    // ¥100 with no CNY at all: said at once, not after a tap.
+    expect(await pay(alice, { personId: bob.id }, { minor: 100_00n, currency: 'CNY' })).toEqual({
+      type: 'rejected',
+      error: 'InsufficientFunds',
+      available: { minor: '0', currency: 'CNY' },
+    });
+    // Under the threshold, refused by the ledger: the same answer.
+    expect(await pay(alice, { personId: bob.id }, usd(80_00n), { confirmed: true })).toEqual({
+      type: 'rejected',
+      error: 'InsufficientFunds',
+      available: { minor: '7850', currency: 'USD' },
+    });
+    expect((await f.db.query(`SELECT 1 FROM actions WHERE person_id = $1`, [alice.id])).rowCount).toBe(0);
   });
 
   it('someone else cannot press the payer’s card or Undo', async () => {

@@ -8,6 +8,9 @@ import { amountFromWire, bigintFromWire } from '../db/wire.js';
 import type { Executor, Tx } from '../db/executor.js';
 import { transferRefusalOf, type LedgerError } from '../ledger/errors.js';
 import { balancesOf, getTransfer, openAccount, openAccounts, openSystemAccount } from '../ledger/queries.js';
+import { balanceOf } from '../ledger/model.js';
+import { big } from '../db/rows.js';
+import { whereSeen } from '../groups/service.js';
 import type { Ledger } from '../ledger/service.js';
 import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
@@ -103,31 +106,32 @@ const rejected = (error: PayError): PayOutcome => ({ type: 'rejected', error });
 const payErrorOf = (error: LedgerError): PayError => transferRefusalOf(error, 'a payment');
 
 /** The action payload of a confirm card: everything needed to make the payment on tap. */
-function confirmPayload(input: {
-  to: { personId: bigint } | { username: string; platform: Platform };
-  amount: Amount;
-  note: string | null;
-  chat: ChatScope;
-}): ActionPayload {
+function confirmPayload(input: ConfirmPayload): ActionPayload {
   return {
     to:
       'personId' in input.to
         ? { personId: input.to.personId.toString() }
         : { username: input.to.username, platform: input.to.platform },
+    ...(input.named === undefined ? {} : { named: input.named }),
     amount: { minor: input.amount.minor.toString(), currency: input.amount.currency },
     note: input.note,
     chat: { platform: input.chat.platform, chatId: input.chat.chatId },
   };
 }
 
-function readConfirmPayload(payload: ActionPayload): {
+/** A confirm card's payment. `named`: the @username a person was named by (recorded as theirs for the payer once paid). */
+interface ConfirmPayload {
   to: { personId: bigint } | { username: string; platform: Platform };
+  named?: string;
   amount: Amount;
   note: string | null;
   chat: ChatScope;
-} {
+}
+
+function readConfirmPayload(payload: ActionPayload): ConfirmPayload {
   const p = payload as {
     to: { personId?: string; username?: string; platform?: string };
+    named?: string;
     amount: { minor: string; currency: string };
     note: string | null;
     chat: { platform: string; chatId: string };
@@ -143,6 +147,7 @@ function readConfirmPayload(payload: ActionPayload): {
       : { username: String(p.to.username), platform: platformOf(p.to.platform) };
   return {
     to,
+    ...(typeof p.named === 'string' ? { named: p.named } : {}),
     amount: amountFromWire(p.amount),
     note: p.note ?? null,
     chat: { platform: platformOf(p.chat.platform), chatId: String(p.chat.chatId) },
@@ -173,21 +178,38 @@ export function createPayments(deps: PaymentsDeps): Payments {
   const confirmReason = (from: Person, amount: Amount): ConfirmReason | null =>
     confirmReasonFor(from, amount, config.confirmThreshold);
 
-  /** A confirm card: the whole payment waits in a `pay.confirm` action bound to the payer and this chat. */
+  /** The refusal for lack of money, saying what the payer has available in `currency`. */
+  function short(available: bigint, currency: string): PayOutcome {
+    return { type: 'rejected', error: 'InsufficientFunds', available: { minor: available, currency } };
+  }
+
+  /** What `from` can spend now in `currency` (0 without a wallet in it). */
+  async function availableOf(exec: Executor, from: Person, currency: string): Promise<bigint> {
+    return (await balancesOf(exec, walletOwner(from.id))).find((b) => b.currency === currency)?.available ?? 0n;
+  }
+
+  /**
+   * A confirm card: the whole payment waits in a `pay.confirm` action bound to the payer and this chat. A payer who
+   * cannot cover it is told at once, with what they have, rather than after the tap (the tap checks again).
+   */
   async function confirmCard(
     tx: Tx,
     input: PayInput,
     reason: ConfirmReason,
-    to: { personId: bigint } | { username: string; platform: Platform },
-    note: string | null,
-    card: { toName: string; toPersonId: bigint | null; toUserId: string | null; toUsername: string | null },
+    payload: Omit<ConfirmPayload, 'amount' | 'chat'>,
+    card: Pick<
+      Extract<PayOutcome, { type: 'confirm' }>,
+      'toName' | 'toPersonId' | 'toUserId' | 'toUsername' | 'seen' | 'changedHands'
+    >,
   ): Promise<PayOutcome> {
+    const available = await availableOf(tx, input.from, input.amount.currency);
+    if (available < input.amount.minor) return short(available, input.amount.currency);
     const action = await createAction(tx, {
       personId: input.from.id,
       platform: input.chat.platform,
       chatId: input.chat.chatId,
       kind: PAY_CONFIRM,
-      payload: confirmPayload({ to, amount: input.amount, note, chat: input.chat }),
+      payload: confirmPayload({ ...payload, amount: input.amount, chat: input.chat }),
       ttlMs: confirmTtlMs,
       ref: `confirm:${input.key}`,
     });
@@ -197,9 +219,28 @@ export function createPayments(deps: PaymentsDeps): Payments {
       expiresAt: action.expiresAt,
       reason,
       amount: input.amount,
-      note,
+      note: payload.note,
       ...card,
     };
+  }
+
+  /** Whom `payer` last paid as @`username` (null: never). */
+  async function paidAs(tx: Tx, payer: bigint, platform: Platform, username: string): Promise<bigint | null> {
+    const r = await tx.query(
+      `SELECT payee_id FROM username_payees WHERE payer_id = $1 AND platform = $2 AND username = $3`,
+      [payer, platform, username],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : big(row.payee_id);
+  }
+
+  /** `payer` paid `payee` as @username: the name is theirs for this payer until it changes hands. */
+  async function rememberNamed(tx: Tx, payer: bigint, platform: Platform, username: string, payee: bigint) {
+    await tx.query(
+      `INSERT INTO username_payees (payer_id, platform, username, payee_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (payer_id, platform, username) DO UPDATE SET payee_id = EXCLUDED.payee_id, paid_at = now()`,
+      [payer, platform, username, payee],
+    );
   }
 
   async function pay(tx: Tx, input: PayInput): Promise<PayOutcome> {
@@ -229,10 +270,17 @@ export function createPayments(deps: PaymentsDeps): Payments {
       if (!holder) {
         const reason = input.confirmed ? null : confirmReason(from, amount);
         if (reason) {
-          const card = { toName: `@${username}`, toPersonId: null, toUserId: null, toUsername: username };
-          return confirmCard(tx, input, reason, { username, platform: to.platform }, note, card);
+          const card = {
+            toName: `@${username}`,
+            toPersonId: null,
+            toUserId: null,
+            toUsername: username,
+            seen: null,
+            changedHands: false,
+          };
+          return confirmCard(tx, input, reason, { to: { username, platform: to.platform }, note }, card);
         }
-        return claims.escrow(tx, {
+        const held = await claims.escrow(tx, {
           key: input.key,
           from,
           username,
@@ -241,15 +289,23 @@ export function createPayments(deps: PaymentsDeps): Payments {
           note,
           chat: input.chat,
         });
+        return held.type === 'rejected' && held.error === 'InsufficientFunds'
+          ? short(await availableOf(tx, from, amount.currency), amount.currency)
+          : held;
       }
       recipient = holder.person;
       viaUsername = { userId: holder.identity.userId, username };
     }
     if (recipient.id === from.id) return rejected('SelfPayment');
 
-    // A bare @username is never enough to pay someone: the card shows who holds it now. An
-    // earlier confirmation does not cover it (it was for money held for the name, or for the amount).
-    const reason = viaUsername ? 'username' : input.confirmed ? null : confirmReason(from, amount);
+    // A bare @username pays at once only someone present in this chat, and only while the name still belongs to
+    // whom the payer paid under it before (usernames change hands); else the card shows who holds it now and where
+    // they were seen. An earlier confirmation does not cover it (it was for money held for the name, or the amount).
+    const overThreshold = input.confirmed ? null : confirmReason(from, amount);
+    const seen = viaUsername || overThreshold ? await whereSeen(tx, input.chat, recipient.id) : null;
+    const paidBefore = viaUsername ? await paidAs(tx, from.id, input.chat.platform, viaUsername.username) : null;
+    const changedHands = paidBefore !== null && paidBefore !== recipient.id;
+    const reason = overThreshold ?? (seen && (!seen.here || changedHands) ? ('username' as const) : null);
     if (reason) {
       const toUserId = viaUsername?.userId ?? (await people.identityOf(tx, recipient.id))?.userId ?? null;
       const card = {
@@ -257,8 +313,11 @@ export function createPayments(deps: PaymentsDeps): Payments {
         toPersonId: recipient.id,
         toUserId,
         toUsername: viaUsername?.username ?? null,
+        seen,
+        changedHands,
       };
-      return confirmCard(tx, input, reason, { personId: recipient.id }, note, card);
+      const payload = { to: { personId: recipient.id }, note, ...(viaUsername ? { named: viaUsername.username } : {}) };
+      return confirmCard(tx, input, reason, payload, card);
     }
 
     const wallet = (id: bigint) => ({ kind: 'wallet' as const, owner: walletOwner(id), currency: amount.currency });
@@ -283,9 +342,13 @@ export function createPayments(deps: PaymentsDeps): Payments {
       },
       { locked: wallets, newRefs: input.firstRun === true },
     );
-    if (!r.ok) return rejected(payErrorOf(r.error));
+    if (!r.ok) {
+      const error = payErrorOf(r.error);
+      return error === 'InsufficientFunds' ? short(balanceOf(fromWallet).available, amount.currency) : rejected(error);
+    }
     const transfer = r.transfers[0];
     if (!transfer) throw new Error('ledger returned no transfer');
+    if (viaUsername) await rememberNamed(tx, from.id, input.chat.platform, viaUsername.username, recipient.id);
 
     const undo =
       input.undo === false
@@ -336,6 +399,8 @@ export function createPayments(deps: PaymentsDeps): Payments {
       chat: p.chat,
       confirmed: true,
     });
+    if (outcome.type === 'paid' && p.named !== undefined)
+      await rememberNamed(tx, action.personId, p.chat.platform, p.named, outcome.toPersonId);
     // Short of money: the card stays usable until it expires, so a top-up and a second tap work.
     if (outcome.type === 'rejected' && outcome.error === 'InsufficientFunds') await reopenAction(tx, action.id);
     return outcome;

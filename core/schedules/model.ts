@@ -1,4 +1,5 @@
 import { actionKind } from '../actions/model.js';
+import type { Seen } from '../groups/model.js';
 import type { Amount } from '../money/amount.js';
 import type { ActorInput, Platform } from '../people/model.js';
 import type { Noop } from '../payments/model.js';
@@ -38,8 +39,11 @@ export type ScheduleCreateOutcome =
       note: string | null;
       spec: ScheduleSpec;
       toName: string;
-      /** The payee's immutable platform id, shown on the card (usernames change hands). */
+      /** The payee's immutable platform id (usernames change hands). */
       toUserId: string | null;
+      /** The payee's username and where the bot has seen them, shown on the card for the payer to check. */
+      toUsername: string | null;
+      seen: Seen;
       /** The next runs if activated now (at most 3), in the payer's time zone. */
       next: Date[];
       timezone: string;
@@ -53,6 +57,8 @@ export type ScheduleCreateOutcome =
       spec: ScheduleSpec;
       toName: string;
       toUserId: string | null;
+      toUsername: string | null;
+      seen: Seen;
       next: Date[];
       timezone: string;
       fund: string;

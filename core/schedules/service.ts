@@ -33,6 +33,7 @@ import type { People, Someone } from '../people/service.js';
 import type { ChatScope } from '../payments/model.js';
 import type { Payments } from '../payments/service.js';
 import { storedNote } from '../text/clean.js';
+import { whereSeen } from '../groups/service.js';
 import type { Funds } from '../funds/service.js';
 import type { Ledger } from '../ledger/service.js';
 import { openAccounts, balancesOf } from '../ledger/queries.js';
@@ -56,6 +57,13 @@ import type {
   ScheduleView,
 } from './model.js';
 import { checkRule, occurrence, occurrences, wallClockAt, type WallClock } from './rule.js';
+
+/** Whom a schedule pays, as resolved for its card. */
+interface Payee {
+  person: Person;
+  userId: string | null;
+  username: string | null;
+}
 
 export interface SchedulesConfig {
   /** How long after a run short of money it is tried again (default 24 h). */
@@ -263,15 +271,22 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
   const acceptTtlMs = deps.config?.acceptTtlMs ?? 7 * 86_400_000;
   const rejected = (error: ScheduleCreateError): ScheduleCreateOutcome => ({ type: 'rejected', error });
 
-  async function resolvePayee(
-    tx: Tx,
-    payee: Someone,
-  ): Promise<{ person: Person; userId: string | null } | ScheduleCreateError> {
-    // The Activate card shows who holds a username now (name and id): the tap confirms them.
+  async function resolvePayee(tx: Tx, payee: Someone): Promise<Payee | ScheduleCreateError> {
+    // The Activate card shows who holds a username now (name, @username, where seen): the tap confirms them.
     const found = await people.resolve(tx, payee);
     if (typeof found === 'string') return found;
     const identity = found.identity ?? (await people.identityOf(tx, found.person.id));
-    return { person: found.person, userId: identity?.userId ?? null };
+    return { person: found.person, userId: identity?.userId ?? null, username: identity?.username ?? null };
+  }
+
+  /** The card's view of the payee: who, and where the bot has seen them. */
+  async function payeeOnCard(tx: Tx, chat: ChatScope, payee: Payee) {
+    return {
+      toName: payee.person.displayName,
+      toUserId: payee.userId,
+      toUsername: payee.username,
+      seen: await whereSeen(tx, chat, payee.person.id),
+    };
   }
 
   const timezoneOf = (person: Person): string => person.timezone ?? people.defaults.timezone;
@@ -367,8 +382,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       amount,
       note,
       spec,
-      toName: payee.person.displayName,
-      toUserId: payee.userId,
+      ...(await payeeOnCard(tx, input.chat, payee)),
       next,
       timezone,
     };
@@ -378,7 +392,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
     tx: Tx,
     input: ScheduleCreateInput,
     shares: NonNullable<ScheduleCreateInput['shares']>,
-    found: { payee: { person: Person; userId: string | null }; timezone: string; next: Date[]; note: string | null },
+    found: { payee: Payee; timezone: string; next: Date[]; note: string | null },
   ): Promise<ScheduleCreateOutcome> {
     const { amount, payer } = input;
     const fund = await funds.show(tx, { ...input.chat, kind: 'group' }, shares.fund);
@@ -444,8 +458,7 @@ export function createSchedules(deps: SchedulesDeps): Schedules {
       amount,
       note: found.note,
       spec: input.spec,
-      toName: found.payee.person.displayName,
-      toUserId: found.payee.userId,
+      ...(await payeeOnCard(tx, input.chat, found.payee)),
       next: found.next,
       timezone: found.timezone,
       fund: fund.fund.name,

@@ -18,6 +18,7 @@ import {
   waitForSent,
   withTextMention,
   type RunningApp,
+  type SentMessage,
   type TgUser,
   telegramWorld,
 } from '../support/app.js';
@@ -135,6 +136,46 @@ describe('/pay through the real app', () => {
     });
   });
 
+  describe('paying an @username in a group', () => {
+    const group = { id: -1_001_800_000_001, type: 'supergroup', title: 'Flatmates' };
+
+    /** The bot's answer to `update` in the group. */
+    async function answer(update: { update_id: number; message?: unknown }): Promise<SentMessage> {
+      await post(update);
+      await fake.waitFor(() => replyTo(fake, group.id, update).length > 0, 15_000, 'the answer in the group');
+      return replyTo(fake, group.id, update)[0]!;
+    }
+
+    it('someone present in the chat is paid at once with Undo; the card, when there is one, names no raw id', async () => {
+      const carol = await fundedUser('Carol', '78.50');
+      const dave = await fundedUser('Dave', '1.00');
+      // Bob talks in the group; Dave only ever wrote to the bot in private.
+      await post(fake.message(bob, group, 'hello all'));
+      await inboxDrained(database.db);
+      const paid = await answer(fake.message(carol, group, `/pay @${bob.username} 5 lunch`));
+      expect(paid.text.startsWith(t('en', 'pay.paid', { amount: '5.00 USD', name: 'Bob' }))).toBe(true);
+      expect(paid.buttons.map((b) => b.text)).toEqual([t('en', 'button.undo')]);
+
+      const card = await answer(fake.message(carol, group, `/pay @${dave.username} 2`));
+      expect(card.text).toContain(`Dave (@${dave.username}, not seen in this chat; on chipin since `);
+      expect(card.text).not.toContain(String(dave.id));
+      expect(card.buttons.map((b) => b.text)).toEqual([t('en', 'button.confirm')]);
+      expect(await balanceOf(database.db, dave.id)).toMatchObject({ available: 100n });
+    });
+
+    it('not enough money is said before any card, with what the payer has, also in a currency they hold none of', async () => {
+      const erin = await fundedUser('Erin', '78.50');
+      const transfers = await transferCount(database.db);
+      const over = await answer(fake.message(erin, group, `/pay @${bob.username} 100`));
+      expect(over.text).toBe(t('en', 'pay.short', { available: '78.50 USD' }));
+      expect(over.buttons).toEqual([]);
+      const yuan = await answer(fake.message(erin, group, `/pay @${bob.username} ¥100`));
+      expect(yuan.text).toBe(t('en', 'pay.short', { available: '0.00 CNY' }));
+      expect(yuan.buttons).toEqual([]);
+      expect(await transferCount(database.db)).toBe(transfers);
+    });
+  });
+
   it('40 concurrent /pay from a wallet that can afford 10: exactly 10 are paid', async () => {
     const payer = await fundedUser('Rich', '100.00');
     const recipients = await Promise.all([0, 1, 2, 3].map((i) => fundedUser(`Friend${i}`, '1.00')));
@@ -157,7 +198,7 @@ describe('/pay through the real app', () => {
     expect(replies.every((r) => r.length === 1)).toBe(true);
     const texts = replies.map((r) => r[0]!.text);
     const paid = texts.filter((text) => text.startsWith('✅'));
-    const refused = texts.filter((text) => text === t('en', 'error.InsufficientFunds'));
+    const refused = texts.filter((text) => text === t('en', 'pay.short', { available: '0.00 USD' }));
     expect(paid).toHaveLength(10);
     expect(refused).toHaveLength(30);
 

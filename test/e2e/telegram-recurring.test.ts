@@ -48,7 +48,8 @@ describe('recurring transfers through the real app', () => {
     const transfers = await transferCount(database.db);
     const card = await say(alice, '/every @bob_every 50 monthly on 1 rent', (text) => text.startsWith('🔁 Send'));
     expect(card.text).toContain('50.00 USD');
-    expect(card.text).toContain(`Bob (id ${bob.id})`);
+    expect(card.text).toContain(`Bob (@bob_every, on chipin since `);
+    expect(card.text).not.toContain(String(bob.id));
     expect(card.text).toContain('monthly on day 1');
     expect(card.text).toContain(t('en', 'common.note', { note: 'rent' }));
     expect(card.text.split('Next runs: ')[1]?.split('\n')[0]?.split('; ')).toHaveLength(3);

@@ -34,7 +34,10 @@ export const payCommand: OnceSpec<PayCommand> = {
     });
     return {
       outcome,
-      message: renderPayOutcome(ctx.reader, outcome, { undoSeconds: undoSeconds(ctx.config) }),
+      message: renderPayOutcome(ctx.reader, outcome, {
+        undoSeconds: undoSeconds(ctx.config),
+        inGroup: ctx.event.chat.kind === 'group',
+      }),
     };
   },
 };

@@ -1,10 +1,21 @@
 /** Payment outcomes: paid (with Undo), confirm card, held for an @username, undone, claims. */
 import { formatAmount, type ClaimOutcome, type PayOutcome, type UndoOutcome } from '../../../core/index.js';
-import { button, date, message, withNote, type Reader, renderCode } from '../render.js';
+import { button, date, message, whoToCheck, withNote, type Reader, renderCode } from '../render.js';
 import type { OutMessage } from '../types.js';
 import { t } from '../../i18n/index.js';
 
-export function renderPayOutcome(reader: Reader, outcome: PayOutcome, options: { undoSeconds: number }): OutMessage {
+/** Refusals say what the payer has when money is short ("You have 78.50 USD"). */
+export function renderPayRefusal(reader: Reader, outcome: Extract<PayOutcome, { type: 'rejected' }>): OutMessage {
+  return outcome.error === 'InsufficientFunds' && outcome.available !== undefined
+    ? message(reader, 'pay.short', { available: formatAmount(outcome.available) })
+    : renderCode(reader, 'error', outcome.error);
+}
+
+export function renderPayOutcome(
+  reader: Reader,
+  outcome: PayOutcome,
+  options: { undoSeconds: number; inGroup?: boolean },
+): OutMessage {
   const { locale } = reader;
   switch (outcome.type) {
     case 'paid': {
@@ -24,9 +35,17 @@ export function renderPayOutcome(reader: Reader, outcome: PayOutcome, options: {
       const text =
         outcome.toPersonId === null
           ? t(locale, 'pay.confirm_escrow', { amount, username: outcome.toUsername ?? outcome.toName })
-          : t(locale, 'pay.confirm', { amount, name: outcome.toName, id: outcome.toUserId ?? '?' });
+          : t(locale, 'pay.confirm', {
+              amount,
+              name: outcome.toName,
+              who: whoToCheck(reader, { username: outcome.toUsername, seen: outcome.seen }, options.inGroup ?? false),
+            });
+      const warning =
+        outcome.changedHands && outcome.toUsername !== null
+          ? `\n${t(locale, 'pay.changed_hands', { username: outcome.toUsername })}`
+          : '';
       return {
-        text: withNote(reader, text, outcome.note),
+        text: withNote(reader, text + warning, outcome.note),
         buttons: [[button(reader, 'button.confirm', outcome.actionId)]],
       };
     }
@@ -42,7 +61,7 @@ export function renderPayOutcome(reader: Reader, outcome: PayOutcome, options: {
       };
     }
     case 'rejected':
-      return renderCode(reader, 'error', outcome.error);
+      return renderPayRefusal(reader, outcome);
   }
 }
 

@@ -44,7 +44,7 @@ const every: OnceSpec<EveryCommand> = {
       })),
     };
     const outcome = await ctx.core.schedules.create(tx, { ...ask, spec: command.spec, ...(shares ? { shares } : {}) });
-    return { outcome, message: renderEveryOutcome(ctx.reader, outcome) };
+    return { outcome, message: renderEveryOutcome(ctx.reader, outcome, ctx.event.chat.kind === 'group') };
   },
 };
 

@@ -11,7 +11,7 @@ import {
   type ScheduleSpec,
   type ScheduleView,
 } from '../../../core/index.js';
-import { button, date, message, truncate, withNote, type Reader, renderCode } from '../render.js';
+import { button, date, message, truncate, whoToCheck, withNote, type Reader, renderCode } from '../render.js';
 import type { Button, OutMessage } from '../types.js';
 import { t } from '../../i18n/index.js';
 
@@ -89,12 +89,16 @@ function acceptButtons(reader: Reader, shares: readonly ScheduleShareView[]): Bu
 }
 
 /** The card of a shared /every: every payer's share, and an Accept button for each. */
-function renderSharedCard(reader: Reader, outcome: Extract<ScheduleCreateOutcome, { type: 'shared' }>): OutMessage {
+function renderSharedCard(
+  reader: Reader,
+  outcome: Extract<ScheduleCreateOutcome, { type: 'shared' }>,
+  inGroup: boolean,
+): OutMessage {
   const at = runTime(outcome.spec);
   const text = t(reader.locale, 'schedule.confirm_shared', {
     amount: formatAmount(outcome.amount),
     name: outcome.toName,
-    id: outcome.toUserId ?? '?',
+    who: whoToCheck(reader, { username: outcome.toUsername, seen: outcome.seen }, inGroup),
     cadence: renderCadence(reader, outcome.spec),
     timezone: outcome.timezone,
     time: formatClock(at.hour * 60 + at.minute),
@@ -106,14 +110,14 @@ function renderSharedCard(reader: Reader, outcome: Extract<ScheduleCreateOutcome
 }
 
 /** The reply to /every: the confirm card with the next runs and the Activate button (Accept buttons when shared). */
-export function renderEveryOutcome(reader: Reader, outcome: ScheduleCreateOutcome): OutMessage {
+export function renderEveryOutcome(reader: Reader, outcome: ScheduleCreateOutcome, inGroup: boolean): OutMessage {
   if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
-  if (outcome.type === 'shared') return renderSharedCard(reader, outcome);
+  if (outcome.type === 'shared') return renderSharedCard(reader, outcome, inGroup);
   const at = runTime(outcome.spec);
   const text = t(reader.locale, 'schedule.confirm', {
     amount: formatAmount(outcome.amount),
     name: outcome.toName,
-    id: outcome.toUserId ?? '?',
+    who: whoToCheck(reader, { username: outcome.toUsername, seen: outcome.seen }, inGroup),
     cadence: renderCadence(reader, outcome.spec),
     timezone: outcome.timezone,
     time: formatClock(at.hour * 60 + at.minute),
