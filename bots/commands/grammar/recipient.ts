@@ -1,6 +1,7 @@
 /**
  * Recipients are people with an id (reply-to author, text_mention, Discord USER option) or a bare `@username`
- * (no id: the core resolves it or holds the money in a claim). Display names are never read as recipients.
+ * (no id: the core resolves it or holds the money in a claim). Display names are never read as recipients; a
+ * refusal may suggest whom one meant (`namesakesOf`).
  */
 import type { Amount, Person } from '../../../core/index.js';
 import type { Actor, Mention } from '../types.js';
