@@ -142,6 +142,52 @@ describe('the command layer, against the real core and Postgres', () => {
     expect(only(first.effects, 'reply').message.text).toContain('plain digits');
   });
 
+  it('suggests the person present whose name was typed instead of a mention (/pay Bob 12.50), and pays no one', async () => {
+    const chat: ChatRef = { ...GROUP, chatId: '-1002' };
+    const alice = await funded('Alice', '100');
+    const bob = person('Bob');
+    const li = person('李雷', { languageCode: 'zh-hans', username: `lilei${ids}` });
+    await layer.handle({ type: 'seen', actor: bob, chat });
+    await layer.handle({ type: 'seen', actor: li, chat });
+    const event = command(alice, '/pay bob 12.50 lunch', { chat });
+    const refused = only((await layer.handle(event)).effects, 'reply');
+    expect(refused.refusal).toBe(true);
+    expect(refused.message.text).toBe(
+      `Who is it for? Did you mean @${bob.username}? Try /pay @${bob.username} 12.50 lunch`,
+    );
+    expect(await countTransfers(event.key)).toBe(0);
+    expect(await available(alice)).toBe('100.00 USD');
+    // In Chinese too, and for a Chinese name; someone not present in this chat is not suggested.
+    expect(await replyText(command(li, '/request Bob 5', { chat }))).toBe(
+      `给谁？你是指 @${bob.username} 吗？试试 /request @${bob.username} 5`,
+    );
+    expect(await replyText(command(bob, '/pay 李雷 5', { chat }))).toBe(
+      `Who is it for? Did you mean @${li.username}? Try /pay @${li.username} 5`,
+    );
+    const elsewhere = person('Carol');
+    await layer.handle({ type: 'seen', actor: elsewhere, chat: GROUP });
+    expect(await replyText(command(alice, '/pay Carol 5', { chat }))).toContain('Mention them');
+  });
+
+  it('offers up to three people who share the first name typed, and none when they have no username', async () => {
+    const chat: ChatRef = { ...GROUP, chatId: '-1003' };
+    const alice = person('Alice');
+    const sams = [person('Sam Lee', { username: `samlee${ids}` }), person('Sam Wu', { username: `samwu${ids}` })];
+    for (const sam of [...sams, person('Dana', { username: undefined })])
+      await layer.handle({ type: 'seen', actor: sam, chat });
+    expect(await replyText(command(alice, '/pay sam 5', { chat }))).toBe(
+      `Who is it for? Did you mean @${sams[0]!.username} or @${sams[1]!.username}? Mention the one you mean, like /pay @name 10.`,
+    );
+    // The whole display name picks one of them.
+    expect(await replyText(command(alice, '/pay Sam Wu 5', { chat }))).toBe(
+      `Who is it for? Did you mean @${sams[1]!.username}? Try /pay @${sams[1]!.username} 5`,
+    );
+    expect(await replyText(command(alice, '/pay Dana 5', { chat }))).toContain('Mention them');
+    for (const sam of [person('Sam Ng', { username: 'samng' }), person('Sam Ho', { username: 'samho' })])
+      await layer.handle({ type: 'seen', actor: sam, chat });
+    expect(await replyText(command(alice, '/pay Sam 5', { chat }))).toContain('Mention them');
+  });
+
   it('refuses a button pressed by someone else, with no effect; its owner can still use it', async () => {
     const alice = await funded('Alice', '30');
     const bob = person('Bob');

@@ -7,13 +7,22 @@
  * per minute) is refused inside the same `once`: the refusal is the delivery's recorded outcome. No SQL and no
  * arithmetic on money here.
  */
-import { once, pickLocale, type Json, type Log, type Person, type PressOutcome, type Tx } from '../../core/index.js';
+import {
+  once,
+  pickLocale,
+  type Executor,
+  type Json,
+  type Log,
+  type Person,
+  type PressOutcome,
+  type Tx,
+} from '../../core/index.js';
 import { silentLog } from '../../core/log.js';
 import { t } from '../i18n/index.js';
 import { COMMANDS, PRESSES } from './index.js';
 import { NOTE_MAX_CHARS, type CommandEvent, type ParseContext, type ParseError } from './grammar/index.js';
-import { parseCommand, specOf } from './parse.js';
-import { CONSUME_ERROR_KEYS, TOUCH_ERROR_KEYS, message, renderParseError, type Reader } from './render.js';
+import { parseCommand, specOf, type Parsed } from './parse.js';
+import { CONSUME_ERROR_KEYS, TOUCH_ERROR_KEYS, message, renderMeant, renderParseError, type Reader } from './render.js';
 import type { CommandContext, CommandCore, CommandLayerConfig, PressSpec } from './spec.js';
 import { groupPressed } from './group.js';
 import { createMembers } from './members.js';
@@ -57,6 +66,9 @@ const refusal = (msg: OutMessage, isPrivate: boolean): Effect => ({
   private: isPrivate,
   refusal: true,
 });
+
+/** The most people a refusal suggests for a name typed as text. */
+const MEANT_MAX = 3;
 
 const PRESS_BY_KIND: ReadonlyMap<string, PressSpec> = new Map(PRESSES.map((spec) => [spec.kind, spec]));
 
@@ -155,7 +167,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     };
     if (!spec.once) {
       const parsed = parseCommand(event, parseContext(reader));
-      if (!parsed.ok) return { effects: [refusal(parseError(reader, event, parsed.error, parsed.detail), isPrivate)] };
+      if (!parsed.ok) return { effects: [refusal(await refusedParse(db, event, person, reader, parsed), isPrivate)] };
       const answer = await spec.run(context, parsed.command);
       return { effects: Array.isArray(answer) ? answer : [reply(answer, isPrivate)] };
     }
@@ -168,7 +180,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       if (!parsed.ok)
         return {
           result: `parse:${parsed.error}`,
-          effects: [refusal(parseError(reader, event, parsed.error, parsed.detail), isPrivate)],
+          effects: [refusal(await refusedParse(tx, event, person, reader, parsed), isPrivate)],
         };
       const { outcome, message: answer, live, effects = [] } = await spec.run(tx, context, parsed.command);
       const refused = outcome.type === 'rejected';
@@ -177,6 +189,31 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
         : (refused ? refusal : reply)(answer, isPrivate);
       return { result: resultOf(outcome), effects: [first, ...effects] };
     });
+  }
+
+  /**
+   * The answer to a command its grammar refused. One that names no one but starts with the name of someone present
+   * (`/pay Bob 12.50`) suggests them: the one, with the command that names them, or up to three to pick from (more
+   * would be no help). Only people the rewritten command parses for; either way nothing is done.
+   */
+  async function refusedParse(
+    exec: Executor,
+    event: CommandEvent,
+    person: Person,
+    reader: Reader,
+    parsed: Extract<Parsed, { ok: false }>,
+  ): Promise<OutMessage> {
+    if (parsed.error === 'MissingRecipient') {
+      const context = parseContext(reader);
+      const meant = (await members.namesakes(exec, event, person.id)).filter((n) => parseCommand(n.event, context).ok);
+      if (meant.length > 0 && meant.length <= MEANT_MAX)
+        return renderMeant(
+          reader,
+          event.command,
+          meant.map((n) => ({ username: n.username, args: n.event.args })),
+        );
+    }
+    return parseError(reader, event, parsed.error, parsed.detail);
   }
 
   function parseError(reader: Reader, event: CommandEvent, error: ParseError, detail?: string): OutMessage {

@@ -3,9 +3,10 @@
  * a button press, any message — is present there, and the platform's join and leave notices say the rest.
  * Private chats record nothing.
  */
-import { leftChat, seenInChats } from '../../core/groups/index.js';
+import { leftChat, membersOf, seenInChats } from '../../core/groups/index.js';
 import { createBatcher } from '../../core/db/batch.js';
-import type { Core, Person, TouchResult } from '../../core/index.js';
+import type { Core, Executor, Person, TouchResult } from '../../core/index.js';
+import { namesakesOf, type CommandEvent } from './grammar/index.js';
 import type { Actor, ChatRef, IncomingEvent, Mention, Platform } from './types.js';
 
 export interface Members {
@@ -16,8 +17,20 @@ export interface Members {
    * touches (concurrent deliveries share a statement), by user id; one who cannot be a person (a bot) is left out.
    */
   touchNamed(event: { actor: Actor; replyTo?: Actor; mentions: readonly Mention[] }): Promise<Map<string, Person>>;
+  /**
+   * The people present in the event's group chat, the actor aside, whose display name the command's first words
+   * spell (`/pay Bob 12.50`), each with a command event that mentions them instead (grammar `namesakesOf`).
+   * Only people with a username on the chat's platform: a suggestion must be something one can type.
+   */
+  namesakes(exec: Executor, event: CommandEvent, personId: bigint): Promise<Namesake[]>;
   /** A join or leave notice. */
   onMember(event: Extract<IncomingEvent, { type: 'member' }>): Promise<void>;
+}
+
+/** Someone a command may have meant by name, and the command rewritten to mention them. */
+export interface Namesake {
+  username: string;
+  event: CommandEvent;
 }
 
 export function createMembers(core: Pick<Core, 'db' | 'people'>): Members {
@@ -44,6 +57,17 @@ export function createMembers(core: Pick<Core, 'db' | 'people'>): Members {
         if (actor && actor.userId !== event.actor.userId) named.set(actor.userId, actor);
       const touched = await Promise.all([...named.values()].map((actor) => people.seen(actor)));
       return new Map(touched.flatMap((t) => (t.ok ? [[t.identity.userId, t.person] as const] : [])));
+    },
+    async namesakes(exec, event, personId) {
+      if (event.chat.kind !== 'group') return [];
+      const present = await membersOf(exec, { platform: event.chat.platform, chatId: event.chat.chatId });
+      const known = present.flatMap((m) =>
+        m.username !== null && m.personId !== personId ? [{ displayName: m.displayName, username: m.username }] : [],
+      );
+      return namesakesOf(event.args, known).map(({ who, args }) => ({
+        username: who.username,
+        event: { ...event, args, mentions: [{ username: who.username, offset: 0, length: who.username.length + 1 }] },
+      }));
     },
     async onMember(event) {
       if (event.chat.kind !== 'group') return;

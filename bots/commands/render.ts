@@ -102,6 +102,20 @@ export function renderParseError(
   });
 }
 
+/** People a command may have meant by name: the one, with the command to send instead, or those to pick from. */
+export function renderMeant(
+  reader: Reader,
+  command: string,
+  meant: ReadonlyArray<{ username: string; args: string }>,
+): OutMessage {
+  const [one] = meant;
+  if (meant.length === 1 && one) return message(reader, 'parse.MissingRecipientMeant', { command, ...one });
+  const usernames = new Intl.ListFormat(reader.locale, { type: 'disjunction' }).format(
+    meant.map(({ username }) => `@${username}`),
+  );
+  return message(reader, 'parse.MissingRecipientMeantOneOf', { command, usernames });
+}
+
 /**
  * The message of a failure code whose key is `<prefix>.<Code>` (`error.InsufficientFunds`): a code without its
  * message in the catalog does not compile (the argument's type becomes `never`).

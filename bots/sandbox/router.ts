@@ -5,7 +5,8 @@
  *
  *   GET  /sandbox/api/commands                   the commands offered (name, descriptions, example)
  *   GET  /sandbox/api/users                      the sandbox's users
- *   POST /sandbox/api/users                      {username, displayName, language} → 201 {user}
+ *   POST /sandbox/api/users                      {username, displayName, language} → 201 {user}; a refusal names
+ *                                                the field it is about: 400/409 {error, message, field?}
  *   GET  /sandbox/api/chats?userId=              the group and the private chats (or those of one user)
  *   GET  /sandbox/api/chats/:id/messages?after=  messages created or edited after revision `after`, and `rev`
  *   POST /sandbox/api/send                       {userId, chatId, text, replyToMessageId?} → {message, toast?}
@@ -65,6 +66,15 @@ const visible = (max: number) =>
     .max(max)
     .regex(/^[^\p{Cc}]*$/u);
 
+/** The fields of a new user, each with what it must be (shown beside the field by the page). */
+const USER_FIELDS = {
+  username: 'Username: 1–32 of a–z, 0–9 and _',
+  displayName: 'Display name is required (at most 64 characters, no control characters)',
+  language: 'Language: en or zh-CN',
+} as const;
+type UserField = keyof typeof USER_FIELDS;
+const isUserField = (key: unknown): key is UserField => typeof key === 'string' && Object.hasOwn(USER_FIELDS, key);
+
 const newUser = (defaultLocale: Locale) =>
   z.object({
     username: z
@@ -96,9 +106,15 @@ const messagesQuery = z.object({ after: z.coerce.number().int().nonnegative().de
 
 const PAGE = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
 
-function fail(res: Response, error: ApiError): void {
+/**
+ * Answers `error`; `field`: the field of the request it is about (a request that does not fit then says what that
+ * field must be).
+ */
+function fail(res: Response, error: ApiError, field?: UserField): void {
   const { status, message } = API_ERRORS[error];
-  res.status(status).json({ error, message });
+  const about =
+    field === undefined ? {} : { field, ...(error === 'BadRequest' ? { message: USER_FIELDS[field] } : {}) };
+  res.status(status).json({ error, message, ...about });
 }
 
 /** The request's body or query per `schema`; answers 400 and returns undefined when it does not fit. */
@@ -169,10 +185,14 @@ export function createSandboxRouter(deps: SandboxRouterDeps): Router {
   });
 
   api.post('/users', async (req, res) => {
-    const input = read(userSchema, req.body, res);
-    if (!input) return;
+    const parsed = userSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const field = parsed.error.issues.map((issue) => issue.path[0]).find(isUserField);
+      return fail(res, 'BadRequest', field);
+    }
+    const input = parsed.data;
     const created = store.createUser(input);
-    if (!created.ok) return fail(res, created.error);
+    if (!created.ok) return fail(res, created.error, created.error === 'UsernameTaken' ? 'username' : undefined);
     deps.log.info({ userId: created.user.id }, 'sandbox: user created');
     try {
       await sandbox.join(created.user);

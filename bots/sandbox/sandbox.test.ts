@@ -329,14 +329,28 @@ describe('the sandbox transport', () => {
   it('validates what it is sent: usernames, duplicates, empty and control-character text, non-JSON bodies', async () => {
     const { events, layer } = recordingLayer();
     const base = await serve({ layer });
-    expect((await post(base, '/users', { username: 'bad name', displayName: 'X' })).status).toBe(400);
-    expect((await post(base, '/users', { username: 'alice', displayName: '' })).status).toBe(400);
-    expect((await post(base, '/users', { username: 'alice', displayName: 'A\u0007' })).status).toBe(400);
+    // A refused user names the field that is wrong, so the page can say so beside it.
+    expect(await post(base, '/users', { username: 'bad name', displayName: 'X' })).toMatchObject({
+      status: 400,
+      body: { error: 'BadRequest', field: 'username', message: 'Username: 1–32 of a–z, 0–9 and _' },
+    });
+    expect(await post(base, '/users', { username: 'alice', displayName: '' })).toMatchObject({
+      status: 400,
+      body: { error: 'BadRequest', field: 'displayName' },
+    });
+    expect(await post(base, '/users', { username: 'alice', displayName: 'A\u0007' })).toMatchObject({
+      status: 400,
+      body: { field: 'displayName' },
+    });
+    expect(await post(base, '/users', ['alice'])).toEqual({
+      status: 400,
+      body: { error: 'BadRequest', message: 'the request is not valid' },
+    });
     const alice = await createUser(base, '@Alice');
     expect(alice.username).toBe('alice');
     expect(await post(base, '/users', { username: 'ALICE', displayName: 'Other' })).toMatchObject({
       status: 409,
-      body: { error: 'UsernameTaken' },
+      body: { error: 'UsernameTaken', field: 'username' },
     });
     expect((await post(base, '/send', { userId: alice.id, chatId: GROUP_CHAT_ID, text: '   ' })).status).toBe(400);
     expect((await post(base, '/send', { userId: alice.id, chatId: GROUP_CHAT_ID, text: 'a\u0000b' })).status).toBe(400);

@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { startOwnRedis, type OwnRedis } from '../support/workers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+type Box = { x: number; y: number; width: number; height: number };
 const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const hasChromium = existsSync(CHROMIUM);
 
@@ -118,6 +119,34 @@ describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
     return (await answer.textContent()) ?? '';
   }
 
+  /** Where `locator` is on screen; it must be shown. */
+  async function boxOf(locator: Locator): Promise<Box> {
+    const box = await locator.boundingBox();
+    if (!box) throw new Error(`${locator.toString()} is not on screen`);
+    return box;
+  }
+
+  const apart = (a: Box, b: Box): boolean =>
+    a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+
+  /**
+   * What the toast on screen covers: the last message's time or Reply link, the message list, the composer (its
+   * command hints, the input, Send). A toast has a place of its own: it covers none of them.
+   */
+  async function coveredByToast(): Promise<string[]> {
+    const toast = await boxOf(page.getByTestId('toast'));
+    const last = messages().last();
+    const around = {
+      'last message time': last.locator('.meta > span').last(),
+      'last message Reply link': last.getByRole('button', { name: /^Reply to / }),
+      'message list': page.getByTestId('messages'),
+      composer: page.getByRole('form', { name: 'Send a message' }),
+    };
+    const covered: string[] = [];
+    for (const [name, locator] of Object.entries(around)) if (!apart(toast, await boxOf(locator))) covered.push(name);
+    return covered;
+  }
+
   it('plays pay, request and balance between alice and bob by typing and pressing, and saves a screenshot', async () => {
     await expect(page.title()).resolves.toBe('chipin sandbox');
     await createUser('alice', 'Alice');
@@ -127,15 +156,31 @@ describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
     await type('/faucet 100');
     await botMessage(pointer('alice'));
 
+    // A display name typed instead of a mention: the bot suggests the person it knows here, and pays no one.
+    await type('/pay Bob 12.50');
+    await botMessage(t('en', 'parse.MissingRecipientMeant', { username: 'bob', command: 'pay', args: '@bob 12.50' }));
+
     // A bare @username gets a card naming the holder and their id: alice checks it and confirms.
     await type('/pay @bob 10 lunch');
     const card = await botMessage('Send 10.00 USD to Bob');
     expect(await press(card, 'Confirm')).toBe(t('en', 'action.done'));
+    // The toast leaves the last message's time and Reply link in sight, and goes when bob takes over.
+    expect(await coveredByToast()).toEqual([]);
+    const list = await boxOf(page.getByTestId('messages'));
+    const replyLink = await boxOf(
+      messages()
+        .last()
+        .getByRole('button', { name: /^Reply to / }),
+    );
+    expect(replyLink.y + replyLink.height).toBeLessThanOrEqual(list.y + list.height);
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUTPUT, 'sandbox-toast.png') });
+    await actAs('bob', 'group');
+    expect(await page.getByTestId('toast').isVisible()).toBe(false);
     const receipt = await botMessage('Sent 10.00 USD to Bob');
     expect(await receipt.getByTestId('message-text').textContent()).toContain('10.00 USD');
     expect(await receipt.getByTestId('message-button').allTextContents()).not.toContain('Confirm');
 
-    await actAs('bob', 'group');
     await type('/request @alice 5 coffee');
     await botMessage('Asked Alice for 5.00 USD');
 
@@ -158,9 +203,27 @@ describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
     const balance = await botMessage('Your balance');
     expect(await balance.textContent()).toContain('85.00 USD available');
 
-    mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT, 'sandbox.png'), fullPage: true });
     await actAs('alice', 'group');
     await page.screenshot({ path: path.join(OUTPUT, 'sandbox-group.png'), fullPage: true });
+  });
+
+  it('says beside each field of the new-user form what is wrong with it, before and after asking the server', async () => {
+    const usernameError = page.getByTestId('new-username-error');
+    const displayNameError = page.getByTestId('new-display-name-error');
+    await page.getByTestId('new-username').fill('Bad Name!');
+    await page.getByTestId('new-display-name').fill('  ');
+    await page.getByTestId('create-user').click();
+    expect(await usernameError.textContent()).toBe('Username: 1–32 of a–z, 0–9 and _');
+    expect(await displayNameError.textContent()).toBe('Display name is required');
+    expect(await page.getByTestId('new-username').getAttribute('aria-invalid')).toBe('true');
+
+    // The server's refusal lands beside the field it names: alice is taken.
+    await page.getByTestId('new-username').fill('alice');
+    await page.getByTestId('new-display-name').fill('Another Alice');
+    await page.getByTestId('create-user').click();
+    await page.locator('[data-testid="new-username-error"]', { hasText: 'already has this username' }).waitFor();
+    expect(await displayNameError.isVisible()).toBe(false);
+    expect(await page.getByTestId('create-user-error').textContent()).toBe('');
   });
 });

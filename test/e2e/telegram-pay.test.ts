@@ -121,6 +121,22 @@ describe('/pay through the real app', () => {
       expect((await balanceOf(database.db, payer.id)).available).toBe(3_000n);
     });
 
+    it('a display name typed instead of a mention gets the person seen in the group suggested, and pays no one', async () => {
+      const carol = fake.user(5_300_050, 'Carol Jones', { username: 'carol_pay', language_code: 'en' });
+      await post(fake.message(carol, group, 'hi all'));
+      await inboxDrained(database.db);
+      const transfers = await transferCount(database.db);
+      const suggestion = t('en', 'parse.MissingRecipientMeant', {
+        username: 'carol_pay',
+        command: 'pay',
+        args: '@carol_pay 12.50 lunch',
+      });
+      expect(await replyOf(fake.message(payer, group, '/pay Carol 12.50 lunch'), true)).toBe(suggestion);
+      await inboxDrained(database.db);
+      expect(await transferCount(database.db)).toBe(transfers);
+      expect((await balanceOf(database.db, payer.id)).available).toBe(3_000n);
+    });
+
     it('paying the bot, or any bot, is refused', async () => {
       const transfers = await transferCount(database.db);
       const chat = fake.privateChat(payer);

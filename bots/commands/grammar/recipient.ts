@@ -1,6 +1,7 @@
 /**
  * Recipients are people with an id (reply-to author, text_mention, Discord USER option) or a bare `@username`
- * (no id: the core resolves it or holds the money in a claim). Display names are never read as recipients.
+ * (no id: the core resolves it or holds the money in a claim). Display names are never read as recipients; a
+ * refusal may suggest whom one meant (`namesakesOf`).
  */
 import type { Amount, Person } from '../../../core/index.js';
 import type { Actor, Mention } from '../types.js';
@@ -142,6 +143,38 @@ function chooseRecipient(replyTo: Actor | undefined, candidates: readonly Mentio
       : fail('TooManyMentions');
   }
   return name === undefined ? fail('MissingRecipient') : { kind: 'username', username: name };
+}
+
+/** Someone a command may mean by name: present in the chat, with a username to mention them by. */
+export interface KnownPerson {
+  displayName: string;
+  username: string;
+}
+
+/**
+ * `/pay Bob 12.50` names no one, and a display name is never a recipient; but the person probably meant someone
+ * present whose display name (else first name) its first words spell, in any case. Those people, each with the
+ * command's text rewritten to mention them (`@bob 12.50`) for the person to send themselves. Whole display names
+ * win over first names.
+ */
+export function namesakesOf<T extends KnownPerson>(args: string, known: readonly T[]): Array<{ who: T; args: string }> {
+  const typed = words(args);
+  const fold = (text: string) => text.normalize('NFKC').toLowerCase();
+  const spelled = (names: readonly string[]) =>
+    names.length > 0 && names.every((name, i) => typed[i] !== undefined && fold(typed[i].text) === fold(name));
+  const meant = (who: T, count: number) => {
+    const end = typed[count - 1]?.end ?? 0;
+    const rest = args.slice(end).trim();
+    return { who, args: rest === '' ? `@${who.username}` : `@${who.username} ${rest}` };
+  };
+  const namesOf = (who: T) =>
+    who.displayName
+      .trim()
+      .split(/\s+/u)
+      .filter((name) => name !== '');
+  const whole = known.flatMap((who) => (spelled(namesOf(who)) ? [meant(who, namesOf(who).length)] : []));
+  if (whole.length > 0) return whole;
+  return known.flatMap((who) => (spelled(namesOf(who).slice(0, 1)) ? [meant(who, 1)] : []));
 }
 
 /** A recipient named by a mention. */
