@@ -28,12 +28,17 @@ export type RequestOutcome =
       payActionId: string;
       declineActionId: string;
       dueAt: Date;
+      /** The requester typed no deadline: `dueAt` is the default, this long after the request (REQUEST_TTL). */
+      defaultTtlMs?: number;
       amount: Amount;
       note: string | null;
       payerPersonId: bigint;
       payerName: string;
     }
   | { type: 'rejected'; error: RequestError };
+
+/** A default deadline in hours as people read it: `24`, `1.5`. */
+export const ttlHours = (ms: number): string => String(Math.round(ms / 360_000) / 10);
 
 export const REQUEST_STATE_ERRORS = ['RequestNotFound', 'RequestPaid', 'RequestDeclined', 'RequestExpired'] as const;
 export type RequestStateError = (typeof REQUEST_STATE_ERRORS)[number];
