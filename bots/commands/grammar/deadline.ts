@@ -112,6 +112,8 @@ function looksLikeEnglishDeadline(words: readonly string[]): boolean {
   if (marker !== 'by' || next === '') return false;
   if (/^[0-9]/.test(next) || next in DAY_WORDS || next === 'noon' || next === 'midnight') return true;
   if (/^(?:next|this)$/.test(next)) return DAY_NAMES.some((name) => name.startsWith(more[0]?.slice(0, 3) ?? '-'));
+  // `by dec 24`: a month's three letters are a date only with the day after them.
+  if (next.length >= 3 && /^[0-9]/.test(more[0] ?? '')) return DAY_NAMES.some((name) => name.startsWith(next));
   return DAY_NAMES.some((name) => near(next, name));
 }
 
