@@ -302,6 +302,7 @@ describe('/request deadlines', () => {
     ['20 奶茶 今晚', 'UTC', '2025-03-10T23:59:00.000Z'],
     ['20 今晚8点前', 'UTC', '2025-03-10T20:00:00.000Z'],
     ['20 12月24日前', 'UTC', '2025-12-24T23:59:00.000Z'],
+    ['20 房租 月底前', 'UTC', '2025-03-31T23:59:00.000Z'],
     // English beyond `by 8pm`.
     ['20 lunch by friday', 'UTC', '2025-03-14T23:59:00.000Z'],
     ['20 lunch by next friday', 'UTC', '2025-03-21T23:59:00.000Z'],
@@ -327,7 +328,16 @@ describe('/request deadlines', () => {
   });
 
   it('leaves notes that only mention a time in the note, with no deadline', () => {
-    for (const note of ['dinner tomorrow', 'dinner by the lake', 'gift by tom', 'cake by jan', '饭前 水果', '饭前']) {
+    const notes = [
+      'dinner tomorrow',
+      'dinner by the lake',
+      'by next door',
+      'gift by tom',
+      'cake by jan',
+      '饭前',
+      '春节前',
+    ];
+    for (const note of notes) {
       const parsed = command(request(`20 ${note}`));
       expect(parsed, note).toMatchObject({ note });
       expect(parsed.name === 'request' && parsed.by, note).toBeUndefined();

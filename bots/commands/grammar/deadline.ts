@@ -7,8 +7,8 @@
  * A calendar day without a time of day (`by friday`, `下周五前`, `今天内`) means the end of that day, 23:59 in the
  * person's time zone; `tonight`/`今晚` is 23:59 today; `by tomorrow`/`明天前` is this time tomorrow. 晚上/下午/傍晚 put
  * 1–11 o'clock in the afternoon (晚上8点 is 20:00), 上午/早上 keep it; alone, 中午/上午 end at 12:00, 下午 at 18:00,
- * 晚上 at 23:59. Days are read by
- * `readDay` (chrono), clock times with Intl; the result is an instant. Pure: `now` is an input.
+ * 晚上 at 23:59. Days are read by `readDay` (chrono), clock times with Intl; the result is an instant. Pure: `now` is
+ * an input.
  */
 
 import { hanNumber, parseClock, zonedParts, zonedTimeToInstant, type Clock } from '../../../core/index.js';
@@ -42,7 +42,7 @@ const ZH_WITHIN = /(?:之内|以内|内)$/u;
 
 /** Chinese words a deadline starts with: a day, a part of the day, a clock time or a count of hours, days, weeks. */
 const ZH_START =
-  /^(?:今天|今日|今晚|明天|明日|明早|明晚|后天|(?:下下?|这|本)?个?(?:周|星期|礼拜)|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|凌晨|[0-9]|[零一二两三四五六七八九十]+(?:点|个|小时|分|天|周|星期|礼拜|月))/u;
+  /^(?:今天|今日|今晚|明天|明日|明早|明晚|后天|(?:下下?|这|本)?个?(?:周|星期|礼拜)|(?:下|这|本)?个?月底|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|凌晨|[0-9]|[零一二两三四五六七八九十]+(?:点|个|小时|分|天|周|星期|礼拜|月))/u;
 
 /** A word that is a day or a part of the day on its own (`明天 中午前`: the deadline is both words). */
 const ZH_DAY_WORD =
@@ -111,7 +111,8 @@ function looksLikeEnglishDeadline(words: readonly string[]): boolean {
   if (marker === 'in') return /^[0-9]/.test(next);
   if (marker !== 'by' || next === '') return false;
   if (/^[0-9]/.test(next) || next in DAY_WORDS || next === 'noon' || next === 'midnight') return true;
-  if (/^(?:next|this)$/.test(next)) return DAY_NAMES.some((name) => name.startsWith(more[0]?.slice(0, 3) ?? '-'));
+  if (/^(?:next|this)$/.test(next))
+    return [...DAY_NAMES, 'week', 'month'].some((name) => name.startsWith(more[0]?.slice(0, 3) ?? '-'));
   // `by dec 24`: a month's three letters are a date only with the day after them.
   if (next.length >= 3 && /^[0-9]/.test(more[0] ?? '')) return DAY_NAMES.some((name) => name.startsWith(next));
   return DAY_NAMES.some((name) => near(next, name));
@@ -293,7 +294,7 @@ function chineseBy(body: string, context: Context): DeadlineResult {
     period = said.period;
     rest = body.slice(relative[0].length);
     dayOnly = said.days === 1 ? { hour: today.hour, minute: today.minute } : END_OF_DAY;
-  } else if (/^(?:下下?|这|本|上)?个?(?:周|星期|礼拜)|^[0-9]{1,4}[-/年月]/u.test(body)) {
+  } else if (/^(?:下下?|这|本|上)?个?(?:周|星期|礼拜|月底)|^月底|^[0-9]{1,4}[-/年月]/u.test(body)) {
     const calendar = calendarPrefix(body, context);
     if (!calendar.ok) return calendar;
     if (calendar.day === undefined) return bad();
