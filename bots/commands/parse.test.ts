@@ -413,6 +413,19 @@ describe('/request deadlines', () => {
     expect(error(request('8 奶茶 中午前'))).toBe('DeadlineInPast');
   });
 
+  it('reads the Discord `by` option with the same deadlines, and names one it cannot read', () => {
+    const by = (value: string) =>
+      parseCommand(event('request', '', { options: { user: BOB, amount: '8', note: '奶茶', by: value } }), CONTEXT);
+    expect(command(by('晚上8点'))).toMatchObject({ note: '奶茶', by: new Date('2025-03-10T20:00:00Z') });
+    expect(command(by('friday'))).toMatchObject({ by: new Date('2025-03-14T23:59:00Z') });
+    expect(command(by('明天中午前'))).toMatchObject({ by: new Date('2025-03-11T12:00:00Z') });
+    const refused = by('8pmm');
+    expect(refused.ok ? undefined : { error: refused.error, detail: refused.detail }).toEqual({
+      error: 'BadDeadline',
+      detail: '8pmm',
+    });
+  });
+
   it('takes Discord options: user, amount, note, by', () => {
     const parsed = parseCommand(
       event('request', '', { options: { user: BOB, amount: '20 EUR', note: 'tickets', by: 'in 3h' } }),
