@@ -2,7 +2,10 @@
 import { defineTemplates } from '../outbox/notify.js';
 
 export const REQUEST_TEMPLATES = defineTemplates<{
-  /** To a payer: a new money request (`reason` default: no deadline was typed, `hours` is the default's). Buttons: Pay, Decline. */
+  /**
+   * To a payer: a new money request (`reason` default: the requester typed no deadline, `hours` is the default's).
+   * Buttons: Pay, Decline.
+   */
   'request.incoming': {
     amount: string;
     from: string;
