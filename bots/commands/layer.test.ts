@@ -322,6 +322,28 @@ describe('the command layer, against the real core and Postgres', () => {
     expect(await replyText(command(alice, '/settings confirm 0', { chat: DM(alice) }))).toContain('每笔都确认');
   });
 
+  it('/help gives deadline examples in the reader’s language and the default deadline', async () => {
+    const zh = await replyText(command(person('Mei', { languageCode: 'zh-hans' }), '/help', { chat: GROUP }));
+    for (const example of ['晚上8点前', '明天中午前', '2小时内', '下周五前', '今晚']) expect(zh).toContain(example);
+    expect(zh).toContain('不写则默认 24 小时');
+    const en = await replyText(command(person('Ann'), '/help', { chat: GROUP }));
+    for (const example of ['by 8pm', 'by friday', 'in 2 hours']) expect(en).toContain(example);
+    expect(en).toContain('with none, 24 h');
+  });
+
+  it('welcomes with only commands that exist, in both languages', async () => {
+    const names = new Set(COMMANDS.map((spec) => spec.name));
+    for (const languageCode of ['en', 'zh-hans']) {
+      const newcomer = person('New', { languageCode });
+      const welcome = await replyText(command(newcomer, '/start', { chat: DM(newcomer) }));
+      const named = [...welcome.matchAll(/\/([a-z_]+)/g)].map((m) => m[1] ?? '');
+      expect(named.length).toBeGreaterThan(0);
+      for (const name of named) expect(names, `${languageCode}: /${name}`).toContain(name);
+      // It offers splitting a bill only while /split exists (issue 18 found it promised before there was one).
+      expect(/split|AA/.test(welcome), languageCode).toBe(names.has('split'));
+    }
+  });
+
   it('lists history privately and exports it as CSV', async () => {
     const alice = await funded('Alice', '40');
     await layer.handle(command(alice, '/pay 3 coffee', { replyTo: person('Bob') }));

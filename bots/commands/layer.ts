@@ -144,10 +144,10 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     const person = touched.person;
     const reader = readerOf(person, event.actor);
     if (spec === undefined)
-      // In a group the command may be meant for another bot: stay quiet there.
+      // A bare `/foo` in a group may be meant for another bot: stay quiet there, unless it named us (`/foo@chipinbot`).
       return {
         effects:
-          event.chat.kind === 'private'
+          event.chat.kind === 'private' || event.addressed === true
             ? [reply(message(reader, 'parse.unknown', { command: event.command }), false)]
             : [],
       };

@@ -288,6 +288,28 @@ describe('/request deadlines', () => {
     ['20 by 8pm', 'America/New_York', '2025-03-11T00:00:00.000Z'],
     ['20 午饭 明天9点前', 'Asia/Shanghai', '2025-03-11T01:00:00.000Z'],
     ['20 2小时内', 'Asia/Shanghai', '2025-03-10T14:00:00.000Z'],
+    // Chinese deadlines: 晚上/下午 put 1–11 o'clock after noon; a day alone lasts until 23:59 that day.
+    ['20 奶茶 晚上8点前', 'UTC', '2025-03-10T20:00:00.000Z'],
+    ['20 奶茶晚上8点前', 'UTC', '2025-03-10T20:00:00.000Z'],
+    ['20 奶茶 晚上八点半前', 'UTC', '2025-03-10T20:30:00.000Z'],
+    ['20 下午3点前', 'UTC', '2025-03-10T15:00:00.000Z'],
+    ['20 奶茶 明天中午前', 'Asia/Shanghai', '2025-03-11T04:00:00.000Z'],
+    ['20 奶茶 明天 中午前', 'Asia/Shanghai', '2025-03-11T04:00:00.000Z'],
+    ['20 两小时内', 'Asia/Shanghai', '2025-03-10T14:00:00.000Z'],
+    // Monday 2025-03-10: 下周五 is the Friday of next week, 周五 this one.
+    ['20 下周五前', 'Asia/Shanghai', '2025-03-21T15:59:00.000Z'],
+    ['20 周五前', 'UTC', '2025-03-14T23:59:00.000Z'],
+    ['20 奶茶 今晚', 'UTC', '2025-03-10T23:59:00.000Z'],
+    ['20 今晚8点前', 'UTC', '2025-03-10T20:00:00.000Z'],
+    ['20 12月24日前', 'UTC', '2025-12-24T23:59:00.000Z'],
+    ['20 房租 月底前', 'UTC', '2025-03-31T23:59:00.000Z'],
+    // English beyond `by 8pm`.
+    ['20 lunch by friday', 'UTC', '2025-03-14T23:59:00.000Z'],
+    ['20 lunch by next friday', 'UTC', '2025-03-21T23:59:00.000Z'],
+    ['20 lunch by friday 5pm', 'UTC', '2025-03-14T17:00:00.000Z'],
+    ['20 gifts by dec 24', 'UTC', '2025-12-24T23:59:00.000Z'],
+    ['20 lunch in 2 hours', 'UTC', '2025-03-10T14:00:00.000Z'],
+    ['20 movie tonight', 'UTC', '2025-03-10T23:59:00.000Z'],
   ];
   for (const [rest, zone, at] of cases) {
     it(`reads "${rest}" in ${zone}`, () => {
@@ -299,6 +321,78 @@ describe('/request deadlines', () => {
 
   it('keeps the note before the deadline', () => {
     expect(command(request('20 concert tickets by 8pm'))).toMatchObject({ note: 'concert tickets' });
+    expect(command(request('8 奶茶 晚上8点前'))).toMatchObject({ note: '奶茶' });
+    expect(command(request('8 奶茶晚上8点前'))).toMatchObject({ note: '奶茶' });
+    expect(command(request('8 奶茶 明天 中午前'))).toMatchObject({ note: '奶茶' });
+    expect(command(request('20 movie tonight'))).toMatchObject({ note: 'movie' });
+  });
+
+  it('leaves notes that only mention a time in the note, with no deadline', () => {
+    const notes = [
+      'dinner tomorrow',
+      'dinner by the lake',
+      'by next door',
+      'gift by tom',
+      'cake by jan',
+      '饭前',
+      '春节前',
+    ];
+    for (const note of notes) {
+      const parsed = command(request(`20 ${note}`));
+      expect(parsed, note).toMatchObject({ note });
+      expect(parsed.name === 'request' && parsed.by, note).toBeUndefined();
+    }
+  });
+
+  it('refuses what looks like a deadline but cannot be read, naming the words', () => {
+    const refused = (rest: string) => {
+      const parsed = request(rest);
+      if (parsed.ok) throw new Error(`expected a refusal for ${rest}`);
+      return { error: parsed.error, detail: parsed.detail };
+    };
+    expect(refused('20 lunch by 8pmm')).toEqual({ error: 'BadDeadline', detail: 'by 8pmm' });
+    expect(refused('20 lunch by fridy')).toEqual({ error: 'BadDeadline', detail: 'by fridy' });
+    expect(refused('8 奶茶 周末前')).toEqual({ error: 'BadDeadline', detail: '周末前' });
+    expect(refused('8 奶茶 晚上25点前')).toEqual({ error: 'BadDeadline', detail: '晚上25点前' });
+  });
+
+  it('reads 晚上 and 下午 hours as after noon, 上午 as before, for every hour', () => {
+    const early = { ...CONTEXT, now: new Date('2025-03-10T00:30:00Z') };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 11 }), fc.constantFrom('晚上', '下午', '上午'), (hour, period) => {
+        const parsed = parseCommand(
+          event('request', `@bob 8 奶茶 ${period}${hour}点前`, {
+            mentions: [{ username: 'bob', offset: 0, length: 4 }],
+          }),
+          early,
+        );
+        const expected = new Date(Date.UTC(2025, 2, 10, period === '上午' ? hour : hour + 12, 0));
+        expect(command(parsed)).toMatchObject({ note: '奶茶', by: expected });
+      }),
+    );
+  });
+
+  it('splits any plain note from any deadline it reads, whatever the order of the two', () => {
+    const clauses = [
+      'by 8pm',
+      'by friday',
+      'in 2 hours',
+      'by tomorrow 9am',
+      '晚上8点前',
+      '明天中午前',
+      '2小时内',
+      '下周五前',
+    ];
+    const words = fc.constantFrom('coffee', 'tickets', 'dinner', 'in', 'by', 'the', 'lake', 'paris', '奶茶', '电影票');
+    fc.assert(
+      fc.property(fc.array(words, { minLength: 1, maxLength: 4 }), fc.constantFrom(...clauses), (note, clause) => {
+        fc.pre(!['in', 'by'].includes(note.at(-1) ?? ''));
+        const alone = command(request(`20 ${clause}`));
+        const parsed = command(request(`20 ${note.join(' ')} ${clause}`));
+        expect(parsed).toMatchObject({ note: note.join(' ') });
+        expect(parsed.name === 'request' && parsed.by).toEqual(alone.name === 'request' && alone.by);
+      }),
+    );
   });
 
   it('leaves words like "in paris" in the note', () => {
@@ -315,6 +409,21 @@ describe('/request deadlines', () => {
 
   it('refuses a time that has passed today', () => {
     expect(error(request('20 by 9am'))).toBe('DeadlineInPast');
+    expect(error(request('8 奶茶 晚上7点前', 'Asia/Shanghai'))).toBe('DeadlineInPast');
+    expect(error(request('8 奶茶 中午前'))).toBe('DeadlineInPast');
+  });
+
+  it('reads the Discord `by` option with the same deadlines, and names one it cannot read', () => {
+    const by = (value: string) =>
+      parseCommand(event('request', '', { options: { user: BOB, amount: '8', note: '奶茶', by: value } }), CONTEXT);
+    expect(command(by('晚上8点'))).toMatchObject({ note: '奶茶', by: new Date('2025-03-10T20:00:00Z') });
+    expect(command(by('friday'))).toMatchObject({ by: new Date('2025-03-14T23:59:00Z') });
+    expect(command(by('明天中午前'))).toMatchObject({ by: new Date('2025-03-11T12:00:00Z') });
+    const refused = by('8pmm');
+    expect(refused.ok ? undefined : { error: refused.error, detail: refused.detail }).toEqual({
+      error: 'BadDeadline',
+      detail: '8pmm',
+    });
   });
 
   it('takes Discord options: user, amount, note, by', () => {

@@ -231,7 +231,57 @@ describe('renderRequestOutcome', () => {
   });
 });
 
+describe('a /request with no deadline typed', () => {
+  const requested = {
+    type: 'requested' as const,
+    requestId: 1n,
+    payActionId: 'P'.repeat(22),
+    declineActionId: 'D'.repeat(22),
+    dueAt: new Date('2025-11-25T12:00:00Z'),
+    amount: usd(800n),
+    note: 'lunch',
+    payerPersonId: 2n,
+    payerName: 'Bob',
+  };
+
+  it('says on the requester’s card that the default deadline was used', () => {
+    expect(renderRequestOutcome(EN, { ...requested, defaultTtlMs: 24 * 3_600_000 }).text).toBe(
+      '📨 Asked Bob for 8.00 USD. They have until Nov 25, 2025, 20:00 to answer (default: 24 h; add a deadline such as “by 8pm” or “in 2 hours” to choose).\nNote: lunch',
+    );
+    expect(renderRequestOutcome(ZH, { ...requested, defaultTtlMs: 24 * 3_600_000 }).text).toContain(
+      '对方需在 2025年11月25日 20:00 前处理（默认 24 小时；',
+    );
+    expect(renderRequestOutcome(ZH, requested).text).not.toContain('默认');
+  });
+
+  it('says on the payer’s card that the default deadline was used', () => {
+    const incoming = (params: Record<string, string>) =>
+      renderNotification(
+        'zh-CN',
+        {
+          key: 'request.incoming',
+          params: { amount: '8.00 USD', from: 'Alice', dueAt: '2025-11-25T12:00:00.000Z', ...params },
+        },
+        { timeZone: 'Asia/Shanghai' },
+      ).text;
+    expect(incoming({ reason: 'default', hours: '24' })).toBe(
+      '📨 Alice 向你收款 8.00 USD，请在 2025年11月25日 20:00 前处理（默认 24 小时）。',
+    );
+    expect(incoming({})).toBe('📨 Alice 向你收款 8.00 USD，请在 2025年11月25日 20:00 前处理。');
+  });
+});
+
 describe('renderParseError', () => {
+  it('names the deadline it cannot read, in both languages', () => {
+    const context = { command: 'request', defaultCurrency: 'USD', noteMax: 200, detail: 'by 8pmm' };
+    expect(renderParseError(EN, 'BadDeadline', context).text).toBe(
+      'I can’t read the deadline “by 8pmm”: try by 8pm, in 2 hours, by friday, by tomorrow 9am. Nothing was sent.',
+    );
+    expect(renderParseError(ZH, 'BadDeadline', { ...context, detail: '晚上25点前' }).text).toBe(
+      '看不懂截止时间“晚上25点前”。可以写：晚上8点前、明天中午前、2小时内、下周五前（也可以写 by 8pm、in 2 hours）。这次没有发出收款。',
+    );
+  });
+
   it('has a message for every parse error in both languages, with the command in its examples', () => {
     for (const locale of LOCALES) {
       for (const error of PARSE_ERRORS) {

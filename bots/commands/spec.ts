@@ -29,6 +29,7 @@ export type CommandLayerConfig = Pick<
   | 'demoMoney'
   | 'undoWindowMs'
   | 'linkCodeTtlMs'
+  | 'requestTtlMs'
 >;
 
 /** The core services the command layer calls (core/index.ts `createCore`): all of them but the workers' parts. */

@@ -44,6 +44,8 @@ export type IncomingEvent =
       messageId?: string;
       /** The command name without slash or bot suffix, lower-case: "pay". */
       command: string;
+      /** Telegram: the command named this bot (`/pay@chipinbot`), so it is ours even in a group shared with other bots. */
+      addressed?: true;
       /** Everything after the command name, as typed (Telegram) or rebuilt from options (Discord). */
       args: string;
       /** Mentions in `args`, in order of appearance. */

@@ -78,6 +78,7 @@ export function eventFromText(input: TypedMessage): IncomingEvent {
     args,
     mentions: mentionsIn(args),
   };
+  if (addressee !== undefined) event.addressed = true;
   if (input.replyTo) event.replyTo = input.replyTo;
   return event;
 }

@@ -141,6 +141,21 @@ describe('the sandbox transport', () => {
     expect(await textsOf(base, GROUP_CHAT_ID)).toEqual(['hello there', '/pay@otherbot @bob 10', 'pay /pay @bob 10']);
   });
 
+  it('marks a command that names the sandbox bot as addressed to it (an unknown one is then answered in a group)', async () => {
+    const { events, layer } = recordingLayer();
+    const base = await serve({ layer });
+    const alice = await createUser(base, 'alice');
+    events.splice(0);
+    for (const text of ['/nosuch@chipin_bot', '/nosuch']) {
+      await post(base, '/send', { userId: alice.id, chatId: GROUP_CHAT_ID, text });
+    }
+    expect(events).toMatchObject([
+      { type: 'command', command: 'nosuch', addressed: true },
+      { type: 'command', command: 'nosuch' },
+    ]);
+    expect(events[1]).not.toHaveProperty('addressed');
+  });
+
   it('gives every delivery its own key, so the layer can tell a new command from a redelivery', async () => {
     const { events, layer } = recordingLayer();
     const base = await serve({ layer });

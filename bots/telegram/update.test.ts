@@ -71,6 +71,11 @@ describe('a message becomes a command', () => {
     expect(eventOf(command('/pay@CHIPIN_BOT 5'))).toMatchObject({ type: 'command' });
   });
 
+  it('marks a command that names this bot as addressed to it, and a bare one as not', () => {
+    expect(eventOf(command('/nosuch@chipin_bot'))).toMatchObject({ command: 'nosuch', addressed: true });
+    expect(eventOf(command('/nosuch'))).not.toHaveProperty('addressed');
+  });
+
   it('leaves a command addressed to another bot alone', () => {
     expect(eventOf(command('/pay@other_bot 5'))).toMatchObject({ type: 'seen' });
   });

@@ -246,6 +246,7 @@ function fromMessage(m: TgMessage, key: string, bot: BotIdentity, edited: boolea
     args,
     mentions: mentionsIn(text, m.entities ?? [], argsStart, bot),
   };
+  if (addressee !== undefined && bot.username !== undefined) event.addressed = true;
   const replyTo = replyAuthor(m);
   if (replyTo) event.replyTo = replyTo;
   return { event, origin: where };

@@ -28,12 +28,20 @@ export type RequestOutcome =
       payActionId: string;
       declineActionId: string;
       dueAt: Date;
+      /** The requester typed no deadline: `dueAt` is the default, this long after the request (REQUEST_TTL). */
+      defaultTtlMs?: number;
       amount: Amount;
       note: string | null;
       payerPersonId: bigint;
       payerName: string;
     }
   | { type: 'rejected'; error: RequestError };
+
+/** A default deadline in hours as people read it: `24`, `1.5` (under an hour, two digits: `0.25`). */
+export function ttlHours(ms: number): string {
+  const hours = ms / 3_600_000;
+  return String(hours >= 1 ? Math.round(hours * 10) / 10 : Number(hours.toPrecision(2)));
+}
 
 export const REQUEST_STATE_ERRORS = ['RequestNotFound', 'RequestPaid', 'RequestDeclined', 'RequestExpired'] as const;
 export type RequestStateError = (typeof REQUEST_STATE_ERRORS)[number];

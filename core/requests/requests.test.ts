@@ -48,6 +48,20 @@ const requestState = async (id: string) =>
 const job = (kind: string, id: string) => ({ key: `${kind}:${id}:1`, dueAt: new Date() });
 
 describe('requests', () => {
+  it('a deadline the requester typed is not called the default', async () => {
+    const anna = await person(f.core, 'anna_rq9');
+    const ben = await person(f.core, 'ben_rq9');
+    const o = await asked(anna, ben, { dueAt: new Date(Date.now() + 3 * 3_600_000) });
+    expect(o).not.toHaveProperty('defaultTtlMs');
+    const [incoming] = await notificationsOf(f.db, ben);
+    expect(incoming?.template.params).toEqual({
+      amount: '8.00 USD',
+      from: 'Anna_rq9',
+      dueAt: o.dueAt,
+      note: 'tickets',
+    });
+  });
+
   it('the payer is asked privately with Pay and Decline; paying settles the request', async () => {
     const anna = await person(f.core, 'anna_rq1');
     const ben = await person(f.core, 'ben_rq1', 20_00n);
@@ -55,10 +69,12 @@ describe('requests', () => {
     expect(o).toMatchObject({ payerName: 'Ben_rq1', amount: { minor: '800' }, note: 'tickets' });
     const dueIn = Date.parse(o.dueAt) - Date.now();
     expect(dueIn).toBeGreaterThan(23 * 3_600_000);
+    expect(o).toMatchObject({ defaultTtlMs: 24 * 3_600_000 });
     const [incoming] = await notificationsOf(f.db, ben);
     expect(incoming?.template).toEqual({
       key: 'request.incoming',
-      params: { amount: '8.00 USD', from: 'Anna_rq1', dueAt: o.dueAt, note: 'tickets' },
+      // No deadline was typed: the payer is told the default was used.
+      params: { amount: '8.00 USD', from: 'Anna_rq1', dueAt: o.dueAt, note: 'tickets', reason: 'default', hours: '24' },
       buttons: [
         [
           { labelKey: 'button.pay', actionId: o.payActionId },

@@ -1,4 +1,4 @@
-import { REQUEST_DECLINE, REQUEST_PAY, REQUEST_REASK } from './model.js';
+import { REQUEST_DECLINE, REQUEST_PAY, REQUEST_REASK, ttlHours } from './model.js';
 import { handles, type ActionHandler } from '../actions/registry.js';
 import type { Action } from '../actions/model.js';
 import { createAction, expireActionsByRef, findActionByRef, reopenAction } from '../actions/service.js';
@@ -152,6 +152,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     if (typeof payer === 'string') return rejected(payer);
     if (payer.id === requester.id) return rejected('SelfRequest');
     const now = await dbNow(tx);
+    const defaulted = input.dueAt == null;
     const dueAt = input.dueAt ?? new Date(now.getTime() + deps.config.requestTtlMs);
     if (dueAt.getTime() <= now.getTime()) return rejected('DeadlineInPast');
     if (dueAt.getTime() - now.getTime() > MAX_REQUEST_TTL_MS) return rejected('DeadlineTooFar');
@@ -202,6 +203,7 @@ export function createRequests(deps: RequestsDeps): Requests {
         from: requester.displayName,
         dueAt: dueAt.toISOString(),
         ...withNote(note),
+        ...(defaulted ? { reason: 'default' as const, hours: ttlHours(deps.config.requestTtlMs) } : {}),
       },
       buttons: [
         [
@@ -216,6 +218,7 @@ export function createRequests(deps: RequestsDeps): Requests {
       payActionId: pay.id,
       declineActionId: decline.id,
       dueAt,
+      ...(defaulted ? { defaultTtlMs: deps.config.requestTtlMs } : {}),
       amount,
       note,
       payerPersonId: payer.id,

@@ -2,8 +2,18 @@
 import { defineTemplates } from '../outbox/notify.js';
 
 export const REQUEST_TEMPLATES = defineTemplates<{
-  /** To a payer: a new money request. Buttons: Pay, Decline. */
-  'request.incoming': { amount: string; from: string; dueAt: string; note?: string };
+  /**
+   * To a payer: a new money request (`reason` default: the requester typed no deadline, `hours` is the default's).
+   * Buttons: Pay, Decline.
+   */
+  'request.incoming': {
+    amount: string;
+    from: string;
+    dueAt: string;
+    note?: string;
+    reason?: 'default';
+    hours?: string;
+  };
   /** To a payer at half-time of an open request. Buttons: Pay, Decline, Stop reminding me. */
   'request.nudge': { amount: string; from: string; dueAt: string; note?: string };
   /** To a requester: their request was paid. */

@@ -35,7 +35,7 @@ function transferFromOptions(input: Input, context: ParseContext, withDeadline: 
   const transfer: Transfer = { recipient: { kind: 'user', actor: user }, amount, note: cleaned.note };
   if (!withDeadline || by === undefined || by.trim() === '') return transfer;
   const deadline = parseDeadline(by, { now: context.now, timeZone: context.timeZone });
-  return deadline.ok ? { ...transfer, by: deadline.at } : fail(deadline.error);
+  return deadline.ok ? { ...transfer, by: deadline.at } : fail(deadline.error, by.trim());
 }
 
 function finishTransfer(
@@ -51,5 +51,5 @@ function finishTransfer(
   const note = cleaned.note;
   if (split.clause === undefined) return { recipient, amount, note };
   const deadline = parseDeadline(split.clause, { now: context.now, timeZone: context.timeZone });
-  return deadline.ok ? { recipient, amount, note, by: deadline.at } : fail(deadline.error);
+  return deadline.ok ? { recipient, amount, note, by: deadline.at } : fail(deadline.error, split.clause);
 }

@@ -1,4 +1,5 @@
 /** `/start` (welcome, deep-link payload) and `/help`, whose lines come from the command list itself. */
+import { ttlHours } from '../../../core/index.js';
 import { t } from '../../i18n/index.js';
 import { bare, helpKey, type DirectSpec, type Feature } from '../spec.js';
 
@@ -20,9 +21,11 @@ const help: DirectSpec<{ name: 'help' }> = {
   ...bare('help'),
   run({ config, reader, commands }) {
     const { locale } = reader;
+    // `hours`: the deadline of a /request that names none.
+    const params = { hours: ttlHours(config.requestTtlMs) };
     const lines = commands.flatMap((command) => {
       const key = helpKey(command.name);
-      return key !== undefined && (!command.when || command.when(config)) ? [t(locale, key)] : [];
+      return key !== undefined && (!command.when || command.when(config)) ? [t(locale, key, params)] : [];
     });
     return { text: [t(locale, 'help.title'), lines.join('\n'), t(locale, 'help.footer')].join('\n\n') };
   },
