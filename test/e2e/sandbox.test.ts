@@ -160,9 +160,9 @@ describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
     await type('/pay Bob 12.50');
     await botMessage(t('en', 'parse.MissingRecipientMeant', { username: 'bob', command: 'pay', args: '@bob 12.50' }));
 
-    // A bare @username gets a card naming the holder and their id: alice checks it and confirms.
-    await type('/pay @bob 10 lunch');
-    const card = await botMessage('Send 10.00 USD to Bob');
+    // Above the threshold, a card says who holds @bob and where the bot has seen them: alice checks it and confirms.
+    await type('/pay @bob 25 lunch');
+    const card = await botMessage('Send 25.00 USD to Bob (@bob, in this chat since ');
     expect(await press(card, 'Confirm')).toBe(t('en', 'action.done'));
     // The toast leaves the last message's time and Reply link in sight, and goes when bob takes over.
     expect(await coveredByToast()).toEqual([]);
@@ -177,8 +177,8 @@ describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
     await page.screenshot({ path: path.join(OUTPUT, 'sandbox-toast.png') });
     await actAs('bob', 'group');
     expect(await page.getByTestId('toast').isVisible()).toBe(false);
-    const receipt = await botMessage('Sent 10.00 USD to Bob');
-    expect(await receipt.getByTestId('message-text').textContent()).toContain('10.00 USD');
+    const receipt = await botMessage('Sent 25.00 USD to Bob');
+    expect(await receipt.getByTestId('message-text').textContent()).toContain('25.00 USD');
     expect(await receipt.getByTestId('message-button').allTextContents()).not.toContain('Confirm');
 
     await type('/request @alice 5 coffee');
@@ -198,10 +198,10 @@ describe.skipIf(!hasChromium)('the sandbox web chat in chromium', () => {
     await botMessage(pointer('bob'));
 
     await actAs('bob', 'dm');
-    expect(await (await botMessage('Your balance')).textContent()).toContain('15.00 USD available');
+    expect(await (await botMessage('Your balance')).textContent()).toContain('30.00 USD available');
     await actAs('alice', 'dm');
     const balance = await botMessage('Your balance');
-    expect(await balance.textContent()).toContain('85.00 USD available');
+    expect(await balance.textContent()).toContain('70.00 USD available');
 
     await page.screenshot({ path: path.join(OUTPUT, 'sandbox.png'), fullPage: true });
     await actAs('alice', 'group');
