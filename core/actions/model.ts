@@ -45,6 +45,11 @@ export interface Action {
   expiresAt: Date;
   createdAt: Date;
   consumedAt: Date | null;
+  /**
+   * The message whose button was pressed, when the platform said (not stored: only on the action a press consumed).
+   * That message shows the press's outcome; a domain ending the action's other copies leaves it alone.
+   */
+  pressedIn?: { platform: Platform; chatId: string; messageId: string };
 }
 
 export const CONSUME_ERRORS = ['Unknown', 'NotYours', 'Expired', 'AlreadyUsed', 'WrongChat'] as const;

@@ -132,7 +132,12 @@ export async function consumeAction(tx: Tx, press: Press): Promise<ConsumeResult
       RETURNING ${COLUMNS}`,
     [press.id, press.personId, press.platform, press.chatId, press.messageId ?? null],
   );
-  if (r.rows[0]) return { ok: true, action: toAction(r.rows[0]) };
+  if (r.rows[0]) {
+    const action = toAction(r.rows[0]);
+    if (press.messageId === undefined) return { ok: true, action };
+    const pressedIn = { platform: press.platform, chatId: press.chatId, messageId: press.messageId };
+    return { ok: true, action: { ...action, pressedIn } };
+  }
 
   const seen = await tx.query(`SELECT ${COLUMNS}, expires_at <= now() AS past FROM actions WHERE id = $1`, [press.id]);
   const row = seen.rows[0];

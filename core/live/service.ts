@@ -19,6 +19,7 @@ import {
   type LiveEdit,
   type LiveError,
   type LiveMessage,
+  type LivePlace,
   type LiveView,
 } from './model.js';
 
@@ -188,4 +189,22 @@ export async function postLive(
     payload: { ref: input.ref, platform: input.platform, chatId: input.chatId },
   });
   return { version };
+}
+
+/**
+ * Makes a message the bot posted without a live row (a command reply, a notification, found where its buttons were
+ * bound or where the notifier recorded it) the live message `ref`, showing `view`: its edit is scheduled at once
+ * (`delayMs`), through the same `live.edit` job as every live message. For a message whose buttons can no longer be
+ * used: the edit shows its final state. Run in the transaction that ends the buttons; a second call for the same
+ * ref only changes what the next edit shows.
+ */
+export async function adoptLive(
+  exec: Executor,
+  input: { ref: string; view: LiveView; place: LivePlace },
+  options: ScheduleOptions = {},
+): Promise<{ scheduled: boolean }> {
+  await touchLive(exec, input.ref, input.view, options);
+  // Version 0: the message shows nothing of this row yet, so the bind schedules the edit.
+  const bound = await bindLive(exec, { ref: input.ref, ...input.place, version: 0n, ...options });
+  return { scheduled: bound.type === 'bound' && bound.scheduled };
 }

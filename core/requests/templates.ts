@@ -2,6 +2,12 @@
 import { defineTemplates } from '../outbox/notify.js';
 
 export const REQUEST_TEMPLATES = defineTemplates<{
+  /** The request card in the chat (a live message): the chat's reply to /request. Buttons: Pay, Decline. */
+  'request.sent': { name: string; amount: string; dueAt: string; note?: string };
+  /** Every copy of a request's card once it is answered or expired (the chat's card, the payer's private ones). */
+  'request.card.paid': { payer: string; requester: string; amount: string; note?: string };
+  'request.card.declined': { payer: string; requester: string; amount: string; note?: string };
+  'request.card.expired': { payer: string; requester: string; amount: string; note?: string };
   /** To a payer: a new money request. Buttons: Pay, Decline. */
   'request.incoming': { amount: string; from: string; dueAt: string; note?: string };
   /** To a payer at half-time of an open request. Buttons: Pay, Decline, Stop reminding me. */
@@ -15,6 +21,10 @@ export const REQUEST_TEMPLATES = defineTemplates<{
   /** To a requester: their request expired unanswered. Button: Ask someone else. */
   'request.expired.requester': { amount: string; payer: string; note?: string };
 }>()({
+  'request.sent': { deferrable: false, buttons: ['button.pay', 'button.decline'] },
+  'request.card.paid': { deferrable: false },
+  'request.card.declined': { deferrable: false },
+  'request.card.expired': { deferrable: false },
   'request.incoming': { deferrable: false, buttons: ['button.pay', 'button.decline'] },
   'request.nudge': { deferrable: true, buttons: ['button.pay', 'button.decline', 'button.stopReminding'] },
   'request.paid': { deferrable: false },

@@ -10,7 +10,7 @@ export function renderRequestOutcome(reader: Reader, outcome: RequestOutcome): O
   const text = t(reader.locale, 'request.sent', {
     name: outcome.payerName,
     amount: formatAmount(outcome.amount),
-    due: date(reader, outcome.dueAt),
+    dueAt: date(reader, outcome.dueAt),
   });
   return {
     text: withNote(reader, text, outcome.note),
