@@ -158,7 +158,12 @@ async function startBots(parts: Parts): Promise<Stoppable[]> {
 
 /** A transport's send as the notifier's Sender: `typed` turns the platform's failures into RateLimited / Blocked. */
 function senderOf(
-  send: (to: string, message: OutMessage, key?: string, signal?: AbortSignal) => Promise<{ messageId: string }>,
+  send: (
+    to: string,
+    message: OutMessage,
+    key?: string,
+    signal?: AbortSignal,
+  ) => Promise<{ messageId: string; chatId?: string }>,
   typed: (err: unknown) => Error | undefined,
 ): Sender {
   return {
