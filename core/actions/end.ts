@@ -35,8 +35,7 @@ export async function scheduleButtonEnd(
 }
 
 export type ButtonEndOutcome =
-  | { type: 'ended'; edited: boolean }
-  | { type: 'noop'; reason: 'NotDue' | 'Resolved' | 'Unknown'; dueAt: Date | null };
+  { type: 'ended'; edited: boolean } | { type: 'noop'; reason: 'NotDue' | 'Resolved' | 'Unknown'; dueAt: Date | null };
 
 /**
  * Expires the action `ref` when its deadline has passed by the database clock and nobody pressed it, and has the
@@ -60,7 +59,11 @@ export function endButton(exec: Executor, ref: string, view: LiveView): Promise<
     }
     // Ended before (a job run again): its edit is already scheduled or made.
     if (await readLive(tx, endedRef(ref))) return { type: 'noop', reason: 'Resolved', dueAt: null };
-    const [platform, chatId, messageId] = [textOrNull(row.platform), textOrNull(row.chat_id), textOrNull(row.message_id)];
+    const [platform, chatId, messageId] = [
+      textOrNull(row.platform),
+      textOrNull(row.chat_id),
+      textOrNull(row.message_id),
+    ];
     if (platform === null || chatId === null || messageId === null) return { type: 'ended', edited: false };
     await adoptLive(
       tx,

@@ -52,11 +52,4 @@ export {
   type NewPoll,
   type PollBinding,
 } from './poll.js';
-export {
-  ACTION_END_KIND,
-  buttonEndOf,
-  endButton,
-  endedRef,
-  scheduleButtonEnd,
-  type ButtonEndOutcome,
-} from './end.js';
+export { ACTION_END_KIND, buttonEndOf, endButton, endedRef, scheduleButtonEnd, type ButtonEndOutcome } from './end.js';

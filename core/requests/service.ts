@@ -223,7 +223,12 @@ export function createRequests(deps: RequestsDeps): Requests {
     const { version } = await touchLive(tx, requestCardRef(id), {
       template: {
         key: REQUEST_TEMPLATES['request.sent'].key,
-        params: { name: payer.displayName, amount: formatAmount(amount), dueAt: dueAt.toISOString(), ...withNote(note) },
+        params: {
+          name: payer.displayName,
+          amount: formatAmount(amount),
+          dueAt: dueAt.toISOString(),
+          ...withNote(note),
+        },
         buttons: [
           [
             { labelKey: 'button.pay', actionId: pay.id },
@@ -298,7 +303,11 @@ export function createRequests(deps: RequestsDeps): Requests {
       );
       const row = sent.rows[0];
       if (!row || row.shown !== 1) continue;
-      const place = { platform: row.platform as Platform, chatId: String(row.chat_id), messageId: String(row.message_id) };
+      const place = {
+        platform: row.platform as Platform,
+        chatId: String(row.chat_id),
+        messageId: String(row.message_id),
+      };
       if (pressed(place)) continue;
       await adoptLive(tx, { ref: `${requestCardRef(req.id)}:${copy}`, view, place }, { delayMs: 0 });
     }

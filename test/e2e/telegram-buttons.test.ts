@@ -84,8 +84,15 @@ describe('buttons that can no longer be used leave their messages', () => {
     const payee = await funded('Carded', '1.00');
     const payer = await funded('Careful', '10.00');
     await post(fake.message(payer, fake.privateChat(payer), `/pay @${payee.username} 3`));
-    const [card] = await waitForSent(fake, payer.id, (m) => m.buttons.some((b) => b.text === t('en', 'button.confirm')));
-    const confirm = fake.callback(payer, fake.privateChat(payer), card!.messageId!, button(card, 'button.confirm').data);
+    const [card] = await waitForSent(fake, payer.id, (m) =>
+      m.buttons.some((b) => b.text === t('en', 'button.confirm')),
+    );
+    const confirm = fake.callback(
+      payer,
+      fake.privateChat(payer),
+      card!.messageId!,
+      button(card, 'button.confirm').data,
+    );
     await post(confirm);
     expect(await answerOf(fake, confirm)).toBe(t('en', 'action.done'));
 
