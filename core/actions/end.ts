@@ -9,7 +9,7 @@ import type { Executor, Tx } from '../db/executor.js';
 import { date, textOrNull } from '../db/rows.js';
 import { inTx } from '../db/retry.js';
 import type { Json } from '../db/wire.js';
-import { adoptLive, readLive } from '../live/service.js';
+import { adoptLive } from '../live/service.js';
 import { readLiveView, viewJson, type LiveView } from '../live/model.js';
 import { schedule } from '../outbox/service.js';
 import { InvalidJobPayload } from '../outbox/jobs.js';
@@ -57,20 +57,19 @@ export function endButton(exec: Executor, ref: string, view: LiveView): Promise<
       if (found.state === 'pending') return { type: 'noop', reason: 'NotDue', dueAt: date(found.expires_at) };
       return { type: 'noop', reason: 'Resolved', dueAt: null };
     }
-    // Ended before (a job run again): its edit is already scheduled or made.
-    if (await readLive(tx, endedRef(ref))) return { type: 'noop', reason: 'Resolved', dueAt: null };
     const [platform, chatId, messageId] = [
       textOrNull(row.platform),
       textOrNull(row.chat_id),
       textOrNull(row.message_id),
     ];
     if (platform === null || chatId === null || messageId === null) return { type: 'ended', edited: false };
-    await adoptLive(
-      tx,
-      { ref: endedRef(ref), view, place: { platform: platform as Platform, chatId, messageId } },
-      { delayMs: 0 },
-    );
-    return { type: 'ended', edited: true };
+    // Adopted before (a job run again): its edit is already scheduled or made.
+    const { scheduled } = await adoptLive(tx, {
+      ref: endedRef(ref),
+      view,
+      place: { platform: platform as Platform, chatId, messageId },
+    });
+    return { type: 'ended', edited: scheduled };
   });
 }
 
