@@ -1,52 +1,37 @@
 /**
  * The end of a single-use button's time. A button nobody pressed before its deadline can no longer be used, so the
- * message carrying it is edited to its final state (`view`: the text without the hint, no buttons), through
- * core/live's edit job: the domain that creates the action schedules `action.end` at its deadline
- * (`scheduleButtonEnd`), and the job (declared by that domain, core/payments/jobs.ts) runs `endButton`. A button
- * pressed in time is left alone: the press already edited its message to the outcome.
+ * message carrying it is edited to its final state (the action's `endsAs` view: the text without the hint, no
+ * buttons), through core/live's edit job. Binding the button to its message schedules `action.end` at the deadline
+ * (service.ts bindMessages; the job is declared by the domain whose buttons end, core/payments/jobs.ts), and the job
+ * runs `endButton`. A button pressed in time is left alone: the press already edited its message to the outcome.
  */
 import type { Executor, Tx } from '../db/executor.js';
 import { date, textOrNull } from '../db/rows.js';
 import { inTx } from '../db/retry.js';
 import type { Json } from '../db/wire.js';
 import { adoptLive } from '../live/service.js';
-import { readLiveView, viewJson, type LiveView } from '../live/model.js';
-import { schedule } from '../outbox/service.js';
+import { readLiveView } from '../live/model.js';
 import { InvalidJobPayload } from '../outbox/jobs.js';
 import type { Platform } from '../platform.js';
 
-/** The outbox kind that ends a button at its deadline. */
-export const ACTION_END_KIND = 'action.end';
+export { ACTION_END_KIND } from './model.js';
 
 /** The live ref of a message whose button `ref` ended. */
 export const endedRef = (ref: string): string => `ended:${ref}`;
-
-/** In the transaction that creates the action `ref` (expiring at `at`): at `at`, its message shows `view`. */
-export async function scheduleButtonEnd(
-  exec: Executor,
-  input: { ref: string; at: Date; view: LiveView },
-): Promise<void> {
-  await schedule(exec, {
-    key: `${ACTION_END_KIND}:${input.ref}`,
-    kind: ACTION_END_KIND,
-    dueAt: input.at,
-    payload: { ref: input.ref, view: viewJson(input.view) },
-  });
-}
 
 export type ButtonEndOutcome =
   { type: 'ended'; edited: boolean } | { type: 'noop'; reason: 'NotDue' | 'Resolved' | 'Unknown'; dueAt: Date | null };
 
 /**
  * Expires the action `ref` when its deadline has passed by the database clock and nobody pressed it, and has the
- * message its button was bound to show `view`. Pressed: nothing (its message shows the outcome). Not bound to a
- * message (a private notification, a bind that failed): expired, nothing to edit.
+ * message its button was bound to show its end view. Pressed: nothing (its message shows the outcome). Run again:
+ * nothing more (the message was adopted once).
  */
-export function endButton(exec: Executor, ref: string, view: LiveView): Promise<ButtonEndOutcome> {
+export function endButton(exec: Executor, ref: string): Promise<ButtonEndOutcome> {
   return inTx(exec, async (tx: Tx): Promise<ButtonEndOutcome> => {
     const r = await tx.query(
       `UPDATE actions SET state = 'expired' WHERE ref = $1 AND state <> 'consumed' AND expires_at <= now()
-       RETURNING platform, chat_id, message_id`,
+       RETURNING platform, chat_id, message_id, end_view`,
       [ref],
     );
     const row = r.rows[0];
@@ -57,13 +42,13 @@ export function endButton(exec: Executor, ref: string, view: LiveView): Promise<
       if (found.state === 'pending') return { type: 'noop', reason: 'NotDue', dueAt: date(found.expires_at) };
       return { type: 'noop', reason: 'Resolved', dueAt: null };
     }
+    const view = row.end_view === null ? undefined : readLiveView(row.end_view);
     const [platform, chatId, messageId] = [
       textOrNull(row.platform),
       textOrNull(row.chat_id),
       textOrNull(row.message_id),
     ];
-    if (platform === null || chatId === null || messageId === null) return { type: 'ended', edited: false };
-    // Adopted before (a job run again): its edit is already scheduled or made.
+    if (!view || platform === null || chatId === null || messageId === null) return { type: 'ended', edited: false };
     const { scheduled } = await adoptLive(tx, {
       ref: endedRef(ref),
       view,
@@ -73,11 +58,9 @@ export function endButton(exec: Executor, ref: string, view: LiveView): Promise<
   });
 }
 
-/** The `action.end` job's payload: the action's ref and the view its message ends with. */
-export function buttonEndOf(payload: Json, key: string): { ref: string; view: LiveView } {
-  const fields = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? payload : {};
-  const { ref } = fields;
-  const view = readLiveView(fields.view);
-  if (typeof ref !== 'string' || ref === '' || !view) throw new InvalidJobPayload(`${key}: not a button end`);
-  return { ref, view };
+/** The `action.end` job's payload: the action's ref. */
+export function buttonEndOf(payload: Json, key: string): string {
+  const ref = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? payload.ref : undefined;
+  if (typeof ref !== 'string' || ref === '') throw new InvalidJobPayload(`${key}: not a button end`);
+  return ref;
 }

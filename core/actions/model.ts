@@ -1,4 +1,5 @@
 import type { JsonValue } from '../db/wire.js';
+import type { LiveView } from '../live/model.js';
 import type { Platform } from '../platform.js';
 
 /**
@@ -26,6 +27,9 @@ export const actionKind =
 export type PressedOf<A> = A extends ActionKind<infer K, infer O> ? { type: 'done'; kind: K; outcome: O } : never;
 
 export type ActionPayload = { [key: string]: JsonValue };
+
+/** The outbox kind that ends a button at its deadline (core/actions end.ts). */
+export const ACTION_END_KIND = 'action.end';
 
 export type ActionState = 'pending' | 'consumed' | 'expired';
 
@@ -66,4 +70,9 @@ export interface NewAction {
   ttlMs: number;
   /** Business reference: creating an action with a ref that exists returns the existing one. */
   ref?: string;
+  /**
+   * What the message carrying its button shows once its time is up and nobody pressed it (its final state, no
+   * buttons): binding the button to its message schedules that edit (core/actions end.ts). Needs a `ref`.
+   */
+  endsAs?: LiveView;
 }

@@ -13,7 +13,6 @@ export const paymentJobs = (payments: Payments, log: Log): HandlersOf<typeof PAY
   'claim.expire': async (db, payload, job) =>
     settle(log, job, await payments.expireClaim(db, idFrom(payload, 'claimId', job.key))),
   [ACTION_END_KIND]: async (db, payload, job) => {
-    const { ref, view } = buttonEndOf(payload, job.key);
-    settle(log, job, await endButton(db, ref, view));
+    settle(log, job, await endButton(db, buttonEndOf(payload, job.key)));
   },
 });

@@ -2,7 +2,6 @@ import { CLAIM_RELEASE, CLAIM_RETURN, PAY_CONFIRM, PAY_UNDO } from './model.js';
 import { handles, type ActionHandler } from '../actions/registry.js';
 import type { Action, ActionPayload } from '../actions/model.js';
 import { createAction, reopenAction } from '../actions/service.js';
-import { scheduleButtonEnd } from '../actions/end.js';
 import type { LiveView } from '../live/model.js';
 import { notifyPerson, withNote } from '../outbox/notify.js';
 import { PAYMENT_TEMPLATES } from './templates.js';
@@ -212,12 +211,8 @@ export function createPayments(deps: PaymentsDeps): Payments {
       payload: confirmPayload({ to, amount: input.amount, note, chat: input.chat }),
       ttlMs: confirmTtlMs,
       ref: `confirm:${input.key}`,
-    });
-    // Not confirmed in time: the card says so, without its button.
-    await scheduleButtonEnd(tx, {
-      ref: `confirm:${input.key}`,
-      at: action.expiresAt,
-      view: endView(input, PAYMENT_TEMPLATES['pay.confirm_expired'].key, {
+      // Not confirmed in time: the card says so, without its button.
+      endsAs: endView(input, PAYMENT_TEMPLATES['pay.confirm_expired'].key, {
         amount: formatAmount(input.amount),
         name: card.toName,
         ...withNote(note),
@@ -330,18 +325,13 @@ export function createPayments(deps: PaymentsDeps): Payments {
             payload: { transferId: transfer.id.toString() },
             ttlMs: config.undoWindowMs,
             ref: `undo:${transfer.id}`,
+            // At the end of the window the reply loses its hint and its Undo button.
+            endsAs: endView(input, PAYMENT_TEMPLATES['pay.paid'].key, {
+              amount: formatAmount(amount),
+              name: recipient.displayName,
+              ...withNote(note),
+            }),
           });
-    // At the end of the window the reply loses its hint and its Undo button.
-    if (undo)
-      await scheduleButtonEnd(tx, {
-        ref: `undo:${transfer.id}`,
-        at: undo.expiresAt,
-        view: endView(input, PAYMENT_TEMPLATES['pay.paid'].key, {
-          amount: formatAmount(amount),
-          name: recipient.displayName,
-          ...withNote(note),
-        }),
-      });
     if (input.notifyRecipient !== false)
       await notifyPerson(tx, {
         key: `notify:transfer:${transfer.id}:received`,
