@@ -9,7 +9,7 @@
  */
 import type { Executor, Row, Tx } from '../db/executor.js';
 import { schedule } from '../outbox/index.js';
-import type { Platform } from '../people/model.js';
+import type { Platform } from '../platform.js';
 import {
   LIVE_EDIT_DELAY_MS,
   LIVE_EDIT_KIND,
