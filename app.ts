@@ -56,6 +56,7 @@ import {
   type Senders,
 } from './workers/index.js';
 import { bindLive } from './core/live/index.js';
+import { createButtonBinder } from './core/actions/index.js';
 import { resolveRedis, type RedisHandle } from './workers/redis.js';
 import { createDiscordGuard } from './workers/throttles/discord.js';
 import { createPersonThrottle } from './workers/throttles/person.js';
@@ -125,6 +126,7 @@ function httpRoutes(parts: Parts): RouteInstaller[] {
   const interactions = discord?.router;
   if (interactions) routes.push((app) => app.use(interactions));
   if (sandbox) {
+    const bindSandboxButtons = createButtonBinder(parts.db);
     const router = createSandboxRouter({
       layer,
       log: log.child({ transport: 'sandbox' }),
@@ -136,6 +138,9 @@ function httpRoutes(parts: Parts): RouteInstaller[] {
       bindLive: async (ref, version, chatId, messageId) => {
         await bindLive(parts.db, { ref, platform: 'sandbox', chatId, messageId, version: BigInt(version) });
       },
+      // Buttons are bound to their messages, so a button whose time ends (Undo, Confirm) has its message edited.
+      bindButtons: (ids, chatId, messageId) =>
+        bindSandboxButtons({ ids, chat: { platform: 'sandbox', chatId }, messageId }),
     });
     routes.push((app) => app.use(router));
   }
@@ -158,7 +163,12 @@ async function startBots(parts: Parts): Promise<Stoppable[]> {
 
 /** A transport's send as the notifier's Sender: `typed` turns the platform's failures into RateLimited / Blocked. */
 function senderOf(
-  send: (to: string, message: OutMessage, key?: string, signal?: AbortSignal) => Promise<{ messageId: string }>,
+  send: (
+    to: string,
+    message: OutMessage,
+    key?: string,
+    signal?: AbortSignal,
+  ) => Promise<{ messageId: string; chatId?: string }>,
   typed: (err: unknown) => Error | undefined,
 ): Sender {
   return {

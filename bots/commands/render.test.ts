@@ -220,6 +220,7 @@ describe('renderRequestOutcome', () => {
       note: '电影票',
       payerPersonId: 2n,
       payerName: 'Bob',
+      card: { ref: 'request:1', version: 1n },
     });
     expect(msg.text).toBe('📨 已向 Bob 收款 20.00 USD，对方需在 2025年11月25日 20:00 前处理。\n备注：电影票');
     expect(msg.buttons).toEqual([
@@ -242,6 +243,7 @@ describe('a /request with no deadline typed', () => {
     note: 'lunch',
     payerPersonId: 2n,
     payerName: 'Bob',
+    card: { ref: 'request:1', version: 1n },
   };
 
   it('says on the requester’s card that the default deadline was used', () => {
@@ -303,6 +305,8 @@ describe('renderNotification', () => {
   // A typed sample per template: a new core template without a sample here does not compile.
   const SAMPLES: { [K in TemplateKey]: TemplateParams[K] } = {
     'pay.received': { amount: '12.50 USD', from: 'Alice', note: 'lunch' },
+    'pay.paid': { amount: '12.50 USD', name: 'Bob', note: 'lunch' },
+    'pay.confirm_expired': { amount: '12.50 USD', name: 'Bob' },
     'pay.undone': { amount: '12.50 USD', from: 'Alice' },
     'claim.matched': {
       amount: '10.00 USD',
@@ -314,6 +318,10 @@ describe('renderNotification', () => {
     },
     'claim.received': { amount: '10.00 USD', from: 'Alice' },
     'claim.returned': { amount: '10.00 USD', username: 'bob', reason: 'expired' },
+    'request.sent': { name: 'Bob', amount: '20.00 USD', dueAt: '2025-11-25T12:00:00.000Z', note: 'tickets' },
+    'request.card.paid': { payer: 'Bob', requester: 'Alice', amount: '20.00 USD', note: 'tickets' },
+    'request.card.declined': { payer: 'Bob', requester: 'Alice', amount: '20.00 USD' },
+    'request.card.expired': { payer: 'Bob', requester: 'Alice', amount: '20.00 USD' },
     'request.incoming': { amount: '20.00 USD', from: 'Alice', dueAt: '2025-11-25T12:00:00.000Z', note: 'tickets' },
     'request.nudge': { amount: '20.00 USD', from: 'Alice', dueAt: '2025-11-25T12:00:00.000Z' },
     'request.paid': { amount: '20.00 USD', payer: 'Bob' },

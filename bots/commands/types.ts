@@ -186,8 +186,15 @@ export interface Sender {
    * `signal`: the caller gives up waiting. A sender that queues (Telegram's paced outbound) then withdraws a message
    * still waiting for its turn and rejects with the signal's reason: that message is never sent. One already on its
    * way is not recalled; its outcome is awaited as usual.
+   * `chatId` in the answer: the chat the message landed in, when it is not `chatId` (Discord: the person's DM
+   * channel), so that an editor can find it later (core/live).
    */
-  send(chatId: string, message: OutMessage, key?: string, signal?: AbortSignal): Promise<{ messageId: string }>;
+  send(
+    chatId: string,
+    message: OutMessage,
+    key?: string,
+    signal?: AbortSignal,
+  ): Promise<{ messageId: string; chatId?: string }>;
 }
 
 export type Senders = Partial<Record<Platform, Sender>>;

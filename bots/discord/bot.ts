@@ -76,7 +76,7 @@ export interface DiscordTransport {
    * without a call while the invalid-request breaker is open, `Blocked` without a call when the user answered 403
    * lately.
    */
-  send(userId: string, message: OutMessage, key?: string): Promise<{ messageId: string }>;
+  send(userId: string, message: OutMessage, key?: string): Promise<{ messageId: string; chatId: string }>;
   /** Posts a message in a channel with the bot token (a live message a worker shows on its own). */
   post(channelId: string, message: OutMessage): Promise<{ messageId: string }>;
   /**
@@ -232,7 +232,8 @@ export function createDiscordTransport(deps: DiscordTransportDeps): DiscordTrans
             };
           }
           if (!last) throw new RangeError('nothing to send: the message is empty');
-          return { messageId: last.id };
+          // The DM channel, not the user: where a later edit of this message goes.
+          return { messageId: last.id, chatId: channelId };
         },
       );
     },

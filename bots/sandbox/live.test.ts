@@ -57,3 +57,47 @@ describe('live messages in the sandbox', () => {
     await expect(editor.edit(GROUP_CHAT_ID, 'no-such-message', { text: 'x' })).rejects.toBeInstanceOf(MessageGone);
   });
 });
+
+describe('buttons in the sandbox', () => {
+  it('are bound to the message that shows them, posted or edited, so a button whose time ends has it edited', async () => {
+    const store = createSandboxStore();
+    const created = store.createUser({ username: 'bea', displayName: 'Bea', language: 'en' });
+    if (!created.ok) throw new Error(created.error);
+    const undo = { label: 'Undo', actionId: 'U'.repeat(22) };
+    const again = { label: 'Undo', actionId: 'V'.repeat(22) };
+    const bound: Array<{ ids: string[]; chatId: string; messageId: string }> = [];
+    const sandbox = createSandbox({
+      store,
+      log: silentLog,
+      layer: {
+        handle: (event) =>
+          Promise.resolve({
+            effects:
+              event.type === 'button'
+                ? [{ type: 'edit', message: { text: 'Sent again', buttons: [[again]] } }]
+                : event.type === 'command'
+                  ? [{ type: 'reply', private: false, message: { text: 'Sent', buttons: [[undo]] } }]
+                  : [],
+          }),
+      },
+      bindButtons: (ids, chatId, messageId) => {
+        bound.push({ ids, chatId, messageId });
+        return Promise.resolve();
+      },
+    });
+    await sandbox.join(created.user);
+    const sent = await sandbox.send({ userId: created.user.id, chatId: GROUP_CHAT_ID, text: '/pay @ann 5' });
+    if (!sent.ok) throw new Error(sent.error);
+    const [posted] = store.messages(GROUP_CHAT_ID)!.messages.filter((m) => m.text === 'Sent');
+    expect(bound).toEqual([{ ids: [undo.actionId], chatId: GROUP_CHAT_ID, messageId: posted!.id }]);
+
+    const pressed = await sandbox.press({
+      userId: created.user.id,
+      chatId: GROUP_CHAT_ID,
+      messageId: posted!.id,
+      actionId: undo.actionId,
+    });
+    expect(pressed.ok).toBe(true);
+    expect(bound.at(-1)).toEqual({ ids: [again.actionId], chatId: GROUP_CHAT_ID, messageId: posted!.id });
+  });
+});

@@ -37,6 +37,7 @@ export interface SandboxRouterDeps {
   commands?: readonly LocalizedCommand[];
   /** Binds posted live messages to their rows (core/live); see SandboxDeps. */
   bindLive?: SandboxDeps['bindLive'];
+  bindButtons?: SandboxDeps['bindButtons'];
   /** Idempotency keys of the deliveries (tests). */
   newKey?: () => string;
 }
@@ -168,6 +169,7 @@ export function createSandboxRouter(deps: SandboxRouterDeps): Router {
     log: deps.log,
     ...(deps.newKey ? { newKey: deps.newKey } : {}),
     ...(deps.bindLive ? { bindLive: deps.bindLive } : {}),
+    ...(deps.bindButtons ? { bindButtons: deps.bindButtons } : {}),
   });
   const userSchema = newUser(deps.defaultLocale);
 

@@ -66,6 +66,11 @@ export interface SandboxDeps {
   newKey?: () => string;
   /** Binds a posted live message to its live row (core/live bindLive). Omitted: live messages are never edited. */
   bindLive?: (ref: string, version: string, chatId: string, messageId: string) => Promise<void>;
+  /**
+   * Records the message that carries these buttons (core/actions bindMessages): a press must then come from it, and a
+   * button whose time ends (Undo, Confirm) has that message edited. Omitted: buttons are bound to no message.
+   */
+  bindButtons?: (actionIds: string[], chatId: string, messageId: string) => Promise<void>;
 }
 
 const BOT: Author = { type: 'bot' };
@@ -83,14 +88,23 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
   const { store, layer, log } = deps;
   const newKey = deps.newKey ?? (() => `sb:${randomUUID()}`);
 
+  /** Binds the buttons of `message` to the message that shows them; a failure only loosens that check. */
+  const bind = (chatId: string, message: OutMessage, messageId: string | undefined): void => {
+    const ids = (message.buttons ?? []).flat().flatMap((button) => button.actionId ?? []);
+    if (ids.length === 0 || messageId === undefined || !deps.bindButtons) return;
+    deps.bindButtons(ids, chatId, messageId).catch((err: unknown) => {
+      log.warn({ err, messageId }, 'sandbox: could not bind buttons to their message');
+    });
+  };
+
   const reply = (origin: Origin, message: OutMessage, isPrivate: boolean): void => {
     // In a group, a reply answers the command's message; a button's message is the bot's own.
     const answering = origin.chat.kind === 'group' && !origin.pressed ? { replyTo: origin.messageId } : {};
     if (!isPrivate || origin.chat.kind === 'private') {
-      store.post(origin.chat.id, BOT, message, answering);
+      bind(origin.chat.id, message, store.post(origin.chat.id, BOT, message, answering)?.id);
       return;
     }
-    store.post(origin.user.id, BOT, message);
+    bind(origin.user.id, message, store.post(origin.user.id, BOT, message)?.id);
     const pointer = t(pickLocale(null, origin.user.language, 'en'), 'private.dm_sent', {
       name: `@${origin.user.username}`,
     });
@@ -108,6 +122,8 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
           // Nothing of ours to edit (a typed command) or the message is gone: say it as a new message.
           if (!origin.pressed || !store.edit(origin.chat.id, origin.messageId, effect.message)) {
             reply(origin, effect.message, false);
+          } else {
+            bind(origin.chat.id, effect.message, origin.messageId);
           }
           break;
         case 'live': {

@@ -52,3 +52,4 @@ export {
   type NewPoll,
   type PollBinding,
 } from './poll.js';
+export { ACTION_END_KIND, buttonEndOf, endButton, endedRef, type ButtonEndOutcome } from './end.js';

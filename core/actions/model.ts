@@ -1,4 +1,5 @@
 import type { JsonValue } from '../db/wire.js';
+import type { LiveView } from '../live/model.js';
 import type { Platform } from '../platform.js';
 
 /**
@@ -27,6 +28,9 @@ export type PressedOf<A> = A extends ActionKind<infer K, infer O> ? { type: 'don
 
 export type ActionPayload = { [key: string]: JsonValue };
 
+/** The outbox kind that ends a button at its deadline (core/actions end.ts). */
+export const ACTION_END_KIND = 'action.end';
+
 export type ActionState = 'pending' | 'consumed' | 'expired';
 
 export interface Action {
@@ -45,6 +49,11 @@ export interface Action {
   expiresAt: Date;
   createdAt: Date;
   consumedAt: Date | null;
+  /**
+   * The message whose button was pressed, when the platform said (not stored: only on the action a press consumed).
+   * That message shows the press's outcome; a domain ending the action's other copies leaves it alone.
+   */
+  pressedIn?: { platform: Platform; chatId: string; messageId: string };
 }
 
 export const CONSUME_ERRORS = ['Unknown', 'NotYours', 'Expired', 'AlreadyUsed', 'WrongChat'] as const;
@@ -61,4 +70,9 @@ export interface NewAction {
   ttlMs: number;
   /** Business reference: creating an action with a ref that exists returns the existing one. */
   ref?: string;
+  /**
+   * What the message carrying its button shows once its time is up and nobody pressed it (its final state, no
+   * buttons): binding the button to its message schedules that edit (core/actions end.ts). Needs a `ref`.
+   */
+  endsAs?: LiveView;
 }

@@ -4,7 +4,14 @@ import type { Db, Executor, Row, Tx } from '../db/executor.js';
 import { big, date, dateOrNull, json, textOrNull } from '../db/rows.js';
 import type { Platform } from '../platform.js';
 import { parseGroupButton } from './group.js';
-import type { Action, ActionPayload, ActionState, ConsumeResult, NewAction } from './model.js';
+import {
+  ACTION_END_KIND,
+  type Action,
+  type ActionPayload,
+  type ActionState,
+  type ConsumeResult,
+  type NewAction,
+} from './model.js';
 
 /** The shape of an id we issue; anything else (forged, truncated, oversized) is 'Unknown' without a query. */
 export const ACTION_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -36,8 +43,8 @@ function toAction(r: Row): Action {
 export async function createAction(tx: Tx, input: NewAction): Promise<{ id: string; expiresAt: Date }> {
   const id = randomBytes(16).toString('base64url');
   const r = await tx.query(
-    `INSERT INTO actions (id, ref, person_id, platform, chat_id, kind, payload, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, now() + $8::bigint * interval '1 millisecond')
+    `INSERT INTO actions (id, ref, person_id, platform, chat_id, kind, payload, expires_at, end_view)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, now() + $8::bigint * interval '1 millisecond', $9::jsonb)
      ON CONFLICT (ref) DO NOTHING
      RETURNING id, expires_at`,
     [
@@ -49,6 +56,7 @@ export async function createAction(tx: Tx, input: NewAction): Promise<{ id: stri
       input.kind.kind,
       JSON.stringify(input.payload),
       Math.max(1, Math.trunc(input.ttlMs)),
+      input.endsAs && input.ref !== undefined ? JSON.stringify(input.endsAs) : null,
     ],
   );
   const row = r.rows[0] ?? (await tx.query(`SELECT id, expires_at FROM actions WHERE ref = $1`, [input.ref])).rows[0];
@@ -65,7 +73,8 @@ export interface ButtonsShown {
 /**
  * Records the messages that carry these actions' buttons, one statement for many (group commit): a press must then
  * come from that message. Only actions bound to the message's chat are bound to it; an action without a chat (a
- * notification, also shown elsewhere) stays pressable wherever its person sees it. The first message wins.
+ * notification, also shown elsewhere) stays pressable wherever its person sees it. The first message wins. An action
+ * with an end view gets its `action.end` job here, due when it expires: its message then shows that view.
  */
 export async function bindMessages(exec: Executor, shown: readonly ButtonsShown[]): Promise<void> {
   // A group action's vote buttons carry `<id>.<choice>`: bound by their id (core/actions/group.ts).
@@ -82,6 +91,12 @@ export async function bindMessages(exec: Executor, shown: readonly ButtonsShown[
      ), single AS (
        UPDATE actions a SET message_id = b.message_id FROM b
         WHERE a.id = b.id AND a.message_id IS NULL AND a.platform = b.platform AND a.chat_id = b.chat_id
+        RETURNING a.ref, a.end_view, a.expires_at
+     ), ends AS (
+       INSERT INTO outbox (key, kind, payload, due_at)
+       SELECT $5 || ':' || ref, $5, jsonb_build_object('ref', ref), expires_at FROM single
+        WHERE end_view IS NOT NULL AND ref IS NOT NULL
+       ON CONFLICT (key) DO NOTHING
      )
      UPDATE group_actions g SET message_id = b.message_id FROM b
       WHERE g.id = b.id AND g.message_id IS NULL AND g.platform = b.platform AND g.chat_id = b.chat_id`,
@@ -90,6 +105,7 @@ export async function bindMessages(exec: Executor, shown: readonly ButtonsShown[
       rows.map((r) => r.chat.platform),
       rows.map((r) => r.chat.chatId),
       rows.map((r) => r.messageId),
+      ACTION_END_KIND,
     ],
   );
 }
@@ -132,7 +148,12 @@ export async function consumeAction(tx: Tx, press: Press): Promise<ConsumeResult
       RETURNING ${COLUMNS}`,
     [press.id, press.personId, press.platform, press.chatId, press.messageId ?? null],
   );
-  if (r.rows[0]) return { ok: true, action: toAction(r.rows[0]) };
+  if (r.rows[0]) {
+    const action = toAction(r.rows[0]);
+    if (press.messageId === undefined) return { ok: true, action };
+    const pressedIn = { platform: press.platform, chatId: press.chatId, messageId: press.messageId };
+    return { ok: true, action: { ...action, pressedIn } };
+  }
 
   const seen = await tx.query(`SELECT ${COLUMNS}, expires_at <= now() AS past FROM actions WHERE id = $1`, [press.id]);
   const row = seen.rows[0];

@@ -1,5 +1,6 @@
 export * from './model.js';
 export {
+  adoptLive,
   bindLive,
   liveEditKey,
   postLive,

@@ -4,7 +4,8 @@
  * version of it the platform shows, and schedules the edits.
  */
 import type { JsonValue } from '../ledger/model.js';
-import { LOCALES, type Locale, type Platform } from '../people/model.js';
+import { LOCALES, type Locale } from '../locale.js';
+import type { Platform } from '../platform.js';
 
 /** The outbox kind of an edit (workers/live). */
 export const LIVE_EDIT_KIND = 'live.edit';

@@ -9,7 +9,7 @@
  */
 import type { Executor, Row, Tx } from '../db/executor.js';
 import { schedule } from '../outbox/index.js';
-import type { Platform } from '../people/model.js';
+import type { Platform } from '../platform.js';
 import {
   LIVE_EDIT_DELAY_MS,
   LIVE_EDIT_KIND,
@@ -19,6 +19,7 @@ import {
   type LiveEdit,
   type LiveError,
   type LiveMessage,
+  type LivePlace,
   type LiveView,
 } from './model.js';
 
@@ -188,4 +189,43 @@ export async function postLive(
     payload: { ref: input.ref, platform: input.platform, chatId: input.chatId },
   });
   return { version };
+}
+
+/**
+ * Makes a message the bot posted without a live row (a command reply, a notification, found where its buttons were
+ * bound or where the notifier recorded it) the live message `ref`, showing `view`: its edit is scheduled (`delayMs`,
+ * default at once) through the same `live.edit` job as every live message, in one statement. For a message whose
+ * buttons can no longer be used: the edit shows its final state. Run in the transaction that ends the buttons; a ref
+ * adopted before is left as it is (a job run again adopts nothing).
+ */
+export async function adoptLive(
+  exec: Executor,
+  input: { ref: string; view: LiveView; place: LivePlace },
+  options: ScheduleOptions = {},
+): Promise<{ scheduled: boolean }> {
+  checkRef(input.ref);
+  // Version 1, shown 0 (the column defaults): the message shows nothing of this row yet, and this edit brings it.
+  const key = liveEditKey(input.ref, 1n);
+  const r = await exec.query(
+    `WITH adopted AS (
+       INSERT INTO live_messages (ref, view, platform, chat_id, message_id, edit_key)
+       VALUES ($1, $2::jsonb, $3, $4, $5, $6)
+       ON CONFLICT (ref) DO NOTHING
+       RETURNING ref
+     )
+     INSERT INTO outbox (key, kind, payload, due_at)
+     SELECT $6, $7, jsonb_build_object('ref', ref), now() + $8::bigint * interval '1 millisecond' FROM adopted
+     ON CONFLICT (key) DO NOTHING`,
+    [
+      input.ref,
+      JSON.stringify(input.view),
+      input.place.platform,
+      input.place.chatId,
+      input.place.messageId,
+      key,
+      LIVE_EDIT_KIND,
+      Math.max(0, Math.trunc(options.delayMs ?? 0)),
+    ],
+  );
+  return { scheduled: r.rowCount === 1 };
 }

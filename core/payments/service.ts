@@ -2,6 +2,7 @@ import { CLAIM_RELEASE, CLAIM_RETURN, PAY_CONFIRM, PAY_UNDO } from './model.js';
 import { handles, type ActionHandler } from '../actions/registry.js';
 import type { Action, ActionPayload } from '../actions/model.js';
 import { createAction, reopenAction } from '../actions/service.js';
+import type { LiveView } from '../live/model.js';
 import { notifyPerson, withNote } from '../outbox/notify.js';
 import { PAYMENT_TEMPLATES } from './templates.js';
 import { amountFromWire, bigintFromWire } from '../db/wire.js';
@@ -16,7 +17,15 @@ import { silentLog, type Log } from '../log.js';
 import type { Amount } from '../money/amount.js';
 import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
-import { PLATFORMS, WALLET_OWNER_PREFIX, walletOwner, type Person, type Platform } from '../people/model.js';
+import {
+  PLATFORMS,
+  WALLET_OWNER_PREFIX,
+  walletOwner,
+  type Locale,
+  type Person,
+  type Platform,
+} from '../people/model.js';
+import { pickLocale } from '../people/settings.js';
 import { normalizeUsername, PERSON_COLUMNS_OF_P, toPerson, type People } from '../people/service.js';
 import { storedNote } from '../text/clean.js';
 import { createClaims } from './claims.js';
@@ -70,6 +79,11 @@ export interface PayInput {
   notifyRecipient?: boolean;
   /** `key` is a delivery's on its first run (core/once `fresh`): no transfer carries it yet (ledger `newRefs`). */
   firstRun?: boolean;
+  /**
+   * How the payer reads the reply (the command's reader): its final state, once its Undo or Confirm button can no
+   * longer be used, is shown in this language. Default: the payer's settings.
+   */
+  reader?: { locale: Locale; timeZone: string };
 }
 
 export interface Payments {
@@ -175,6 +189,13 @@ export function createPayments(deps: PaymentsDeps): Payments {
     mapLedgerError: payErrorOf,
   });
 
+  /** What a payer's message shows once its button can no longer be used, in the payer's language. */
+  const endView = (input: PayInput, key: string, params: Record<string, string>): LiveView => ({
+    template: { key, params },
+    locale: input.reader?.locale ?? pickLocale(input.from.locale, null, people.defaults.locale),
+    timeZone: input.reader?.timeZone ?? input.from.timezone ?? people.defaults.timezone,
+  });
+
   const confirmReason = (from: Person, amount: Amount): ConfirmReason | null =>
     confirmReasonFor(from, amount, config.confirmThreshold);
 
@@ -212,6 +233,12 @@ export function createPayments(deps: PaymentsDeps): Payments {
       payload: confirmPayload({ ...payload, amount: input.amount, chat: input.chat }),
       ttlMs: confirmTtlMs,
       ref: `confirm:${input.key}`,
+      // Not confirmed in time: the card says so, without its button.
+      endsAs: endView(input, PAYMENT_TEMPLATES['pay.confirm_expired'].key, {
+        amount: formatAmount(input.amount),
+        name: card.toName,
+        ...withNote(payload.note),
+      }),
     });
     return {
       type: 'confirm',
@@ -361,6 +388,12 @@ export function createPayments(deps: PaymentsDeps): Payments {
             payload: { transferId: transfer.id.toString() },
             ttlMs: config.undoWindowMs,
             ref: `undo:${transfer.id}`,
+            // At the end of the window the reply loses its hint and its Undo button.
+            endsAs: endView(input, PAYMENT_TEMPLATES['pay.paid'].key, {
+              amount: formatAmount(amount),
+              name: recipient.displayName,
+              ...withNote(note),
+            }),
           });
     if (input.notifyRecipient !== false)
       await notifyPerson(tx, {

@@ -2,6 +2,10 @@
 import { defineTemplates } from '../outbox/notify.js';
 
 export const PAYMENT_TEMPLATES = defineTemplates<{
+  /** The payer's reply once its Undo button is gone (core/actions end.ts): the payment, without the hint. */
+  'pay.paid': { amount: string; name: string; note?: string };
+  /** A confirm card nobody confirmed in time, without its button. */
+  'pay.confirm_expired': { amount: string; name: string; note?: string };
   /** To the recipient of a payment. */
   'pay.received': { amount: string; from: string; note?: string };
   /** To the recipient of a payment the payer undid. */
@@ -20,6 +24,8 @@ export const PAYMENT_TEMPLATES = defineTemplates<{
   /** To a sender: the money held for @username came back (expired or taken back). */
   'claim.returned': { amount: string; username: string; reason: 'expired' | 'cancelled' };
 }>()({
+  'pay.paid': { deferrable: false },
+  'pay.confirm_expired': { deferrable: false },
   'pay.received': { deferrable: false },
   'pay.undone': { deferrable: false },
   'claim.matched': { deferrable: false, buttons: ['button.release', 'button.return'] },

@@ -1,10 +1,8 @@
 import type { Amount } from '../money/amount.js';
+import { LOCALES, type Locale } from '../locale.js';
 import { PLATFORMS, type Platform } from '../platform.js';
 
-export { PLATFORMS, type Platform };
-
-export const LOCALES = ['en', 'zh-CN'] as const;
-export type Locale = (typeof LOCALES)[number];
+export { LOCALES, PLATFORMS, type Locale, type Platform };
 
 /** Quiet hours in minutes after local midnight; `start > end` wraps midnight (22:00-07:00). */
 export interface QuietHours {

@@ -34,6 +34,8 @@ export type RequestOutcome =
       note: string | null;
       payerPersonId: bigint;
       payerName: string;
+      /** The chat's card is a live message: its buttons go when the request is answered or expires. */
+      card: { ref: string; version: bigint };
     }
   | { type: 'rejected'; error: RequestError };
 

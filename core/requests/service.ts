@@ -12,7 +12,10 @@ import type { Amount } from '../money/amount.js';
 import { isCurrency } from '../money/currencies.js';
 import { formatAmount } from '../money/format.js';
 import { cancel, schedule } from '../outbox/index.js';
-import type { Person, Platform } from '../people/model.js';
+import { adoptLive, readLive, touchLive } from '../live/service.js';
+import type { LiveTemplate } from '../live/model.js';
+import type { Locale, Person, Platform } from '../people/model.js';
+import { pickLocale } from '../people/settings.js';
 import type { People } from '../people/service.js';
 import { outsideQuietHours } from '../people/quiet.js';
 import { isMuted, muteButton } from '../reminders/mute.js';
@@ -49,6 +52,8 @@ export interface RequestInput {
   /** The requester's "by 8pm", already resolved in their time zone; default now + REQUEST_TTL. */
   dueAt?: Date | null;
   chat: ChatScope;
+  /** How the requester reads the chat's card (the command's reader). Default: the requester's settings. */
+  reader?: { locale: Locale; timeZone: string };
 }
 
 export interface Requests {
@@ -72,6 +77,11 @@ export const requestNudgeKey = (id: bigint): string => `request.nudge:${id}:1`;
 export const requestExpireKey = (id: bigint): string => `request.expire:${id}:1`;
 export const requestThread = (id: bigint): string => `request:${id}`;
 const actionRef = (id: bigint, kind: 'pay' | 'decline' | 'reask'): string => `request:${id}:${kind}`;
+/** The live ref of the request's card in the chat. */
+export const requestCardRef = (id: bigint): string => `request:${id}`;
+/** The payer's private copies of the card (Pay / Decline): the first notice and the half-time nudge. */
+const PRIVATE_COPIES = ['asked', 'nudge'] as const;
+const copyKey = (id: bigint, copy: (typeof PRIVATE_COPIES)[number]): string => `notify:request:${id}:${copy}`;
 
 interface RequestRow {
   id: bigint;
@@ -195,7 +205,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     if (nudgeAt) await schedule(tx, { key: requestNudgeKey(id), kind: 'request.nudge', dueAt: nudgeAt, payload });
     await schedule(tx, { key: requestExpireKey(id), kind: 'request.expire', dueAt, payload });
     await notifyPerson(tx, {
-      key: `notify:request:${id}:asked`,
+      key: copyKey(id, 'asked'),
       personId: payer.id,
       template: REQUEST_TEMPLATES['request.incoming'],
       params: {
@@ -212,8 +222,29 @@ export function createRequests(deps: RequestsDeps): Requests {
         ],
       ],
     });
+    const { version } = await touchLive(tx, requestCardRef(id), {
+      template: {
+        key: REQUEST_TEMPLATES['request.sent'].key,
+        params: {
+          name: payer.displayName,
+          amount: formatAmount(amount),
+          dueAt: dueAt.toISOString(),
+          ...withNote(note),
+          ...(defaulted ? { reason: 'default' as const, hours: ttlHours(deps.config.requestTtlMs) } : {}),
+        },
+        buttons: [
+          [
+            { labelKey: 'button.pay', actionId: pay.id },
+            { labelKey: 'button.decline', actionId: decline.id },
+          ],
+        ],
+      },
+      locale: input.reader?.locale ?? pickLocale(requester.locale, null, people.defaults.locale),
+      timeZone: input.reader?.timeZone ?? requester.timezone ?? people.defaults.timezone,
+    });
     return {
       type: 'requested',
+      card: { ref: requestCardRef(id), version },
       requestId: id,
       payActionId: pay.id,
       declineActionId: decline.id,
@@ -226,10 +257,64 @@ export function createRequests(deps: RequestsDeps): Requests {
     };
   }
 
-  async function settled(tx: Tx, req: RequestRow): Promise<void> {
+  /**
+   * The request is answered or expired: its timed jobs and buttons end, and every copy of its card shows how it
+   * ended, without Pay / Decline (core/live edits them): the chat's card, and each private copy the payer got. A
+   * private copy still waiting to go out is not sent; one that went out inside a digest is left as it is.
+   */
+  async function settled(
+    tx: Tx,
+    req: RequestRow,
+    state: 'paid' | 'declined' | 'expired',
+    end: { payer: Person; requester: Person; pressedIn?: Action['pressedIn'] },
+  ): Promise<void> {
+    // The message pressed shows the press's outcome already ("You paid …"): not edited twice.
+    const pressed = (place: { platform: string; chatId: string; messageId: string } | undefined): boolean =>
+      place !== undefined &&
+      end.pressedIn !== undefined &&
+      place.platform === end.pressedIn.platform &&
+      place.chatId === end.pressedIn.chatId &&
+      place.messageId === end.pressedIn.messageId;
     await cancel(tx, requestNudgeKey(req.id));
     await cancel(tx, requestExpireKey(req.id));
     await expireActionsByRef(tx, [actionRef(req.id, 'pay'), actionRef(req.id, 'decline')]);
+    const template: LiveTemplate = {
+      key: REQUEST_TEMPLATES[`request.card.${state}`].key,
+      params: {
+        payer: end.payer.displayName,
+        requester: end.requester.displayName,
+        amount: formatAmount(req.amount),
+        ...withNote(req.note),
+      },
+    };
+    const card = await readLive(tx, requestCardRef(req.id));
+    if (card && !pressed(card.place))
+      await touchLive(tx, requestCardRef(req.id), { ...card.view, template }, { delayMs: 0 });
+    const view = {
+      template,
+      locale: pickLocale(end.payer.locale, null, people.defaults.locale),
+      timeZone: end.payer.timezone ?? people.defaults.timezone,
+    };
+    for (const copy of PRIVATE_COPIES) {
+      const key = copyKey(req.id, copy);
+      if (await cancel(tx, key)) continue;
+      const sent = await tx.query(
+        `SELECT s.platform, s.chat_id, s.message_id,
+                (SELECT count(*) FROM sent_messages o
+                  WHERE o.platform = s.platform AND o.chat_id = s.chat_id AND o.message_id = s.message_id)::int AS shown
+           FROM sent_messages s WHERE s.outbox_key = $1`,
+        [key],
+      );
+      const row = sent.rows[0];
+      if (!row || row.shown !== 1) continue;
+      const place = {
+        platform: row.platform as Platform,
+        chatId: String(row.chat_id),
+        messageId: String(row.message_id),
+      };
+      if (pressed(place)) continue;
+      await adoptLive(tx, { ref: `${requestCardRef(req.id)}:${copy}`, view, place }, { delayMs: 0 });
+    }
   }
 
   async function openRequestOf(tx: Tx, action: Action): Promise<RequestRow | RequestStateError> {
@@ -268,7 +353,7 @@ export function createRequests(deps: RequestsDeps): Requests {
       req.id,
       paid.transferId,
     ]);
-    await settled(tx, req);
+    await settled(tx, req, 'paid', { payer, requester, pressedIn: action.pressedIn });
     await notifyPerson(tx, {
       key: `notify:request:${req.id}:paid`,
       personId: requester.id,
@@ -294,7 +379,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
     if (!payer || !requester) throw new Error(`request ${req.id} lost a person`);
     await tx.query(`UPDATE requests SET state = 'declined', resolved_at = now() WHERE id = $1`, [req.id]);
-    await settled(tx, req);
+    await settled(tx, req, 'declined', { payer, requester, pressedIn: action.pressedIn });
     await notifyPerson(tx, {
       key: `notify:request:${req.id}:declined`,
       personId: requester.id,
@@ -347,7 +432,7 @@ export function createRequests(deps: RequestsDeps): Requests {
       const at = outsideQuietHours(now, payer.quietHours, payer.timezone ?? people.defaults.timezone);
       if (at.getTime() >= req.dueAt.getTime()) return { type: 'skipped', reason: 'QuietUntilDeadline' };
       await notifyPerson(tx, {
-        key: `notify:request:${req.id}:nudge`,
+        key: copyKey(req.id, 'nudge'),
         personId: payer.id,
         template: REQUEST_TEMPLATES['request.nudge'],
         params: {
@@ -373,7 +458,7 @@ export function createRequests(deps: RequestsDeps): Requests {
       const [payer, requester] = [await people.get(tx, req.payer), await people.get(tx, req.requester)];
       if (!payer || !requester) throw new Error(`request ${req.id} lost a person`);
       await tx.query(`UPDATE requests SET state = 'expired', resolved_at = now() WHERE id = $1`, [req.id]);
-      await settled(tx, req);
+      await settled(tx, req, 'expired', { payer, requester });
       const amount = formatAmount(req.amount);
       await notifyPerson(tx, {
         key: `notify:request:${req.id}:expired:payer`,

@@ -213,7 +213,7 @@ describe('Discord through the real app', () => {
     expect(notes.map((c) => [contentOf(c), c.body?.flags])).toEqual([[t('en', 'action.AlreadyUsed'), EPHEMERAL]]);
   });
 
-  it('/request: the payer taps Pay in the channel and the requester hears about it in a DM', async () => {
+  it('/request: the payer taps Pay in the channel, the requester hears about it in a DM, and the payer’s DM card loses Pay / Decline', async () => {
     const payer = await funded('Payer', '30.00');
     const requester = await funded('Requester', '1.00');
     const ask = interactions.command(
@@ -226,12 +226,25 @@ describe('Discord through the real app', () => {
     const card = await replyTo(ask);
     expect(card.body?.flags).toBeUndefined();
     const [payButton] = (card.body?.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components;
+    const incoming = await dmTo(discord, payer, 'asks you for 7.50 USD');
     const tap = interactions.button(payer, payButton!.custom_id, (card.response as { id: string }).id, GUILD);
     expect(await send(tap)).toEqual({ type: 6 });
     await discord.waitFor(() => discord.messagesOf(tap.token).some((c) => c.method === 'PATCH'), 20_000, 'the edit');
     expect(await availableOf('discord', payer.id)).toBe(22_50n);
     expect(await availableOf('discord', requester.id)).toBe(8_50n);
     await dmTo(discord, requester, '7.50 USD');
+    // The payer's private copy of the card is edited (with the bot's token) to how the request ended, no buttons.
+    const channel = discord.dmChannelOf(payer.id)!;
+    const edited = `/channels/${channel}/messages/${(incoming.response as { id: string }).id}`;
+    const final = t('en', 'request.card.paid', { payer: 'Payer', requester: 'Requester', amount: '7.50 USD' });
+    await discord.waitFor(
+      () => discord.calls.some((c) => c.method === 'PATCH' && c.path === edited && c.authorized),
+      20_000,
+      'the payer’s DM card to be edited',
+    );
+    const edit = discord.calls.find((c) => c.method === 'PATCH' && c.path === edited)!;
+    expect(contentOf(edit)).toContain(final);
+    expect(edit.body?.components).toEqual([]);
   });
 
   it('a slow ledger still gets the deferral first; the reply follows when the work is done', async () => {

@@ -269,14 +269,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const handedAt = Date.now();
         // The rows' keys name the message: a retry after a lost answer is the same message (Discord drops it).
         const key = included.map((r) => r.key).join('\n');
-        const { messageId } = await sendWithin(options.sendTimeoutMs, stopping.signal, (signal) =>
+        const { messageId, chatId: landedIn } = await sendWithin(options.sendTimeoutMs, stopping.signal, (signal) =>
           sender.send(recipient.chatId, message, key, signal),
         );
         metrics.sent(recipient.platform, 1);
         const sent = included.map((row) => ({
           outboxKey: row.key,
           platform: recipient.platform,
-          chatId: recipient.chatId,
+          // Where the message is (a Discord DM channel rather than the user): a later edit finds it there.
+          chatId: landedIn ?? recipient.chatId,
           messageId,
         }));
         out.sent.push(...sent);

@@ -31,6 +31,7 @@ export const payCommand: OnceSpec<PayCommand> = {
       from: ctx.person,
       to,
       firstRun: ctx.firstRun,
+      reader: ctx.reader,
     });
     return {
       outcome,

@@ -28,8 +28,11 @@ export const requestCommand: OnceSpec<RequestCommand> = {
   },
   async run(tx, ctx, command) {
     const ask = { ...asked(ctx, command), requester: ctx.person, payer: recipientOf(command.recipient, ctx.event) };
-    const outcome = await ctx.core.requests.request(tx, { ...ask, dueAt: command.by });
-    return { outcome, message: renderRequestOutcome(ctx.reader, outcome) };
+    const outcome = await ctx.core.requests.request(tx, { ...ask, dueAt: command.by, reader: ctx.reader });
+    const message = renderRequestOutcome(ctx.reader, outcome);
+    if (outcome.type === 'rejected') return { outcome, message };
+    // A live message: answered or expired, it shows how it ended, without Pay / Decline.
+    return { outcome, message, live: { ref: outcome.card.ref, version: outcome.card.version.toString() } };
   },
 };
 

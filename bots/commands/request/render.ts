@@ -16,7 +16,7 @@ import { t } from '../../i18n/index.js';
  */
 export function renderRequestOutcome(reader: Reader, outcome: RequestOutcome): OutMessage {
   if (outcome.type === 'rejected') return renderCode(reader, 'error', outcome.error);
-  const params = { name: outcome.payerName, amount: formatAmount(outcome.amount), due: date(reader, outcome.dueAt) };
+  const params = { name: outcome.payerName, amount: formatAmount(outcome.amount), dueAt: date(reader, outcome.dueAt) };
   const text =
     outcome.defaultTtlMs === undefined
       ? t(reader.locale, 'request.sent', params)
