@@ -494,7 +494,7 @@ describe('notifications', () => {
       })),
     );
     try {
-      await waitFor('8 ticks running', async () => (await workers.queues.notifications.getActiveCount()) === 8);
+      await waitFor('8 ticks running', async () => (await workers.queues.notifications.getJobCountByTypes('active')) === 8);
       await waitFor('batches sending', () => sends >= 4);
       const open = async () =>
         Number(
