@@ -58,7 +58,7 @@ describe('chipin start without DATABASE_URL and without Redis', () => {
       expect.stringMatching(/^chipin: chipin start --workers needs Redis: .* one process runs every role/),
     ]);
     expect(lines[0]).toContain('install Redis or set REDIS_URL');
-  });
+  }, 120_000);
 
   it('starts on PGlite, saying once that timed work runs in-process and why', async () => {
     app = spawnChipin(['start'], env, cwd);

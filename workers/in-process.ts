@@ -210,8 +210,8 @@ class LocalQueue implements JobQueue {
 
 export interface LocalQueues {
   readonly queues: Queues;
-  consume(name: QueueName, processor: Processor, concurrency: number): void;
-  close(timeoutMs: number): Promise<boolean>;
+  readonly consume: (name: QueueName, processor: Processor, concurrency: number) => void;
+  readonly close: (timeoutMs: number) => Promise<boolean>;
 }
 
 export function createLocalQueues(log: Log): LocalQueues {
@@ -222,6 +222,7 @@ export function createLocalQueues(log: Log): LocalQueues {
   return {
     queues: made,
     consume: (name, processor, concurrency) => made[name].consume(processor, concurrency),
-    close: async (timeoutMs) => (await Promise.all(QUEUE_NAMES.map((name) => made[name].close(timeoutMs)))).every(Boolean),
+    close: async (timeoutMs) =>
+      (await Promise.all(QUEUE_NAMES.map((name) => made[name].close(timeoutMs)))).every(Boolean),
   };
 }

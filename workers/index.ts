@@ -19,14 +19,7 @@ import { notifyProcessor } from './notify/processor.js';
 import { POLL_STOP_KIND } from '../core/actions/index.js';
 import { LIVE_EDIT_KIND, LIVE_POST_KIND } from '../core/live/index.js';
 import { liveProcessor, type LivePorts } from './live/processor.js';
-import {
-  DEFAULT_RETRY,
-  NOTIFY_KIND,
-  QUEUE_NAMES,
-  type QueueName,
-  type Queues,
-  type RetryPolicy,
-} from './queues.js';
+import { DEFAULT_RETRY, NOTIFY_KIND, QUEUE_NAMES, type QueueName, type Queues, type RetryPolicy } from './queues.js';
 import type { RedisRole } from './redis.js';
 import { bullmqDriver, inProcessDriver, type JobDriver } from './driver.js';
 import { createRelay, every, type RelayOptions, type SweepResult } from './relay.js';
@@ -165,9 +158,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     db,
     ...options.notifier,
     limits: rates.perChatMs > 0 || rates.globalPerSecond > 0 ? createNotifyLimits(driver.store, prefix, rates) : null,
-    ...(options.remindersPerDay
-      ? { cap: createReminderCap(driver.store, prefix, options.remindersPerDay, log) }
-      : {}),
+    ...(options.remindersPerDay ? { cap: createReminderCap(driver.store, prefix, options.remindersPerDay, log) } : {}),
     retry: retry.notifications,
     log,
     metrics,

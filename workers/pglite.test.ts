@@ -102,8 +102,10 @@ describe.each(DRIVERS)('workers on embedded PGlite (%s)', (driver) => {
     running = await startWorkers(options);
     const key = 'test.effect:2:1';
     await schedule(db, { key, kind: 'test.effect', dueAt: new Date((await dbNow(db)) + 1_500), payload: {} });
-    await waitFor('the row relayed', async () =>
-      (await db.query(`SELECT 1 FROM outbox WHERE key = $1 AND enqueued_at IS NOT NULL`, [key])).rows.length > 0,
+    await waitFor(
+      'the row relayed',
+      async () =>
+        (await db.query(`SELECT 1 FROM outbox WHERE key = $1 AND enqueued_at IS NOT NULL`, [key])).rows.length > 0,
     );
     // Stopped before it is due: on Redis its job waits there; in-process it is gone with the process.
     await running.stop();

@@ -498,7 +498,10 @@ describe.each(DRIVERS)('notifications (%s)', (driver) => {
       })),
     );
     try {
-      await waitFor('8 ticks running', async () => (await workers.queues.notifications.getJobCountByTypes('active')) === 8);
+      await waitFor(
+        '8 ticks running',
+        async () => (await workers.queues.notifications.getJobCountByTypes('active')) === 8,
+      );
       await waitFor('batches sending', () => sends >= 4);
       const open = async () =>
         Number(
