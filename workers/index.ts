@@ -1,8 +1,9 @@
 /**
- * The workers role (`chipin start --workers`): one consumer per queue (a BullMQ Worker, or the in-process queue
- * when there is no Redis: workers/driver.ts), the outbox relay and the sweeper. Postgres is the truth, Redis only delivers: every job re-reads its outbox row, so running
- * several worker processes side by side (horizontal scaling) or losing Redis costs time, never a
- * double effect.
+ * The workers role (`chipin start --workers`): one consumer per queue (a BullMQ Worker, or the in-process
+ * queue when there is no Redis: workers/driver.ts), the outbox relay and the sweeper. Postgres is the truth,
+ * Redis only delivers: every job re-reads its outbox row, so running several worker processes side by side
+ * (horizontal scaling) or losing Redis (or the in-process jobs, with the process) costs time, never a double
+ * effect.
  */
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
