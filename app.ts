@@ -52,12 +52,13 @@ import {
   type Editor,
   type Editors,
   type LivePorts,
+  type RunningWorkers,
   type Sender,
   type Senders,
 } from './workers/index.js';
 import { bindLive } from './core/live/index.js';
 import { createButtonBinder } from './core/actions/index.js';
-import { resolveRedis, type RedisHandle } from './workers/redis.js';
+import { RedisUnavailableError, resolveRedisOrNone, type RedisHandle } from './workers/redis.js';
 import { createDiscordGuard } from './workers/throttles/discord.js';
 import { createPersonThrottle } from './workers/throttles/person.js';
 import { createStripeGateway } from './bots/stripe/client.js';
@@ -95,7 +96,8 @@ interface Parts {
   readonly config: Config;
   readonly log: Logger;
   readonly db: Db;
-  readonly redis: RedisHandle;
+  /** Null: no Redis, on embedded PGlite; the timed work runs in this process, which runs every role. */
+  readonly redis: RedisHandle | null;
   readonly metrics: Registry;
   readonly core: Core;
   readonly layer: CommandLayer;
@@ -267,7 +269,7 @@ export function queuePrefix(config: Pick<Config, 'databaseUrl' | 'dataDir'>): st
   return `chipin-${createHash('sha256').update(identity).digest('hex').slice(0, 10)}`;
 }
 
-async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
+async function startWorkerRole(parts: Parts): Promise<RunningWorkers> {
   const { config, log, db, redis, metrics, core, sandbox, telegram, discord } = parts;
   const senders: Senders = {
     ...(sandbox ? { sandbox: createSandboxSender(sandbox) } : {}),
@@ -293,7 +295,18 @@ async function startWorkerRole(parts: Parts): Promise<Stoppable[]> {
     // A reconnect landed on a Redis that may evict queued jobs: stop (graceful); the next start refuses it.
     onUnsafeRedis: () => process.kill(process.pid, 'SIGTERM'),
   });
-  return [{ name: 'workers', stop: () => workers.stop() }];
+  return workers;
+}
+
+/** Why `roles` cannot run without Redis: the in-process jobs need every role in the one process. */
+function rolesWithoutRedis(roles: readonly Role[]): RedisUnavailableError | undefined {
+  if (roles.length === ROLES.length) return undefined;
+  const flags = roles.map((role) => `--${role}`).join(' ');
+  return new RedisUnavailableError(
+    `chipin start ${flags} needs Redis: without it (REDIS_URL unset, nothing on 127.0.0.1:6379, no redis-server ` +
+      'on PATH) the timed work runs in-process and one process runs every role, so no other process could run ' +
+      'the rest; run chipin start without role flags, or install Redis or set REDIS_URL',
+  );
 }
 
 /** The Stripe gateway when STRIPE_SECRET_KEY is set, and where Checkout sends payers back. */
@@ -341,8 +354,14 @@ export async function startApp(
     // The database first: a second process on a PGlite directory must fail before touching anything else.
     const { db, intake, close, location } = await openDatabase(config, log, { migrate: false, intake: true });
     started.push({ name: 'database', stop: close });
-    const redis = await resolveRedis(config, log);
-    started.push({ name: 'redis', stop: () => redis.close() });
+    const redis = await resolveRedisOrNone(config, log, {
+      ...(config.redisLocalUrl ? { localUrl: config.redisLocalUrl } : {}),
+    });
+    if (redis) started.push({ name: 'redis', stop: () => redis.close() });
+    else {
+      const refused = rolesWithoutRedis(roles);
+      if (refused) throw refused;
+    }
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ applied, database: location }, 'migrations applied');
 
@@ -350,7 +369,8 @@ export async function startApp(
     const core = createCore({ db, config, log, stripe: stripeOf(config) });
     registerCashierMetrics(metrics, { db, log });
     // The abuse throttles share one fail-fast connection: a lost Redis lets commands through rather than wait.
-    const throttleRedis = redis.createConnection('producer');
+    // Without Redis they count in this process (the only one).
+    const throttleRedis = redis?.createConnection('producer') ?? null;
     const layer = createCommandLayer({
       core,
       config,
@@ -397,26 +417,40 @@ export async function startApp(
     const parts: Parts = { config, log, db, redis, metrics, core, layer, telegram, discord, sandbox };
 
     if (roles.includes('bots')) started.push(...(await startBots(parts)));
-    if (roles.includes('workers')) started.push(...(await startWorkerRole(parts)));
+    let workers: RunningWorkers | undefined;
+    if (roles.includes('workers')) {
+      const running = await startWorkerRole(parts);
+      started.push({ name: 'workers', stop: () => running.stop() });
+      workers = running;
+    }
 
-    const health = redis.createConnection('producer');
+    const health = redis?.createConnection('producer');
     const routes = roles.includes('http') ? httpRoutes(parts) : [];
     if (roles.includes('http') && config.adminToken) {
-      // /admin/queues reads the queues through a producer connection of its own (fails fast).
-      const queues = createQueues(redis.createConnection('producer'), queuePrefix(config));
-      started.push({ name: 'admin queues', stop: () => closeQueues(queues) });
-      routes.push(adminQueuesRoute({ adminToken: config.adminToken, queues, db }));
+      if (redis) {
+        // /admin/queues reads the queues through a producer connection of its own (fails fast).
+        const queues = createQueues(redis.createConnection('producer'), queuePrefix(config));
+        started.push({ name: 'admin queues', stop: () => closeQueues(queues) });
+        routes.push(adminQueuesRoute({ adminToken: config.adminToken, queues, board: queues, db }));
+      } else if (workers) {
+        // No board without Redis: the dead letters route counts the in-process queues.
+        routes.push(adminQueuesRoute({ adminToken: config.adminToken, queues: workers.queues, board: null, db }));
+      }
     }
     const app = createHttpApp({
       log,
       metrics,
-      readiness: { postgres: () => db.query('SELECT 1'), redis: () => health.ping() },
+      // Without Redis there is nothing but Postgres to be ready for.
+      readiness: { postgres: () => db.query('SELECT 1'), ...(health ? { redis: () => health.ping() } : {}) },
       routes,
     });
     const http = await startHttpServer(app, { port: config.port, log });
     started.push({ name: 'http', stop: () => http.stop() });
 
-    log.info({ roles, port: http.port, database: location, redis: redis.address }, 'chipin started');
+    log.info(
+      { roles, port: http.port, database: location, redis: redis?.address ?? 'none (timed work in-process)' },
+      'chipin started',
+    );
     let stopping: Promise<void> | undefined;
     return { roles, port: http.port, stop: () => (stopping ??= stopAll(started, log)) };
   } catch (err) {

@@ -224,6 +224,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DEBUG: 'express:*' })).not.toThrow();
     expect(configErrorOf({ NODE_ENV: 'production', DEBUG: '*' }).variable).toBe('DEBUG');
   });
+
+  it('takes REDIS_LOCAL_URL (the probed address in place of 127.0.0.1:6379) only with NODE_ENV=test', () => {
+    expect(loadConfig({ NODE_ENV: 'test', REDIS_LOCAL_URL: 'redis://127.0.0.1:6399' }).redisLocalUrl).toBe(
+      'redis://127.0.0.1:6399',
+    );
+    expect(loadConfig({}).redisLocalUrl).toBeUndefined();
+    const refused = configErrorOf({ REDIS_LOCAL_URL: 'redis://127.0.0.1:6399' });
+    expect(refused.variable).toBe('REDIS_LOCAL_URL');
+    expect(refused.message).toContain('tests only');
+  });
 });
 
 describe('loadTestEnv', () => {

@@ -45,6 +45,11 @@ export interface Config {
   readonly databaseConnectTimeoutMs: number;
   /** A redis:// or rediss:// URL, or a unix socket (unix:// URL or absolute path). */
   readonly redisUrl: string | undefined;
+  /**
+   * Tests only (NODE_ENV=test): the address tried instead of redis://127.0.0.1:6379 when REDIS_URL is unset, so a
+   * test can show a machine without Redis on one that runs it (REDIS_LOCAL_URL).
+   */
+  readonly redisLocalUrl: string | undefined;
   readonly logLevel: LogLevel;
   /** Upper-case ISO 4217 code. */
   readonly defaultCurrency: string;
@@ -238,6 +243,7 @@ const variables = z.object({
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT: duration.prefault('2m'),
   DATABASE_CONNECT_TIMEOUT: duration.prefault('10s'),
   REDIS_URL: redisUrl.optional(),
+  REDIS_LOCAL_URL: redisUrl.optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
   DEFAULT_CURRENCY: currency.prefault('USD'),
   DEFAULT_LOCALE: locale.prefault('en'),
@@ -320,6 +326,8 @@ const configSchema = variables.transform((v, ctx): Config => {
   if (v.DEBUG !== undefined && production && enablesTelegrafDebug(v.DEBUG)) {
     return fail(ctx, 'DEBUG', 'must not enable telegraf debug output when NODE_ENV=production (it logs secrets)');
   }
+  if (v.REDIS_LOCAL_URL !== undefined && v.NODE_ENV !== 'test')
+    return fail(ctx, 'REDIS_LOCAL_URL', 'is for tests only: leave it unset unless NODE_ENV=test');
   const max = parseMaxAmount(v.MAX_AMOUNT, v.DEFAULT_CURRENCY);
   if (!max.ok)
     return fail(ctx, 'MAX_AMOUNT', `must be like 10000 or USD:10000,CNY:50000 in major units: ${max.message}`);
@@ -336,6 +344,7 @@ const configSchema = variables.transform((v, ctx): Config => {
     databaseIdleInTransactionTimeoutMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT,
     databaseConnectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT,
     redisUrl: v.REDIS_URL,
+    redisLocalUrl: v.REDIS_LOCAL_URL,
     logLevel: v.LOG_LEVEL,
     defaultCurrency: v.DEFAULT_CURRENCY,
     defaultLocale: v.DEFAULT_LOCALE,

@@ -7,14 +7,14 @@ import { silentLog } from '../core/log.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { dropPrefix, redisFactory, uniquePrefix, type RedisFactory } from '../test/support/workers.js';
 import { adminQueuesRoute } from './admin.js';
-import { closeQueues, createQueues, jobOptions, type Queues } from './queues.js';
+import { closeQueues, createQueues, jobOptions, type BullQueues } from './queues.js';
 
 const redisUrl = loadTestEnv().redisUrl;
 
 describe('/admin/queues', () => {
   let database: TestDatabase;
   let redis: RedisFactory;
-  let queues: Queues;
+  let queues: BullQueues;
   const prefix = uniquePrefix('admin');
   const servers: RunningHttpServer[] = [];
 
@@ -44,7 +44,7 @@ describe('/admin/queues', () => {
       log: silentLog,
       metrics: new Registry(),
       readiness: {},
-      routes: [adminQueuesRoute({ adminToken, queues, db: database.db })],
+      routes: [adminQueuesRoute({ adminToken, queues, board: queues, db: database.db })],
     });
     const server = await startHttpServer(app, { port: 0, host: '127.0.0.1', log: silentLog });
     servers.push(server);

@@ -2,7 +2,9 @@
  * `/admin/queues` (SPEC §4): Bull Board (@bull-board/express over every queue) behind HTTP Basic auth
  * (any user name, password ADMIN_TOKEN), absent (404) when ADMIN_TOKEN is unset. Dead letters live in
  * Postgres (the outbox), not in Redis, so they have a JSON route of their own under the same guard:
- * `/admin/queues/api/dead-letters` (the latest dead letters and the job counts per queue).
+ * `/admin/queues/api/dead-letters` (the latest dead letters and the job counts per queue). Without Redis the jobs
+ * run in this process (workers/in-process.ts): there is no board, /admin/queues answers 404 saying so, and the dead
+ * letters route counts the in-process queues.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
@@ -12,7 +14,7 @@ import type { RequestHandler } from 'express';
 import type { RouteInstaller } from '../bots/http.js';
 import type { Db } from '../core/db/executor.js';
 import { deadLetters } from '../core/outbox/index.js';
-import { QUEUE_NAMES, type Queues } from './queues.js';
+import { QUEUE_NAMES, type BullQueues, type Queues } from './queues.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 export const DEAD_LETTERS_PATH = `${ADMIN_QUEUES_PATH}/api/dead-letters`;
@@ -37,7 +39,18 @@ export function basicAuth(token: string): RequestHandler {
   };
 }
 
-export function adminQueuesRoute(deps: { adminToken: string | undefined; queues: Queues; db: Db }): RouteInstaller {
+export const NO_BOARD_MESSAGE =
+  'no queues to show: without Redis the timed work runs in this process (see the dead letters at ' +
+  `${DEAD_LETTERS_PATH})`;
+
+export function adminQueuesRoute(deps: {
+  adminToken: string | undefined;
+  /** The job counts of the dead letters route. */
+  queues: Queues;
+  /** The BullMQ queues Bull Board shows; null when the jobs run in-process. */
+  board: BullQueues | null;
+  db: Db;
+}): RouteInstaller {
   return (app) => {
     if (!deps.adminToken) return;
     const guard = basicAuth(deps.adminToken);
@@ -62,10 +75,15 @@ export function adminQueuesRoute(deps: { adminToken: string | undefined; queues:
       res.set('Cache-Control', 'no-store');
       res.json({ queues: Object.fromEntries(counts), deadLetters: dead });
     });
+    const queues = deps.board;
+    if (!queues) {
+      app.use(ADMIN_QUEUES_PATH, guard, (_req, res) => void res.status(404).json({ error: NO_BOARD_MESSAGE }));
+      return;
+    }
     const board = new ExpressAdapter();
     board.setBasePath(ADMIN_QUEUES_PATH);
     createBullBoard({
-      queues: QUEUE_NAMES.map((name) => new BullMQAdapter(deps.queues[name], { readOnlyMode: false })),
+      queues: QUEUE_NAMES.map((name) => new BullMQAdapter(queues[name], { readOnlyMode: false })),
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'chipin queues' } },
     });

@@ -1,10 +1,10 @@
 /**
- * The workers role (`chipin start --workers`): one BullMQ Worker per queue, the outbox relay and the
- * sweeper. Postgres is the truth, Redis only delivers: every job re-reads its outbox row, so running
- * several worker processes side by side (horizontal scaling) or losing Redis costs time, never a
- * double effect.
+ * The workers role (`chipin start --workers`): one consumer per queue (a BullMQ Worker, or the in-process
+ * queue when there is no Redis: workers/driver.ts), the outbox relay and the sweeper. Postgres is the truth,
+ * Redis only delivers: every job re-reads its outbox row, so running several worker processes side by side
+ * (horizontal scaling) or losing Redis (or the in-process jobs, with the process) costs time, never a double
+ * effect.
  */
-import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { sweepActions } from '../core/actions/index.js';
@@ -20,20 +20,11 @@ import { notifyProcessor } from './notify/processor.js';
 import { POLL_STOP_KIND } from '../core/actions/index.js';
 import { LIVE_EDIT_KIND, LIVE_POST_KIND } from '../core/live/index.js';
 import { liveProcessor, type LivePorts } from './live/processor.js';
-import {
-  DEFAULT_RETRY,
-  NOTIFY_KIND,
-  QUEUE_NAMES,
-  closeQueues,
-  createQueues,
-  type JobData,
-  type QueueName,
-  type Queues,
-  type RetryPolicy,
-} from './queues.js';
-import { evictionRisk, type RedisRole } from './redis.js';
+import { DEFAULT_RETRY, NOTIFY_KIND, QUEUE_NAMES, type QueueName, type Queues, type RetryPolicy } from './queues.js';
+import type { RedisRole } from './redis.js';
+import { bullmqDriver, inProcessDriver, type JobDriver } from './driver.js';
 import { createRelay, every, type RelayOptions, type SweepResult } from './relay.js';
-import { timedProcessor, type OutboxJob, type TimedHandlers } from './timed.js';
+import { timedProcessor, type TimedHandlers } from './timed.js';
 
 export { RateLimited, Blocked } from './notify/ports.js';
 export { MessageGone, type Editor, type Editors, type LiveRenderer } from './live/ports.js';
@@ -43,8 +34,17 @@ export { createDirectory } from './notify/directory.js';
 export type { NotifierOptions } from './notify/notifier.js';
 export type { TimedHandlers } from './timed.js';
 export { registerWorkerMetrics, type WorkerMetrics } from './metrics.js';
-export { adminQueuesRoute, ADMIN_QUEUES_PATH } from './admin.js';
-export { QUEUE_NAMES, closeQueues, createQueues, jobIdFor, queueFor, type QueueName, type Queues } from './queues.js';
+export { adminQueuesRoute, ADMIN_QUEUES_PATH, NO_BOARD_MESSAGE } from './admin.js';
+export {
+  QUEUE_NAMES,
+  closeQueues,
+  createQueues,
+  jobIdFor,
+  queueFor,
+  type BullQueues,
+  type QueueName,
+  type Queues,
+} from './queues.js';
 
 /** The notifications worker's ports, implemented elsewhere and wired in main.ts. */
 export interface NotifierPorts {
@@ -59,8 +59,11 @@ export const DEFAULT_RATES: NotifyRates = { perChatMs: 1_000, globalPerSecond: 2
 
 export interface StartWorkersOptions {
   db: Db;
-  /** workers/redis.ts RedisHandle (or anything making ioredis connections). */
-  redis: { createConnection(role: RedisRole): Redis };
+  /**
+   * workers/redis.ts RedisHandle (or anything making ioredis connections): the jobs go through BullMQ. Null: no
+   * Redis, the jobs run in this process (workers/in-process.ts; one process only, on embedded PGlite).
+   */
+  redis: { createConnection(role: RedisRole): Redis } | null;
   log: Log;
   /** Timed kinds → handlers (core/jobs.ts createTimedHandlers). */
   handlers: TimedHandlers;
@@ -100,6 +103,8 @@ export interface StartWorkersOptions {
 
 export interface RunningWorkers {
   readonly queues: Queues;
+  /** How the jobs are delivered: BullMQ on Redis, or in this process. */
+  readonly driver: JobDriver['name'];
   /** Runs the relay once now (after the periodic run in flight, if any); resolves with how many rows it enqueued. */
   relayNow(): Promise<number>;
   /** Runs the sweeper once now. */
@@ -128,9 +133,19 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     QUEUE_NAMES.map((name) => [name, { ...DEFAULT_RETRY, ...options.retry?.[name] }]),
   ) as Record<QueueName, RetryPolicy>;
 
-  // One connection for every queue, worker and the pacer; each Worker adds its own blocking duplicate.
-  const connection = options.redis.createConnection('worker');
-  const queues = createQueues(connection, prefix);
+  // The one choice of delivery: BullMQ when there is Redis (one connection for every queue, worker and the pacer;
+  // each Worker adds its own blocking duplicate), else the in-process queues.
+  const driver: JobDriver = options.redis
+    ? bullmqDriver({
+        connection: options.redis.createConnection('worker'),
+        prefix,
+        log,
+        lockDurationMs: options.lockDurationMs,
+        stalledIntervalMs: options.stalledIntervalMs,
+        onUnsafeRedis: options.onUnsafeRedis,
+      })
+    : inProcessDriver(log);
+  const { queues } = driver;
   const metrics: WorkerMetrics = options.metrics
     ? registerWorkerMetrics(options.metrics, {
         queues,
@@ -143,21 +158,15 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const notifier = createNotifier({
     db,
     ...options.notifier,
-    limits: rates.perChatMs > 0 || rates.globalPerSecond > 0 ? createNotifyLimits(connection, prefix, rates) : null,
-    ...(options.remindersPerDay ? { cap: createReminderCap(connection, prefix, options.remindersPerDay, log) } : {}),
+    limits: rates.perChatMs > 0 || rates.globalPerSecond > 0 ? createNotifyLimits(driver.store, prefix, rates) : null,
+    ...(options.remindersPerDay ? { cap: createReminderCap(driver.store, prefix, options.remindersPerDay, log) } : {}),
     retry: retry.notifications,
     log,
     metrics,
     ...(options.notifierOptions ? { options: options.notifierOptions } : {}),
   });
 
-  const common = {
-    connection,
-    prefix,
-    ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
-    ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
-  };
-  const workers = QUEUE_NAMES.map((name) => {
+  for (const name of QUEUE_NAMES) {
     const deps = { db, log, metrics, queue: name };
     const live = options.live;
     const processor =
@@ -166,27 +175,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         : name === 'live' && live
           ? liveProcessor({ ...deps, ...live })
           : timedProcessor({ ...deps, handlers });
-    const worker = new Worker<JobData, void, string>(name, (job: OutboxJob, token) => processor(job, token), {
-      ...common,
-      concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
-    });
-    worker.on('error', (err) => log.error({ err, queue: name }, 'worker error'));
-    // A stalled job lost its lock (crashed or blocked worker) and runs again; the outbox row keeps it single.
-    worker.on('stalled', (jobId) => log.warn({ queue: name, jobId }, 'job stalled; it will run again'));
-    return worker;
-  });
-
-  try {
-    await Promise.all([
-      ...workers.map((w) => w.waitUntilReady()),
-      ...QUEUE_NAMES.map((name) => queues[name].waitUntilReady()),
-    ]);
-  } catch (err) {
-    await Promise.all(workers.map((w) => w.close(true))).catch(() => undefined);
-    await closeQueues(queues).catch(() => undefined);
-    connection.disconnect();
-    throw err;
+    driver.consume(name, processor, options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name]);
   }
+  await driver.ready();
 
   const relay = createRelay({
     db,
@@ -200,15 +191,14 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const relayLoop = every(options.relay?.everyMs ?? 500, relay.relay, (err) =>
     log.error({ err }, 'outbox relay failed; retrying'),
   );
-  // A key that exists while Redis keeps its data: gone (flushed, restarted empty, failed over to an empty replica)
-  // means every enqueued job may be gone too, so the sweep checks all of them at once instead of after the grace.
-  const marker = `${prefix}:outbox-marker`;
-  await connection.set(marker, String(Date.now()));
+  // Queued jobs lost (Redis flushed or restarted empty; an in-process start): the sweep checks all of them at once
+  // instead of after the grace.
   const sweep = async (): Promise<SweepResult> => {
-    if ((await connection.exists(marker)) === 1) return relay.sweep();
-    log.warn({ marker }, 'Redis lost its data: rebuilding every queued job from the outbox now');
+    if (await driver.intact()) return relay.sweep();
+    if (driver.name === 'bullmq') log.warn({ prefix }, driver.lossMessage);
+    else log.debug({}, driver.lossMessage);
     const result = await relay.sweep({ graceMs: 0 });
-    await connection.set(marker, String(Date.now()));
+    await driver.markIntact();
     return result;
   };
   const sweepLoop = every(options.relay?.sweepEveryMs ?? 30_000, sweep, (err) =>
@@ -226,21 +216,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     },
     (err) => log.error({ err }, 'housekeeping failed; retrying'),
   );
-  // After a reconnect Redis may have come back empty (look for lost jobs at once), or be another server whose
-  // policy may evict queued jobs.
-  connection.on('ready', () => {
-    sweepLoop.poke();
-    evictionRisk(connection, 'REDIS_URL').then(
-      (risk) => {
-        if (risk === undefined) return;
-        log.error({ reason: risk }, 'Redis may evict queued jobs after a reconnect: stopping');
-        options.onUnsafeRedis?.(risk);
-      },
-      (err: unknown) => log.warn({ err }, 'could not read the Redis eviction policy after a reconnect'),
-    );
-  });
+  // After a reconnect Redis may have come back empty: look for lost jobs at once.
+  driver.onReconnect(() => sweepLoop.poke());
 
-  log.info({ queues: QUEUE_NAMES, prefix, kinds: Object.keys(handlers) }, 'workers started');
+  log.info({ queues: QUEUE_NAMES, prefix, kinds: Object.keys(handlers), driver: driver.name }, 'workers started');
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
@@ -248,25 +227,16 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     notifier.stop();
     await Promise.all([relayLoop.stop(), sweepLoop.stop(), housekeepingLoop.stop()]);
     const timeoutMs = options.closeTimeoutMs ?? 20_000;
-    let timer: NodeJS.Timeout | undefined;
-    const closed = Promise.all(workers.map((w) => w.close())).then(() => true);
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const inTime = await Promise.race([closed, timedOut]);
-    clearTimeout(timer);
-    if (!inTime) {
-      // What is still running stalls and runs again elsewhere; the outbox rows keep it to one effect.
+    // What is still running after the timeout runs again (another worker, or the next start); the outbox rows keep
+    // it to one effect.
+    if (!(await driver.close(timeoutMs)))
       log.warn({ timeoutMs }, 'workers did not finish their jobs in time; closing anyway');
-      await Promise.all(workers.map((w) => w.close(true)));
-    }
-    await closeQueues(queues);
-    await connection.quit().catch(() => connection.disconnect());
     log.info({}, 'workers stopped');
   }
 
   return {
     queues,
+    driver: driver.name,
     relayNow: async () => {
       await relayLoop.idle();
       return relay.relay();

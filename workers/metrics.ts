@@ -65,7 +65,7 @@ export function registerWorkerMetrics(registry: Registry, sources: WorkerMetrics
   );
   new Gauge({
     name: 'chipin_queue_jobs',
-    help: 'Jobs per queue and state (BullMQ).',
+    help: 'Jobs per queue and state (BullMQ, or the in-process queues without Redis).',
     labelNames: ['queue', 'state'],
     registers,
     async collect() {

@@ -1,20 +1,26 @@
-/** `npm start` without DATABASE_URL runs on embedded PGlite (one connection): the workers must run there too. */
+/**
+ * `npm start` without DATABASE_URL runs on embedded PGlite (one connection): the workers must run there too, with
+ * Redis (BullMQ) and without it (the in-process queues, the first run on a laptop with nothing else installed).
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTestEnv } from '../config/env.js';
-import type { Db } from '../core/db/executor.js';
+import type { Db, Tx } from '../core/db/executor.js';
 import { migrate } from '../core/db/migrate.js';
 import { createPgliteDb } from '../core/db/pglite.js';
 import { notify, schedule } from '../core/outbox/index.js';
 import {
+  DRIVERS,
+  dbNow,
   dropPrefix,
   fixedDirectory,
   outboxStates,
   plainRenderer,
   recordingLog,
   redisFactory,
+  redisFor,
   uniquePrefix,
   waitFor,
   type RedisFactory,
@@ -23,7 +29,7 @@ import { startWorkers, type RunningWorkers, type Sender } from './index.js';
 
 const redisUrl = loadTestEnv().redisUrl;
 
-describe('workers on embedded PGlite', () => {
+describe.each(DRIVERS)('workers on embedded PGlite (%s)', (driver) => {
   let dir: string;
   let db: Db;
   let redis: RedisFactory;
@@ -55,7 +61,7 @@ describe('workers on embedded PGlite', () => {
     };
     running = await startWorkers({
       db,
-      redis,
+      redis: redisFor(driver, redis),
       log: recordingLog(),
       handlers: {
         'test.effect': async (tx, _payload, job) => {
@@ -75,5 +81,38 @@ describe('workers on embedded PGlite', () => {
     expect((await db.query(`SELECT key FROM effects`)).rows).toEqual([{ key: 'test.effect:1:1' }]);
     expect(sent).toEqual(['chat-5: [en] a {}\n\n[en] b {}']);
     expect((await db.query(`SELECT count(*)::int AS n FROM sent_messages`)).rows).toEqual([{ n: 2 }]);
+  });
+
+  it('a job relayed before a stop is delivered after the next start, once', async () => {
+    await running?.stop();
+    const handlers = {
+      'test.effect': async (tx: Tx, _payload: unknown, job: { key: string }) => {
+        await tx.query(`INSERT INTO effects (key) VALUES ($1)`, [job.key]);
+      },
+    };
+    const options = {
+      db,
+      redis: redisFor(driver, redis),
+      log: recordingLog(),
+      handlers,
+      notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: {} },
+      prefix,
+      relay: { everyMs: 100, sweepEveryMs: 60_000 },
+    };
+    running = await startWorkers(options);
+    const key = 'test.effect:2:1';
+    await schedule(db, { key, kind: 'test.effect', dueAt: new Date((await dbNow(db)) + 1_500), payload: {} });
+    await waitFor(
+      'the row relayed',
+      async () =>
+        (await db.query(`SELECT 1 FROM outbox WHERE key = $1 AND enqueued_at IS NOT NULL`, [key])).rows.length > 0,
+    );
+    // Stopped before it is due: on Redis its job waits there; in-process it is gone with the process.
+    await running.stop();
+    expect((await db.query(`SELECT key FROM effects WHERE key = $1`, [key])).rows).toEqual([]);
+
+    running = await startWorkers(options);
+    await waitFor('the row done', async () => (await outboxStates(db, 'test.effect:2:'))['done'] === 1);
+    expect((await db.query(`SELECT key FROM effects WHERE key = $1`, [key])).rows).toEqual([{ key }]);
   });
 });

@@ -6,7 +6,7 @@
  * ticks instead: a tick drains every due `notify` row (workers/notify), so a burst of reminders costs
  * one job per due second, not one per message.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 import { QUEUE_NAMES, TIMED_JOBS, type QueueName } from '../core/jobs.js';
@@ -36,7 +36,30 @@ export const isTick = (data: JobData): data is NotifyTickData => 'untilMs' in da
 
 /** The job name is the outbox kind (a tick's is `notify`). */
 export type OutboxQueue = Queue<JobData, void, string>;
-export type Queues = Readonly<Record<QueueName, OutboxQueue>>;
+/** The BullMQ queues (Bull Board reads these). */
+export type BullQueues = Readonly<Record<QueueName, OutboxQueue>>;
+
+/** A queued job as the relay, the sweeper and tests look at it. */
+export interface QueuedJob {
+  readonly id?: string | undefined;
+  /** Set once the job failed for good (kept for Bull Board); completed jobs are removed. */
+  readonly finishedOn?: number | undefined;
+  isDelayed(): Promise<boolean>;
+  remove(): Promise<void>;
+}
+
+/**
+ * What the relay, the sweeper and the metrics need of a queue: a BullMQ Queue, or the in-process one
+ * (workers/in-process.ts) when there is no Redis. The same job ids and options on both.
+ */
+export interface JobQueue {
+  add(name: string, data: JobData, opts?: JobsOptions): Promise<QueuedJob>;
+  addBulk(jobs: ReadonlyArray<{ name: string; data: JobData; opts?: JobsOptions }>): Promise<readonly QueuedJob[]>;
+  getJob(id: string): Promise<QueuedJob | undefined>;
+  getJobCounts(...states: JobType[]): Promise<Record<string, number>>;
+  getJobCountByTypes(...states: JobType[]): Promise<number>;
+}
+export type Queues = Readonly<Record<QueueName, JobQueue>>;
 
 // Kinds no domain declares yet follow these conventions (a later feature may lean on them or declare its own).
 const PREFIX_QUEUES: ReadonlyArray<readonly [string, QueueName]> = [
@@ -91,7 +114,7 @@ export function jobOptions(key: string, delayMs: number, retry: RetryPolicy): Jo
 }
 
 /** One Queue per concern over a shared connection; `prefix` namespaces every Redis key (one per test file). */
-export function createQueues(connection: Redis, prefix: string): Queues {
+export function createQueues(connection: Redis, prefix: string): BullQueues {
   const make = (name: QueueName): OutboxQueue => new Queue<JobData, void, string>(name, { connection, prefix });
   return {
     notifications: make('notifications'),
@@ -103,7 +126,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   };
 }
 
-export async function closeQueues(queues: Queues): Promise<void> {
+export async function closeQueues(queues: BullQueues): Promise<void> {
   await Promise.all(QUEUE_NAMES.map((name) => queues[name].close()));
 }
 

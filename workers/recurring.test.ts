@@ -1,6 +1,6 @@
 /**
- * Recurring transfers through the real workers (relay → BullMQ `recurring` queue → core handler) against real
- * Redis and Postgres, with a short internal rule (`FREQ=SECONDLY`) and a short retry delay: each occurrence pays
+ * Recurring transfers through the real workers (relay → `recurring` queue → core handler) against real Postgres, on
+ * both drivers (BullMQ on real Redis, and the in-process queues without Redis), with a short internal rule (`FREQ=SECONDLY`) and a short retry delay: each occurrence pays
  * once, a run short of money is retried and then succeeds or is skipped, duplicates and cancelled schedules do
  * nothing. Ends with a ledger audit.
  */
@@ -14,11 +14,13 @@ import { CHAT, available, coreWith, fund, person, press } from '../test/support/
 import { ref } from '../test/support/ledger.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import {
+  DRIVERS,
   dropPrefix,
   fixedDirectory,
   plainRenderer,
   recordingLog,
   redisFactory,
+  redisFor,
   uniquePrefix,
   waitFor,
   type RedisFactory,
@@ -29,7 +31,7 @@ import { jobIdFor } from './queues.js';
 const redisUrl = loadTestEnv().redisUrl;
 const RETRY_MS = 1_500;
 
-describe('recurring transfers through the workers', () => {
+describe.each(DRIVERS)('recurring transfers through the workers (%s)', (driver) => {
   let database: TestDatabase;
   let redis: RedisFactory;
   let core: Core;
@@ -43,7 +45,7 @@ describe('recurring transfers through the workers', () => {
     core = coreWith(database.db, { scheduleRetryMs: RETRY_MS });
     workers = await startWorkers({
       db: database.db,
-      redis,
+      redis: redisFor(driver, redis),
       log: recordingLog(),
       handlers: core.timed,
       notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: {} },

@@ -10,7 +10,13 @@ import { loadTestEnv } from '../config/env.js';
 import type { Log } from '../core/log.js';
 import { cleanUp, freePort, nonEmptyLines, runChipin, tempDir } from '../test/support/chipin.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
-import { NO_REDIS_MESSAGE, RedisUnavailableError, resolveRedis, type RedisHandle } from './redis.js';
+import {
+  NO_REDIS_MESSAGE,
+  RedisUnavailableError,
+  resolveRedis,
+  resolveRedisOrNone,
+  type RedisHandle,
+} from './redis.js';
 
 interface Entry {
   level: keyof Log;
@@ -171,5 +177,29 @@ describe('resolveRedis', () => {
     expect(err).toBeInstanceOf(RedisUnavailableError);
     expect(err.message).toBe(NO_REDIS_MESSAGE);
     expect(err.message).not.toContain('\n');
+  });
+
+  it('without any Redis, embedded PGlite runs its timed work in-process (said once); a DATABASE_URL still needs Redis', async () => {
+    const localUrl = `redis://127.0.0.1:${await freePort()}`;
+    const none = { localUrl, redisServer: 'chipin-test-no-such-redis-server' };
+    const dataDir = tempDir('redis-none');
+
+    const log = recordingLog();
+    expect(await resolveRedisOrNone({ redisUrl: undefined, dataDir, databaseUrl: undefined }, log, none)).toBeNull();
+    const said = log.entries.filter((e) => e.msg.startsWith('no Redis found'));
+    expect(said.map((e) => e.level)).toEqual(['warn']);
+    expect(said[0]?.msg).toContain('timed work runs in this process over the Postgres outbox; one process only');
+
+    const shared = { redisUrl: undefined, dataDir, databaseUrl: 'postgres://db.example/chipin' };
+    const err = await rejection(resolveRedisOrNone(shared, recordingLog(), none));
+    expect(err).toBeInstanceOf(RedisUnavailableError);
+    expect(err.message).toBe(
+      `${NO_REDIS_MESSAGE}, or leave DATABASE_URL unset to run on embedded Postgres without Redis (one process)`,
+    );
+
+    // REDIS_URL set and silent is never a reason to run without Redis.
+    const silent = { redisUrl: localUrl, dataDir, databaseUrl: undefined };
+    const named = await rejection(resolveRedisOrNone(silent, recordingLog(), { ...none, timeoutMs: 500 }));
+    expect(named.message).toMatch(/^REDIS_URL \(redis:\/\/127\.0\.0\.1:\d+\) did not answer PING/);
   });
 });

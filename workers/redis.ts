@@ -2,6 +2,7 @@
  * The one place chipin connects to Redis (SPEC §2). `resolveRedis` finds the server — REDIS_URL (never a
  * silent fallback), else 127.0.0.1:6379, else a private redis-server on a unix socket in DATA_DIR — and
  * refuses one that may evict queue keys. Every ioredis connection then comes from `createConnection`.
+ * `resolveRedisOrNone` adds the one case without Redis: embedded PGlite (one process) runs its timed work in-process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +19,11 @@ export type RedisSource = 'REDIS_URL' | 'local' | 'private';
 
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';
+}
+
+/** No Redis at all: REDIS_URL unset, nothing answering on the local address, no redis-server on PATH. */
+export class NoRedisError extends RedisUnavailableError {
+  override name = 'NoRedisError';
 }
 
 export interface RedisSettings {
@@ -214,7 +220,7 @@ async function startPrivateServer(command: string, dataDir: string, socket: stri
     child.once('error', resolve);
   });
   if (spawnError) {
-    if ((spawnError as NodeJS.ErrnoException).code === 'ENOENT') throw new RedisUnavailableError(NO_REDIS_MESSAGE);
+    if ((spawnError as NodeJS.ErrnoException).code === 'ENOENT') throw new NoRedisError(NO_REDIS_MESSAGE);
     throw new RedisUnavailableError(`could not start redis-server: ${reasonOf(spawnError)}`);
   }
   // A forced exit (second signal, crash) must not leave our server running.
@@ -352,4 +358,35 @@ export async function resolveRedis(
   }
   log.info({ redis: describe(target), source }, 'Redis ready');
   return handle(target, source, log, server);
+}
+
+/** How `chipin start` says, once, that it runs without Redis and why. */
+export const inProcessMessage = (local: string): string =>
+  `no Redis found (REDIS_URL is unset, nothing answers on ${local}, redis-server is not on PATH): ` +
+  'timed work runs in this process over the Postgres outbox; one process only, as embedded PGlite allows. ' +
+  'Install Redis or set REDIS_URL to run several processes';
+
+/**
+ * `resolveRedis`, except that with no Redis at all and the ledger on embedded PGlite (no DATABASE_URL, already one
+ * process) it returns null: the timed work runs in-process (workers/driver.ts), logged once here. With DATABASE_URL
+ * set (several processes may share that database) no Redis is still an error; REDIS_URL set and silent always is.
+ */
+export async function resolveRedisOrNone(
+  settings: RedisSettings & { readonly databaseUrl: string | undefined },
+  log: Log,
+  options: ResolveOptions = {},
+): Promise<RedisHandle | null> {
+  try {
+    return await resolveRedis(settings, log, options);
+  } catch (err) {
+    if (!(err instanceof NoRedisError)) throw err;
+    if (settings.databaseUrl !== undefined) {
+      throw new RedisUnavailableError(
+        `${err.message}, or leave DATABASE_URL unset to run on embedded Postgres without Redis (one process)`,
+      );
+    }
+    const local = describe(targetOf(options.localUrl ?? 'redis://127.0.0.1:6379')).replace(/^redis:\/\//, '');
+    log.warn({ jobs: 'in-process' }, inProcessMessage(local));
+    return null;
+  }
 }

@@ -1,4 +1,7 @@
-/** Timed outbox jobs against real Redis and Postgres: exactly once, never early, dead letters. */
+/**
+ * Timed outbox jobs against real Postgres, delivered by BullMQ on real Redis and by the in-process queues (no
+ * Redis): exactly once, never early, dead letters.
+ */
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTestEnv } from '../config/env.js';
@@ -7,12 +10,14 @@ import { JobNotDue, createTimedHandlers } from '../core/jobs.js';
 import { JobRejected, cancel, schedule } from '../core/outbox/index.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import {
+  DRIVERS,
   dbNow,
   dropPrefix,
   fixedDirectory,
   plainRenderer,
   recordingLog,
   redisFactory,
+  redisFor,
   uniquePrefix,
   waitFor,
   type RedisFactory,
@@ -23,7 +28,7 @@ import { closeQueues, createQueues, jobIdFor, jobOptions } from './queues.js';
 const redisUrl = loadTestEnv().redisUrl;
 const NEVER = 3_600_000; // relay and sweeper only when the test says so
 
-describe('timed outbox jobs', () => {
+describe.each(DRIVERS)('timed outbox jobs (%s)', (driver) => {
   let database: TestDatabase;
   let redis: RedisFactory;
   let running: RunningWorkers | undefined;
@@ -66,7 +71,7 @@ describe('timed outbox jobs', () => {
     const log = recordingLog();
     running = await startWorkers({
       db: database.db,
-      redis,
+      redis: redisFor(driver, redis),
       log,
       handlers,
       notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: {} },
@@ -85,12 +90,13 @@ describe('timed outbox jobs', () => {
     const data = { outboxId: id, key };
     const retry = { attempts: 3, backoffMs: 100 };
 
-    // Early: a job with no delay at all (a producer with a fast clock), waiting before the worker starts.
+    // Early: a job with no delay at all (a producer with a fast clock); on Redis it waits before the worker starts.
     const prefix = uniquePrefix('timed');
-    const producer = redis.createConnection('producer');
-    const early = createQueues(producer, prefix);
-    await early.expiry.add('test.effect', data, jobOptions(key, 0, retry));
-    await closeQueues(early);
+    if (driver === 'bullmq') {
+      const early = createQueues(redis.createConnection('producer'), prefix);
+      await early.expiry.add('test.effect', data, jobOptions(key, 0, retry));
+      await closeQueues(early);
+    }
 
     let calls = 0;
     const { workers } = await start(
@@ -103,6 +109,7 @@ describe('timed outbox jobs', () => {
       {},
       prefix,
     );
+    if (driver === 'in-process') await workers.queues.expiry.add('test.effect', data, jobOptions(key, 0, retry));
     // The worker took the early job, found the row not due by the database clock and put the job back to sleep.
     await waitFor('the early job delayed', async () =>
       (await workers.queues.expiry.getJob(jobIdFor(key)))?.isDelayed(),
@@ -175,7 +182,7 @@ describe('timed outbox jobs', () => {
         ['outbox job rejected: dead letter', rejected],
       ]),
     );
-    // The failed jobs stay in Redis for Bull Board; the sweeper leaves dead rows alone.
+    // The failed jobs stay (in Redis for Bull Board); the sweeper leaves dead rows alone.
     await waitFor('the failed job', async () => (await workers.queues.expiry.getJob(jobIdFor(flaky)))?.finishedOn);
     const text = await metrics.metrics();
     expect(text).toMatch(/chipin_dead_letters_total\{queue="expiry",kind="test.flaky"\} 1/);

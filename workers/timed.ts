@@ -4,7 +4,7 @@
  * row and marks it done, so its effect and the row's `done` commit together: a duplicate, a re-run after
  * a crash or a job that fires early finds the row done, not due, or locked, and does nothing.
  */
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import { scrubSecrets } from '../config/logger.js';
 import { isDatabaseUnavailable, type Db, type Tx } from '../core/db/executor.js';
 import type { Log } from '../core/log.js';
@@ -28,7 +28,22 @@ export const NOT_DUE_RECHECK_MS = 60_000;
 /** How long a job whose database was unreachable waits before it runs again. */
 export const OUTAGE_RECHECK_MS = 5_000;
 
-export type OutboxJob = Job<JobData, void, string>;
+/**
+ * A job as the processors see it: a BullMQ Job, or one of the in-process queue (workers/in-process.ts), which
+ * honours the same contract (DelayedError after moveToDelayed keeps the attempts; UnrecoverableError fails at once).
+ */
+export interface OutboxJob {
+  readonly id?: string | undefined;
+  readonly name: string;
+  readonly data: JobData;
+  /** Attempts finished before this one. */
+  readonly attemptsMade: number;
+  readonly opts: { readonly attempts?: number | undefined };
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+}
+
+/** Runs one job; BullMQ passes the lock token `later` needs. */
+export type Processor = (job: OutboxJob, token?: string) => Promise<void>;
 
 export interface FailureDeps {
   db: Db;
@@ -88,7 +103,7 @@ export interface TimedDeps extends FailureDeps {
   handlers: TimedHandlers;
 }
 
-export function timedProcessor(deps: TimedDeps): (job: OutboxJob, token?: string) => Promise<void> {
+export function timedProcessor(deps: TimedDeps): Processor {
   const { db, handlers } = deps;
   return async (job, token) => {
     const data = job.data;

@@ -1,7 +1,7 @@
 /**
  * Per-person limits in the command layer, over the real layer, ledger and Redis (rate-limiter-flexible): a refusal
- * moves nothing, is recorded as the delivery's outcome and replays as it was; a limiter without Redis lets
- * everything through.
+ * moves nothing, is recorded as the delivery's outcome and replays as it was; a limiter whose Redis is down lets
+ * everything through; with no Redis at all (one in-process chipin) the limits count in memory.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,5 +135,25 @@ describe('per-person limits', () => {
     expect(await available(f.core, edPerson)).toBe(7_00n);
     expect(log.entries.filter((e) => e.level === 'warn' && e.msg.includes('rate limiter unavailable'))).toHaveLength(3);
     down.disconnect();
+  });
+
+  it('with no Redis at all (one in-process chipin) the limits count in memory: the second payment waits', async () => {
+    const log = recordingLog();
+    const local = createCommandLayer({
+      core: f.core,
+      config: f.config,
+      throttle: createPersonThrottle(null, prefix, { moneyPerMinute: 1, pressesPerMinute: 1 }, log),
+    });
+    const gus = person('gus');
+    const hal = person('hal');
+    const gusPerson = await touch(f.core, gus);
+    await touch(f.core, hal);
+    await fund(f.core, gusPerson, 10_00n);
+    expect(replyOf((await local.handle(pay(gus, hal, '1'))).effects).refusal).toBeUndefined();
+    const second = replyOf((await local.handle(pay(gus, hal, '1'))).effects);
+    expect(second.refusal).toBe(true);
+    expect(second.message.text).toMatch(/try again in \d+ s/);
+    expect(await available(f.core, gusPerson)).toBe(9_00n);
+    expect(log.entries.filter((e) => e.level === 'warn')).toEqual([]);
   });
 });

@@ -15,6 +15,17 @@ import type { Directory, Recipient, Renderer } from '../../workers/notify/ports.
 import type { RedisRole } from '../../workers/redis.js';
 import { freePort } from './chipin.js';
 
+/**
+ * How the workers deliver due work (workers/driver.ts): BullMQ on Redis, or in-process without Redis. The timed-job,
+ * reminder and expiry tests run on both: `describe.each(DRIVERS)`, starting the workers with `redisFor(driver, …)`.
+ */
+export const DRIVERS = ['bullmq', 'in-process'] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+/** startWorkers' `redis` for `driver`: the given connections, or null (the in-process queues). */
+export const redisFor = (driver: DriverName, redis: RedisFactory): RedisFactory | null =>
+  driver === 'bullmq' ? redis : null;
+
 /** A key prefix no other test file (or run) shares. */
 export const uniquePrefix = (label: string): string =>
   `chipin-test-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;

@@ -10,13 +10,16 @@ import { FakeTelegramApi } from '../../test/fakes/telegram-api.js';
 import { startHarness, TOKEN, type Harness } from '../../test/fakes/telegram-harness.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import {
+  DRIVERS,
   dropPrefix,
   fixedDirectory,
   plainRenderer,
   recordingLog,
   redisFactory,
+  redisFor,
   uniquePrefix,
   waitFor,
+  type DriverName,
   type RedisFactory,
 } from '../../test/support/workers.js';
 import { isMessageGone, apiFailure } from '../../bots/telegram/index.js';
@@ -32,6 +35,8 @@ let redis: RedisFactory;
 let fake: FakeTelegramApi;
 let harness: Harness;
 let workers: RunningWorkers | undefined;
+/** The delivery of the describe block running (BullMQ on Redis, or in-process). */
+let driver: DriverName = 'bullmq';
 const prefixes: string[] = [];
 
 beforeAll(async () => {
@@ -65,7 +70,7 @@ async function start(ref: string): Promise<void> {
   const transport = harness.transport;
   workers = await startWorkers({
     db: database.db,
-    redis,
+    redis: redisFor(driver, redis),
     log: recordingLog(),
     handlers: {},
     notifier: { directory: fixedDirectory(), renderer: plainRenderer, senders: {} },
@@ -103,7 +108,11 @@ const shown = async (ref: string) => {
 };
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2_500));
 
-describe('live messages on Telegram', () => {
+describe.each(DRIVERS)('live messages on Telegram (%s)', (name) => {
+  beforeAll(() => {
+    driver = name;
+  });
+
   it('50 changes within a second cost one or two edits, and the message shows the last one', async () => {
     const ref = `collection:${Date.now()}`;
     await start(ref);

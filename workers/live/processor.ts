@@ -28,7 +28,7 @@ import {
 import type { Log } from '../../core/log.js';
 import type { WorkerMetrics } from '../metrics.js';
 import { isTick, type QueueName } from '../queues.js';
-import { failAttempt, later, LOCKED_RECHECK_MS, type OutboxJob } from '../timed.js';
+import { failAttempt, later, LOCKED_RECHECK_MS, type Processor } from '../timed.js';
 import { MessageGone, type Editors, type LiveRenderer } from './ports.js';
 
 export interface LivePorts {
@@ -87,7 +87,7 @@ function pollStopOf(key: string, payload: Record<string, unknown>): PollStop {
   return { ...chatOf(key, payload), messageId };
 }
 
-export function liveProcessor(deps: LiveProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
+export function liveProcessor(deps: LiveProcessorDeps): Processor {
   const { db, log } = deps;
   const schedule = deps.delayMs !== undefined ? { delayMs: deps.delayMs } : {};
 

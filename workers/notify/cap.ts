@@ -5,7 +5,7 @@
  * skipped (done, with its reason), never sent later. A cap that cannot answer (Redis down) caps nothing.
  */
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { rateLimiter } from '../limiter.js';
 import type { Log } from '../../core/log.js';
 
 export interface ReminderCap {
@@ -20,10 +20,10 @@ export const OVER_CAP = 'skipped: daily reminder cap reached';
 
 const DAY_S = 86_400;
 
-export function createReminderCap(redis: Redis, prefix: string, perDay: number, log: Log): ReminderCap {
+/** `store` null: counted in this process's memory (no Redis, one process). */
+export function createReminderCap(store: Redis | null, prefix: string, perDay: number, log: Log): ReminderCap {
   // The day is in the key; the count outlives it by a day so a clock a little behind still finds it.
-  const counts = new RateLimiterRedis({
-    storeClient: redis,
+  const counts = rateLimiter(store, {
     keyPrefix: `${prefix}:chipin:reminders`,
     points: perDay,
     duration: 2 * DAY_S,

@@ -7,9 +7,11 @@
  * - per bot (platform): at most `globalPerSecond` messages a second, spread evenly over the second
  *   (`execEvenly`), so that no sliding second holds a burst from the end of one window and the start of
  *   the next; a bot-wide 429 blocks it for the platform's retry_after.
+ * Without Redis (the one in-process worker) they are kept in memory.
  */
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { rateLimiter } from '../limiter.js';
 
 export interface NotifyRates {
   /** Least time between two messages to one chat (Telegram: about 1 s), whole seconds. 0: no per-chat pacing. */
@@ -43,11 +45,11 @@ function refusedFor(scope: Refusal['scope'], err: unknown): Refusal {
 
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1_000));
 
-export function createNotifyLimits(redis: Redis, prefix: string, rates: NotifyRates): NotifyLimits {
+/** `store` null: kept in this process's memory (no Redis, one process). */
+export function createNotifyLimits(store: Redis | null, prefix: string, rates: NotifyRates): NotifyLimits {
   const chats =
     rates.perChatMs > 0
-      ? new RateLimiterRedis({
-          storeClient: redis,
+      ? rateLimiter(store, {
           keyPrefix: `${prefix}:chipin:rate:chat`,
           points: 1,
           duration: seconds(rates.perChatMs),
@@ -55,8 +57,7 @@ export function createNotifyLimits(redis: Redis, prefix: string, rates: NotifyRa
       : null;
   const bots =
     rates.globalPerSecond > 0
-      ? new RateLimiterRedis({
-          storeClient: redis,
+      ? rateLimiter(store, {
           keyPrefix: `${prefix}:chipin:rate:bot`,
           points: rates.globalPerSecond,
           duration: 1,

@@ -1,6 +1,8 @@
 /**
- * The notifications worker against real Redis and Postgres, with a recording Sender standing in for
- * the platform (it enforces the platform's limits and answers 429 when they are exceeded).
+ * The notifications worker against real Postgres, on both drivers (BullMQ on real Redis, where the limits and the
+ * reminder cap are counted too, and the in-process queues without Redis, where they are counted in memory), with a
+ * recording Sender standing in for the platform (it enforces the platform's limits and answers 429 when they are
+ * exceeded).
  */
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +10,7 @@ import type { OutMessage } from '../../bots/commands/types.js';
 import { loadTestEnv } from '../../config/env.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import {
+  DRIVERS,
   dbNow,
   dropPrefix,
   fixedDirectory,
@@ -15,6 +18,7 @@ import {
   plainRenderer,
   recordingLog,
   redisFactory,
+  redisFor,
   uniquePrefix,
   waitFor,
   type RedisFactory,
@@ -75,7 +79,7 @@ function localMinute(ms: number, timezone: string, offsetSeconds: number): numbe
   return ((((localSecondOfDay(ms, timezone) + offsetSeconds) % 86_400) + 86_400) % 86_400) / 60;
 }
 
-describe('notifications', () => {
+describe.each(DRIVERS)('notifications (%s)', (driver) => {
   let database: TestDatabase;
   let redis: RedisFactory;
   let running: RunningWorkers | undefined;
@@ -101,7 +105,7 @@ describe('notifications', () => {
     const log = recordingLog();
     running = await startWorkers({
       db: database.db,
-      redis,
+      redis: redisFor(driver, redis),
       log,
       handlers: {},
       notifier: { directory, renderer: plainRenderer, senders: { telegram: sender } },
@@ -429,7 +433,7 @@ describe('notifications', () => {
       { key: `${k}u1`, state: 'done', last_error: null },
     ]);
 
-    // Later the same day: the count is kept (across ticks and processes, in Redis).
+    // Later the same day: the count is kept (across ticks; on Redis across processes too).
     await insertNotifications(database.db, [{ personId: 40, key: `${k}r6`, dueAt: new Date(now) }]);
     await urgent(`${k}u2`);
     await waitFor('the second round', allDone(k));
@@ -494,7 +498,10 @@ describe('notifications', () => {
       })),
     );
     try {
-      await waitFor('8 ticks running', async () => (await workers.queues.notifications.getActiveCount()) === 8);
+      await waitFor(
+        '8 ticks running',
+        async () => (await workers.queues.notifications.getJobCountByTypes('active')) === 8,
+      );
       await waitFor('batches sending', () => sends >= 4);
       const open = async () =>
         Number(

@@ -9,7 +9,7 @@ import { UnrecoverableError } from 'bullmq';
 import { isDatabaseUnavailable, type Db } from '../../core/db/executor.js';
 import { notifyWaitMs } from '../../core/outbox/index.js';
 import type { Log } from '../../core/log.js';
-import { later, OUTAGE_RECHECK_MS, type OutboxJob } from '../timed.js';
+import { later, OUTAGE_RECHECK_MS, type Processor } from '../timed.js';
 import { isTick } from '../queues.js';
 import type { Notifier } from './notifier.js';
 
@@ -19,7 +19,7 @@ export interface NotifyProcessorDeps {
   notifier: Notifier;
 }
 
-export function notifyProcessor(deps: NotifyProcessorDeps): (job: OutboxJob, token?: string) => Promise<void> {
+export function notifyProcessor(deps: NotifyProcessorDeps): Processor {
   return async (job, token) => {
     if (!isTick(job.data)) throw new UnrecoverableError(`not a notifications tick: ${JSON.stringify(job.data)}`);
     let busyMs: number | null;

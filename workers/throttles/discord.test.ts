@@ -1,6 +1,7 @@
 /**
  * Discord's invalid-request limit, end to end below the app: the real Discord transport (@discordjs/rest) against
- * the fake Discord REST API, the notifications worker on real Redis and Postgres, and the breaker's count in Redis.
+ * the fake Discord REST API, the notifications worker on real Postgres, and the breaker's count: in Redis with
+ * BullMQ, in memory with the in-process queues (no Redis).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { discordSender } from '../../app.js';
@@ -10,6 +11,7 @@ import { FakeDiscordApi, snowflake } from '../../test/fakes/discord-api.js';
 import { captureLogs } from '../../test/fakes/telegram-harness.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres.js';
 import {
+  DRIVERS,
   dbNow,
   dropPrefix,
   fixedDirectory,
@@ -17,8 +19,10 @@ import {
   plainRenderer,
   recordingLog,
   redisFactory,
+  redisFor,
   uniquePrefix,
   waitFor,
+  type DriverName,
   type RedisFactory,
 } from '../../test/support/workers.js';
 import { MessageGone, startWorkers, type RunningWorkers } from '../index.js';
@@ -33,6 +37,8 @@ let fake: FakeDiscordApi;
 let redis: RedisFactory;
 const prefixes: string[] = [];
 let running: { workers: RunningWorkers; transport: DiscordTransport } | undefined;
+/** The delivery of the describe block running (BullMQ on Redis, or in-process). */
+let driver: DriverName = 'bullmq';
 
 beforeAll(async () => {
   database = await createTestDatabase(6);
@@ -68,7 +74,8 @@ async function start(guardOptions: DiscordGuardOptions) {
   const prefix = uniquePrefix('dguard');
   prefixes.push(prefix);
   const log = recordingLog();
-  const guard = createDiscordGuard(redis.createConnection('producer'), prefix, guardOptions, log);
+  const store = redisFor(driver, redis)?.createConnection('producer') ?? null;
+  const guard = createDiscordGuard(store, prefix, guardOptions, log);
   const transport = createDiscordTransport({
     config: { discordBotToken: TOKEN, discordPublicKey: undefined, discordApiBase: fake.apiBase },
     db: database.db,
@@ -78,7 +85,7 @@ async function start(guardOptions: DiscordGuardOptions) {
   });
   const workers = await startWorkers({
     db: database.db,
-    redis,
+    redis: redisFor(driver, redis),
     log,
     handlers: {},
     notifier: {
@@ -113,7 +120,12 @@ const callsFor = (userId: string) => {
   );
 };
 
-describe('the Discord invalid-request guard', () => {
+describe.each(DRIVERS)('the Discord invalid-request guard (%s)', (name) => {
+  beforeAll(() => {
+    driver = name;
+    users.clear(); // fresh Discord users: the fake keeps the calls of the block before
+  });
+
   it('a user whose DM answered 403 is not called again: the notification is undeliverable, not retried', async () => {
     await start({ threshold: 0, windowMs: 600_000, forbiddenTtlMs: 60_000 });
     const blocked = userOf(1);

@@ -4,7 +4,8 @@
  * forgets a bucket at a time), the breaker opens while their sum is at `threshold` or more, and users or channels
  * that answered 403 are remembered for `forbiddenTtlMs`. The first process to see the breaker open, and the first to
  * see it closed again, logs one warn line each (a key set and deleted in Redis decides which). Redis unavailable:
- * nothing is counted, nothing is paused or refused.
+ * nothing is counted, nothing is paused or refused. Without Redis at all (one in-process chipin on embedded PGlite)
+ * the same breaker is kept in this process's memory.
  */
 import type { Redis } from 'ioredis';
 import type { InvalidRequestGuard } from '../../bots/discord/guard.js';
@@ -21,12 +22,59 @@ export interface DiscordGuardOptions {
 
 const BUCKETS = 10;
 
+/** `store` null: kept in this process's memory (no Redis, one process). */
 export function createDiscordGuard(
-  redis: Redis,
+  store: Redis | null,
   prefix: string,
   options: DiscordGuardOptions,
   log: Log,
 ): InvalidRequestGuard {
+  return store ? redisGuard(store, prefix, options, log) : memoryGuard(options, log);
+}
+
+function memoryGuard(options: DiscordGuardOptions, log: Log): InvalidRequestGuard {
+  const bucketMs = Math.max(1, Math.ceil(options.windowMs / BUCKETS));
+  const buckets = new Map<number, number>();
+  const forbiddenUntil = new Map<string, number>();
+  let open = false;
+  const count = (): number => {
+    const now = Math.floor(Date.now() / bucketMs);
+    let sum = 0;
+    for (const [index, n] of buckets) {
+      if (index <= now - BUCKETS) buckets.delete(index);
+      else sum += n;
+    }
+    return sum;
+  };
+  return {
+    invalid() {
+      const index = Math.floor(Date.now() / bucketMs);
+      buckets.set(index, (buckets.get(index) ?? 0) + 1);
+      return Promise.resolve();
+    },
+    pausedFor() {
+      if (options.threshold <= 0) return Promise.resolve(0);
+      const invalid = count();
+      const context = { invalid, threshold: options.threshold, windowMs: options.windowMs };
+      const wasOpen = open;
+      open = invalid >= options.threshold;
+      if (open && !wasOpen) log.warn(context, 'discord invalid-request breaker open: notifications paused');
+      if (!open && wasOpen) log.warn(context, 'discord invalid-request breaker closed: sends resume');
+      return Promise.resolve(open ? bucketMs : 0);
+    },
+    forbid(target) {
+      forbiddenUntil.set(target, Date.now() + options.forbiddenTtlMs);
+      return Promise.resolve();
+    },
+    forbidden(target) {
+      const until = forbiddenUntil.get(target);
+      if (until !== undefined && until <= Date.now()) forbiddenUntil.delete(target);
+      return Promise.resolve(until !== undefined && until > Date.now());
+    },
+  };
+}
+
+function redisGuard(redis: Redis, prefix: string, options: DiscordGuardOptions, log: Log): InvalidRequestGuard {
   const base = `${prefix}:chipin:discord`;
   const bucketMs = Math.max(1, Math.ceil(options.windowMs / BUCKETS));
   const bucketKey = (index: number) => `${base}:invalid:${index}`;

@@ -5,7 +5,8 @@
  * Discord accounts share one allowance once linked). A limiter that cannot answer lets the command through.
  */
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { rateLimiter } from '../limiter.js';
 import type { PersonThrottle, ThrottledAction } from '../../bots/commands/types.js';
 import type { Log } from '../../core/log.js';
 
@@ -16,12 +17,16 @@ export interface PersonRates {
   pressesPerMinute: number;
 }
 
-export function createPersonThrottle(redis: Redis, prefix: string, rates: PersonRates, log: Log): PersonThrottle {
+/** `store` null: counted in this process's memory (no Redis, one process). */
+export function createPersonThrottle(
+  store: Redis | null,
+  prefix: string,
+  rates: PersonRates,
+  log: Log,
+): PersonThrottle {
   const limiter = (name: string, points: number) =>
-    points > 0
-      ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:chipin:rate:${name}`, points, duration: 60 })
-      : null;
-  const limiters: Record<ThrottledAction, RateLimiterRedis | null> = {
+    points > 0 ? rateLimiter(store, { keyPrefix: `${prefix}:chipin:rate:${name}`, points, duration: 60 }) : null;
+  const limiters: Record<ThrottledAction, RateLimiterAbstract | null> = {
     command: limiter('money', rates.moneyPerMinute),
     press: limiter('press', rates.pressesPerMinute),
   };
