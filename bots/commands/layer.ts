@@ -143,6 +143,17 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       return { effects: [refusal(message(hintReader(event.actor), TOUCH_ERROR_KEYS[touched.error]), false)] };
     const person = touched.person;
     const reader = readerOf(person, event.actor);
+    return { ...(await commandEffects(event, delivery, spec, person, reader, named)), locale: reader.locale };
+  }
+
+  async function commandEffects(
+    event: CommandEvent,
+    delivery: DeliveryAttempt,
+    spec: ReturnType<typeof specOf>,
+    person: Person,
+    reader: Reader,
+    named: ReadonlyMap<string, Person>,
+  ): Promise<HandleResult> {
     if (spec === undefined)
       // A bare `/foo` in a group may be meant for another bot: stay quiet there, unless it named us (`/foo@chipinbot`).
       return {
@@ -237,7 +248,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
     const person = touched.person;
     const reader = readerOf(person, event.actor);
     let allowance: ReturnType<typeof throttled> | undefined;
-    return recorded(event.key, person, 'button', delivery, async (tx) => {
+    const result = await recorded(event.key, person, 'button', delivery, async (tx) => {
       const limited = await (allowance ??= throttled('press', person, reader));
       if (limited) return { result: limited.result, effects: [{ type: 'answer', text: limited.text, alert: true }] };
       const outcome = await core.press(tx, {
@@ -250,6 +261,7 @@ export function createCommandLayer(deps: CommandLayerDeps): CommandLayer {
       });
       return pressed(outcome, reader);
     });
+    return { ...result, locale: reader.locale };
   }
 
   /** A press: answer first (the spinner stops), then edit the message the button belongs to. */

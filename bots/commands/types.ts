@@ -4,7 +4,7 @@
  * `CommandLayer.handle`, and carries out the returned `Effect`s in order. Nothing in here knows
  * telegraf, discord.js or express; nothing in a transport knows a business rule.
  */
-import type { ActorInput, Platform } from '../../core/people/model.js';
+import type { ActorInput, Locale, Platform } from '../../core/people/model.js';
 
 export type { Platform };
 
@@ -154,6 +154,16 @@ export type Effect =
 
 export interface HandleResult {
   effects: Effect[];
+  /**
+   * The actor's language (their /settings language, else their platform's hint): what a transport says to them itself —
+   * the group's note that their answer went to their private chat — is said in it. Absent: the platform's hint.
+   */
+  locale?: Locale;
+}
+
+/** `origin` with the actor's language the layer answered in (what a transport says to them itself follows it). */
+export function inTheirLanguage<O extends { locale?: Locale }>(origin: O, result: HandleResult): O {
+  return result.locale === undefined ? origin : { ...origin, locale: result.locale };
 }
 
 export interface CommandLayer {

@@ -8,8 +8,15 @@
 import { pollAsButtons } from '../commands/poll.js';
 import { randomUUID } from 'node:crypto';
 import type { Log } from '../../core/log.js';
-import type { Actor, CommandLayer, Effect, IncomingEvent, OutMessage } from '../commands/types.js';
-import { pickLocale } from '../../core/index.js';
+import {
+  inTheirLanguage,
+  type Actor,
+  type CommandLayer,
+  type Effect,
+  type IncomingEvent,
+  type OutMessage,
+} from '../commands/types.js';
+import { pickLocale, type Locale } from '../../core/index.js';
 import { t } from '../i18n/index.js';
 import { actorOf, chatRefOf, eventFromText, SANDBOX_BOT } from './events.js';
 import {
@@ -82,6 +89,8 @@ interface Origin {
   /** The user's command message, or the bot message whose button was pressed. */
   messageId: string;
   pressed: boolean;
+  /** The user's language as the command layer knows it (`HandleResult.locale`), once the event is handled. */
+  locale?: Locale;
 }
 
 export function createSandbox(deps: SandboxDeps): Sandbox {
@@ -105,7 +114,7 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
       return;
     }
     bind(origin.user.id, message, store.post(origin.user.id, BOT, message)?.id);
-    const pointer = t(pickLocale(null, origin.user.language, 'en'), 'private.dm_sent', {
+    const pointer = t(origin.locale ?? pickLocale(null, origin.user.language, 'en'), 'private.dm_sent', {
       name: `@${origin.user.username}`,
     });
     store.post(origin.chat.id, BOT, { text: pointer }, answering);
@@ -162,9 +171,9 @@ export function createSandbox(deps: SandboxDeps): Sandbox {
   async function handle(origin: Origin, event: IncomingEvent): Promise<Toast | undefined> {
     const context = { userId: origin.user.id, chatId: origin.chat.id, event: event.type };
     try {
-      const { effects } = await layer.handle(event);
-      log.debug({ ...context, effects: effects.map((e) => e.type) }, 'sandbox: event handled');
-      return apply(origin, effects);
+      const result = await layer.handle(event);
+      log.debug({ ...context, effects: result.effects.map((e) => e.type) }, 'sandbox: event handled');
+      return apply(inTheirLanguage(origin, result), result.effects);
     } catch (err) {
       log.error({ err, ...context }, 'sandbox: the command layer failed');
       throw err;

@@ -194,8 +194,9 @@ export function createEffects(deps: EffectsDeps): Effects {
       await send(origin.chat.chatId, message, inChat(origin));
       return;
     }
-    // Private answer to something said in a group: the answer goes to the private chat, a pointer to the group.
-    const locale = pickLocale(null, origin.actor.languageCode, deps.defaultLocale);
+    // Private answer to something said in a group: the answer goes to the private chat, a pointer to the group, both
+    // in the actor's language.
+    const locale = origin.locale ?? pickLocale(null, origin.actor.languageCode, deps.defaultLocale);
     try {
       await send(origin.actor.userId, message, {});
     } catch (err) {

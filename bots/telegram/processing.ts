@@ -7,7 +7,7 @@
 import { scrubSecrets } from '../../config/logger.js';
 import type { InboxRow, ProcessControl } from '../../core/inbox/index.js';
 import type { Log } from '../../core/log.js';
-import type { CommandLayer } from '../commands/types.js';
+import { inTheirLanguage, type CommandLayer } from '../commands/types.js';
 import type { Effects } from './effects.js';
 import { parseUpdate, type BotIdentity } from './update.js';
 
@@ -44,7 +44,7 @@ export function createUpdateHandler(
     try {
       const result = await layer.handle(event, { first: row.attempts === 1 });
       clearTimeout(early);
-      const delivering = effects.perform(origin, result.effects, answerer);
+      const delivering = effects.perform(inTheirLanguage(origin, result), result.effects, answerer);
       if (control) {
         // The outcome is committed; its messages may wait for Telegram's pace (1 a second per chat, 20 a minute per
         // group, 30 a second in all). Once they are queued (the outbound keeps each chat's order and merges texts

@@ -10,6 +10,7 @@
 import { updateKey } from './keys.js';
 import { z } from 'zod';
 import type { Actor, ChatRef, IncomingEvent, Mention } from '../commands/types.js';
+import type { Locale } from '../../core/index.js';
 
 /** GroupAnonymousBot: anonymous group admins post as this user. */
 export const ANONYMOUS_ADMIN_ID = 1087968824;
@@ -117,6 +118,8 @@ export interface Origin {
   threadId?: number;
   /** Set for a button press: answered first. */
   callbackQueryId?: string;
+  /** The actor's language as the command layer knows it (`HandleResult.locale`), once the update is handled. */
+  locale?: Locale;
 }
 
 export interface Delivery {

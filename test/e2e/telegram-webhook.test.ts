@@ -300,6 +300,19 @@ describe('the Telegram webhook of the real app', () => {
     expect(inGroup[0]?.text).not.toContain('12.34');
   });
 
+  it('after /settings language zh, the group note pointing to the private answer is in Chinese too', async () => {
+    const ming = fake.user(5_200_006, 'Xiaoming', { username: 'xiaoming_hook', language_code: 'en' });
+    const crowd = { id: -1_001_500_000_003, type: 'supergroup', title: 'Dorm' };
+    await post(fake.message(ming, fake.privateChat(ming), '/settings language zh'));
+    await waitForSent(fake, ming.id, (m) => /[\u4e00-\u9fff]/u.test(m.text));
+
+    const ask = fake.message(ming, crowd, '/balance');
+    await post(ask);
+    await waitForSent(fake, ming.id, (m) => m.text.startsWith(t('zh-CN', 'balance.title')));
+    await fake.waitFor(() => replyTo(fake, crowd.id, ask).length > 0, 15_000, 'the pointer in the group');
+    expect(replyTo(fake, crowd.id, ask)[0]?.text).toBe(t('zh-CN', 'private.dm_sent', { name: '@xiaoming_hook' }));
+  });
+
   it("kept within Telegram's message limits throughout (the fake never answered 429)", () => {
     expect(fake.rateLimited).toBe(0);
   });
