@@ -77,7 +77,7 @@ function only<T extends Effect['type']>(effects: Effect[], type: T): Extract<Eff
 const replyText = async (event: IncomingEvent) => only((await layer.handle(event)).effects, 'reply').message.text;
 
 function buttonId(effects: Effect[], label: string): string {
-  const effect = effects.find((e) => e.type === 'reply' || e.type === 'edit');
+  const effect = effects.find((e) => e.type === 'reply' || e.type === 'edit' || e.type === 'live');
   const message = effect && 'message' in effect ? effect.message : undefined;
   const found = message?.buttons?.flat().find((b) => b.label === label);
   if (!found) throw new Error(`no ${label} button in ${JSON.stringify(effects)}`);
@@ -291,7 +291,8 @@ describe('the command layer, against the real core and Postgres', () => {
     const alice = person('Alice');
     const bob = await funded('Bob', '30');
     const asked = await layer.handle(command(alice, '/request 20 tickets in 2h', { replyTo: bob }));
-    const msg = only(asked.effects, 'reply').message;
+    // The chat's card is a live message: it is edited to its final state once the request is answered.
+    const msg = only(asked.effects, 'live').message;
     expect(msg.text).toContain('Asked Bob for 20.00 USD');
     const pay = buttonId(asked.effects, 'Pay');
 
