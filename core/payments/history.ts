@@ -1,4 +1,4 @@
-import { big, date, json, textOrNull } from '../db/rows.js';
+import { big, bigOrNull, date, json, textOrNull } from '../db/rows.js';
 import type { Executor, Row } from '../db/executor.js';
 import type { Meta } from '../ledger/model.js';
 import { walletOwner } from '../people/model.js';
@@ -17,7 +17,8 @@ function decodeCursor(cursor: string | null | undefined): bigint | null {
 /**
  * A person's payments, newest first. A hold and its resolution are one entry (state pending,
  * completed or returned), so post and void rows are not listed on their own; a reversal is its own
- * entry and marks the original as undone.
+ * entry (with `reverses` naming the original, and the original's note when it has none) and marks the original
+ * as undone.
  */
 export async function historyOf(
   exec: Executor,
@@ -28,7 +29,8 @@ export async function historyOf(
   const before = decodeCursor(query.cursor);
   const r = await exec.query(
     `WITH mine AS (SELECT id FROM accounts WHERE owner = $1)
-     SELECT t.id, t.created_at, t.amount, t.currency, t.kind, t.meta, t.state,
+     SELECT t.id, t.created_at, t.amount, t.currency, t.kind, t.meta, t.state, t.reverses_id,
+            orig.meta AS reversed_meta,
             (t.credit_account IN (SELECT id FROM mine)) AS incoming,
             other.owner AS other_owner,
             res.state AS resolution, res.amount AS resolved_amount,
@@ -37,6 +39,7 @@ export async function historyOf(
        JOIN accounts other
          ON other.id = CASE WHEN t.credit_account IN (SELECT id FROM mine) THEN t.debit_account ELSE t.credit_account END
        LEFT JOIN transfers res ON res.pending_id = t.id
+      LEFT JOIN transfers orig ON orig.id = t.reverses_id
       WHERE (t.debit_account IN (SELECT id FROM mine) OR t.credit_account IN (SELECT id FROM mine))
         AND t.pending_id IS NULL
         AND ($2::bigint IS NULL OR t.id < $2::bigint)
@@ -48,6 +51,8 @@ export async function historyOf(
   const parties = await resolveParties(exec, rows);
   const entries = rows.map((row): HistoryEntry => {
     const meta = json<Meta>(row.meta);
+    // A reversal without a note of its own (an Undo) carries the note of the payment it reverses.
+    const note = noteOf(meta) ?? (row.reversed_meta === null ? null : noteOf(json<Meta>(row.reversed_meta)));
     const party = parties(String(row.other_owner), row.incoming === true);
     const posted =
       row.resolution === 'posted' && row.resolved_amount !== null ? big(row.resolved_amount) : big(row.amount);
@@ -58,14 +63,17 @@ export async function historyOf(
       amount: { minor: posted, currency: String(row.currency).trim() },
       counterpart: counterpartText(party),
       party,
-      note: typeof meta.note === 'string' ? meta.note : null,
+      note,
       kind: String(row.kind),
+      reverses: bigOrNull(row.reverses_id),
       state: entryState(row),
     };
   });
   const last = entries.at(-1);
   return { entries, next: r.rows.length > limit && last ? encodeCursor(last.transferId) : null };
 }
+
+const noteOf = (meta: Meta): string | null => (typeof meta.note === 'string' ? meta.note : null);
 
 function entryState(row: Row): EntryState {
   if (row.state === 'pending') {
