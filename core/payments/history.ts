@@ -29,17 +29,19 @@ export async function historyOf(
   const before = decodeCursor(query.cursor);
   const r = await exec.query(
     `WITH mine AS (SELECT id FROM accounts WHERE owner = $1)
-     SELECT t.id, t.created_at, t.amount, t.currency, t.kind, t.meta, t.state, t.reverses_id,
-            orig.meta AS reversed_meta,
+     SELECT t.id, t.created_at, t.amount, t.currency, t.kind, t.meta, t.state,
+            COALESCE(orig.pending_id, orig.id) AS reverses, COALESCE(hold.meta, orig.meta) AS reversed_meta,
             (t.credit_account IN (SELECT id FROM mine)) AS incoming,
             other.owner AS other_owner,
             res.state AS resolution, res.amount AS resolved_amount,
-            EXISTS (SELECT 1 FROM transfers rv WHERE rv.reverses_id = t.id) AS reversed
+            EXISTS (SELECT 1 FROM transfers rv WHERE rv.reverses_id IN (t.id, res.id)) AS reversed
        FROM transfers t
        JOIN accounts other
          ON other.id = CASE WHEN t.credit_account IN (SELECT id FROM mine) THEN t.debit_account ELSE t.credit_account END
        LEFT JOIN transfers res ON res.pending_id = t.id
+      -- What a reversal gives back, as listed here: a posted hold (a withdrawal) is listed as its hold.
       LEFT JOIN transfers orig ON orig.id = t.reverses_id
+      LEFT JOIN transfers hold ON hold.id = orig.pending_id
       WHERE (t.debit_account IN (SELECT id FROM mine) OR t.credit_account IN (SELECT id FROM mine))
         AND t.pending_id IS NULL
         AND ($2::bigint IS NULL OR t.id < $2::bigint)
@@ -65,7 +67,7 @@ export async function historyOf(
       party,
       note,
       kind: String(row.kind),
-      reverses: bigOrNull(row.reverses_id),
+      reverses: bigOrNull(row.reverses),
       state: entryState(row),
     };
   });
@@ -76,12 +78,13 @@ export async function historyOf(
 const noteOf = (meta: Meta): string | null => (typeof meta.note === 'string' ? meta.note : null);
 
 function entryState(row: Row): EntryState {
+  if (row.reversed === true) return 'undone';
   if (row.state === 'pending') {
     if (row.resolution === 'posted') return 'completed';
     if (row.resolution === 'voided') return 'returned';
     return 'pending';
   }
-  return row.reversed === true ? 'undone' : 'completed';
+  return 'completed';
 }
 
 export function counterpartText(party: Party): string {
