@@ -54,6 +54,8 @@ describe('renderHistory', () => {
       amount: usd(1250n),
       party: { type: 'person', name: 'Bob' },
       note: 'lunch',
+      kind: 'pay',
+      reverses: null,
       state: 'completed',
     },
     {
@@ -62,6 +64,8 @@ describe('renderHistory', () => {
       amount: usd(500n),
       party: { type: 'claim', username: 'carol', claimed: false },
       note: null,
+      kind: 'claim.hold',
+      reverses: null,
       state: 'pending',
     },
     {
@@ -70,9 +74,20 @@ describe('renderHistory', () => {
       amount: usd(10000n),
       party: { type: 'system', name: 'faucet' },
       note: null,
+      kind: 'faucet',
+      reverses: null,
       state: 'completed',
     },
-    { at, direction: 'out', amount: usd(300n), party: { type: 'person', name: 'Dan' }, note: null, state: 'undone' },
+    {
+      at,
+      direction: 'out',
+      amount: usd(300n),
+      party: { type: 'person', name: 'Dan' },
+      note: null,
+      kind: 'pay',
+      reverses: null,
+      state: 'undone',
+    },
   ];
 
   it('lists entries newest first with local times and localised counterparts', () => {
@@ -89,6 +104,41 @@ describe('renderHistory', () => {
     expect(zh).toContain('11月25日 20:00  +12.50 USD 来自 Bob — lunch');
     expect(zh).toContain('@carol（未领取） （处理中）');
     expect(zh).toContain('演示资金');
+  });
+
+  it('shows an undone payment once as undone and its reversal as money given back, never as a new payment', () => {
+    // The payer undid 25.00 USD to Bob: their original line and the reversal (which carries the payment's note).
+    const payer: HistoryView[] = [
+      { ...entries[0]!, direction: 'in', amount: usd(2500n), kind: 'pay.undo', reverses: 7n, note: 'rent' },
+      { ...entries[0]!, direction: 'out', amount: usd(2500n), kind: 'pay', state: 'undone', note: 'rent' },
+    ];
+    expect(renderHistory(EN, payer).text).toBe(
+      [
+        'Your last 2 transactions:',
+        'Nov 25, 20:00  ↩️ 25.00 USD back from Bob (you undid your payment) — rent',
+        'Nov 25, 20:00  −25.00 USD to Bob (undone) — rent',
+      ].join('\n'),
+    );
+    expect(renderHistory(ZH, payer).text).toContain('11月25日 20:00  ↩️ Bob 退回 25.00 USD （你撤销了转账） — rent');
+    // Bob, who received it, sees Alice take it back.
+    const recipient: HistoryView[] = [
+      { ...payer[0]!, direction: 'out', party: { type: 'person', name: 'Alice' } },
+      { ...payer[1]!, direction: 'in', party: { type: 'person', name: 'Alice' } },
+    ];
+    const en = renderHistory(EN, recipient).text;
+    expect(en).toContain('Nov 25, 20:00  ↩️ −25.00 USD: Alice took back their payment — rent');
+    expect(en).toContain('Nov 25, 20:00  +25.00 USD from Alice (undone) — rent');
+    expect(renderHistory(ZH, recipient).text).toContain('11月25日 20:00  ↩️ −25.00 USD：Alice 撤回了转账 — rent');
+    // Any other reversal (a withdrawal the bank sent back) reads as money back too, without a reason it has no key for.
+    const returned: HistoryView = {
+      ...entries[2]!,
+      amount: usd(12000n),
+      party: { type: 'system', name: 'payouts' },
+      kind: 'withdrawal.returned',
+      reverses: 9n,
+    };
+    expect(renderHistory(EN, [returned]).text).toContain('↩️ 120.00 USD back from your bank (withdrawal)');
+    expect(renderHistory(ZH, [returned]).text).toContain('↩️ 你的银行（提现） 退回 120.00 USD');
   });
 
   it('says so when there is nothing yet', () => {

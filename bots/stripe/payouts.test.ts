@@ -303,6 +303,14 @@ describe('F10: payouts that fail, and a platform short of funds', () => {
       `${id}:reversal:1`,
     ]);
     expect((await core.cashier.payouts.get(db, id))?.stripeReversal).toMatch(/^trr_/);
+    // In /history the withdrawal and its fee are undone, and what came back reads as their reversals.
+    const [fee, back, withdrawn, paidFee] = (await core.payments.history(db, p.id, { limit: 4 })).entries;
+    expect([fee, back].map((e) => [e?.direction, e?.amount.minor, e?.kind, e?.state])).toEqual([
+      ['in', 40n, 'withdrawal.fee_returned', 'completed'],
+      ['in', 60_00n, 'withdrawal.returned', 'completed'],
+    ]);
+    expect([withdrawn, paidFee].map((e) => e?.state)).toEqual(['undone', 'undone']);
+    expect(new Set([fee?.reverses, back?.reverses])).toEqual(new Set([withdrawn?.transferId, paidFee?.transferId]));
   }
 
   it('payout.paid then payout.failed: settling → paid → failed, one reversal, one notice', async () => {

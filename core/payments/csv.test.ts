@@ -39,13 +39,41 @@ describe('CSV export', () => {
       party: { type: 'person', personId: 2n, name: 'Bob' },
       note,
       kind: 'pay',
+      reverses: null,
       state: 'completed',
     });
     const csv = historyCsv([entry(2n, '2026-01-02T00:00:00Z', 'b, c'), entry(1n, '2026-01-01T00:00:00Z', null)]);
     expect(csv).toBe(
-      'date,direction,amount,currency,counterpart,note,kind,state\r\n' +
-        '2026-01-01T00:00:00.000Z,out,12.50,USD,Bob,,pay,completed\r\n' +
-        '2026-01-02T00:00:00.000Z,out,12.50,USD,Bob,"b, c",pay,completed\r\n',
+      'date,direction,amount,currency,counterpart,note,kind,state,transfer_id,reverses_id\r\n' +
+        '2026-01-01T00:00:00.000Z,out,12.50,USD,Bob,,pay,completed,1,\r\n' +
+        '2026-01-02T00:00:00.000Z,out,12.50,USD,Bob,"b, c",pay,completed,2,\r\n',
     );
+  });
+
+  it('marks a reversal with the row it gives back: money back in for the payer, the note kept', () => {
+    const paid: HistoryEntry = {
+      transferId: 7n,
+      at: new Date('2026-01-01T00:00:00Z'),
+      direction: 'out',
+      amount: { minor: 25_00n, currency: 'USD' },
+      counterpart: 'Bob',
+      party: { type: 'person', personId: 2n, name: 'Bob' },
+      note: 'rent',
+      kind: 'pay',
+      reverses: null,
+      state: 'undone',
+    };
+    const undo: HistoryEntry = {
+      ...paid,
+      transferId: 8n,
+      direction: 'in',
+      kind: 'pay.undo',
+      reverses: 7n,
+      state: 'completed',
+    };
+    expect(historyCsv([undo, paid]).split('\r\n').slice(1, 3)).toEqual([
+      '2026-01-01T00:00:00.000Z,out,25.00,USD,Bob,rent,pay,undone,7,',
+      '2026-01-01T00:00:00.000Z,in,25.00,USD,Bob,rent,pay.undo,completed,8,7',
+    ]);
   });
 });

@@ -2,7 +2,22 @@
 import { currencyDigits } from '../money/amount.js';
 import type { HistoryEntry } from './model.js';
 
-export const CSV_HEADER = ['date', 'direction', 'amount', 'currency', 'counterpart', 'note', 'kind', 'state'] as const;
+/**
+ * Amounts are unsigned; `direction` says which way the money went (an Undo is `in` for the payer). A reversal row
+ * names the row it gives back in `reverses_id` (that row's `transfer_id`, whose state is `undone`).
+ */
+export const CSV_HEADER = [
+  'date',
+  'direction',
+  'amount',
+  'currency',
+  'counterpart',
+  'note',
+  'kind',
+  'state',
+  'transfer_id',
+  'reverses_id',
+] as const;
 
 /** `12.50`, `520`, `0.005`: the plain decimal of an amount, no grouping, exactly the currency's decimals. */
 export function plainDecimal(minor: bigint, currency: string): string {
@@ -40,6 +55,8 @@ export function historyCsv(entries: readonly HistoryEntry[]): string {
         e.note ?? '',
         e.kind,
         e.state,
+        e.transferId.toString(),
+        e.reverses?.toString() ?? '',
       ]),
     );
   }

@@ -1,4 +1,4 @@
-import { big, date, json, textOrNull } from '../db/rows.js';
+import { big, bigOrNull, date, json, textOrNull } from '../db/rows.js';
 import type { Executor, Row } from '../db/executor.js';
 import type { Meta } from '../ledger/model.js';
 import { walletOwner } from '../people/model.js';
@@ -17,7 +17,8 @@ function decodeCursor(cursor: string | null | undefined): bigint | null {
 /**
  * A person's payments, newest first. A hold and its resolution are one entry (state pending,
  * completed or returned), so post and void rows are not listed on their own; a reversal is its own
- * entry and marks the original as undone.
+ * entry (with `reverses` naming the original, and the original's note when it has none) and marks the original
+ * as undone.
  */
 export async function historyOf(
   exec: Executor,
@@ -29,14 +30,18 @@ export async function historyOf(
   const r = await exec.query(
     `WITH mine AS (SELECT id FROM accounts WHERE owner = $1)
      SELECT t.id, t.created_at, t.amount, t.currency, t.kind, t.meta, t.state,
+            COALESCE(orig.pending_id, orig.id) AS reverses, COALESCE(hold.meta, orig.meta) AS reversed_meta,
             (t.credit_account IN (SELECT id FROM mine)) AS incoming,
             other.owner AS other_owner,
             res.state AS resolution, res.amount AS resolved_amount,
-            EXISTS (SELECT 1 FROM transfers rv WHERE rv.reverses_id = t.id) AS reversed
+            EXISTS (SELECT 1 FROM transfers rv WHERE rv.reverses_id IN (t.id, res.id)) AS reversed
        FROM transfers t
        JOIN accounts other
          ON other.id = CASE WHEN t.credit_account IN (SELECT id FROM mine) THEN t.debit_account ELSE t.credit_account END
        LEFT JOIN transfers res ON res.pending_id = t.id
+      -- What a reversal gives back, as listed here: a posted hold (a withdrawal) is listed as its hold.
+      LEFT JOIN transfers orig ON orig.id = t.reverses_id
+      LEFT JOIN transfers hold ON hold.id = orig.pending_id
       WHERE (t.debit_account IN (SELECT id FROM mine) OR t.credit_account IN (SELECT id FROM mine))
         AND t.pending_id IS NULL
         AND ($2::bigint IS NULL OR t.id < $2::bigint)
@@ -48,6 +53,8 @@ export async function historyOf(
   const parties = await resolveParties(exec, rows);
   const entries = rows.map((row): HistoryEntry => {
     const meta = json<Meta>(row.meta);
+    // A reversal without a note of its own (an Undo) carries the note of the payment it reverses.
+    const note = noteOf(meta) ?? (row.reversed_meta === null ? null : noteOf(json<Meta>(row.reversed_meta)));
     const party = parties(String(row.other_owner), row.incoming === true);
     const posted =
       row.resolution === 'posted' && row.resolved_amount !== null ? big(row.resolved_amount) : big(row.amount);
@@ -58,8 +65,9 @@ export async function historyOf(
       amount: { minor: posted, currency: String(row.currency).trim() },
       counterpart: counterpartText(party),
       party,
-      note: typeof meta.note === 'string' ? meta.note : null,
+      note,
       kind: String(row.kind),
+      reverses: bigOrNull(row.reverses),
       state: entryState(row),
     };
   });
@@ -67,13 +75,16 @@ export async function historyOf(
   return { entries, next: r.rows.length > limit && last ? encodeCursor(last.transferId) : null };
 }
 
+const noteOf = (meta: Meta): string | null => (typeof meta.note === 'string' ? meta.note : null);
+
 function entryState(row: Row): EntryState {
+  if (row.reversed === true) return 'undone';
   if (row.state === 'pending') {
     if (row.resolution === 'posted') return 'completed';
     if (row.resolution === 'voided') return 'returned';
     return 'pending';
   }
-  return row.reversed === true ? 'undone' : 'completed';
+  return 'completed';
 }
 
 export function counterpartText(party: Party): string {

@@ -159,6 +159,8 @@ export interface HistoryEntry {
   note: string | null;
   /** pay, pay.undo, claim.hold, claim.release, faucet… */
   kind: string;
+  /** Set on a reversal (an Undo, a returned withdrawal…): the transfer it gives back, itself listed as undone. */
+  reverses: bigint | null;
   state: EntryState;
 }
 

@@ -17,7 +17,7 @@ import {
 import { once, seenInChats, toWire } from '../index.js';
 import type { Tx } from '../db/executor.js';
 import type { Person } from '../people/index.js';
-import type { PayInput, PayOutcome } from './index.js';
+import type { HistoryEntry, PayInput, PayOutcome } from './index.js';
 
 const f = auditedCore({}, 10);
 
@@ -393,16 +393,38 @@ describe('history and export', () => {
     expect(rest.next).toBeNull();
   });
 
+  it('after an Undo, both sides see the payment undone and its reversal as a reversal, with the note, also in CSV', async () => {
+    const alice = await person(f.core, 'alice_hist_undo', 30_00n);
+    const bob = await person(f.core, 'bob_hist_undo');
+    const paid = paidOutcome(await pay(alice, { personId: bob.id }, usd(4_00n), { note: 'rent' }));
+    expect(await press(f.core, alice, String(paid.undoActionId))).toMatchObject({ outcome: { type: 'undone' } });
+    const original = BigInt(paid.transferId);
+    const row = (e: HistoryEntry) => [e.direction, e.amount.minor, e.counterpart, e.note, e.kind, e.state, e.reverses];
+    const payer = (await f.core.payments.history(f.db, alice.id, { limit: 2 })).entries;
+    expect(payer.map(row)).toEqual([
+      ['in', 4_00n, 'Bob_hist_undo', 'rent', 'pay.undo', 'completed', original],
+      ['out', 4_00n, 'Bob_hist_undo', 'rent', 'pay', 'undone', null],
+    ]);
+    const recipient = (await f.core.payments.history(f.db, bob.id, { limit: 5 })).entries;
+    expect(recipient.map(row)).toEqual([
+      ['out', 4_00n, 'Alice_hist_undo', 'rent', 'pay.undo', 'completed', original],
+      ['in', 4_00n, 'Alice_hist_undo', 'rent', 'pay', 'undone', null],
+    ]);
+    const csv = (await f.core.payments.exportCsv(f.db, alice.id)).split('\r\n');
+    expect(csv.at(-3)).toMatch(new RegExp(`,out,4\\.00,USD,Bob_hist_undo,rent,pay,undone,${original},$`));
+    expect(csv.at(-2)).toMatch(new RegExp(`,in,4\\.00,USD,Bob_hist_undo,rent,pay\\.undo,completed,\\d+,${original}$`));
+  });
+
   it('exports CSV with quoting and a guard against formula injection', async () => {
     const alice = await person(f.core, 'alice_csv', 20_00n);
     const mallory = await touch(f.core, actor('mallory_csv', { displayName: '=HYPERLINK("http://evil")' }));
     await pay(alice, { personId: mallory.id }, usd(12_50n), { note: 'lunch, "team", @all' });
     const csv = await f.core.payments.exportCsv(f.db, alice.id);
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe('date,direction,amount,currency,counterpart,note,kind,state');
-    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT[^,]+,in,20\.00,USD,faucet,,faucet,completed$/);
+    expect(lines[0]).toBe('date,direction,amount,currency,counterpart,note,kind,state,transfer_id,reverses_id');
+    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT[^,]+,in,20\.00,USD,faucet,,faucet,completed,\d+,$/);
     expect(lines[2]).toMatch(
-      /,out,12\.50,USD,"'=HYPERLINK\(""http:\/\/evil""\)","lunch, ""team"", @all",pay,completed$/,
+      /,out,12\.50,USD,"'=HYPERLINK\(""http:\/\/evil""\)","lunch, ""team"", @all",pay,completed,\d+,$/,
     );
     expect(lines.at(-1)).toBe('');
   });

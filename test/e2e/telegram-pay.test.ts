@@ -192,6 +192,27 @@ describe('/pay through the real app', () => {
     });
   });
 
+  it('an undone payment reads in /history as undone and given back, never as money received', async () => {
+    const payer = await fundedUser('Undoer', '30.00');
+    const dm = fake.privateChat(payer);
+    await post(withTextMention(fake, payer, dm, 'pay', bob, '4 rent'));
+    const [paid] = await waitForSent(fake, payer.id, (m) => m.buttons.some((b) => b.text === t('en', 'button.undo')));
+    const undo = paid?.buttons.find((b) => b.text === t('en', 'button.undo'));
+    if (!undo) throw new Error('no Undo button');
+    await post(fake.callback(payer, dm, undo.messageId ?? 0, undo.data));
+    await waitForSent(fake, bob.id, (m) => m.text.includes('Undoer took back their payment of 4.00 USD'));
+
+    await post(fake.message(payer, dm, '/history'));
+    const [mine] = await waitForSent(fake, payer.id, (m) => m.text.startsWith('Your last'));
+    expect(mine?.text).toContain('↩️ 4.00 USD back from Bob (you undid your payment) — rent');
+    expect(mine?.text).toContain('−4.00 USD to Bob (undone) — rent');
+    expect(mine?.text).not.toContain('+4.00 USD from Bob');
+    await post(fake.message(bob, fake.privateChat(bob), '/history'));
+    const [theirs] = await waitForSent(fake, bob.id, (m) => m.text.includes('Undoer took back their payment —'));
+    expect(theirs?.text).toContain('↩️ −4.00 USD: Undoer took back their payment — rent');
+    expect(theirs?.text).toContain('+4.00 USD from Undoer (undone) — rent');
+  });
+
   it('40 concurrent /pay from a wallet that can afford 10: exactly 10 are paid', async () => {
     const payer = await fundedUser('Rich', '100.00');
     const recipients = await Promise.all([0, 1, 2, 3].map((i) => fundedUser(`Friend${i}`, '1.00')));

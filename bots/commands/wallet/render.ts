@@ -34,6 +34,10 @@ export interface HistoryView {
   amount: { minor: bigint; currency: string };
   party: HistoryParty;
   note: string | null;
+  /** The ledger's kind (pay, pay.undo, withdrawal.returned…): names why a reversal happened, when a key says so. */
+  kind: string;
+  /** Set on a reversal: the transfer it gives back. */
+  reverses: bigint | null;
   state: 'completed' | 'pending' | 'returned' | 'undone';
 }
 
@@ -56,15 +60,27 @@ function counterpart(reader: Reader, party: HistoryParty): string {
   }
 }
 
+/** `history.in` / `history.out`; a reversal reads as money given back (`history.back_*`), never as a new payment. */
 function historyLine(reader: Reader, entry: HistoryView): string {
-  const line = t(reader.locale, entry.direction === 'in' ? 'history.in' : 'history.out', {
+  const reversal = entry.reverses !== null;
+  const key = reversal
+    ? entry.direction === 'in'
+      ? 'history.back_in'
+      : 'history.back_out'
+    : entry.direction === 'in'
+      ? 'history.in'
+      : 'history.out';
+  const line = t(reader.locale, key, {
     date: formatDate(entry.at, reader.locale, reader.timeZone, 'short'),
     amount: formatAmount(entry.amount),
     counterpart: counterpart(reader, entry.party),
   });
+  // Why money came back, for the kinds that have a key `history.back_why.<kind>` (an Undo: you undid it).
+  const why =
+    reversal && entry.direction === 'in' ? translate(reader.locale, `history.back_why.${entry.kind}`) : undefined;
   const stateKey = STATE_KEYS[entry.state];
   const state = stateKey ? ` ${t(reader.locale, stateKey)}` : '';
-  return `${line}${state}${entry.note ? ` — ${entry.note}` : ''}`;
+  return `${line}${why ? ` ${why}` : ''}${state}${entry.note ? ` — ${entry.note}` : ''}`;
 }
 
 /** Newest first, cut to fit one message (older lines dropped, with a pointer to /export). */
