@@ -204,40 +204,31 @@ export function createRequests(deps: RequestsDeps): Requests {
     const nudgeAt = nextReminder('request.nudge', { createdAt: now, dueAt, open: true, sent: 0 });
     if (nudgeAt) await schedule(tx, { key: requestNudgeKey(id), kind: 'request.nudge', dueAt: nudgeAt, payload });
     await schedule(tx, { key: requestExpireKey(id), kind: 'request.expire', dueAt, payload });
+    // The payer's private card and the chat's card say the same, with the same Pay / Decline.
+    const card = {
+      amount: formatAmount(amount),
+      dueAt: dueAt.toISOString(),
+      ...withNote(note),
+      ...(defaulted ? { reason: 'default' as const, hours: ttlHours(deps.config.requestTtlMs) } : {}),
+    };
+    const buttons = [
+      [
+        { labelKey: 'button.pay' as const, actionId: pay.id },
+        { labelKey: 'button.decline' as const, actionId: decline.id },
+      ],
+    ];
     await notifyPerson(tx, {
       key: copyKey(id, 'asked'),
       personId: payer.id,
       template: REQUEST_TEMPLATES['request.incoming'],
-      params: {
-        amount: formatAmount(amount),
-        from: requester.displayName,
-        dueAt: dueAt.toISOString(),
-        ...withNote(note),
-        ...(defaulted ? { reason: 'default' as const, hours: ttlHours(deps.config.requestTtlMs) } : {}),
-      },
-      buttons: [
-        [
-          { labelKey: 'button.pay', actionId: pay.id },
-          { labelKey: 'button.decline', actionId: decline.id },
-        ],
-      ],
+      params: { ...card, from: requester.displayName },
+      buttons,
     });
     const { version } = await touchLive(tx, requestCardRef(id), {
       template: {
         key: REQUEST_TEMPLATES['request.sent'].key,
-        params: {
-          name: payer.displayName,
-          amount: formatAmount(amount),
-          dueAt: dueAt.toISOString(),
-          ...withNote(note),
-          ...(defaulted ? { reason: 'default' as const, hours: ttlHours(deps.config.requestTtlMs) } : {}),
-        },
-        buttons: [
-          [
-            { labelKey: 'button.pay', actionId: pay.id },
-            { labelKey: 'button.decline', actionId: decline.id },
-          ],
-        ],
+        params: { ...card, name: payer.displayName },
+        buttons,
       },
       locale: input.reader?.locale ?? pickLocale(requester.locale, null, people.defaults.locale),
       timeZone: input.reader?.timeZone ?? requester.timezone ?? people.defaults.timezone,
