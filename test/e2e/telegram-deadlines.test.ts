@@ -69,7 +69,7 @@ describe('deadlines and addressed commands through the real app', () => {
     );
     expect(await dueAtOfLastRequest()).toEqual(eight);
     expect(reply.text).toBe(
-      `${t('zh-CN', 'request.sent', { name: 'Alice', amount: '8.00 USD', due: formatDate(eight, 'zh-CN', zone) })}\n${t('zh-CN', 'common.note', { note: '奶茶' })}`,
+      `${t('zh-CN', 'request.sent', { name: 'Alice', amount: '8.00 USD', dueAt: formatDate(eight, 'zh-CN', zone) })}\n${t('zh-CN', 'common.note', { note: '奶茶' })}`,
     );
     expect(reply.text).not.toContain('默认');
     // Alice's own card states the same deadline, with no word of a default.

@@ -95,7 +95,8 @@ describe('recurring transfers through the real app', () => {
     );
     expect(card.text).toContain('每周五，共 4 次');
     expect(card.text).toContain('你当地时间 18:30');
-    expect(card.text).toContain(`Alice（id ${alice.id}）`);
+    expect(card.text).toContain(`Alice（@alice_every，`);
+    expect(card.text).not.toContain(String(alice.id));
     expect(card.buttons.map((b) => b.text)).toEqual([t('zh-CN', 'button.activate')]);
 
     const bad = await say(alice, '/every @bob_every 5 fortnightly', (text) => text.includes('fortnightly'));
