@@ -83,6 +83,27 @@ describe('a button whose time is up', () => {
     expect(await readLive(f.db, endedRef(`undo:${paid.transferId}`))).toBeUndefined();
   });
 
+  it('an Undo refused because the recipient spent the money still leaves its message at the end of the window', async () => {
+    const alice = await person(f.core, 'alice_end4', 50_00n);
+    const bob = await person(f.core, 'bob_end4');
+    const carol = await person(f.core, 'carol_end4');
+    const paid = await pay(alice, bob, 5_00n);
+    if (paid.type !== 'paid' || paid.undoActionId === null) throw new Error('not paid with Undo');
+    await shownOn(paid.undoActionId, '704');
+    expect(await pay(bob, carol, 5_00n)).toMatchObject({ type: 'paid' });
+    expect(await press(f.core, alice, paid.undoActionId, CHAT)).toMatchObject({
+      type: 'done',
+      outcome: { type: 'rejected', error: 'UndoTooLate' },
+    });
+
+    await sleep(UNDO_WINDOW_MS + 100);
+    const ref = `undo:${paid.transferId}`;
+    await runEnd(ref);
+    const live = await readLive(f.db, endedRef(ref));
+    expect(live?.place).toEqual({ ...CHAT, messageId: '704' });
+    expect(live?.view.template).toMatchObject({ key: 'pay.paid' });
+  });
+
   it('a confirm card nobody confirmed: at its expiry it says so, without its button', async () => {
     const alice = await person(f.core, 'alice_end3', 50_00n);
     const bob = await person(f.core, 'bob_end3');

@@ -453,8 +453,12 @@ export function createPayments(deps: PaymentsDeps): Payments {
       { referenced: [original], newRefs: true },
     );
     if (!r.ok) {
-      // The recipient's wallet no longer covers it: they already spent it.
-      if (r.error === 'InsufficientFunds') return { type: 'rejected', error: 'UndoTooLate' };
+      // The recipient's wallet no longer covers it: they already spent it. The button stays until the window ends
+      // (money coming back to them makes it work again), when its message loses it like an unused one.
+      if (r.error === 'InsufficientFunds') {
+        await reopenAction(tx, action.id);
+        return { type: 'rejected', error: 'UndoTooLate' };
+      }
       if (r.error === 'ReversalExceedsTransfer' || r.error === 'NotReversible')
         return { type: 'rejected', error: 'AlreadyUndone' };
       throw new Error(`undo of transfer ${transferId} refused by the ledger: ${r.error}`);
