@@ -24,7 +24,7 @@ import type { People, Someone } from '../people/service.js';
 import { isMuted, muteButton } from '../reminders/mute.js';
 import { nextReminder } from '../reminders/policy.js';
 import { storedNote } from '../text/clean.js';
-import { zonedParts, zonedTimeToInstant } from '../time/zoned.js';
+import { addDays, zonedParts, zonedTimeToInstant } from '../time/zoned.js';
 import {
   IOU_CONFIRM,
   IOU_EXTEND_ACCEPT,
@@ -189,13 +189,10 @@ async function lockIou(tx: Tx, id: bigint): Promise<Locked | undefined> {
 
 /** The instants of a due day in a time zone: reminders at 09:00 there, late from the start of the next day. */
 function dueInstants(day: Day, timeZone: string): { dueAt: Date; lateAfter: Date } {
-  const next = new Date(Date.UTC(day.year, day.month - 1, day.day + 1));
+  const next = addDays(day, 1);
   return {
     dueAt: zonedTimeToInstant({ ...day, hour: 9, minute: 0 }, timeZone),
-    lateAfter: zonedTimeToInstant(
-      { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: 0, minute: 0 },
-      timeZone,
-    ),
+    lateAfter: zonedTimeToInstant({ ...next, hour: 0, minute: 0 }, timeZone),
   };
 }
 

@@ -13,6 +13,12 @@ export interface ZonedParts {
   second?: number;
 }
 
+/** The calendar day `days` after (or before, negative) `day`: month and year ends and leap days included. */
+export function addDays(day: { year: number; month: number; day: number }, days: number) {
+  const shifted = new Date(Date.UTC(day.year, day.month - 1, day.day + days));
+  return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
+}
+
 const partFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /** The wall-clock reading of `date` in `timeZone` (seconds included). */

@@ -6,7 +6,7 @@
  * refused naming the words rather than half read. Pure: `now` is an input.
  */
 import * as chrono from 'chrono-node';
-import { hanNumber, zonedParts } from '../../../core/index.js';
+import { addDays, hanNumber, zonedParts } from '../../../core/index.js';
 
 export interface Day {
   year: number;
@@ -77,14 +77,9 @@ export function readDay(
   if (!found || found.index !== 0 || found.text.trim().length !== said.length) return { ok: false, error: 'BadDate' };
   const { start } = found;
   const day = { year: start.get('year') ?? 0, month: start.get('month') ?? 1, day: start.get('day') ?? 1 };
-  const first = earliest === 'today' ? today : nextDay(today);
+  const first = earliest === 'today' ? today : addDays(today, 1);
   if (dayKey(day) < dayKey(first)) return { ok: false, error: 'DateInPast' };
   return { ok: true, day };
 }
 
 const dayKey = (d: Day): number => d.year * 10_000 + d.month * 100 + d.day;
-
-function nextDay(d: Day): Day {
-  const next = new Date(Date.UTC(d.year, d.month - 1, d.day + 1));
-  return { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate() };
-}

@@ -11,7 +11,7 @@
  * an input.
  */
 
-import { hanNumber, parseClock, zonedParts, zonedTimeToInstant, type Clock } from '../../../core/index.js';
+import { addDays, hanNumber, parseClock, zonedParts, zonedTimeToInstant, type Clock } from '../../../core/index.js';
 import { readDay, type Day } from './date.js';
 
 export type DeadlineError = 'BadDeadline' | 'DeadlineInPast';
@@ -360,9 +360,4 @@ function at(day: Day, clock: Clock, context: Context): DeadlineResult {
   const instant = zonedTimeToInstant({ ...date, hour: clock.hour % 24, minute: clock.minute }, context.timeZone);
   if (instant.getTime() <= context.now.getTime()) return { ok: false, error: 'DeadlineInPast' };
   return { ok: true, at: instant };
-}
-
-function addDays(parts: Day, days: number): Day {
-  const shifted = new Date(Date.UTC(parts.year, parts.month - 1, parts.day + days));
-  return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
 }
